@@ -1,0 +1,123 @@
+// A real PM2 daemon on a private PM2_HOME in a temp dir, for one test file. Killed by
+// that PM2_HOME only (`pm2 kill`), in afterAll and on process exit, also when a test fails.
+import { execFileSync, spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const PM2_BIN = path.join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2')
+export const APPS = path.join(ROOT, '__tests__', 'fixtures', 'apps')
+
+const live = new Set<string>()
+process.on('exit', () => {
+  for (const home of live) killDaemonAt(home)
+})
+
+/** The environment for test-side pm2 calls: no runner variables, this PM2_HOME. */
+export function testEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined) continue
+    if (/^(INPUT_|STATE_|ACTIONS_|GITHUB_|RUNNER_)/.test(k) || k === 'name' || k === 'namespace' || k === 'pm_id') continue
+    env[k] = v
+  }
+  return { ...env, PM2_HOME: home, ...extra }
+}
+
+export function killDaemonAt(home: string): void {
+  if (!fs.existsSync(path.join(home, 'rpc.sock')) && !fs.existsSync(path.join(home, 'pm2.pid'))) return
+  spawnSync(process.execPath, [PM2_BIN, 'kill', '-s'], { env: testEnv(home), stdio: 'ignore', timeout: 30_000 })
+  live.delete(home)
+}
+
+export interface StartOptions {
+  name: string
+  script: string
+  namespace?: string
+  instances?: number
+  env?: Record<string, string>
+  interpreter?: string
+  cwd?: string
+  args?: string[]
+}
+
+export class TestDaemon {
+  readonly home: string
+  readonly dir: string
+
+  private constructor(dir: string) {
+    this.dir = dir
+    this.home = path.join(dir, 'pm2home')
+  }
+
+  /** A temp dir with a PM2_HOME inside it; the daemon starts on the first `start`/`ping`. */
+  static create(label = 'test'): TestDaemon {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pm2sd-${label}-`))
+    const d = new TestDaemon(dir)
+    fs.mkdirSync(d.home)
+    return d
+  }
+
+  pm2(args: string[], extraEnv: Record<string, string> = {}, cwd = this.dir): string {
+    live.add(this.home)
+    return execFileSync(process.execPath, [PM2_BIN, ...args], {
+      env: testEnv(this.home, extraEnv),
+      cwd,
+      encoding: 'utf8',
+      timeout: 60_000,
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+  }
+
+  ping(): void {
+    this.pm2(['-s', 'ping'])
+  }
+
+  start(o: StartOptions): void {
+    const args = ['-s', 'start', o.script, '--name', o.name]
+    if (o.namespace) args.push('--namespace', o.namespace)
+    if (o.instances) args.push('-i', String(o.instances))
+    if (o.interpreter) args.push('--interpreter', o.interpreter)
+    if (o.cwd) args.push('--cwd', o.cwd)
+    if (o.args) args.push('--', ...o.args)
+    this.pm2(args, o.env ?? {}, o.cwd ?? this.dir)
+  }
+
+  /** The raw process list, env included (tests read it; the action never logs it). */
+  jlistRaw(): Array<{ name: string; pm_id: number; pid: number; pm2_env: Record<string, unknown> & { status: string; restart_time: number; namespace: string; env?: Record<string, string> } }> {
+    return JSON.parse(this.pm2(['-s', 'jlist']))
+  }
+
+  /** name → sorted "pm_id:pid:restarts:status" strings, to compare whole states. */
+  fingerprint(filter: (name: string) => boolean = () => true): Record<string, string[]> {
+    const out: Record<string, string[]> = {}
+    for (const p of this.jlistRaw()) {
+      if (!filter(p.name)) continue
+      ;(out[p.name] ??= []).push(`${p.pm_id}:${p.pid}:${p.pm2_env.restart_time}:${p.pm2_env.status}`)
+    }
+    for (const k of Object.keys(out)) out[k]!.sort()
+    return out
+  }
+
+  /** Waits until every process is online (cluster instances take a moment). */
+  async waitOnline(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      const list = this.jlistRaw()
+      if (list.length > 0 && list.every((p) => p.pm2_env.status === 'online' && p.pid > 0)) return
+      await new Promise((r) => setTimeout(r, 200))
+    }
+    throw new Error('processes did not come online')
+  }
+
+  kill(): void {
+    killDaemonAt(this.home)
+  }
+
+  destroy(): void {
+    this.kill()
+    fs.rmSync(this.dir, { recursive: true, force: true })
+  }
+}

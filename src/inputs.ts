@@ -1,0 +1,177 @@
+// Every input is read and validated here, once (SPEC "Inputs").
+import os from 'node:os'
+import path from 'node:path'
+import { z } from 'zod'
+
+export class InputError extends Error {}
+
+const bool = (name: string) =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((v) => ['true', 'false', 'yes', 'no', '1', '0', 'on', 'off'].includes(v), {
+      message: `${name} must be true or false`
+    })
+    .transform((v) => ['true', 'yes', '1', 'on'].includes(v))
+
+const seconds = (name: string, min: number) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => /^\d+(\.\d+)?$/.test(v) && Number(v) >= min, {
+      message: `${name} must be a number of seconds ≥ ${min}`
+    })
+    .transform(Number)
+
+const list = z.string().transform((v) =>
+  v
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+)
+
+const RawInputsSchema = z.object({
+  app: z
+    .string()
+    .trim()
+    .min(1, 'app is required: set it to the application name, e.g. `app: flyer-crawler`')
+    .refine((v) => !/[\s/]/.test(v), 'app must not contain white space or "/"'),
+  'environment-suffix': z
+    .string()
+    .trim()
+    .refine((v) => !/[\s/]/.test(v), 'environment-suffix must not contain white space or "/"'),
+  whitelist: list,
+  ecosystem: z.string().trim(),
+  'ecosystem-env': z
+    .string()
+    .trim()
+    .refine((v) => /^[\w.-]*$/.test(v), 'ecosystem-env must be a plain name such as `production`'),
+  'working-directory': z.string().trim(),
+  strategy: z.enum(['reload', 'restart', 'recreate'], { message: 'strategy must be reload, restart or recreate' }),
+  'stable-seconds': seconds('stable-seconds', 0),
+  'timeout-seconds': seconds('timeout-seconds', 1),
+  'health-url': list.pipe(
+    z.array(
+      z.string().refine((u) => /^https?:\/\/\S+$/.test(u), {
+        message: 'each health-url must be an http:// or https:// URL'
+      })
+    )
+  ),
+  'foreign-restarts': z.enum(['fail', 'warn'], { message: 'foreign-restarts must be fail or warn' }),
+  save: bool('save'),
+  'dry-run': bool('dry-run'),
+  'pm2-path': z.string().trim().min(1, 'pm2-path must not be empty: leave it out to use `pm2` from PATH'),
+  'pm2-home': z.string().trim(),
+  'lock-timeout-seconds': seconds('lock-timeout-seconds', 0),
+  'snapshot-dir': z.string().trim(),
+  'audit-log': z.string().trim(),
+  'log-lines': z
+    .string()
+    .trim()
+    .refine((v) => /^\d+$/.test(v), 'log-lines must be a whole number')
+    .transform(Number)
+})
+
+/** Defaults from SPEC.md; the same as action.yml, for runners that do not fill them in. */
+export const INPUT_DEFAULTS: Record<keyof z.input<typeof RawInputsSchema>, string> = {
+  app: '',
+  'environment-suffix': '',
+  whitelist: '',
+  ecosystem: '',
+  'ecosystem-env': '',
+  'working-directory': '.',
+  strategy: 'reload',
+  'stable-seconds': '10',
+  'timeout-seconds': '120',
+  'health-url': '',
+  'foreign-restarts': 'fail',
+  save: 'true',
+  'dry-run': 'false',
+  'pm2-path': 'pm2',
+  'pm2-home': '',
+  'lock-timeout-seconds': '300',
+  'snapshot-dir': '',
+  'audit-log': '',
+  'log-lines': '50'
+}
+
+export interface Inputs {
+  app: string
+  suffix: string
+  whitelist: string[]
+  ecosystem: string | null
+  ecosystemEnv: string | null
+  workingDirectory: string
+  strategy: 'reload' | 'restart' | 'recreate'
+  stableSeconds: number
+  timeoutSeconds: number
+  healthUrls: string[]
+  foreignRestarts: 'fail' | 'warn'
+  save: boolean
+  dryRun: boolean
+  pm2Path: string
+  pm2Home: string
+  lockTimeoutSeconds: number
+  snapshotDir: string
+  auditLog: string | null
+  logLines: number
+}
+
+/** Reads an input the way @actions/core does: INPUT_<NAME>, upper-cased, spaces to _. */
+export function readRawInput(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  return env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`]
+}
+
+/**
+ * Parses and validates all inputs from the environment. Paths are resolved here
+ * (working directory, PM2_HOME, snapshot dir, audit log) so the rest of the action
+ * works with absolute paths only.
+ */
+export function parseInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
+  const raw: Record<string, string> = {}
+  for (const [name, fallback] of Object.entries(INPUT_DEFAULTS)) {
+    const value = readRawInput(env, name)
+    raw[name] = value === undefined || (value.trim() === '' && fallback !== '') ? fallback : value
+  }
+  const parsed = RawInputsSchema.safeParse(raw)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `- ${i.path.length ? `${String(i.path[0])}: ` : ''}${i.message}`)
+    throw new InputError(`Invalid inputs:\n${lines.join('\n')}`)
+  }
+  const v = parsed.data
+  const workspace = env.GITHUB_WORKSPACE || process.cwd()
+  const workingDirectory = path.resolve(workspace, v['working-directory'])
+  const home = env.HOME || os.homedir()
+  const pm2Home = path.resolve(expandHome(v['pm2-home'] || env.PM2_HOME || path.join(home, '.pm2'), home))
+  const snapshotDir = path.resolve(expandHome(v['snapshot-dir'] || env.RUNNER_TEMP || os.tmpdir(), home))
+  const auditLog =
+    v['audit-log'].toLowerCase() === 'off'
+      ? null
+      : path.resolve(pm2Home, expandHome(v['audit-log'] || 'pm2-safe-deploy.audit.jsonl', home))
+  return {
+    app: v.app,
+    suffix: v['environment-suffix'],
+    whitelist: v.whitelist,
+    ecosystem: v.ecosystem ? path.resolve(workingDirectory, v.ecosystem) : null,
+    ecosystemEnv: v['ecosystem-env'] || null,
+    workingDirectory,
+    strategy: v.strategy,
+    stableSeconds: v['stable-seconds'],
+    timeoutSeconds: v['timeout-seconds'],
+    healthUrls: v['health-url'],
+    foreignRestarts: v['foreign-restarts'],
+    save: v.save,
+    dryRun: v['dry-run'],
+    pm2Path: expandHome(v['pm2-path'], home),
+    pm2Home,
+    lockTimeoutSeconds: v['lock-timeout-seconds'],
+    snapshotDir,
+    auditLog,
+    logLines: v['log-lines']
+  }
+}
+
+function expandHome(p: string, home: string): string {
+  return p === '~' || p.startsWith('~/') ? path.join(home, p.slice(1)) : p
+}

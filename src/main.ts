@@ -1,0 +1,430 @@
+// The guarded deploy, phase by phase. Each phase is a log group; the pure core
+// (ownership, targets, plan, isolation, verify, report) does the deciding, and this
+// file only moves data between it, PM2, the file system and @actions/core.
+import os from 'node:os'
+import path from 'node:path'
+import fs from 'node:fs'
+import * as core from '@actions/core'
+import { appendAudit } from './audit.js'
+import { cleanEnvironment } from './clean-env.js'
+import { EcosystemError, readEcosystem, type EcosystemApp } from './ecosystem.js'
+import { InputError, parseInputs, type Inputs } from './inputs.js'
+import { checkIsolation, formatViolations, type Violation } from './isolation.js'
+import { acquireHostLock, LockTimeoutError, type HostLock } from './lock.js'
+import { tailFile } from './logs.js'
+import { collectMetadata, type WorkflowMetadata } from './metadata.js'
+import { collisionProblems, deriveOwnNames, OwnershipError } from './ownership.js'
+import { describeCommand, planDeploy, PlanError, type PlannedCommand } from './plan.js'
+import { Pm2NotFoundError } from './pm2/locate.js'
+import type { ProcessRecord } from './pm2/process-list.js'
+import { NoDaemonError, Pm2Session, UnsafeCommandError } from './pm2/session.js'
+import { preflightApps, resolveAppPaths } from './preflight.js'
+import { renderLogVerdict, renderSummary, REPORT_SCHEMA_VERSION, type DeployReport, type DeployResult } from './report.js'
+import { writeSnapshot } from './snapshot.js'
+import { STATE } from './state.js'
+import { verifyOwnHealthy } from './verify.js'
+import { ACTION_VERSION } from './version.js'
+
+/** Ends the deploy with a result; `aborted` means nothing was changed. */
+class Stop extends Error {
+  constructor(
+    readonly result: Exclude<DeployResult, 'deployed'>,
+    message: string,
+    readonly title: string
+  ) {
+    super(message)
+  }
+}
+
+/** Errors whose message is meant for the user as it is: no stack trace. */
+const USER_ERRORS = [InputError, OwnershipError, PlanError, EcosystemError, Pm2NotFoundError, NoDaemonError, UnsafeCommandError, LockTimeoutError]
+
+function expectedInstances(app: EcosystemApp | undefined): number {
+  const cpus = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length
+  const raw = app?.instances
+  if (raw === null || raw === undefined) return 1
+  const n = raw === 'max' ? 0 : Number(raw)
+  if (!Number.isFinite(n)) return 1
+  if (n === 0) return cpus
+  if (n < 0) return Math.max(1, cpus + n)
+  return n
+}
+
+export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployResult> {
+  const started = Date.now()
+  const timings: Record<string, number> = {}
+  const time = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now()
+    try {
+      return await core.group(phase, fn)
+    } finally {
+      timings[phase] = (timings[phase] ?? 0) + Date.now() - t0
+    }
+  }
+
+  let inputs: Inputs | null = null
+  let session: Pm2Session | null = null
+  let lock: HostLock | null = null
+  let metadata: WorkflowMetadata | null = null
+  let ownNames: string[] = []
+  let plan: PlannedCommand[] = []
+  let before: ProcessRecord[] = []
+  let after: ProcessRecord[] = []
+  let snapshotBefore: string | null = null
+  let snapshotAfter: string | null = null
+  const checks: DeployReport['checks'] = []
+  const violations: Violation[] = []
+  const warnings: string[] = []
+  let result: DeployResult = 'deployed'
+  let message = ''
+  let title = ''
+  const runTag = `${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${env.GITHUB_JOB ?? 'job'}-${process.pid}-${Date.now()}`
+    .replace(/[^\w.-]/g, '_')
+
+  // A cancelled job sends SIGINT/SIGTERM: release the lock before dying.
+  const onSignal = (signal: NodeJS.Signals) => {
+    lock?.release()
+    core.error(`Deploy interrupted by ${signal}; the host lock was released. Check the processes: the deploy may be half done.`)
+    process.exit(1)
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+
+  try {
+    inputs = parseInputs(env)
+    const opts = inputs
+    const cleanEnv = cleanEnvironment(env, opts.pm2Home)
+
+    let ecosystemApps: EcosystemApp[] = []
+    await time('Inputs and ownership', async () => {
+      core.info(`app: ${opts.app}  suffix: ${JSON.stringify(opts.suffix)}  strategy: ${opts.strategy}${opts.dryRun ? '  (dry run)' : ''}`)
+      core.info(`PM2_HOME: ${opts.pm2Home}`)
+      if (opts.ecosystem) {
+        ecosystemApps = await readEcosystem(opts.ecosystem, cleanEnv)
+        core.info(`ecosystem ${opts.ecosystem}: ${ecosystemApps.map((a) => a.name).join(', ')}`)
+      }
+      ownNames = deriveOwnNames({
+        app: opts.app,
+        suffix: opts.suffix,
+        whitelist: opts.whitelist,
+        ecosystemAppNames: ecosystemApps.map((a) => a.name)
+      })
+      core.info(`own processes: ${ownNames.join(', ')}`)
+      core.setOutput('own-processes', JSON.stringify(ownNames))
+    })
+    const own = new Set(ownNames)
+
+    await time('Workflow metadata', async () => {
+      try {
+        session = await Pm2Session.open({ pm2Path: opts.pm2Path, pm2Home: opts.pm2Home, env, workingDirectory: opts.workingDirectory })
+      } finally {
+        const s = session as Pm2Session | null
+        metadata = collectMetadata(env, {
+          actionVersion: ACTION_VERSION,
+          pm2CliVersion: s?.cliVersion ?? null,
+          pm2DaemonVersion: s ? await s.daemonVersion() : null,
+          pm2Home: opts.pm2Home,
+          pm2ReadPath: s?.readPath ?? null
+        })
+        for (const [k, v] of Object.entries(metadata)) if (v !== null) core.info(`${k}: ${v}`)
+      }
+    })
+    const pm2 = session as unknown as Pm2Session
+
+    await time('Host lock', async () => {
+      const m = metadata!
+      lock = await acquireHostLock({
+        pm2Home: opts.pm2Home,
+        holder: {
+          repository: m.repository,
+          workflow: m.workflow,
+          runId: m.runId,
+          runUrl: m.runUrl,
+          job: m.job,
+          app: opts.app,
+          suffix: opts.suffix,
+          host: m.host
+        },
+        timeoutSeconds: opts.lockTimeoutSeconds,
+        log: { info: core.info, warning: core.warning }
+      })
+      core.saveState(STATE.lockFile, lock.file)
+      core.saveState(STATE.lockToken, lock.holder.token)
+      core.info(`Holding ${lock.file}`)
+    })
+
+    await time('PM2 state before', async () => {
+      before = await pm2.list()
+      snapshotBefore = writeSnapshot(opts.snapshotDir, runTag, {
+        schemaVersion: 1,
+        label: 'before',
+        takenAt: new Date().toISOString(),
+        pm2Home: opts.pm2Home,
+        ownNames,
+        processes: before
+      })
+      core.setOutput('snapshot-before', snapshotBefore)
+      core.info(`${before.length} process(es); snapshot: ${snapshotBefore}`)
+      for (const p of before) {
+        core.info(`  ${own.has(p.name) ? '*' : ' '} ${p.pmId}\t${p.name}\t${p.namespace}\t${p.status}\tpid ${p.pid}\t↻${p.restarts}`)
+      }
+    })
+
+    await time('Plan and preflight', async () => {
+      const collisions = collisionProblems(ownNames, before)
+      if (collisions.length > 0) throw new OwnershipError(collisions.join('\n'))
+      plan = planDeploy({
+        ownNames,
+        processes: before,
+        strategy: opts.strategy,
+        ecosystem: opts.ecosystem,
+        ecosystemEnv: opts.ecosystemEnv,
+        save: opts.save
+      })
+      for (const cmd of plan) {
+        pm2.check(cmd, before, own)
+        core.info(`${describeCommand(cmd)}    # ${cmd.why}`)
+      }
+      checks.push({ name: 'targets', ok: true, detail: 'every planned command reaches own processes only' })
+      if (opts.ecosystem) {
+        const problems = preflightApps(ownNames, ecosystemApps, opts.workingDirectory)
+        if (problems.length > 0) {
+          checks.push({ name: 'preflight', ok: false, detail: problems.map((p) => `${p.app} ${p.problem}`).join('; ') })
+          throw new Stop('aborted', `Preflight failed, nothing was changed:\n${problems.map((p) => `- ${p.app} ${p.problem}`).join('\n')}`, 'Preflight failed')
+        }
+        checks.push({ name: 'preflight', ok: true, detail: 'scripts and cwd exist, interpreters fit' })
+      }
+    })
+
+    if (opts.dryRun) {
+      result = 'dry-run'
+      message = `dry run: ${plan.length} command(s) planned and checked, nothing sent`
+      return result
+    }
+
+    let changed = false
+    const isolation = async (label: string) => {
+      const now = await pm2.list()
+      const r = checkIsolation(before, now, own, opts.foreignRestarts)
+      for (const w of r.warnings) warnings.push(`${w.name}: ${w.detail}`)
+      checks.push({ name: `isolation ${label}`, ok: r.violations.length === 0, detail: r.violations.length ? formatViolations(r.violations) : 'other apps unchanged' })
+      if (r.violations.length > 0) {
+        violations.push(...r.violations)
+        throw new Stop('failed', `SAFETY ABORT: other apps changed ${label}: ${formatViolations(r.violations)}`, 'SAFETY ABORT')
+      }
+      core.info(`isolation ${label}: other apps unchanged`)
+      return now
+    }
+
+    await time('Deploy', async () => {
+      for (const cmd of plan) {
+        const sent = await pm2.send(cmd, own)
+        changed = true
+        core.info(`${sent.command} → exit ${sent.exitCode} (${sent.ms} ms)`)
+        for (const line of sent.messages) core.info(`  ${line}`)
+        if (sent.exitCode !== 0) {
+          throw new Stop('failed', `${sent.command} failed with exit code ${sent.exitCode}: ${sent.messages.slice(-3).join(' ')}`, 'pm2 command failed')
+        }
+        if (cmd.verb === 'delete') await isolation('after cleanup')
+      }
+      await isolation('after deploy')
+    }).catch((err) => {
+      if (!changed && err instanceof UnsafeCommandError) throw new Stop('aborted', err.message, 'Unsafe command refused')
+      if (err instanceof Stop || !changed) throw err
+      throw new Stop('failed', (err as Error).message, 'Deploy failed')
+    })
+
+    await time('Verify own processes', async () => {
+      const counts = new Map(
+        ownNames.map((n) => [n, opts.ecosystem ? expectedInstances(ecosystemApps.find((a) => a.name === n)) : Math.max(1, before.filter((p) => p.name === n).length)])
+      )
+      const verdict = await verifyOwnHealthy({
+        ownNames,
+        expectedCounts: counts,
+        stableSeconds: opts.stableSeconds,
+        timeoutSeconds: opts.timeoutSeconds,
+        healthUrls: opts.healthUrls,
+        list: () => pm2.list()
+      })
+      checks.push({ name: 'own processes healthy', ok: verdict.ok, detail: verdict.reason })
+      core.info(verdict.reason)
+      if (!verdict.ok) {
+        showLogs(verdict.failing, verdict.processes.length ? verdict.processes : await pm2.list(), opts.logLines)
+        throw new Stop('failed', `Own processes are not healthy: ${verdict.reason}`, 'Deploy not healthy')
+      }
+      if (opts.ecosystem) warnStaleCwd(verdict.processes, ecosystemApps, opts.workingDirectory, warnings)
+    })
+
+    await time('Isolation check', async () => {
+      await isolation('at the end')
+    })
+
+    if (opts.save) {
+      await time('Save', async () => {
+        const sent = await pm2.send({ verb: 'save', why: 'deploy verified' }, own)
+        core.info(`${sent.command} → exit ${sent.exitCode}`)
+        if (sent.exitCode !== 0) warnings.push(`pm2 save exited ${sent.exitCode}: the deploy is live but the saved list is old`)
+      })
+    }
+    result = 'deployed'
+    message = `${ownNames.length} own process name(s) deployed and stable; other apps unchanged`
+    return result
+  } catch (err) {
+    if (err instanceof Stop) {
+      result = err.result
+      message = err.message
+      title = err.title
+    } else if (USER_ERRORS.some((E) => err instanceof E)) {
+      result = session && (session as Pm2Session).sent.length > 0 ? 'failed' : 'aborted'
+      message = (err as Error).message
+      title = result === 'aborted' ? 'Deploy refused' : 'Deploy failed'
+    } else {
+      result = session && (session as Pm2Session).sent.length > 0 ? 'failed' : 'aborted'
+      message = `Unexpected error: ${(err as Error)?.stack ?? String(err)}`
+      title = 'Unexpected error'
+    }
+    return result
+  } finally {
+    process.removeListener('SIGINT', onSignal)
+    process.removeListener('SIGTERM', onSignal)
+    const s = session as Pm2Session | null
+    if (s && inputs) {
+      try {
+        after = await s.list()
+        snapshotAfter = writeSnapshot(inputs.snapshotDir, runTag, {
+          schemaVersion: 1,
+          label: 'after',
+          takenAt: new Date().toISOString(),
+          pm2Home: inputs.pm2Home,
+          ownNames,
+          processes: after
+        })
+      } catch (err) {
+        warnings.push(`could not take the after snapshot: ${(err as Error).message}`)
+      }
+    }
+    const report: DeployReport = {
+      schemaVersion: REPORT_SCHEMA_VERSION,
+      result,
+      message,
+      app: inputs?.app ?? env['INPUT_APP'] ?? '',
+      environmentSuffix: inputs?.suffix ?? '',
+      strategy: inputs?.strategy ?? '',
+      dryRun: inputs?.dryRun ?? false,
+      ownNames,
+      metadata,
+      plan: plan.map((c) => ({ command: describeCommand(c), why: c.why })),
+      commands: (s?.sent ?? []).map((c) => ({ command: c.command, exitCode: c.exitCode, ms: c.ms, messages: c.messages })),
+      checks,
+      violations,
+      warnings,
+      processes: { before, after },
+      snapshots: { before: snapshotBefore, after: snapshotAfter },
+      timings: { ...timings, total: Date.now() - started },
+      startedAt: new Date(started).toISOString(),
+      finishedAt: new Date().toISOString()
+    }
+    finish(report, inputs, title, runTag)
+    ;(lock as HostLock | null)?.release()
+    s?.close()
+  }
+}
+
+function finish(report: DeployReport, inputs: Inputs | null, title: string, runTag: string): void {
+  const reportDir = inputs?.snapshotDir ?? os.tmpdir()
+  let reportFile = ''
+  try {
+    fs.mkdirSync(reportDir, { recursive: true })
+    reportFile = path.join(reportDir, `pm2-safe-deploy-${runTag}-report.json`)
+    fs.writeFileSync(reportFile, JSON.stringify(report, null, 2) + '\n', { mode: 0o600 })
+  } catch (err) {
+    core.warning(`could not write the report: ${(err as Error).message}`)
+  }
+  if (inputs?.auditLog) {
+    try {
+      appendAudit(inputs.auditLog, {
+        time: report.finishedAt,
+        result: report.result,
+        message: report.message.split('\n')[0],
+        app: report.app,
+        environmentSuffix: report.environmentSuffix,
+        ownNames: report.ownNames,
+        dryRun: report.dryRun,
+        strategy: report.strategy,
+        commands: report.commands.map((c) => ({ command: c.command, exitCode: c.exitCode })),
+        violations: report.violations,
+        metadata: report.metadata,
+        report: reportFile || null
+      })
+    } catch (err) {
+      core.warning(`could not append to the audit log ${inputs.auditLog}: ${(err as Error).message}`)
+    }
+  }
+  for (const w of report.warnings) core.warning(w)
+  core.info('')
+  core.info(renderLogVerdict(report))
+  if (process.env.GITHUB_STEP_SUMMARY) {
+    try {
+      fs.appendFileSync(process.env.GITHUB_STEP_SUMMARY, renderSummary(report))
+    } catch (err) {
+      core.warning(`could not write the job summary: ${(err as Error).message}`)
+    }
+  }
+  core.setOutput('result', report.result)
+  core.setOutput('own-processes', JSON.stringify(report.ownNames))
+  core.setOutput('violations', String(report.violations.length))
+  core.setOutput('snapshot-before', report.snapshots.before ?? '')
+  core.setOutput('snapshot-after', report.snapshots.after ?? '')
+  core.setOutput('report', reportFile)
+  if (report.result === 'aborted' || report.result === 'failed') {
+    core.setFailed(report.message)
+    core.error(report.message, { title: `pm2-safe-deploy: ${title || report.result}` })
+  }
+}
+
+function showLogs(names: readonly string[], processes: readonly ProcessRecord[], lines: number): void {
+  for (const name of names) {
+    const p = processes.find((q) => q.name === name)
+    if (!p) continue
+    core.startGroup(`Last ${lines} log lines of ${name}`)
+    for (const [label, file] of [
+      ['out', p.outLog],
+      ['error', p.errLog]
+    ] as const) {
+      if (!file) continue
+      core.info(`--- ${label}: ${file}`)
+      for (const line of tailFile(file, lines)) core.info(line)
+    }
+    core.endGroup()
+  }
+}
+
+/** After reload/restart, a process may still run from an old release directory. */
+function warnStaleCwd(processes: readonly ProcessRecord[], apps: readonly EcosystemApp[], workingDirectory: string, warnings: string[]): void {
+  for (const app of apps) {
+    const want = resolveAppPaths(app, workingDirectory)
+    if (!want) continue
+    const real = (p: string) => {
+      try {
+        return fs.realpathSync(p)
+      } catch {
+        return p
+      }
+    }
+    for (const p of processes.filter((q) => q.name === app.name)) {
+      // The running process's own cwd tells a release switched behind a symlink; PM2's pm_cwd may not.
+      let actual = p.cwd ? real(p.cwd) : null
+      try {
+        actual = fs.readlinkSync(`/proc/${p.pid}/cwd`)
+      } catch {
+        // not Linux, or not ours to read: keep pm_cwd
+      }
+      if (actual && actual !== real(want.cwd)) {
+        warnings.push(
+          `${app.name} (pm_id ${p.pmId}) still runs from ${actual}, but the ecosystem file resolves to ${real(want.cwd)}: ` +
+            'a stale release. Use `strategy: recreate` to start it from the new path.'
+        )
+      }
+    }
+  }
+}

@@ -1,0 +1,93 @@
+// The deploy plan as data: which pm2 commands, on which targets. Pure.
+import type { ProcessRecord } from './pm2/process-list.js'
+
+export type ByNameVerb = 'restart' | 'reload' | 'delete'
+export type EcosystemVerb = 'startOrReload' | 'startOrRestart' | 'start'
+
+export type PlannedCommand =
+  | { verb: ByNameVerb; targets: string[]; why: string }
+  | { verb: EcosystemVerb; ecosystem: string; only: string[]; env: string | null; why: string }
+  | { verb: 'save'; why: string }
+
+/** The pm2 argument array for a planned command. `--update-env` so the new env takes effect. */
+export function commandArgs(cmd: PlannedCommand): string[] {
+  switch (cmd.verb) {
+    case 'restart':
+    case 'delete':
+      return [cmd.verb, ...cmd.targets, ...(cmd.verb === 'restart' ? ['--update-env'] : [])]
+    case 'reload':
+      return ['reload', ...cmd.targets, '--update-env']
+    case 'save':
+      return ['save']
+    default:
+      return [cmd.verb, cmd.ecosystem, '--only', cmd.only.join(','), ...(cmd.env ? ['--env', cmd.env] : []), '--update-env']
+  }
+}
+
+export function describeCommand(cmd: PlannedCommand): string {
+  return `pm2 ${commandArgs(cmd).join(' ')}`
+}
+
+export class PlanError extends Error {}
+
+export interface PlanInput {
+  ownNames: readonly string[]
+  processes: readonly ProcessRecord[]
+  strategy: 'reload' | 'restart' | 'recreate'
+  ecosystem: string | null
+  ecosystemEnv: string | null
+  save: boolean
+}
+
+const DOWN = new Set(['stopped', 'errored'])
+
+/**
+ * Plans the cleanup and restart of own processes.
+ * - Without an ecosystem file: restart/reload the own processes PM2 has, by name; a
+ *   stopped or errored one is restarted with its recorded config; an own name PM2
+ *   does not have, or `recreate`, is an error.
+ * - With an ecosystem file: own processes left stopped/errored are deleted and started
+ *   fresh; `reload`/`restart` go through startOrReload/startOrRestart --only own names;
+ *   `recreate` deletes every own process PM2 has, then starts them from the file.
+ */
+export function planDeploy(input: PlanInput): PlannedCommand[] {
+  const { ownNames, processes, strategy, ecosystem, ecosystemEnv } = input
+  const present = (name: string) => processes.filter((p) => p.name === name)
+  const commands: PlannedCommand[] = []
+  if (!ecosystem) {
+    if (strategy === 'recreate') {
+      throw new PlanError(
+        '`strategy: recreate` starts processes fresh, which needs their definition: set `ecosystem` to the file that declares them, or use `reload` or `restart`.'
+      )
+    }
+    const missing = ownNames.filter((n) => present(n).length === 0)
+    if (missing.length > 0) {
+      throw new PlanError(
+        `PM2 has no process named ${missing.map((n) => `"${n}"`).join(', ')}. Without an ecosystem file the action can only ` +
+          'restart processes PM2 already has: start them once by hand, set `ecosystem`, or fix the whitelist/suffix.'
+      )
+    }
+    const down = ownNames.filter((n) => present(n).some((p) => DOWN.has(p.status)))
+    const up = ownNames.filter((n) => !down.includes(n))
+    if (down.length > 0) commands.push({ verb: 'restart', targets: down, why: 'stopped or errored: restart with its recorded config' })
+    if (up.length > 0) {
+      if (strategy === 'restart') commands.push({ verb: 'restart', targets: up, why: 'strategy restart' })
+      // `pm2 reload` takes one target per call.
+      else for (const name of up) commands.push({ verb: 'reload', targets: [name], why: 'strategy reload' })
+    }
+  } else {
+    const existing = ownNames.filter((n) => present(n).length > 0)
+    const toDelete =
+      strategy === 'recreate' ? existing : existing.filter((n) => present(n).some((p) => DOWN.has(p.status)))
+    if (toDelete.length > 0) {
+      commands.push({
+        verb: 'delete',
+        targets: toDelete,
+        why: strategy === 'recreate' ? 'strategy recreate: start fresh' : 'stopped or errored: start fresh from the ecosystem file'
+      })
+    }
+    const verb: EcosystemVerb = strategy === 'recreate' ? 'start' : strategy === 'restart' ? 'startOrRestart' : 'startOrReload'
+    commands.push({ verb, ecosystem, only: [...ownNames], env: ecosystemEnv, why: `strategy ${strategy}` })
+  }
+  return commands
+}

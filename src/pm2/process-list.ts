@@ -1,0 +1,125 @@
+// PM2's process list, validated with zod and reduced to a fixed set of fields.
+// pm2_env carries every app's whole environment (secrets included) twice; nothing
+// outside this module ever sees it, and nothing here copies it.
+import { z } from 'zod'
+
+/** One PM2 process as the action records it: never any environment value. */
+export interface ProcessRecord {
+  pmId: number
+  name: string
+  namespace: string
+  pid: number
+  status: string
+  restarts: number
+  unstableRestarts: number
+  /** Spawn time of the current OS process (ms since epoch), when PM2 knows it. */
+  startedAt: number | null
+  execMode: string
+  instances: number | null
+  interpreter: string | null
+  script: string | null
+  cwd: string | null
+  outLog: string | null
+  errLog: string | null
+  memory: number | null
+  cpu: number | null
+}
+
+const optionalString = z.string().nullish().catch(null)
+const optionalNumber = z.coerce.number().nullish().catch(null)
+
+const Pm2EnvSchema = z.looseObject({
+  name: z.coerce.string().optional(),
+  namespace: z.coerce.string().optional().catch(undefined),
+  status: z.string().catch('unknown'),
+  restart_time: z.coerce.number().catch(0),
+  unstable_restarts: z.coerce.number().catch(0),
+  pm_uptime: optionalNumber,
+  exec_mode: z.string().catch('fork_mode'),
+  instances: z.union([z.number(), z.string()]).nullish().catch(null),
+  exec_interpreter: optionalString,
+  pm_exec_path: optionalString,
+  pm_cwd: optionalString,
+  pm_out_log_path: optionalString,
+  pm_err_log_path: optionalString,
+  pm_id: z.number().optional()
+})
+
+const ProcessSchema = z.looseObject({
+  name: z.coerce.string().optional(),
+  pm_id: z.number().int().nonnegative(),
+  pid: z.coerce.number().catch(0),
+  monit: z.looseObject({ memory: optionalNumber, cpu: optionalNumber }).nullish().catch(null),
+  pm2_env: Pm2EnvSchema
+})
+
+export const ProcessListSchema = z.array(ProcessSchema)
+
+function toRecord(p: z.infer<typeof ProcessSchema>): ProcessRecord {
+  const env = p.pm2_env
+  const instances = env.instances == null ? null : Number(env.instances)
+  return {
+    pmId: p.pm_id,
+    name: String(p.name ?? env.name ?? ''),
+    namespace: env.namespace ?? 'default',
+    pid: Number.isFinite(p.pid) ? p.pid : 0,
+    status: env.status,
+    restarts: env.restart_time,
+    unstableRestarts: env.unstable_restarts,
+    startedAt: env.pm_uptime ?? null,
+    execMode: env.exec_mode.replace(/_mode$/, ''),
+    instances: Number.isFinite(instances) ? instances : null,
+    interpreter: env.exec_interpreter ?? null,
+    script: env.pm_exec_path ?? null,
+    cwd: env.pm_cwd ?? null,
+    outLog: env.pm_out_log_path ?? null,
+    errLog: env.pm_err_log_path ?? null,
+    memory: p.monit?.memory ?? null,
+    cpu: p.monit?.cpu ?? null
+  }
+}
+
+export class ProcessListError extends Error {}
+
+/** Validates a parsed process list (from the RPC socket or `pm2 jlist`) and reduces it. */
+export function toProcessRecords(raw: unknown): ProcessRecord[] {
+  const parsed = ProcessListSchema.safeParse(raw)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new ProcessListError(
+      `PM2's process list has an unexpected shape (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unknown'}). ` +
+        'Is pm2-path a real pm2 and the daemon a PM2 daemon?'
+    )
+  }
+  return parsed.data.map(toRecord).sort((a, b) => a.pmId - b.pmId)
+}
+
+/**
+ * `pm2 jlist` prints banners, daemon spawn lines or update notices around its JSON
+ * on some hosts. Take the one top-level JSON array out of the noise.
+ */
+export function extractJsonArray(stdout: string): unknown {
+  const trimmed = stdout.trim()
+  try {
+    return JSON.parse(trimmed)
+  } catch {
+    // fall through: find the array line by line
+  }
+  const lines = stdout.split(/\r?\n/)
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? ''
+    if (!line.trimStart().startsWith('[')) continue
+    // The array may span several lines: grow the candidate until it parses.
+    let candidate = ''
+    for (let j = i; j < lines.length; j++) {
+      candidate += (j > i ? '\n' : '') + lines[j]
+      try {
+        const value: unknown = JSON.parse(candidate.trim())
+        if (Array.isArray(value)) return value
+      } catch {
+        continue
+      }
+    }
+  }
+  throw new ProcessListError('pm2 jlist printed no JSON process list. Its output started with: ' + JSON.stringify(stdout.slice(0, 200)))
+}

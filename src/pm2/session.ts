@@ -1,0 +1,151 @@
+// The only code that runs pm2. Reads go over one RPC connection to the daemon (or
+// `pm2 -s jlist` when the host's pm2 cannot provide one); every mutating command is
+// gated against a fresh process list right before it is sent.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { cleanEnvironment } from '../clean-env.js'
+import { commandArgs, type PlannedCommand } from '../plan.js'
+import { gateTarget } from '../targets.js'
+import { runCli, pm2Messages } from './cli.js'
+import { locatePm2Executable, locatePm2Package, readPm2PackageVersion } from './locate.js'
+import { extractJsonArray, toProcessRecords, type ProcessRecord } from './process-list.js'
+import { Pm2Rpc, socketAnswers } from './rpc.js'
+
+export class NoDaemonError extends Error {}
+export class UnsafeCommandError extends Error {}
+export class Pm2CommandError extends Error {}
+
+export interface SentCommand {
+  command: string
+  args: string[]
+  cwd: string
+  exitCode: number
+  ms: number
+  messages: string[]
+}
+
+export interface SessionOptions {
+  pm2Path: string
+  pm2Home: string
+  env: NodeJS.ProcessEnv
+  /** Where ecosystem commands run (PM2 resolves relative script paths from it). */
+  workingDirectory: string
+}
+
+const READ_TIMEOUT_MS = 20_000
+const MUTATION_TIMEOUT_MS = 180_000
+
+export class Pm2Session {
+  readonly sent: SentCommand[] = []
+
+  private constructor(
+    readonly executable: string,
+    readonly pm2Home: string,
+    readonly cliVersion: string | null,
+    private readonly env: Record<string, string>,
+    private readonly rpc: Pm2Rpc | null,
+    /** An empty private directory: no script path can equal path.resolve(<name>) from here. */
+    private readonly scratchDir: string,
+    private readonly workingDirectory: string
+  ) {}
+
+  /** Locates pm2 and checks a daemon answers at PM2_HOME, without ever starting one. */
+  static async open(opts: SessionOptions): Promise<Pm2Session> {
+    const executable = locatePm2Executable(opts.pm2Path, opts.env.PATH)
+    const env = cleanEnvironment(opts.env, opts.pm2Home)
+    // nvm and similar installs keep node beside pm2; a service PATH may have neither.
+    if (opts.pm2Path.includes('/')) env.PATH = [path.dirname(executable), env.PATH].filter(Boolean).join(path.delimiter)
+    await assertDaemonAnswers(opts.pm2Home)
+    const root = locatePm2Package(executable)
+    const rpc = root ? await Pm2Rpc.open(root, opts.pm2Home) : null
+    const scratchDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pm2-safe-deploy-cwd-'))
+    return new Pm2Session(executable, opts.pm2Home, readPm2PackageVersion(root), env, rpc, scratchDir, opts.workingDirectory)
+  }
+
+  get readPath(): 'rpc' | 'cli' {
+    return this.rpc ? 'rpc' : 'cli'
+  }
+
+  async list(): Promise<ProcessRecord[]> {
+    if (this.rpc) return toProcessRecords(await this.rpc.call('getMonitorData', READ_TIMEOUT_MS))
+    // `pm2 jlist` starts a daemon when none answers: check first, every time.
+    await assertDaemonAnswers(this.pm2Home)
+    const result = await runCli(this.executable, ['-s', 'jlist'], {
+      env: this.env,
+      cwd: this.scratchDir,
+      timeoutMs: READ_TIMEOUT_MS
+    })
+    if (result.code !== 0 || result.timedOut) {
+      throw new Pm2CommandError(`pm2 jlist failed (exit ${result.code}${result.timedOut ? ', timed out' : ''}): ${result.stderr.trim()}`)
+    }
+    return toProcessRecords(extractJsonArray(result.stdout))
+  }
+
+  async daemonVersion(): Promise<string | null> {
+    if (!this.rpc) return null
+    try {
+      return String(await this.rpc.call('getVersion', 5000))
+    } catch {
+      return null
+    }
+  }
+
+  /**
+   * Checks a planned command against `processes` without sending it. By-name targets
+   * must resolve to own processes only; ecosystem commands may name own apps only.
+   */
+  check(cmd: PlannedCommand, processes: readonly ProcessRecord[], ownNames: ReadonlySet<string>): void {
+    if (cmd.verb === 'save') return
+    if ('targets' in cmd) {
+      for (const target of cmd.targets) {
+        const verdict = gateTarget(target, processes, ownNames, this.scratchDir)
+        if (!verdict.ok) throw new UnsafeCommandError(`refused to send pm2 ${cmd.verb} ${target}: ${verdict.reason}`)
+      }
+      return
+    }
+    const foreign = cmd.only.filter((n) => !ownNames.has(n) || n.includes(','))
+    if (foreign.length > 0 || cmd.only.length === 0) {
+      throw new UnsafeCommandError(`refused to send pm2 ${cmd.verb}: --only must list own names only (got ${cmd.only.join(', ')})`)
+    }
+  }
+
+  /** Gates the command against a fresh process list, then sends it. */
+  async send(cmd: PlannedCommand, ownNames: ReadonlySet<string>): Promise<SentCommand> {
+    if (cmd.verb !== 'save') this.check(cmd, await this.list(), ownNames)
+    else await assertDaemonAnswers(this.pm2Home)
+    const args = commandArgs(cmd)
+    const cwd = cmd.verb === 'startOrReload' || cmd.verb === 'startOrRestart' || cmd.verb === 'start' ? this.workingDirectory : this.scratchDir
+    const result = await runCli(this.executable, args, { env: this.env, cwd, timeoutMs: MUTATION_TIMEOUT_MS })
+    const sent: SentCommand = {
+      command: `pm2 ${args.join(' ')}`,
+      args,
+      cwd,
+      exitCode: result.timedOut ? -1 : result.code,
+      ms: result.ms,
+      messages: pm2Messages(result)
+    }
+    this.sent.push(sent)
+    return sent
+  }
+
+  close(): void {
+    this.rpc?.close()
+    fs.rmSync(this.scratchDir, { recursive: true, force: true })
+  }
+}
+
+/** Promise 8: no daemon at PM2_HOME is an error, never a reason to start one. */
+export async function assertDaemonAnswers(pm2Home: string): Promise<void> {
+  const socket = path.join(pm2Home, 'rpc.sock')
+  if (await socketAnswers(socket)) return
+  const exists = fs.existsSync(pm2Home)
+  throw new NoDaemonError(
+    `No PM2 daemon answers at ${socket}. ` +
+      (exists
+        ? 'The directory exists but its daemon is not running (or belongs to another user). '
+        : `${pm2Home} does not exist. `) +
+      'Set `pm2-home` to the PM2_HOME of the user whose daemon runs the apps (often /home/<user>/.pm2), and run the ' +
+      'runner as that user. The action never starts a daemon: an empty one would look like a host with no processes.'
+  )
+}

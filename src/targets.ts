@@ -1,0 +1,86 @@
+// How PM2 resolves the target argument of delete/restart/reload/stop, mirrored from
+// pm2's API._operate and Client.getProcessIdByName (pm2 5.4 – 7.0), and the gate
+// that every mutating command passes before it is sent.
+import path from 'node:path'
+import type { ProcessRecord } from './pm2/process-list.js'
+
+/** Substrings that make PM2 read an argument as a config file (Common.isConfigFile). */
+export const CONFIG_FILE_MARKERS = ['.json', '.yml', '.yaml', '.config.js', '.config.cjs', '.config.mjs'] as const
+
+export type TargetKind = 'all' | 'stdin' | 'config-file' | 'regex' | 'name-or-script' | 'namespace' | 'pm-id' | 'none'
+
+export interface TargetResolution {
+  kind: TargetKind
+  /** pm_ids PM2 would act on; for `config-file` and `stdin`, unknowable from the list. */
+  pmIds: number[]
+}
+
+export function looksLikeConfigFile(arg: string): boolean {
+  return CONFIG_FILE_MARKERS.some((m) => arg.includes(m))
+}
+
+/** JavaScript's isNaN coercion, as PM2 uses it: '', ' 1', '0x1f', '1e3' and 'Infinity' are numbers. */
+export function pm2ReadsAsNumber(arg: string): boolean {
+  return !Number.isNaN(Number(arg))
+}
+
+/**
+ * Which processes `pm2 <delete|restart|reload|stop> <arg>` would reach, run from `cliCwd`.
+ * Regex targets strip every slash and match unanchored, as PM2 does.
+ */
+export function resolvePm2Target(arg: string, processes: readonly ProcessRecord[], cliCwd: string): TargetResolution {
+  const ids = (pred: (p: ProcessRecord) => boolean) => processes.filter(pred).map((p) => p.pmId)
+  if (arg === 'all') return { kind: 'all', pmIds: ids(() => true) }
+  if (arg === '-') return { kind: 'stdin', pmIds: [] }
+  if (looksLikeConfigFile(arg)) return { kind: 'config-file', pmIds: [] }
+  if (!pm2ReadsAsNumber(arg) && arg.startsWith('/') && arg.endsWith('/')) {
+    let regex: RegExp
+    try {
+      regex = new RegExp(arg.replace(/\//g, ''))
+    } catch {
+      return { kind: 'regex', pmIds: [] }
+    }
+    return { kind: 'regex', pmIds: ids((p) => regex.test(p.name)) }
+  }
+  const scriptPath = path.resolve(cliCwd, arg)
+  const byName = ids((p) => p.name === arg || p.script === scriptPath)
+  if (byName.length > 0) return { kind: 'name-or-script', pmIds: byName }
+  const byNamespace = ids((p) => p.namespace === arg)
+  if (byNamespace.length > 0) return { kind: 'namespace', pmIds: byNamespace }
+  if (pm2ReadsAsNumber(arg)) {
+    const byId = ids((p) => p.pmId === Number(arg))
+    if (byId.length > 0) return { kind: 'pm-id', pmIds: byId }
+  }
+  return { kind: 'none', pmIds: [] }
+}
+
+export type GateVerdict = { ok: true; pmIds: number[] } | { ok: false; reason: string }
+
+/**
+ * The safety gate for a by-name target: allowed only when the argument is an own name
+ * and PM2 would resolve it to own processes only, by name. Any other reading (regex,
+ * namespace, pm_id, config file, a flag, nothing at all) is refused.
+ */
+export function gateTarget(
+  arg: string,
+  processes: readonly ProcessRecord[],
+  ownNames: ReadonlySet<string>,
+  cliCwd: string
+): GateVerdict {
+  if (!ownNames.has(arg)) return { ok: false, reason: `"${arg}" is not one of this deploy's own names` }
+  if (arg.startsWith('-')) return { ok: false, reason: `"${arg}" would be read by pm2 as an option` }
+  if (pm2ReadsAsNumber(arg)) return { ok: false, reason: `"${arg}" could be read by PM2 as a pm_id` }
+  const resolution = resolvePm2Target(arg, processes, cliCwd)
+  if (resolution.kind !== 'name-or-script') {
+    const what =
+      resolution.kind === 'none' ? 'no process (PM2 would fail or fall back to a namespace)' : `a ${resolution.kind} target`
+    return { ok: false, reason: `PM2 would read "${arg}" as ${what}` }
+  }
+  const byId = new Map(processes.map((p) => [p.pmId, p]))
+  const foreign = resolution.pmIds.map((id) => byId.get(id)).filter((p) => p !== undefined && !ownNames.has(p.name))
+  if (foreign.length > 0) {
+    const list = foreign.map((p) => `${p!.name} (pm_id ${p!.pmId})`).join(', ')
+    return { ok: false, reason: `"${arg}" would also reach ${list}` }
+  }
+  return { ok: true, pmIds: resolution.pmIds }
+}
