@@ -16,7 +16,7 @@ import { collectMetadata, type WorkflowMetadata } from './metadata.js'
 import { collisionProblems, deriveOwnNames, OwnershipError } from './ownership.js'
 import { describeCommand, planDeploy, PlanError, type PlannedCommand } from './plan.js'
 import { Pm2NotFoundError } from './pm2/locate.js'
-import type { ProcessRecord } from './pm2/process-list.js'
+import { ProcessListError, type ProcessRecord } from './pm2/process-list.js'
 import { NoDaemonError, Pm2Session, UnsafeCommandError } from './pm2/session.js'
 import { preflightApps, resolveAppPaths } from './preflight.js'
 import { renderLogVerdict, renderSummary, REPORT_SCHEMA_VERSION, type DeployReport, type DeployResult } from './report.js'
@@ -37,7 +37,7 @@ class Stop extends Error {
 }
 
 /** Errors whose message is meant for the user as it is: no stack trace. */
-const USER_ERRORS = [InputError, OwnershipError, PlanError, EcosystemError, Pm2NotFoundError, NoDaemonError, UnsafeCommandError, LockTimeoutError]
+const USER_ERRORS = [InputError, OwnershipError, PlanError, EcosystemError, Pm2NotFoundError, NoDaemonError, UnsafeCommandError, LockTimeoutError, ProcessListError]
 
 function expectedInstances(app: EcosystemApp | undefined): number {
   const cpus = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length

@@ -94,32 +94,42 @@ export function toProcessRecords(raw: unknown): ProcessRecord[] {
   return parsed.data.map(toRecord).sort((a, b) => a.pmId - b.pmId)
 }
 
-/**
- * `pm2 jlist` prints banners, daemon spawn lines or update notices around its JSON
- * on some hosts. Take the one top-level JSON array out of the noise.
- */
-export function extractJsonArray(stdout: string): unknown {
-  const trimmed = stdout.trim()
-  try {
-    return JSON.parse(trimmed)
-  } catch {
-    // fall through: find the array line by line
-  }
-  const lines = stdout.split(/\r?\n/)
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] ?? ''
-    if (!line.trimStart().startsWith('[')) continue
-    // The array may span several lines: grow the candidate until it parses.
-    let candidate = ''
-    for (let j = i; j < lines.length; j++) {
-      candidate += (j > i ? '\n' : '') + lines[j]
-      try {
-        const value: unknown = JSON.parse(candidate.trim())
-        if (Array.isArray(value)) return value
-      } catch {
-        continue
-      }
+/** The index of the bracket that closes the one at `open`, skipping JSON strings; -1 if none. */
+function matchingBracket(text: string, open: number): number {
+  let depth = 0
+  let inString = false
+  for (let i = open; i < text.length; i++) {
+    const c = text[i]
+    if (inString) {
+      if (c === '\\') i++
+      else if (c === '"') inString = false
+    } else if (c === '"') inString = true
+    else if (c === '[' || c === '{') depth++
+    else if (c === ']' || c === '}') {
+      depth--
+      if (depth === 0) return i
     }
   }
-  throw new ProcessListError('pm2 jlist printed no JSON process list. Its output started with: ' + JSON.stringify(stdout.slice(0, 200)))
+  return -1
+}
+
+/**
+ * `pm2 jlist` prints banners, daemon spawn lines or update notices around its JSON
+ * on some hosts. Take the first JSON array of objects out of the noise. Errors never
+ * quote the output: it holds every app's environment.
+ */
+export function extractJsonArray(stdout: string): unknown {
+  for (let i = stdout.indexOf('['); i !== -1; i = stdout.indexOf('[', i + 1)) {
+    const end = matchingBracket(stdout, i)
+    if (end === -1) continue
+    try {
+      const value: unknown = JSON.parse(stdout.slice(i, end + 1))
+      if (Array.isArray(value) && value.every((v) => typeof v === 'object' && v !== null && !Array.isArray(v))) return value
+    } catch {
+      // not this one
+    }
+  }
+  throw new ProcessListError(
+    `pm2 jlist printed no JSON process list (${stdout.length} bytes of other output). Check that pm2-path is a real pm2.`
+  )
 }
