@@ -39,9 +39,15 @@ export function parseCommandFile(text: string): Record<string, string> {
   return out
 }
 
-function spawnNode(script: string, env: Record<string, string>, cwd: string, timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
+function spawnNode(
+  script: string,
+  env: Record<string, string>,
+  cwd: string,
+  timeoutMs: number,
+  node = process.execPath
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [script], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(node, [script], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
@@ -64,6 +70,8 @@ export interface RunOptions {
   baseDir: string
   cwd?: string
   timeoutMs?: number
+  /** The node binary that runs the bundle (a runner's own node); this test's node by default. */
+  node?: string
 }
 
 let counter = 0
@@ -105,7 +113,7 @@ export async function runAction(opts: RunOptions): Promise<ActionRun> {
   const runnerDir = path.join(opts.baseDir, `run-${process.pid}-${++counter}`)
   fs.mkdirSync(runnerDir, { recursive: true })
   const env = runnerEnv(opts, runnerDir)
-  const r = await spawnNode(MAIN, env, opts.cwd ?? runnerDir, opts.timeoutMs ?? 120_000)
+  const r = await spawnNode(MAIN, env, opts.cwd ?? runnerDir, opts.timeoutMs ?? 120_000, opts.node)
   return {
     ...r,
     outputs: parseCommandFile(fs.readFileSync(env.GITHUB_OUTPUT!, 'utf8')),
@@ -116,10 +124,14 @@ export async function runAction(opts: RunOptions): Promise<ActionRun> {
 }
 
 /** The post step: a second node run with each saved state as STATE_<name>. */
-export async function runPost(run: Pick<ActionRun, 'state' | 'runnerDir'>, pm2Home: string): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runPost(
+  run: Pick<ActionRun, 'state' | 'runnerDir'>,
+  pm2Home: string,
+  node = process.execPath
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const env: Record<string, string> = { ...testEnv(pm2Home) }
   for (const [k, v] of Object.entries(run.state)) env[`STATE_${k}`] = v
-  return spawnNode(POST, env, run.runnerDir, 30_000)
+  return spawnNode(POST, env, run.runnerDir, 30_000, node)
 }
 
 /** Every file under `dir`, read as text: to prove a secret appears nowhere. */

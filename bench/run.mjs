@@ -1,0 +1,313 @@
+#!/usr/bin/env node
+// Benchmarks, side by side in one run on private PM2 daemons (never the machine's own):
+//   1. overhead of the guarded deploy against the inline script it replaces
+//   2. CPU the guard burns while it watches a 10 s stability window
+//   3. crash-loop detection latency
+//   4. failed requests while deploying a 2-instance cluster app under load
+//   5. snapshot + plan + isolation check time and peak memory at 0/100/1000 other processes
+// Prints a Markdown table and writes it to bench/results.md. `npm run bench -- --quick`
+// runs fewer rounds and skips the 1000-process host; `--only downtime,scale` picks sections.
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const PM2_BIN = path.join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2')
+const PM2_EXE = path.join(ROOT, 'node_modules', '.bin', 'pm2')
+const MAIN = path.join(ROOT, 'dist', 'main', 'index.js')
+const HOOK = path.join(ROOT, 'bench', 'usage-hook.mjs')
+const APPS = path.join(ROOT, '__tests__', 'fixtures', 'apps')
+const QUICK = process.argv.includes('--quick')
+const ROUNDS = QUICK ? 3 : 5
+// `--only overhead,crash,downtime,scale` runs a subset.
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : null
+const want = (section) => !ONLY || ONLY.includes(section)
+
+const hosts = new Set()
+function cleanup() {
+  for (const h of hosts) {
+    spawnSync(process.execPath, [PM2_BIN, 'kill', '-s'], { env: cleanEnv(h.home), stdio: 'ignore', timeout: 60_000 })
+    fs.rmSync(h.dir, { recursive: true, force: true })
+  }
+  hosts.clear()
+}
+process.on('SIGINT', () => {
+  cleanup()
+  process.exit(130)
+})
+
+function cleanEnv(home, extra = {}) {
+  const env = {}
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^(INPUT_|STATE_|ACTIONS_|GITHUB_|RUNNER_)/.test(k) || ['name', 'namespace', 'pm_id'].includes(k)) continue
+    env[k] = v
+  }
+  return { ...env, PM2_HOME: home, PATH: `${path.dirname(PM2_EXE)}${path.delimiter}${process.env.PATH}`, ...extra }
+}
+
+function newHost(label) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pm2sd-bench-${label}-`))
+  const host = { dir, home: path.join(dir, 'pm2home') }
+  fs.mkdirSync(host.home)
+  hosts.add(host)
+  return host
+}
+
+function destroyHost(host) {
+  spawnSync(process.execPath, [PM2_BIN, 'kill', '-s'], { env: cleanEnv(host.home), stdio: 'ignore', timeout: 60_000 })
+  fs.rmSync(host.dir, { recursive: true, force: true })
+  hosts.delete(host)
+}
+
+function pm2(host, args) {
+  return execFileSync(process.execPath, [PM2_BIN, ...args], { env: cleanEnv(host.home), cwd: host.dir, encoding: 'utf8', maxBuffer: 1 << 30, timeout: 600_000 })
+}
+
+function writeEcosystem(host, file, apps) {
+  const full = path.join(host.dir, file)
+  fs.writeFileSync(full, `module.exports = ${JSON.stringify({ apps }, null, 2)}\n`)
+  return full
+}
+
+/** Light neighbours: /bin/sleep run directly, ~1 MB each, so a 1000-process host fits. */
+function startNeighbours(host, n) {
+  if (n === 0) return
+  const apps = Array.from({ length: n }, (_, i) => ({ name: `neighbour-${i}`, script: '/bin/sleep', args: '100000', interpreter: 'none', autorestart: false }))
+  pm2(host, ['-s', 'start', writeEcosystem(host, 'neighbours.config.cjs', apps)])
+}
+
+async function waitOnline(host, count, timeoutMs = 600_000) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const list = JSON.parse(pm2(host, ['-s', 'jlist']))
+    if (list.length >= count && list.every((p) => p.pm2_env.status === 'online')) return
+    if (Date.now() > deadline) throw new Error(`host did not come online (${list.length}/${count})`)
+    await sleep(500)
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+function freePort() {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address()
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+function parseCommandFile(text) {
+  const out = {}
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const m = lines[i].match(/^([^=<]+)<<(.+)$/)
+    if (m) {
+      const value = []
+      while (++i < lines.length && lines[i] !== m[2]) value.push(lines[i])
+      out[m[1]] = value.join('\n')
+    } else if (lines[i].includes('=')) out[lines[i].slice(0, lines[i].indexOf('='))] = lines[i].slice(lines[i].indexOf('=') + 1)
+  }
+  return out
+}
+
+let runCounter = 0
+/** Runs the bundled action as a runner does; returns wall time, outputs, report and CPU/memory usage. */
+function runAction(host, inputs) {
+  const runDir = path.join(host.dir, `run-${++runCounter}`)
+  fs.mkdirSync(path.join(runDir, 'tmp'), { recursive: true })
+  const files = { GITHUB_OUTPUT: 'output', GITHUB_STATE: 'state', GITHUB_STEP_SUMMARY: 'summary.md' }
+  const env = cleanEnv(host.home, { RUNNER_TEMP: path.join(runDir, 'tmp'), GITHUB_WORKSPACE: host.dir, BENCH_USAGE_FILE: path.join(runDir, 'usage.json') })
+  for (const [k, f] of Object.entries(files)) {
+    env[k] = path.join(runDir, f)
+    fs.writeFileSync(env[k], '')
+  }
+  const all = { 'pm2-path': PM2_EXE, 'pm2-home': host.home, 'audit-log': path.join(runDir, 'audit.jsonl'), ...inputs }
+  for (const [k, v] of Object.entries(all)) env[`INPUT_${k.toUpperCase()}`] = String(v)
+  return new Promise((resolve) => {
+    const t0 = process.hrtime.bigint()
+    const child = spawn(process.execPath, ['--import', HOOK, MAIN], { env, cwd: host.dir, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stdout += d))
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6
+      const outputs = parseCommandFile(fs.readFileSync(env.GITHUB_OUTPUT, 'utf8'))
+      const report = outputs.report ? JSON.parse(fs.readFileSync(outputs.report, 'utf8')) : null
+      const usage = JSON.parse(fs.readFileSync(env.BENCH_USAGE_FILE, 'utf8'))
+      if (outputs.result !== inputs.expect) {
+        console.error(stdout.slice(-4000))
+        throw new Error(`action ended ${outputs.result}, expected ${inputs.expect}`)
+      }
+      resolve({ ms, code, outputs, report, usage })
+    })
+  })
+}
+
+/** The inline deploy step the action replaces (as in the incident's workflows), with the same pm2. */
+const INLINE = `
+const { execFileSync } = require('child_process')
+const [eco, names] = [process.argv[1], process.argv[2].split(',')]
+const list = JSON.parse(execFileSync('pm2', ['jlist'], { maxBuffer: 1 << 30 }).toString())
+for (const p of list) {
+  if ((p.pm2_env.status === 'errored' || p.pm2_env.status === 'stopped') && names.includes(p.name)) execFileSync('pm2', ['delete', String(p.pm2_env.pm_id)])
+}
+execFileSync('pm2', ['startOrReload', eco, '--only', names.join(','), '--update-env'])
+execFileSync('pm2', ['save'])
+`
+function runInline(host, eco, names) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint()
+    const child = spawn(process.execPath, ['-e', INLINE, eco, names.join(',')], { env: cleanEnv(host.home), cwd: host.dir, stdio: 'ignore' })
+    child.on('close', (code) => (code === 0 ? resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6 }) : reject(new Error(`inline script exited ${code}`))))
+  })
+}
+
+const OWN = ['bench-api', 'bench-worker', 'bench-cron']
+function ownEcosystem(host) {
+  return writeEcosystem(
+    host,
+    'own.config.cjs',
+    OWN.map((name) => ({ name, script: path.join(APPS, 'idle.cjs') }))
+  )
+}
+
+const rows = []
+const row = (measure, value, target, verdict) => {
+  rows.push({ measure, value, target, verdict })
+  console.log(`  ${measure}: ${value}  (target ${target}: ${verdict})`)
+}
+
+async function benchOverheadAndCpu() {
+  console.log('1–2. overhead and CPU: 3-process app, 100 other processes')
+  const host = newHost('overhead')
+  startNeighbours(host, 100)
+  const eco = ownEcosystem(host)
+  pm2(host, ['-s', 'start', eco])
+  await waitOnline(host, 103)
+  const base = { app: 'bench', ecosystem: eco, 'stable-seconds': 0, save: 'true', expect: 'deployed' }
+  await runInline(host, eco, OWN)
+  await runAction(host, base) // warm file caches for both
+  const inline = []
+  const action = []
+  const cpu0 = []
+  for (let i = 0; i < ROUNDS; i++) {
+    inline.push((await runInline(host, eco, OWN)).ms)
+    const r = await runAction(host, base)
+    action.push(r.ms)
+    cpu0.push(r.usage.selfCpuSeconds + r.usage.childrenCpuSeconds)
+  }
+  const ratio = median(action) / median(inline)
+  row('Overhead: guarded deploy vs inline script (median wall time)', `${Math.round(median(action))} ms vs ${Math.round(median(inline))} ms = **${ratio.toFixed(2)}×**`, '≤ 1.0×', ratio <= 1 ? 'met' : 'missed')
+  const cpu10 = []
+  for (let i = 0; i < Math.max(2, ROUNDS - 2); i++) {
+    const r = await runAction(host, { ...base, 'stable-seconds': 10, save: 'false' })
+    cpu10.push(r.usage.selfCpuSeconds + r.usage.childrenCpuSeconds)
+  }
+  const windowCpu = median(cpu10) - median(cpu0)
+  row('CPU burnt watching a 10 s stability window (action + its pm2 calls)', `**${windowCpu.toFixed(3)} CPU-s** (run: ${median(cpu0).toFixed(2)} CPU-s at 0 s, ${median(cpu10).toFixed(2)} at 10 s)`, '≤ 0.3 CPU-s', windowCpu <= 0.3 ? 'met' : 'missed')
+  destroyHost(host)
+}
+
+async function benchCrashLoop() {
+  console.log('3. crash-loop detection')
+  const host = newHost('crash')
+  const eco = writeEcosystem(host, 'crash.config.cjs', [{ name: 'bench-crash', script: path.join(APPS, 'crash-loop.cjs'), env: { CRASH_AFTER_MS: '2000' } }])
+  pm2(host, ['-s', 'ping'])
+  const lat = []
+  for (let i = 0; i < Math.max(2, ROUNDS - 2); i++) {
+    const r = await runAction(host, { app: 'bench', ecosystem: eco, 'stable-seconds': 10, 'timeout-seconds': 120, expect: 'failed' })
+    const verifyMs = r.report.timings['Verify own processes']
+    // The app was spawned before the deploy command returned, so this bounds the latency from above.
+    lat.push(verifyMs - 2000)
+    pm2(host, ['-s', 'delete', 'bench-crash'])
+  }
+  const worst = Math.max(...lat)
+  row('Crash loop (app dies 2 s after start): job failed this long after the crash', `≤ **${(median(lat) / 1000).toFixed(2)} s** median, ${(worst / 1000).toFixed(2)} s worst (timeout-seconds 120)`, '≤ 3 s', worst <= 3000 ? 'met' : 'missed')
+  destroyHost(host)
+}
+
+async function benchDowntime() {
+  console.log('4. downtime under load: 2-instance cluster HTTP app')
+  for (const strategy of ['reload', 'recreate']) {
+    const host = newHost(`downtime-${strategy}`)
+    const port = await freePort()
+    const eco = writeEcosystem(host, 'web.config.cjs', [
+      { name: 'bench-web', script: path.join(APPS, 'http-server.cjs'), exec_mode: 'cluster', instances: 2, env: { PORT: String(port) }, kill_timeout: 3000 }
+    ])
+    pm2(host, ['-s', 'start', eco])
+    await waitOnline(host, 2)
+    await sleep(500)
+    const load = autocannon({ url: `http://127.0.0.1:${port}/`, connections: 10, duration: 120 })
+    const result = new Promise((resolve) => load.on('done', resolve))
+    await sleep(1000)
+    await runAction(host, { app: 'bench', ecosystem: eco, strategy, 'stable-seconds': 2, save: 'false', expect: 'deployed' })
+    await sleep(1000)
+    load.stop()
+    const r = await result
+    const failed = r.errors + r.timeouts + r.non2xx
+    row(
+      `Failed requests during a \`${strategy}\` deploy under load (autocannon, 10 connections)`,
+      `**${failed}** of ${r.requests.total}` + (failed ? ` (${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx)` : ''),
+      strategy === 'reload' ? '0' : 'report',
+      strategy === 'reload' ? (failed === 0 ? 'met' : 'missed') : 'reported'
+    )
+    destroyHost(host)
+  }
+}
+
+async function benchScale() {
+  console.log('5. scale: snapshot + plan + isolation check, peak memory')
+  for (const n of QUICK ? [0, 100] : [0, 100, 1000]) {
+    const host = newHost(`scale-${n}`)
+    startNeighbours(host, n)
+    for (const name of OWN) pm2(host, ['-s', 'start', path.join(APPS, 'idle.cjs'), '--name', name])
+    await waitOnline(host, n + OWN.length)
+    const times = []
+    const rss = []
+    for (let i = 0; i < Math.max(2, ROUNDS - 2); i++) {
+      const r = await runAction(host, { app: 'bench', whitelist: OWN.join(','), strategy: 'restart', 'stable-seconds': 0, save: 'false', expect: 'deployed' })
+      const t = r.report.timings
+      times.push(t['PM2 state before'] + t['Plan and preflight'] + t['Isolation check'])
+      rss.push(r.usage.maxRssMb)
+    }
+    const ok = median(times) <= 1000 && Math.max(...rss) <= 150
+    row(`Scale: ${n} other processes — snapshot + plan + isolation check; peak memory`, `**${Math.round(median(times))} ms**; ${Math.round(Math.max(...rss))} MB`, n === 1000 ? '≤ 1 s, ≤ 150 MB' : '–', n === 1000 ? (ok ? 'met' : 'missed') : 'reported')
+    destroyHost(host)
+  }
+}
+
+async function main() {
+  if (!fs.existsSync(MAIN)) throw new Error('dist/main/index.js is missing: run `npm run bundle` first')
+  const started = new Date()
+  try {
+    if (want('overhead')) await benchOverheadAndCpu()
+    if (want('crash')) await benchCrashLoop()
+    if (want('downtime')) await benchDowntime()
+    if (want('scale')) await benchScale()
+  } finally {
+    cleanup()
+  }
+  const cpu = os.cpus()[0]?.model ?? 'unknown cpu'
+  const lines = [
+    `Measured ${started.toISOString().slice(0, 10)} on ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, pm2 ${JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', 'pm2', 'package.json'), 'utf8')).version}${QUICK ? ' (quick run)' : ''}; ${ROUNDS} rounds, medians.`,
+    '',
+    '| measure | result | target | |',
+    '|---|---|---|---|',
+    ...rows.map((r) => `| ${r.measure} | ${r.value} | ${r.target} | ${r.verdict} |`)
+  ]
+  const table = lines.join('\n') + '\n'
+  if (!ONLY) fs.writeFileSync(path.join(ROOT, 'bench', 'results.md'), table)
+  console.log('\n' + table)
+}
+
+main().catch((err) => {
+  cleanup()
+  console.error(err)
+  process.exit(1)
+})
