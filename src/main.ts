@@ -100,7 +100,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
       core.info(`app: ${opts.app}  suffix: ${JSON.stringify(opts.suffix)}  strategy: ${opts.strategy}${opts.dryRun ? '  (dry run)' : ''}`)
       core.info(`PM2_HOME: ${opts.pm2Home}`)
       if (opts.ecosystem) {
-        ecosystemApps = await readEcosystem(opts.ecosystem, cleanEnv)
+        ecosystemApps = await readEcosystem(opts.ecosystem, cleanEnv, opts.workingDirectory)
         core.info(`ecosystem ${opts.ecosystem}: ${ecosystemApps.map((a) => a.name).join(', ')}`)
       }
       ownNames = deriveOwnNames({
@@ -187,7 +187,9 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
       }
       checks.push({ name: 'targets', ok: true, detail: 'every planned command reaches own processes only' })
       if (opts.ecosystem) {
-        const problems = preflightApps(ownNames, ecosystemApps, opts.workingDirectory)
+        // The PATH pm2 gets: the session puts pm2's own directory (nvm's bin) first.
+        const searchPath = [opts.pm2Path.includes('/') ? path.dirname(opts.pm2Path) : '', cleanEnv.PATH ?? ''].filter(Boolean).join(path.delimiter)
+        const problems = preflightApps(ownNames, ecosystemApps, opts.workingDirectory, { searchPath })
         if (problems.length > 0) {
           checks.push({ name: 'preflight', ok: false, detail: problems.map((p) => `${p.app} ${p.problem}`).join('; ') })
           throw new Stop('aborted', `Preflight failed, nothing was changed:\n${problems.map((p) => `- ${p.app} ${p.problem}`).join('\n')}`, 'Preflight failed')
@@ -384,16 +386,21 @@ function finish(report: DeployReport, inputs: Inputs | null, title: string, runT
 
 function showLogs(names: readonly string[], processes: readonly ProcessRecord[], lines: number): void {
   for (const name of names) {
-    const p = processes.find((q) => q.name === name)
-    if (!p) continue
+    const mine = processes.filter((q) => q.name === name)
+    if (mine.length === 0) continue
     core.startGroup(`Last ${lines} log lines of ${name}`)
-    for (const [label, file] of [
-      ['out', p.outLog],
-      ['error', p.errLog]
-    ] as const) {
-      if (!file) continue
-      core.info(`--- ${label}: ${file}`)
-      for (const line of tailFile(file, lines)) core.info(line)
+    // Cluster instances may each have their own files; merged logs are shown once.
+    const shown = new Set<string>()
+    for (const p of mine) {
+      for (const [label, file] of [
+        ['out', p.outLog],
+        ['error', p.errLog]
+      ] as const) {
+        if (!file || shown.has(file)) continue
+        shown.add(file)
+        core.info(`--- ${label}: ${file}`)
+        for (const line of tailFile(file, lines)) core.info(line)
+      }
     }
     core.endGroup()
   }

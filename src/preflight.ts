@@ -1,5 +1,6 @@
 // Promise 5: everything that can be checked before a change is checked first, so a
-// deploy that will fail fails while the old processes still run. Pure but for file reads.
+// deploy that will fail fails while the old processes still run. Pure but for file
+// reads; the interpreter rules model PM2's own (Common.sink.resolveInterpreter).
 import fs from 'node:fs'
 import path from 'node:path'
 import type { EcosystemApp } from './ecosystem.js'
@@ -9,38 +10,155 @@ export interface PreflightProblem {
   problem: string
 }
 
-const NODE_EXTENSIONS = new Set(['.js', '.cjs', '.mjs', '.ts', '.cts', '.mts', '.jsx', '.tsx', '.json', ''])
+export type ScriptKind = 'node' | 'python' | 'native' | 'shell' | 'other-script' | 'unknown'
 
-function isNodeInterpreter(interpreter: string | null): boolean {
-  if (interpreter === null) return true
-  const base = path.basename(interpreter)
-  return base === 'node' || base === 'nodejs' || /^node\d*$/.test(base)
+export interface ScriptInfo {
+  kind: ScriptKind
+  /** The first line when it is a `#!` line. */
+  shebang: string | null
+  executable: boolean
 }
 
-/** What a script really is, by extension, shebang and magic bytes. */
-export function scriptKind(file: string): 'node' | 'python' | 'native' | 'shell' | 'other-script' | 'unknown' {
-  const ext = path.extname(file).toLowerCase()
-  if (ext === '.py') return 'python'
-  let head: Buffer
+const NODE_EXTENSIONS = new Set(['.js', '.cjs', '.mjs', '.ts', '.cts', '.mts', '.jsx', '.tsx'])
+
+/** PM2's lib/API/interpreter.json: the interpreter it picks by extension when none is set. */
+const PM2_INTERPRETER_BY_EXTENSION: Record<string, string> = {
+  '.sh': 'bash',
+  '.py': 'python',
+  '.rb': 'ruby',
+  '.php': 'php',
+  '.pl': 'perl',
+  '.js': 'node',
+  '.coffee': 'coffee',
+  '.ls': 'lsc',
+  '.ts': 'bun',
+  '.tsx': 'bun'
+}
+
+function isExecutableFile(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK)
+    return fs.statSync(file).isFile()
+  } catch {
+    return false
+  }
+}
+
+function readHead(file: string): Buffer | null {
   try {
     const fd = fs.openSync(file, 'r')
-    head = Buffer.alloc(256)
-    const n = fs.readSync(fd, head, 0, 256, 0)
-    fs.closeSync(fd)
-    head = head.subarray(0, n)
+    try {
+      const head = Buffer.alloc(512)
+      return head.subarray(0, fs.readSync(fd, head, 0, 512, 0))
+    } finally {
+      fs.closeSync(fd)
+    }
   } catch {
-    return 'unknown'
+    return null
   }
-  if (head[0] === 0x7f && head.subarray(1, 4).toString() === 'ELF') return 'native'
-  if (head.subarray(0, 4).toString('hex') === 'cffaedfe' || head.subarray(0, 4).toString('hex') === 'feedfacf') return 'native'
-  const first = head.toString('utf8').split('\n')[0] ?? ''
+}
+
+function kindOf(ext: string, head: Buffer | null): { kind: ScriptKind; shebang: string | null } {
+  if (head && head[0] === 0x7f && head.subarray(1, 4).toString() === 'ELF') return { kind: 'native', shebang: null }
+  const magic = head?.subarray(0, 4).toString('hex')
+  if (magic === 'cffaedfe' || magic === 'feedfacf' || magic === 'cafebabe') return { kind: 'native', shebang: null }
+  const first = head ? (head.toString('utf8').split('\n')[0] ?? '') : ''
   if (first.startsWith('#!')) {
-    if (/python/.test(first)) return 'python'
-    if (/\bnode\b|\bnodejs\b|\bbun\b|\bdeno\b/.test(first)) return 'node'
-    if (/\b(ba|z|da)?sh\b/.test(first)) return 'shell'
-    return 'other-script'
+    const shebang = first.trimEnd()
+    if (/python/.test(shebang)) return { kind: 'python', shebang }
+    if (/\b(node|nodejs|bun|deno)\b/.test(shebang)) return { kind: 'node', shebang }
+    if (/\b(ba|z|da|k)?sh\b/.test(shebang)) return { kind: 'shell', shebang }
+    return { kind: 'other-script', shebang }
   }
-  return NODE_EXTENSIONS.has(ext) ? 'node' : 'unknown'
+  if (ext === '.py') return { kind: 'python', shebang: null }
+  if (ext === '.sh') return { kind: 'shell', shebang: null }
+  if (NODE_EXTENSIONS.has(ext)) return { kind: 'node', shebang: null }
+  return { kind: 'unknown', shebang: null }
+}
+
+/** What a script really is, by magic bytes, shebang and extension. */
+export function inspectScript(file: string): ScriptInfo {
+  const head = readHead(file)
+  const { kind, shebang } = kindOf(path.extname(file).toLowerCase(), head)
+  return { kind, shebang, executable: isExecutableFile(file) }
+}
+
+export function scriptKind(file: string): ScriptKind {
+  return inspectScript(file).kind
+}
+
+/** The interpreter PM2 will use: the configured one, else by extension, else 'none' for binaries, else node. */
+export function pm2Interpreter(configured: string | null, script: string, kind: ScriptKind): string {
+  if (configured) return configured
+  const byExtension = PM2_INTERPRETER_BY_EXTENSION[path.extname(script)]
+  if (byExtension) return byExtension
+  return kind === 'native' ? 'none' : 'node'
+}
+
+export function isNodeInterpreter(interpreter: string): boolean {
+  const base = path.basename(interpreter)
+  return /^(node|nodejs|bun)(\d+(\.\d+)*)?(\.exe)?$/.test(base) || interpreter.startsWith('node@')
+}
+
+export function isPythonInterpreter(interpreter: string): boolean {
+  return /^python(\d+(\.\d+)*)?$/.test(path.basename(interpreter))
+}
+
+const PYTHON_FIX = "set `interpreter: 'none'` (the script's #! line then picks the python) or `interpreter` to the virtualenv's python, e.g. '/srv/app/.venv/bin/python'"
+
+/** Whether `interpreter` can run a script of this kind; a problem with its fix, or null. */
+export function interpreterMismatch(interpreter: string, info: ScriptInfo, configured: boolean): string | null {
+  const how = configured ? `\`interpreter: '${interpreter}'\`` : `PM2 would run it with ${interpreter} (no \`interpreter\` set)`
+  if (interpreter === 'none') {
+    if (info.kind !== 'native' && !info.shebang) {
+      return "has `interpreter: 'none'`, so the OS runs it directly, but it is neither a binary nor starts with a #! line: add a #! line or set `interpreter`"
+    }
+    if (!info.executable) return "has `interpreter: 'none'`, so the OS runs it directly, but it is not executable: `chmod +x` it in the build"
+    return null
+  }
+  if (info.kind === 'native') return `is a native binary, but ${how}: set \`interpreter: 'none'\` so PM2 executes it directly`
+  if (isNodeInterpreter(interpreter)) {
+    if (info.kind === 'python') return `is a python script, but ${how}: ${PYTHON_FIX}`
+    if (info.kind === 'shell' || info.kind === 'other-script') {
+      return `is a ${info.kind === 'shell' ? 'shell' : 'non-node'} script (${info.shebang ?? 'by its extension'}), but ${how}: set \`interpreter: 'none'\` so its #! line runs it`
+    }
+  }
+  if (isPythonInterpreter(interpreter) && (info.kind === 'node' || info.kind === 'shell')) {
+    return `is a ${info.kind} script, but ${how}: remove \`interpreter\` or set it to the one the script needs`
+  }
+  return null
+}
+
+/** `which`: the first executable file called `name` on `searchPath`. */
+export function findOnPath(name: string, searchPath: string | undefined): string | null {
+  for (const dir of (searchPath ?? '').split(path.delimiter)) {
+    if (!dir) continue
+    const candidate = path.join(dir, name)
+    if (isExecutableFile(candidate)) return candidate
+  }
+  return null
+}
+
+/**
+ * PM2's CLI checks the interpreter with `which` from its own directory (the working
+ * directory); the daemon then spawns it from the app's cwd. A relative path must hold in both.
+ */
+export function interpreterMissing(interpreter: string, workingDirectory: string, searchPath: string | undefined, appCwd = workingDirectory): string | null {
+  // 'none' needs nothing; PM2 falls back to its own node; node@version is resolved through nvm.
+  if (interpreter === 'none' || interpreter === 'node' || interpreter.includes('@')) return null
+  if (interpreter.includes('/')) {
+    const dirs = path.isAbsolute(interpreter) ? [workingDirectory] : [...new Set([workingDirectory, appCwd])]
+    const missing = dirs.map((d) => path.resolve(d, interpreter)).filter((f) => !isExecutableFile(f))
+    if (missing.length === 0) return null
+    return (
+      `interpreter ${missing[0]} does not exist or is not executable: create the virtualenv (or install the runtime) before deploying, or fix \`interpreter\`` +
+      (path.isAbsolute(interpreter) ? '' : ' (PM2 looks for a relative interpreter from working-directory and runs it from the app\'s cwd: use an absolute path)')
+    )
+  }
+  // PM2 uses python3 when .py's default `python` is not installed.
+  if (interpreter === 'python' && (findOnPath('python', searchPath) || findOnPath('python3', searchPath))) return null
+  if (findOnPath(interpreter, searchPath)) return null
+  return `interpreter ${interpreter} is not on the PATH pm2 gets: install it, or set \`interpreter\` to its absolute path`
 }
 
 export interface ResolvedApp {
@@ -56,8 +174,19 @@ export function resolveAppPaths(app: EcosystemApp, workingDirectory: string): Re
   return { name: app.name, cwd, script: path.resolve(cwd, app.script) }
 }
 
+export interface PreflightOptions {
+  /** The PATH pm2 runs with, to find bare commands and interpreters. */
+  searchPath?: string
+}
+
 /** Checks each own app of the ecosystem file before anything changes. */
-export function preflightApps(ownNames: readonly string[], apps: readonly EcosystemApp[], workingDirectory: string): PreflightProblem[] {
+export function preflightApps(
+  ownNames: readonly string[],
+  apps: readonly EcosystemApp[],
+  workingDirectory: string,
+  opts: PreflightOptions = {}
+): PreflightProblem[] {
+  const searchPath = opts.searchPath ?? process.env.PATH
   const problems: PreflightProblem[] = []
   for (const name of ownNames) {
     const app = apps.find((a) => a.name === name)
@@ -69,35 +198,39 @@ export function preflightApps(ownNames: readonly string[], apps: readonly Ecosys
       continue
     }
     const resolved = resolveAppPaths(app, workingDirectory)
-    if (!resolved) {
-      problems.push({ app: name, problem: 'has no `script` in the ecosystem file' })
+    if (!resolved || !app.script) {
+      problems.push({ app: name, problem: 'has no `script` in the ecosystem file: PM2 would refuse to start it' })
       continue
     }
     if (!fs.existsSync(resolved.cwd) || !fs.statSync(resolved.cwd).isDirectory()) {
       problems.push({ app: name, problem: `cwd ${resolved.cwd} does not exist (missing release directory?)` })
       continue
     }
-    // A bare command PM2 finds on PATH (e.g. `npm`, `python3`) is not a file under cwd.
-    const isBareCommand = !(app.script ?? '').includes('/') && !fs.existsSync(resolved.script)
-    if (isBareCommand) continue
-    if (!fs.existsSync(resolved.script)) {
-      problems.push({ app: name, problem: `script ${resolved.script} does not exist (missing build artifacts? run the build first)` })
+    // PM2 runs a script with spaces as `bash -c "<script>"`: a command line, not a file.
+    if (app.script.includes(' ')) continue
+    let scriptPath = resolved.script
+    if (!fs.existsSync(scriptPath)) {
+      // PM2 falls back to a command on PATH (e.g. `npm`) when no such file exists.
+      const onPath = app.script.includes('/') ? null : findOnPath(app.script, searchPath)
+      if (!onPath) {
+        problems.push({ app: name, problem: `script ${resolved.script} does not exist (missing build artifacts or release? run the build first)` })
+        continue
+      }
+      scriptPath = onPath
+    }
+    if (fs.statSync(scriptPath).isDirectory()) {
+      problems.push({ app: name, problem: `script ${scriptPath} is a directory: point \`script\` at the file to run` })
       continue
     }
-    if (app.interpreter === 'none') continue
-    if (isNodeInterpreter(app.interpreter)) {
-      const kind = scriptKind(resolved.script)
-      if (kind === 'python' || kind === 'native' || kind === 'shell' || kind === 'other-script') {
-        const fix =
-          kind === 'python'
-            ? "set `interpreter: 'none'` (the shebang then runs it) or `interpreter` to the virtualenv's python, e.g. '.venv/bin/python'"
-            : "set `interpreter: 'none'` so PM2 executes it directly"
-        problems.push({
-          app: name,
-          problem: `script ${resolved.script} is a ${kind === 'other-script' ? 'non-node script' : kind} ${kind === 'native' ? 'binary' : 'script'}, but PM2 would run it with node: ${fix}`
-        })
-      }
+    const info = inspectScript(scriptPath)
+    const interpreter = pm2Interpreter(app.interpreter, scriptPath, info.kind)
+    const mismatch = interpreterMismatch(interpreter, info, app.interpreter !== null)
+    if (mismatch) {
+      problems.push({ app: name, problem: `script ${scriptPath} ${mismatch}` })
+      continue
     }
+    const missing = interpreterMissing(interpreter, workingDirectory, searchPath, resolved.cwd)
+    if (missing) problems.push({ app: name, problem: missing })
   }
   return problems
 }

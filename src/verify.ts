@@ -63,6 +63,46 @@ export function assessOwn(
   return { state: 'ready' }
 }
 
+/** A process as it was when the stable window started. */
+interface Seen {
+  pid: number
+  restarts: number
+  name: string
+  at: number
+}
+
+/**
+ * Own processes that changed since the window started: a new pid, more restarts, a
+ * fall from online, or gone. A change of an app that was up is a crash loop.
+ */
+export function changedSince(baseline: ReadonlyMap<number, Seen>, mine: readonly ProcessRecord[], now: number): { names: string[]; detail: string[] } {
+  const names = new Set<string>()
+  const detail: string[] = []
+  for (const [pmId, b] of baseline) {
+    const p = mine.find((q) => q.pmId === pmId)
+    const up = ((now - b.at) / 1000).toFixed(1)
+    if (!p) {
+      names.add(b.name)
+      detail.push(`${b.name} (pm_id ${pmId}) disappeared after ${up} s: something deleted it`)
+    } else if (p.restarts !== b.restarts || (p.pid !== b.pid && p.pid > 0) || p.status === 'waiting restart') {
+      names.add(b.name)
+      detail.push(`crash loop: ${b.name} (pm_id ${pmId}) restarted ${up} s after coming up (pid ${b.pid} → ${p.pid || '-'}, restarts ${b.restarts} → ${p.restarts}, now ${p.status})`)
+    } else if (p.status !== 'online') {
+      names.add(b.name)
+      detail.push(`${b.name} (pm_id ${pmId}) went down ${up} s after coming up (now ${p.status})`)
+    }
+  }
+  for (const p of mine) {
+    if (!baseline.has(p.pmId)) {
+      names.add(p.name)
+      detail.push(`${p.name} (pm_id ${p.pmId}) appeared after the processes came up`)
+    }
+  }
+  return { names: [...names], detail }
+}
+
+const is2xx = (v: number | string | undefined) => typeof v === 'number' && v >= 200 && v < 300
+
 export async function verifyOwnHealthy(opts: VerifyOptions): Promise<VerifyResult> {
   const now = opts.now ?? Date.now
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)))
@@ -72,7 +112,8 @@ export async function verifyOwnHealthy(opts: VerifyOptions): Promise<VerifyResul
   const deadline = started + opts.timeoutSeconds * 1000
   const own = new Set(opts.ownNames)
   const healthy: Record<string, number | string> = {}
-  let baseline: Map<number, { pid: number; restarts: number; name: string }> | null = null
+  // Set when every own process is first online; any change after that fails at once.
+  let baseline: Map<number, Seen> | null = null
   let stableSince = 0
   let processes: ProcessRecord[] = []
   let lastReason = 'not checked yet'
@@ -87,39 +128,28 @@ export async function verifyOwnHealthy(opts: VerifyOptions): Promise<VerifyResul
 
   for (;;) {
     processes = await opts.list()
+    const mine = processes.filter((p) => own.has(p.name))
+    if (baseline) {
+      const changed = changedSince(baseline, mine, now())
+      if (changed.detail.length > 0) return result(false, changed.detail.join('; '), changed.names)
+    }
     const assessment = assessOwn(processes, opts.ownNames, opts.expectedCounts)
     if (assessment.state === 'failed') return result(false, assessment.reason, assessment.failing)
     if (assessment.state === 'ready') {
-      const mine = processes.filter((p) => own.has(p.name))
       if (!baseline) {
-        baseline = new Map(mine.map((p) => [p.pmId, { pid: p.pid, restarts: p.restarts, name: p.name }]))
         stableSince = now()
-      } else {
-        const moved = mine.filter((p) => {
-          const b = baseline!.get(p.pmId)
-          return !b || b.pid !== p.pid || b.restarts !== p.restarts
-        })
-        const gone = [...baseline.keys()].filter((id) => !mine.some((p) => p.pmId === id))
-        if (moved.length > 0 || gone.length > 0) {
-          const names = [...new Set([...moved.map((p) => p.name), ...gone.map((id) => baseline!.get(id)!.name)])]
-          const detail = moved
-            .map((p) => {
-              const b = baseline!.get(p.pmId)
-              return b ? `${p.name} (pm_id ${p.pmId}) restarted: pid ${b.pid} → ${p.pid}, restarts ${b.restarts} → ${p.restarts}` : `${p.name} (pm_id ${p.pmId}) appeared`
-            })
-            .concat(gone.map((id) => `${baseline!.get(id)!.name} (pm_id ${id}) disappeared`))
-          return result(false, `crash loop: ${detail.join('; ')} within ${((now() - stableSince) / 1000).toFixed(1)} s of coming up`, names)
-        }
+        baseline = new Map(mine.map((p) => [p.pmId, { pid: p.pid, restarts: p.restarts, name: p.name, at: stableSince }]))
       }
       for (const url of opts.healthUrls) {
-        if (typeof healthy[url] === 'number' && (healthy[url] as number) >= 200 && (healthy[url] as number) < 300) continue
+        if (is2xx(healthy[url])) continue
         try {
           healthy[url] = await fetchStatus(url)
         } catch (err) {
-          healthy[url] = (err as Error).message
+          const cause = (err as { cause?: { code?: string } }).cause?.code
+          healthy[url] = cause ? `${(err as Error).message} (${cause})` : (err as Error).message
         }
       }
-      const unhealthy = opts.healthUrls.filter((u) => !(typeof healthy[u] === 'number' && (healthy[u] as number) >= 200 && (healthy[u] as number) < 300))
+      const unhealthy = opts.healthUrls.filter((u) => !is2xx(healthy[u]))
       const stableFor = now() - stableSince
       if (unhealthy.length === 0 && stableFor >= opts.stableSeconds * 1000) {
         return result(true, `all own processes online and stable for ${(stableFor / 1000).toFixed(1)} s` + (opts.healthUrls.length ? ', health URLs 2xx' : ''))
@@ -132,8 +162,8 @@ export async function verifyOwnHealthy(opts: VerifyOptions): Promise<VerifyResul
       lastReason = assessment.reason
     }
     if (now() >= deadline) {
-      const failing = opts.ownNames.filter((n) => !processes.some((p) => p.name === n && p.status === 'online'))
-      return result(false, `not healthy within timeout-seconds (${opts.timeoutSeconds} s): ${lastReason}`, failing.length ? failing : [...opts.ownNames])
+      const down = opts.ownNames.filter((n) => !processes.some((p) => p.name === n && p.status === 'online'))
+      return result(false, `not healthy within timeout-seconds (${opts.timeoutSeconds} s): ${lastReason}`, down.length ? down : [...opts.ownNames])
     }
     await sleep(Math.max(0, Math.min(pollMs, deadline - now())))
   }
