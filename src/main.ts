@@ -19,7 +19,7 @@ import { Pm2NotFoundError } from './pm2/locate.js'
 import { ProcessListError, type ProcessRecord } from './pm2/process-list.js'
 import { NoDaemonError, Pm2Session, UnsafeCommandError } from './pm2/session.js'
 import { preflightApps, resolveAppPaths } from './preflight.js'
-import { renderLogVerdict, renderSummary, REPORT_SCHEMA_VERSION, type DeployReport, type DeployResult } from './report.js'
+import { renderAnnotation, renderLogVerdict, renderSummary, REPORT_SCHEMA_VERSION, restoreHints, type DeployReport, type DeployResult } from './report.js'
 import { writeSnapshot } from './snapshot.js'
 import { STATE } from './state.js'
 import { verifyOwnHealthy } from './verify.js'
@@ -308,6 +308,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
     const report: DeployReport = {
       schemaVersion: REPORT_SCHEMA_VERSION,
       result,
+      title,
       message,
       app: inputs?.app ?? env['INPUT_APP'] ?? '',
       environmentSuffix: inputs?.suffix ?? '',
@@ -322,6 +323,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
       warnings,
       processes: { before, after },
       snapshots: { before: snapshotBefore, after: snapshotAfter },
+      restore: restoreHints({ result, ownNames, before, after, afterListed: snapshotAfter !== null, pm2Home: inputs?.pm2Home ?? null }),
       timings: { ...timings, total: Date.now() - started },
       startedAt: new Date(started).toISOString(),
       finishedAt: new Date().toISOString()
@@ -380,7 +382,8 @@ function finish(report: DeployReport, inputs: Inputs | null, title: string, runT
   core.setOutput('report', reportFile)
   if (report.result === 'aborted' || report.result === 'failed') {
     core.setFailed(report.message)
-    core.error(report.message, { title: `pm2-safe-deploy: ${title || report.result}` })
+    const annotation = renderAnnotation(report)
+    core.error(annotation?.message ?? report.message, { title: annotation?.title ?? `pm2-safe-deploy: ${title || report.result}` })
   }
 }
 
