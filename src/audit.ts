@@ -1,16 +1,178 @@
-// The audit log: one JSON line per deploy attempt, appended. Each record is written
-// with a single write(2) on an O_APPEND descriptor, which the kernel keeps whole
-// against other appenders on a local file system.
+// The audit log: one JSON line per deploy attempt (deployed, failed, aborted, dry run,
+// interrupted), appended. Each record is written with a single write(2) on an
+// O_APPEND descriptor, which a local file system keeps whole against other appenders:
+// lines from concurrent deploys never interleave. A record holds a fixed set of
+// fields, never an environment value.
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
+import { z } from 'zod'
+import { readRawInput } from './inputs.js'
+import type { WorkflowMetadata } from './metadata.js'
 
-export function appendAudit(file: string, record: unknown): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true })
-  const line = Buffer.from(JSON.stringify(record) + '\n', 'utf8')
+export const AUDIT_SCHEMA_VERSION = 1
+export const DEFAULT_AUDIT_FILE_NAME = 'pm2-safe-deploy.audit.jsonl'
+/** Messages are cut to this length: a record stays one short line. */
+const MAX_MESSAGE = 2000
+
+const nstr = z.string().nullable()
+
+/** The workflow metadata an audit record keeps: who, what, from where. */
+export const AuditMetadataSchema = z.strictObject({
+  platform: z.enum(['gitea', 'github', 'local']),
+  repository: nstr,
+  workflow: nstr,
+  workflowRef: nstr,
+  workflowSha: nstr,
+  workflowFileSha256: nstr,
+  runId: nstr,
+  runNumber: nstr,
+  runAttempt: nstr,
+  runUrl: nstr,
+  job: nstr,
+  event: nstr,
+  ref: nstr,
+  sha: nstr,
+  actor: nstr,
+  runner: nstr,
+  host: z.string(),
+  user: z.string(),
+  actionVersion: z.string(),
+  pm2CliVersion: nstr,
+  pm2DaemonVersion: nstr,
+  pm2Home: z.string()
+})
+export type AuditMetadata = z.infer<typeof AuditMetadataSchema>
+
+/** One line of the audit log. Readers: check `schemaVersion`; fields are only ever added. */
+export const AuditRecordSchema = z.strictObject({
+  schemaVersion: z.literal(AUDIT_SCHEMA_VERSION),
+  time: z.iso.datetime(),
+  result: z.enum(['deployed', 'dry-run', 'aborted', 'failed']),
+  message: z.string(),
+  app: z.string(),
+  environmentSuffix: z.string(),
+  strategy: z.string(),
+  dryRun: z.boolean(),
+  ownNames: z.array(z.string()),
+  commands: z.array(z.strictObject({ command: z.string(), exitCode: z.number() })),
+  violations: z.array(z.strictObject({ kind: z.string(), name: z.string(), detail: z.string() })),
+  metadata: AuditMetadataSchema.nullable(),
+  report: nstr
+})
+export type AuditRecord = z.infer<typeof AuditRecordSchema>
+
+export interface AuditInput {
+  time: string
+  result: AuditRecord['result']
+  message: string
+  app: string
+  environmentSuffix: string
+  strategy: string
+  dryRun: boolean
+  ownNames: readonly string[]
+  commands: readonly { command: string; exitCode: number }[]
+  violations: readonly { kind: string; name: string; detail: string }[]
+  metadata: WorkflowMetadata | null
+  report: string | null
+}
+
+/** Picks the fixed fields: whatever else a caller's objects carry never reaches the log. */
+export function buildAuditRecord(r: AuditInput): AuditRecord {
+  const m = r.metadata
+  return {
+    schemaVersion: AUDIT_SCHEMA_VERSION,
+    time: r.time,
+    result: r.result,
+    message: r.message.length > MAX_MESSAGE ? `${r.message.slice(0, MAX_MESSAGE)}…` : r.message,
+    app: r.app,
+    environmentSuffix: r.environmentSuffix,
+    strategy: r.strategy,
+    dryRun: r.dryRun,
+    ownNames: [...r.ownNames],
+    commands: r.commands.map((c) => ({ command: c.command, exitCode: c.exitCode })),
+    violations: r.violations.map((v) => ({ kind: v.kind, name: v.name, detail: v.detail })),
+    metadata: m
+      ? {
+          platform: m.platform,
+          repository: m.repository,
+          workflow: m.workflow,
+          workflowRef: m.workflowRef,
+          workflowSha: m.workflowSha,
+          workflowFileSha256: m.workflowFileSha256,
+          runId: m.runId,
+          runNumber: m.runNumber,
+          runAttempt: m.runAttempt,
+          runUrl: m.runUrl,
+          job: m.job,
+          event: m.event,
+          ref: m.ref,
+          sha: m.sha,
+          actor: m.actor,
+          runner: m.runner,
+          host: m.host,
+          user: m.user,
+          actionVersion: m.actionVersion,
+          pm2CliVersion: m.pm2CliVersion,
+          pm2DaemonVersion: m.pm2DaemonVersion,
+          pm2Home: m.pm2Home
+        }
+      : null,
+    report: r.report
+  }
+}
+
+export interface AuditTarget {
+  file: string
+  /** Set by the user: its directory is created if missing. The default lives in PM2_HOME, which is never created. */
+  explicit: boolean
+  /** The PM2_HOME the inputs name. */
+  pm2Home: string
+}
+
+function expandHome(p: string, home: string): string {
+  return p === '~' || p.startsWith('~/') ? path.join(home, p.slice(1)) : p
+}
+
+/**
+ * Where the audit log goes, from the raw inputs alone, so that an attempt refused for
+ * other invalid inputs is still recorded. null: `audit-log: off`. The same rule as
+ * parseInputs (a test keeps them in step).
+ */
+export function resolveAuditTarget(env: NodeJS.ProcessEnv): AuditTarget | null {
+  const raw = (readRawInput(env, 'audit-log') ?? '').trim()
+  if (raw.toLowerCase() === 'off') return null
+  const home = env.HOME || os.homedir()
+  const pm2Home = path.resolve(expandHome((readRawInput(env, 'pm2-home') ?? '').trim() || env.PM2_HOME || path.join(home, '.pm2'), home))
+  return { file: path.resolve(pm2Home, expandHome(raw || DEFAULT_AUDIT_FILE_NAME, home)), explicit: raw !== '', pm2Home }
+}
+
+/** Appends one record as one line with one write. */
+export function appendAudit(target: Pick<AuditTarget, 'file' | 'explicit'> | string, record: AuditRecord): void {
+  const { file, explicit } = typeof target === 'string' ? { file: target, explicit: true } : target
+  if (explicit) fs.mkdirSync(path.dirname(file), { recursive: true })
+  const line = Buffer.from(JSON.stringify(AuditRecordSchema.parse(record)) + '\n', 'utf8')
   const fd = fs.openSync(file, 'a', 0o640)
   try {
-    fs.writeSync(fd, line, 0, line.length)
+    let written = fs.writeSync(fd, line, 0, line.length)
+    // A short write (disk full, signal) is finished rather than left as half a line.
+    while (written < line.length) written += fs.writeSync(fd, line, written, line.length - written)
   } finally {
     fs.closeSync(fd)
+  }
+}
+
+/** Appends, turning any failure into a message for a warning; null on success. */
+export function tryAppendAudit(target: AuditTarget | null, record: AuditRecord): string | null {
+  if (!target) return null
+  try {
+    appendAudit(target, record)
+    return null
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException
+    if (e.code === 'ENOENT' && !target.explicit) {
+      return `could not append to the audit log ${target.file}: ${path.dirname(target.file)} does not exist (is PM2_HOME right?)`
+    }
+    return `could not append to the audit log ${target.file}: ${e.message}`
   }
 }

@@ -5,12 +5,12 @@ import os from 'node:os'
 import path from 'node:path'
 import fs from 'node:fs'
 import * as core from '@actions/core'
-import { appendAudit } from './audit.js'
+import { buildAuditRecord, resolveAuditTarget, tryAppendAudit } from './audit.js'
 import { cleanEnvironment } from './clean-env.js'
 import { EcosystemError, readEcosystem, type EcosystemApp } from './ecosystem.js'
 import { InputError, parseInputs, type Inputs } from './inputs.js'
 import { checkIsolation, formatViolations, type Violation } from './isolation.js'
-import { acquireHostLock, LockTimeoutError, type HostLock } from './lock.js'
+import { acquireHostLock, LockError, lockFilePath, newLockToken, type HostLock } from './lock.js'
 import { tailFile } from './logs.js'
 import { collectMetadata, type WorkflowMetadata } from './metadata.js'
 import { collisionProblems, deriveOwnNames, OwnershipError } from './ownership.js'
@@ -37,7 +37,7 @@ class Stop extends Error {
 }
 
 /** Errors whose message is meant for the user as it is: no stack trace. */
-const USER_ERRORS = [InputError, OwnershipError, PlanError, EcosystemError, Pm2NotFoundError, NoDaemonError, UnsafeCommandError, LockTimeoutError, ProcessListError]
+const USER_ERRORS = [InputError, OwnershipError, PlanError, EcosystemError, Pm2NotFoundError, NoDaemonError, UnsafeCommandError, LockError, ProcessListError]
 
 function expectedInstances(app: EcosystemApp | undefined): number {
   const cpus = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length
@@ -83,8 +83,30 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
 
   // A cancelled job sends SIGINT/SIGTERM: release the lock before dying.
   const onSignal = (signal: NodeJS.Signals) => {
-    lock?.release()
-    core.error(`Deploy interrupted by ${signal}; the host lock was released. Check the processes: the deploy may be half done.`)
+    const sent = (session as Pm2Session | null)?.sent ?? []
+    const auditProblem = tryAppendAudit(
+      resolveAuditTarget(env),
+      buildAuditRecord({
+        time: new Date().toISOString(),
+        result: sent.length > 0 ? 'failed' : 'aborted',
+        message: `Deploy interrupted by ${signal} ${sent.length > 0 ? 'after sending pm2 commands: it may be half done' : 'before any change'}`,
+        app: inputs?.app ?? env['INPUT_APP'] ?? '',
+        environmentSuffix: inputs?.suffix ?? '',
+        strategy: inputs?.strategy ?? '',
+        dryRun: inputs?.dryRun ?? false,
+        ownNames,
+        commands: sent,
+        violations,
+        metadata,
+        report: null
+      })
+    )
+    if (auditProblem) core.warning(auditProblem)
+    const released = lock?.release() ?? false
+    core.error(
+      `Deploy interrupted by ${signal}; ${released ? 'the host lock was released' : 'no host lock was held'}.` +
+        (sent.length > 0 ? ' Check the processes: the deploy may be half done.' : ' Nothing was changed.')
+    )
     process.exit(1)
   }
   process.once('SIGINT', onSignal)
@@ -133,6 +155,10 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
 
     await time('Host lock', async () => {
       const m = metadata!
+      const token = newLockToken()
+      // Saved before taking the lock: the post step can release it even if this step dies right after.
+      core.saveState(STATE.lockFile, lockFilePath(opts.pm2Home))
+      core.saveState(STATE.lockToken, token)
       lock = await acquireHostLock({
         pm2Home: opts.pm2Home,
         holder: {
@@ -143,13 +169,12 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
           job: m.job,
           app: opts.app,
           suffix: opts.suffix,
-          host: m.host
+          host: m.host,
+          token
         },
         timeoutSeconds: opts.lockTimeoutSeconds,
         log: { info: core.info, warning: core.warning }
       })
-      core.saveState(STATE.lockFile, lock.file)
-      core.saveState(STATE.lockToken, lock.holder.token)
       core.info(`Holding ${lock.file}`)
     })
 
@@ -287,8 +312,6 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
     }
     return result
   } finally {
-    process.removeListener('SIGINT', onSignal)
-    process.removeListener('SIGTERM', onSignal)
     const s = session as Pm2Session | null
     if (s && inputs) {
       try {
@@ -328,13 +351,19 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
       startedAt: new Date(started).toISOString(),
       finishedAt: new Date().toISOString()
     }
-    finish(report, inputs, title, runTag)
-    ;(lock as HostLock | null)?.release()
-    s?.close()
+    try {
+      finish(report, inputs, title, runTag, env)
+    } finally {
+      ;(lock as HostLock | null)?.release()
+      s?.close()
+      // Removed last: a cancel while the after snapshot is taken still releases the lock.
+      process.removeListener('SIGINT', onSignal)
+      process.removeListener('SIGTERM', onSignal)
+    }
   }
 }
 
-function finish(report: DeployReport, inputs: Inputs | null, title: string, runTag: string): void {
+function finish(report: DeployReport, inputs: Inputs | null, title: string, runTag: string, env: NodeJS.ProcessEnv): void {
   const reportDir = inputs?.snapshotDir ?? os.tmpdir()
   let reportFile = ''
   try {
@@ -344,26 +373,20 @@ function finish(report: DeployReport, inputs: Inputs | null, title: string, runT
   } catch (err) {
     core.warning(`could not write the report: ${(err as Error).message}`)
   }
-  if (inputs?.auditLog) {
-    try {
-      appendAudit(inputs.auditLog, {
-        time: report.finishedAt,
-        result: report.result,
-        message: report.message.split('\n')[0],
-        app: report.app,
-        environmentSuffix: report.environmentSuffix,
-        ownNames: report.ownNames,
-        dryRun: report.dryRun,
-        strategy: report.strategy,
-        commands: report.commands.map((c) => ({ command: c.command, exitCode: c.exitCode })),
-        violations: report.violations,
-        metadata: report.metadata,
-        report: reportFile || null
-      })
-    } catch (err) {
-      core.warning(`could not append to the audit log ${inputs.auditLog}: ${(err as Error).message}`)
-    }
-  }
+  // Every attempt is recorded, also one refused for invalid inputs: the audit path comes from the raw inputs.
+  const auditTarget = resolveAuditTarget(env)
+  const auditProblem = tryAppendAudit(
+    auditTarget,
+    buildAuditRecord({
+      ...report,
+      time: report.finishedAt,
+      metadata:
+        report.metadata ??
+        collectMetadata(env, { actionVersion: ACTION_VERSION, pm2CliVersion: null, pm2DaemonVersion: null, pm2Home: inputs?.pm2Home ?? auditTarget?.pm2Home ?? '', pm2ReadPath: null }),
+      report: reportFile || null
+    })
+  )
+  if (auditProblem) report.warnings.push(auditProblem)
   for (const w of report.warnings) core.warning(w)
   core.info('')
   core.info(renderLogVerdict(report))
