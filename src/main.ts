@@ -1,10 +1,10 @@
 // The guarded deploy, phase by phase. Each phase is a log group; the pure core
 // (ownership, targets, plan, isolation, verify, report) does the deciding, and this
-// file only moves data between it, PM2, the file system and @actions/core.
+// file only moves data between it, PM2, the file system and the runner (runner.ts).
 import os from 'node:os'
 import path from 'node:path'
 import fs from 'node:fs'
-import * as core from '@actions/core'
+import * as core from './runner.js'
 import { buildAuditRecord, resolveAuditTarget, tryAppendAudit } from './audit.js'
 import { cleanEnvironment } from './clean-env.js'
 import { EcosystemError, readEcosystem, type EcosystemApp } from './ecosystem.js'
@@ -63,6 +63,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
   }
 
   let inputs: Inputs | null = null
+  let endList: ProcessRecord[] | null = null
+  let opening: Promise<Pm2Session> | null = null
   let session: Pm2Session | null = null
   let lock: HostLock | null = null
   let metadata: WorkflowMetadata | null = null
@@ -81,8 +83,12 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
   const runTag = `${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${env.GITHUB_JOB ?? 'job'}-${process.pid}-${Date.now()}`
     .replace(/[^\w.-]/g, '_')
 
-  // A cancelled job sends SIGINT/SIGTERM: release the lock before dying.
-  const onSignal = (signal: NodeJS.Signals) => {
+  // A cancelled job sends SIGINT/SIGTERM: let a pm2 command in flight finish (briefly: the
+  // runner's SIGKILL follows), record the attempt, release the lock, exit. A second signal kills.
+  const onSignal = (signal: NodeJS.Signals) => void interrupted(signal)
+  const interrupted = async (signal: NodeJS.Signals) => {
+    const settled = await ((session as Pm2Session | null)?.settle(5000) ?? Promise.resolve(true))
+    if (!settled) core.warning(`A pm2 command was still running ${signal === 'SIGINT' ? 'after Ctrl-C' : `after ${signal}`}; it may finish after this step ends.`)
     const sent = (session as Pm2Session | null)?.sent ?? []
     const auditProblem = tryAppendAudit(
       resolveAuditTarget(env),
@@ -117,6 +123,10 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
     const opts = inputs
     const cleanEnv = cleanEnvironment(env, opts.pm2Home)
 
+    // Connecting to the daemon needs nothing from the ecosystem file: start it now and
+    // read the file meanwhile. Its errors surface in "Workflow metadata", in order.
+    opening = Pm2Session.open({ pm2Path: opts.pm2Path, pm2Home: opts.pm2Home, env, workingDirectory: opts.workingDirectory })
+    opening.catch(() => undefined)
     let ecosystemApps: EcosystemApp[] = []
     await time('Inputs and ownership', async () => {
       core.info(`app: ${opts.app}  suffix: ${JSON.stringify(opts.suffix)}  strategy: ${opts.strategy}${opts.dryRun ? '  (dry run)' : ''}`)
@@ -138,7 +148,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
 
     await time('Workflow metadata', async () => {
       try {
-        session = await Pm2Session.open({ pm2Path: opts.pm2Path, pm2Home: opts.pm2Home, env, workingDirectory: opts.workingDirectory })
+        session = await opening
       } finally {
         const s = session as Pm2Session | null
         metadata = collectMetadata(env, {
@@ -231,7 +241,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
 
     let changed = false
     const isolation = async (label: string) => {
-      const now = await pm2.list()
+      const now = await pm2.freshList()
       const r = checkIsolation(before, now, own, opts.foreignRestarts)
       for (const w of r.warnings) warnings.push(`${w.name}: ${w.detail}`)
       checks.push({ name: `isolation ${label}`, ok: r.violations.length === 0, detail: r.violations.length ? formatViolations(r.violations) : 'other apps unchanged' })
@@ -254,7 +264,6 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
         }
         if (cmd.verb === 'delete') await isolation('after cleanup')
       }
-      await isolation('after deploy')
     }).catch((err) => {
       if (!changed && err instanceof UnsafeCommandError) throw new Stop('aborted', err.message, 'Unsafe command refused')
       if (err instanceof Stop || !changed) throw err
@@ -283,7 +292,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
     })
 
     await time('Isolation check', async () => {
-      await isolation('at the end')
+      // Nothing changes PM2 after this (save writes a file): the list is the after snapshot too.
+      endList = await isolation('at the end')
     })
 
     if (opts.save) {
@@ -315,7 +325,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
     const s = session as Pm2Session | null
     if (s && inputs) {
       try {
-        after = await s.list()
+        after = endList ?? (await s.list())
         snapshotAfter = writeSnapshot(inputs.snapshotDir, runTag, {
           schemaVersion: 1,
           label: 'after',
@@ -356,6 +366,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
     } finally {
       ;(lock as HostLock | null)?.release()
       s?.close()
+      // Opened while the inputs were checked, but the run stopped before it was used.
+      if (!s && opening) (await (opening as Promise<Pm2Session>).catch(() => null))?.close()
       // Removed last: a cancel while the after snapshot is taken still releases the lock.
       process.removeListener('SIGINT', onSignal)
       process.removeListener('SIGTERM', onSignal)

@@ -1,7 +1,7 @@
 // The post step (runs.post, post-if: always()): releases the host lock if the main
 // step died while holding it. It never releases a lock another job holds, nor one
 // whose main step process is still running.
-import * as core from '@actions/core'
+import * as core from './runner.js'
 import { describeHolder, releaseAfterMainStep } from './lock.js'
 import { STATE } from './state.js'
 

@@ -76,7 +76,7 @@ export const ViolationSchema = z.strictObject({
 })
 
 export const CheckSchema = z.strictObject({
-  name: str.describe('check name: `targets`, `preflight`, `isolation after cleanup`, `isolation after deploy`, `own processes healthy`, `isolation at the end`'),
+  name: str.describe('check name: `targets`, `preflight`, `isolation after cleanup`, `own processes healthy`, `isolation at the end`'),
   ok: z.boolean().describe('passed'),
   detail: str.describe('what was found')
 })

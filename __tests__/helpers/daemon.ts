@@ -26,9 +26,27 @@ export function testEnv(home: string, extra: Record<string, string> = {}): Recor
   return { ...env, PM2_HOME: home, ...extra }
 }
 
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** `pm2 kill` for this PM2_HOME only, then waits until that daemon's pid is gone (kill returns before it exits). */
 export function killDaemonAt(home: string): void {
   if (!fs.existsSync(path.join(home, 'rpc.sock')) && !fs.existsSync(path.join(home, 'pm2.pid'))) return
+  let pid = 0
+  try {
+    pid = Number(fs.readFileSync(path.join(home, 'pm2.pid'), 'utf8').trim())
+  } catch {
+    // no pid file: nothing to wait for
+  }
   spawnSync(process.execPath, [PM2_BIN, 'kill', '-s'], { env: testEnv(home), stdio: 'ignore', timeout: 30_000 })
+  const deadline = Date.now() + 10_000
+  while (pid > 0 && pidAlive(pid) && Date.now() < deadline) spawnSync('sleep', ['0.05'])
   live.delete(home)
 }
 

@@ -28,7 +28,9 @@ export interface ProcessRecord {
 const optionalString = z.string().nullish().catch(null)
 const optionalNumber = z.coerce.number().nullish().catch(null)
 
-const Pm2EnvSchema = z.looseObject({
+// Plain (stripping) objects: only the listed keys are read and kept, so parsing costs the
+// same whatever an app's environment holds, and the environment never leaves this module.
+const Pm2EnvSchema = z.object({
   name: z.coerce.string().optional(),
   namespace: z.coerce.string().optional().catch(undefined),
   status: z.string().catch('unknown'),
@@ -45,11 +47,11 @@ const Pm2EnvSchema = z.looseObject({
   pm_id: z.number().optional()
 })
 
-const ProcessSchema = z.looseObject({
+const ProcessSchema = z.object({
   name: z.coerce.string().optional(),
   pm_id: z.number().int().nonnegative(),
   pid: z.coerce.number().catch(0),
-  monit: z.looseObject({ memory: optionalNumber, cpu: optionalNumber }).nullish().catch(null),
+  monit: z.object({ memory: optionalNumber, cpu: optionalNumber }).nullish().catch(null),
   pm2_env: Pm2EnvSchema
 })
 

@@ -35,6 +35,8 @@ export interface SessionOptions {
 
 const READ_TIMEOUT_MS = 20_000
 const MUTATION_TIMEOUT_MS = 180_000
+/** How old a list may be and still count as fresh for the gate: far less than any human or deploy step. */
+const FRESH_MS = 250
 
 export class Pm2Session {
   readonly sent: SentCommand[] = []
@@ -67,7 +69,44 @@ export class Pm2Session {
     return this.rpc ? 'rpc' : 'cli'
   }
 
+  /** The pm2 command being sent, if any. */
+  private inFlight: Promise<unknown> | null = null
+
+  /**
+   * Waits (at most `timeoutMs`) for a pm2 command in flight to finish: a cancelled job
+   * must not release the host lock while its command still changes the daemon.
+   */
+  async settle(timeoutMs: number): Promise<boolean> {
+    if (!this.inFlight) return true
+    let timer: NodeJS.Timeout | undefined
+    const done = await Promise.race([
+      this.inFlight.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))
+    ])
+    clearTimeout(timer)
+    return done
+  }
+
+  /** The last list read, and when; forgotten as soon as a command is sent. */
+  private last: { at: number; list: ProcessRecord[] } | null = null
+
+  /** The process list, fresh from the daemon. */
   async list(): Promise<ProcessRecord[]> {
+    const at = Date.now()
+    const list = await this.readList()
+    this.last = { at, list }
+    return list
+  }
+
+  /**
+   * A list read at most `maxAgeMs` ago with no command sent since, else a new one: a
+   * check right after a read (plan → first command, verify → isolation) costs nothing.
+   */
+  async freshList(maxAgeMs = FRESH_MS): Promise<ProcessRecord[]> {
+    return this.last && Date.now() - this.last.at <= maxAgeMs ? this.last.list : this.list()
+  }
+
+  private async readList(): Promise<ProcessRecord[]> {
     if (this.rpc) return toProcessRecords(await this.rpc.call('getMonitorData', READ_TIMEOUT_MS))
     // `pm2 jlist` starts a daemon when none answers: check first, every time.
     await assertDaemonAnswers(this.pm2Home)
@@ -112,11 +151,15 @@ export class Pm2Session {
 
   /** Gates the command against a fresh process list, then sends it. */
   async send(cmd: PlannedCommand, ownNames: ReadonlySet<string>): Promise<SentCommand> {
-    if (cmd.verb !== 'save') this.check(cmd, await this.list(), ownNames)
+    if (cmd.verb !== 'save') this.check(cmd, await this.freshList(), ownNames)
     else await assertDaemonAnswers(this.pm2Home)
     const args = commandArgs(cmd)
     const cwd = cmd.verb === 'startOrReload' || cmd.verb === 'startOrRestart' || cmd.verb === 'start' ? this.workingDirectory : this.scratchDir
-    const result = await runCli(this.executable, args, { env: this.env, cwd, timeoutMs: MUTATION_TIMEOUT_MS })
+    this.last = null
+    const running = runCli(this.executable, args, { env: this.env, cwd, timeoutMs: MUTATION_TIMEOUT_MS })
+    this.inFlight = running
+    const result = await running.finally(() => (this.inFlight = null))
+    this.last = null
     const sent: SentCommand = {
       command: `pm2 ${args.join(' ')}`,
       args,
