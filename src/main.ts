@@ -127,14 +127,21 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
     // read the file meanwhile. Its errors surface in "Workflow metadata", in order.
     opening = Pm2Session.open({ pm2Path: opts.pm2Path, pm2Home: opts.pm2Home, env, workingDirectory: opts.workingDirectory })
     opening.catch(() => undefined)
+    // The ecosystem file is read in a child process meanwhile, too. With a whitelist its
+    // app definitions are needed only for the preflight, so the lock and the first list
+    // do not wait for it; without one, own names come from it and it is awaited first.
+    const ecosystem = opts.ecosystem
+    const reading = ecosystem ? readEcosystem(ecosystem, cleanEnv, opts.workingDirectory) : Promise.resolve([])
+    reading.catch(() => undefined)
     let ecosystemApps: EcosystemApp[] = []
+    const awaitEcosystem = async () => {
+      ecosystemApps = await reading
+      if (ecosystem) core.info(`ecosystem ${ecosystem}: ${ecosystemApps.map((a) => a.name).join(', ')}`)
+    }
     await time('Inputs and ownership', async () => {
       core.info(`app: ${opts.app}  suffix: ${JSON.stringify(opts.suffix)}  strategy: ${opts.strategy}${opts.dryRun ? '  (dry run)' : ''}`)
       core.info(`PM2_HOME: ${opts.pm2Home}`)
-      if (opts.ecosystem) {
-        ecosystemApps = await readEcosystem(opts.ecosystem, cleanEnv, opts.workingDirectory)
-        core.info(`ecosystem ${opts.ecosystem}: ${ecosystemApps.map((a) => a.name).join(', ')}`)
-      }
+      if (opts.whitelist.length === 0) await awaitEcosystem()
       ownNames = deriveOwnNames({
         app: opts.app,
         suffix: opts.suffix,
@@ -206,6 +213,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
     })
 
     await time('Plan and preflight', async () => {
+      if (opts.whitelist.length > 0) await awaitEcosystem()
       const collisions = collisionProblems(ownNames, before)
       if (collisions.length > 0) throw new OwnershipError(collisions.join('\n'))
       plan = planDeploy({
