@@ -322,6 +322,11 @@ export interface AcquireOptions {
   /** How often to repeat that it is still waiting. */
   remindMs?: number
   graceMs?: number
+  /**
+   * Runs once, before the first wait on another deploy's lock: checks that need no lock
+   * fail then, not after minutes of waiting. An error it throws ends the wait.
+   */
+  beforeWaiting?: () => Promise<void>
 }
 
 /**
@@ -377,6 +382,7 @@ export async function acquireHostLock(opts: AcquireOptions): Promise<HostLock> {
         continue
       }
     } else if (state.id !== announced) {
+      if (announced === '' && opts.beforeWaiting) await opts.beforeWaiting()
       opts.log.info(`Waiting for another deploy on this PM2 daemon to finish: ${describeState(state)}`)
       announced = state.id
       lastReminder = Date.now()

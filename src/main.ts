@@ -127,31 +127,41 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
     // read the file meanwhile. Its errors surface in "Workflow metadata", in order.
     opening = Pm2Session.open({ pm2Path: opts.pm2Path, pm2Home: opts.pm2Home, env, workingDirectory: opts.workingDirectory })
     opening.catch(() => undefined)
-    // The ecosystem file is read in a child process meanwhile, too. With a whitelist its
-    // app definitions are needed only for the preflight, so the lock and the first list
-    // do not wait for it; without one, own names come from it and it is awaited first.
+    // The ecosystem file is read in a child process meanwhile, too. Nothing before the
+    // first process list needs it: with a whitelist, own names are known (and checked) at
+    // once; without one they come from the file, resolved while the lock and the list are
+    // taken, or before waiting on another deploy's lock, so a mistake never waits for it.
     const ecosystem = opts.ecosystem
     const reading = ecosystem ? readEcosystem(ecosystem, cleanEnv, opts.workingDirectory) : Promise.resolve([])
     reading.catch(() => undefined)
     let ecosystemApps: EcosystemApp[] = []
+    let ecosystemLogged = false
     const awaitEcosystem = async () => {
       ecosystemApps = await reading
-      if (ecosystem) core.info(`ecosystem ${ecosystem}: ${ecosystemApps.map((a) => a.name).join(', ')}`)
+      if (ecosystem && !ecosystemLogged) core.info(`ecosystem ${ecosystem}: ${ecosystemApps.map((a) => a.name).join(', ')}`)
+      ecosystemLogged = true
     }
+    const own = new Set<string>()
+    let ownership: Promise<void> | null = null
+    const resolveOwnership = () =>
+      (ownership ??= (async () => {
+        if (opts.whitelist.length === 0) await awaitEcosystem()
+        ownNames = deriveOwnNames({
+          app: opts.app,
+          suffix: opts.suffix,
+          whitelist: opts.whitelist,
+          ecosystemAppNames: ecosystemApps.map((a) => a.name)
+        })
+        for (const n of ownNames) own.add(n)
+        core.info(`own processes${opts.whitelist.length === 0 ? ' (the apps of the ecosystem file)' : ''}: ${ownNames.join(', ')}`)
+        core.setOutput('own-processes', JSON.stringify(ownNames))
+      })())
     await time('Inputs and ownership', async () => {
       core.info(`app: ${opts.app}  suffix: ${JSON.stringify(opts.suffix)}  strategy: ${opts.strategy}${opts.dryRun ? '  (dry run)' : ''}`)
       core.info(`PM2_HOME: ${opts.pm2Home}`)
-      if (opts.whitelist.length === 0) await awaitEcosystem()
-      ownNames = deriveOwnNames({
-        app: opts.app,
-        suffix: opts.suffix,
-        whitelist: opts.whitelist,
-        ecosystemAppNames: ecosystemApps.map((a) => a.name)
-      })
-      core.info(`own processes: ${ownNames.join(', ')}`)
-      core.setOutput('own-processes', JSON.stringify(ownNames))
+      if (opts.whitelist.length > 0 || !ecosystem) await resolveOwnership()
+      else core.info(`own processes: the apps of ${ecosystem ?? 'the ecosystem file'} (being read)`)
     })
-    const own = new Set(ownNames)
 
     await time('Workflow metadata', async () => {
       try {
@@ -190,13 +200,14 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
           token
         },
         timeoutSeconds: opts.lockTimeoutSeconds,
+        beforeWaiting: resolveOwnership,
         log: { info: core.info, warning: core.warning }
       })
       core.info(`Holding ${lock.file}`)
     })
 
     await time('PM2 state before', async () => {
-      before = await pm2.list()
+      ;[before] = await Promise.all([pm2.list(), resolveOwnership()])
       snapshotBefore = writeSnapshot(opts.snapshotDir, runTag, {
         schemaVersion: 1,
         label: 'before',
@@ -282,13 +293,18 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
       const counts = new Map(
         ownNames.map((n) => [n, opts.ecosystem ? expectedInstances(ecosystemApps.find((a) => a.name === n)) : Math.max(1, before.filter((p) => p.name === n).length)])
       )
+      // With PM2's event bus a crash wakes the check at once, and the list is read every
+      // 2 s as a safety net; without it (a pm2 wrapper, CLI reads) it is read every 0.5 s.
+      const eventSleep = await pm2.eventSleep(own)
       const verdict = await verifyOwnHealthy({
         ownNames,
         expectedCounts: counts,
         stableSeconds: opts.stableSeconds,
         timeoutSeconds: opts.timeoutSeconds,
         healthUrls: opts.healthUrls,
-        list: () => pm2.list()
+        list: () => pm2.list(),
+        pollMs: eventSleep ? 2000 : 500,
+        ...(eventSleep ? { sleep: eventSleep } : {})
       })
       checks.push({ name: 'own processes healthy', ok: verdict.ok, detail: verdict.reason })
       core.info(verdict.reason)

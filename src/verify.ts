@@ -101,6 +101,9 @@ export function changedSince(baseline: ReadonlyMap<number, Seen>, mine: readonly
   return { names: [...names], detail }
 }
 
+/** How often to look while processes come up or a health URL is not yet 2xx. */
+const BUSY_POLL_MS = 500
+
 const is2xx = (v: number | string | undefined) => typeof v === 'number' && v >= 200 && v < 300
 
 export async function verifyOwnHealthy(opts: VerifyOptions): Promise<VerifyResult> {
@@ -127,6 +130,9 @@ export async function verifyOwnHealthy(opts: VerifyOptions): Promise<VerifyResul
   })
 
   for (;;) {
+    // Only a quiet stability window may wait the full poll interval (a crash wakes it
+    // through `sleep` when events are watched); coming up and health URLs are re-checked often.
+    let quiet = false
     processes = await opts.list()
     const mine = processes.filter((p) => own.has(p.name))
     if (baseline) {
@@ -154,6 +160,7 @@ export async function verifyOwnHealthy(opts: VerifyOptions): Promise<VerifyResul
       if (unhealthy.length === 0 && stableFor >= opts.stableSeconds * 1000) {
         return result(true, `all own processes online and stable for ${(stableFor / 1000).toFixed(1)} s` + (opts.healthUrls.length ? ', health URLs 2xx' : ''))
       }
+      quiet = unhealthy.length === 0
       lastReason =
         unhealthy.length > 0
           ? `health URL ${unhealthy.map((u) => `${u} → ${healthy[u]}`).join(', ')}`
@@ -165,6 +172,7 @@ export async function verifyOwnHealthy(opts: VerifyOptions): Promise<VerifyResul
       const down = opts.ownNames.filter((n) => !processes.some((p) => p.name === n && p.status === 'online'))
       return result(false, `not healthy within timeout-seconds (${opts.timeoutSeconds} s): ${lastReason}`, down.length ? down : [...opts.ownNames])
     }
-    await sleep(Math.max(0, Math.min(pollMs, deadline - now())))
+    const windowLeft = quiet ? stableSince + opts.stableSeconds * 1000 - now() : Infinity
+    await sleep(Math.max(0, Math.min(quiet ? pollMs : Math.min(pollMs, BUSY_POLL_MS), deadline - now(), windowLeft)))
   }
 }

@@ -10606,6 +10606,8 @@ async function acquireHostLock(opts) {
             }
         }
         else if (state.id !== announced) {
+            if (announced === '' && opts.beforeWaiting)
+                await opts.beforeWaiting();
             opts.log.info(`Waiting for another deploy on this PM2 daemon to finish: ${describeState(state)}`);
             announced = state.id;
             lastReminder = Date.now();
@@ -11216,6 +11218,72 @@ function socketAnswers(socketPath, timeoutMs = 2000) {
         sock.once('error', () => done(false));
     });
 }
+/** axon and axon-rpc from the host's pm2: pm2 ≥ 6 vendors them under modules/, older ones depend on them. */
+function loadAxon(pm2Root) {
+    const req = (0,external_node_module_namespaceObject.createRequire)(external_node_path_default().join(pm2Root, 'package.json'));
+    try {
+        try {
+            return { axon: req(external_node_path_default().join(pm2Root, 'modules', 'pm2-axon')), rpc: req(external_node_path_default().join(pm2Root, 'modules', 'pm2-axon-rpc')) };
+        }
+        catch {
+            return { axon: req('pm2-axon'), rpc: req('pm2-axon-rpc') };
+        }
+    }
+    catch {
+        return null;
+    }
+}
+/**
+ * PM2's event bus (`$PM2_HOME/pub.sock`): the daemon announces every start, exit and
+ * restart there. Watching it, a crash is seen the moment it happens, and the process
+ * list need only be read now and then. Only the name and the event of a message are
+ * read; the rest (which carries the app's environment) is dropped.
+ */
+class Pm2Bus {
+    socket;
+    listeners = new Set();
+    constructor(socket) {
+        this.socket = socket;
+    }
+    static async open(pm2Root, pm2Home, timeoutMs = 3000) {
+        const modules = loadAxon(pm2Root);
+        if (!modules)
+            return null;
+        const socket = modules.axon.socket('sub-emitter');
+        socket.on('error', () => undefined);
+        const connected = await new Promise((resolve) => {
+            const timer = setTimeout(() => resolve(false), timeoutMs);
+            const sock = socket.connect(external_node_path_default().join(pm2Home, 'pub.sock'));
+            sock.on?.('error', () => undefined);
+            sock.on?.('socket error', () => undefined);
+            sock.once?.('connect', () => {
+                clearTimeout(timer);
+                resolve(true);
+            });
+        });
+        if (!connected) {
+            socket.close();
+            return null;
+        }
+        const bus = new Pm2Bus(socket);
+        socket.on('process:event', (data) => {
+            const d = data;
+            const name = String(d?.process?.name ?? '');
+            const event = String(d?.event ?? '');
+            for (const l of bus.listeners)
+                l(name, event);
+        });
+        return bus;
+    }
+    onProcessEvent(listener) {
+        this.listeners.add(listener);
+        return () => this.listeners.delete(listener);
+    }
+    close() {
+        this.listeners.clear();
+        this.socket.close();
+    }
+}
 const READ_METHODS = new Set(['getMonitorData', 'getVersion', 'ping']);
 class Pm2Rpc {
     socket;
@@ -11226,23 +11294,10 @@ class Pm2Rpc {
     }
     /** Loads axon from the host's pm2 package; null when that package cannot provide it. */
     static async open(pm2Root, pm2Home, timeoutMs = 5000) {
-        const req = (0,external_node_module_namespaceObject.createRequire)(external_node_path_default().join(pm2Root, 'package.json'));
-        let axon;
-        let rpc;
-        try {
-            // pm2 ≥ 6 vendors axon under modules/; older releases depend on the npm packages.
-            try {
-                axon = req(external_node_path_default().join(pm2Root, 'modules', 'pm2-axon'));
-                rpc = req(external_node_path_default().join(pm2Root, 'modules', 'pm2-axon-rpc'));
-            }
-            catch {
-                axon = req('pm2-axon');
-                rpc = req('pm2-axon-rpc');
-            }
-        }
-        catch {
+        const modules = loadAxon(pm2Root);
+        if (!modules)
             return null;
-        }
+        const { axon, rpc } = modules;
         const socket = axon.socket('req');
         const client = new rpc.Client(socket);
         const connected = await new Promise((resolve) => {
@@ -11313,10 +11368,11 @@ class Pm2Session {
     rpc;
     scratchDir;
     workingDirectory;
+    pm2Root;
     sent = [];
     constructor(executable, pm2Home, cliVersion, env, rpc, 
     /** An empty private directory: no script path can equal path.resolve(<name>) from here. */
-    scratchDir, workingDirectory) {
+    scratchDir, workingDirectory, pm2Root) {
         this.executable = executable;
         this.pm2Home = pm2Home;
         this.cliVersion = cliVersion;
@@ -11324,6 +11380,7 @@ class Pm2Session {
         this.rpc = rpc;
         this.scratchDir = scratchDir;
         this.workingDirectory = workingDirectory;
+        this.pm2Root = pm2Root;
     }
     /** Locates pm2 and checks a daemon answers at PM2_HOME, without ever starting one. */
     static async open(opts) {
@@ -11336,7 +11393,7 @@ class Pm2Session {
         const root = locatePm2Package(executable);
         const rpc = root ? await Pm2Rpc.open(root, opts.pm2Home) : null;
         const scratchDir = external_node_fs_default().mkdtempSync(external_node_path_default().join(external_node_os_default().tmpdir(), 'pm2-safe-deploy-cwd-'));
-        return new Pm2Session(executable, opts.pm2Home, readPm2PackageVersion(root), env, rpc, scratchDir, opts.workingDirectory);
+        return new Pm2Session(executable, opts.pm2Home, readPm2PackageVersion(root), env, rpc, scratchDir, opts.workingDirectory, root);
     }
     get readPath() {
         return this.rpc ? 'rpc' : 'cli';
@@ -11443,7 +11500,41 @@ class Pm2Session {
         this.sent.push(sent);
         return sent;
     }
+    bus = null;
+    /**
+     * A sleep that ends early when PM2 announces a start, exit or restart of one of
+     * `names` (or at once if one came since the last sleep); null without the event bus.
+     */
+    async eventSleep(names) {
+        if (!this.rpc || !this.pm2Root)
+            return null;
+        const bus = await (this.bus ??= Pm2Bus.open(this.pm2Root, this.pm2Home));
+        if (!bus)
+            return null;
+        let pending = false;
+        let wake = null;
+        bus.onProcessEvent((name) => {
+            if (!names.has(name))
+                return;
+            pending = true;
+            wake?.();
+        });
+        return (ms) => new Promise((resolve) => {
+            const done = () => {
+                clearTimeout(timer);
+                wake = null;
+                pending = false;
+                resolve();
+            };
+            const timer = setTimeout(done, ms);
+            if (pending)
+                done();
+            else
+                wake = done;
+        });
+    }
     close() {
+        void this.bus?.then((b) => b?.close());
         this.rpc?.close();
         external_node_fs_default().rmSync(this.scratchDir, { recursive: true, force: true });
     }
@@ -12436,6 +12527,8 @@ function changedSince(baseline, mine, now) {
     }
     return { names: [...names], detail };
 }
+/** How often to look while processes come up or a health URL is not yet 2xx. */
+const BUSY_POLL_MS = 500;
 const is2xx = (v) => typeof v === 'number' && v >= 200 && v < 300;
 async function verifyOwnHealthy(opts) {
     const now = opts.now ?? Date.now;
@@ -12460,6 +12553,9 @@ async function verifyOwnHealthy(opts) {
         ms: now() - started
     });
     for (;;) {
+        // Only a quiet stability window may wait the full poll interval (a crash wakes it
+        // through `sleep` when events are watched); coming up and health URLs are re-checked often.
+        let quiet = false;
         processes = await opts.list();
         const mine = processes.filter((p) => own.has(p.name));
         if (baseline) {
@@ -12491,6 +12587,7 @@ async function verifyOwnHealthy(opts) {
             if (unhealthy.length === 0 && stableFor >= opts.stableSeconds * 1000) {
                 return result(true, `all own processes online and stable for ${(stableFor / 1000).toFixed(1)} s` + (opts.healthUrls.length ? ', health URLs 2xx' : ''));
             }
+            quiet = unhealthy.length === 0;
             lastReason =
                 unhealthy.length > 0
                     ? `health URL ${unhealthy.map((u) => `${u} → ${healthy[u]}`).join(', ')}`
@@ -12503,7 +12600,8 @@ async function verifyOwnHealthy(opts) {
             const down = opts.ownNames.filter((n) => !processes.some((p) => p.name === n && p.status === 'online'));
             return result(false, `not healthy within timeout-seconds (${opts.timeoutSeconds} s): ${lastReason}`, down.length ? down : [...opts.ownNames]);
         }
-        await sleep(Math.max(0, Math.min(pollMs, deadline - now())));
+        const windowLeft = quiet ? stableSince + opts.stableSeconds * 1000 - now() : Infinity;
+        await sleep(Math.max(0, Math.min(quiet ? pollMs : Math.min(pollMs, BUSY_POLL_MS), deadline - now(), windowLeft)));
     }
 }
 
@@ -12635,21 +12733,24 @@ async function run(env = process.env) {
         // read the file meanwhile. Its errors surface in "Workflow metadata", in order.
         opening = Pm2Session.open({ pm2Path: opts.pm2Path, pm2Home: opts.pm2Home, env, workingDirectory: opts.workingDirectory });
         opening.catch(() => undefined);
-        // The ecosystem file is read in a child process meanwhile, too. With a whitelist its
-        // app definitions are needed only for the preflight, so the lock and the first list
-        // do not wait for it; without one, own names come from it and it is awaited first.
+        // The ecosystem file is read in a child process meanwhile, too. Nothing before the
+        // first process list needs it: with a whitelist, own names are known (and checked) at
+        // once; without one they come from the file, resolved while the lock and the list are
+        // taken, or before waiting on another deploy's lock, so a mistake never waits for it.
         const ecosystem = opts.ecosystem;
         const reading = ecosystem ? readEcosystem(ecosystem, cleanEnv, opts.workingDirectory) : Promise.resolve([]);
         reading.catch(() => undefined);
         let ecosystemApps = [];
+        let ecosystemLogged = false;
         const awaitEcosystem = async () => {
             ecosystemApps = await reading;
-            if (ecosystem)
+            if (ecosystem && !ecosystemLogged)
                 info(`ecosystem ${ecosystem}: ${ecosystemApps.map((a) => a.name).join(', ')}`);
+            ecosystemLogged = true;
         };
-        await time('Inputs and ownership', async () => {
-            info(`app: ${opts.app}  suffix: ${JSON.stringify(opts.suffix)}  strategy: ${opts.strategy}${opts.dryRun ? '  (dry run)' : ''}`);
-            info(`PM2_HOME: ${opts.pm2Home}`);
+        const own = new Set();
+        let ownership = null;
+        const resolveOwnership = () => (ownership ??= (async () => {
             if (opts.whitelist.length === 0)
                 await awaitEcosystem();
             ownNames = deriveOwnNames({
@@ -12658,10 +12759,19 @@ async function run(env = process.env) {
                 whitelist: opts.whitelist,
                 ecosystemAppNames: ecosystemApps.map((a) => a.name)
             });
-            info(`own processes: ${ownNames.join(', ')}`);
+            for (const n of ownNames)
+                own.add(n);
+            info(`own processes${opts.whitelist.length === 0 ? ' (the apps of the ecosystem file)' : ''}: ${ownNames.join(', ')}`);
             setOutput('own-processes', JSON.stringify(ownNames));
+        })());
+        await time('Inputs and ownership', async () => {
+            info(`app: ${opts.app}  suffix: ${JSON.stringify(opts.suffix)}  strategy: ${opts.strategy}${opts.dryRun ? '  (dry run)' : ''}`);
+            info(`PM2_HOME: ${opts.pm2Home}`);
+            if (opts.whitelist.length > 0 || !ecosystem)
+                await resolveOwnership();
+            else
+                info(`own processes: the apps of ${ecosystem ?? 'the ecosystem file'} (being read)`);
         });
-        const own = new Set(ownNames);
         await time('Workflow metadata', async () => {
             try {
                 session = await opening;
@@ -12701,12 +12811,14 @@ async function run(env = process.env) {
                     token
                 },
                 timeoutSeconds: opts.lockTimeoutSeconds,
+                beforeWaiting: resolveOwnership,
                 log: { info: info, warning: warning }
             });
             info(`Holding ${lock.file}`);
         });
         await time('PM2 state before', async () => {
-            before = await pm2.list();
+            ;
+            [before] = await Promise.all([pm2.list(), resolveOwnership()]);
             snapshotBefore = writeSnapshot(opts.snapshotDir, runTag, {
                 schemaVersion: 1,
                 label: 'before',
@@ -12792,13 +12904,18 @@ async function run(env = process.env) {
         });
         await time('Verify own processes', async () => {
             const counts = new Map(ownNames.map((n) => [n, opts.ecosystem ? expectedInstances(ecosystemApps.find((a) => a.name === n)) : Math.max(1, before.filter((p) => p.name === n).length)]));
+            // With PM2's event bus a crash wakes the check at once, and the list is read every
+            // 2 s as a safety net; without it (a pm2 wrapper, CLI reads) it is read every 0.5 s.
+            const eventSleep = await pm2.eventSleep(own);
             const verdict = await verifyOwnHealthy({
                 ownNames,
                 expectedCounts: counts,
                 stableSeconds: opts.stableSeconds,
                 timeoutSeconds: opts.timeoutSeconds,
                 healthUrls: opts.healthUrls,
-                list: () => pm2.list()
+                list: () => pm2.list(),
+                pollMs: eventSleep ? 2000 : 500,
+                ...(eventSleep ? { sleep: eventSleep } : {})
             });
             checks.push({ name: 'own processes healthy', ok: verdict.ok, detail: verdict.reason });
             info(verdict.reason);

@@ -10041,6 +10041,8 @@ async function acquireHostLock(opts) {
             }
         }
         else if (state.id !== announced) {
+            if (announced === '' && opts.beforeWaiting)
+                await opts.beforeWaiting();
             opts.log.info(`Waiting for another deploy on this PM2 daemon to finish: ${describeState(state)}`);
             announced = state.id;
             lastReminder = Date.now();

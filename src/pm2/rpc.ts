@@ -31,6 +31,76 @@ export function socketAnswers(socketPath: string, timeoutMs = 2000): Promise<boo
   })
 }
 
+interface AxonModules {
+  axon: { socket(type: string): AxonSocket }
+  rpc: { Client: new (s: AxonSocket) => RpcClient }
+}
+
+/** axon and axon-rpc from the host's pm2: pm2 ≥ 6 vendors them under modules/, older ones depend on them. */
+function loadAxon(pm2Root: string): AxonModules | null {
+  const req = createRequire(path.join(pm2Root, 'package.json'))
+  try {
+    try {
+      return { axon: req(path.join(pm2Root, 'modules', 'pm2-axon')), rpc: req(path.join(pm2Root, 'modules', 'pm2-axon-rpc')) }
+    } catch {
+      return { axon: req('pm2-axon'), rpc: req('pm2-axon-rpc') }
+    }
+  } catch {
+    return null
+  }
+}
+
+/**
+ * PM2's event bus (`$PM2_HOME/pub.sock`): the daemon announces every start, exit and
+ * restart there. Watching it, a crash is seen the moment it happens, and the process
+ * list need only be read now and then. Only the name and the event of a message are
+ * read; the rest (which carries the app's environment) is dropped.
+ */
+export class Pm2Bus {
+  private listeners = new Set<(name: string, event: string) => void>()
+
+  private constructor(private readonly socket: AxonSocket) {}
+
+  static async open(pm2Root: string, pm2Home: string, timeoutMs = 3000): Promise<Pm2Bus | null> {
+    const modules = loadAxon(pm2Root)
+    if (!modules) return null
+    const socket = modules.axon.socket('sub-emitter') as AxonSocket & { sock?: AxonSocket }
+    socket.on('error', () => undefined)
+    const connected = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs)
+      const sock = socket.connect(path.join(pm2Home, 'pub.sock')) as { once?(ev: string, fn: () => void): void; on?(ev: string, fn: () => void): void }
+      sock.on?.('error', () => undefined)
+      sock.on?.('socket error', () => undefined)
+      sock.once?.('connect', () => {
+        clearTimeout(timer)
+        resolve(true)
+      })
+    })
+    if (!connected) {
+      socket.close()
+      return null
+    }
+    const bus = new Pm2Bus(socket)
+    socket.on('process:event', (data: unknown) => {
+      const d = data as { event?: unknown; process?: { name?: unknown } } | null
+      const name = String(d?.process?.name ?? '')
+      const event = String(d?.event ?? '')
+      for (const l of bus.listeners) l(name, event)
+    })
+    return bus
+  }
+
+  onProcessEvent(listener: (name: string, event: string) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  close(): void {
+    this.listeners.clear()
+    this.socket.close()
+  }
+}
+
 const READ_METHODS = new Set(['getMonitorData', 'getVersion', 'ping'])
 
 export class Pm2Rpc {
@@ -41,21 +111,9 @@ export class Pm2Rpc {
 
   /** Loads axon from the host's pm2 package; null when that package cannot provide it. */
   static async open(pm2Root: string, pm2Home: string, timeoutMs = 5000): Promise<Pm2Rpc | null> {
-    const req = createRequire(path.join(pm2Root, 'package.json'))
-    let axon: { socket(type: string): AxonSocket }
-    let rpc: { Client: new (s: AxonSocket) => RpcClient }
-    try {
-      // pm2 ≥ 6 vendors axon under modules/; older releases depend on the npm packages.
-      try {
-        axon = req(path.join(pm2Root, 'modules', 'pm2-axon'))
-        rpc = req(path.join(pm2Root, 'modules', 'pm2-axon-rpc'))
-      } catch {
-        axon = req('pm2-axon')
-        rpc = req('pm2-axon-rpc')
-      }
-    } catch {
-      return null
-    }
+    const modules = loadAxon(pm2Root)
+    if (!modules) return null
+    const { axon, rpc } = modules
     const socket = axon.socket('req')
     const client = new rpc.Client(socket)
     const connected = await new Promise<boolean>((resolve) => {

@@ -10,7 +10,7 @@ import { gateTarget } from '../targets.js'
 import { runCli, pm2Messages } from './cli.js'
 import { locatePm2Executable, locatePm2Package, readPm2PackageVersion } from './locate.js'
 import { extractJsonArray, toProcessRecords, type ProcessRecord } from './process-list.js'
-import { Pm2Rpc, socketAnswers } from './rpc.js'
+import { Pm2Bus, Pm2Rpc, socketAnswers } from './rpc.js'
 
 export class NoDaemonError extends Error {}
 export class UnsafeCommandError extends Error {}
@@ -49,7 +49,8 @@ export class Pm2Session {
     private readonly rpc: Pm2Rpc | null,
     /** An empty private directory: no script path can equal path.resolve(<name>) from here. */
     private readonly scratchDir: string,
-    private readonly workingDirectory: string
+    private readonly workingDirectory: string,
+    private readonly pm2Root: string | null
   ) {}
 
   /** Locates pm2 and checks a daemon answers at PM2_HOME, without ever starting one. */
@@ -62,7 +63,7 @@ export class Pm2Session {
     const root = locatePm2Package(executable)
     const rpc = root ? await Pm2Rpc.open(root, opts.pm2Home) : null
     const scratchDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pm2-safe-deploy-cwd-'))
-    return new Pm2Session(executable, opts.pm2Home, readPm2PackageVersion(root), env, rpc, scratchDir, opts.workingDirectory)
+    return new Pm2Session(executable, opts.pm2Home, readPm2PackageVersion(root), env, rpc, scratchDir, opts.workingDirectory, root)
   }
 
   get readPath(): 'rpc' | 'cli' {
@@ -172,7 +173,39 @@ export class Pm2Session {
     return sent
   }
 
+  private bus: Promise<Pm2Bus | null> | null = null
+
+  /**
+   * A sleep that ends early when PM2 announces a start, exit or restart of one of
+   * `names` (or at once if one came since the last sleep); null without the event bus.
+   */
+  async eventSleep(names: ReadonlySet<string>): Promise<((ms: number) => Promise<void>) | null> {
+    if (!this.rpc || !this.pm2Root) return null
+    const bus = await (this.bus ??= Pm2Bus.open(this.pm2Root, this.pm2Home))
+    if (!bus) return null
+    let pending = false
+    let wake: (() => void) | null = null
+    bus.onProcessEvent((name) => {
+      if (!names.has(name)) return
+      pending = true
+      wake?.()
+    })
+    return (ms) =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer)
+          wake = null
+          pending = false
+          resolve()
+        }
+        const timer = setTimeout(done, ms)
+        if (pending) done()
+        else wake = done
+      })
+  }
+
   close(): void {
+    void this.bus?.then((b) => b?.close())
     this.rpc?.close()
     fs.rmSync(this.scratchDir, { recursive: true, force: true })
   }
