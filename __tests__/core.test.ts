@@ -262,3 +262,29 @@ describe('a pm2 that prints garbage around its JSON', () => {
     expect(d.fingerprint((n) => n === 'stock-alert-api')).toEqual(before)
   })
 })
+
+describe('own names from the ecosystem file, read while the lock is taken', () => {
+  test('a bad app name in the file is refused before waiting on another deploy, not after the lock timeout', async () => {
+    const { acquireHostLock } = await import('../src/lock.js')
+    const d = newDaemon('eco-lock')
+    d.start({ name: 'stock-alert-api', script: `${APPS}/idle.cjs` })
+    await d.waitOnline()
+    const eco = path.join(d.dir, 'ecosystem.config.cjs')
+    fs.writeFileSync(eco, `module.exports = { apps: [{ name: 'stock-alert-api', script: ${JSON.stringify(`${APPS}/idle.cjs`)} }] }\n`)
+    const other = await acquireHostLock({
+      pm2Home: d.home,
+      holder: { repository: 'acme/other', workflow: 'w', runId: '9', runUrl: null, job: 'j', app: 'other', suffix: '', host: '' },
+      timeoutSeconds: 0,
+      log: { info: () => undefined, warning: () => undefined }
+    })
+    try {
+      const before = d.fingerprint()
+      const run = await runAction({ inputs: { app: 'flyer-crawler', ecosystem: eco, 'lock-timeout-seconds': '120' }, pm2Home: d.home, baseDir: d.dir })
+      expectAbortedCleanly(run, /own name "stock-alert-api" does not start with the app name "flyer-crawler"/)
+      expect(run.stdout).not.toMatch(/Gave up|gave up/)
+      expect(d.fingerprint()).toEqual(before)
+    } finally {
+      other.release()
+    }
+  })
+})

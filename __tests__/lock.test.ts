@@ -94,6 +94,28 @@ describe('lock logic, no daemon', () => {
     expect(fs.readdirSync(home)).toEqual([LOCK_FILE_NAME])
   })
 
+  test('beforeWaiting runs once, only when another holder makes it wait, and its error ends the wait', async () => {
+    const home = tmpDir('before-waiting')
+    let calls = 0
+    const free = await acquireHostLock({ pm2Home: home, holder: me, timeoutSeconds: 0, log: recorder().log, beforeWaiting: async () => void calls++ })
+    expect(calls).toBe(0)
+    const err = await acquireHostLock({
+      pm2Home: home,
+      holder: me,
+      timeoutSeconds: 30,
+      pollMs: 20,
+      log: recorder().log,
+      beforeWaiting: async () => {
+        calls++
+        throw new Error('own names are wrong')
+      }
+    }).catch((e) => e)
+    expect(err).toBeInstanceOf(Error)
+    expect((err as Error).message).toBe('own names are wrong')
+    expect(calls).toBe(1)
+    free.release()
+  })
+
   test('acquire records who holds it; release removes it once; the record validates', async () => {
     const home = tmpDir('acquire')
     const r = recorder()
