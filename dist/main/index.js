@@ -12906,7 +12906,7 @@ async function run(env = process.env) {
             const counts = new Map(ownNames.map((n) => [n, opts.ecosystem ? expectedInstances(ecosystemApps.find((a) => a.name === n)) : Math.max(1, before.filter((p) => p.name === n).length)]));
             // With PM2's event bus a crash wakes the check at once, and the list is read every
             // 2 s as a safety net; without it (a pm2 wrapper, CLI reads) it is read every 0.5 s.
-            const eventSleep = await pm2.eventSleep(own);
+            const eventSleep = opts.stableSeconds > 0 || opts.healthUrls.length > 0 ? await pm2.eventSleep(own) : null;
             const verdict = await verifyOwnHealthy({
                 ownNames,
                 expectedCounts: counts,
