@@ -7,25 +7,10 @@ import { checkIsolation } from '../src/isolation.js'
 import { collisionProblems, deriveOwnNames, OwnershipError } from '../src/ownership.js'
 import { commandArgs, planDeploy, PlanError } from '../src/plan.js'
 import { extractJsonArray, toProcessRecords, ProcessListError, type ProcessRecord } from '../src/pm2/process-list.js'
+import { processRecord } from './helpers/process-record.js'
 
-const proc = (over: Partial<ProcessRecord> & { pmId: number; name: string }): ProcessRecord => ({
-  namespace: 'default',
-  pid: 100 + over.pmId,
-  status: 'online',
-  restarts: 0,
-  unstableRestarts: 0,
-  startedAt: 1,
-  execMode: 'fork',
-  instances: 1,
-  interpreter: 'node',
-  script: `/srv/${over.name}.js`,
-  cwd: '/srv',
-  outLog: null,
-  errLog: null,
-  memory: 1,
-  cpu: 0,
-  ...over
-})
+const proc = (over: Partial<ProcessRecord> & { pmId: number; name: string }): ProcessRecord =>
+  processRecord({ pid: 100 + over.pmId, startedAt: 1, script: `/srv/${over.name}.js`, cwd: '/srv', memory: 1, cpu: 0, ...over })
 
 describe('inputs', () => {
   const base = { INPUT_APP: 'flyer-crawler', INPUT_WHITELIST: 'flyer-crawler-api', HOME: '/home/deploy' }

@@ -288,3 +288,50 @@ describe('own names from the ecosystem file, read while the lock is taken', () =
     }
   })
 })
+
+describe('without an ecosystem file', () => {
+  test('a stopped own process is restarted with its recorded config and ends online; neighbours untouched', async () => {
+    const d = newDaemon('stopped-own')
+    d.start({ name: 'stock-alert-api', script: `${APPS}/idle.cjs` })
+    d.start({ name: 'flyer-crawler-api-test', script: `${APPS}/idle.cjs`, env: { RECORDED: 'yes' } })
+    await d.waitOnline()
+    d.pm2(['-s', 'stop', 'flyer-crawler-api-test'])
+    const before = d.fingerprint((n) => n === 'stock-alert-api')
+    const run = await runAction({ inputs: { ...FLYER, whitelist: 'flyer-crawler-api' }, pm2Home: d.home, baseDir: d.dir })
+    expect(run.outputs.result, run.stdout).toBe('deployed')
+    expect(run.stdout).toMatch(/pm2 restart flyer-crawler-api-test --update-env/)
+    const app = d.jlistRaw().find((p) => p.name === 'flyer-crawler-api-test')!
+    expect(app.pm2_env.status).toBe('online')
+    expect(app.pm2_env.env?.RECORDED).toBe('yes')
+    expect(d.fingerprint((n) => n === 'stock-alert-api')).toEqual(before)
+  })
+})
+
+describe('a neighbour restarted by someone else during the deploy', () => {
+  test('fails with SAFETY ABORT by default; with foreign-restarts: warn it deploys and warns', async () => {
+    const d = newDaemon('foreign-restart')
+    d.start({ name: 'stock-alert-api', script: `${APPS}/idle.cjs` })
+    d.start({ name: 'flyer-crawler-api-test', script: `${APPS}/idle.cjs` })
+    await d.waitOnline()
+    const during = async (inputs: Record<string, string>) => {
+      const pending = runAction({ inputs: { ...FLYER, whitelist: 'flyer-crawler-api', 'stable-seconds': '5', ...inputs }, pm2Home: d.home, baseDir: d.dir })
+      const deadline = Date.now() + 30_000
+      while (!readAllFiles(d.dir).some((f) => f.file.endsWith('-before.json') && !seen.has(f.file))) {
+        if (Date.now() > deadline) throw new Error('the action never snapshotted')
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      for (const f of readAllFiles(d.dir)) if (f.file.endsWith('-before.json')) seen.add(f.file)
+      await new Promise((r) => setTimeout(r, 1500))
+      d.pm2(['-s', 'restart', 'stock-alert-api'])
+      return pending
+    }
+    const seen = new Set<string>()
+    const strict = await during({})
+    expect(strict.outputs.result, strict.stdout).toBe('failed')
+    expect(strict.stdout).toMatch(/SAFETY ABORT: .*stock-alert-api: pm_id 0 restarted/)
+    const lenient = await during({ 'foreign-restarts': 'warn' })
+    expect(lenient.outputs.result, lenient.stdout).toBe('deployed')
+    expect(lenient.outputs.violations).toBe('0')
+    expect(lenient.stdout).toMatch(/::warning::stock-alert-api: pm_id 0 restarted/)
+  })
+})

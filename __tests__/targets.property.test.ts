@@ -7,6 +7,7 @@ import { collisionProblems, deriveOwnNames, nameProblem, OwnershipError } from '
 import { planDeploy, PlanError } from '../src/plan.js'
 import type { ProcessRecord } from '../src/pm2/process-list.js'
 import { gateTarget, resolvePm2Target } from '../src/targets.js'
+import { processRecord } from './helpers/process-record.js'
 
 const CWD = '/tmp/pm2-safe-deploy-cwd-XXXX'
 
@@ -66,26 +67,16 @@ const processList = fc
   .array(fc.record({ name: anyName, namespace, status, scriptInCwd: fc.boolean(), scriptName: anyName }), { maxLength: 12 })
   .map((rows) =>
     rows.map(
-      (r, i): ProcessRecord => ({
-        pmId: i,
-        name: r.name,
-        namespace: r.namespace,
-        pid: 1000 + i,
-        status: r.status,
-        restarts: 0,
-        unstableRestarts: 0,
-        startedAt: null,
-        execMode: 'fork',
-        instances: 1,
-        interpreter: 'node',
-        // Some scripts sit where path.resolve(<any name>) from the CLI cwd would point.
-        script: r.scriptInCwd ? path.resolve(CWD, r.scriptName) : `/srv/${i}/app.js`,
-        cwd: '/srv',
-        outLog: null,
-        errLog: null,
-        memory: null,
-        cpu: null
-      })
+      (r, i): ProcessRecord =>
+        processRecord({
+          pmId: i,
+          name: r.name,
+          namespace: r.namespace,
+          status: r.status,
+          // Some scripts sit where path.resolve(<any name>) from the CLI cwd would point.
+          script: r.scriptInCwd ? path.resolve(CWD, r.scriptName) : `/srv/${i}/app.js`,
+          cwd: '/srv'
+        })
     )
   )
 

@@ -2,27 +2,10 @@
 import { describe, expect, test } from 'vitest'
 import type { ProcessRecord } from '../src/pm2/process-list.js'
 import { assessOwn, changedSince, verifyOwnHealthy, type VerifyOptions } from '../src/verify.js'
+import { processRecord } from './helpers/process-record.js'
 
-function proc(o: Partial<ProcessRecord> & Pick<ProcessRecord, 'name' | 'pmId'>): ProcessRecord {
-  return {
-    namespace: 'default',
-    pid: 1000 + o.pmId,
-    status: 'online',
-    restarts: 0,
-    unstableRestarts: 0,
-    startedAt: null,
-    execMode: 'fork',
-    instances: 1,
-    interpreter: 'node',
-    script: '/srv/app/server.js',
-    cwd: '/srv/app',
-    outLog: null,
-    errLog: null,
-    memory: null,
-    cpu: null,
-    ...o
-  }
-}
+const proc = (o: Partial<ProcessRecord> & Pick<ProcessRecord, 'name' | 'pmId'>): ProcessRecord =>
+  processRecord({ script: '/srv/app/server.js', cwd: '/srv/app', ...o })
 
 /** Runs verify over `frames` (the list at t = 0, 0.5 s, 1 s, …; the last one repeats). */
 async function verifyFrames(frames: ProcessRecord[][], over: Partial<VerifyOptions> = {}) {
@@ -180,4 +163,9 @@ describe('assessOwn and changedSince', () => {
     const baseline = new Map([[3, { pid: 1003, restarts: 0, name: 'api-test', at: 0 }]])
     expect(changedSince(baseline, [api()], 1000)).toEqual({ names: [], detail: [] })
   })
+})
+
+test('expected instances follow PM2: a number, 0 or max for every CPU, -n for all but n, unset for one', async () => {
+  const { expectedInstances } = await import('../src/verify.js')
+  expect([null, 3, '2', 0, 'max', -1, -9, 'junk'].map((i) => expectedInstances(i, 4))).toEqual([1, 3, 2, 4, 4, 3, 1, 1])
 })

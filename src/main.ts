@@ -22,7 +22,7 @@ import { preflightApps, resolveAppPaths } from './preflight.js'
 import { renderAnnotation, renderLogVerdict, renderSummary, REPORT_SCHEMA_VERSION, restoreHints, type DeployReport, type DeployResult } from './report.js'
 import { writeSnapshot } from './snapshot.js'
 import { STATE } from './state.js'
-import { verifyOwnHealthy } from './verify.js'
+import { expectedInstances, verifyOwnHealthy } from './verify.js'
 import { ACTION_VERSION } from './version.js'
 
 /** Ends the deploy with a result; `aborted` means nothing was changed. */
@@ -36,19 +36,10 @@ class Stop extends Error {
   }
 }
 
+const availableCpus = () => (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length)
+
 /** Errors whose message is meant for the user as it is: no stack trace. */
 const USER_ERRORS = [InputError, OwnershipError, PlanError, EcosystemError, Pm2NotFoundError, NoDaemonError, UnsafeCommandError, LockError, ProcessListError]
-
-function expectedInstances(app: EcosystemApp | undefined): number {
-  const cpus = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length
-  const raw = app?.instances
-  if (raw === null || raw === undefined) return 1
-  const n = raw === 'max' ? 0 : Number(raw)
-  if (!Number.isFinite(n)) return 1
-  if (n === 0) return cpus
-  if (n < 0) return Math.max(1, cpus + n)
-  return n
-}
 
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployResult> {
   const started = Date.now()
@@ -291,7 +282,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
 
     await time('Verify own processes', async () => {
       const counts = new Map(
-        ownNames.map((n) => [n, opts.ecosystem ? expectedInstances(ecosystemApps.find((a) => a.name === n)) : Math.max(1, before.filter((p) => p.name === n).length)])
+        ownNames.map((n) => [n, opts.ecosystem ? expectedInstances(ecosystemApps.find((a) => a.name === n)?.instances ?? null, availableCpus()) : Math.max(1, before.filter((p) => p.name === n).length)])
       )
       // With PM2's event bus a crash wakes the check at once, and the list is read every
       // 2 s as a safety net; without it (a pm2 wrapper, CLI reads) it is read every 0.5 s.

@@ -101,6 +101,19 @@ export function changedSince(baseline: ReadonlyMap<number, Seen>, mine: readonly
   return { names: [...names], detail }
 }
 
+/**
+ * How many instances PM2 starts for an app's `instances` setting: a number; 0 or 'max'
+ * for one per CPU; -n for all CPUs but n (at least one); unset for one.
+ */
+export function expectedInstances(instances: number | string | null, cpus: number): number {
+  if (instances === null) return 1
+  const n = instances === 'max' ? 0 : Number(instances)
+  if (!Number.isFinite(n)) return 1
+  if (n === 0) return cpus
+  if (n < 0) return Math.max(1, cpus + n)
+  return n
+}
+
 /** How often to look while processes come up or a health URL is not yet 2xx. */
 const BUSY_POLL_MS = 500
 

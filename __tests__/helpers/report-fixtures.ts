@@ -3,6 +3,7 @@
 import type { ProcessRecord } from '../../src/pm2/process-list.js'
 import type { WorkflowMetadata } from '../../src/metadata.js'
 import { REPORT_SCHEMA_VERSION, restoreHints, type DeployReport } from '../../src/report.js'
+import { processRecord } from './process-record.js'
 
 export const STARTED_AT = '2026-02-17T07:40:00.000Z'
 export const FINISHED_AT = '2026-02-17T07:40:14.250Z'
@@ -10,16 +11,9 @@ const T0 = Date.parse(STARTED_AT)
 const HOUR = 3_600_000
 
 export function proc(p: Partial<ProcessRecord> & Pick<ProcessRecord, 'pmId' | 'name'>): ProcessRecord {
-  return {
-    namespace: 'default',
+  return processRecord({
     pid: 10_000 + p.pmId,
-    status: 'online',
-    restarts: 0,
-    unstableRestarts: 0,
     startedAt: T0 - 26 * HOUR,
-    execMode: 'fork',
-    instances: 1,
-    interpreter: 'node',
     script: `/var/www/${p.name}/current/server.js`,
     cwd: `/var/www/${p.name}/current`,
     outLog: `/home/deploy/.pm2/logs/${p.name}-out.log`,
@@ -27,7 +21,7 @@ export function proc(p: Partial<ProcessRecord> & Pick<ProcessRecord, 'pmId' | 'n
     memory: 52_428_800 + p.pmId * 1_048_576,
     cpu: 0.3,
     ...p
-  }
+  })
 }
 
 export const METADATA: WorkflowMetadata = {

@@ -12527,6 +12527,22 @@ function changedSince(baseline, mine, now) {
     }
     return { names: [...names], detail };
 }
+/**
+ * How many instances PM2 starts for an app's `instances` setting: a number; 0 or 'max'
+ * for one per CPU; -n for all CPUs but n (at least one); unset for one.
+ */
+function expectedInstances(instances, cpus) {
+    if (instances === null)
+        return 1;
+    const n = instances === 'max' ? 0 : Number(instances);
+    if (!Number.isFinite(n))
+        return 1;
+    if (n === 0)
+        return cpus;
+    if (n < 0)
+        return Math.max(1, cpus + n);
+    return n;
+}
 /** How often to look while processes come up or a health URL is not yet 2xx. */
 const BUSY_POLL_MS = 500;
 const is2xx = (v) => typeof v === 'number' && v >= 200 && v < 300;
@@ -12646,22 +12662,9 @@ class Stop extends Error {
         this.title = title;
     }
 }
+const availableCpus = () => (typeof (external_node_os_default()).availableParallelism === 'function' ? external_node_os_default().availableParallelism() : external_node_os_default().cpus().length);
 /** Errors whose message is meant for the user as it is: no stack trace. */
 const USER_ERRORS = [InputError, OwnershipError, PlanError, EcosystemError, Pm2NotFoundError, NoDaemonError, UnsafeCommandError, LockError, ProcessListError];
-function expectedInstances(app) {
-    const cpus = typeof (external_node_os_default()).availableParallelism === 'function' ? external_node_os_default().availableParallelism() : external_node_os_default().cpus().length;
-    const raw = app?.instances;
-    if (raw === null || raw === undefined)
-        return 1;
-    const n = raw === 'max' ? 0 : Number(raw);
-    if (!Number.isFinite(n))
-        return 1;
-    if (n === 0)
-        return cpus;
-    if (n < 0)
-        return Math.max(1, cpus + n);
-    return n;
-}
 async function run(env = process.env) {
     const started = Date.now();
     const timings = {};
@@ -12903,7 +12906,7 @@ async function run(env = process.env) {
             throw new Stop('failed', err.message, 'Deploy failed');
         });
         await time('Verify own processes', async () => {
-            const counts = new Map(ownNames.map((n) => [n, opts.ecosystem ? expectedInstances(ecosystemApps.find((a) => a.name === n)) : Math.max(1, before.filter((p) => p.name === n).length)]));
+            const counts = new Map(ownNames.map((n) => [n, opts.ecosystem ? expectedInstances(ecosystemApps.find((a) => a.name === n)?.instances ?? null, availableCpus()) : Math.max(1, before.filter((p) => p.name === n).length)]));
             // With PM2's event bus a crash wakes the check at once, and the list is read every
             // 2 s as a safety net; without it (a pm2 wrapper, CLI reads) it is read every 0.5 s.
             const eventSleep = opts.stableSeconds > 0 || opts.healthUrls.length > 0 ? await pm2.eventSleep(own) : null;
