@@ -25,8 +25,8 @@ import {
   type LockHolder
 } from '../src/lock.js'
 import { compileSrcModules } from './helpers/child-modules.js'
-import { APPS, ROOT, TestDaemon } from './helpers/daemon.js'
-import { readAudit, startAction, waitFor, type StartedAction } from './helpers/lock-scenarios.js'
+import { ROOT, type TestDaemon } from './helpers/daemon.js'
+import { lockTestHost, readAudit, startAction, stopStarted, waitFor, type StartedAction } from './helpers/lock-scenarios.js'
 import { runAction, runPost } from './helpers/run-action.js'
 
 const HOST = os.hostname()
@@ -369,20 +369,10 @@ describe('the bundled action on a real daemon', () => {
   let lockFile = ''
   const started: StartedAction[] = []
   beforeAll(async () => {
-    d = TestDaemon.create('lock')
+    d = await lockTestHost('lock')
     lockFile = path.join(d.home, LOCK_FILE_NAME)
-    d.start({ name: 'stock-alert-api', script: `${APPS}/idle.cjs` })
-    d.start({ name: 'flyer-crawler-api', script: `${APPS}/idle.cjs` })
-    d.start({ name: 'flyer-crawler-api-test', script: `${APPS}/idle.cjs` })
-    await d.waitOnline()
   })
-  // A failed test must not leave a deploy holding the lock for the next one.
-  afterEach(async () => {
-    for (const s of started.splice(0)) {
-      if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM')
-      await s.done
-    }
-  })
+  afterEach(() => stopStarted(started))
   afterAll(() => d?.destroy())
 
   /** A deploy of the test environment that stays in its stability window for a minute. */

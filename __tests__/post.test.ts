@@ -6,8 +6,8 @@ import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { LOCK_FILE_NAME, readLock } from '../src/lock.js'
 import { STATE } from '../src/state.js'
-import { APPS, TestDaemon } from './helpers/daemon.js'
-import { startAction, waitFor, type StartedAction } from './helpers/lock-scenarios.js'
+import type { TestDaemon } from './helpers/daemon.js'
+import { lockTestHost, startAction, stopStarted, waitFor, type StartedAction } from './helpers/lock-scenarios.js'
 import { runAction, runPost } from './helpers/run-action.js'
 
 describe('post step', () => {
@@ -15,20 +15,10 @@ describe('post step', () => {
   let lockFile = ''
   const started: StartedAction[] = []
   beforeAll(async () => {
-    d = TestDaemon.create('post')
+    d = await lockTestHost('post')
     lockFile = path.join(d.home, LOCK_FILE_NAME)
-    d.start({ name: 'stock-alert-api', script: `${APPS}/idle.cjs` })
-    d.start({ name: 'flyer-crawler-api', script: `${APPS}/idle.cjs` })
-    d.start({ name: 'flyer-crawler-api-test', script: `${APPS}/idle.cjs` })
-    await d.waitOnline()
   })
-  // A failed test must not leave a deploy holding the lock for the next one.
-  afterEach(async () => {
-    for (const s of started.splice(0)) {
-      if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM')
-      await s.done
-    }
-  })
+  afterEach(() => stopStarted(started))
   afterAll(() => d?.destroy())
 
   const LONG = { app: 'flyer-crawler', 'environment-suffix': '-test', whitelist: 'flyer-crawler-api', 'stable-seconds': '60', 'timeout-seconds': '120' }

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { AuditRecordSchema, type AuditRecord } from '../../src/audit.js'
+import { APPS, TestDaemon } from './daemon.js'
 import { MAIN, parseCommandFile, runnerEnv, type ActionRun, type RunOptions } from './run-action.js'
 
 export interface StartedAction {
@@ -72,4 +73,22 @@ export function readAudit(file: string): AuditRecord[] {
       if (!parsed.success) throw new Error(`audit line ${i + 1} is not a valid record: ${parsed.error.message}\n${line}`)
       return parsed.data
     })
+}
+
+/** The host the lock and post tests deploy on: a neighbour, the app's production and test processes. */
+export async function lockTestHost(label: string): Promise<TestDaemon> {
+  const d = TestDaemon.create(label)
+  d.start({ name: 'stock-alert-api', script: `${APPS}/idle.cjs` })
+  d.start({ name: 'flyer-crawler-api', script: `${APPS}/idle.cjs` })
+  d.start({ name: 'flyer-crawler-api-test', script: `${APPS}/idle.cjs` })
+  await d.waitOnline()
+  return d
+}
+
+/** Ends the deploys a test started: a failed test must not leave one holding the lock for the next. */
+export async function stopStarted(started: StartedAction[]): Promise<void> {
+  for (const s of started.splice(0)) {
+    if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM')
+    await s.done
+  }
 }
