@@ -2,19 +2,11 @@
 // bundle as a runner runs it. Each test states the promise it would catch breaking.
 import fs from 'node:fs'
 import path from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { APPS, PM2_BIN, TestDaemon } from './helpers/daemon.js'
+import { afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { APPS, daemonsForThisFile, PM2_BIN, TestDaemon } from './helpers/daemon.js'
 import { readAllFiles, runAction, runPost, type ActionRun } from './helpers/run-action.js'
 
-const daemons: TestDaemon[] = []
-const newDaemon = (label: string) => {
-  const d = TestDaemon.create(label)
-  daemons.push(d)
-  return d
-}
-afterAll(() => {
-  for (const d of daemons) d.destroy()
-})
+const newDaemon = daemonsForThisFile()
 
 const FLYER = { app: 'flyer-crawler', 'environment-suffix': '-test', whitelist: 'flyer-crawler-api\nflyer-crawler-worker' }
 const isOwnTest = (n: string) => n === 'flyer-crawler-api-test' || n === 'flyer-crawler-worker-test'

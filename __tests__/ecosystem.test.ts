@@ -4,19 +4,11 @@
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { APPS, TestDaemon } from './helpers/daemon.js'
+import { afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { APPS, daemonsForThisFile, TestDaemon } from './helpers/daemon.js'
 import { runAction, type ActionRun } from './helpers/run-action.js'
 
-const daemons: TestDaemon[] = []
-const newDaemon = (label: string) => {
-  const d = TestDaemon.create(label)
-  daemons.push(d)
-  return d
-}
-afterAll(() => {
-  for (const d of daemons) d.destroy()
-})
+const newDaemon = daemonsForThisFile()
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -3,8 +3,8 @@
 // ecosystem reader child and the post step under each.
 import fs from 'node:fs'
 import path from 'node:path'
-import { afterAll, describe, expect, test } from 'vitest'
-import { APPS, ROOT, TestDaemon } from './helpers/daemon.js'
+import { describe, expect, test } from 'vitest'
+import { APPS, daemonsForThisFile, ROOT } from './helpers/daemon.js'
 import { runAction, runPost } from './helpers/run-action.js'
 
 // Installed by .ci/run (`npm ci --prefix tools/node24`); on a machine without it the Node 24 case is skipped.
@@ -13,13 +13,11 @@ const runtimes: [string, string][] = [[`this node (${process.version})`, process
 if (fs.existsSync(NODE24)) runtimes.push(['Node 24', NODE24])
 else console.warn(`Node 24 not installed at ${NODE24}: run \`npm ci --prefix tools/node24\` to test under it`)
 
-const daemons: TestDaemon[] = []
-afterAll(() => daemons.forEach((d) => d.destroy()))
+const newDaemon = daemonsForThisFile()
 
 describe.each(runtimes)('under %s', (_label, node) => {
   test('a deploy from an ecosystem file, then the post step', async () => {
-    const d = TestDaemon.create('runtime')
-    daemons.push(d)
+    const d = newDaemon('runtime')
     d.start({ name: 'neighbour', script: `${APPS}/idle.cjs` })
     await d.waitOnline()
     const eco = path.join(d.dir, 'ecosystem.config.cjs')

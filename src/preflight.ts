@@ -4,6 +4,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { EcosystemApp } from './ecosystem.js'
+import { findOnPath, isExecutableFile } from './which.js'
 
 export interface PreflightProblem {
   app: string
@@ -33,15 +34,6 @@ const PM2_INTERPRETER_BY_EXTENSION: Record<string, string> = {
   '.ls': 'lsc',
   '.ts': 'bun',
   '.tsx': 'bun'
-}
-
-function isExecutableFile(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK)
-    return fs.statSync(file).isFile()
-  } catch {
-    return false
-  }
 }
 
 function readHead(file: string): Buffer | null {
@@ -125,16 +117,6 @@ export function interpreterMismatch(interpreter: string, info: ScriptInfo, confi
   }
   if (isPythonInterpreter(interpreter) && (info.kind === 'node' || info.kind === 'shell')) {
     return `is a ${info.kind} script, but ${how}: remove \`interpreter\` or set it to the one the script needs`
-  }
-  return null
-}
-
-/** `which`: the first executable file called `name` on `searchPath`. */
-export function findOnPath(name: string, searchPath: string | undefined): string | null {
-  for (const dir of (searchPath ?? '').split(path.delimiter)) {
-    if (!dir) continue
-    const candidate = path.join(dir, name)
-    if (isExecutableFile(candidate)) return candidate
   }
   return null
 }

@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { afterAll } from 'vitest'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const PM2_BIN = path.join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2')
@@ -137,5 +138,18 @@ export class TestDaemon {
   destroy(): void {
     this.kill()
     fs.rmSync(this.dir, { recursive: true, force: true })
+  }
+}
+
+/** Creates daemons for one test file; every one is destroyed in that file's afterAll, pass or fail. */
+export function daemonsForThisFile(): (label: string) => TestDaemon {
+  const daemons: TestDaemon[] = []
+  afterAll(() => {
+    for (const d of daemons.splice(0)) d.destroy()
+  })
+  return (label) => {
+    const d = TestDaemon.create(label)
+    daemons.push(d)
+    return d
   }
 }

@@ -10990,12 +10990,10 @@ function planDeploy(input) {
     return commands;
 }
 
-;// CONCATENATED MODULE: ./src/pm2/locate.ts
-// Finding the host's pm2: the executable named by `pm2-path`, and the pm2 package behind it.
+;// CONCATENATED MODULE: ./src/which.ts
+// Finding executables as a shell would: an executable regular file, or the first one on PATH.
 
 
-class Pm2NotFoundError extends Error {
-}
 function isExecutableFile(file) {
     try {
         external_node_fs_default().accessSync(file, (external_node_fs_default()).constants.X_OK);
@@ -11004,6 +11002,25 @@ function isExecutableFile(file) {
     catch {
         return false;
     }
+}
+/** `which`: the first executable file called `name` on `searchPath`. */
+function findOnPath(name, searchPath) {
+    for (const dir of (searchPath ?? '').split((external_node_path_default()).delimiter)) {
+        if (!dir)
+            continue;
+        const candidate = external_node_path_default().join(dir, name);
+        if (isExecutableFile(candidate))
+            return candidate;
+    }
+    return null;
+}
+
+;// CONCATENATED MODULE: ./src/pm2/locate.ts
+// Finding the host's pm2: the executable named by `pm2-path`, and the pm2 package behind it.
+
+
+
+class Pm2NotFoundError extends Error {
 }
 /** The absolute path of the pm2 executable, searched on PATH when `pm2-path` is a bare name. */
 function locatePm2Executable(pm2Path, envPath) {
@@ -11015,13 +11032,9 @@ function locatePm2Executable(pm2Path, envPath) {
             return abs;
         throw new Pm2NotFoundError(`pm2 not found: "${abs}" is not an executable file. ${hint}`);
     }
-    for (const dir of (envPath ?? '').split((external_node_path_default()).delimiter)) {
-        if (!dir)
-            continue;
-        const candidate = external_node_path_default().join(dir, pm2Path);
-        if (isExecutableFile(candidate))
-            return candidate;
-    }
+    const found = findOnPath(pm2Path, envPath);
+    if (found)
+        return found;
     throw new Pm2NotFoundError(`pm2 not found: "${pm2Path}" is not on the runner's PATH. A runner installed as a service has a fixed PATH ` +
         `that often lacks nvm's bin directory. ${hint}`);
 }
@@ -11559,6 +11572,7 @@ async function assertDaemonAnswers(pm2Home) {
 // reads; the interpreter rules model PM2's own (Common.sink.resolveInterpreter).
 
 
+
 const NODE_EXTENSIONS = new Set(['.js', '.cjs', '.mjs', '.ts', '.cts', '.mts', '.jsx', '.tsx']);
 /** PM2's lib/API/interpreter.json: the interpreter it picks by extension when none is set. */
 const PM2_INTERPRETER_BY_EXTENSION = {
@@ -11573,15 +11587,6 @@ const PM2_INTERPRETER_BY_EXTENSION = {
     '.ts': 'bun',
     '.tsx': 'bun'
 };
-function preflight_isExecutableFile(file) {
-    try {
-        external_node_fs_default().accessSync(file, (external_node_fs_default()).constants.X_OK);
-        return external_node_fs_default().statSync(file).isFile();
-    }
-    catch {
-        return false;
-    }
-}
 function readHead(file) {
     try {
         const fd = external_node_fs_default().openSync(file, 'r');
@@ -11626,7 +11631,7 @@ function kindOf(ext, head) {
 function inspectScript(file) {
     const head = readHead(file);
     const { kind, shebang } = kindOf(external_node_path_default().extname(file).toLowerCase(), head);
-    return { kind, shebang, executable: preflight_isExecutableFile(file) };
+    return { kind, shebang, executable: isExecutableFile(file) };
 }
 function scriptKind(file) {
     return inspectScript(file).kind;
@@ -11673,17 +11678,6 @@ function interpreterMismatch(interpreter, info, configured) {
     }
     return null;
 }
-/** `which`: the first executable file called `name` on `searchPath`. */
-function findOnPath(name, searchPath) {
-    for (const dir of (searchPath ?? '').split((external_node_path_default()).delimiter)) {
-        if (!dir)
-            continue;
-        const candidate = external_node_path_default().join(dir, name);
-        if (preflight_isExecutableFile(candidate))
-            return candidate;
-    }
-    return null;
-}
 /**
  * PM2's CLI checks the interpreter with `which` from its own directory (the working
  * directory); the daemon then spawns it from the app's cwd. A relative path must hold in both.
@@ -11694,7 +11688,7 @@ function interpreterMissing(interpreter, workingDirectory, searchPath, appCwd = 
         return null;
     if (interpreter.includes('/')) {
         const dirs = external_node_path_default().isAbsolute(interpreter) ? [workingDirectory] : [...new Set([workingDirectory, appCwd])];
-        const missing = dirs.map((d) => external_node_path_default().resolve(d, interpreter)).filter((f) => !preflight_isExecutableFile(f));
+        const missing = dirs.map((d) => external_node_path_default().resolve(d, interpreter)).filter((f) => !isExecutableFile(f));
         if (missing.length === 0)
             return null;
         return (`interpreter ${missing[0]} does not exist or is not executable: create the virtualenv (or install the runtime) before deploying, or fix \`interpreter\`` +

@@ -1,17 +1,9 @@
 // Finding the host's pm2: the executable named by `pm2-path`, and the pm2 package behind it.
 import fs from 'node:fs'
 import path from 'node:path'
+import { findOnPath, isExecutableFile } from '../which.js'
 
 export class Pm2NotFoundError extends Error {}
-
-function isExecutableFile(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK)
-    return fs.statSync(file).isFile()
-  } catch {
-    return false
-  }
-}
 
 /** The absolute path of the pm2 executable, searched on PATH when `pm2-path` is a bare name. */
 export function locatePm2Executable(pm2Path: string, envPath: string | undefined): string {
@@ -23,11 +15,8 @@ export function locatePm2Executable(pm2Path: string, envPath: string | undefined
     if (isExecutableFile(abs)) return abs
     throw new Pm2NotFoundError(`pm2 not found: "${abs}" is not an executable file. ${hint}`)
   }
-  for (const dir of (envPath ?? '').split(path.delimiter)) {
-    if (!dir) continue
-    const candidate = path.join(dir, pm2Path)
-    if (isExecutableFile(candidate)) return candidate
-  }
+  const found = findOnPath(pm2Path, envPath)
+  if (found) return found
   throw new Pm2NotFoundError(
     `pm2 not found: "${pm2Path}" is not on the runner's PATH. A runner installed as a service has a fixed PATH ` +
       `that often lacks nvm's bin directory. ${hint}`
