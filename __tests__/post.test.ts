@@ -7,7 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { LOCK_FILE_NAME, readLock } from '../src/lock.js'
 import { STATE } from '../src/state.js'
 import type { TestDaemon } from './helpers/daemon.js'
-import { lockTestHost, startAction, stopStarted, waitFor, type StartedAction } from './helpers/lock-scenarios.js'
+import { lockTestHost, readAudit, startAction, stopStarted, waitFor, type StartedAction } from './helpers/lock-scenarios.js'
+import { DEFAULT_AUDIT_FILE_NAME } from '../src/audit.js'
 import { runAction, runPost } from './helpers/run-action.js'
 
 describe('post step', () => {
@@ -47,6 +48,10 @@ describe('post step', () => {
     expect(post.code).toBe(0)
     expect(post.stdout).toContain(`::warning::The main step ended without releasing the host lock ${lockFile}`)
     expect(fs.existsSync(lockFile)).toBe(false)
+    // The killed main step wrote no audit record; the post step wrote one for it.
+    const audit = readAudit(path.join(d.home, DEFAULT_AUDIT_FILE_NAME))
+    expect(audit.at(-1)).toMatchObject({ result: 'failed', app: 'flyer-crawler', environmentSuffix: '-test' })
+    expect(audit.at(-1)!.message).toMatch(/died holding the host lock; the post step released it/)
     // Run again, it has nothing left to do.
     expect((await runPost(run, d.home)).stdout).toContain('already released')
     // The next deploy neither waits nor takes anything over.

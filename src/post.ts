@@ -2,8 +2,34 @@
 // step died while holding it. It never releases a lock another job holds, nor one
 // whose main step process is still running.
 import * as core from './runner.js'
-import { describeHolder, releaseAfterMainStep } from './lock.js'
+import { buildAuditRecord, resolveAuditTarget, tryAppendAudit } from './audit.js'
+import { readRawInput } from './inputs.js'
+import { describeHolder, releaseAfterMainStep, type LockHolder } from './lock.js'
 import { STATE } from './state.js'
+
+/** A main step killed outright (SIGKILL) wrote no audit record: the post step writes one for it. */
+function auditKilledMainStep(holder: LockHolder): void {
+  const problem = tryAppendAudit(
+    resolveAuditTarget(process.env),
+    buildAuditRecord({
+      time: new Date().toISOString(),
+      result: 'failed',
+      message:
+        `The main step (pid ${holder.pid}, run ${holder.runId ?? '?'}) died holding the host lock; the post step released it. ` +
+        'Whether pm2 commands were sent is unknown: check the processes.',
+      app: holder.app,
+      environmentSuffix: holder.suffix,
+      strategy: readRawInput(process.env, 'strategy') ?? '',
+      dryRun: false,
+      ownNames: [],
+      commands: [],
+      violations: [],
+      metadata: null,
+      report: null
+    })
+  )
+  if (problem) core.warning(problem)
+}
 
 export function runPost(): void {
   const file = core.getState(STATE.lockFile)
@@ -16,6 +42,7 @@ export function runPost(): void {
     const r = releaseAfterMainStep(file, token)
     switch (r.outcome) {
       case 'released':
+        auditKilledMainStep(r.holder)
         core.warning(
           `The main step ended without releasing the host lock ${file} (killed, or the job was cancelled): released it. ` +
             'Check the processes of this app: the deploy may be half done.'

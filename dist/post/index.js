@@ -2862,9 +2862,9 @@ const $ZodNumberFormat = /*@__PURE__*/ $constructor("$ZodNumberFormat", (inst, d
     $ZodCheckNumberFormat.init(inst, def);
     $ZodNumber.init(inst, def); // no format checks
 });
-const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodBoolean", (inst, def) => {
+const $ZodBoolean = /*@__PURE__*/ $constructor("$ZodBoolean", (inst, def) => {
     $ZodType.init(inst, def);
-    inst._zod.pattern = regexes.boolean;
+    inst._zod.pattern = regexes_boolean;
     inst._zod.parse = (payload, _ctx) => {
         if (def.coerce)
             try {
@@ -2882,7 +2882,7 @@ const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null &&
         });
         return payload;
     };
-})));
+});
 const $ZodBigInt = /*@__PURE__*/ $constructor("$ZodBigInt", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.pattern = bigint;
@@ -4227,16 +4227,16 @@ const $ZodEnum = /*@__PURE__*/ $constructor("$ZodEnum", (inst, def) => {
         return payload;
     };
 });
-const $ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodLiteral", (inst, def) => {
+const $ZodLiteral = /*@__PURE__*/ $constructor("$ZodLiteral", (inst, def) => {
     $ZodType.init(inst, def);
     const values = new Set(def.values);
     inst._zod.values = values;
-    util.defineLazyInternal(inst, "pattern", (zod) => {
+    defineLazyInternal(inst, "pattern", (zod) => {
         const vals = zod.def.values;
         // unmatchable fallback, RE2-safe: an empty alternation would compile to /^()$/, which matches ""
         return new RegExp(vals.length
             ? `^(${vals
-                .map((o) => typeof o === "string" ? util.escapeRegex(o) : o ? util.escapeRegex(o.toString()) : String(o))
+                .map((o) => typeof o === "string" ? escapeRegex(o) : o ? escapeRegex(o.toString()) : String(o))
                 .join("|")})$`
             : "^[^\\s\\S]$");
     });
@@ -4253,7 +4253,7 @@ const $ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null &&
         });
         return payload;
     };
-})));
+});
 const $ZodFile = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodFile", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.parse = (payload, _ctx) => {
@@ -5272,7 +5272,7 @@ function _uint32(Class, params) {
 function _boolean(Class, params) {
     return new Class({
         type: "boolean",
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 // @__NO_SIDE_EFFECTS__
@@ -8466,13 +8466,13 @@ const ZodString = /*@__PURE__*/ $constructor("ZodString", (inst, def) => {
         return this.check(_isoDateTime(ZodISODateTime, params));
     },
     date(params) {
-        return this.check(_isoDate(ZodISODate, params));
+        return this.check(_isoDate(schemas_ZodISODate, params));
     },
     time(params) {
-        return this.check(_isoTime(ZodISOTime, params));
+        return this.check(_isoTime(schemas_ZodISOTime, params));
     },
     duration(params) {
-        return this.check(_isoDuration(ZodISODuration, params));
+        return this.check(_isoDuration(schemas_ZodISODuration, params));
     },
 });
 function schemas_string(params) {
@@ -8486,15 +8486,15 @@ const ZodISODateTime = /*@__PURE__*/ $constructor("ZodISODateTime", (inst, def) 
     $ZodISODateTime.init(inst, def);
     ZodStringFormat.init(inst, def);
 });
-const ZodISODate = /*@__PURE__*/ $constructor("ZodISODate", (inst, def) => {
+const schemas_ZodISODate = /*@__PURE__*/ $constructor("ZodISODate", (inst, def) => {
     $ZodISODate.init(inst, def);
     ZodStringFormat.init(inst, def);
 });
-const ZodISOTime = /*@__PURE__*/ $constructor("ZodISOTime", (inst, def) => {
+const schemas_ZodISOTime = /*@__PURE__*/ $constructor("ZodISOTime", (inst, def) => {
     $ZodISOTime.init(inst, def);
     ZodStringFormat.init(inst, def);
 });
-const ZodISODuration = /*@__PURE__*/ $constructor("ZodISODuration", (inst, def) => {
+const schemas_ZodISODuration = /*@__PURE__*/ $constructor("ZodISODuration", (inst, def) => {
     $ZodISODuration.init(inst, def);
     ZodStringFormat.init(inst, def);
 });
@@ -8814,13 +8814,13 @@ function int32(params) {
 function uint32(params) {
     return core._uint32(ZodNumberFormat, params);
 }
-const ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodBoolean", (inst, def) => {
-    core.$ZodBoolean.init(inst, def);
+const ZodBoolean = /*@__PURE__*/ $constructor("ZodBoolean", (inst, def) => {
+    $ZodBoolean.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.booleanProcessor(inst, ctx, json, params);
-})));
+    inst._zod.processJSONSchema = (ctx, json, params) => booleanProcessor(inst, ctx, json, params);
+});
 function schemas_boolean(params) {
-    return core._boolean(ZodBoolean, params);
+    return _boolean(ZodBoolean, params);
 }
 const ZodBigInt = /*@__PURE__*/ $constructor("ZodBigInt", (inst, def) => {
     $ZodBigInt.init(inst, def);
@@ -9054,7 +9054,7 @@ function strictObject(shape, params) {
         type: "object",
         shape,
         catchall: never(),
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 // looseObject
@@ -9300,10 +9300,10 @@ function nativeEnum(entries, params) {
         ...util.normalizeParams(params),
     });
 }
-const ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodLiteral", (inst, def) => {
-    core.$ZodLiteral.init(inst, def);
+const ZodLiteral = /*@__PURE__*/ $constructor("ZodLiteral", (inst, def) => {
+    $ZodLiteral.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.literalProcessor(inst, ctx, json, params);
+    inst._zod.processJSONSchema = (ctx, json, params) => literalProcessor(inst, ctx, json, params);
     inst.values = new Set(def.values);
     Object.defineProperty(inst, "value", {
         get() {
@@ -9313,12 +9313,12 @@ const ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && 
             return def.values[0];
         },
     });
-})));
+});
 function literal(value, params) {
     return new ZodLiteral({
         type: "literal",
         values: Array.isArray(value) ? value : [value],
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 const ZodFile = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodFile", (inst, def) => {
@@ -9675,6 +9675,308 @@ function preprocess(fn, schema) {
         in: transform(fn),
         out: schema,
     });
+}
+
+;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/iso.js
+
+
+
+function iso_datetime(params) {
+    return _isoDateTime(ZodISODateTime, params);
+}
+function iso_date(params) {
+    return core._isoDate(ZodISODate, params);
+}
+function iso_time(params) {
+    return core._isoTime(ZodISOTime, params);
+}
+function iso_duration(params) {
+    return core._isoDuration(ZodISODuration, params);
+}
+
+;// CONCATENATED MODULE: ./src/inputs.ts
+// Every input is read and validated here, once (SPEC "Inputs").
+
+
+
+class InputError extends (/* unused pure expression or super */ null && (Error)) {
+}
+const bool = (name) => schemas_string()
+    .trim()
+    .toLowerCase()
+    .refine((v) => ['true', 'false', 'yes', 'no', '1', '0', 'on', 'off'].includes(v), {
+    message: `${name} must be true or false`
+})
+    .transform((v) => ['true', 'yes', '1', 'on'].includes(v));
+const seconds = (name, min) => schemas_string()
+    .trim()
+    .refine((v) => /^\d+(\.\d+)?$/.test(v) && Number(v) >= min, {
+    message: `${name} must be a number of seconds ≥ ${min}`
+})
+    .transform(Number);
+const list = schemas_string().transform((v) => v
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== ''));
+const RawInputsSchema = object({
+    app: schemas_string()
+        .trim()
+        .min(1, 'app is required: set it to the application name, e.g. `app: flyer-crawler`')
+        .refine((v) => !/[\s/]/.test(v), 'app must not contain white space or "/"'),
+    'environment-suffix': schemas_string()
+        .trim()
+        .refine((v) => !/[\s/]/.test(v), 'environment-suffix must not contain white space or "/"'),
+    whitelist: list,
+    ecosystem: schemas_string().trim(),
+    'ecosystem-env': schemas_string()
+        .trim()
+        .refine((v) => /^[\w.-]*$/.test(v), 'ecosystem-env must be a plain name such as `production`'),
+    'working-directory': schemas_string().trim(),
+    strategy: schemas_enum(['reload', 'restart', 'recreate'], { message: 'strategy must be reload, restart or recreate' }),
+    'stable-seconds': seconds('stable-seconds', 0),
+    'timeout-seconds': seconds('timeout-seconds', 1),
+    'health-url': list.pipe(array(schemas_string().refine((u) => /^https?:\/\/\S+$/.test(u), {
+        message: 'each health-url must be an http:// or https:// URL'
+    }))),
+    'foreign-restarts': schemas_enum(['fail', 'warn'], { message: 'foreign-restarts must be fail or warn' }),
+    save: bool('save'),
+    'dry-run': bool('dry-run'),
+    'pm2-path': schemas_string().trim().min(1, 'pm2-path must not be empty: leave it out to use `pm2` from PATH'),
+    'pm2-home': schemas_string().trim(),
+    'lock-timeout-seconds': seconds('lock-timeout-seconds', 0),
+    'snapshot-dir': schemas_string().trim(),
+    'audit-log': schemas_string().trim(),
+    'log-lines': schemas_string()
+        .trim()
+        .refine((v) => /^\d+$/.test(v), 'log-lines must be a whole number')
+        .transform(Number)
+});
+/** Defaults from SPEC.md; the same as action.yml, for runners that do not fill them in. */
+const INPUT_DEFAULTS = {
+    app: '',
+    'environment-suffix': '',
+    whitelist: '',
+    ecosystem: '',
+    'ecosystem-env': '',
+    'working-directory': '.',
+    strategy: 'reload',
+    'stable-seconds': '10',
+    'timeout-seconds': '120',
+    'health-url': '',
+    'foreign-restarts': 'fail',
+    save: 'true',
+    'dry-run': 'false',
+    'pm2-path': 'pm2',
+    'pm2-home': '',
+    'lock-timeout-seconds': '300',
+    'snapshot-dir': '',
+    'audit-log': '',
+    'log-lines': '50'
+};
+/** Reads an input the way @actions/core does: INPUT_<NAME>, upper-cased, spaces to _. */
+function readRawInput(env, name) {
+    return env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`];
+}
+/**
+ * Parses and validates all inputs from the environment. Paths are resolved here
+ * (working directory, PM2_HOME, snapshot dir, audit log) so the rest of the action
+ * works with absolute paths only.
+ */
+function parseInputs(env = process.env) {
+    const raw = {};
+    for (const [name, fallback] of Object.entries(INPUT_DEFAULTS)) {
+        const value = readRawInput(env, name);
+        raw[name] = value === undefined || (value.trim() === '' && fallback !== '') ? fallback : value;
+    }
+    const parsed = RawInputsSchema.safeParse(raw);
+    if (!parsed.success) {
+        const lines = parsed.error.issues.map((i) => `- ${i.path.length ? `${String(i.path[0])}: ` : ''}${i.message}`);
+        throw new InputError(`Invalid inputs:\n${lines.join('\n')}`);
+    }
+    const v = parsed.data;
+    const workspace = env.GITHUB_WORKSPACE || process.cwd();
+    const workingDirectory = path.resolve(workspace, v['working-directory']);
+    const home = env.HOME || os.homedir();
+    const pm2Home = path.resolve(expandHome(v['pm2-home'] || env.PM2_HOME || path.join(home, '.pm2'), home));
+    const snapshotDir = path.resolve(expandHome(v['snapshot-dir'] || env.RUNNER_TEMP || os.tmpdir(), home));
+    const auditLog = v['audit-log'].toLowerCase() === 'off'
+        ? null
+        : path.resolve(pm2Home, expandHome(v['audit-log'] || 'pm2-safe-deploy.audit.jsonl', home));
+    return {
+        app: v.app,
+        suffix: v['environment-suffix'],
+        whitelist: v.whitelist,
+        ecosystem: v.ecosystem ? path.resolve(workingDirectory, v.ecosystem) : null,
+        ecosystemEnv: v['ecosystem-env'] || null,
+        workingDirectory,
+        strategy: v.strategy,
+        stableSeconds: v['stable-seconds'],
+        timeoutSeconds: v['timeout-seconds'],
+        healthUrls: v['health-url'],
+        foreignRestarts: v['foreign-restarts'],
+        save: v.save,
+        dryRun: v['dry-run'],
+        pm2Path: expandHome(v['pm2-path'], home),
+        pm2Home,
+        lockTimeoutSeconds: v['lock-timeout-seconds'],
+        snapshotDir,
+        auditLog,
+        logLines: v['log-lines']
+    };
+}
+function expandHome(p, home) {
+    return p === '~' || p.startsWith('~/') ? path.join(home, p.slice(1)) : p;
+}
+
+;// CONCATENATED MODULE: ./src/audit.ts
+// The audit log: one JSON line per deploy attempt (deployed, failed, aborted, dry run,
+// interrupted), appended. Each record is written with a single write(2) on an
+// O_APPEND descriptor, which a local file system keeps whole against other appenders:
+// lines from concurrent deploys never interleave. A record holds a fixed set of
+// fields, never an environment value.
+
+
+
+
+
+const AUDIT_SCHEMA_VERSION = 1;
+const DEFAULT_AUDIT_FILE_NAME = 'pm2-safe-deploy.audit.jsonl';
+/** Messages are cut to this length: a record stays one short line. */
+const MAX_MESSAGE = 2000;
+const nstr = schemas_string().nullable();
+/** The workflow metadata an audit record keeps: who, what, from where. */
+const AuditMetadataSchema = strictObject({
+    platform: schemas_enum(['gitea', 'github', 'local']),
+    repository: nstr,
+    workflow: nstr,
+    workflowRef: nstr,
+    workflowSha: nstr,
+    workflowFileSha256: nstr,
+    runId: nstr,
+    runNumber: nstr,
+    runAttempt: nstr,
+    runUrl: nstr,
+    job: nstr,
+    event: nstr,
+    ref: nstr,
+    sha: nstr,
+    actor: nstr,
+    runner: nstr,
+    host: schemas_string(),
+    user: schemas_string(),
+    actionVersion: schemas_string(),
+    pm2CliVersion: nstr,
+    pm2DaemonVersion: nstr,
+    pm2Home: schemas_string()
+});
+/** One line of the audit log. Readers: check `schemaVersion`; fields are only ever added. */
+const AuditRecordSchema = strictObject({
+    schemaVersion: literal(AUDIT_SCHEMA_VERSION),
+    time: iso_datetime(),
+    result: schemas_enum(['deployed', 'dry-run', 'aborted', 'failed']),
+    message: schemas_string(),
+    app: schemas_string(),
+    environmentSuffix: schemas_string(),
+    strategy: schemas_string(),
+    dryRun: schemas_boolean(),
+    ownNames: array(schemas_string()),
+    commands: array(strictObject({ command: schemas_string(), exitCode: schemas_number() })),
+    violations: array(strictObject({ kind: schemas_string(), name: schemas_string(), detail: schemas_string() })),
+    metadata: AuditMetadataSchema.nullable(),
+    report: nstr
+});
+/** Picks the fixed fields: whatever else a caller's objects carry never reaches the log. */
+function buildAuditRecord(r) {
+    const m = r.metadata;
+    return {
+        schemaVersion: AUDIT_SCHEMA_VERSION,
+        time: r.time,
+        result: r.result,
+        message: r.message.length > MAX_MESSAGE ? `${r.message.slice(0, MAX_MESSAGE)}…` : r.message,
+        app: r.app,
+        environmentSuffix: r.environmentSuffix,
+        strategy: r.strategy,
+        dryRun: r.dryRun,
+        ownNames: [...r.ownNames],
+        commands: r.commands.map((c) => ({ command: c.command, exitCode: c.exitCode })),
+        violations: r.violations.map((v) => ({ kind: v.kind, name: v.name, detail: v.detail })),
+        metadata: m
+            ? {
+                platform: m.platform,
+                repository: m.repository,
+                workflow: m.workflow,
+                workflowRef: m.workflowRef,
+                workflowSha: m.workflowSha,
+                workflowFileSha256: m.workflowFileSha256,
+                runId: m.runId,
+                runNumber: m.runNumber,
+                runAttempt: m.runAttempt,
+                runUrl: m.runUrl,
+                job: m.job,
+                event: m.event,
+                ref: m.ref,
+                sha: m.sha,
+                actor: m.actor,
+                runner: m.runner,
+                host: m.host,
+                user: m.user,
+                actionVersion: m.actionVersion,
+                pm2CliVersion: m.pm2CliVersion,
+                pm2DaemonVersion: m.pm2DaemonVersion,
+                pm2Home: m.pm2Home
+            }
+            : null,
+        report: r.report
+    };
+}
+function audit_expandHome(p, home) {
+    return p === '~' || p.startsWith('~/') ? external_node_path_default().join(home, p.slice(1)) : p;
+}
+/**
+ * Where the audit log goes, from the raw inputs alone, so that an attempt refused for
+ * other invalid inputs is still recorded. null: `audit-log: off`. The same rule as
+ * parseInputs (a test keeps them in step).
+ */
+function resolveAuditTarget(env) {
+    const raw = (readRawInput(env, 'audit-log') ?? '').trim();
+    if (raw.toLowerCase() === 'off')
+        return null;
+    const home = env.HOME || external_node_os_default().homedir();
+    const pm2Home = external_node_path_default().resolve(audit_expandHome((readRawInput(env, 'pm2-home') ?? '').trim() || env.PM2_HOME || external_node_path_default().join(home, '.pm2'), home));
+    return { file: external_node_path_default().resolve(pm2Home, audit_expandHome(raw || DEFAULT_AUDIT_FILE_NAME, home)), explicit: raw !== '', pm2Home };
+}
+/** Appends one record as one line with one write. */
+function appendAudit(target, record) {
+    const { file, explicit } = typeof target === 'string' ? { file: target, explicit: true } : target;
+    if (explicit)
+        external_node_fs_default().mkdirSync(external_node_path_default().dirname(file), { recursive: true });
+    const line = Buffer.from(JSON.stringify(AuditRecordSchema.parse(record)) + '\n', 'utf8');
+    const fd = external_node_fs_default().openSync(file, 'a', 0o640);
+    try {
+        let written = external_node_fs_default().writeSync(fd, line, 0, line.length);
+        // A short write (disk full, signal) is finished rather than left as half a line.
+        while (written < line.length)
+            written += external_node_fs_default().writeSync(fd, line, written, line.length - written);
+    }
+    finally {
+        external_node_fs_default().closeSync(fd);
+    }
+}
+/** Appends, turning any failure into a message for a warning; null on success. */
+function tryAppendAudit(target, record) {
+    if (!target)
+        return null;
+    try {
+        appendAudit(target, record);
+        return null;
+    }
+    catch (err) {
+        const e = err;
+        if (e.code === 'ENOENT' && !target.explicit) {
+            return `could not append to the audit log ${target.file}: ${external_node_path_default().dirname(target.file)} does not exist (is PM2_HOME right?)`;
+        }
+        return `could not append to the audit log ${target.file}: ${e.message}`;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/lock.ts
@@ -10104,6 +10406,28 @@ const state_STATE = {
 
 
 
+
+
+/** A main step killed outright (SIGKILL) wrote no audit record: the post step writes one for it. */
+function auditKilledMainStep(holder) {
+    const problem = tryAppendAudit(resolveAuditTarget(process.env), buildAuditRecord({
+        time: new Date().toISOString(),
+        result: 'failed',
+        message: `The main step (pid ${holder.pid}, run ${holder.runId ?? '?'}) died holding the host lock; the post step released it. ` +
+            'Whether pm2 commands were sent is unknown: check the processes.',
+        app: holder.app,
+        environmentSuffix: holder.suffix,
+        strategy: readRawInput(process.env, 'strategy') ?? '',
+        dryRun: false,
+        ownNames: [],
+        commands: [],
+        violations: [],
+        metadata: null,
+        report: null
+    }));
+    if (problem)
+        warning(problem);
+}
 function runPost() {
     const file = getState(state_STATE.lockFile);
     const token = getState(state_STATE.lockToken);
@@ -10115,6 +10439,7 @@ function runPost() {
         const r = releaseAfterMainStep(file, token);
         switch (r.outcome) {
             case 'released':
+                auditKilledMainStep(r.holder);
                 warning(`The main step ended without releasing the host lock ${file} (killed, or the job was cancelled): released it. ` +
                     'Check the processes of this app: the deploy may be half done.');
                 break;
