@@ -69,6 +69,19 @@ test.each([true, false])('the same bytes as @actions/core (runner files set: %s)
   if (withFiles) expect(mine.output).toContain('own-processes<<DELIM\n["a-test","b-test"]\nDELIM')
 })
 
+test('setFailed with a title: exit code 1 and one titled annotation', () => {
+  const chunks: string[] = []
+  const write = process.stdout.write.bind(process.stdout)
+  process.stdout.write = ((chunk: string) => (chunks.push(String(chunk)), true)) as typeof process.stdout.write
+  try {
+    ours.setFailed('SAFETY ABORT: x', { title: 'pm2-safe-deploy: SAFETY ABORT' })
+  } finally {
+    process.stdout.write = write
+  }
+  expect(process.exitCode).toBe(1)
+  expect(chunks.join('')).toBe(`::error title=pm2-safe-deploy%3A SAFETY ABORT::SAFETY ABORT: x${os.EOL}`)
+})
+
 test('getState reads STATE_<name>, as the post step receives it', () => {
   process.env['STATE_lock-file'] = '/x/pm2-safe-deploy.lock'
   expect(ours.getState('lock-file')).toBe(actionsCore.getState('lock-file'))

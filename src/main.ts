@@ -431,9 +431,8 @@ function finish(report: DeployReport, inputs: Inputs | null, title: string, runT
   core.setOutput('snapshot-after', report.snapshots.after ?? '')
   core.setOutput('report', reportFile)
   if (report.result === 'aborted' || report.result === 'failed') {
-    core.setFailed(report.message)
     const annotation = renderAnnotation(report)
-    core.error(annotation?.message ?? report.message, { title: annotation?.title ?? `pm2-safe-deploy: ${title || report.result}` })
+    core.setFailed(annotation?.message ?? report.message, { title: annotation?.title ?? `pm2-safe-deploy: ${title || report.result}` })
   }
 }
 

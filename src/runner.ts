@@ -1,5 +1,5 @@
 // The runner protocol: the eleven functions of @actions/core this action uses, with the
-// same names and the same output. @actions/core loads an HTTP client (undici, for OIDC
+// same names and the same output (setFailed also takes a title). @actions/core loads an HTTP client (undici, for OIDC
 // tokens) at startup, which alone costs ~90 ms of a ~1 s deploy; this action never asks
 // for a token. __tests__/runner.test.ts checks the output is byte for byte that of
 // @actions/core.
@@ -73,10 +73,14 @@ export function error(message: string | Error, properties: AnnotationProperties 
   issueCommand('error', { ...properties }, message instanceof Error ? message.toString() : message)
 }
 
-/** Fails the step: exit code 1 when the process ends, and an error annotation. */
-export function setFailed(message: string | Error): void {
+/**
+ * Fails the step: exit code 1 when the process ends, and an error annotation. Unlike
+ * @actions/core's, it takes the annotation's title, so a failure shows one titled
+ * annotation instead of an untitled one and a titled copy.
+ */
+export function setFailed(message: string | Error, properties: AnnotationProperties = {}): void {
   process.exitCode = 1
-  error(message)
+  error(message, properties)
 }
 
 export function startGroup(name: string): void {

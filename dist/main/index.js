@@ -49,7 +49,7 @@ const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(im
 var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_namespaceObject);
 ;// CONCATENATED MODULE: ./src/runner.ts
 // The runner protocol: the eleven functions of @actions/core this action uses, with the
-// same names and the same output. @actions/core loads an HTTP client (undici, for OIDC
+// same names and the same output (setFailed also takes a title). @actions/core loads an HTTP client (undici, for OIDC
 // tokens) at startup, which alone costs ~90 ms of a ~1 s deploy; this action never asks
 // for a token. __tests__/runner.test.ts checks the output is byte for byte that of
 // @actions/core.
@@ -116,10 +116,14 @@ function warning(message, properties = {}) {
 function error(message, properties = {}) {
     issueCommand('error', { ...properties }, message instanceof Error ? message.toString() : message);
 }
-/** Fails the step: exit code 1 when the process ends, and an error annotation. */
-function setFailed(message) {
+/**
+ * Fails the step: exit code 1 when the process ends, and an error annotation. Unlike
+ * @actions/core's, it takes the annotation's title, so a failure shows one titled
+ * annotation instead of an untitled one and a titled copy.
+ */
+function setFailed(message, properties = {}) {
     process.exitCode = 1;
-    error(message);
+    error(message, properties);
 }
 function startGroup(name) {
     issueCommand('group', {}, name);
@@ -13055,9 +13059,8 @@ function finish(report, inputs, title, runTag, env) {
     setOutput('snapshot-after', report.snapshots.after ?? '');
     setOutput('report', reportFile);
     if (report.result === 'aborted' || report.result === 'failed') {
-        setFailed(report.message);
         const annotation = renderAnnotation(report);
-        error(annotation?.message ?? report.message, { title: annotation?.title ?? `pm2-safe-deploy: ${title || report.result}` });
+        setFailed(annotation?.message ?? report.message, { title: annotation?.title ?? `pm2-safe-deploy: ${title || report.result}` });
     }
 }
 function showLogs(names, processes, lines) {

@@ -51,7 +51,7 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
 ;// CONCATENATED MODULE: ./src/runner.ts
 // The runner protocol: the eleven functions of @actions/core this action uses, with the
-// same names and the same output. @actions/core loads an HTTP client (undici, for OIDC
+// same names and the same output (setFailed also takes a title). @actions/core loads an HTTP client (undici, for OIDC
 // tokens) at startup, which alone costs ~90 ms of a ~1 s deploy; this action never asks
 // for a token. __tests__/runner.test.ts checks the output is byte for byte that of
 // @actions/core.
@@ -118,10 +118,14 @@ function warning(message, properties = {}) {
 function error(message, properties = {}) {
     issueCommand('error', { ...properties }, message instanceof Error ? message.toString() : message);
 }
-/** Fails the step: exit code 1 when the process ends, and an error annotation. */
-function setFailed(message) {
+/**
+ * Fails the step: exit code 1 when the process ends, and an error annotation. Unlike
+ * @actions/core's, it takes the annotation's title, so a failure shows one titled
+ * annotation instead of an untitled one and a titled copy.
+ */
+function setFailed(message, properties = {}) {
     process.exitCode = 1;
-    error(message);
+    error(message, properties);
 }
 function startGroup(name) {
     issueCommand('group', {}, name);
