@@ -17,7 +17,7 @@ import { collisionProblems, deriveOwnNames, OwnershipError } from './ownership.j
 import { describeCommand, planDeploy, PlanError, type PlannedCommand } from './plan.js'
 import { Pm2NotFoundError } from './pm2/locate.js'
 import { ProcessListError, type ProcessRecord } from './pm2/process-list.js'
-import { NoDaemonError, Pm2Session, UnsafeCommandError } from './pm2/session.js'
+import { NoDaemonError, Pm2CommandError, Pm2Session, UnsafeCommandError } from './pm2/session.js'
 import { preflightApps, resolveAppPaths } from './preflight.js'
 import { renderAnnotation, renderLogVerdict, renderSummary, REPORT_SCHEMA_VERSION, restoreHints, type DeployReport, type DeployResult } from './report.js'
 import { writeSnapshot } from './snapshot.js'
@@ -39,7 +39,7 @@ class Stop extends Error {
 const availableCpus = () => (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length)
 
 /** Errors whose message is meant for the user as it is: no stack trace. */
-const USER_ERRORS = [InputError, OwnershipError, PlanError, EcosystemError, Pm2NotFoundError, NoDaemonError, UnsafeCommandError, LockError, ProcessListError]
+const USER_ERRORS = [InputError, OwnershipError, PlanError, EcosystemError, Pm2NotFoundError, NoDaemonError, UnsafeCommandError, LockError, ProcessListError, Pm2CommandError]
 
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployResult> {
   const started = Date.now()

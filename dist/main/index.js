@@ -12662,7 +12662,7 @@ class Stop extends Error {
 }
 const availableCpus = () => (typeof (external_node_os_default()).availableParallelism === 'function' ? external_node_os_default().availableParallelism() : external_node_os_default().cpus().length);
 /** Errors whose message is meant for the user as it is: no stack trace. */
-const USER_ERRORS = [InputError, OwnershipError, PlanError, EcosystemError, Pm2NotFoundError, NoDaemonError, UnsafeCommandError, LockError, ProcessListError];
+const USER_ERRORS = [InputError, OwnershipError, PlanError, EcosystemError, Pm2NotFoundError, NoDaemonError, UnsafeCommandError, LockError, ProcessListError, Pm2CommandError];
 async function run(env = process.env) {
     const started = Date.now();
     const timings = {};
