@@ -125,6 +125,8 @@ test('invalid inputs still give a report that validates (no metadata, no process
   expect(run.outputs.result).toBe('aborted')
   const report = readReport(run)
   expect(report).toMatchObject({ result: 'aborted', metadata: null, restore: [], processes: { before: [], after: [] } })
+  // In the job's scratch dir (snapshot-dir's default), not loose in the OS temp dir.
+  expect(path.dirname(run.outputs.report!)).toBe(path.join(run.runnerDir, 'tmp'))
   expect(run.summary).toMatch(/^## ⛔ Aborted, nothing changed/)
   expect(run.summary).toContain("Not read: the action stopped before it read PM2's process list.")
   expect(run.stdout).toMatch(/::error title=pm2-safe-deploy%3A /)

@@ -391,7 +391,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
 }
 
 function finish(report: DeployReport, inputs: Inputs | null, title: string, runTag: string, env: NodeJS.ProcessEnv): void {
-  const reportDir = inputs?.snapshotDir ?? os.tmpdir()
+  // Inputs that did not parse name no snapshot-dir: its default, RUNNER_TEMP (the job's scratch), else the OS temp dir.
+  const reportDir = inputs?.snapshotDir ?? (env.RUNNER_TEMP || os.tmpdir())
   let reportFile = ''
   try {
     fs.mkdirSync(reportDir, { recursive: true })

@@ -13019,7 +13019,8 @@ async function run(env = process.env) {
     }
 }
 function finish(report, inputs, title, runTag, env) {
-    const reportDir = inputs?.snapshotDir ?? external_node_os_default().tmpdir();
+    // Inputs that did not parse name no snapshot-dir: its default, RUNNER_TEMP (the job's scratch), else the OS temp dir.
+    const reportDir = inputs?.snapshotDir ?? (env.RUNNER_TEMP || external_node_os_default().tmpdir());
     let reportFile = '';
     try {
         external_node_fs_default().mkdirSync(reportDir, { recursive: true });
