@@ -4,14 +4,13 @@
 // lines from concurrent deploys never interleave. A record holds a fixed set of
 // fields, never an environment value.
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { z } from 'zod'
-import { readRawInput } from './inputs.js'
+import { DEFAULT_AUDIT_FILE_NAME, readRawInput, resolveAuditLog, resolvePm2Home } from './inputs.js'
 import type { WorkflowMetadata } from './metadata.js'
 
 export const AUDIT_SCHEMA_VERSION = 1
-export const DEFAULT_AUDIT_FILE_NAME = 'pm2-safe-deploy.audit.jsonl'
+export { DEFAULT_AUDIT_FILE_NAME }
 /** Messages are cut to this length: a record stays one short line. */
 const MAX_MESSAGE = 2000
 
@@ -130,21 +129,16 @@ export interface AuditTarget {
   pm2Home: string
 }
 
-function expandHome(p: string, home: string): string {
-  return p === '~' || p.startsWith('~/') ? path.join(home, p.slice(1)) : p
-}
-
 /**
  * Where the audit log goes, from the raw inputs alone, so that an attempt refused for
- * other invalid inputs is still recorded. null: `audit-log: off`. The same rule as
- * parseInputs (a test keeps them in step).
+ * other invalid inputs is still recorded. null: `audit-log: off`. The same resolution
+ * as parseInputs: both call resolvePm2Home and resolveAuditLog.
  */
 export function resolveAuditTarget(env: NodeJS.ProcessEnv): AuditTarget | null {
-  const raw = (readRawInput(env, 'audit-log') ?? '').trim()
-  if (raw.toLowerCase() === 'off') return null
-  const home = env.HOME || os.homedir()
-  const pm2Home = path.resolve(expandHome((readRawInput(env, 'pm2-home') ?? '').trim() || env.PM2_HOME || path.join(home, '.pm2'), home))
-  return { file: path.resolve(pm2Home, expandHome(raw || DEFAULT_AUDIT_FILE_NAME, home)), explicit: raw !== '', pm2Home }
+  const raw = readRawInput(env, 'audit-log') ?? ''
+  const pm2Home = resolvePm2Home(readRawInput(env, 'pm2-home') ?? '', env)
+  const file = resolveAuditLog(raw, pm2Home, env)
+  return file ? { file, explicit: raw.trim() !== '', pm2Home } : null
 }
 
 /** Appends one record as one line with one write. */

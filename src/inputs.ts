@@ -142,13 +142,10 @@ export function parseInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   const v = parsed.data
   const workspace = env.GITHUB_WORKSPACE || process.cwd()
   const workingDirectory = path.resolve(workspace, v['working-directory'])
-  const home = env.HOME || os.homedir()
-  const pm2Home = path.resolve(expandHome(v['pm2-home'] || env.PM2_HOME || path.join(home, '.pm2'), home))
+  const home = homeDir(env)
+  const pm2Home = resolvePm2Home(v['pm2-home'], env)
   const snapshotDir = path.resolve(expandHome(v['snapshot-dir'] || env.RUNNER_TEMP || os.tmpdir(), home))
-  const auditLog =
-    v['audit-log'].toLowerCase() === 'off'
-      ? null
-      : path.resolve(pm2Home, expandHome(v['audit-log'] || 'pm2-safe-deploy.audit.jsonl', home))
+  const auditLog = resolveAuditLog(v['audit-log'], pm2Home, env)
   return {
     app: v.app,
     suffix: v['environment-suffix'],
@@ -172,6 +169,23 @@ export function parseInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   }
 }
 
+export const DEFAULT_AUDIT_FILE_NAME = 'pm2-safe-deploy.audit.jsonl'
+
+const homeDir = (env: NodeJS.ProcessEnv) => env.HOME || os.homedir()
+
 function expandHome(p: string, home: string): string {
   return p === '~' || p.startsWith('~/') ? path.join(home, p.slice(1)) : p
+}
+
+/** PM2_HOME from the `pm2-home` input: empty means $PM2_HOME, else ~/.pm2. */
+export function resolvePm2Home(input: string, env: NodeJS.ProcessEnv): string {
+  const home = homeDir(env)
+  return path.resolve(expandHome(input.trim() || env.PM2_HOME || path.join(home, '.pm2'), home))
+}
+
+/** The audit log from the `audit-log` input: null for `off`; empty means the default file in PM2_HOME. */
+export function resolveAuditLog(input: string, pm2Home: string, env: NodeJS.ProcessEnv): string | null {
+  const raw = input.trim()
+  if (raw.toLowerCase() === 'off') return null
+  return path.resolve(pm2Home, expandHome(raw || DEFAULT_AUDIT_FILE_NAME, homeDir(env)))
 }

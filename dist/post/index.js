@@ -9800,12 +9800,10 @@ function parseInputs(env = process.env) {
     const v = parsed.data;
     const workspace = env.GITHUB_WORKSPACE || process.cwd();
     const workingDirectory = path.resolve(workspace, v['working-directory']);
-    const home = env.HOME || os.homedir();
-    const pm2Home = path.resolve(expandHome(v['pm2-home'] || env.PM2_HOME || path.join(home, '.pm2'), home));
+    const home = homeDir(env);
+    const pm2Home = resolvePm2Home(v['pm2-home'], env);
     const snapshotDir = path.resolve(expandHome(v['snapshot-dir'] || env.RUNNER_TEMP || os.tmpdir(), home));
-    const auditLog = v['audit-log'].toLowerCase() === 'off'
-        ? null
-        : path.resolve(pm2Home, expandHome(v['audit-log'] || 'pm2-safe-deploy.audit.jsonl', home));
+    const auditLog = resolveAuditLog(v['audit-log'], pm2Home, env);
     return {
         app: v.app,
         suffix: v['environment-suffix'],
@@ -9828,8 +9826,22 @@ function parseInputs(env = process.env) {
         logLines: v['log-lines']
     };
 }
+const DEFAULT_AUDIT_FILE_NAME = 'pm2-safe-deploy.audit.jsonl';
+const homeDir = (env) => env.HOME || external_node_os_default().homedir();
 function expandHome(p, home) {
-    return p === '~' || p.startsWith('~/') ? path.join(home, p.slice(1)) : p;
+    return p === '~' || p.startsWith('~/') ? external_node_path_default().join(home, p.slice(1)) : p;
+}
+/** PM2_HOME from the `pm2-home` input: empty means $PM2_HOME, else ~/.pm2. */
+function resolvePm2Home(input, env) {
+    const home = homeDir(env);
+    return external_node_path_default().resolve(expandHome(input.trim() || env.PM2_HOME || external_node_path_default().join(home, '.pm2'), home));
+}
+/** The audit log from the `audit-log` input: null for `off`; empty means the default file in PM2_HOME. */
+function resolveAuditLog(input, pm2Home, env) {
+    const raw = input.trim();
+    if (raw.toLowerCase() === 'off')
+        return null;
+    return external_node_path_default().resolve(pm2Home, expandHome(raw || DEFAULT_AUDIT_FILE_NAME, homeDir(env)));
 }
 
 ;// CONCATENATED MODULE: ./src/audit.ts
@@ -9842,9 +9854,8 @@ function expandHome(p, home) {
 
 
 
-
 const AUDIT_SCHEMA_VERSION = 1;
-const DEFAULT_AUDIT_FILE_NAME = 'pm2-safe-deploy.audit.jsonl';
+
 /** Messages are cut to this length: a record stays one short line. */
 const MAX_MESSAGE = 2000;
 const nstr = schemas_string().nullable();
@@ -9933,21 +9944,16 @@ function buildAuditRecord(r) {
         report: r.report
     };
 }
-function audit_expandHome(p, home) {
-    return p === '~' || p.startsWith('~/') ? external_node_path_default().join(home, p.slice(1)) : p;
-}
 /**
  * Where the audit log goes, from the raw inputs alone, so that an attempt refused for
- * other invalid inputs is still recorded. null: `audit-log: off`. The same rule as
- * parseInputs (a test keeps them in step).
+ * other invalid inputs is still recorded. null: `audit-log: off`. The same resolution
+ * as parseInputs: both call resolvePm2Home and resolveAuditLog.
  */
 function resolveAuditTarget(env) {
-    const raw = (readRawInput(env, 'audit-log') ?? '').trim();
-    if (raw.toLowerCase() === 'off')
-        return null;
-    const home = env.HOME || external_node_os_default().homedir();
-    const pm2Home = external_node_path_default().resolve(audit_expandHome((readRawInput(env, 'pm2-home') ?? '').trim() || env.PM2_HOME || external_node_path_default().join(home, '.pm2'), home));
-    return { file: external_node_path_default().resolve(pm2Home, audit_expandHome(raw || DEFAULT_AUDIT_FILE_NAME, home)), explicit: raw !== '', pm2Home };
+    const raw = readRawInput(env, 'audit-log') ?? '';
+    const pm2Home = resolvePm2Home(readRawInput(env, 'pm2-home') ?? '', env);
+    const file = resolveAuditLog(raw, pm2Home, env);
+    return file ? { file, explicit: raw.trim() !== '', pm2Home } : null;
 }
 /** Appends one record as one line with one write. */
 function appendAudit(target, record) {
