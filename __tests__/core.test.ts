@@ -257,7 +257,7 @@ describe('a pm2 that prints garbage around its JSON', () => {
 
 describe('own names from the ecosystem file, read while the lock is taken', () => {
   test('a bad app name in the file is refused before waiting on another deploy, not after the lock timeout', async () => {
-    const { acquireHostLock } = await import('../src/lock.js')
+    const { acquireHostLock } = await import('../src/shell/lock.js')
     const d = newDaemon('eco-lock')
     d.start({ name: 'stock-alert-api', script: `${APPS}/idle.cjs` })
     await d.waitOnline()

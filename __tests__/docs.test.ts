@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, test } from 'vitest'
 import YAML from 'yaml'
-import { DeployReportSchema, reportJsonSchema } from '../src/report-schema.js'
+import { DeployReportSchema, reportJsonSchema } from '../src/core/report-schema.js'
 import { ROOT } from './helpers/daemon.js'
 
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')

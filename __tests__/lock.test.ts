@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { DEFAULT_AUDIT_FILE_NAME } from '../src/audit.js'
+import { DEFAULT_AUDIT_FILE_NAME } from '../src/shell/audit.js'
 import {
   acquireHostLock,
   createExclusive,
@@ -23,7 +23,7 @@ import {
   removeStaleLock,
   sweepLeftovers,
   type LockHolder
-} from '../src/lock.js'
+} from '../src/shell/lock.js'
 import { compileSrcModules } from './helpers/child-modules.js'
 import { ROOT, type TestDaemon } from './helpers/daemon.js'
 import { lockTestHost, readAudit, startAction, stopStarted, waitFor, type StartedAction } from './helpers/lock-scenarios.js'

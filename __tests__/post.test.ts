@@ -4,11 +4,11 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { LOCK_FILE_NAME, readLock } from '../src/lock.js'
-import { STATE } from '../src/state.js'
+import { LOCK_FILE_NAME, readLock } from '../src/shell/lock.js'
+import { STATE } from '../src/shell/state.js'
 import type { TestDaemon } from './helpers/daemon.js'
 import { lockTestHost, readAudit, startAction, stopStarted, waitFor, type StartedAction } from './helpers/lock-scenarios.js'
-import { DEFAULT_AUDIT_FILE_NAME } from '../src/audit.js'
+import { DEFAULT_AUDIT_FILE_NAME } from '../src/shell/audit.js'
 import { runAction, runPost } from './helpers/run-action.js'
 
 describe('post step', () => {

@@ -3,7 +3,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { DeployReportSchema, type DeployReport } from '../src/report-schema.js'
+import { DeployReportSchema, type DeployReport } from '../src/core/report-schema.js'
 import { APPS, PM2_BIN, TestDaemon } from './helpers/daemon.js'
 import { runAction, type ActionRun } from './helpers/run-action.js'
 

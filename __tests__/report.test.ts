@@ -13,7 +13,7 @@ import {
   shellCommand,
   shellQuote,
   type DeployReport
-} from '../src/report.js'
+} from '../src/core/report.js'
 import { deployedReport, preflightAbortReport, proc, safetyAbortReport } from './helpers/report-fixtures.js'
 
 const CASES: [string, () => DeployReport][] = [

@@ -5,25 +5,26 @@ import os from 'node:os'
 import path from 'node:path'
 import fs from 'node:fs'
 import * as core from './runner.js'
-import { buildAuditRecord, resolveAuditTarget, tryAppendAudit } from './audit.js'
-import { cleanEnvironment } from './clean-env.js'
-import { EcosystemError, readEcosystem, type EcosystemApp } from './ecosystem.js'
-import { InputError, parseInputs, type Inputs } from './inputs.js'
-import { checkIsolation, formatViolations, type Violation } from './isolation.js'
-import { acquireHostLock, LockError, lockFilePath, newLockToken, type HostLock } from './lock.js'
-import { tailFile } from './logs.js'
-import { collectMetadata, type WorkflowMetadata } from './metadata.js'
-import { collisionProblems, deriveOwnNames, OwnershipError } from './ownership.js'
-import { describeCommand, planDeploy, PlanError, type PlannedCommand } from './plan.js'
-import { Pm2NotFoundError } from './pm2/locate.js'
-import { ProcessListError, type ProcessRecord } from './pm2/process-list.js'
-import { NoDaemonError, Pm2CommandError, Pm2Session, UnsafeCommandError } from './pm2/session.js'
-import { preflightApps, resolveAppPaths } from './preflight.js'
-import { renderAnnotation, renderLogVerdict, renderSummary, REPORT_SCHEMA_VERSION, restoreHints, type DeployReport, type DeployResult } from './report.js'
-import { writeSnapshot } from './snapshot.js'
-import { STATE } from './state.js'
-import { expectedInstances, verifyOwnHealthy } from './verify.js'
-import { ACTION_VERSION } from './version.js'
+import { buildAuditRecord, resolveAuditTarget, tryAppendAudit } from './shell/audit.js'
+import { cleanEnvironment } from './shell/clean-env.js'
+import { EcosystemError, readEcosystem, type EcosystemApp } from './shell/ecosystem.js'
+import { InputError, parseInputs, type Inputs } from './shell/inputs.js'
+import { checkIsolation, formatViolations, type Violation } from './core/isolation.js'
+import { acquireHostLock, LockError, lockFilePath, newLockToken, type HostLock } from './shell/lock.js'
+import { tailFile } from './shell/logs.js'
+import { collectMetadata, type WorkflowMetadata } from './shell/metadata.js'
+import { collisionProblems, deriveOwnNames, OwnershipError } from './core/ownership.js'
+import { describeCommand, planDeploy, PlanError, type PlannedCommand } from './core/plan.js'
+import { Pm2NotFoundError } from './shell/pm2/locate.js'
+import { ProcessListError, type ProcessRecord } from './shell/pm2/process-list.js'
+import { NoDaemonError, Pm2CommandError, Pm2Session, UnsafeCommandError } from './shell/pm2/session.js'
+import { preflightApps, resolveAppPaths } from './shell/preflight.js'
+import { renderAnnotation, renderLogVerdict, renderSummary, REPORT_SCHEMA_VERSION, restoreHints, type DeployReport, type DeployResult } from './core/report.js'
+import { writeSnapshot } from './shell/snapshot.js'
+import { STATE } from './shell/state.js'
+import { fetchStatus } from './shell/health.js'
+import { expectedInstances, verifyOwnHealthy } from './core/verify.js'
+import { ACTION_VERSION } from './shell/version.js'
 
 /** Ends the deploy with a result; `aborted` means nothing was changed. */
 class Stop extends Error {
@@ -294,6 +295,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
         timeoutSeconds: opts.timeoutSeconds,
         healthUrls: opts.healthUrls,
         list: () => pm2.list(),
+        fetchStatus,
         pollMs: eventSleep ? 2000 : 500,
         ...(eventSleep ? { sleep: eventSleep } : {})
       })

@@ -2,10 +2,10 @@
 // step died while holding it. It never releases a lock another job holds, nor one
 // whose main step process is still running.
 import * as core from './runner.js'
-import { buildAuditRecord, resolveAuditTarget, tryAppendAudit } from './audit.js'
-import { readRawInput } from './inputs.js'
-import { describeHolder, releaseAfterMainStep, type LockHolder } from './lock.js'
-import { STATE } from './state.js'
+import { buildAuditRecord, resolveAuditTarget, tryAppendAudit } from './shell/audit.js'
+import { readRawInput } from './shell/inputs.js'
+import { describeHolder, releaseAfterMainStep, type LockHolder } from './shell/lock.js'
+import { STATE } from './shell/state.js'
 
 /** A main step killed outright (SIGKILL) wrote no audit record: the post step writes one for it. */
 function auditKilledMainStep(holder: LockHolder): void {

@@ -1,5 +1,5 @@
 // Entry point of the ecosystem reader child: `node dist/reader/index.js <file>`.
-import { readEcosystemFile } from './ecosystem-reader.js'
+import { readEcosystemFile } from './shell/ecosystem-reader.js'
 
 const file = process.argv[2]
 if (file) void readEcosystemFile(file)

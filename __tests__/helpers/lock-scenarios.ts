@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { AuditRecordSchema, type AuditRecord } from '../../src/audit.js'
+import { AuditRecordSchema, type AuditRecord } from '../../src/shell/audit.js'
 import { APPS, TestDaemon } from './daemon.js'
 import { MAIN, parseCommandFile, runnerEnv, type ActionRun, type RunOptions } from './run-action.js'
 

@@ -1,5 +1,5 @@
 // A ProcessRecord for pure tests: plain defaults, overridden field by field.
-import type { ProcessRecord } from '../../src/pm2/process-list.js'
+import type { ProcessRecord } from '../../src/shell/pm2/process-list.js'
 
 export function processRecord(over: Partial<ProcessRecord> & Pick<ProcessRecord, 'pmId' | 'name'>): ProcessRecord {
   return {

@@ -1,8 +1,8 @@
 // Fixed DeployReport objects for the rendering tests: frozen timestamps, pids, hosts.
 // Built the way main.ts builds a report (restore hints from restoreHints).
-import type { ProcessRecord } from '../../src/pm2/process-list.js'
-import type { WorkflowMetadata } from '../../src/metadata.js'
-import { REPORT_SCHEMA_VERSION, restoreHints, type DeployReport } from '../../src/report.js'
+import type { ProcessRecord } from '../../src/shell/pm2/process-list.js'
+import type { WorkflowMetadata } from '../../src/shell/metadata.js'
+import { REPORT_SCHEMA_VERSION, restoreHints, type DeployReport } from '../../src/core/report.js'
 import { processRecord } from './process-record.js'
 
 export const STARTED_AT = '2026-02-17T07:40:00.000Z'

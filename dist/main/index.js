@@ -9693,7 +9693,7 @@ function iso_duration(params) {
     return core._isoDuration(ZodISODuration, params);
 }
 
-;// CONCATENATED MODULE: ./src/inputs.ts
+;// CONCATENATED MODULE: ./src/shell/inputs.ts
 // Every input is read and validated here, once (SPEC "Inputs").
 
 
@@ -9839,7 +9839,7 @@ function resolveAuditLog(input, pm2Home, env) {
     return external_node_path_default().resolve(pm2Home, expandHome(raw || DEFAULT_AUDIT_FILE_NAME, homeDir(env)));
 }
 
-;// CONCATENATED MODULE: ./src/audit.ts
+;// CONCATENATED MODULE: ./src/shell/audit.ts
 // The audit log: one JSON line per deploy attempt (deployed, failed, aborted, dry run,
 // interrupted), appended. Each record is written with a single write(2) on an
 // O_APPEND descriptor, which a local file system keeps whole against other appenders:
@@ -9984,7 +9984,7 @@ function tryAppendAudit(target, record) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/clean-env.ts
+;// CONCATENATED MODULE: ./src/shell/clean-env.ts
 // Promise 7: apps inherit the environment of the pm2 command that starts them, so the
 // runner's own variables must not reach pm2. The user's step `env:` passes through.
 /** GITHUB_* variables that name the runner's per-step files. */
@@ -10018,14 +10018,14 @@ function cleanEnvironment(env, pm2Home) {
     return clean;
 }
 
-;// CONCATENATED MODULE: ./src/ecosystem-protocol.ts
+;// CONCATENATED MODULE: ./src/shell/ecosystem-protocol.ts
 // What the ecosystem reader child prints, and how the action finds it in its stdout.
 /** Prefixes the reader's one result line: the file itself may print to stdout. */
 const RESULT_MARK = '@@pm2-safe-deploy-ecosystem@@';
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/pm2/cli.ts
+;// CONCATENATED MODULE: ./src/shell/pm2/cli.ts
 // Runs the host's pm2 CLI: an argument array (never a shell), a bound on the time,
 // the clean environment, and a working directory chosen by the caller.
 
@@ -10067,7 +10067,7 @@ function pm2Messages(result) {
         .filter((l) => l !== '' && !/^[\s│├┌└┐┘┤┬┴┼─|+-]/.test(l));
 }
 
-;// CONCATENATED MODULE: ./src/ecosystem.ts
+;// CONCATENATED MODULE: ./src/shell/ecosystem.ts
 // Ecosystem files are code (.js/.cjs) or data (.json/.yml): either way they are read
 // in a separate node process with the clean environment, never in the action's own
 // process, and only a fixed set of fields comes back (never `env`).
@@ -10195,7 +10195,7 @@ async function readEcosystem(file, env, cwd = external_node_path_default().dirna
     return parsed.apps;
 }
 
-;// CONCATENATED MODULE: ./src/isolation.ts
+;// CONCATENATED MODULE: ./src/core/isolation.ts
 function groupByName(processes, own) {
     const groups = new Map();
     for (const p of processes) {
@@ -10252,7 +10252,7 @@ function formatViolations(violations) {
     return violations.map((v) => `${v.name}: ${v.detail}`).join('; ');
 }
 
-;// CONCATENATED MODULE: ./src/lock.ts
+;// CONCATENATED MODULE: ./src/shell/lock.ts
 // Promise 6: one deploy at a time per PM2 daemon. The lock lives beside the daemon,
 // in PM2_HOME, so it serialises deploys from any repository, workflow or matrix job.
 //
@@ -10662,7 +10662,7 @@ function heldLock(file, holder) {
     return { file, holder, release };
 }
 
-;// CONCATENATED MODULE: ./src/logs.ts
+;// CONCATENATED MODULE: ./src/shell/logs.ts
 // The last lines of a process's log files, read straight from disk (no pm2 call).
 
 function tailFile(file, lines, maxBytes = 256 * 1024) {
@@ -10690,7 +10690,7 @@ function tailFile(file, lines, maxBytes = 256 * 1024) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/metadata.ts
+;// CONCATENATED MODULE: ./src/shell/metadata.ts
 // Promise 2: who deployed what, from where. Every variable is optional (Gitea sets
 // no GITHUB_WORKFLOW_REF or GITHUB_WORKFLOW_SHA).
 
@@ -10776,7 +10776,7 @@ function collectMetadata(env, extra) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/targets.ts
+;// CONCATENATED MODULE: ./src/core/targets.ts
 // How PM2 resolves the target argument of delete/restart/reload/stop, mirrored from
 // pm2's API._operate and Client.getProcessIdByName (pm2 5.4 – 7.0), and the gate
 // that every mutating command passes before it is sent.
@@ -10852,7 +10852,7 @@ function gateTarget(arg, processes, ownNames, cliCwd) {
     return { ok: true, pmIds: resolution.pmIds };
 }
 
-;// CONCATENATED MODULE: ./src/ownership.ts
+;// CONCATENATED MODULE: ./src/core/ownership.ts
 
 class OwnershipError extends Error {
 }
@@ -10928,7 +10928,7 @@ function isOwn(process, ownNames) {
     return ownNames.has(process.name);
 }
 
-;// CONCATENATED MODULE: ./src/plan.ts
+;// CONCATENATED MODULE: ./src/core/plan.ts
 /** The pm2 argument array for a planned command. `--update-env` so the new env takes effect. */
 function commandArgs(cmd) {
     switch (cmd.verb) {
@@ -11000,7 +11000,7 @@ function planDeploy(input) {
     return commands;
 }
 
-;// CONCATENATED MODULE: ./src/which.ts
+;// CONCATENATED MODULE: ./src/shell/which.ts
 // Finding executables as a shell would: an executable regular file, or the first one on PATH.
 
 
@@ -11025,7 +11025,7 @@ function findOnPath(name, searchPath) {
     return null;
 }
 
-;// CONCATENATED MODULE: ./src/pm2/locate.ts
+;// CONCATENATED MODULE: ./src/shell/pm2/locate.ts
 // Finding the host's pm2: the executable named by `pm2-path`, and the pm2 package behind it.
 
 
@@ -11100,7 +11100,7 @@ function coerce_date(params) {
     return core._coercedDate(schemas.ZodDate, params);
 }
 
-;// CONCATENATED MODULE: ./src/pm2/process-list.ts
+;// CONCATENATED MODULE: ./src/shell/pm2/process-list.ts
 // PM2's process list, validated with zod and reduced to a fixed set of fields.
 // pm2_env carries every app's whole environment (secrets included) twice; nothing
 // outside this module ever sees it, and nothing here copies it.
@@ -11219,7 +11219,7 @@ const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impor
 var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_namespaceObject);
 ;// CONCATENATED MODULE: external "node:module"
 const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
-;// CONCATENATED MODULE: ./src/pm2/rpc.ts
+;// CONCATENATED MODULE: ./src/shell/pm2/rpc.ts
 // A read-only connection to the PM2 daemon's RPC socket, through the host pm2's own
 // axon modules (never bundled: they must speak the daemon's protocol version). One
 // connection serves every read of the run: a list costs milliseconds instead of a
@@ -11359,7 +11359,7 @@ class Pm2Rpc {
     }
 }
 
-;// CONCATENATED MODULE: ./src/pm2/session.ts
+;// CONCATENATED MODULE: ./src/shell/pm2/session.ts
 // The only code that runs pm2. Reads go over one RPC connection to the daemon (or
 // `pm2 -s jlist` when the host's pm2 cannot provide one); every mutating command is
 // gated against a fresh process list right before it is sent.
@@ -11576,7 +11576,7 @@ async function assertDaemonAnswers(pm2Home) {
         'runner as that user. The action never starts a daemon: an empty one would look like a host with no processes.');
 }
 
-;// CONCATENATED MODULE: ./src/preflight.ts
+;// CONCATENATED MODULE: ./src/shell/preflight.ts
 // Promise 5: everything that can be checked before a change is checked first, so a
 // deploy that will fail fails while the old processes still run. Pure but for file
 // reads; the interpreter rules model PM2's own (Common.sink.resolveInterpreter).
@@ -11771,7 +11771,7 @@ function preflightApps(ownNames, apps, workingDirectory, opts = {}) {
     return problems;
 }
 
-;// CONCATENATED MODULE: ./src/report-schema.ts
+;// CONCATENATED MODULE: ./src/core/report-schema.ts
 // The JSON report (the `report` output), defined once: the TypeScript type is derived
 // from this schema, the README documents its fields (a test keeps the two in step),
 // and docs/report.schema.json is its JSON Schema for other tools.
@@ -11924,7 +11924,7 @@ function reportJsonSchema() {
     return { ...schema, title: `pm2-safe-deploy report, schemaVersion ${REPORT_SCHEMA_VERSION}` };
 }
 
-;// CONCATENATED MODULE: ./src/report.ts
+;// CONCATENATED MODULE: ./src/core/report.ts
 
 
 // ---------------------------------------------------------------------------------
@@ -12443,7 +12443,7 @@ function renderAnnotation(report) {
     return { title, message: lines.join('\n') };
 }
 
-;// CONCATENATED MODULE: ./src/snapshot.ts
+;// CONCATENATED MODULE: ./src/shell/snapshot.ts
 // Snapshot files: the fixed fields of every process (never env), written before any change.
 
 
@@ -12457,7 +12457,7 @@ function writeSnapshot(dir, runTag, snapshot) {
     return file;
 }
 
-;// CONCATENATED MODULE: ./src/state.ts
+;// CONCATENATED MODULE: ./src/shell/state.ts
 // Names of the state the main step saves for the post step (core.saveState → STATE_<name>).
 // Both are saved before the lock is taken: a main step killed right after taking it
 // still leaves the post step what it needs, and a token that never held the lock
@@ -12467,13 +12467,17 @@ const state_STATE = {
     lockToken: 'lock-token'
 };
 
-;// CONCATENATED MODULE: ./src/verify.ts
-const BAD = new Set(['errored', 'stopped', 'stopping', 'waiting restart', 'one-launch-status']);
-async function defaultFetchStatus(url) {
+;// CONCATENATED MODULE: ./src/shell/health.ts
+// A health URL's status code: what promise 4's "every health-url answers 2xx" asks of the network.
+/** The status a URL answers with (redirects not followed), within 5 s; throws when it does not answer. */
+async function fetchStatus(url) {
     const res = await fetch(url, { signal: AbortSignal.timeout(5000), redirect: 'manual' });
     await res.body?.cancel();
     return res.status;
 }
+
+;// CONCATENATED MODULE: ./src/core/verify.ts
+const BAD = new Set(['errored', 'stopped', 'stopping', 'waiting restart', 'one-launch-status']);
 /** One look at the own processes: a hard failure, not yet ready, or ready. */
 function assessOwn(processes, ownNames, expectedCounts) {
     const failing = [];
@@ -12553,7 +12557,7 @@ const is2xx = (v) => typeof v === 'number' && v >= 200 && v < 300;
 async function verifyOwnHealthy(opts) {
     const now = opts.now ?? Date.now;
     const sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    const fetchStatus = opts.fetchStatus ?? defaultFetchStatus;
+    const fetchStatus = opts.fetchStatus;
     const pollMs = opts.pollMs ?? 500;
     const started = now();
     const deadline = started + opts.timeoutSeconds * 1000;
@@ -12625,7 +12629,7 @@ async function verifyOwnHealthy(opts) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/version.ts
+;// CONCATENATED MODULE: ./src/shell/version.ts
 // The action's version, recorded in metadata and reports. Kept in step with package.json by a test.
 const ACTION_VERSION = '0.1.0';
 
@@ -12633,6 +12637,7 @@ const ACTION_VERSION = '0.1.0';
 // The guarded deploy, phase by phase. Each phase is a log group; the pure core
 // (ownership, targets, plan, isolation, verify, report) does the deciding, and this
 // file only moves data between it, PM2, the file system and the runner (runner.ts).
+
 
 
 
@@ -12921,6 +12926,7 @@ async function run(env = process.env) {
                 timeoutSeconds: opts.timeoutSeconds,
                 healthUrls: opts.healthUrls,
                 list: () => pm2.list(),
+                fetchStatus: fetchStatus,
                 pollMs: eventSleep ? 2000 : 500,
                 ...(eventSleep ? { sleep: eventSleep } : {})
             });

@@ -9698,7 +9698,7 @@ function iso_duration(params) {
     return core._isoDuration(ZodISODuration, params);
 }
 
-;// CONCATENATED MODULE: ./src/inputs.ts
+;// CONCATENATED MODULE: ./src/shell/inputs.ts
 // Every input is read and validated here, once (SPEC "Inputs").
 
 
@@ -9844,7 +9844,7 @@ function resolveAuditLog(input, pm2Home, env) {
     return external_node_path_default().resolve(pm2Home, expandHome(raw || DEFAULT_AUDIT_FILE_NAME, homeDir(env)));
 }
 
-;// CONCATENATED MODULE: ./src/audit.ts
+;// CONCATENATED MODULE: ./src/shell/audit.ts
 // The audit log: one JSON line per deploy attempt (deployed, failed, aborted, dry run,
 // interrupted), appended. Each record is written with a single write(2) on an
 // O_APPEND descriptor, which a local file system keeps whole against other appenders:
@@ -9989,7 +9989,7 @@ function tryAppendAudit(target, record) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/lock.ts
+;// CONCATENATED MODULE: ./src/shell/lock.ts
 // Promise 6: one deploy at a time per PM2 daemon. The lock lives beside the daemon,
 // in PM2_HOME, so it serialises deploys from any repository, workflow or matrix job.
 //
@@ -10399,7 +10399,7 @@ function heldLock(file, holder) {
     return { file, holder, release };
 }
 
-;// CONCATENATED MODULE: ./src/state.ts
+;// CONCATENATED MODULE: ./src/shell/state.ts
 // Names of the state the main step saves for the post step (core.saveState → STATE_<name>).
 // Both are saved before the lock is taken: a main step killed right after taking it
 // still leaves the post step what it needs, and a token that never held the lock

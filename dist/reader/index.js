@@ -223,12 +223,12 @@ const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 var external_node_vm_default = /*#__PURE__*/__nccwpck_require__.n(external_node_vm_namespaceObject);
 ;// CONCATENATED MODULE: external "node:module"
 const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
-;// CONCATENATED MODULE: ./src/ecosystem-protocol.ts
+;// CONCATENATED MODULE: ./src/shell/ecosystem-protocol.ts
 // What the ecosystem reader child prints, and how the action finds it in its stdout.
 /** Prefixes the reader's one result line: the file itself may print to stdout. */
 const RESULT_MARK = '@@pm2-safe-deploy-ecosystem@@';
 
-;// CONCATENATED MODULE: ./src/ecosystem-reader.ts
+;// CONCATENATED MODULE: ./src/shell/ecosystem-reader.ts
 // The ecosystem reader: a child process of its own (bundled apart as dist/reader, so
 // it starts fast and loads nothing of the action's). It loads the user's ecosystem
 // file as PM2 would, and prints one marked JSON line with a fixed set of fields per

@@ -7,8 +7,8 @@
 // check `schemaVersion` and ignore fields they do not know.
 import { z } from 'zod'
 import type { Violation } from './isolation.js'
-import type { WorkflowMetadata } from './metadata.js'
-import type { ProcessRecord } from './pm2/process-list.js'
+import type { WorkflowMetadata } from './workflow-metadata.js'
+import type { ProcessRecord } from './process-record.js'
 
 export const REPORT_SCHEMA_VERSION = 1
 

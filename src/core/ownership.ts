@@ -1,6 +1,6 @@
 // Who owns what (SPEC "Who owns what"): own names come from the whitelist plus the
 // suffix, or from the ecosystem file; never from a pattern over the process list.
-import type { ProcessRecord } from './pm2/process-list.js'
+import type { ProcessRecord } from './process-record.js'
 import { looksLikeConfigFile, pm2ReadsAsNumber } from './targets.js'
 
 export class OwnershipError extends Error {}

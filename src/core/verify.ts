@@ -2,7 +2,7 @@
 // `stable-seconds`, every health URL answers 2xx, all within `timeout-seconds`. PM2's
 // exit code says nothing about this, and a crash-looping app stays "online" between
 // crashes, so only watching tells. Fails at the first sign of trouble.
-import type { ProcessRecord } from './pm2/process-list.js'
+import type { ProcessRecord } from './process-record.js'
 
 export interface VerifyOptions {
   ownNames: readonly string[]
@@ -13,7 +13,8 @@ export interface VerifyOptions {
   healthUrls: readonly string[]
   pollMs?: number
   list: () => Promise<ProcessRecord[]>
-  fetchStatus?: (url: string) => Promise<number>
+  /** Status of a health URL (shell/health.ts); throws when it does not answer. */
+  fetchStatus: (url: string) => Promise<number>
   now?: () => number
   sleep?: (ms: number) => Promise<void>
 }
@@ -29,12 +30,6 @@ export interface VerifyResult {
 }
 
 const BAD = new Set(['errored', 'stopped', 'stopping', 'waiting restart', 'one-launch-status'])
-
-export async function defaultFetchStatus(url: string): Promise<number> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5000), redirect: 'manual' })
-  await res.body?.cancel()
-  return res.status
-}
 
 /** One look at the own processes: a hard failure, not yet ready, or ready. */
 export function assessOwn(
@@ -122,7 +117,7 @@ const is2xx = (v: number | string | undefined) => typeof v === 'number' && v >= 
 export async function verifyOwnHealthy(opts: VerifyOptions): Promise<VerifyResult> {
   const now = opts.now ?? Date.now
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)))
-  const fetchStatus = opts.fetchStatus ?? defaultFetchStatus
+  const fetchStatus = opts.fetchStatus
   const pollMs = opts.pollMs ?? 500
   const started = now()
   const deadline = started + opts.timeoutSeconds * 1000

@@ -1,5 +1,5 @@
 // The deploy plan as data: which pm2 commands, on which targets. Pure.
-import type { ProcessRecord } from './pm2/process-list.js'
+import type { ProcessRecord } from './process-record.js'
 
 export type ByNameVerb = 'restart' | 'reload' | 'delete'
 export type EcosystemVerb = 'startOrReload' | 'startOrRestart' | 'start'

@@ -1,5 +1,5 @@
 // Promise 3: every other process, before vs after. Pure.
-import type { ProcessRecord } from './pm2/process-list.js'
+import type { ProcessRecord } from './process-record.js'
 
 export type ViolationKind = 'count-changed' | 'went-offline' | 'restarted'
 

@@ -2,7 +2,7 @@
 // summary, the same verdict and tables in the log (Gitea before 1.27 shows no summary),
 // the annotation, and the restore hint. Pure: data in, text out. No environment values:
 // only the report's fixed fields are rendered.
-import type { ProcessRecord } from './pm2/process-list.js'
+import type { ProcessRecord } from './process-record.js'
 import { type DeployReport, type DeployResult, type RestoreHint } from './report-schema.js'
 import { looksLikeConfigFile, resolvePm2Target } from './targets.js'
 

@@ -2,7 +2,7 @@
 // pm2's API._operate and Client.getProcessIdByName (pm2 5.4 – 7.0), and the gate
 // that every mutating command passes before it is sent.
 import path from 'node:path'
-import type { ProcessRecord } from './pm2/process-list.js'
+import type { ProcessRecord } from './process-record.js'
 
 /** Substrings that make PM2 read an argument as a config file (Common.isConfigFile). */
 export const CONFIG_FILE_MARKERS = ['.json', '.yml', '.yaml', '.config.js', '.config.cjs', '.config.mjs'] as const
