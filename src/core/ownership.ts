@@ -1,9 +1,10 @@
 // Who owns what (SPEC "Who owns what"): own names come from the whitelist plus the
 // suffix, or from the ecosystem file; never from a pattern over the process list.
+import { UserError } from './errors.js'
 import type { ProcessRecord } from './process-record.js'
 import { looksLikeConfigFile, pm2ReadsAsNumber } from './targets.js'
 
-export class OwnershipError extends Error {}
+export class OwnershipError extends UserError {}
 
 export interface OwnershipInput {
   app: string

@@ -3,8 +3,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import type { EcosystemApp } from '../src/shell/ecosystem.js'
-import { inspectScript, interpreterMismatch, pm2Interpreter, preflightApps, resolveAppPaths, scriptKind } from '../src/shell/preflight.js'
+import type { EcosystemApp } from '../../src/shell/ecosystem.js'
+import { inspectScript, interpreterMismatch, pm2Interpreter, preflightApps, resolveAppPaths, scriptKind } from '../../src/shell/preflight.js'
 
 let dir: string
 let bin: string

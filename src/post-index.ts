@@ -1,0 +1,4 @@
+// Entry point of the post step (runs.post).
+import { run } from './post.js'
+
+void run()
