@@ -142,7 +142,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
           app: opts.app,
           suffix: opts.suffix,
           whitelist: opts.whitelist,
-          ecosystemAppNames: ecosystemApps.map((a) => a.name)
+          ecosystemAppNames: ecosystemApps.map((a) => a.name),
+          requireAppPrefix: opts.requireAppPrefix
         })
         for (const n of ownNames) own.add(n)
         core.info(`own processes${opts.whitelist.length === 0 ? ' (the apps of the ecosystem file)' : ''}: ${ownNames.join(', ')}`)
@@ -235,7 +236,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
       if (opts.ecosystem) {
         // The PATH pm2 gets: the session puts pm2's own directory (nvm's bin) first.
         const searchPath = [opts.pm2Path.includes('/') ? path.dirname(opts.pm2Path) : '', cleanEnv.PATH ?? ''].filter(Boolean).join(path.delimiter)
-        const problems = preflightApps(ownNames, ecosystemApps, opts.workingDirectory, { searchPath })
+        const problems = preflightApps(ownNames, ecosystemApps, opts.workingDirectory, { searchPath, ecosystemEnv: opts.ecosystemEnv })
         if (problems.length > 0) {
           checks.push({ name: 'preflight', ok: false, detail: problems.map((p) => `${p.app} ${p.problem}`).join('; ') })
           throw new Stop('aborted', `Preflight failed, nothing was changed:\n${problems.map((p) => `- ${p.app} ${p.problem}`).join('\n')}`, 'Preflight failed')

@@ -70,7 +70,8 @@ const RawInputsSchema = z.object({
     .string()
     .trim()
     .refine((v) => /^\d+$/.test(v), 'log-lines must be a whole number')
-    .transform(Number)
+    .transform(Number),
+  'require-app-prefix': bool('require-app-prefix')
 })
 
 /** Defaults from SPEC.md; the same as action.yml, for runners that do not fill them in. */
@@ -93,7 +94,8 @@ export const INPUT_DEFAULTS: Record<keyof z.input<typeof RawInputsSchema>, strin
   'lock-timeout-seconds': '300',
   'snapshot-dir': '',
   'audit-log': '',
-  'log-lines': '50'
+  'log-lines': '50',
+  'require-app-prefix': 'true'
 }
 
 export interface Inputs {
@@ -116,6 +118,7 @@ export interface Inputs {
   snapshotDir: string
   auditLog: string | null
   logLines: number
+  requireAppPrefix: boolean
 }
 
 /** Reads an input the way @actions/core does: INPUT_<NAME>, upper-cased, spaces to _. */
@@ -165,7 +168,8 @@ export function parseInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     lockTimeoutSeconds: v['lock-timeout-seconds'],
     snapshotDir,
     auditLog,
-    logLines: v['log-lines']
+    logLines: v['log-lines'],
+    requireAppPrefix: v['require-app-prefix']
   }
 }
 
