@@ -41230,7 +41230,8 @@ const RawInputsSchema = object({
     'log-lines': schemas_string()
         .trim()
         .refine((v) => /^\d+$/.test(v), 'log-lines must be a whole number')
-        .transform(Number)
+        .transform(Number),
+    'require-app-prefix': bool('require-app-prefix')
 });
 /** Defaults from SPEC.md; the same as action.yml, for runners that do not fill them in. */
 const INPUT_DEFAULTS = {
@@ -41252,7 +41253,8 @@ const INPUT_DEFAULTS = {
     'lock-timeout-seconds': '300',
     'snapshot-dir': '',
     'audit-log': '',
-    'log-lines': '50'
+    'log-lines': '50',
+    'require-app-prefix': 'true'
 };
 /** The inputs of an environment other than the process's (tests, benches): INPUT_<NAME> as the runner sets it. */
 function envInputs(env) {
@@ -41308,7 +41310,8 @@ function parseInputs(env = process.env, read = envInputs(env)) {
         lockTimeoutSeconds: v['lock-timeout-seconds'],
         snapshotDir,
         auditLog,
-        logLines: v['log-lines']
+        logLines: v['log-lines'],
+        requireAppPrefix: v['require-app-prefix']
     };
 }
 const DEFAULT_AUDIT_FILE_NAME = 'pm2-safe-deploy.audit.jsonl';
@@ -42728,7 +42731,7 @@ class OwnershipError extends UserError {
 }
 /** Own names in order: whitelist + suffix, or the ecosystem file's app names. */
 function deriveOwnNames(input) {
-    const { app, suffix, whitelist, ecosystemAppNames } = input;
+    const { app, suffix, whitelist, ecosystemAppNames, requireAppPrefix = true } = input;
     let names;
     if (whitelist.length > 0) {
         for (const entry of whitelist) {
@@ -42748,7 +42751,7 @@ function deriveOwnNames(input) {
     }
     const seen = new Set();
     for (const name of names) {
-        const problem = nameProblem(name, app, suffix);
+        const problem = nameProblem(name, app, suffix, requireAppPrefix);
         if (problem)
             throw new OwnershipError(problem);
         if (seen.has(name))
@@ -42758,7 +42761,7 @@ function deriveOwnNames(input) {
     return names;
 }
 /** Why a name cannot be an own name, or null. Static rules only (no process list). */
-function nameProblem(name, app, suffix) {
+function nameProblem(name, app, suffix, requireAppPrefix = true) {
     const quoted = JSON.stringify(name);
     if (name === '')
         return 'an own name is empty: remove the empty whitelist entry.';
@@ -42774,10 +42777,15 @@ function nameProblem(name, app, suffix) {
         return `own name ${quoted} starts with "-", which pm2 reads as an option: rename the process.`;
     if (looksLikeConfigFile(name))
         return `own name ${quoted} looks like a config file to PM2 (.json, .yml, .yaml, .config.js): rename the process.`;
-    if (!name.startsWith(app))
-        return `own name ${quoted} does not start with the app name "${app}": every own process must be named "${app}…${suffix}".`;
-    if (!name.endsWith(suffix))
-        return `own name ${quoted} does not end with the environment suffix "${suffix}": every own process must be named "${app}…${suffix}".`;
+    // Apps whose processes share no prefix (orchestrator, agent-scaffold, …) opt out of this rule only.
+    if (requireAppPrefix && !name.startsWith(app))
+        return (`own name ${quoted} does not start with the app name "${app}": every own process must be named "${app}…${suffix}". ` +
+            `If this app's processes share no common prefix, set \`require-app-prefix: false\` (the suffix is still checked), ` +
+            `or rename the process.`);
+    if (!name.endsWith(suffix)) {
+        const shape = requireAppPrefix ? `"${app}…${suffix}"` : `"…${suffix}"`;
+        return `own name ${quoted} does not end with the environment suffix "${suffix}": every own process must be named ${shape}.`;
+    }
     return null;
 }
 /** Refusals that need the live process list: an own name that is another app's namespace. */
@@ -44118,10 +44126,37 @@ function interpreterMismatch(interpreter, info, configured) {
     return null;
 }
 
+;// CONCATENATED MODULE: ./src/core/renaming.ts
+// Ecosystem options that make PM2 create a process under another name than the file's
+// (SPEC "Who owns what"): own names would not be the names PM2 creates, so the action
+// would start processes it does not own and then miss its own.
+/**
+ * Why PM2 would start `app` under another name, with the fix, or null.
+ * `append_env_to_name` renames only when pm2 gets `--env` (PM2's API.js:
+ * `if (app.append_env_to_name && opts.env) app.name += '-' + opts.env`), so it is
+ * refused only with an `ecosystem-env`; without one PM2 keeps the file's name.
+ * `name_prefix` is refused whenever it is set: PM2's schema declares it as an app option
+ * that makes the name `<prefix>:<name>`, and whether a PM2 version applies it is not the
+ * action's to guess.
+ */
+function renamingProblem(app, ecosystemEnv) {
+    if (app.namePrefix !== null) {
+        return (`sets \`name_prefix: '${app.namePrefix}'\`, which makes PM2 name the process "${app.namePrefix}:${app.name}", ` +
+            `not the own name "${app.name}": remove \`name_prefix\` and write the whole name in \`name\``);
+    }
+    if (app.appendEnvToName && ecosystemEnv) {
+        return (`sets \`append_env_to_name\`, so with \`ecosystem-env: ${ecosystemEnv}\` PM2 would start it as "${app.name}-${ecosystemEnv}", ` +
+            `not the own name "${app.name}": remove \`append_env_to_name\` and write the whole name in the file ` +
+            `(\`name: '${app.name}-${ecosystemEnv}'\`, one app entry per environment)`);
+    }
+    return null;
+}
+
 ;// CONCATENATED MODULE: ./src/shell/preflight.ts
 // Promise 5: everything that can be checked before a change is checked first, so a
 // deploy that will fail fails while the old processes still run. Pure but for file
 // reads; the interpreter rules model PM2's own (Common.sink.resolveInterpreter).
+
 
 
 
@@ -44194,6 +44229,9 @@ function preflightApps(ownNames, apps, workingDirectory, opts = {}) {
             });
             continue;
         }
+        const renamed = renamingProblem(app, opts.ecosystemEnv ?? null);
+        if (renamed)
+            problems.push({ app: name, problem: renamed });
         const resolved = resolveAppPaths(app, workingDirectory);
         if (!resolved || !app.script) {
             problems.push({ app: name, problem: 'has no `script` in the ecosystem file: PM2 would refuse to start it' });
@@ -44386,7 +44424,7 @@ class Ownership {
     async derive() {
         const { app, suffix, whitelist } = this.inputs;
         const apps = whitelist.length === 0 ? await this.ecosystemApps() : [];
-        const names = deriveOwnNames({ app, suffix, whitelist, ecosystemAppNames: apps.map((a) => a.name) });
+        const names = deriveOwnNames({ app, suffix, whitelist, ecosystemAppNames: apps.map((a) => a.name), requireAppPrefix: this.inputs.requireAppPrefix });
         this.state.ownNames = names;
         info(`own processes${whitelist.length === 0 ? ' (the apps of the ecosystem file)' : ''}: ${names.join(', ')}`);
         setOwnProcessesOutput(names);
@@ -44513,7 +44551,7 @@ async function planAndPreflight(ctx, pm2) {
         return;
     // The PATH pm2 gets: the session puts pm2's own directory (nvm's bin) first.
     const searchPath = [inputs.pm2Path.includes('/') ? external_node_path_default().dirname(inputs.pm2Path) : '', ctx.cleanEnv.PATH ?? ''].filter(Boolean).join((external_node_path_default()).delimiter);
-    const problems = preflightApps(state.ownNames, apps, inputs.workingDirectory, { searchPath });
+    const problems = preflightApps(state.ownNames, apps, inputs.workingDirectory, { searchPath, ecosystemEnv: inputs.ecosystemEnv });
     if (problems.length > 0) {
         state.checks.push({ name: 'preflight', ok: false, detail: problems.map((p) => `${p.app} ${p.problem}`).join('; ') });
         throw new DeployStop('aborted', `Preflight failed, nothing was changed:\n${problems.map((p) => `- ${p.app} ${p.problem}`).join('\n')}`, 'Preflight failed');
@@ -44630,7 +44668,9 @@ const AppSchema = object({
     interpreter: schemas_string().nullable(),
     execMode: schemas_string().nullable(),
     instances: union([schemas_number(), schemas_string()]).nullable(),
-    namespace: schemas_string().nullable()
+    namespace: schemas_string().nullable(),
+    appendEnvToName: schemas_boolean(),
+    namePrefix: schemas_string().nullable()
 });
 const ReaderOutputSchema = union([
     object({ ok: literal(true), apps: array(AppSchema) }),

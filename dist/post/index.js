@@ -41197,7 +41197,8 @@ const RawInputsSchema = object({
     'log-lines': schemas_string()
         .trim()
         .refine((v) => /^\d+$/.test(v), 'log-lines must be a whole number')
-        .transform(Number)
+        .transform(Number),
+    'require-app-prefix': bool('require-app-prefix')
 });
 /** Defaults from SPEC.md; the same as action.yml, for runners that do not fill them in. */
 const INPUT_DEFAULTS = {
@@ -41219,7 +41220,8 @@ const INPUT_DEFAULTS = {
     'lock-timeout-seconds': '300',
     'snapshot-dir': '',
     'audit-log': '',
-    'log-lines': '50'
+    'log-lines': '50',
+    'require-app-prefix': 'true'
 };
 /** The inputs of an environment other than the process's (tests, benches): INPUT_<NAME> as the runner sets it. */
 function envInputs(env) {
@@ -41275,7 +41277,8 @@ function parseInputs(env = process.env, read = envInputs(env)) {
         lockTimeoutSeconds: v['lock-timeout-seconds'],
         snapshotDir,
         auditLog,
-        logLines: v['log-lines']
+        logLines: v['log-lines'],
+        requireAppPrefix: v['require-app-prefix']
     };
 }
 const DEFAULT_AUDIT_FILE_NAME = 'pm2-safe-deploy.audit.jsonl';

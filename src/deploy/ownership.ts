@@ -41,7 +41,7 @@ export class Ownership {
   private async derive(): Promise<readonly string[]> {
     const { app, suffix, whitelist } = this.inputs
     const apps = whitelist.length === 0 ? await this.ecosystemApps() : []
-    const names = deriveOwnNames({ app, suffix, whitelist, ecosystemAppNames: apps.map((a) => a.name) })
+    const names = deriveOwnNames({ app, suffix, whitelist, ecosystemAppNames: apps.map((a) => a.name), requireAppPrefix: this.inputs.requireAppPrefix })
     this.state.ownNames = names
     core.info(`own processes${whitelist.length === 0 ? ' (the apps of the ecosystem file)' : ''}: ${names.join(', ')}`)
     setOwnProcessesOutput(names)

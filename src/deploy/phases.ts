@@ -128,7 +128,7 @@ export async function planAndPreflight(ctx: DeployContext, pm2: Pm2Port): Promis
   if (!inputs.ecosystem) return
   // The PATH pm2 gets: the session puts pm2's own directory (nvm's bin) first.
   const searchPath = [inputs.pm2Path.includes('/') ? path.dirname(inputs.pm2Path) : '', ctx.cleanEnv.PATH ?? ''].filter(Boolean).join(path.delimiter)
-  const problems = preflightApps(state.ownNames, apps, inputs.workingDirectory, { searchPath })
+  const problems = preflightApps(state.ownNames, apps, inputs.workingDirectory, { searchPath, ecosystemEnv: inputs.ecosystemEnv })
   if (problems.length > 0) {
     state.checks.push({ name: 'preflight', ok: false, detail: problems.map((p) => `${p.app} ${p.problem}`).join('; ') })
     throw new DeployStop('aborted', `Preflight failed, nothing was changed:\n${problems.map((p) => `- ${p.app} ${p.problem}`).join('\n')}`, 'Preflight failed')

@@ -20,7 +20,9 @@ const AppSchema = z.object({
   interpreter: z.string().nullable(),
   execMode: z.string().nullable(),
   instances: z.union([z.number(), z.string()]).nullable(),
-  namespace: z.string().nullable()
+  namespace: z.string().nullable(),
+  appendEnvToName: z.boolean(),
+  namePrefix: z.string().nullable()
 })
 export type { EcosystemApp }
 

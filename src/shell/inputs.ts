@@ -72,7 +72,8 @@ const RawInputsSchema = z.object({
     .string()
     .trim()
     .refine((v) => /^\d+$/.test(v), 'log-lines must be a whole number')
-    .transform(Number)
+    .transform(Number),
+  'require-app-prefix': bool('require-app-prefix')
 })
 
 /** Defaults from SPEC.md; the same as action.yml, for runners that do not fill them in. */
@@ -95,7 +96,8 @@ export const INPUT_DEFAULTS: Record<keyof z.input<typeof RawInputsSchema>, strin
   'lock-timeout-seconds': '300',
   'snapshot-dir': '',
   'audit-log': '',
-  'log-lines': '50'
+  'log-lines': '50',
+  'require-app-prefix': 'true'
 }
 
 export interface Inputs {
@@ -118,6 +120,7 @@ export interface Inputs {
   snapshotDir: string
   auditLog: string | null
   logLines: number
+  requireAppPrefix: boolean
 }
 
 /** Reads one input by its action.yml name: core.getInput in the action, envInputs in tests. */
@@ -180,7 +183,8 @@ export function parseInputs(env: NodeJS.ProcessEnv = process.env, read: InputRea
     lockTimeoutSeconds: v['lock-timeout-seconds'],
     snapshotDir,
     auditLog,
-    logLines: v['log-lines']
+    logLines: v['log-lines'],
+    requireAppPrefix: v['require-app-prefix']
   }
 }
 

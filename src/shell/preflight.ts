@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { EcosystemApp } from './ecosystem.js'
 import { interpreterMismatch, kindOf, pm2Interpreter, type ScriptInfo, type ScriptKind } from '../core/interpreter.js'
+import { renamingProblem } from '../core/renaming.js'
 import { findOnPath, isExecutableFile } from './which.js'
 export * from '../core/interpreter.js'
 
@@ -76,6 +77,8 @@ export function resolveAppPaths(app: EcosystemApp, workingDirectory: string): Re
 export interface PreflightOptions {
   /** The PATH pm2 runs with, to find bare commands and interpreters. */
   searchPath?: string
+  /** The `ecosystem-env` (pm2 `--env`): with it, `append_env_to_name` renames apps. */
+  ecosystemEnv?: string | null
 }
 
 /** Checks each own app of the ecosystem file before anything changes. */
@@ -96,6 +99,8 @@ export function preflightApps(
       })
       continue
     }
+    const renamed = renamingProblem(app, opts.ecosystemEnv ?? null)
+    if (renamed) problems.push({ app: name, problem: renamed })
     const resolved = resolveAppPaths(app, workingDirectory)
     if (!resolved || !app.script) {
       problems.push({ app: name, problem: 'has no `script` in the ecosystem file: PM2 would refuse to start it' })
