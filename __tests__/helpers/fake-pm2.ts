@@ -11,6 +11,7 @@ export class FakePm2 implements Pm2Port {
   readonly sent: SentCommand[] = []
   readonly cliVersion = '7.0.4'
   readonly readPath = 'rpc' as const
+  readonly searchPath = process.env.PATH ?? ''
   processes: ProcessRecord[]
   /** Runs after every command the deploy sends (a neighbour acting, a crash). */
   afterSend: (cmd: PlannedCommand, fake: FakePm2) => void = () => undefined

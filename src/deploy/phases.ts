@@ -1,7 +1,6 @@
 // The phases of a deploy, in order, each one log group (main.ts lists them). A phase reads
 // and fills the DeployState; the pure core decides, the shell does the I/O.
 import os from 'node:os'
-import path from 'node:path'
 import * as core from '@actions/core'
 import { checkIsolation, formatViolations } from '../core/isolation.js'
 import { DeployStop } from '../core/outcome.js'
@@ -126,9 +125,7 @@ export async function planAndPreflight(ctx: DeployContext, pm2: Pm2Port): Promis
   }
   state.checks.push({ name: 'targets', ok: true, detail: 'every planned command reaches own processes only' })
   if (!inputs.ecosystem) return
-  // The PATH pm2 gets: the session puts pm2's own directory (nvm's bin) first.
-  const searchPath = [inputs.pm2Path.includes('/') ? path.dirname(inputs.pm2Path) : '', ctx.cleanEnv.PATH ?? ''].filter(Boolean).join(path.delimiter)
-  const problems = preflightApps(state.ownNames, apps, inputs.workingDirectory, { searchPath, ecosystemEnv: inputs.ecosystemEnv })
+  const problems = preflightApps(state.ownNames, apps, inputs.workingDirectory, { searchPath: pm2.searchPath, ecosystemEnv: inputs.ecosystemEnv })
   if (problems.length > 0) {
     state.checks.push({ name: 'preflight', ok: false, detail: problems.map((p) => `${p.app} ${p.problem}`).join('; ') })
     throw new DeployStop('aborted', `Preflight failed, nothing was changed:\n${problems.map((p) => `- ${p.app} ${p.problem}`).join('\n')}`, 'Preflight failed')

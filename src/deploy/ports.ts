@@ -11,6 +11,8 @@ export interface Pm2Port {
   readonly sent: readonly SentCommand[]
   readonly cliVersion: string | null
   readonly readPath: 'rpc' | 'cli'
+  /** The PATH pm2 runs with: preflight looks up bare scripts and interpreters on it. */
+  readonly searchPath: string
   daemonVersion(): Promise<string | null>
   list(): Promise<ProcessRecord[]>
   freshList(): Promise<ProcessRecord[]>

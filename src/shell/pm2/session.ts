@@ -67,6 +67,11 @@ export class Pm2Session {
     return new Pm2Session(executable, opts.pm2Home, readPm2PackageVersion(root), env, rpc, scratchDir, opts.workingDirectory, root)
   }
 
+  /** The PATH pm2 runs with (pm2's own directory first): where it finds bare scripts and interpreters. */
+  get searchPath(): string {
+    return this.env.PATH ?? ''
+  }
+
   get readPath(): 'rpc' | 'cli' {
     return this.rpc ? 'rpc' : 'cli'
   }
