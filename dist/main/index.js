@@ -43893,6 +43893,10 @@ class Pm2Session {
         const scratchDir = external_node_fs_default().mkdtempSync(external_node_path_default().join(external_node_os_default().tmpdir(), 'pm2-safe-deploy-cwd-'));
         return new Pm2Session(executable, opts.pm2Home, readPm2PackageVersion(root), env, rpc, scratchDir, opts.workingDirectory, root);
     }
+    /** The PATH pm2 runs with (pm2's own directory first): where it finds bare scripts and interpreters. */
+    get searchPath() {
+        return this.env.PATH ?? '';
+    }
     get readPath() {
         return this.rpc ? 'rpc' : 'cli';
     }
@@ -44456,7 +44460,6 @@ class Ownership {
 
 
 
-
 const availableCpus = () => (typeof (external_node_os_default()).availableParallelism === 'function' ? external_node_os_default().availableParallelism() : external_node_os_default().cpus().length);
 /** Inputs and ownership: parse the inputs, start connecting and reading the file meanwhile. */
 async function start(state, ports) {
@@ -44549,9 +44552,7 @@ async function planAndPreflight(ctx, pm2) {
     state.checks.push({ name: 'targets', ok: true, detail: 'every planned command reaches own processes only' });
     if (!inputs.ecosystem)
         return;
-    // The PATH pm2 gets: the session puts pm2's own directory (nvm's bin) first.
-    const searchPath = [inputs.pm2Path.includes('/') ? external_node_path_default().dirname(inputs.pm2Path) : '', ctx.cleanEnv.PATH ?? ''].filter(Boolean).join((external_node_path_default()).delimiter);
-    const problems = preflightApps(state.ownNames, apps, inputs.workingDirectory, { searchPath, ecosystemEnv: inputs.ecosystemEnv });
+    const problems = preflightApps(state.ownNames, apps, inputs.workingDirectory, { searchPath: pm2.searchPath, ecosystemEnv: inputs.ecosystemEnv });
     if (problems.length > 0) {
         state.checks.push({ name: 'preflight', ok: false, detail: problems.map((p) => `${p.app} ${p.problem}`).join('; ') });
         throw new DeployStop('aborted', `Preflight failed, nothing was changed:\n${problems.map((p) => `- ${p.app} ${p.problem}`).join('\n')}`, 'Preflight failed');
