@@ -2,6 +2,7 @@
 // step died while holding it. It never releases a lock another job holds, nor one
 // whose main step process is still running.
 import * as core from '@actions/core'
+import { messageOf } from './core/errors.js'
 import { buildAuditRecord, resolveAuditTarget, tryAppendAudit } from './shell/audit.js'
 import { describeHolder, releaseAfterMainStep, type LockHolder } from './shell/lock.js'
 import { readLockState } from './shell/state.js'
@@ -55,7 +56,7 @@ export async function run(): Promise<void> {
         break
     }
   } catch (err) {
-    core.warning(`Could not check the host lock ${file}: ${(err as Error).message}`)
+    core.warning(`Could not check the host lock ${file}: ${messageOf(err)}`)
   }
 }
 

@@ -28643,6 +28643,10 @@ class UserError extends Error {
 function isUserError(err) {
     return err instanceof UserError;
 }
+/** The message of anything thrown (a library may throw a non-Error). */
+function messageOf(err) {
+    return err instanceof Error ? err.message : String(err);
+}
 
 ;// CONCATENATED MODULE: ./src/core/outcome.ts
 // How a deploy that stopped early ends: the result, the message and the annotation title.
@@ -42587,6 +42591,7 @@ const ACTION_VERSION = '0.1.0';
 
 
 
+
 async function finish(state) {
     try {
         const after = await recordAfter(state);
@@ -42611,7 +42616,7 @@ async function recordAfter(state) {
         return after;
     }
     catch (err) {
-        state.warnings.push(`could not take the after snapshot: ${err.message}`);
+        state.warnings.push(`could not take the after snapshot: ${messageOf(err)}`);
         return null;
     }
 }
@@ -42625,7 +42630,7 @@ function writeReport(state, report) {
         return file;
     }
     catch (err) {
-        warning(`could not write the report: ${err.message}`);
+        warning(`could not write the report: ${messageOf(err)}`);
         return '';
     }
 }
@@ -42650,7 +42655,7 @@ async function tell(report, reportFile) {
             await summary.addRaw(renderSummary(report)).write();
         }
         catch (err) {
-            warning(`could not write the job summary: ${err.message}`);
+            warning(`could not write the job summary: ${messageOf(err)}`);
         }
     }
     setReportOutputs(report, reportFile);
@@ -44460,6 +44465,7 @@ class Ownership {
 
 
 
+
 const availableCpus = () => (typeof (external_node_os_default()).availableParallelism === 'function' ? external_node_os_default().availableParallelism() : external_node_os_default().cpus().length);
 /** Inputs and ownership: parse the inputs, start connecting and reading the file meanwhile. */
 async function start(state, ports) {
@@ -44596,7 +44602,7 @@ async function sendPlan(ctx, pm2) {
             throw err;
         if (!state.changed)
             throw err instanceof UnsafeCommandError ? new DeployStop('aborted', err.message, 'Unsafe command refused') : err;
-        throw new DeployStop('failed', err instanceof Error ? err.message : String(err), 'Deploy failed');
+        throw new DeployStop('failed', messageOf(err), 'Deploy failed');
     }
 }
 /** Verify own processes (promise 4): online, stable, answering, or the job fails with their logs. */

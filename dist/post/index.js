@@ -31579,6 +31579,20 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: ./src/core/errors.ts
+// One base for every error whose message is written for the user: what was wrong and how
+// to fix it. The orchestration classifies by this class alone; anything else is a bug and
+// keeps its stack trace.
+class errors_UserError extends (/* unused pure expression or super */ null && (Error)) {
+}
+function isUserError(err) {
+    return err instanceof errors_UserError;
+}
+/** The message of anything thrown (a library may throw a non-Error). */
+function messageOf(err) {
+    return err instanceof Error ? err.message : String(err);
+}
+
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_namespaceObject);
@@ -41886,6 +41900,7 @@ function readLockState() {
 
 
 
+
 /** A main step killed outright (SIGKILL) wrote no audit record: the post step writes one for it. */
 function auditKilledMainStep(holder) {
     const problem = tryAppendAudit(resolveAuditTarget(process.env, (name) => getInput(name)), buildAuditRecord({
@@ -41930,7 +41945,7 @@ async function run() {
         }
     }
     catch (err) {
-        warning(`Could not check the host lock ${file}: ${err.message}`);
+        warning(`Could not check the host lock ${file}: ${messageOf(err)}`);
     }
 }
 

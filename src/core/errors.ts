@@ -7,3 +7,8 @@ export class UserError extends Error {
 export function isUserError(err: unknown): err is UserError {
   return err instanceof UserError
 }
+
+/** The message of anything thrown (a library may throw a non-Error). */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

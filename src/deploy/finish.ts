@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import * as core from '@actions/core'
+import { messageOf } from '../core/errors.js'
 import type { ProcessRecord } from '../core/process-record.js'
 import { renderAnnotation, renderLogVerdict, renderSummary } from '../core/report.js'
 import type { DeployReport } from '../core/report-schema.js'
@@ -38,7 +39,7 @@ async function recordAfter(state: DeployState): Promise<readonly ProcessRecord[]
     state.snapshots.after = writeSnapshot(inputs.snapshotDir, state.runTag, snapshotOf(state, 'after', after))
     return after
   } catch (err) {
-    state.warnings.push(`could not take the after snapshot: ${(err as Error).message}`)
+    state.warnings.push(`could not take the after snapshot: ${messageOf(err)}`)
     return null
   }
 }
@@ -52,7 +53,7 @@ function writeReport(state: DeployState, report: DeployReport): string {
     fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n', { mode: 0o600 })
     return file
   } catch (err) {
-    core.warning(`could not write the report: ${(err as Error).message}`)
+    core.warning(`could not write the report: ${messageOf(err)}`)
     return ''
   }
 }
@@ -77,7 +78,7 @@ async function tell(report: DeployReport, reportFile: string): Promise<void> {
     try {
       await core.summary.addRaw(renderSummary(report)).write()
     } catch (err) {
-      core.warning(`could not write the job summary: ${(err as Error).message}`)
+      core.warning(`could not write the job summary: ${messageOf(err)}`)
     }
   }
   setReportOutputs(report, reportFile)

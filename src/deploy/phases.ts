@@ -3,6 +3,7 @@
 import os from 'node:os'
 import * as core from '@actions/core'
 import { checkIsolation, formatViolations } from '../core/isolation.js'
+import { messageOf } from '../core/errors.js'
 import { DeployStop } from '../core/outcome.js'
 import { collisionProblems, OwnershipError } from '../core/ownership.js'
 import { describeCommand, planDeploy } from '../core/plan.js'
@@ -165,7 +166,7 @@ export async function sendPlan(ctx: DeployContext, pm2: Pm2Port): Promise<void> 
   } catch (err) {
     if (err instanceof DeployStop) throw err
     if (!state.changed) throw err instanceof UnsafeCommandError ? new DeployStop('aborted', err.message, 'Unsafe command refused') : err
-    throw new DeployStop('failed', err instanceof Error ? err.message : String(err), 'Deploy failed')
+    throw new DeployStop('failed', messageOf(err), 'Deploy failed')
   }
 }
 
