@@ -159,6 +159,11 @@ export function resolveAppPaths(app: EcosystemApp, workingDirectory: string): Re
 export interface PreflightOptions {
   /** The PATH pm2 runs with, to find bare commands and interpreters. */
   searchPath?: string
+  /**
+   * Maps an absolute path to where it will lead when the apps start: with a release
+   * switch, paths through current-link are checked in the new release (core/release.ts).
+   */
+  mapPath?: (p: string) => string
 }
 
 /** Checks each own app of the ecosystem file before anything changes. */
@@ -169,6 +174,7 @@ export function preflightApps(
   opts: PreflightOptions = {}
 ): PreflightProblem[] {
   const searchPath = opts.searchPath ?? process.env.PATH
+  const map = opts.mapPath ?? ((p: string) => p)
   const problems: PreflightProblem[] = []
   for (const name of ownNames) {
     const app = apps.find((a) => a.name === name)
@@ -179,7 +185,8 @@ export function preflightApps(
       })
       continue
     }
-    const resolved = resolveAppPaths(app, workingDirectory)
+    const unmapped = resolveAppPaths(app, workingDirectory)
+    const resolved = unmapped && { ...unmapped, cwd: map(unmapped.cwd), script: map(unmapped.script) }
     if (!resolved || !app.script) {
       problems.push({ app: name, problem: 'has no `script` in the ecosystem file: PM2 would refuse to start it' })
       continue
@@ -205,7 +212,8 @@ export function preflightApps(
       continue
     }
     const info = inspectScript(scriptPath)
-    const interpreter = pm2Interpreter(app.interpreter, scriptPath, info.kind)
+    const configured = app.interpreter && path.isAbsolute(app.interpreter) ? map(app.interpreter) : app.interpreter
+    const interpreter = pm2Interpreter(configured, scriptPath, info.kind)
     const mismatch = interpreterMismatch(interpreter, info, app.interpreter !== null)
     if (mismatch) {
       problems.push({ app: name, problem: `script ${scriptPath} ${mismatch}` })
