@@ -1,5 +1,6 @@
 // The deploy plan as data: which pm2 commands, on which targets. Pure.
 import type { ProcessRecord } from './process-record.js'
+import { scriptStartArgs, type DeleteById, type ScriptStart } from './swap.js'
 
 export type ByNameVerb = 'restart' | 'reload' | 'delete'
 export type EcosystemVerb = 'startOrReload' | 'startOrRestart' | 'start'
@@ -8,6 +9,8 @@ export type PlannedCommand =
   | { verb: ByNameVerb; targets: string[]; why: string }
   | { verb: EcosystemVerb; ecosystem: string; only: string[]; env: string | null; why: string }
   | { verb: 'save'; why: string }
+  | ScriptStart
+  | DeleteById
 
 /** The pm2 argument array for a planned command. `--update-env` so the new env takes effect. */
 export function commandArgs(cmd: PlannedCommand): string[] {
@@ -19,6 +22,10 @@ export function commandArgs(cmd: PlannedCommand): string[] {
       return ['reload', ...cmd.targets, '--update-env']
     case 'save':
       return ['save']
+    case 'start-script':
+      return scriptStartArgs(cmd)
+    case 'delete-id':
+      return ['delete', String(cmd.pmId)]
     default:
       return [cmd.verb, cmd.ecosystem, '--only', cmd.only.join(','), ...(cmd.env ? ['--env', cmd.env] : []), '--update-env']
   }

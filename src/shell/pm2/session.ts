@@ -6,7 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { cleanEnvironment } from '../clean-env.js'
 import { commandArgs, type PlannedCommand } from '../../core/plan.js'
-import { gateTarget } from '../../core/targets.js'
+import { gatePmId, gateScriptStart, gateTarget } from '../../core/targets.js'
 import { runCli, pm2Messages } from './cli.js'
 import { locatePm2Executable, locatePm2Package, readPm2PackageVersion } from './locate.js'
 import { extractJsonArray, toProcessRecords, type ProcessRecord } from './process-list.js'
@@ -137,6 +137,16 @@ export class Pm2Session {
    */
   check(cmd: PlannedCommand, processes: readonly ProcessRecord[], ownNames: ReadonlySet<string>): void {
     if (cmd.verb === 'save') return
+    if (cmd.verb === 'delete-id') {
+      const verdict = gatePmId(cmd.pmId, cmd.name, processes, ownNames, this.scratchDir)
+      if (!verdict.ok) throw new UnsafeCommandError(`refused to send pm2 delete ${cmd.pmId}: ${verdict.reason}`)
+      return
+    }
+    if (cmd.verb === 'start-script') {
+      const verdict = gateScriptStart(cmd.name, cmd.script, cmd.namespace, processes, ownNames)
+      if (!verdict.ok) throw new UnsafeCommandError(`refused to send pm2 start ${cmd.script} --name ${cmd.name}: ${verdict.reason}`)
+      return
+    }
     if ('targets' in cmd) {
       for (const target of cmd.targets) {
         const verdict = gateTarget(target, processes, ownNames, this.scratchDir)
@@ -151,13 +161,15 @@ export class Pm2Session {
   }
 
   /** Gates the command against a fresh process list, then sends it. */
-  async send(cmd: PlannedCommand, ownNames: ReadonlySet<string>): Promise<SentCommand> {
+  async send(cmd: PlannedCommand, ownNames: ReadonlySet<string>, envOverride?: Record<string, string>): Promise<SentCommand> {
     if (cmd.verb !== 'save') this.check(cmd, await this.freshList(), ownNames)
     else await assertDaemonAnswers(this.pm2Home)
     const args = commandArgs(cmd)
     const cwd = cmd.verb === 'startOrReload' || cmd.verb === 'startOrRestart' || cmd.verb === 'start' ? this.workingDirectory : this.scratchDir
     this.last = null
-    const running = runCli(this.executable, args, { env: this.env, cwd, timeoutMs: MUTATION_TIMEOUT_MS })
+    // A swap's start gets the app's env as the pm2 command's own (core/swap.ts swapStartEnv); never logged.
+    const env = cmd.verb === 'start-script' && envOverride ? { ...cleanEnvironment(envOverride, this.pm2Home), PATH: this.env.PATH ?? '' } : this.env
+    const running = runCli(this.executable, args, { env, cwd, timeoutMs: MUTATION_TIMEOUT_MS })
     this.inFlight = running
     const result = await running.finally(() => (this.inFlight = null))
     this.last = null
