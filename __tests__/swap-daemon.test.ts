@@ -8,13 +8,15 @@ import http from 'node:http'
 import net from 'node:net'
 import path from 'node:path'
 import { afterAll, expect, test } from 'vitest'
-import { planMoves, planSwap, ecosystemOptionFlags, swapStartEnv, type AppTarget } from '../src/core/swap.js'
+import { planMoves, planSwap, ecosystemOptionFlags, type AppTarget } from '../src/core/swap.js'
 import { staleProcesses } from '../src/core/release.js'
-import { cleanEnvironment } from '../src/shell/clean-env.js'
 import { Pm2Session } from '../src/shell/pm2/session.js'
 import { runningFacts } from '../src/shell/proc.js'
 import { switchLink } from '../src/shell/release.js'
-import { APPS, daemonsForThisFile, PM2_BIN, testEnv } from './helpers/daemon.js'
+import { APPS, daemonsForThisFile, PM2_BIN, ROOT, testEnv } from './helpers/daemon.js'
+
+// The bundled reader (global setup bundles dist/ for the e2e tests).
+const READER = path.join(ROOT, 'dist', 'reader', 'index.js')
 
 const daemon = daemonsForThisFile()
 const sessions: Pm2Session[] = []
@@ -75,7 +77,7 @@ function release(root: string, name: string, port: number): string {
   const dir = path.join(root, 'releases', name)
   fs.mkdirSync(dir, { recursive: true })
   fs.copyFileSync(path.join(APPS, 'http-server.cjs'), path.join(dir, 'server.js'))
-  const app = { name: 'web', script: 'server.js', cwd: '__DIRNAME__', exec_mode: 'cluster', instances: 2, kill_timeout: 3000, env: { PORT: String(port), RELEASE: name } }
+  const app = { name: 'web', script: 'server.js', cwd: '__DIRNAME__', exec_mode: 'cluster', instances: 2, kill_timeout: 3000, env: { PORT: String(port), RELEASE: 'unset' }, env_production: { RELEASE: name } }
   fs.writeFileSync(path.join(dir, 'ecosystem.config.js'), `module.exports = { apps: [${JSON.stringify(app).replace('"__DIRNAME__"', '__dirname')}] }\n`)
   return fs.realpathSync(dir)
 }
@@ -111,10 +113,10 @@ test('swap r1 → r2 of a 2-instance cluster app: 0 failed requests, every worke
   const r2 = release(root, 'r2', port)
   const current = path.join(root, 'current')
   fs.symlinkSync(r1, current)
-  d.pm2(['-s', 'start', path.join(current, 'ecosystem.config.js')], {}, current)
+  d.pm2(['-s', 'start', path.join(current, 'ecosystem.config.js'), '--env', 'production'], {}, current)
   await d.waitOnline()
 
-  const pm2 = await Pm2Session.open({ pm2Path: PM2_BIN, pm2Home: d.home, env: testEnv(d.home), workingDirectory: r2 })
+  const pm2 = await Pm2Session.open({ pm2Path: PM2_BIN, pm2Home: d.home, env: testEnv(d.home), workingDirectory: r2, readerBundle: READER })
   sessions.push(pm2)
   const own = new Set(['web'])
   const load = loadLoop(port)
@@ -128,9 +130,9 @@ test('swap r1 → r2 of a 2-instance cluster app: 0 failed requests, every worke
   expect(move?.kind).toBe('swap')
   if (move?.kind !== 'swap') return
   const { flags } = ecosystemOptionFlags({ kill_timeout: 3000 })
-  const { start, deletes } = planSwap(move, want, before, { flags })
-  const env = swapStartEnv(cleanEnvironment(testEnv(d.home), d.home), { PORT: String(port), RELEASE: 'r2' }, undefined)
-  const sent = await pm2.send(start, own, env)
+  // The app's env reaches pm2 through the ecosystem reader (never through the action): env, then env_production.
+  const { start, deletes } = planSwap(move, want, before, { flags, envFrom: { ecosystem: path.join(r2, 'ecosystem.config.js'), envName: 'production' } })
+  const sent = await pm2.send(start, own)
   expect(sent.exitCode).toBe(0)
   // The new set: online, same pids for a second, and r2 answering on the shared port.
   const fresh = await until('the new instances online', async () => {
@@ -165,11 +167,11 @@ test('the stale-release trap the swap avoids: startOrReload after the switch lea
   const r2 = release(root, 'r2', port)
   const current = path.join(root, 'current')
   fs.symlinkSync(r1, current)
-  d.pm2(['-s', 'start', path.join(current, 'ecosystem.config.js')], {}, current)
+  d.pm2(['-s', 'start', path.join(current, 'ecosystem.config.js'), '--env', 'production'], {}, current)
   await d.waitOnline()
   const switchedAt = Date.now()
   switchLink(current, r2)
-  d.pm2(['-s', 'startOrReload', path.join(current, 'ecosystem.config.js'), '--update-env'], {}, current)
+  d.pm2(['-s', 'startOrReload', path.join(current, 'ecosystem.config.js'), '--env', 'production', '--update-env'], {}, current)
   await d.waitOnline()
   const pm2 = await Pm2Session.open({ pm2Path: PM2_BIN, pm2Home: d.home, env: testEnv(d.home), workingDirectory: r2 })
   sessions.push(pm2)
@@ -188,7 +190,7 @@ test('for comparison: recreate (delete, then start) under the same load loop, re
   const r2 = release(root, 'r2', port)
   const current = path.join(root, 'current')
   fs.symlinkSync(r1, current)
-  d.pm2(['-s', 'start', path.join(current, 'ecosystem.config.js')], {}, current)
+  d.pm2(['-s', 'start', path.join(current, 'ecosystem.config.js'), '--env', 'production'], {}, current)
   await d.waitOnline()
   const load = loadLoop(port)
   await new Promise((r) => setTimeout(r, 1000))
@@ -197,10 +199,27 @@ test('for comparison: recreate (delete, then start) under the same load loop, re
   const pm2Async = (args: string[]) =>
     new Promise<void>((resolve, reject) => execFile(process.execPath, [PM2_BIN, ...args], { env: testEnv(d.home), cwd: current }, (err) => (err ? reject(err) : resolve())))
   await pm2Async(['-s', 'delete', 'web'])
-  await pm2Async(['-s', 'start', path.join(current, 'ecosystem.config.js')])
+  await pm2Async(['-s', 'start', path.join(current, 'ecosystem.config.js'), '--env', 'production'])
   await until('r2 answering on a new connection', async () => ((await probe(port)) === 'r2' ? true : null))
   await new Promise((r) => setTimeout(r, 1500))
   const stats = await load.stop()
   console.log(`recreate r1 → r2 under load: ${stats.ok} ok, ${stats.failed} failed (${stats.errors.join('; ')}); by release ${JSON.stringify(stats.byRelease)}`)
   expect(stats.byRelease.r2).toBeGreaterThan(0)
 }, 120_000)
+
+test('the reader: swap flags in its answer; the exec mode runs a command with the app env (name/namespace/pm_id dropped)', async () => {
+  const dir = fs.realpathSync(daemon('reader').dir)
+  const file = path.join(dir, 'ecosystem.config.js')
+  const app = { name: 'web', script: 'server.js', node_args: '--max-old-space-size=256', merge_logs: true, min_uptime: 5000, args: '--port 3000', env: { A: 'base', name: 'evil' }, env_production: { A: 'prod', namespace: 'x' } }
+  fs.writeFileSync(file, `module.exports = { apps: [${JSON.stringify(app)}] }\n`)
+  const run = (args: string[]) =>
+    new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [READER, ...args], { env: { PATH: process.env.PATH ?? '', KEEP: 'k' }, cwd: dir }, (err, stdout) => (err ? reject(err) : resolve(stdout)))
+    )
+  const answer = (await run([file])).split('\n').find((l) => l.startsWith('@@pm2-safe-deploy-ecosystem@@'))!
+  const parsed = JSON.parse(answer.slice('@@pm2-safe-deploy-ecosystem@@'.length)) as { apps: Array<{ swap: unknown }> }
+  expect(parsed.apps[0]!.swap).toEqual({ flags: ['--node-args=--max-old-space-size=256', '--merge-logs'], unsupported: ['min_uptime'], args: ['--port', '3000'] })
+  expect(answer).not.toContain('prod')
+  const printed = await run(['--exec-with-app-env', file, 'web', 'production', '--', process.execPath, '-e', 'console.log(JSON.stringify([process.env.A, process.env.KEEP, process.env.name, process.env.namespace]))'])
+  expect(JSON.parse(printed)).toEqual(['prod', 'k', null, null])
+})

@@ -76,6 +76,8 @@ export interface ScriptStart {
   args: string[]
   /** `-f`: a process of this name already runs this very script path (only cwd or interpreter change). */
   force: boolean
+  /** Run through the ecosystem reader, which gives pm2 the app's env and env_<envName> (swapStartEnv). */
+  envFrom: { ecosystem: string; envName: string | null } | null
   why: string
 }
 
@@ -103,7 +105,7 @@ export function planSwap(
   move: Extract<AppMove, { kind: 'swap' }>,
   want: AppTarget,
   processes: readonly ProcessRecord[],
-  extra: { flags?: string[]; args?: string[] } = {}
+  extra: { flags?: string[]; args?: string[]; envFrom?: ScriptStart['envFrom'] } = {}
 ): { start: ScriptStart; deletes: DeleteById[] } {
   const force = processes.some((p) => p.name === want.name && p.script === want.script)
   return {
@@ -119,6 +121,7 @@ export function planSwap(
       flags: extra.flags ?? [],
       args: extra.args ?? [],
       force,
+      envFrom: extra.envFrom ?? null,
       why: `swap: ${move.changed.join(', ')}; new instances beside the old`
     },
     deletes: move.oldPmIds.map((pmId) => ({ verb: 'delete-id', pmId, name: want.name, why: `swap: the old instance, once the new ones serve` }))

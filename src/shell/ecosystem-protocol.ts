@@ -12,6 +12,8 @@ export interface EcosystemApp {
   execMode: string | null
   instances: number | string | null
   namespace: string | null
+  /** For a swap's script start (core/swap.ts): options as PM2 CLI flags, options no flag carries, script args. */
+  swap?: { flags: string[]; unsupported: string[]; args: string[] }
 }
 
 export type ReaderOutput =

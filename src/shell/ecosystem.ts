@@ -18,7 +18,8 @@ const AppSchema = z.object({
   interpreter: z.string().nullable(),
   execMode: z.string().nullable(),
   instances: z.union([z.number(), z.string()]).nullable(),
-  namespace: z.string().nullable()
+  namespace: z.string().nullable(),
+  swap: z.object({ flags: z.array(z.string()), unsupported: z.array(z.string()), args: z.array(z.string()) }).optional()
 })
 export type { EcosystemApp }
 
@@ -90,7 +91,7 @@ export function ecosystemFileProblem(file: string): string | null {
 }
 
 /** The reader bundle (dist/reader), beside the running main bundle (dist/main). */
-function readerBundle(): string | null {
+export function readerBundle(): string | null {
   const entry = process.argv[1]
   if (!entry) return null
   const reader = path.join(path.dirname(entry), '..', 'reader', 'index.js')
