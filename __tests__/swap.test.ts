@@ -1,7 +1,7 @@
 // The swap of a release switch as data: which apps move how, the commands and their
 // gates, the ecosystem options a script start can carry, and the start's environment.
 import { describe, expect, test } from 'vitest'
-import { commandArgs, describeCommand } from '../src/core/plan.js'
+import { commandArgs, describeCommand, planReleaseDeploy } from '../src/core/plan.js'
 import { ecosystemOptionFlags, planMoves, planSwap, swapStartEnv, type AppTarget } from '../src/core/swap.js'
 import { gatePmId, gateScriptStart } from '../src/core/targets.js'
 import { processRecord } from './helpers/process-record.js'
@@ -109,5 +109,33 @@ describe('ecosystem options on the command line', () => {
   test("the start's environment: the file's env and env_<name> over the clean one, never name/namespace/pm_id", () => {
     const env = swapStartEnv({ PATH: '/usr/bin', A: 'clean', name: 'x' }, { A: 'app', B: 2, C: { deep: true }, namespace: 'ns' }, { B: 'prod', pm_id: 9 })
     expect(env).toEqual({ PATH: '/usr/bin', A: 'app', B: 'prod', C: '{"deep":true}' })
+  })
+})
+
+describe('the plan of a release switch', () => {
+  const list = [running(0), running(1), processRecord({ pmId: 2, name: 'worker', execMode: 'fork', script: `${R1}/worker.js`, cwd: R1 }), processRecord({ pmId: 3, name: 'cron', status: 'errored' })]
+  const targets = [web(), web({ name: 'worker', script: `${R2}/worker.js`, execMode: 'fork', instances: 1 }), web({ name: 'cron', script: '/var/www/app/current/cron.js', cwd: '/var/www/app/current', execMode: 'fork', instances: 1 })]
+  const input = { ownNames: ['web', 'worker', 'cron'], processes: list, strategy: 'reload' as const, ecosystem: `${R2}/ecosystem.config.js`, ecosystemEnv: 'production', save: true }
+
+  test('swapped apps leave the ecosystem command; fork apps with new paths are deleted first; old instances retire last', () => {
+    const moves = planMoves(targets, list)
+    const web0 = moves.find((m) => m.kind === 'swap')!
+    const swaps = new Map([['web', planSwap(web0 as Extract<typeof web0, { kind: 'swap' }>, targets[0]!, list)]])
+    const plan = planReleaseDeploy(input, moves, swaps)
+    expect(plan.commands.map(describeCommand)).toEqual([
+      'pm2 delete cron worker',
+      `pm2 startOrReload ${R2}/ecosystem.config.js --only worker,cron --env production --update-env`,
+      `pm2 start ${R2}/server.js --name web --cwd ${R2} -i 2`
+    ])
+    expect(plan.retire.map(describeCommand)).toEqual(['pm2 delete 0', 'pm2 delete 1'])
+    expect(plan.downtime).toEqual(['worker'])
+  })
+
+  test('every own app swapped: no ecosystem command at all; recreate is planDeploy as before', () => {
+    const moves = planMoves([web()], [running(0), running(1)])
+    const swaps = new Map([['web', planSwap(moves[0] as Extract<(typeof moves)[0], { kind: 'swap' }>, web(), [running(0), running(1)])]])
+    const plan = planReleaseDeploy({ ...input, ownNames: ['web'], processes: [running(0), running(1)] }, moves, swaps)
+    expect(plan.commands.map((c) => c.verb)).toEqual(['start-script'])
+    expect(planReleaseDeploy({ ...input, strategy: 'recreate' }, moves, swaps).commands.map((c) => c.verb)).toEqual(['delete', 'start'])
   })
 })
