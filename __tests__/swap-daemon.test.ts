@@ -10,9 +10,11 @@ import path from 'node:path'
 import { afterAll, expect, test } from 'vitest'
 import { planMoves, planSwap, ecosystemOptionFlags, type AppTarget } from '../src/core/swap.js'
 import { staleProcesses } from '../src/core/release.js'
+import { verifyOwnHealthy } from '../src/core/verify.js'
+import { fetchStatus } from '../src/shell/health.js'
 import { Pm2Session } from '../src/shell/pm2/session.js'
 import { runningFacts } from '../src/shell/proc.js'
-import { switchLink } from '../src/shell/release.js'
+import { liveRelease, restoreLink, switchLink } from '../src/shell/release.js'
 import { APPS, daemonsForThisFile, PM2_BIN, ROOT, testEnv } from './helpers/daemon.js'
 
 // The bundled reader (global setup bundles dist/ for the e2e tests).
@@ -31,15 +33,19 @@ function freePort(): Promise<number> {
   })
 }
 
-/** `connections` keep-alive loops against the port until stopped (or 60 s): answers by release, failures. */
+/**
+ * `connections` loops against the port until stopped (or 60 s), half on keep-alive
+ * sockets, half on a new connection per request (keep-alive sockets stay with the
+ * worker that accepted them): answers by release, failures.
+ */
 function loadLoop(port: number, connections = 8) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections })
   const stats = { ok: 0, failed: 0, byRelease: {} as Record<string, number>, errors: [] as string[] }
   let stop = false
   const deadline = Date.now() + 60_000
-  const one = () =>
+  const one = (keepAlive: boolean) =>
     new Promise<void>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/', agent: keepAlive ? agent : false }, (res) => {
         let body = ''
         res.on('data', (d: Buffer) => (body += d.toString()))
         res.on('end', () => {
@@ -59,8 +65,8 @@ function loadLoop(port: number, connections = 8) {
         resolve()
       })
     })
-  const loops = Array.from({ length: connections }, async () => {
-    while (!stop && Date.now() < deadline) await one()
+  const loops = Array.from({ length: connections }, async (_, i) => {
+    while (!stop && Date.now() < deadline) await one(i % 2 === 0)
   })
   return {
     stats,
@@ -223,3 +229,60 @@ test('the reader: swap flags in its answer; the exec mode runs a command with th
   const printed = await run(['--exec-with-app-env', file, 'web', 'production', '--', process.execPath, '-e', 'console.log(JSON.stringify([process.env.A, process.env.KEEP, process.env.name, process.env.namespace]))'])
   expect(JSON.parse(printed)).toEqual(['prod', 'k', null, null])
 })
+
+test('a crash-looping r2 in a swap: the new set fails verification, is removed by pm_id, the link goes back, r1 kept serving', async () => {
+  const d = daemon('rollback')
+  const port = await freePort()
+  const root = fs.realpathSync(d.dir)
+  const r1 = release(root, 'r1', port)
+  const r2 = release(root, 'r2', port)
+  // r2 listens, then dies after 1.5 s: a release that looks fine at first.
+  fs.writeFileSync(path.join(r2, 'server.js'), `${fs.readFileSync(path.join(APPS, 'http-server.cjs'), 'utf8')}\nsetTimeout(() => process.exit(1), 1500)\n`)
+  const current = path.join(root, 'current')
+  fs.symlinkSync(r1, current)
+  d.pm2(['-s', 'start', path.join(current, 'ecosystem.config.js'), '--env', 'production'], {}, current)
+  await d.waitOnline()
+  const pm2 = await Pm2Session.open({ pm2Path: PM2_BIN, pm2Home: d.home, env: testEnv(d.home), workingDirectory: r2, readerBundle: READER })
+  sessions.push(pm2)
+  const own = new Set(['web'])
+  const load = loadLoop(port)
+  await new Promise((r) => setTimeout(r, 1000))
+
+  const { previous } = switchLink(current, r2)
+  const want: AppTarget = { name: 'web', script: path.join(r2, 'server.js'), cwd: r2, interpreter: 'node', execMode: 'cluster', instances: 2, namespace: null }
+  const before = await pm2.list()
+  const [move] = planMoves([want], before)
+  if (move?.kind !== 'swap') throw new Error('expected a swap')
+  const { start } = planSwap(move, want, before, { flags: ['--kill-timeout=3000'], envFrom: { ecosystem: path.join(r2, 'ecosystem.config.js'), envName: 'production' } })
+  expect((await pm2.send(start, own)).exitCode).toBe(0)
+  // Verify the new set only: the list without the old instances.
+  const old = new Set(move.oldPmIds)
+  const detectedAt = Date.now()
+  const verdict = await verifyOwnHealthy({
+    ownNames: ['web'],
+    expectedCounts: new Map([['web', 2]]),
+    stableSeconds: 4,
+    timeoutSeconds: 30,
+    healthUrls: [],
+    list: async () => (await pm2.list()).filter((p) => !old.has(p.pmId)),
+    fetchStatus
+  })
+  expect(verdict.ok).toBe(false)
+  expect(verdict.reason).toMatch(/crash loop|restarted|errored/)
+  // Rollback of a swap: the link back, the new instances removed by pm_id (the old ones never stopped).
+  restoreLink(current, previous)
+  const fresh = (await pm2.list()).filter((p) => p.name === 'web' && !old.has(p.pmId))
+  for (const p of fresh) expect((await pm2.send({ verb: 'delete-id', pmId: p.pmId, name: 'web', why: 'rollback: remove the new instances' }, own)).exitCode).toBe(0)
+  const restoredMs = Date.now() - detectedAt
+  await new Promise((r) => setTimeout(r, 1500))
+  const during = { ...(await load.stop()) }
+  const after = (await pm2.list()).filter((p) => p.name === 'web')
+  expect(after.map((p) => p.pmId).sort()).toEqual([...old].sort())
+  expect(after.every((p) => p.status === 'online')).toBe(true)
+  expect(liveRelease(current)).toBe(r1)
+  for (let i = 0; i < 6; i++) expect(await probe(port)).toBe('r1')
+  console.log(
+    `crash-looping r2 swap, rolled back: ${during.ok} ok, ${during.failed} failed during the deploy (${during.errors.join('; ')}); ` +
+      `by release ${JSON.stringify(during.byRelease)}; detection ${verdict.ms} ms after the start; new set removed ${restoredMs} ms after verification began`
+  )
+}, 120_000)
