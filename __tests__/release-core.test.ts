@@ -128,6 +128,11 @@ describe('runs what the file says', () => {
     expect(staleProcesses([fact({ name: 'other', procCwd: '/elsewhere' })], wanted, opts)).toEqual([])
   })
 
+  test('no interpreter in the file: whatever PM2 chose is not a change', () => {
+    const free = new Map<string, Wanted>([['web', { script: `${R2}/server.js`, cwd: R2, interpreter: null }]])
+    expect(staleProcesses([fact({ interpreter: 'python3' })], free, opts)).toEqual([])
+  })
+
   test('without a switch (a redeploy, or no release inputs) the start time does not matter', () => {
     expect(staleProcesses([fact({ startedAt: 1 })], wanted, { switchedAt: null, releaseDir: null })).toEqual([])
     expect(staleProcesses([fact({ startedAt: null })], wanted, opts)[0]?.message).toMatch(/does not say when it started/)

@@ -8,7 +8,7 @@ import { processRecord } from './helpers/process-record.js'
 
 const R1 = '/var/www/app/releases/r1'
 const R2 = '/var/www/app/releases/r2'
-const web = (over: Partial<AppTarget> = {}): AppTarget => ({ name: 'web', script: `${R2}/server.js`, cwd: R2, interpreter: 'node', execMode: 'cluster', instances: 2, namespace: null, ...over })
+const web = (over: Partial<AppTarget> = {}): AppTarget => ({ name: 'web', script: `${R2}/server.js`, cwd: R2, interpreter: null, execMode: 'cluster', instances: 2, namespace: null, ...over })
 const running = (pmId: number, over: Parameters<typeof processRecord>[0] extends infer T ? Partial<T> : never = {}) =>
   processRecord({ pmId, name: 'web', execMode: 'cluster', script: `${R1}/server.js`, cwd: R1, ...over })
 
@@ -34,7 +34,9 @@ describe('how each own app moves', () => {
 
   test('an interpreter change alone swaps; stopped or errored processes are not swapped (plan.ts starts them fresh)', () => {
     const list = [running(0, { script: `${R2}/server.js`, cwd: R2, interpreter: '/opt/node18/bin/node' })]
-    expect(planMoves([web()], list)[0]).toMatchObject({ kind: 'swap', changed: ['interpreter /opt/node18/bin/node → node'] })
+    expect(planMoves([web({ interpreter: 'node' })], list)[0]).toMatchObject({ kind: 'swap', changed: ['interpreter /opt/node18/bin/node → node'] })
+    // No interpreter in the file: PM2's own choice (python3 for python, say) is not a change.
+    expect(planMoves([web()], list)[0]?.kind).toBe('in-place')
     expect(planMoves([web()], [running(0, { status: 'errored' })])[0]?.kind).toBe('start')
   })
 })

@@ -90,7 +90,8 @@ export interface RunningFacts {
 export interface Wanted {
   script: string
   cwd: string
-  interpreter: string
+  /** The file's `interpreter`; null when it sets none (PM2's own choice is not second-guessed). */
+  interpreter: string | null
 }
 
 export interface StaleProcess {
@@ -121,7 +122,7 @@ export function staleProcesses(
     const cwd = f.procCwd ?? f.realPmCwd
     if (cwd !== null && cwd !== want.cwd) why.push(`runs from ${cwd}, the file says ${want.cwd}`)
     if (f.realScript !== null && f.realScript !== want.script) why.push(`runs ${f.realScript}, the file says ${want.script}`)
-    if (f.interpreter !== null && !sameInterpreter(f.interpreter, want.interpreter)) {
+    if (f.interpreter !== null && want.interpreter !== null && !sameInterpreter(f.interpreter, want.interpreter)) {
       why.push(`runs with ${f.interpreter}, the file says ${want.interpreter}`)
     }
     const inRelease = opts.releaseDir !== null && (isWithin(want.cwd, opts.releaseDir) || isWithin(want.script, opts.releaseDir))

@@ -11,7 +11,8 @@ export interface AppTarget {
   name: string
   script: string
   cwd: string
-  interpreter: string
+  /** The file's `interpreter`; null when it sets none (PM2 picks one by extension: not compared, not passed). */
+  interpreter: string | null
   execMode: 'cluster' | 'fork'
   instances: number
   namespace: string | null
@@ -28,8 +29,8 @@ export type AppMove =
   | { kind: 'recreate'; name: string; changed: string[] }
 
 /** PM2 records node as `node`; a path to a node binary is the same choice only by that exact path. */
-function sameInterpreter(recorded: string | null, wanted: string): boolean {
-  return recorded === null || recorded === wanted
+function sameInterpreter(recorded: string | null, wanted: string | null): boolean {
+  return recorded === null || wanted === null || recorded === wanted
 }
 
 /** Which of script, cwd, interpreter of `p` a reload or restart would leave as it is, against what the file says. */
@@ -116,7 +117,7 @@ export function planSwap(
       cwd: want.cwd,
       instances: want.instances,
       execMode: want.execMode,
-      interpreter: want.interpreter === 'node' ? null : want.interpreter,
+      interpreter: want.interpreter,
       namespace: want.namespace,
       flags: extra.flags ?? [],
       args: extra.args ?? [],
