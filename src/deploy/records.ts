@@ -57,6 +57,7 @@ export function reportOf(state: DeployState, after: readonly ProcessRecord[] | n
       afterListed: after !== null,
       pm2Home: state.inputs?.pm2Home ?? null
     }),
+    release: state.release,
     timings: { ...state.timings, total: Date.now() - state.startedAt },
     startedAt: new Date(state.startedAt).toISOString(),
     finishedAt: new Date().toISOString()
