@@ -18,11 +18,13 @@ export function freePort(): Promise<number> {
  */
 export function loadLoop(port: number, connections = 8) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections })
-  const stats = { ok: 0, failed: 0, byRelease: {} as Record<string, number>, errors: [] as string[] }
+  // failedStarts: when each failed request was sent, so a failure is put where it began (a hang ends 5 s later).
+  const stats = { ok: 0, failed: 0, byRelease: {} as Record<string, number>, errors: [] as string[], failedStarts: [] as number[] }
   let stop = false
   const deadline = Date.now() + 60_000
   const one = (keepAlive: boolean) =>
     new Promise<void>((resolve) => {
+      const sentAt = Date.now()
       const req = http.get({ host: '127.0.0.1', port, path: '/', agent: keepAlive ? agent : false }, (res) => {
         let body = ''
         res.on('data', (d: Buffer) => (body += d.toString()))
@@ -31,7 +33,10 @@ export function loadLoop(port: number, connections = 8) {
             stats.ok++
             const release = body.trim().split(' ')[2] ?? '?'
             stats.byRelease[release] = (stats.byRelease[release] ?? 0) + 1
-          } else stats.failed++
+          } else {
+            stats.failed++
+            stats.failedStarts.push(sentAt)
+          }
           resolve()
         })
       })
@@ -39,6 +44,7 @@ export function loadLoop(port: number, connections = 8) {
       req.setTimeout(5000, () => req.destroy(new Error('timed out after 5 s')))
       req.on('error', (err) => {
         stats.failed++
+        stats.failedStarts.push(sentAt)
         if (stats.errors.length < 5) stats.errors.push(`${err.message} (${keepAlive ? 'keep-alive' : 'new connection'}, at ${new Date().toISOString().slice(11, 23)})`)
         resolve()
       })
