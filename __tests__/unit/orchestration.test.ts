@@ -117,4 +117,29 @@ describe('the deploy over a fake PM2', () => {
     expect(log).toMatch(/strategy must be reload, restart or recreate/)
     expect(log).not.toMatch(/\n\s+at /)
   })
+
+  test('a SAFETY ABORT after a release switch never rolls back: nothing more is sent, the link stays, the job says why', async () => {
+    const releases = path.join(dir, 'releases')
+    for (const r of ['r1', 'r2']) {
+      fs.mkdirSync(path.join(releases, r), { recursive: true })
+      fs.writeFileSync(path.join(releases, r, 'server.js'), '')
+      fs.writeFileSync(path.join(releases, r, 'eco.config.js'), '')
+    }
+    const link = path.join(dir, 'current')
+    fs.symlinkSync(path.join(releases, 'r1'), link)
+    // shop-api-test errored: the plan deletes it first, and a neighbour restarts right then.
+    const fake = new FakePm2(crowdedHost().map((p) => (p.name === 'shop-api-test' ? { ...p, status: 'errored' } : p)))
+    fake.afterSend = (cmd, f) => {
+      if (cmd.verb === 'delete') f.respawn(f.processes.find((p) => p.name === 'stock-alert-test')!)
+    }
+    const app = { name: 'shop-api-test', script: 'server.js', cwd: null, interpreter: null, execMode: null, instances: null, namespace: null, appendEnvToName: false, namePrefix: null }
+    setInputs({ app: 'shop', 'environment-suffix': '-test', ecosystem: 'eco.config.js', 'current-link': link, 'release-dir': path.join(releases, 'r2') })
+    const result = await run({ openPm2: async () => fake, readEcosystem: async () => [app] })
+    expect(result).toBe('failed')
+    expect(fake.sent.map((c) => c.args[0])).toEqual(['delete'])
+    expect(fs.realpathSync(link)).toBe(fs.realpathSync(path.join(releases, 'r2')))
+    const report = JSON.parse(fs.readFileSync(outputs().report!, 'utf8'))
+    expect(report.release).toMatchObject({ switched: true, rolledBack: false })
+    expect(report.warnings.join('\n')).toMatch(/no rollback: other apps changed \(SAFETY ABORT\)/)
+  })
 })
