@@ -3,24 +3,14 @@
 // and every way a deploy can be refused or fail leaves the other apps as they were.
 import fs from 'node:fs'
 import type { DeployReport } from '../src/core/report-schema.js'
-import net from 'node:net'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { APPS, daemonsForThisFile, TestDaemon } from './helpers/daemon.js'
+import { freePort } from './helpers/load.js'
 import { runAction, type ActionRun } from './helpers/run-action.js'
 
 const newDaemon = daemonsForThisFile()
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 type AppDecl = Record<string, unknown> & { name: string }
 

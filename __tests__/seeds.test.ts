@@ -4,10 +4,10 @@
 // symlink, 004's npm-started services with their own log files. Each refusal leaves every
 // process as it was.
 import fs from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { APPS, daemonsForThisFile, TestDaemon } from './helpers/daemon.js'
+import { freePort } from './helpers/load.js'
 import { runAction, type ActionRun } from './helpers/run-action.js'
 import {
   buildAgenticSdlc,
@@ -23,16 +23,6 @@ import {
 
 const newDaemon = daemonsForThisFile()
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 const NEIGHBOUR = 'flyer-crawler-api'
 let d: TestDaemon
