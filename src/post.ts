@@ -1,6 +1,7 @@
 // The post step (runs.post, post-if: always()): releases the host lock if the main
 // step died while holding it. It never releases a lock another job holds, nor one
 // whose main step process is still running.
+import './node-version.js'
 import * as core from './runner.js'
 import { buildAuditRecord, resolveAuditTarget, tryAppendAudit } from './shell/audit.js'
 import { readRawInput } from './shell/inputs.js'

@@ -1,4 +1,5 @@
 // Entry point of the ecosystem reader child: `node dist/reader/index.js <file>`.
+import './node-version.js'
 import { readEcosystemFile } from './shell/ecosystem-reader.js'
 
 const file = process.argv[2]
