@@ -117,13 +117,13 @@ describe('audit records and paths', () => {
 
   test('appends from many processes at once never interleave or lose a line', async () => {
     const dir = tmpDir('concurrent')
-    const urls = compileSrcModules(['audit', 'inputs'], path.join(dir, 'src'))
+    const urls = compileSrcModules(['shell/audit', 'shell/inputs'], path.join(dir, 'src'))
     const file = path.join(dir, 'audit.jsonl')
     const worker = path.join(dir, 'append-worker.mjs')
     // Long lines (~8 KB, past any pipe-size atomicity) make interleaving visible if it happens.
     fs.writeFileSync(
       worker,
-      `const { appendAudit, buildAuditRecord } = await import(${JSON.stringify(urls.audit)})
+      `const { appendAudit, buildAuditRecord } = await import(${JSON.stringify(urls['shell/audit'])})
 const [file, id, n] = process.argv.slice(2)
 for (let i = 0; i < Number(n); i++) {
   appendAudit(file, buildAuditRecord({ time: new Date().toISOString(), result: 'deployed', message: id + ':' + i + ':' + 'x'.repeat(8000),
@@ -189,8 +189,9 @@ describe('audit records from the bundled action', () => {
     const run = await runAction({ inputs: FLYER, pm2Home: home, baseDir: path.dirname(home) })
     expect(run.outputs.result).toBe('aborted')
     expect(readAudit(path.join(home, DEFAULT_AUDIT_FILE_NAME))).toMatchObject([{ result: 'aborted', message: expect.stringContaining('No PM2 daemon answers') }])
-    // Nothing else was created there: no daemon, no lock.
-    expect(fs.readdirSync(home)).toEqual([DEFAULT_AUDIT_FILE_NAME])
+    // Nothing else was created there: no daemon, no lock; only the record and the run's report beside it.
+    expect(fs.readdirSync(home).sort()).toEqual(['pm2-safe-deploy', DEFAULT_AUDIT_FILE_NAME])
+    expect(fs.readdirSync(path.join(home, 'pm2-safe-deploy', 'runs'))).toHaveLength(1)
 
     const missing = path.join(path.dirname(home), 'typo-pm2home')
     const run2 = await runAction({ inputs: FLYER, pm2Home: missing, baseDir: path.dirname(home) })

@@ -287,7 +287,7 @@ describe('lock logic, no daemon', () => {
 describe('lock races between real processes, no daemon', () => {
   let lockUrl = ''
   beforeAll(() => {
-    lockUrl = compileSrcModules(['lock'], path.join(tmpDir('compiled'), 'src')).lock!
+    lockUrl = compileSrcModules(['shell/lock'], path.join(tmpDir('compiled'), 'src'))['shell/lock']!
   })
 
   function runWorkers(home: string, modes: string[], iterations: number) {

@@ -19,8 +19,11 @@ import { Pm2NotFoundError } from './shell/pm2/locate.js'
 import { ProcessListError, type ProcessRecord } from './shell/pm2/process-list.js'
 import { NoDaemonError, Pm2CommandError, Pm2Session, UnsafeCommandError } from './shell/pm2/session.js'
 import { preflightApps, resolveAppPaths } from './shell/preflight.js'
-import { renderAnnotation, renderLogVerdict, renderSummary, REPORT_SCHEMA_VERSION, restoreHints, type DeployReport, type DeployResult } from './core/report.js'
+import { daemonGoneMessage, renderAnnotation, renderLogVerdict, renderSummary, REPORT_SCHEMA_VERSION, restoreHints, type DeployReport, type DeployResult } from './core/report.js'
+import { readDumpSummary } from './shell/dump.js'
+import { socketAnswers } from './shell/pm2/rpc.js'
 import { writeSnapshot } from './shell/snapshot.js'
+import { ensureRunDir, pruneRuns, runDirTargetFromRawInputs, type RunDirTarget } from './shell/runs.js'
 import { STATE } from './shell/state.js'
 import { fetchStatus } from './shell/health.js'
 import { expectedInstances, verifyOwnHealthy } from './core/verify.js'
@@ -70,18 +73,39 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
   const violations: Violation[] = []
   const warnings: string[] = []
   let result: DeployResult = 'deployed'
+  let daemonGone = false
   let message = ''
   let title = ''
   const runTag = `${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${env.GITHUB_JOB ?? 'job'}-${process.pid}-${Date.now()}`
     .replace(/[^\w.-]/g, '_')
+  // This run's directory for snapshots and the report (issue 13): made on first use.
+  let runDir: string | null = null
+  const runDirectory = (target: RunDirTarget) => (runDir ??= ensureRunDir(target, new Date(started), runTag))
+  const runDirTarget = (opts: Inputs): RunDirTarget => ({ snapshotDir: opts.snapshotDir, isDefault: opts.snapshotDirIsDefault, pm2Home: opts.pm2Home })
 
-  // A cancelled job sends SIGINT/SIGTERM: let a pm2 command in flight finish (briefly: the
-  // runner's SIGKILL follows), record the attempt, release the lock, exit. A second signal kills.
-  const onSignal = (signal: NodeJS.Signals) => void interrupted(signal)
+  // A cancelled job signals: GitHub sends SIGINT, SIGTERM 7.5 s later, SIGKILL 2.5 s after
+  // that. ONE handler serves the whole sequence: the first signal lets a pm2 command in
+  // flight finish (briefly), records the attempt, releases the lock and exits; a later
+  // signal only says the cleanup is under way (it is bounded, and SIGKILL ends it anyway).
+  let interruptedBy: NodeJS.Signals | null = null
+  // Set once the run records itself: a signal handler that finds it set writes no second record.
+  let recorded = false
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interruptedBy) {
+      core.info(`${signal} received while stopping after ${interruptedBy}: still recording the attempt and releasing the host lock.`)
+      return
+    }
+    interruptedBy = signal
+    void interrupted(signal)
+  }
   const interrupted = async (signal: NodeJS.Signals) => {
     const settled = await ((session as Pm2Session | null)?.settle(5000) ?? Promise.resolve(true))
     if (!settled) core.warning(`A pm2 command was still running ${signal === 'SIGINT' ? 'after Ctrl-C' : `after ${signal}`}; it may finish after this step ends.`)
     const sent = (session as Pm2Session | null)?.sent ?? []
+    if (recorded) {
+      ;(lock as HostLock | null)?.release()
+      process.exit(1)
+    }
     const auditProblem = tryAppendAudit(
       resolveAuditTarget(env),
       buildAuditRecord({
@@ -107,8 +131,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
     )
     process.exit(1)
   }
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
 
   try {
     inputs = parseInputs(env)
@@ -200,7 +224,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
 
     await time('PM2 state before', async () => {
       ;[before] = await Promise.all([pm2.list(), resolveOwnership()])
-      snapshotBefore = writeSnapshot(opts.snapshotDir, runTag, {
+      snapshotBefore = writeSnapshot(runDirectory(runDirTarget(opts)), runTag, {
         schemaVersion: 1,
         label: 'before',
         takenAt: new Date().toISOString(),
@@ -337,13 +361,20 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
       message = `Unexpected error: ${(err as Error)?.stack ?? String(err)}`
       title = 'Unexpected error'
     }
+    // The daemon went away under the deploy: say so, instead of blaming own processes or pm2.
+    if (session && inputs && !(await socketAnswers(path.join(inputs.pm2Home, 'rpc.sock')))) {
+      daemonGone = true
+      result = (session as Pm2Session).sent.length > 0 ? 'failed' : 'aborted'
+      message = daemonGoneMessage(inputs.pm2Home, (session as Pm2Session).sent.length)
+      title = 'PM2 daemon gone'
+    }
     return result
   } finally {
     const s = session as Pm2Session | null
-    if (s && inputs) {
+    if (s && inputs && !daemonGone) {
       try {
         after = endList ?? (await s.list())
-        snapshotAfter = writeSnapshot(inputs.snapshotDir, runTag, {
+        snapshotAfter = writeSnapshot(runDirectory(runDirTarget(inputs)), runTag, {
           schemaVersion: 1,
           label: 'after',
           takenAt: new Date().toISOString(),
@@ -373,13 +404,24 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
       warnings,
       processes: { before, after },
       snapshots: { before: snapshotBefore, after: snapshotAfter },
-      restore: restoreHints({ result, ownNames, before, after, afterListed: snapshotAfter !== null, pm2Home: inputs?.pm2Home ?? null }),
+      restore: restoreHints({
+        result,
+        ownNames,
+        before,
+        after,
+        afterListed: snapshotAfter !== null,
+        pm2Home: inputs?.pm2Home ?? null,
+        dump: inputs && (result === 'failed' || result === 'aborted') ? readDumpSummary(inputs.pm2Home) : null,
+        daemonGone
+      }),
       timings: { ...timings, total: Date.now() - started },
       startedAt: new Date(started).toISOString(),
       finishedAt: new Date().toISOString()
     }
     try {
-      finish(report, inputs, title, runTag, env)
+      const target = inputs ? runDirTarget(inputs) : runDirTargetFromRawInputs(env)
+      recorded = true
+      finish(report, () => runDirectory(target), target, title, runTag, env)
     } finally {
       ;(lock as HostLock | null)?.release()
       s?.close()
@@ -392,16 +434,22 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
   }
 }
 
-function finish(report: DeployReport, inputs: Inputs | null, title: string, runTag: string, env: NodeJS.ProcessEnv): void {
-  // Inputs that did not parse name no snapshot-dir: its default, RUNNER_TEMP (the job's scratch), else the OS temp dir.
-  const reportDir = inputs?.snapshotDir ?? (env.RUNNER_TEMP || os.tmpdir())
+function finish(report: DeployReport, reportDir: () => string, target: RunDirTarget, title: string, runTag: string, env: NodeJS.ProcessEnv): void {
   let reportFile = ''
   try {
-    fs.mkdirSync(reportDir, { recursive: true })
-    reportFile = path.join(reportDir, `pm2-safe-deploy-${runTag}-report.json`)
+    const dir = reportDir()
+    reportFile = path.join(dir, `pm2-safe-deploy-${runTag}-report.json`)
     fs.writeFileSync(reportFile, JSON.stringify(report, null, 2) + '\n', { mode: 0o600 })
   } catch (err) {
     core.warning(`could not write the report: ${(err as Error).message}`)
+  }
+  // The default dir keeps the newest runs only; this run's is never removed.
+  if (reportFile && target.isDefault) {
+    try {
+      pruneRuns(target.snapshotDir, path.dirname(reportFile))
+    } catch (err) {
+      core.warning(`could not remove old runs from ${target.snapshotDir}: ${(err as Error).message}`)
+    }
   }
   // Every attempt is recorded, also one refused for invalid inputs: the audit path comes from the raw inputs.
   const auditTarget = resolveAuditTarget(env)
@@ -412,8 +460,9 @@ function finish(report: DeployReport, inputs: Inputs | null, title: string, runT
       time: report.finishedAt,
       metadata:
         report.metadata ??
-        collectMetadata(env, { actionVersion: ACTION_VERSION, pm2CliVersion: null, pm2DaemonVersion: null, pm2Home: inputs?.pm2Home ?? auditTarget?.pm2Home ?? '', pm2ReadPath: null }),
-      report: reportFile || null
+        collectMetadata(env, { actionVersion: ACTION_VERSION, pm2CliVersion: null, pm2DaemonVersion: null, pm2Home: target.pm2Home, pm2ReadPath: null }),
+      report: reportFile || null,
+      snapshots: report.snapshots
     })
   )
   if (auditProblem) report.warnings.push(auditProblem)

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url'
 import ts from 'typescript'
 import { ROOT } from './daemon.js'
 
-/** Compiles src/<name>.ts for each name into `outDir` as ES modules; returns file URLs by name. */
+/** Compiles src/<name>.ts (`shell/audit`, …) for each name into `outDir` as ES modules; returns file URLs by name. */
 export function compileSrcModules(names: readonly string[], outDir: string): Record<string, string> {
   fs.mkdirSync(outDir, { recursive: true })
   fs.writeFileSync(path.join(outDir, 'package.json'), '{ "type": "module" }\n')
@@ -19,6 +19,7 @@ export function compileSrcModules(names: readonly string[], outDir: string): Rec
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false }
     }).outputText
     const file = path.join(outDir, `${name}.js`)
+    fs.mkdirSync(path.dirname(file), { recursive: true })
     fs.writeFileSync(file, out.replace(/from\s+['"]zod['"]/g, `from ${JSON.stringify(zod)}`))
     urls[name] = pathToFileURL(file).href
   }
