@@ -21,7 +21,7 @@ import { NoDaemonError, Pm2CommandError, Pm2Session, UnsafeCommandError } from '
 import { preflightApps, resolveAppPaths } from './shell/preflight.js'
 import { daemonGoneMessage, renderAnnotation, renderLogVerdict, renderSummary, REPORT_SCHEMA_VERSION, restoreHints, type DeployReport, type DeployResult } from './core/report.js'
 import { readDumpSummary } from './shell/dump.js'
-import { socketAnswers } from './shell/pm2/rpc.js'
+import { daemonWentAway } from './shell/daemon-gone.js'
 import { writeSnapshot } from './shell/snapshot.js'
 import { ensureRunDir, pruneRuns, runDirTargetFromRawInputs, type RunDirTarget } from './shell/runs.js'
 import { STATE } from './shell/state.js'
@@ -74,6 +74,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
   const warnings: string[] = []
   let result: DeployResult = 'deployed'
   let daemonGone = false
+  // Processes seen `stopping` when the deploy failed: the action never stops any, a daemon shutting down does.
+  let sawStopping = false
   let message = ''
   let title = ''
   const runTag = `${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${env.GITHUB_JOB ?? 'job'}-${process.pid}-${Date.now()}`
@@ -326,6 +328,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
       checks.push({ name: 'own processes healthy', ok: verdict.ok, detail: verdict.reason })
       core.info(verdict.reason)
       if (!verdict.ok) {
+        sawStopping = verdict.processes.some((p) => p.status === 'stopping')
         showLogs(verdict.failing, verdict.processes.length ? verdict.processes : await pm2.list(), opts.logLines)
         throw new Stop('failed', `Own processes are not healthy: ${verdict.reason}`, 'Deploy not healthy')
       }
@@ -362,7 +365,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
       title = 'Unexpected error'
     }
     // The daemon went away under the deploy: say so, instead of blaming own processes or pm2.
-    if (session && inputs && !(await socketAnswers(path.join(inputs.pm2Home, 'rpc.sock')))) {
+    const waitMs = sawStopping ? 10_000 : result === 'failed' ? 2000 : 0
+    if (session && inputs && (await daemonWentAway(inputs.pm2Home, { waitMs }))) {
       daemonGone = true
       result = (session as Pm2Session).sent.length > 0 ? 'failed' : 'aborted'
       message = daemonGoneMessage(inputs.pm2Home, (session as Pm2Session).sent.length)

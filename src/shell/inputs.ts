@@ -187,7 +187,7 @@ function conflictingInputs(stableSeconds: number, timeoutSeconds: number): strin
 }
 
 /** A snapshot-dir that cannot be a directory: it, or the nearest part of its path that exists, is not one. */
-function snapshotDirProblems(dir: string): string[] {
+export function snapshotDirProblems(dir: string): string[] {
   for (let p = dir; ; p = path.dirname(p)) {
     let stat: fs.Stats | null = null
     try {

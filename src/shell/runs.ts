@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { KEEP_RUNS, runDirName, runsToRemove } from '../core/retention.js'
-import { defaultRunsRoot, readRawInput, resolvePm2Home } from './inputs.js'
+import { defaultRunsRoot, readRawInput, resolvePm2Home, snapshotDirProblems } from './inputs.js'
 
 export { defaultRunsRoot }
 
@@ -61,6 +61,8 @@ export function pruneRuns(root: string, currentDir: string, keep: number = KEEP_
 export function runDirTargetFromRawInputs(env: NodeJS.ProcessEnv): RunDirTarget {
   const pm2Home = resolvePm2Home(readRawInput(env, 'pm2-home') ?? '', env)
   const raw = (readRawInput(env, 'snapshot-dir') ?? '').trim()
-  if (raw === '') return { snapshotDir: defaultRunsRoot(pm2Home), isDefault: true, pm2Home }
-  return { snapshotDir: path.resolve(env.GITHUB_WORKSPACE || process.cwd(), raw), isDefault: false, pm2Home }
+  const dir = raw === '' ? null : path.resolve(env.GITHUB_WORKSPACE || process.cwd(), raw)
+  // A snapshot-dir that is itself the refused input (a file) cannot hold the report: the default can.
+  if (dir === null || snapshotDirProblems(dir).length > 0) return { snapshotDir: defaultRunsRoot(pm2Home), isDefault: true, pm2Home }
+  return { snapshotDir: dir, isDefault: false, pm2Home }
 }
