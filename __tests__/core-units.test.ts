@@ -42,6 +42,20 @@ describe('inputs', () => {
     expect(i.healthUrls).toEqual(['http://127.0.0.1:1/x', 'https://h/y'])
   })
 
+  test("snapshot-dir defaults to <pm2-home>/pm2-safe-deploy/runs, never RUNNER_TEMP; a set one resolves against the workspace", () => {
+    const i = parseInputs({ ...base, RUNNER_TEMP: '/runner/_temp' })
+    expect(i).toMatchObject({ snapshotDir: '/home/deploy/.pm2/pm2-safe-deploy/runs', snapshotDirIsDefault: true })
+    const j = parseInputs({ ...base, GITHUB_WORKSPACE: '/work/ws', 'INPUT_SNAPSHOT-DIR': 'records' })
+    expect(j).toMatchObject({ snapshotDir: '/work/ws/records', snapshotDirIsDefault: false })
+  })
+
+  test('a stability window that cannot fit in the timeout is refused with the fix', () => {
+    expect(() => parseInputs({ ...base, 'INPUT_STABLE-SECONDS': '120', 'INPUT_TIMEOUT-SECONDS': '120' })).toThrowError(
+      /stable-seconds \(120\) must be less than timeout-seconds \(120\).*`timeout-seconds: 180`/
+    )
+    expect(parseInputs({ ...base, 'INPUT_STABLE-SECONDS': '0', 'INPUT_TIMEOUT-SECONDS': '1' }).stableSeconds).toBe(0)
+  })
+
   test('PM2_HOME falls back to $PM2_HOME; audit-log off disables it', () => {
     const i = parseInputs({ ...base, PM2_HOME: '/var/pm2', 'INPUT_AUDIT-LOG': 'off' })
     expect(i.pm2Home).toBe('/var/pm2')
