@@ -82,6 +82,8 @@ describe('the PM2 daemon gone mid-deploy', () => {
     expect(commands).toEqual([`PM2_HOME=${d.home} pm2 resurrect`])
     expect(run.stdout).not.toMatch(/pm2 (start|restart|scale) /)
     expect(run.stdout).toContain('==== pm2-safe-deploy: ❌ Failed: PM2 daemon gone')
+    expect(run.stdout).not.toMatch(/Own processes were changed and are not healthy/)
+    expect(run.stdout).toContain('The PM2 daemon is gone, with every process it ran')
     // The action started no daemon and left no lock.
     expect(fs.existsSync(path.join(d.home, 'pm2.pid'))).toBe(false)
     expect(fs.existsSync(path.join(d.home, LOCK_FILE_NAME))).toBe(false)

@@ -19,7 +19,7 @@ import { Pm2NotFoundError } from './shell/pm2/locate.js'
 import { ProcessListError, type ProcessRecord } from './shell/pm2/process-list.js'
 import { NoDaemonError, Pm2CommandError, Pm2Session, UnsafeCommandError } from './shell/pm2/session.js'
 import { preflightApps, resolveAppPaths } from './shell/preflight.js'
-import { daemonGoneMessage, renderAnnotation, renderLogVerdict, renderSummary, REPORT_SCHEMA_VERSION, restoreHints, type DeployReport, type DeployResult } from './core/report.js'
+import { DAEMON_GONE_TITLE, daemonGoneMessage, renderAnnotation, renderLogVerdict, renderSummary, REPORT_SCHEMA_VERSION, restoreHints, type DeployReport, type DeployResult } from './core/report.js'
 import { readDumpSummary } from './shell/dump.js'
 import { daemonWentAway } from './shell/daemon-gone.js'
 import { writeSnapshot } from './shell/snapshot.js'
@@ -370,7 +370,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
       daemonGone = true
       result = (session as Pm2Session).sent.length > 0 ? 'failed' : 'aborted'
       message = daemonGoneMessage(inputs.pm2Home, (session as Pm2Session).sent.length)
-      title = 'PM2 daemon gone'
+      title = DAEMON_GONE_TITLE
     }
     return result
   } finally {

@@ -73,6 +73,9 @@ export interface RestoreInput {
   daemonGone?: boolean
 }
 
+/** The title of a deploy during which the PM2 daemon went away. */
+export const DAEMON_GONE_TITLE = 'PM2 daemon gone'
+
 /** The message of a deploy during which the PM2 daemon went away: no own process is to blame. */
 export function daemonGoneMessage(pm2Home: string, commandsSent: number): string {
   return (
@@ -323,6 +326,12 @@ export function nextSteps(report: DeployReport): string[] {
         steps.push(
           'Then find who changed them: every command this job sent is listed below and was checked to reach own processes only — ' +
             'look for another deploy or a person on the host at the same time, or an own app whose start script calls pm2.'
+        )
+      } else if (report.title === DAEMON_GONE_TITLE) {
+        steps.push(
+          'The PM2 daemon is gone, with every process it ran: on the host, as the user who owns it, check `ps` for apps left running as orphans, ' +
+            (restorable.length > 0 ? 'then run the restore command below (`pm2 resurrect`),' : 'then start the daemon and the apps from their ecosystem files,') +
+            ' and re-run this deploy. Do not run `pm2 ls` or `pm2 start` first: they start an empty daemon.'
         )
       } else {
         steps.push('Own processes were changed and are not healthy: read the cause above and the last log lines of each failing process in the log.')
