@@ -106,6 +106,9 @@ describe('cancelled mid-deploy, as each runner cancels', () => {
     const records = readAudit(auditLog)
     expect(records).toHaveLength(1)
     expect(records[0]).toMatchObject({ result: 'failed', message: expect.stringMatching(/^Deploy interrupted by SIGINT after sending pm2 commands/) })
+    // The record names the before-snapshot, kept on the host.
+    expect(fs.existsSync(records[0]!.snapshots!.before!)).toBe(true)
+    expect(records[0]!.snapshots!.before!.startsWith(path.join(d.home, 'pm2-safe-deploy', 'runs'))).toBe(true)
     expect(d.fingerprint(neighbourOnly)).toEqual(before)
   })
 

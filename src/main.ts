@@ -122,7 +122,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<DeployR
         commands: sent,
         violations,
         metadata,
-        report: null
+        report: null,
+        snapshots: { before: snapshotBefore, after: null }
       })
     )
     if (auditProblem) core.warning(auditProblem)
