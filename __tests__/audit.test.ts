@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest'
 import { AuditRecordSchema, buildAuditRecord, DEFAULT_AUDIT_FILE_NAME, resolveAuditTarget, tryAppendAudit, type AuditInput } from '../src/shell/audit.js'
 import { parseInputs } from '../src/shell/inputs.js'
 import type { WorkflowMetadata } from '../src/shell/metadata.js'
@@ -117,13 +117,14 @@ describe('audit records and paths', () => {
 
   test('appends from many processes at once never interleave or lose a line', async () => {
     const dir = tmpDir('concurrent')
-    const urls = compileSrcModules(['shell/audit', 'shell/inputs'], path.join(dir, 'src'))
+    const { urls, dir: compiled } = compileSrcModules(['shell/audit'])
+    onTestFinished(() => fs.rmSync(compiled, { recursive: true, force: true }))
     const file = path.join(dir, 'audit.jsonl')
     const worker = path.join(dir, 'append-worker.mjs')
     // Long lines (~8 KB, past any pipe-size atomicity) make interleaving visible if it happens.
     fs.writeFileSync(
       worker,
-      `const { appendAudit, buildAuditRecord } = await import(${JSON.stringify(urls['shell/audit'])})
+      `const { appendAudit, buildAuditRecord } = await import(${JSON.stringify(urls.audit)})
 const [file, id, n] = process.argv.slice(2)
 for (let i = 0; i < Number(n); i++) {
   appendAudit(file, buildAuditRecord({ time: new Date().toISOString(), result: 'deployed', message: id + ':' + i + ':' + 'x'.repeat(8000),

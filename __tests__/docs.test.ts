@@ -51,6 +51,21 @@ describe('README inputs and outputs match action.yml', () => {
     }
   })
 
+  test('every `with:` of a README step that uses the action names a declared input', () => {
+    const steps: { uses?: string; with?: Record<string, unknown> }[] = []
+    const collect = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(collect)
+      else if (v && typeof v === 'object') {
+        const o = v as { uses?: unknown; with?: Record<string, unknown> }
+        if (typeof o.uses === 'string' && /pm2-safe-deploy/.test(o.uses)) steps.push(o as (typeof steps)[number])
+        Object.values(o).forEach(collect)
+      }
+    }
+    for (const m of README.matchAll(/```yaml\n([\s\S]*?)```/g)) collect(YAML.parse(m[1]!))
+    expect(steps.length).toBeGreaterThan(4)
+    for (const s of steps) for (const k of Object.keys(s.with ?? {})) expect(Object.keys(ACTION.inputs), k).toContain(k)
+  })
+
   test('outputs: the same names, in the same order', () => {
     const rows = tableRows(section('Outputs'))
     expect(rows.map((r) => unquote(r[0]!))).toEqual(Object.keys(ACTION.outputs))
@@ -73,6 +88,14 @@ function schemaObjects(): Map<string, string[]> {
   walk(defOf(DeployReportSchema), '')
   return out
 }
+
+describe('.env.example (npm run local-action)', () => {
+  test('sets every input of action.yml, in order: `node scripts/env-example.mjs` rewrites it', () => {
+    const text = fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8')
+    const names = [...text.matchAll(/^INPUT_([A-Z0-9-]+)=/gm)].map((m) => m[1]!.toLowerCase())
+    expect(names).toEqual(Object.keys(ACTION.inputs))
+  })
+})
 
 describe('README documents the JSON report schema', () => {
   const text = section('JSON report')

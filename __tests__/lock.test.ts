@@ -286,9 +286,13 @@ describe('lock logic, no daemon', () => {
 
 describe('lock races between real processes, no daemon', () => {
   let lockUrl = ''
+  let compiled = ''
   beforeAll(() => {
-    lockUrl = compileSrcModules(['shell/lock'], path.join(tmpDir('compiled'), 'src'))['shell/lock']!
+    const c = compileSrcModules(['shell/lock'])
+    lockUrl = c.urls.lock!
+    compiled = c.dir
   })
+  afterAll(() => fs.rmSync(compiled, { recursive: true, force: true }))
 
   function runWorkers(home: string, modes: string[], iterations: number) {
     const journal = path.join(home, '..', 'journal')

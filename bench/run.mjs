@@ -7,6 +7,7 @@
 //   5. snapshot + plan + isolation check time and peak memory at 0/100/1000 other processes
 // Prints a Markdown table and writes it to bench/results.md. `npm run bench -- --quick`
 // runs fewer rounds and skips the 1000-process host; `--only downtime,scale` picks sections.
+//   6. start cost of the bundle against a bare node
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
@@ -326,6 +327,33 @@ async function benchScale() {
   }
 }
 
+/** Start cost: the bundle refusing at once (no `app`) against a bare node, alternating runs. */
+async function benchStartup() {
+  console.log('6. start cost of the bundle against a bare node')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pm2sd-bench-start-'))
+  const env = { ...cleanEnv(path.join(dir, 'pm2home')), RUNNER_TEMP: dir, 'INPUT_AUDIT-LOG': 'off' }
+  const time = (args) => {
+    const t0 = process.hrtime.bigint()
+    spawnSync(process.execPath, args, { env, stdio: 'ignore' })
+    return Number(process.hrtime.bigint() - t0) / 1e6
+  }
+  const bare = []
+  const bundle = []
+  for (let i = 0; i < (QUICK ? 9 : 21); i++) {
+    bare.push(time(['-e', '']))
+    bundle.push(time([MAIN]))
+  }
+  fs.rmSync(dir, { recursive: true, force: true })
+  const b = median(bare)
+  const m = median(bundle)
+  row(
+    'Start cost: the bundle (@actions/core, @actions/exec, zod) refusing invalid inputs vs a bare `node -e ""` (median of alternating runs)',
+    `${Math.round(m)} ms vs ${Math.round(b)} ms: **+${Math.round(m - b)} ms**`,
+    'report',
+    'reported'
+  )
+}
+
 async function main() {
   if (!fs.existsSync(MAIN)) throw new Error('dist/main/index.js is missing: run `npm run bundle` first')
   const started = new Date()
@@ -334,6 +362,7 @@ async function main() {
     if (want('crash')) await benchCrashLoop()
     if (want('downtime')) await benchDowntime()
     if (want('scale')) await benchScale()
+    if (want('startup')) await benchStartup()
   } finally {
     cleanup()
   }

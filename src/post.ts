@@ -1,17 +1,16 @@
-// The post step (runs.post, post-if: always()): releases the host lock if the main
+// The post step (runs.post, post-if: always(); entry post-index.ts): releases the host lock if the main
 // step died while holding it. It never releases a lock another job holds, nor one
 // whose main step process is still running.
-import './node-version.js'
-import * as core from './runner.js'
+import * as core from '@actions/core'
+import { messageOf } from './core/errors.js'
 import { buildAuditRecord, resolveAuditTarget, tryAppendAudit } from './shell/audit.js'
-import { readRawInput } from './shell/inputs.js'
 import { describeHolder, releaseAfterMainStep, type LockHolder } from './shell/lock.js'
-import { STATE } from './shell/state.js'
+import { readLockState } from './shell/state.js'
 
 /** A main step killed outright (SIGKILL) wrote no audit record: the post step writes one for it. */
 function auditKilledMainStep(holder: LockHolder): void {
   const problem = tryAppendAudit(
-    resolveAuditTarget(process.env),
+    resolveAuditTarget(process.env, (name) => core.getInput(name)),
     buildAuditRecord({
       time: new Date().toISOString(),
       result: 'failed',
@@ -20,7 +19,7 @@ function auditKilledMainStep(holder: LockHolder): void {
         'Whether pm2 commands were sent is unknown: check the processes.',
       app: holder.app,
       environmentSuffix: holder.suffix,
-      strategy: readRawInput(process.env, 'strategy') ?? '',
+      strategy: core.getInput('strategy'),
       dryRun: false,
       ownNames: [],
       commands: [],
@@ -32,13 +31,13 @@ function auditKilledMainStep(holder: LockHolder): void {
   if (problem) core.warning(problem)
 }
 
-export function runPost(): void {
-  const file = core.getState(STATE.lockFile)
-  const token = core.getState(STATE.lockToken)
-  if (!file || !token) {
+export async function run(): Promise<void> {
+  const saved = readLockState()
+  if (!saved) {
     core.info('This job took no host lock: nothing to release.')
     return
   }
+  const { file, token } = saved
   try {
     const r = releaseAfterMainStep(file, token)
     switch (r.outcome) {
@@ -57,8 +56,7 @@ export function runPost(): void {
         break
     }
   } catch (err) {
-    core.warning(`Could not check the host lock ${file}: ${(err as Error).message}`)
+    core.warning(`Could not check the host lock ${file}: ${messageOf(err)}`)
   }
 }
 
-runPost()

@@ -1,9 +1,10 @@
 // Who owns what (SPEC "Who owns what"): own names come from the whitelist plus the
 // suffix, or from the ecosystem file; never from a pattern over the process list.
+import { UserError } from './errors.js'
 import type { ProcessRecord } from './process-record.js'
 import { looksLikeConfigFile, pm2ReadsAsNumber } from './targets.js'
 
-export class OwnershipError extends Error {}
+export class OwnershipError extends UserError {}
 
 export interface OwnershipInput {
   app: string
@@ -11,11 +12,13 @@ export interface OwnershipInput {
   whitelist: readonly string[]
   /** App names of the ecosystem file, when one is given. */
   ecosystemAppNames?: readonly string[]
+  /** `require-app-prefix` (default true): `false` drops only the rule that names start with `app`. */
+  requireAppPrefix?: boolean
 }
 
 /** Own names in order: whitelist + suffix, or the ecosystem file's app names. */
 export function deriveOwnNames(input: OwnershipInput): string[] {
-  const { app, suffix, whitelist, ecosystemAppNames } = input
+  const { app, suffix, whitelist, ecosystemAppNames, requireAppPrefix = true } = input
   let names: string[]
   if (whitelist.length > 0) {
     for (const entry of whitelist) {
@@ -37,7 +40,7 @@ export function deriveOwnNames(input: OwnershipInput): string[] {
   }
   const seen = new Set<string>()
   for (const name of names) {
-    const problem = nameProblem(name, app, suffix)
+    const problem = nameProblem(name, app, suffix, requireAppPrefix)
     if (problem) throw new OwnershipError(problem)
     if (seen.has(name)) throw new OwnershipError(`own name "${name}" is listed twice: list each process once.`)
     seen.add(name)
@@ -46,7 +49,7 @@ export function deriveOwnNames(input: OwnershipInput): string[] {
 }
 
 /** Why a name cannot be an own name, or null. Static rules only (no process list). */
-export function nameProblem(name: string, app: string, suffix: string): string | null {
+export function nameProblem(name: string, app: string, suffix: string, requireAppPrefix = true): string | null {
   const quoted = JSON.stringify(name)
   if (name === '') return 'an own name is empty: remove the empty whitelist entry.'
   if (name === 'all') return `own name ${quoted} is PM2's word for every process: rename the process.`
@@ -57,10 +60,17 @@ export function nameProblem(name: string, app: string, suffix: string): string |
   if (name.startsWith('-')) return `own name ${quoted} starts with "-", which pm2 reads as an option: rename the process.`
   if (looksLikeConfigFile(name))
     return `own name ${quoted} looks like a config file to PM2 (.json, .yml, .yaml, .config.js): rename the process.`
-  if (!name.startsWith(app))
-    return `own name ${quoted} does not start with the app name "${app}": every own process must be named "${app}…${suffix}".`
-  if (!name.endsWith(suffix))
-    return `own name ${quoted} does not end with the environment suffix "${suffix}": every own process must be named "${app}…${suffix}".`
+  // Apps whose processes share no prefix (orchestrator, agent-scaffold, …) opt out of this rule only.
+  if (requireAppPrefix && !name.startsWith(app))
+    return (
+      `own name ${quoted} does not start with the app name "${app}": every own process must be named "${app}…${suffix}". ` +
+      `If this app's processes share no common prefix, set \`require-app-prefix: false\` (the suffix is still checked), ` +
+      `or rename the process.`
+    )
+  if (!name.endsWith(suffix)) {
+    const shape = requireAppPrefix ? `"${app}…${suffix}"` : `"…${suffix}"`
+    return `own name ${quoted} does not end with the environment suffix "${suffix}": every own process must be named ${shape}.`
+  }
   return null
 }
 

@@ -1,4 +1,5 @@
 // The deploy plan as data: which pm2 commands, on which targets. Pure.
+import { UserError } from './errors.js'
 import type { ProcessRecord } from './process-record.js'
 
 export type ByNameVerb = 'restart' | 'reload' | 'delete'
@@ -28,7 +29,7 @@ export function describeCommand(cmd: PlannedCommand): string {
   return `pm2 ${commandArgs(cmd).join(' ')}`
 }
 
-export class PlanError extends Error {}
+export class PlanError extends UserError {}
 
 export interface PlanInput {
   ownNames: readonly string[]

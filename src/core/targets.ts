@@ -1,6 +1,8 @@
 // How PM2 resolves the target argument of delete/restart/reload/stop, mirrored from
 // pm2's API._operate and Client.getProcessIdByName (pm2 5.4 – 7.0), and the gate
 // that every mutating command passes before it is sent.
+import { UserError } from './errors.js'
+import type { PlannedCommand } from './plan.js'
 import path from 'node:path'
 import type { ProcessRecord } from './process-record.js'
 
@@ -83,4 +85,26 @@ export function gateTarget(
     return { ok: false, reason: `"${arg}" would also reach ${list}` }
   }
   return { ok: true, pmIds: resolution.pmIds }
+}
+
+/** A planned command the gate refused: its message says which target and why. */
+export class UnsafeCommandError extends UserError {}
+
+/**
+ * Checks a planned command against `processes` (a fresh list) without sending it. By-name
+ * targets must resolve to own processes only; ecosystem commands may name own apps only.
+ */
+export function gateCommand(cmd: PlannedCommand, processes: readonly ProcessRecord[], ownNames: ReadonlySet<string>, cliCwd: string): void {
+  if (cmd.verb === 'save') return
+  if ('targets' in cmd) {
+    for (const target of cmd.targets) {
+      const verdict = gateTarget(target, processes, ownNames, cliCwd)
+      if (!verdict.ok) throw new UnsafeCommandError(`refused to send pm2 ${cmd.verb} ${target}: ${verdict.reason}`)
+    }
+    return
+  }
+  const foreign = cmd.only.filter((n) => !ownNames.has(n) || n.includes(','))
+  if (foreign.length > 0 || cmd.only.length === 0) {
+    throw new UnsafeCommandError(`refused to send pm2 ${cmd.verb}: --only must list own names only (got ${cmd.only.join(', ')})`)
+  }
 }

@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
-import { DEFAULT_AUDIT_FILE_NAME, readRawInput, resolveAuditLog, resolvePm2Home } from './inputs.js'
+import { DEFAULT_AUDIT_FILE_NAME, envInputs, resolveAuditLog, resolvePm2Home, type InputReader } from './inputs.js'
 import type { WorkflowMetadata } from './metadata.js'
 
 export const AUDIT_SCHEMA_VERSION = 1
@@ -138,9 +138,9 @@ export interface AuditTarget {
  * other invalid inputs is still recorded. null: `audit-log: off`. The same resolution
  * as parseInputs: both call resolvePm2Home and resolveAuditLog.
  */
-export function resolveAuditTarget(env: NodeJS.ProcessEnv): AuditTarget | null {
-  const raw = readRawInput(env, 'audit-log') ?? ''
-  const pm2Home = resolvePm2Home(readRawInput(env, 'pm2-home') ?? '', env)
+export function resolveAuditTarget(env: NodeJS.ProcessEnv, read: InputReader = envInputs(env)): AuditTarget | null {
+  const raw = read('audit-log') ?? ''
+  const pm2Home = resolvePm2Home(read('pm2-home') ?? '', env)
   const file = resolveAuditLog(raw, pm2Home, env)
   return file ? { file, explicit: raw.trim() !== '', pm2Home } : null
 }

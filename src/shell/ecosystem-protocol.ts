@@ -12,6 +12,10 @@ export interface EcosystemApp {
   execMode: string | null
   instances: number | string | null
   namespace: string | null
+  /** PM2 appends `-<env>` to the name when started with `--env`: the names it creates are not the file's. */
+  appendEnvToName: boolean
+  /** A name prefix (`<prefix>:<name>`), declared as an app option in PM2's schema. */
+  namePrefix: string | null
 }
 
 export type ReaderOutput =

@@ -153,7 +153,10 @@ function normaliseApps(loaded: unknown, file: string): EcosystemApp[] {
       interpreter: str(app.interpreter) ?? str(app.exec_interpreter),
       execMode: str(app.exec_mode) ?? str(app.execMode),
       instances: typeof app.instances === 'number' || typeof app.instances === 'string' ? app.instances : null,
-      namespace: str(app.namespace)
+      namespace: str(app.namespace),
+      // PM2 tests the flag for truth (`if (app.append_env_to_name && opts.env)`).
+      appendEnvToName: Boolean(app.append_env_to_name),
+      namePrefix: app.name_prefix === undefined || app.name_prefix === null || app.name_prefix === '' ? null : String(app.name_prefix)
     }
   })
 }

@@ -1,15 +1,17 @@
 // Ecosystem files are code (.js/.cjs) or data (.json/.yml): either way they are read
 // in a separate node process with the clean environment, never in the action's own
 // process, and only a fixed set of fields comes back (never `env`).
+import { UserError } from '../core/errors.js'
 import fs from 'node:fs'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
 import { RESULT_MARK, type EcosystemApp, type ReaderOutput } from './ecosystem-protocol.js'
-import { runCli } from './pm2/cli.js'
+import { runBounded } from './exec.js'
 
 const READ_TIMEOUT_MS = 30_000
 
-export class EcosystemError extends Error {}
+export class EcosystemError extends UserError {}
 
 const AppSchema = z.object({
   name: z.string(),
@@ -18,7 +20,9 @@ const AppSchema = z.object({
   interpreter: z.string().nullable(),
   execMode: z.string().nullable(),
   instances: z.union([z.number(), z.string()]).nullable(),
-  namespace: z.string().nullable()
+  namespace: z.string().nullable(),
+  appendEnvToName: z.boolean(),
+  namePrefix: z.string().nullable()
 })
 export type { EcosystemApp }
 
@@ -89,12 +93,18 @@ export function ecosystemFileProblem(file: string): string | null {
   return null
 }
 
-/** The reader bundle (dist/reader), beside the running main bundle (dist/main). */
+/**
+ * The reader bundle (dist/reader): beside the running main bundle (dist/main), or, when
+ * the TypeScript runs unbundled (`npm run local-action`), in the checkout's dist/.
+ */
 function readerBundle(): string | null {
-  const entry = process.argv[1]
-  if (!entry) return null
-  const reader = path.join(path.dirname(entry), '..', 'reader', 'index.js')
-  return fs.existsSync(reader) ? reader : null
+  const here = path.dirname(fileURLToPath(import.meta.url))
+  const candidates = [
+    process.argv[1] ? path.join(path.dirname(process.argv[1]), '..', 'reader', 'index.js') : '',
+    path.join(here, '..', 'reader', 'index.js'),
+    path.join(here, '..', '..', 'dist', 'reader', 'index.js')
+  ]
+  return candidates.find((c) => c !== '' && fs.existsSync(c)) ?? null
 }
 
 /**
@@ -110,7 +120,7 @@ export async function readEcosystem(file: string, env: Record<string, string>, c
   }
   const reader = readerBundle()
   if (!reader) throw new EcosystemError('cannot find the action\'s ecosystem reader (dist/reader/index.js beside dist/main): is the action checkout complete?')
-  const result = await runCli(process.execPath, [reader, file], { env, cwd, timeoutMs: READ_TIMEOUT_MS })
+  const result = await runBounded(process.execPath, [reader, file], { env, cwd, timeoutMs: READ_TIMEOUT_MS })
   const line = result.stdout
     .split('\n')
     .reverse()

@@ -1,10 +1,12 @@
 // Every input is read and validated here, once (SPEC "Inputs").
 import fs from 'node:fs'
+import { UserError } from '../core/errors.js'
 import os from 'node:os'
 import path from 'node:path'
+import * as core from '@actions/core'
 import { z } from 'zod'
 
-export class InputError extends Error {}
+export class InputError extends UserError {}
 
 const bool = (name: string) =>
   z
@@ -71,7 +73,8 @@ const RawInputsSchema = z.object({
     .string()
     .trim()
     .refine((v) => /^\d+$/.test(v), 'log-lines must be a whole number')
-    .transform(Number)
+    .transform(Number),
+  'require-app-prefix': bool('require-app-prefix')
 })
 
 /** Defaults from SPEC.md; the same as action.yml, for runners that do not fill them in. */
@@ -94,7 +97,8 @@ export const INPUT_DEFAULTS: Record<keyof z.input<typeof RawInputsSchema>, strin
   'lock-timeout-seconds': '300',
   'snapshot-dir': '',
   'audit-log': '',
-  'log-lines': '50'
+  'log-lines': '50',
+  'require-app-prefix': 'true'
 }
 
 export interface Inputs {
@@ -120,11 +124,25 @@ export interface Inputs {
   snapshotDirIsDefault: boolean
   auditLog: string | null
   logLines: number
+  requireAppPrefix: boolean
 }
 
-/** Reads an input the way @actions/core does: INPUT_<NAME>, upper-cased, spaces to _. */
+/** Reads one input by its action.yml name: core.getInput in the action, envInputs in tests. */
+export type InputReader = (name: string) => string | undefined
+
+/** The inputs of an environment other than the process's (tests, benches): INPUT_<NAME> as the runner sets it. */
+export function envInputs(env: NodeJS.ProcessEnv): InputReader {
+  return (name) => env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`]
+}
+
+/** Reads an input of `env` (INPUT_<NAME>, upper-cased, spaces to _). */
 export function readRawInput(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  return env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`]
+  return envInputs(env)(name)
+}
+
+/** The action's inputs, read through @actions/core and validated once. */
+export function getInputs(): Inputs {
+  return parseInputs(process.env, (name) => core.getInput(name))
 }
 
 /**
@@ -132,10 +150,10 @@ export function readRawInput(env: NodeJS.ProcessEnv, name: string): string | und
  * (working directory, PM2_HOME, snapshot dir, audit log) so the rest of the action
  * works with absolute paths only.
  */
-export function parseInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
+export function parseInputs(env: NodeJS.ProcessEnv = process.env, read: InputReader = envInputs(env)): Inputs {
   const raw: Record<string, string> = {}
   for (const [name, fallback] of Object.entries(INPUT_DEFAULTS)) {
-    const value = readRawInput(env, name)
+    const value = read(name)
     raw[name] = value === undefined || (value.trim() === '' && fallback !== '') ? fallback : value
   }
   const parsed = RawInputsSchema.safeParse(raw)
@@ -173,7 +191,8 @@ export function parseInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     snapshotDir,
     snapshotDirIsDefault,
     auditLog,
-    logLines: v['log-lines']
+    logLines: v['log-lines'],
+    requireAppPrefix: v['require-app-prefix']
   }
 }
 

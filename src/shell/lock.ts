@@ -17,6 +17,7 @@
 //   create and write, or a disk filled up) is stale once older than a grace period;
 //   its identity is its inode and change time. A lock that is JSON but not one this
 //   code understands (another version?) is never broken: the error names the file.
+import { UserError } from '../core/errors.js'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -66,7 +67,7 @@ export interface HostLock {
   release(): boolean
 }
 
-export class LockError extends Error {}
+export class LockError extends UserError {}
 export class LockTimeoutError extends LockError {}
 
 export interface LockLog {

@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { KEEP_RUNS, runDirName, runsToRemove } from '../core/retention.js'
-import { defaultRunsRoot, readRawInput, resolvePm2Home, snapshotDirProblems } from './inputs.js'
+import { defaultRunsRoot, envInputs, resolvePm2Home, snapshotDirProblems, type InputReader, type Inputs } from './inputs.js'
 
 export { defaultRunsRoot }
 
@@ -57,10 +57,15 @@ export function pruneRuns(root: string, currentDir: string, keep: number = KEEP_
   return removed
 }
 
+/** The run directory target of parsed inputs. */
+export function runDirTarget(inputs: Pick<Inputs, 'snapshotDir' | 'snapshotDirIsDefault' | 'pm2Home'>): RunDirTarget {
+  return { snapshotDir: inputs.snapshotDir, isDefault: inputs.snapshotDirIsDefault, pm2Home: inputs.pm2Home }
+}
+
 /** Where the report of a run whose inputs did not parse goes: the same resolution, from the raw inputs. */
-export function runDirTargetFromRawInputs(env: NodeJS.ProcessEnv): RunDirTarget {
-  const pm2Home = resolvePm2Home(readRawInput(env, 'pm2-home') ?? '', env)
-  const raw = (readRawInput(env, 'snapshot-dir') ?? '').trim()
+export function runDirTargetFromRawInputs(env: NodeJS.ProcessEnv, read: InputReader = envInputs(env)): RunDirTarget {
+  const pm2Home = resolvePm2Home(read('pm2-home') ?? '', env)
+  const raw = (read('snapshot-dir') ?? '').trim()
   const dir = raw === '' ? null : path.resolve(env.GITHUB_WORKSPACE || process.cwd(), raw)
   // A snapshot-dir that is itself the refused input (a file) cannot hold the report: the default can.
   if (dir === null || snapshotDirProblems(dir).length > 0) return { snapshotDir: defaultRunsRoot(pm2Home), isDefault: true, pm2Home }

@@ -1,9 +1,10 @@
 // Finding the host's pm2: the executable named by `pm2-path`, and the pm2 package behind it.
+import { UserError } from '../../core/errors.js'
 import fs from 'node:fs'
 import path from 'node:path'
 import { findOnPath, isExecutableFile } from '../which.js'
 
-export class Pm2NotFoundError extends Error {}
+export class Pm2NotFoundError extends UserError {}
 
 /** The absolute path of the pm2 executable, searched on PATH when `pm2-path` is a bare name. */
 export function locatePm2Executable(pm2Path: string, envPath: string | undefined): string {

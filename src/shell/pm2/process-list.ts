@@ -1,6 +1,7 @@
 // PM2's process list, validated with zod and reduced to a fixed set of fields.
 // pm2_env carries every app's whole environment (secrets included) twice; nothing
 // outside this module ever sees it, and nothing here copies it.
+import { UserError } from '../../core/errors.js'
 import { z } from 'zod'
 
 import type { ProcessRecord } from '../../core/process-record.js'
@@ -62,7 +63,7 @@ function toRecord(p: z.infer<typeof ProcessSchema>): ProcessRecord {
   }
 }
 
-export class ProcessListError extends Error {}
+export class ProcessListError extends UserError {}
 
 /** Validates a parsed process list (from the RPC socket or `pm2 jlist`) and reduces it. */
 export function toProcessRecords(raw: unknown): ProcessRecord[] {

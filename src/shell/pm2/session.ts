@@ -1,20 +1,21 @@
 // The only code that runs pm2. Reads go over one RPC connection to the daemon (or
 // `pm2 -s jlist` when the host's pm2 cannot provide one); every mutating command is
 // gated against a fresh process list right before it is sent.
+import { UserError } from '../../core/errors.js'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { cleanEnvironment } from '../clean-env.js'
 import { commandArgs, type PlannedCommand } from '../../core/plan.js'
-import { gateTarget } from '../../core/targets.js'
+import { gateCommand, UnsafeCommandError } from '../../core/targets.js'
+export { UnsafeCommandError }
 import { runCli, pm2Messages } from './cli.js'
 import { locatePm2Executable, locatePm2Package, readPm2PackageVersion } from './locate.js'
 import { extractJsonArray, toProcessRecords, type ProcessRecord } from './process-list.js'
 import { Pm2Bus, Pm2Rpc, socketAnswers } from './rpc.js'
 
-export class NoDaemonError extends Error {}
-export class UnsafeCommandError extends Error {}
-export class Pm2CommandError extends Error {}
+export class NoDaemonError extends UserError {}
+export class Pm2CommandError extends UserError {}
 
 export interface SentCommand {
   command: string
@@ -64,6 +65,11 @@ export class Pm2Session {
     const rpc = root ? await Pm2Rpc.open(root, opts.pm2Home) : null
     const scratchDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pm2-safe-deploy-cwd-'))
     return new Pm2Session(executable, opts.pm2Home, readPm2PackageVersion(root), env, rpc, scratchDir, opts.workingDirectory, root)
+  }
+
+  /** The PATH pm2 runs with (pm2's own directory first): where it finds bare scripts and interpreters. */
+  get searchPath(): string {
+    return this.env.PATH ?? ''
   }
 
   get readPath(): 'rpc' | 'cli' {
@@ -136,18 +142,7 @@ export class Pm2Session {
    * must resolve to own processes only; ecosystem commands may name own apps only.
    */
   check(cmd: PlannedCommand, processes: readonly ProcessRecord[], ownNames: ReadonlySet<string>): void {
-    if (cmd.verb === 'save') return
-    if ('targets' in cmd) {
-      for (const target of cmd.targets) {
-        const verdict = gateTarget(target, processes, ownNames, this.scratchDir)
-        if (!verdict.ok) throw new UnsafeCommandError(`refused to send pm2 ${cmd.verb} ${target}: ${verdict.reason}`)
-      }
-      return
-    }
-    const foreign = cmd.only.filter((n) => !ownNames.has(n) || n.includes(','))
-    if (foreign.length > 0 || cmd.only.length === 0) {
-      throw new UnsafeCommandError(`refused to send pm2 ${cmd.verb}: --only must list own names only (got ${cmd.only.join(', ')})`)
-    }
+    gateCommand(cmd, processes, ownNames, this.scratchDir)
   }
 
   /** Gates the command against a fresh process list, then sends it. */

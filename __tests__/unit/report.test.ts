@@ -14,8 +14,8 @@ import {
   shellCommand,
   shellQuote,
   type DeployReport
-} from '../src/core/report.js'
-import { deployedReport, preflightAbortReport, proc, safetyAbortReport } from './helpers/report-fixtures.js'
+} from '../../src/core/report.js'
+import { deployedReport, preflightAbortReport, proc, safetyAbortReport } from '../helpers/report-fixtures.js'
 
 const CASES: [string, () => DeployReport][] = [
   ['deployed', deployedReport],
@@ -30,11 +30,11 @@ describe.each(CASES)('%s report', (label, make) => {
   })
 
   test('job summary matches its snapshot', async () => {
-    await expect(renderSummary(make())).toMatchFileSnapshot(`./__snapshots__/report/${label}.summary.md`)
+    await expect(renderSummary(make())).toMatchFileSnapshot(`../__snapshots__/report/${label}.summary.md`)
   })
 
   test('log verdict matches its snapshot', async () => {
-    await expect(renderLogVerdict(make())).toMatchFileSnapshot(`./__snapshots__/report/${label}.log.txt`)
+    await expect(renderLogVerdict(make())).toMatchFileSnapshot(`../__snapshots__/report/${label}.log.txt`)
   })
 
   test('rendering is a pure function of the report', () => {

@@ -1,8 +1,8 @@
 // verify.ts without a daemon: a scripted process list, a fake clock that sleep() moves.
 import { describe, expect, test } from 'vitest'
-import type { ProcessRecord } from '../src/core/process-record.js'
-import { assessOwn, changedSince, verifyOwnHealthy, type VerifyOptions } from '../src/core/verify.js'
-import { processRecord } from './helpers/process-record.js'
+import type { ProcessRecord } from '../../src/core/process-record.js'
+import { assessOwn, changedSince, verifyOwnHealthy, type VerifyOptions } from '../../src/core/verify.js'
+import { processRecord } from '../helpers/process-record.js'
 
 const proc = (o: Partial<ProcessRecord> & Pick<ProcessRecord, 'name' | 'pmId'>): ProcessRecord =>
   processRecord({ script: '/srv/app/server.js', cwd: '/srv/app', ...o })
@@ -167,6 +167,6 @@ describe('assessOwn and changedSince', () => {
 })
 
 test('expected instances follow PM2: a number, 0 or max for every CPU, -n for all but n, unset for one', async () => {
-  const { expectedInstances } = await import('../src/core/verify.js')
+  const { expectedInstances } = await import('../../src/core/verify.js')
   expect([null, 3, '2', 0, 'max', -1, -9, 'junk'].map((i) => expectedInstances(i, 4))).toEqual([1, 3, 2, 4, 4, 3, 1, 1])
 })

@@ -1,7 +1,7 @@
 // Which ecosystem file names PM2 reads as configuration (Common.isConfigFile), no daemon.
 import { describe, expect, test } from 'vitest'
-import { ecosystemFileProblem, pm2ConfigKind } from '../src/shell/ecosystem.js'
-import { lineColumn } from '../src/shell/ecosystem-reader.js'
+import { ecosystemFileProblem, pm2ConfigKind } from '../../src/shell/ecosystem.js'
+import { lineColumn } from '../../src/shell/ecosystem-reader.js'
 
 describe('pm2ConfigKind mirrors PM2', () => {
   test.each([

@@ -3,8 +3,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import type { EcosystemApp } from '../src/shell/ecosystem.js'
-import { inspectScript, interpreterMismatch, pm2Interpreter, preflightApps, resolveAppPaths, scriptKind } from '../src/shell/preflight.js'
+import type { EcosystemApp } from '../../src/shell/ecosystem.js'
+import { inspectScript, interpreterMismatch, pm2Interpreter, preflightApps, resolveAppPaths, scriptKind } from '../../src/shell/preflight.js'
 
 let dir: string
 let bin: string
@@ -41,6 +41,8 @@ const app = (o: Partial<EcosystemApp> & Pick<EcosystemApp, 'name'>): EcosystemAp
   execMode: null,
   instances: null,
   namespace: null,
+  appendEnvToName: false,
+  namePrefix: null,
   ...o
 })
 const check = (apps: EcosystemApp[], own = apps.map((a) => a.name)) => preflightApps(own, apps, dir, { searchPath: bin })
@@ -154,5 +156,18 @@ describe('preflightApps', () => {
   test('cwd resolves from the working directory, the script from cwd', () => {
     expect(resolveAppPaths(app({ name: 'a', script: 'server.js', cwd: 'app' }), '/srv/x')).toEqual({ name: 'a', cwd: '/srv/x/app', script: '/srv/x/app/server.js' })
     expect(resolveAppPaths(app({ name: 'a', script: '/opt/s.js' }), '/srv/x')).toEqual({ name: 'a', cwd: '/srv/x', script: '/opt/s.js' })
+  })
+
+  test('renaming options are refused for own apps only: name_prefix always, append_env_to_name with an ecosystem-env', () => {
+    const apps = [
+      app({ name: 'pre', script: 'app/server.js', namePrefix: 'team' }),
+      app({ name: 'envy', script: 'app/server.js', appendEnvToName: true }),
+      app({ name: 'theirs', script: 'app/server.js', namePrefix: 'x', appendEnvToName: true })
+    ]
+    const withEnv = preflightApps(['pre', 'envy'], apps, dir, { searchPath: bin, ecosystemEnv: 'production' })
+    expect(withEnv.map((p) => p.app)).toEqual(['pre', 'envy'])
+    expect(withEnv[0]!.problem).toMatch(/"team:pre".*remove `name_prefix`/)
+    expect(withEnv[1]!.problem).toMatch(/"envy-production".*remove `append_env_to_name`/)
+    expect(preflightApps(['pre', 'envy'], apps, dir, { searchPath: bin }).map((p) => p.app)).toEqual(['pre'])
   })
 })

@@ -3,11 +3,11 @@
 import fc from 'fast-check'
 import path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { collisionProblems, deriveOwnNames, nameProblem, OwnershipError } from '../src/core/ownership.js'
-import { planDeploy, PlanError } from '../src/core/plan.js'
-import type { ProcessRecord } from '../src/shell/pm2/process-list.js'
-import { gateTarget, resolvePm2Target } from '../src/core/targets.js'
-import { processRecord } from './helpers/process-record.js'
+import { collisionProblems, deriveOwnNames, nameProblem, OwnershipError } from '../../src/core/ownership.js'
+import { planDeploy, PlanError } from '../../src/core/plan.js'
+import type { ProcessRecord } from '../../src/shell/pm2/process-list.js'
+import { gateTarget, resolvePm2Target } from '../../src/core/targets.js'
+import { processRecord } from '../helpers/process-record.js'
 
 const CWD = '/tmp/pm2-safe-deploy-cwd-XXXX'
 

@@ -2,14 +2,14 @@
 // out of noisy stdout, the plan, and the isolation diff.
 import { describe, expect, test } from 'vitest'
 import fc from 'fast-check'
-import { cleanEnvironment } from '../src/shell/clean-env.js'
-import { isRunDirName, runDirName, runsToRemove } from '../src/core/retention.js'
-import { parseInputs, InputError } from '../src/shell/inputs.js'
-import { checkIsolation } from '../src/core/isolation.js'
-import { collisionProblems, deriveOwnNames, OwnershipError } from '../src/core/ownership.js'
-import { commandArgs, planDeploy, PlanError } from '../src/core/plan.js'
-import { extractJsonArray, toProcessRecords, ProcessListError, type ProcessRecord } from '../src/shell/pm2/process-list.js'
-import { processRecord } from './helpers/process-record.js'
+import { cleanEnvironment } from '../../src/shell/clean-env.js'
+import { isRunDirName, runDirName, runsToRemove } from '../../src/core/retention.js'
+import { parseInputs, InputError } from '../../src/shell/inputs.js'
+import { checkIsolation } from '../../src/core/isolation.js'
+import { collisionProblems, deriveOwnNames, OwnershipError } from '../../src/core/ownership.js'
+import { commandArgs, planDeploy, PlanError } from '../../src/core/plan.js'
+import { extractJsonArray, toProcessRecords, ProcessListError, type ProcessRecord } from '../../src/shell/pm2/process-list.js'
+import { processRecord } from '../helpers/process-record.js'
 
 const proc = (over: Partial<ProcessRecord> & { pmId: number; name: string }): ProcessRecord =>
   processRecord({ pid: 100 + over.pmId, startedAt: 1, script: `/srv/${over.name}.js`, cwd: '/srv', memory: 1, cpu: 0, ...over })

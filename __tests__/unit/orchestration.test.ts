@@ -1,0 +1,120 @@
+// The orchestration in-process, over a fake PM2 (helpers/fake-pm2.ts): each phase's
+// decisions without a daemon. Inputs, outputs and the lock are real (temp files); the
+// end-to-end tests run the same code bundled against a real daemon.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest'
+import { run } from '../../src/main.js'
+import type { DeployPorts } from '../../src/deploy/ports.js'
+import { FakePm2, processRecord } from '../helpers/fake-pm2.js'
+import { parseCommandFile } from '../helpers/run-action.js'
+
+let dir: string
+// core.summary keeps the first GITHUB_STEP_SUMMARY it sees: one file for the whole run of this test file.
+let summaryDir: string
+let stdout: string[]
+
+function ports(fake: FakePm2): DeployPorts {
+  return { openPm2: async () => fake, readEcosystem: async () => [] }
+}
+
+function setInputs(inputs: Record<string, string>): void {
+  const all: Record<string, string> = { 'pm2-home': path.join(dir, 'pm2'), 'snapshot-dir': path.join(dir, 'runs'), 'stable-seconds': '0', 'timeout-seconds': '5', ...inputs }
+  for (const [k, v] of Object.entries(all)) vi.stubEnv(`INPUT_${k.toUpperCase()}`, v)
+}
+
+const outputs = () => parseCommandFile(fs.readFileSync(path.join(dir, 'output'), 'utf8'))
+
+const crowdedHost = () => [
+  processRecord({ pmId: 0, name: 'shop-api-test' }),
+  processRecord({ pmId: 1, name: 'shop-worker-test' }),
+  processRecord({ pmId: 2, name: 'shop-api' }),
+  processRecord({ pmId: 3, name: 'stock-alert-test' })
+]
+
+beforeAll(() => {
+  summaryDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orchestration-summary-'))
+})
+
+afterAll(() => fs.rmSync(summaryDir, { recursive: true, force: true }))
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orchestration-'))
+  fs.mkdirSync(path.join(dir, 'pm2'))
+  for (const f of ['output', 'state']) fs.writeFileSync(path.join(dir, f), '')
+  fs.writeFileSync(path.join(summaryDir, 'summary'), '')
+  vi.stubEnv('GITHUB_OUTPUT', path.join(dir, 'output'))
+  vi.stubEnv('GITHUB_STATE', path.join(dir, 'state'))
+  vi.stubEnv('GITHUB_STEP_SUMMARY', path.join(summaryDir, 'summary'))
+  stdout = []
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (stdout.push(String(chunk)), true))
+})
+
+afterEach(() => {
+  vi.restoreAllMocks()
+  vi.unstubAllEnvs()
+  process.exitCode = 0
+  fs.rmSync(dir, { recursive: true, force: true })
+})
+
+describe('the deploy over a fake PM2', () => {
+  test('reloads own processes only, by name, and ends deployed with the lock released', async () => {
+    const fake = new FakePm2(crowdedHost())
+    setInputs({ app: 'shop', 'environment-suffix': '-test', whitelist: 'shop-api, shop-worker', save: 'false' })
+    expect(await run(ports(fake))).toBe('deployed')
+    expect(fake.sent.map((c) => c.command)).toEqual(['pm2 reload shop-api-test --update-env', 'pm2 reload shop-worker-test --update-env'])
+    expect(outputs()).toMatchObject({ result: 'deployed', violations: '0', 'own-processes': '["shop-api-test","shop-worker-test"]' })
+    expect(fs.existsSync(path.join(dir, 'pm2', 'pm2-safe-deploy.lock'))).toBe(false)
+    expect(fake.closed).toBe(true)
+    expect(process.exitCode ?? 0).toBe(0)
+  })
+
+  test('a neighbour restarted during the deploy is a SAFETY ABORT, and nothing is saved', async () => {
+    const fake = new FakePm2(crowdedHost())
+    fake.afterSend = (_cmd, f) => f.respawn(f.processes.find((p) => p.name === 'stock-alert-test')!)
+    setInputs({ app: 'shop', 'environment-suffix': '-test', whitelist: 'shop-api' })
+    expect(await run(ports(fake))).toBe('failed')
+    expect(fake.sent.map((c) => c.args[0])).not.toContain('save')
+    expect(outputs()).toMatchObject({ result: 'failed', violations: '1' })
+    expect(stdout.join('')).toMatch(/::error title=pm2-safe-deploy%3A SAFETY ABORT::SAFETY ABORT: other apps changed/)
+    expect(process.exitCode).toBe(1)
+  })
+
+  test('a crash loop fails the deploy with the verdict, not PM2\'s exit code', async () => {
+    const fake = new FakePm2(crowdedHost())
+    fake.beforeList = (f) => {
+      if (f.sent.length > 0) f.respawn(f.processes.find((p) => p.name === 'shop-api-test')!)
+    }
+    setInputs({ app: 'shop', 'environment-suffix': '-test', whitelist: 'shop-api', 'stable-seconds': '1' })
+    expect(await run(ports(fake))).toBe('failed')
+    expect(outputs().result).toBe('failed')
+    expect(stdout.join('')).toMatch(/crash loop: shop-api-test/)
+  })
+
+  test('a whitelist entry that reaches a neighbour by namespace is refused before any command', async () => {
+    const fake = new FakePm2([...crowdedHost(), processRecord({ pmId: 4, name: 'other', namespace: 'shop-cron-test' })])
+    setInputs({ app: 'shop', 'environment-suffix': '-test', whitelist: 'shop-cron' })
+    expect(await run(ports(fake))).toBe('aborted')
+    expect(fake.sent).toEqual([])
+  })
+
+  test('dry-run plans and gates every command and sends none', async () => {
+    const fake = new FakePm2(crowdedHost())
+    setInputs({ app: 'shop', 'environment-suffix': '-test', whitelist: 'shop-api', 'dry-run': 'true' })
+    expect(await run(ports(fake))).toBe('dry-run')
+    expect(fake.sent).toEqual([])
+    const report = JSON.parse(fs.readFileSync(outputs().report!, 'utf8'))
+    expect(report.plan).toEqual([{ command: 'pm2 reload shop-api-test --update-env', why: 'strategy reload' }])
+  })
+
+  test('invalid inputs are refused with the fix and no stack trace, and never open PM2', async () => {
+    const openPm2 = vi.fn()
+    setInputs({ app: 'shop', strategy: 'bounce' })
+    expect(await run({ openPm2, readEcosystem: async () => [] })).toBe('aborted')
+    expect(openPm2).not.toHaveBeenCalled()
+    const log = stdout.join('')
+    expect(log).toMatch(/strategy must be reload, restart or recreate/)
+    expect(log).not.toMatch(/\n\s+at /)
+  })
+})

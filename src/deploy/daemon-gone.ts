@@ -1,0 +1,17 @@
+// A deploy that failed because the PM2 daemon went away under it is told as such: the
+// own processes are not to blame, and the only restore that does not start an empty
+// daemon is `pm2 resurrect` (src/core/report.ts).
+import { DAEMON_GONE_TITLE, daemonGoneMessage } from '../core/report.js'
+import { daemonWentAway } from '../shell/daemon-gone.js'
+import type { DeployState } from './state.js'
+
+/** After a stop with a session: whether the daemon is gone; if so, the outcome says it. */
+export async function noteDaemonGone(state: DeployState): Promise<void> {
+  const { session, inputs } = state
+  if (!session || !inputs || state.outcome.result === 'deployed' || state.outcome.result === 'dry-run') return
+  // `pm2 kill` stops the apps before the socket closes: wait longer when processes were seen stopping.
+  const waitMs = state.sawStopping ? 10_000 : state.changed ? 2000 : 0
+  if (!(await daemonWentAway(inputs.pm2Home, { waitMs }))) return
+  state.daemonGone = true
+  state.outcome = { result: state.changed ? 'failed' : 'aborted', message: daemonGoneMessage(inputs.pm2Home, state.sent.length), title: DAEMON_GONE_TITLE }
+}
