@@ -2,7 +2,6 @@
 // own processes are not to blame, and the only restore that does not start an empty
 // daemon is `pm2 resurrect` (src/core/report.ts).
 import { DAEMON_GONE_TITLE, daemonGoneMessage } from '../core/report.js'
-import { daemonWentAway } from '../shell/daemon-gone.js'
 import type { DeployState } from './state.js'
 
 /** After a stop with a session: whether the daemon is gone; if so, the outcome says it. */
@@ -11,7 +10,7 @@ export async function noteDaemonGone(state: DeployState): Promise<void> {
   if (!session || !inputs || state.outcome.result === 'deployed' || state.outcome.result === 'dry-run') return
   // `pm2 kill` stops the apps before the socket closes: wait longer when processes were seen stopping.
   const waitMs = state.sawStopping ? 10_000 : state.changed ? 2000 : 0
-  if (!(await daemonWentAway(inputs.pm2Home, { waitMs }))) return
+  if (!(await session.goneWithin(waitMs))) return
   state.daemonGone = true
   state.outcome = { result: state.changed ? 'failed' : 'aborted', message: daemonGoneMessage(inputs.pm2Home, state.sent.length), title: DAEMON_GONE_TITLE }
 }
