@@ -11,6 +11,10 @@ import {
   renderSummary,
   restoreHints,
   hintAction,
+  DAEMON_GONE_TITLE,
+  daemonGoneMessage,
+  verdictHeadline,
+  nextSteps,
   shellCommand,
   shellQuote,
   type DeployReport
@@ -238,5 +242,17 @@ describe('shellQuote', () => {
       }),
       { numRuns: 150 }
     )
+  })
+})
+
+describe('the PM2 daemon gone', () => {
+  test('other apps that went down with it are no SAFETY ABORT, and own processes are not blamed', () => {
+    const report = { ...safetyAbortReport(), title: DAEMON_GONE_TITLE, message: daemonGoneMessage('/home/deploy/.pm2', 2) }
+    expect(report.violations.length).toBeGreaterThan(0)
+    expect(verdictHeadline(report)).toEqual({ icon: '❌', text: expect.stringMatching(/^Failed: PM2 daemon gone/) })
+    const steps = nextSteps(report).join(' ')
+    expect(steps).toMatch(/The PM2 daemon is gone, with every process it ran/)
+    expect(steps).not.toMatch(/find who changed them|Own processes were changed/)
+    expect(report.message).toMatch(/^The PM2 daemon at \/home\/deploy\/\.pm2 is gone: .*after 2 pm2 command\(s\).*`pm2 resurrect`/)
   })
 })

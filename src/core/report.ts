@@ -280,7 +280,9 @@ function snapshotHints(input: RestoreInput, render: (argv: string[]) => string):
 // Verdict and next steps
 // ---------------------------------------------------------------------------------
 
-export function isSafetyAbort(report: Pick<DeployReport, 'message' | 'violations'>): boolean {
+export function isSafetyAbort(report: Pick<DeployReport, 'message' | 'violations'> & { title?: string }): boolean {
+  // Other apps that went down with a vanished daemon were not changed by anyone's deploy.
+  if (report.title === DAEMON_GONE_TITLE) return false
   return report.message.startsWith('SAFETY ABORT') || report.violations.length > 0
 }
 

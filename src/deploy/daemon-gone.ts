@@ -8,8 +8,9 @@ import type { DeployState } from './state.js'
 export async function noteDaemonGone(state: DeployState): Promise<void> {
   const { session, inputs } = state
   if (!session || !inputs || state.outcome.result === 'deployed' || state.outcome.result === 'dry-run') return
-  // `pm2 kill` stops the apps before the socket closes: wait longer when processes were seen stopping.
-  const waitMs = state.sawStopping ? 10_000 : state.changed ? 2000 : 0
+  // `pm2 kill` stops the apps before the socket closes: when processes were seen stopping (the
+  // action never stops any), watch the socket a while; otherwise one look, so a plain failure waits for nothing.
+  const waitMs = state.sawStopping ? 10_000 : 0
   if (!(await session.goneWithin(waitMs))) return
   state.daemonGone = true
   state.outcome = { result: state.changed ? 'failed' : 'aborted', message: daemonGoneMessage(inputs.pm2Home, state.sent.length), title: DAEMON_GONE_TITLE }

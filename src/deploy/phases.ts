@@ -139,6 +139,7 @@ export async function planAndPreflight(ctx: DeployContext, pm2: Pm2Port): Promis
 async function isolation(ctx: DeployContext, pm2: Pm2Port, label: string): Promise<readonly ProcessRecord[]> {
   const { state, inputs } = ctx
   const now = await pm2.freshList()
+  state.sawStopping ||= now.some((p) => p.status === 'stopping')
   const r = checkIsolation(state.before, now, state.own, inputs.foreignRestarts)
   for (const w of r.warnings) state.warnings.push(`${w.name}: ${w.detail}`)
   const detail = r.violations.length ? formatViolations(r.violations) : 'other apps unchanged'
