@@ -6,7 +6,8 @@ import { describe, expect, test } from 'vitest'
 import { collisionProblems, deriveOwnNames, nameProblem, OwnershipError } from '../../src/core/ownership.js'
 import { planDeploy, PlanError } from '../../src/core/plan.js'
 import type { ProcessRecord } from '../../src/shell/pm2/process-list.js'
-import { gateTarget, resolvePm2Target } from '../../src/core/targets.js'
+import { gatePmId, gateScriptStart, gateTarget, resolvePm2Target } from '../../src/core/targets.js'
+import { planMoves, planSwap, type AppTarget } from '../../src/core/swap.js'
 import { processRecord } from '../helpers/process-record.js'
 
 const CWD = '/tmp/pm2-safe-deploy-cwd-XXXX'
@@ -184,5 +185,56 @@ describe('ownership and the plan', () => {
       ),
       { numRuns: 2000 }
     )
+  })
+})
+
+describe('the swap of a release switch (promise 9)', () => {
+  const OWN = 'flyer-crawler-api-test'
+  const want: AppTarget = { name: OWN, script: '/var/www/app/releases/r2/server.js', cwd: '/var/www/app/releases/r2', interpreter: 'node', execMode: 'cluster', instances: 2, namespace: null }
+  // Foreign processes whose names and namespaces are numbers that are also pm_ids.
+  const foreignName = fc.oneof(anyName, fc.nat(16).map(String))
+  const foreignNs = fc.oneof(namespace, fc.nat(16).map(String))
+  const rows = fc.array(
+    fc.oneof(
+      fc.record({ own: fc.constant(true as const), name: fc.constant(OWN), namespace: fc.constantFrom('default', 'web', '3'), status: fc.constantFrom('online', 'online', 'stopped') }),
+      fc.record({ own: fc.constant(false as const), name: foreignName, namespace: foreignNs, status })
+    ),
+    { maxLength: 14 }
+  )
+  let sentDeletes = 0
+
+  test("the swap's delete-by-pm_id commands never reach a foreign process, whatever the names and namespaces", () => {
+    fc.assert(
+      fc.property(rows, (rs) => {
+        const list = rs.map((r, i) =>
+          processRecord({ pmId: i, name: r.name, namespace: r.namespace, status: r.status, execMode: 'cluster', script: r.own ? '/var/www/app/releases/r1/server.js' : `/srv/${i}/app.js`, cwd: r.own ? '/var/www/app/releases/r1' : '/srv' })
+        )
+        const ownSet = new Set([OWN])
+        for (const move of planMoves([want], list)) {
+          if (move.kind !== 'swap') continue
+          const { start, deletes } = planSwap(move, want, list)
+          expect(gateScriptStart(start.name, start.script, start.namespace, list, ownSet).ok).toBe(true)
+          for (const d of deletes) {
+            const verdict = gatePmId(d.pmId, d.name, list, ownSet, CWD)
+            const reached = pm2Oracle(String(d.pmId), list, CWD) as number[]
+            if (!verdict.ok) {
+              // Refused (never sent) whenever PM2 would read the number as a name or namespace first.
+              if (list.some((p) => p.name === String(d.pmId) || p.namespace === String(d.pmId))) expect(verdict.reason).toMatch(/would read/)
+              continue
+            }
+            sentDeletes++
+            expect(reached).toEqual([d.pmId])
+            for (const id of reached) expect(list[id]!.name).toBe(OWN)
+          }
+        }
+        // And no pm_id the gate passes, for any name, reaches a foreign process.
+        for (let id = 0; id < list.length + 2; id++) {
+          if (!gatePmId(id, OWN, list, ownSet, CWD).ok) continue
+          for (const r of pm2Oracle(String(id), list, CWD) as number[]) expect(list[r]!.name).toBe(OWN)
+        }
+      }),
+      { numRuns: 3000 }
+    )
+    expect(sentDeletes).toBeGreaterThan(100)
   })
 })

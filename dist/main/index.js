@@ -41184,6 +41184,7 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 
 
 
+
 class InputError extends UserError {
 }
 const bool = (name) => schemas_string()
@@ -41235,7 +41236,14 @@ const RawInputsSchema = object({
         .trim()
         .refine((v) => /^\d+$/.test(v), 'log-lines must be a whole number')
         .transform(Number),
-    'require-app-prefix': bool('require-app-prefix')
+    'require-app-prefix': bool('require-app-prefix'),
+    'current-link': schemas_string().trim(),
+    'release-dir': schemas_string().trim(),
+    rollback: bool('rollback'),
+    'keep-releases': schemas_string()
+        .trim()
+        .refine((v) => /^\d+$/.test(v), 'keep-releases must be a whole number (0 keeps every release)')
+        .transform(Number)
 });
 /** Defaults from SPEC.md; the same as action.yml, for runners that do not fill them in. */
 const INPUT_DEFAULTS = {
@@ -41258,7 +41266,11 @@ const INPUT_DEFAULTS = {
     'snapshot-dir': '',
     'audit-log': '',
     'log-lines': '50',
-    'require-app-prefix': 'true'
+    'require-app-prefix': 'true',
+    'current-link': '',
+    'release-dir': '',
+    rollback: 'true',
+    'keep-releases': '0'
 };
 /** The inputs of an environment other than the process's (tests, benches): INPUT_<NAME> as the runner sets it. */
 function envInputs(env) {
@@ -41290,7 +41302,9 @@ function parseInputs(env = process.env, read = envInputs(env)) {
     }
     const v = parsed.data;
     const workspace = env.GITHUB_WORKSPACE || process.cwd();
-    const workingDirectory = external_node_path_default().resolve(workspace, v['working-directory']);
+    const release = resolveReleaseInputs(v['current-link'], v['release-dir'], v['working-directory'], workspace, v['keep-releases']);
+    // A relative working-directory is taken inside the release being deployed.
+    const workingDirectory = external_node_path_default().resolve(release && release.relativeWorkingDirectory !== null ? release.releaseDir : workspace, v['working-directory']);
     const home = homeDir(env);
     const pm2Home = resolvePm2Home(v['pm2-home'], env);
     const snapshotDir = external_node_path_default().resolve(expandHome(v['snapshot-dir'] || env.RUNNER_TEMP || external_node_os_default().tmpdir(), home));
@@ -41315,8 +41329,80 @@ function parseInputs(env = process.env, read = envInputs(env)) {
         snapshotDir,
         auditLog,
         logLines: v['log-lines'],
-        requireAppPrefix: v['require-app-prefix']
+        requireAppPrefix: v['require-app-prefix'],
+        release,
+        rollback: v.rollback,
+        keepReleases: v['keep-releases']
     };
+}
+/**
+ * Checks `current-link` and `release-dir` on disk before anything else runs: both or
+ * neither; an existing link must be a symlink (missing is a first deploy); the release
+ * must be an existing directory reached by its real path, not through the link.
+ */
+function resolveReleaseInputs(linkInput, releaseInput, workingDirectoryInput, workspace, keepReleases) {
+    const fail = (msg) => {
+        throw new InputError(`Invalid inputs:\n- ${msg}`);
+    };
+    if (!linkInput && !releaseInput) {
+        if (keepReleases > 0)
+            fail('keep-releases: needs `release-dir` and `current-link` (it prunes the siblings of the release directory)');
+        return null;
+    }
+    if (!releaseInput)
+        fail('current-link is set but release-dir is not: set `release-dir` to the built release to make live, or remove `current-link`');
+    if (!linkInput)
+        fail('release-dir is set but current-link is not: set `current-link` to the symlink that names the live release (e.g. /var/www/app/current)');
+    const currentLink = external_node_path_default().resolve(workspace, linkInput);
+    const releaseAbs = external_node_path_default().resolve(workspace, releaseInput);
+    let live = null;
+    let linkStat = null;
+    try {
+        linkStat = external_node_fs_default().lstatSync(currentLink);
+    }
+    catch {
+        // no link yet: a first deploy, the parent must exist for the link to be created
+        if (!inputs_isDirectory(external_node_path_default().dirname(currentLink)))
+            fail(`current-link: ${external_node_path_default().dirname(currentLink)} (the directory of ${currentLink}) does not exist`);
+    }
+    if (linkStat && !linkStat.isSymbolicLink()) {
+        fail(`current-link: ${currentLink} exists but is not a symlink (a ${linkStat.isDirectory() ? 'directory' : 'file'}). ` +
+            'Move it into the releases directory and replace it with a symlink to it (`ln -sfn <release> <link>`), or fix `current-link`');
+    }
+    if (linkStat) {
+        try {
+            live = external_node_fs_default().realpathSync(currentLink);
+        }
+        catch {
+            // a dangling link: no live release to keep or roll back to
+            live = null;
+        }
+    }
+    if (!inputs_isDirectory(releaseAbs))
+        fail(`release-dir: ${releaseAbs} does not exist or is not a directory: build the release into it before the deploy step`);
+    const releaseDir = external_node_fs_default().realpathSync(releaseAbs);
+    if (releaseAbs === currentLink || releaseAbs.startsWith(currentLink + (external_node_path_default()).sep)) {
+        fail(`release-dir: ${releaseAbs} goes through current-link ${currentLink}: set it to the release directory itself (e.g. ${releaseDir} or releases/<sha>)`);
+    }
+    const realLink = external_node_path_default().join(external_node_fs_default().realpathSync(external_node_path_default().dirname(currentLink)), external_node_path_default().basename(currentLink));
+    if (realLink.startsWith(releaseDir + (external_node_path_default()).sep)) {
+        fail(`release-dir: ${releaseDir} contains current-link ${currentLink}: set it to one release directory (e.g. releases/<sha>), not the app's root`);
+    }
+    return {
+        currentLink,
+        releaseDir,
+        live,
+        redeploy: live === releaseDir,
+        relativeWorkingDirectory: external_node_path_default().isAbsolute(workingDirectoryInput) ? null : workingDirectoryInput
+    };
+}
+function inputs_isDirectory(p) {
+    try {
+        return external_node_fs_default().statSync(p).isDirectory();
+    }
+    catch {
+        return false;
+    }
 }
 const DEFAULT_AUDIT_FILE_NAME = 'pm2-safe-deploy.audit.jsonl';
 const homeDir = (env) => env.HOME || external_node_os_default().homedir();
@@ -41567,6 +41653,18 @@ class UnsafeCommandError extends UserError {
 function gateCommand(cmd, processes, ownNames, cliCwd) {
     if (cmd.verb === 'save')
         return;
+    if (cmd.verb === 'delete-id') {
+        const verdict = gatePmId(cmd.pmId, cmd.name, processes, ownNames, cliCwd);
+        if (!verdict.ok)
+            throw new UnsafeCommandError(`refused to send pm2 delete ${cmd.pmId}: ${verdict.reason}`);
+        return;
+    }
+    if (cmd.verb === 'start-script') {
+        const verdict = gateScriptStart(cmd.name, cmd.script, cmd.namespace, processes, ownNames);
+        if (!verdict.ok)
+            throw new UnsafeCommandError(`refused to send pm2 start ${cmd.script} --name ${cmd.name}: ${verdict.reason}`);
+        return;
+    }
     if ('targets' in cmd) {
         for (const target of cmd.targets) {
             const verdict = gateTarget(target, processes, ownNames, cliCwd);
@@ -41579,6 +41677,49 @@ function gateCommand(cmd, processes, ownNames, cliCwd) {
     if (foreign.length > 0 || cmd.only.length === 0) {
         throw new UnsafeCommandError(`refused to send pm2 ${cmd.verb}: --only must list own names only (got ${cmd.only.join(', ')})`);
     }
+}
+/**
+ * The gate for `pm2 delete <pm_id>` (a swap's old instance): PM2 reads a number first
+ * as a name, then as a namespace, and only then as a pm_id, so the number is a safe
+ * target only while no process has it as name or namespace (nor as a script path from
+ * `cliCwd`), and only when the process with that pm_id is own and has `name`.
+ */
+function gatePmId(pmId, name, processes, ownNames, cliCwd) {
+    const arg = String(pmId);
+    if (!Number.isSafeInteger(pmId) || pmId < 0)
+        return { ok: false, reason: `${arg} is not a pm_id` };
+    if (!ownNames.has(name))
+        return { ok: false, reason: `"${name}" is not one of this deploy's own names` };
+    const resolution = resolvePm2Target(arg, processes, cliCwd);
+    if (resolution.kind !== 'pm-id') {
+        const what = resolution.kind === 'none' ? 'no process (it is gone)' : `a ${resolution.kind} target`;
+        return { ok: false, reason: `PM2 would read ${arg} as ${what}` };
+    }
+    const target = processes.find((p) => p.pmId === pmId);
+    if (!target || resolution.pmIds.length !== 1 || target.name !== name) {
+        return { ok: false, reason: `pm_id ${arg} is ${target ? `"${target.name}"` : 'no process'}, not an instance of ${name}` };
+    }
+    return { ok: true, pmIds: [pmId] };
+}
+/**
+ * The gate for `pm2 start <script> --name <name>` (a swap's new set): the name must be
+ * own and plain, and the script an absolute path PM2 runs as a file (with a `/`, PM2
+ * never reads it as a name, namespace or pm_id; never one it would read as a config).
+ * PM2 restarts a stopped or errored process of that name and path instead of starting:
+ * that process is own by its name.
+ */
+function gateScriptStart(name, script, namespace, processes, ownNames) {
+    if (!ownNames.has(name))
+        return { ok: false, reason: `"${name}" is not one of this deploy's own names` };
+    if (name.startsWith('-') || pm2ReadsAsNumber(name))
+        return { ok: false, reason: `"${name}" is not a plain name` };
+    if (!script.startsWith('/'))
+        return { ok: false, reason: `script ${script} is not an absolute path` };
+    if (looksLikeConfigFile(script))
+        return { ok: false, reason: `PM2 would read ${script} as a config file, which matches apps by name` };
+    if (namespace !== null && (namespace.startsWith('-') || namespace === ''))
+        return { ok: false, reason: `namespace "${namespace}" is not plain` };
+    return { ok: true, pmIds: processes.filter((p) => p.name === name).map((p) => p.pmId) };
 }
 
 ;// CONCATENATED MODULE: ./src/core/report-schema.ts
@@ -42253,8 +42394,167 @@ function renderAnnotation(report) {
     return { title, message: lines.join('\n') };
 }
 
+;// CONCATENATED MODULE: ./src/core/swap.ts
+/** PM2 records node as `node`; a path to a node binary is the same choice only by that exact path. */
+function sameInterpreter(recorded, wanted) {
+    return recorded === null || wanted === null || recorded === wanted;
+}
+/** Which of script, cwd, interpreter of `p` a reload or restart would leave as it is, against what the file says. */
+function changedFields(p, want) {
+    const out = [];
+    if (p.script !== null && p.script !== want.script)
+        out.push(`script ${p.script} → ${want.script}`);
+    if (p.cwd !== null && p.cwd !== want.cwd)
+        out.push(`cwd ${p.cwd} → ${want.cwd}`);
+    if (!sameInterpreter(p.interpreter, want.interpreter))
+        out.push(`interpreter ${p.interpreter} → ${want.interpreter}`);
+    return out;
+}
+/**
+ * How each own app moves under `strategy`. `recreate` is always delete-then-start and
+ * is planned by plan.ts; this decides for `reload` and `restart`. Processes left
+ * stopped or errored are deleted and started fresh by plan.ts as before, so they are
+ * not swapped.
+ */
+function planMoves(targets, processes) {
+    return targets.map((want) => {
+        const mine = processes.filter((p) => p.name === want.name && p.status !== 'stopped' && p.status !== 'errored');
+        if (mine.length === 0)
+            return { kind: 'start', name: want.name };
+        const changed = [...new Set(mine.flatMap((p) => changedFields(p, want)))];
+        if (changed.length === 0)
+            return { kind: 'in-place', name: want.name };
+        const allCluster = mine.every((p) => p.execMode === 'cluster');
+        if (want.execMode === 'cluster' && allCluster)
+            return { kind: 'swap', name: want.name, oldPmIds: mine.map((p) => p.pmId).sort((a, b) => a - b), changed };
+        return { kind: 'recreate', name: want.name, changed };
+    });
+}
+function scriptStartArgs(cmd) {
+    const args = ['start', cmd.script, '--name', cmd.name, '--cwd', cmd.cwd];
+    if (cmd.execMode === 'cluster')
+        args.push('-i', String(cmd.instances));
+    if (cmd.interpreter !== null)
+        args.push('--interpreter', cmd.interpreter);
+    if (cmd.namespace !== null)
+        args.push('--namespace', cmd.namespace);
+    if (cmd.force)
+        args.push('-f');
+    args.push(...cmd.flags);
+    if (cmd.args.length > 0)
+        args.push('--', ...cmd.args);
+    return args;
+}
+/** The commands of one swap: the new set, then each old instance by pm_id (sent only after the new set is verified). */
+function planSwap(move, want, processes, extra = {}) {
+    const force = processes.some((p) => p.name === want.name && p.script === want.script);
+    return {
+        start: {
+            verb: 'start-script',
+            name: want.name,
+            script: want.script,
+            cwd: want.cwd,
+            instances: want.instances,
+            execMode: want.execMode,
+            interpreter: want.interpreter,
+            namespace: want.namespace,
+            flags: extra.flags ?? [],
+            args: extra.args ?? [],
+            force,
+            envFrom: extra.envFrom ?? null,
+            why: `swap: ${move.changed.join(', ')}; new instances beside the old`
+        },
+        deletes: move.oldPmIds.map((pmId) => ({ verb: 'delete-id', pmId, name: want.name, why: `swap: the old instance, once the new ones serve` }))
+    };
+}
+/** Ecosystem options PM2's CLI can take for a script start, as `--flag=value` (a value may start with `-`). */
+const VALUE_FLAGS = {
+    max_memory_restart: '--max-memory-restart',
+    out_file: '--output',
+    error_file: '--error',
+    log_file: '--log',
+    kill_timeout: '--kill-timeout',
+    listen_timeout: '--listen-timeout',
+    max_restarts: '--max-restarts',
+    restart_delay: '--restart-delay',
+    exp_backoff_restart_delay: '--exp-backoff-restart-delay',
+    log_date_format: '--log-date-format',
+    log_type: '--log-type',
+    cron_restart: '--cron-restart',
+    uid: '--uid',
+    gid: '--gid'
+};
+const TRUE_FLAGS = {
+    merge_logs: '--merge-logs',
+    combine_logs: '--merge-logs',
+    wait_ready: '--wait-ready',
+    time: '--time',
+    shutdown_with_message: '--shutdown-with-message',
+    source_map_support: '--source-map-support',
+    disable_logs: '--disable-logs'
+};
+const FALSE_FLAGS = {
+    autorestart: '--no-autorestart',
+    treekill: '--no-treekill',
+    vizion: '--no-vizion',
+    pmx: '--no-pmx'
+};
+/** Read elsewhere: identity and paths (AppTarget), env (the pm2 command's environment), args (after `--`). */
+const HANDLED = new Set(['name', 'script', 'cwd', 'interpreter', 'exec_interpreter', 'exec_mode', 'instances', 'namespace', 'env', 'args']);
+/**
+ * The CLI flags that carry an app's ecosystem options into a script start, and the
+ * options no flag can carry (the swap would drop them: the caller decides, e.g. recreate).
+ */
+function ecosystemOptionFlags(options) {
+    const flags = [];
+    const unsupported = [];
+    for (const [key, value] of Object.entries(options)) {
+        if (HANDLED.has(key) || key.startsWith('env_') || value === undefined || value === null)
+            continue;
+        if (key === 'node_args' || key === 'interpreter_args') {
+            const v = Array.isArray(value) ? value.map(String).join(' ') : String(value);
+            if (v.trim() !== '')
+                flags.push(`--node-args=${v}`);
+        }
+        else if (key in VALUE_FLAGS && (typeof value === 'string' || typeof value === 'number'))
+            flags.push(`${VALUE_FLAGS[key]}=${value}`);
+        else if (key in TRUE_FLAGS && typeof value === 'boolean') {
+            if (value)
+                flags.push(TRUE_FLAGS[key]);
+        }
+        else if (key in FALSE_FLAGS && typeof value === 'boolean') {
+            if (!value)
+                flags.push(FALSE_FLAGS[key]);
+        }
+        else
+            unsupported.push(key);
+    }
+    return { flags: [...new Set(flags)], unsupported };
+}
+/**
+ * The environment of the one pm2 command that starts a swap's new set: PM2 gives a
+ * script start the caller's environment, so the file's `env` and `env_<name>` are
+ * merged over the clean environment as PM2 merges them for a config start. Minus
+ * `name`, `namespace` and `pm_id`, which PM2 would read over `--name` and `--namespace`.
+ */
+function swapStartEnv(cleanEnv, appEnv, envByName) {
+    const out = { ...cleanEnv };
+    for (const layer of [appEnv, envByName]) {
+        for (const [k, v] of Object.entries(layer ?? {})) {
+            if (v === undefined || v === null)
+                continue;
+            out[k] = typeof v === 'object' ? JSON.stringify(v) : String(v);
+        }
+    }
+    delete out.name;
+    delete out.namespace;
+    delete out.pm_id;
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/core/plan.ts
 // The deploy plan as data: which pm2 commands, on which targets. Pure.
+
 
 /** The pm2 argument array for a planned command. `--update-env` so the new env takes effect. */
 function commandArgs(cmd) {
@@ -42266,6 +42566,10 @@ function commandArgs(cmd) {
             return ['reload', ...cmd.targets, '--update-env'];
         case 'save':
             return ['save'];
+        case 'start-script':
+            return scriptStartArgs(cmd);
+        case 'delete-id':
+            return ['delete', String(cmd.pmId)];
         default:
             return [cmd.verb, cmd.ecosystem, '--only', cmd.only.join(','), ...(cmd.env ? ['--env', cmd.env] : []), '--update-env'];
     }
@@ -42325,6 +42629,37 @@ function planDeploy(input) {
         commands.push({ verb, ecosystem, only: [...ownNames], env: ecosystemEnv, why: `strategy ${strategy}` });
     }
     return commands;
+}
+/**
+ * The plan when script, cwd or interpreter of own apps may change (a release switch),
+ * for `reload`/`restart` with an ecosystem file: swapped apps leave the ecosystem
+ * command (a config start would reload their old instances in place), recreated ones
+ * are deleted by name first, everything else goes through startOrReload/startOrRestart
+ * as in planDeploy. `recreate` and plans without an ecosystem file are planDeploy's.
+ */
+function planReleaseDeploy(input, moves, swaps) {
+    if (input.strategy === 'recreate' || !input.ecosystem)
+        return { commands: planDeploy(input), retire: [], downtime: [] };
+    const swapped = new Set(moves.filter((m) => m.kind === 'swap').map((m) => m.name));
+    for (const name of swapped)
+        if (!swaps.has(name))
+            throw new PlanError(`no swap commands planned for ${name}`);
+    const recreated = moves.filter((m) => m.kind === 'recreate').map((m) => m.name);
+    const rest = input.ownNames.filter((n) => !swapped.has(n));
+    const commands = [];
+    if (rest.length > 0) {
+        const base = planDeploy({ ...input, ownNames: rest });
+        const cleanup = base.find((c) => c.verb === 'delete');
+        const targets = [...new Set([...(cleanup && 'targets' in cleanup ? cleanup.targets : []), ...recreated])];
+        if (targets.length > 0) {
+            commands.push({ verb: 'delete', targets, why: recreated.length ? `paths changed in fork mode (${recreated.join(', ')}): start fresh, with downtime` : cleanup.why });
+        }
+        commands.push(...base.filter((c) => c.verb !== 'delete'));
+    }
+    for (const name of input.ownNames)
+        if (swapped.has(name))
+            commands.push(swaps.get(name).start);
+    return { commands, retire: [...swapped].flatMap((n) => swaps.get(n).deletes), downtime: recreated };
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/records.ts
@@ -43418,6 +43753,13 @@ function heldLock(file, holder) {
     return { file, holder, release };
 }
 
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./src/shell/ecosystem-protocol.ts
+// What the ecosystem reader child prints, and how the action finds it in its stdout.
+/** Prefixes the reader's one result line: the file itself may print to stdout. */
+const RESULT_MARK = '@@pm2-safe-deploy-ecosystem@@';
+
 ;// CONCATENATED MODULE: ./src/shell/which.ts
 // Finding executables as a shell would: an executable regular file, or the first one on PATH.
 
@@ -43480,6 +43822,144 @@ async function runBounded(executable, args, opts) {
         return { code: -1, stdout: '', stderr: `no answer within ${opts.timeoutMs / 1000} s`, timedOut: true, ms };
     const timedOut = wrapper !== null && TIMED_OUT_CODES.has(out.code) && ms >= opts.timeoutMs - 100;
     return { ...out, timedOut, ms };
+}
+
+;// CONCATENATED MODULE: ./src/shell/ecosystem.ts
+// Ecosystem files are code (.js/.cjs) or data (.json/.yml): either way they are read
+// in a separate node process with the clean environment, never in the action's own
+// process, and only a fixed set of fields comes back (never `env`).
+
+
+
+
+
+
+
+const READ_TIMEOUT_MS = 30_000;
+class EcosystemError extends UserError {
+}
+const AppSchema = object({
+    name: schemas_string(),
+    script: schemas_string().nullable(),
+    cwd: schemas_string().nullable(),
+    interpreter: schemas_string().nullable(),
+    execMode: schemas_string().nullable(),
+    instances: union([schemas_number(), schemas_string()]).nullable(),
+    namespace: schemas_string().nullable(),
+    appendEnvToName: schemas_boolean(),
+    namePrefix: schemas_string().nullable(),
+    swap: object({ flags: array(schemas_string()), unsupported: array(schemas_string()), args: array(schemas_string()) }).optional()
+});
+const ReaderOutputSchema = union([
+    object({ ok: literal(true), apps: array(AppSchema) }),
+    object({ ok: literal(false), error: schemas_string(), line: schemas_number().nullable(), column: schemas_number().nullable(), fix: schemas_string() })
+]);
+const ECOSYSTEM_EXTENSIONS = ['.js', '.cjs', '.mjs', '.json', '.yml', '.yaml'];
+/** PM2's Common.knonwConfigFileExtensions (5.4 to 7.x), in its order. */
+const PM2_CONFIG_MARKERS = [
+    ['.json', 'json'],
+    ['.yml', 'yaml'],
+    ['.yaml', 'yaml'],
+    ['.config.js', 'js'],
+    ['.config.cjs', 'js'],
+    ['.config.mjs', 'mjs']
+];
+/**
+ * How PM2 will read `arg` (Common.isConfigFile): the first marker found anywhere in
+ * the string, or null when PM2 takes it for a script to run.
+ */
+function pm2ConfigKind(arg) {
+    for (const [marker, kind] of PM2_CONFIG_MARKERS)
+        if (arg.includes(marker))
+            return kind;
+    return null;
+}
+/**
+ * Whether PM2 can use `file` as given to its CLI. `pm2 start apps.js` runs the file
+ * itself as an app (a new process named "apps") and `pm2 startOrReload apps.js`
+ * crashes; PM2 require()s JS configs and ignores an ES module's `export default`.
+ */
+function ecosystemFileProblem(file) {
+    const ext = external_node_path_default().extname(file).toLowerCase();
+    const base = external_node_path_default().basename(file);
+    const stem = base.slice(0, base.length - ext.length).replace(/\.config$/, '');
+    if (!ECOSYSTEM_EXTENSIONS.includes(ext)) {
+        return `ecosystem file ${file} has extension "${ext}": use one of ${ECOSYSTEM_EXTENSIONS.join(' ')}.`;
+    }
+    if (ext === '.mjs') {
+        return (`ecosystem file ${file} is an ES module, which PM2 cannot use: it loads ecosystem files with require() and ignores ` +
+            `\`export default\` (older Node cannot require an ES module at all). Write it as CommonJS ` +
+            `(\`module.exports = { apps: [...] }\`) in ${stem}.config.cjs, or as JSON or YAML.`);
+    }
+    const want = ext === '.json' ? 'json' : ext === '.yml' || ext === '.yaml' ? 'yaml' : 'js';
+    const got = pm2ConfigKind(file);
+    if (got === null) {
+        return (`ecosystem file ${file}: PM2 reads a JavaScript file as an ecosystem file only when its name contains ` +
+            `".config.js" or ".config.cjs"; it would run ${base} itself as an app instead. Rename it to ${stem}.config${ext === '.cjs' ? '.cjs' : '.js'} ` +
+            'and set `ecosystem` to the new name.');
+    }
+    if (got !== want) {
+        const marker = PM2_CONFIG_MARKERS.find(([m]) => file.includes(m))[0];
+        return (`ecosystem file ${file}: PM2 picks the file type from the first of ${PM2_CONFIG_MARKERS.map(([m]) => m).join(' ')} found ` +
+            `anywhere in the path, finds "${marker}" and would read this ${ext} file as ${got}. Move or rename it so that ` +
+            `"${marker}" is not in the path.`);
+    }
+    return null;
+}
+/**
+ * The reader bundle (dist/reader): beside the running main bundle (dist/main), or, when
+ * the TypeScript runs unbundled (`npm run local-action`), in the checkout's dist/.
+ */
+function readerBundle() {
+    const here = external_node_path_default().dirname((0,external_node_url_.fileURLToPath)(import.meta.url));
+    const candidates = [
+        process.argv[1] ? external_node_path_default().join(external_node_path_default().dirname(process.argv[1]), '..', 'reader', 'index.js') : '',
+        external_node_path_default().join(here, '..', 'reader', 'index.js'),
+        external_node_path_default().join(here, '..', '..', 'dist', 'reader', 'index.js')
+    ];
+    return candidates.find((c) => c !== '' && external_node_fs_default().existsSync(c)) ?? null;
+}
+/**
+ * Reads the ecosystem file in a child node process (the small reader bundle, which
+ * loads nothing but the file), from `cwd` (where pm2 will run, so that relative
+ * paths in the file agree).
+ */
+async function readEcosystem(file, env, cwd = external_node_path_default().dirname(file)) {
+    const problem = ecosystemFileProblem(file);
+    if (problem)
+        throw new EcosystemError(problem);
+    if (!external_node_fs_default().existsSync(file)) {
+        throw new EcosystemError(`ecosystem file ${file} does not exist. Check \`ecosystem\` and \`working-directory\` (the path is relative to it).`);
+    }
+    const reader = readerBundle();
+    if (!reader)
+        throw new EcosystemError('cannot find the action\'s ecosystem reader (dist/reader/index.js beside dist/main): is the action checkout complete?');
+    const result = await runBounded(process.execPath, [reader, file], { env, cwd, timeoutMs: READ_TIMEOUT_MS });
+    const line = result.stdout
+        .split('\n')
+        .reverse()
+        .find((l) => l.startsWith(RESULT_MARK));
+    let parsed = null;
+    if (line) {
+        try {
+            parsed = ReaderOutputSchema.parse(JSON.parse(line.slice(RESULT_MARK.length)));
+        }
+        catch {
+            parsed = null;
+        }
+    }
+    if (!parsed) {
+        const why = result.timedOut
+            ? `reading it took longer than ${READ_TIMEOUT_MS / 1000} s. An ecosystem file must only declare apps: does it start servers or wait on the network?`
+            : `the reader exited with code ${result.code}${result.stderr.trim() ? `: ${result.stderr.trim().split('\n').slice(-3).join(' ').slice(0, 400)}` : ''}. ` +
+                `Check that \`node ${file}\` runs without error.`;
+        throw new EcosystemError(`could not read ecosystem file ${file}: ${why}`);
+    }
+    if (!parsed.ok) {
+        const where = parsed.line ? ` line ${parsed.line}${parsed.column ? `, column ${parsed.column}` : ''}` : '';
+        throw new EcosystemError(`invalid ecosystem file ${file}${where}: ${parsed.error}. ${parsed.fix}`);
+    }
+    return parsed.apps;
 }
 
 ;// CONCATENATED MODULE: ./src/shell/pm2/cli.ts
@@ -43855,11 +44335,12 @@ class Pm2Rpc {
 
 
 
+
 class NoDaemonError extends UserError {
 }
 class Pm2CommandError extends UserError {
 }
-const READ_TIMEOUT_MS = 20_000;
+const session_READ_TIMEOUT_MS = 20_000;
 const MUTATION_TIMEOUT_MS = 180_000;
 /** How old a list may be and still count as fresh for the gate: far less than any human or deploy step. */
 const FRESH_MS = 250;
@@ -43872,10 +44353,11 @@ class Pm2Session {
     scratchDir;
     workingDirectory;
     pm2Root;
+    readerBundle;
     sent = [];
     constructor(executable, pm2Home, cliVersion, env, rpc, 
     /** An empty private directory: no script path can equal path.resolve(<name>) from here. */
-    scratchDir, workingDirectory, pm2Root) {
+    scratchDir, workingDirectory, pm2Root, readerBundle = null) {
         this.executable = executable;
         this.pm2Home = pm2Home;
         this.cliVersion = cliVersion;
@@ -43884,6 +44366,7 @@ class Pm2Session {
         this.scratchDir = scratchDir;
         this.workingDirectory = workingDirectory;
         this.pm2Root = pm2Root;
+        this.readerBundle = readerBundle;
     }
     /** Locates pm2 and checks a daemon answers at PM2_HOME, without ever starting one. */
     static async open(opts) {
@@ -43896,7 +44379,7 @@ class Pm2Session {
         const root = locatePm2Package(executable);
         const rpc = root ? await Pm2Rpc.open(root, opts.pm2Home) : null;
         const scratchDir = external_node_fs_default().mkdtempSync(external_node_path_default().join(external_node_os_default().tmpdir(), 'pm2-safe-deploy-cwd-'));
-        return new Pm2Session(executable, opts.pm2Home, readPm2PackageVersion(root), env, rpc, scratchDir, opts.workingDirectory, root);
+        return new Pm2Session(executable, opts.pm2Home, readPm2PackageVersion(root), env, rpc, scratchDir, opts.workingDirectory, root, opts.readerBundle ?? null);
     }
     /** The PATH pm2 runs with (pm2's own directory first): where it finds bare scripts and interpreters. */
     get searchPath() {
@@ -43940,13 +44423,13 @@ class Pm2Session {
     }
     async readList() {
         if (this.rpc)
-            return toProcessRecords(await this.rpc.call('getMonitorData', READ_TIMEOUT_MS));
+            return toProcessRecords(await this.rpc.call('getMonitorData', session_READ_TIMEOUT_MS));
         // `pm2 jlist` starts a daemon when none answers: check first, every time.
         await assertDaemonAnswers(this.pm2Home);
         const result = await runCli(this.executable, ['-s', 'jlist'], {
             env: this.env,
             cwd: this.scratchDir,
-            timeoutMs: READ_TIMEOUT_MS
+            timeoutMs: session_READ_TIMEOUT_MS
         });
         if (result.code !== 0 || result.timedOut) {
             throw new Pm2CommandError(`pm2 jlist failed (exit ${result.code}${result.timedOut ? ', timed out' : ''}): ${result.stderr.trim()}`);
@@ -43979,7 +44462,8 @@ class Pm2Session {
         const args = commandArgs(cmd);
         const cwd = cmd.verb === 'startOrReload' || cmd.verb === 'startOrRestart' || cmd.verb === 'start' ? this.workingDirectory : this.scratchDir;
         this.last = null;
-        const running = runCli(this.executable, args, { env: this.env, cwd, timeoutMs: MUTATION_TIMEOUT_MS });
+        const [exe, argv] = this.launcher(cmd, args);
+        const running = runCli(exe, argv, { env: this.env, cwd, timeoutMs: MUTATION_TIMEOUT_MS });
         this.inFlight = running;
         const result = await running.finally(() => (this.inFlight = null));
         this.last = null;
@@ -43993,6 +44477,19 @@ class Pm2Session {
         };
         this.sent.push(sent);
         return sent;
+    }
+    /**
+     * pm2 itself, or, for a swap's start that takes the app's env from the ecosystem file,
+     * the ecosystem reader running pm2 with that env: the action never holds the values.
+     */
+    launcher(cmd, args) {
+        if (cmd.verb !== 'start-script' || !cmd.envFrom)
+            return [this.executable, args];
+        const reader = this.readerBundle ?? readerBundle();
+        if (!reader)
+            throw new Pm2CommandError("cannot find the action's ecosystem reader (dist/reader/index.js beside dist/main): is the action checkout complete?");
+        const { ecosystem, envName } = cmd.envFrom;
+        return [process.execPath, [reader, '--exec-with-app-env', ecosystem, cmd.name, envName ?? '', '--', this.executable, ...args]];
     }
     bus = null;
     /**
@@ -44228,6 +44725,7 @@ function resolveAppPaths(app, workingDirectory) {
 /** Checks each own app of the ecosystem file before anything changes. */
 function preflightApps(ownNames, apps, workingDirectory, opts = {}) {
     const searchPath = opts.searchPath ?? process.env.PATH;
+    const map = opts.mapPath ?? ((p) => p);
     const problems = [];
     for (const name of ownNames) {
         const app = apps.find((a) => a.name === name);
@@ -44241,7 +44739,8 @@ function preflightApps(ownNames, apps, workingDirectory, opts = {}) {
         const renamed = renamingProblem(app, opts.ecosystemEnv ?? null);
         if (renamed)
             problems.push({ app: name, problem: renamed });
-        const resolved = resolveAppPaths(app, workingDirectory);
+        const unmapped = resolveAppPaths(app, workingDirectory);
+        const resolved = unmapped && { ...unmapped, cwd: map(unmapped.cwd), script: map(unmapped.script) };
         if (!resolved || !app.script) {
             problems.push({ app: name, problem: 'has no `script` in the ecosystem file: PM2 would refuse to start it' });
             continue;
@@ -44268,7 +44767,8 @@ function preflightApps(ownNames, apps, workingDirectory, opts = {}) {
             continue;
         }
         const info = inspectScript(scriptPath);
-        const interpreter = pm2Interpreter(app.interpreter, scriptPath, info.kind);
+        const configured = app.interpreter && external_node_path_default().isAbsolute(app.interpreter) ? map(app.interpreter) : app.interpreter;
+        const interpreter = pm2Interpreter(configured, scriptPath, info.kind);
         const mismatch = interpreterMismatch(interpreter, info, app.interpreter !== null);
         if (mismatch) {
             problems.push({ app: name, problem: `script ${scriptPath} ${mismatch}` });
@@ -44645,150 +45145,6 @@ async function save(ctx, pm2) {
     info(`${sent.command} → exit ${sent.exitCode}`);
     if (sent.exitCode !== 0)
         ctx.state.warnings.push(`pm2 save exited ${sent.exitCode}: the deploy is live but the saved list is old`);
-}
-
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-;// CONCATENATED MODULE: ./src/shell/ecosystem-protocol.ts
-// What the ecosystem reader child prints, and how the action finds it in its stdout.
-/** Prefixes the reader's one result line: the file itself may print to stdout. */
-const RESULT_MARK = '@@pm2-safe-deploy-ecosystem@@';
-
-;// CONCATENATED MODULE: ./src/shell/ecosystem.ts
-// Ecosystem files are code (.js/.cjs) or data (.json/.yml): either way they are read
-// in a separate node process with the clean environment, never in the action's own
-// process, and only a fixed set of fields comes back (never `env`).
-
-
-
-
-
-
-
-const ecosystem_READ_TIMEOUT_MS = 30_000;
-class EcosystemError extends UserError {
-}
-const AppSchema = object({
-    name: schemas_string(),
-    script: schemas_string().nullable(),
-    cwd: schemas_string().nullable(),
-    interpreter: schemas_string().nullable(),
-    execMode: schemas_string().nullable(),
-    instances: union([schemas_number(), schemas_string()]).nullable(),
-    namespace: schemas_string().nullable(),
-    appendEnvToName: schemas_boolean(),
-    namePrefix: schemas_string().nullable()
-});
-const ReaderOutputSchema = union([
-    object({ ok: literal(true), apps: array(AppSchema) }),
-    object({ ok: literal(false), error: schemas_string(), line: schemas_number().nullable(), column: schemas_number().nullable(), fix: schemas_string() })
-]);
-const ECOSYSTEM_EXTENSIONS = ['.js', '.cjs', '.mjs', '.json', '.yml', '.yaml'];
-/** PM2's Common.knonwConfigFileExtensions (5.4 to 7.x), in its order. */
-const PM2_CONFIG_MARKERS = [
-    ['.json', 'json'],
-    ['.yml', 'yaml'],
-    ['.yaml', 'yaml'],
-    ['.config.js', 'js'],
-    ['.config.cjs', 'js'],
-    ['.config.mjs', 'mjs']
-];
-/**
- * How PM2 will read `arg` (Common.isConfigFile): the first marker found anywhere in
- * the string, or null when PM2 takes it for a script to run.
- */
-function pm2ConfigKind(arg) {
-    for (const [marker, kind] of PM2_CONFIG_MARKERS)
-        if (arg.includes(marker))
-            return kind;
-    return null;
-}
-/**
- * Whether PM2 can use `file` as given to its CLI. `pm2 start apps.js` runs the file
- * itself as an app (a new process named "apps") and `pm2 startOrReload apps.js`
- * crashes; PM2 require()s JS configs and ignores an ES module's `export default`.
- */
-function ecosystemFileProblem(file) {
-    const ext = external_node_path_default().extname(file).toLowerCase();
-    const base = external_node_path_default().basename(file);
-    const stem = base.slice(0, base.length - ext.length).replace(/\.config$/, '');
-    if (!ECOSYSTEM_EXTENSIONS.includes(ext)) {
-        return `ecosystem file ${file} has extension "${ext}": use one of ${ECOSYSTEM_EXTENSIONS.join(' ')}.`;
-    }
-    if (ext === '.mjs') {
-        return (`ecosystem file ${file} is an ES module, which PM2 cannot use: it loads ecosystem files with require() and ignores ` +
-            `\`export default\` (older Node cannot require an ES module at all). Write it as CommonJS ` +
-            `(\`module.exports = { apps: [...] }\`) in ${stem}.config.cjs, or as JSON or YAML.`);
-    }
-    const want = ext === '.json' ? 'json' : ext === '.yml' || ext === '.yaml' ? 'yaml' : 'js';
-    const got = pm2ConfigKind(file);
-    if (got === null) {
-        return (`ecosystem file ${file}: PM2 reads a JavaScript file as an ecosystem file only when its name contains ` +
-            `".config.js" or ".config.cjs"; it would run ${base} itself as an app instead. Rename it to ${stem}.config${ext === '.cjs' ? '.cjs' : '.js'} ` +
-            'and set `ecosystem` to the new name.');
-    }
-    if (got !== want) {
-        const marker = PM2_CONFIG_MARKERS.find(([m]) => file.includes(m))[0];
-        return (`ecosystem file ${file}: PM2 picks the file type from the first of ${PM2_CONFIG_MARKERS.map(([m]) => m).join(' ')} found ` +
-            `anywhere in the path, finds "${marker}" and would read this ${ext} file as ${got}. Move or rename it so that ` +
-            `"${marker}" is not in the path.`);
-    }
-    return null;
-}
-/**
- * The reader bundle (dist/reader): beside the running main bundle (dist/main), or, when
- * the TypeScript runs unbundled (`npm run local-action`), in the checkout's dist/.
- */
-function readerBundle() {
-    const here = external_node_path_default().dirname((0,external_node_url_.fileURLToPath)(import.meta.url));
-    const candidates = [
-        process.argv[1] ? external_node_path_default().join(external_node_path_default().dirname(process.argv[1]), '..', 'reader', 'index.js') : '',
-        external_node_path_default().join(here, '..', 'reader', 'index.js'),
-        external_node_path_default().join(here, '..', '..', 'dist', 'reader', 'index.js')
-    ];
-    return candidates.find((c) => c !== '' && external_node_fs_default().existsSync(c)) ?? null;
-}
-/**
- * Reads the ecosystem file in a child node process (the small reader bundle, which
- * loads nothing but the file), from `cwd` (where pm2 will run, so that relative
- * paths in the file agree).
- */
-async function readEcosystem(file, env, cwd = external_node_path_default().dirname(file)) {
-    const problem = ecosystemFileProblem(file);
-    if (problem)
-        throw new EcosystemError(problem);
-    if (!external_node_fs_default().existsSync(file)) {
-        throw new EcosystemError(`ecosystem file ${file} does not exist. Check \`ecosystem\` and \`working-directory\` (the path is relative to it).`);
-    }
-    const reader = readerBundle();
-    if (!reader)
-        throw new EcosystemError('cannot find the action\'s ecosystem reader (dist/reader/index.js beside dist/main): is the action checkout complete?');
-    const result = await runBounded(process.execPath, [reader, file], { env, cwd, timeoutMs: ecosystem_READ_TIMEOUT_MS });
-    const line = result.stdout
-        .split('\n')
-        .reverse()
-        .find((l) => l.startsWith(RESULT_MARK));
-    let parsed = null;
-    if (line) {
-        try {
-            parsed = ReaderOutputSchema.parse(JSON.parse(line.slice(RESULT_MARK.length)));
-        }
-        catch {
-            parsed = null;
-        }
-    }
-    if (!parsed) {
-        const why = result.timedOut
-            ? `reading it took longer than ${ecosystem_READ_TIMEOUT_MS / 1000} s. An ecosystem file must only declare apps: does it start servers or wait on the network?`
-            : `the reader exited with code ${result.code}${result.stderr.trim() ? `: ${result.stderr.trim().split('\n').slice(-3).join(' ').slice(0, 400)}` : ''}. ` +
-                `Check that \`node ${file}\` runs without error.`;
-        throw new EcosystemError(`could not read ecosystem file ${file}: ${why}`);
-    }
-    if (!parsed.ok) {
-        const where = parsed.line ? ` line ${parsed.line}${parsed.column ? `, column ${parsed.column}` : ''}` : '';
-        throw new EcosystemError(`invalid ecosystem file ${file}${where}: ${parsed.error}. ${parsed.fix}`);
-    }
-    return parsed.apps;
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/ports.ts

@@ -41161,6 +41161,7 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 
 
 
+
 class InputError extends (/* unused pure expression or super */ null && (UserError)) {
 }
 const bool = (name) => schemas_string()
@@ -41212,7 +41213,14 @@ const RawInputsSchema = object({
         .trim()
         .refine((v) => /^\d+$/.test(v), 'log-lines must be a whole number')
         .transform(Number),
-    'require-app-prefix': bool('require-app-prefix')
+    'require-app-prefix': bool('require-app-prefix'),
+    'current-link': schemas_string().trim(),
+    'release-dir': schemas_string().trim(),
+    rollback: bool('rollback'),
+    'keep-releases': schemas_string()
+        .trim()
+        .refine((v) => /^\d+$/.test(v), 'keep-releases must be a whole number (0 keeps every release)')
+        .transform(Number)
 });
 /** Defaults from SPEC.md; the same as action.yml, for runners that do not fill them in. */
 const INPUT_DEFAULTS = {
@@ -41235,7 +41243,11 @@ const INPUT_DEFAULTS = {
     'snapshot-dir': '',
     'audit-log': '',
     'log-lines': '50',
-    'require-app-prefix': 'true'
+    'require-app-prefix': 'true',
+    'current-link': '',
+    'release-dir': '',
+    rollback: 'true',
+    'keep-releases': '0'
 };
 /** The inputs of an environment other than the process's (tests, benches): INPUT_<NAME> as the runner sets it. */
 function envInputs(env) {
@@ -41267,7 +41279,9 @@ function parseInputs(env = process.env, read = envInputs(env)) {
     }
     const v = parsed.data;
     const workspace = env.GITHUB_WORKSPACE || process.cwd();
-    const workingDirectory = path.resolve(workspace, v['working-directory']);
+    const release = resolveReleaseInputs(v['current-link'], v['release-dir'], v['working-directory'], workspace, v['keep-releases']);
+    // A relative working-directory is taken inside the release being deployed.
+    const workingDirectory = path.resolve(release && release.relativeWorkingDirectory !== null ? release.releaseDir : workspace, v['working-directory']);
     const home = homeDir(env);
     const pm2Home = resolvePm2Home(v['pm2-home'], env);
     const snapshotDir = path.resolve(expandHome(v['snapshot-dir'] || env.RUNNER_TEMP || os.tmpdir(), home));
@@ -41292,8 +41306,80 @@ function parseInputs(env = process.env, read = envInputs(env)) {
         snapshotDir,
         auditLog,
         logLines: v['log-lines'],
-        requireAppPrefix: v['require-app-prefix']
+        requireAppPrefix: v['require-app-prefix'],
+        release,
+        rollback: v.rollback,
+        keepReleases: v['keep-releases']
     };
+}
+/**
+ * Checks `current-link` and `release-dir` on disk before anything else runs: both or
+ * neither; an existing link must be a symlink (missing is a first deploy); the release
+ * must be an existing directory reached by its real path, not through the link.
+ */
+function resolveReleaseInputs(linkInput, releaseInput, workingDirectoryInput, workspace, keepReleases) {
+    const fail = (msg) => {
+        throw new InputError(`Invalid inputs:\n- ${msg}`);
+    };
+    if (!linkInput && !releaseInput) {
+        if (keepReleases > 0)
+            fail('keep-releases: needs `release-dir` and `current-link` (it prunes the siblings of the release directory)');
+        return null;
+    }
+    if (!releaseInput)
+        fail('current-link is set but release-dir is not: set `release-dir` to the built release to make live, or remove `current-link`');
+    if (!linkInput)
+        fail('release-dir is set but current-link is not: set `current-link` to the symlink that names the live release (e.g. /var/www/app/current)');
+    const currentLink = path.resolve(workspace, linkInput);
+    const releaseAbs = path.resolve(workspace, releaseInput);
+    let live = null;
+    let linkStat = null;
+    try {
+        linkStat = fs.lstatSync(currentLink);
+    }
+    catch {
+        // no link yet: a first deploy, the parent must exist for the link to be created
+        if (!inputs_isDirectory(path.dirname(currentLink)))
+            fail(`current-link: ${path.dirname(currentLink)} (the directory of ${currentLink}) does not exist`);
+    }
+    if (linkStat && !linkStat.isSymbolicLink()) {
+        fail(`current-link: ${currentLink} exists but is not a symlink (a ${linkStat.isDirectory() ? 'directory' : 'file'}). ` +
+            'Move it into the releases directory and replace it with a symlink to it (`ln -sfn <release> <link>`), or fix `current-link`');
+    }
+    if (linkStat) {
+        try {
+            live = fs.realpathSync(currentLink);
+        }
+        catch {
+            // a dangling link: no live release to keep or roll back to
+            live = null;
+        }
+    }
+    if (!inputs_isDirectory(releaseAbs))
+        fail(`release-dir: ${releaseAbs} does not exist or is not a directory: build the release into it before the deploy step`);
+    const releaseDir = fs.realpathSync(releaseAbs);
+    if (releaseAbs === currentLink || releaseAbs.startsWith(currentLink + path.sep)) {
+        fail(`release-dir: ${releaseAbs} goes through current-link ${currentLink}: set it to the release directory itself (e.g. ${releaseDir} or releases/<sha>)`);
+    }
+    const realLink = path.join(fs.realpathSync(path.dirname(currentLink)), path.basename(currentLink));
+    if (realLink.startsWith(releaseDir + path.sep)) {
+        fail(`release-dir: ${releaseDir} contains current-link ${currentLink}: set it to one release directory (e.g. releases/<sha>), not the app's root`);
+    }
+    return {
+        currentLink,
+        releaseDir,
+        live,
+        redeploy: live === releaseDir,
+        relativeWorkingDirectory: path.isAbsolute(workingDirectoryInput) ? null : workingDirectoryInput
+    };
+}
+function inputs_isDirectory(p) {
+    try {
+        return fs.statSync(p).isDirectory();
+    }
+    catch {
+        return false;
+    }
 }
 const DEFAULT_AUDIT_FILE_NAME = 'pm2-safe-deploy.audit.jsonl';
 const homeDir = (env) => env.HOME || external_node_os_default().homedir();

@@ -223,6 +223,166 @@ const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 var external_node_vm_default = /*#__PURE__*/__nccwpck_require__.n(external_node_vm_namespaceObject);
 ;// CONCATENATED MODULE: external "node:module"
 const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/core/swap.ts
+/** PM2 records node as `node`; a path to a node binary is the same choice only by that exact path. */
+function sameInterpreter(recorded, wanted) {
+    return recorded === null || wanted === null || recorded === wanted;
+}
+/** Which of script, cwd, interpreter of `p` a reload or restart would leave as it is, against what the file says. */
+function changedFields(p, want) {
+    const out = [];
+    if (p.script !== null && p.script !== want.script)
+        out.push(`script ${p.script} → ${want.script}`);
+    if (p.cwd !== null && p.cwd !== want.cwd)
+        out.push(`cwd ${p.cwd} → ${want.cwd}`);
+    if (!sameInterpreter(p.interpreter, want.interpreter))
+        out.push(`interpreter ${p.interpreter} → ${want.interpreter}`);
+    return out;
+}
+/**
+ * How each own app moves under `strategy`. `recreate` is always delete-then-start and
+ * is planned by plan.ts; this decides for `reload` and `restart`. Processes left
+ * stopped or errored are deleted and started fresh by plan.ts as before, so they are
+ * not swapped.
+ */
+function planMoves(targets, processes) {
+    return targets.map((want) => {
+        const mine = processes.filter((p) => p.name === want.name && p.status !== 'stopped' && p.status !== 'errored');
+        if (mine.length === 0)
+            return { kind: 'start', name: want.name };
+        const changed = [...new Set(mine.flatMap((p) => changedFields(p, want)))];
+        if (changed.length === 0)
+            return { kind: 'in-place', name: want.name };
+        const allCluster = mine.every((p) => p.execMode === 'cluster');
+        if (want.execMode === 'cluster' && allCluster)
+            return { kind: 'swap', name: want.name, oldPmIds: mine.map((p) => p.pmId).sort((a, b) => a - b), changed };
+        return { kind: 'recreate', name: want.name, changed };
+    });
+}
+function scriptStartArgs(cmd) {
+    const args = ['start', cmd.script, '--name', cmd.name, '--cwd', cmd.cwd];
+    if (cmd.execMode === 'cluster')
+        args.push('-i', String(cmd.instances));
+    if (cmd.interpreter !== null)
+        args.push('--interpreter', cmd.interpreter);
+    if (cmd.namespace !== null)
+        args.push('--namespace', cmd.namespace);
+    if (cmd.force)
+        args.push('-f');
+    args.push(...cmd.flags);
+    if (cmd.args.length > 0)
+        args.push('--', ...cmd.args);
+    return args;
+}
+/** The commands of one swap: the new set, then each old instance by pm_id (sent only after the new set is verified). */
+function planSwap(move, want, processes, extra = {}) {
+    const force = processes.some((p) => p.name === want.name && p.script === want.script);
+    return {
+        start: {
+            verb: 'start-script',
+            name: want.name,
+            script: want.script,
+            cwd: want.cwd,
+            instances: want.instances,
+            execMode: want.execMode,
+            interpreter: want.interpreter,
+            namespace: want.namespace,
+            flags: extra.flags ?? [],
+            args: extra.args ?? [],
+            force,
+            envFrom: extra.envFrom ?? null,
+            why: `swap: ${move.changed.join(', ')}; new instances beside the old`
+        },
+        deletes: move.oldPmIds.map((pmId) => ({ verb: 'delete-id', pmId, name: want.name, why: `swap: the old instance, once the new ones serve` }))
+    };
+}
+/** Ecosystem options PM2's CLI can take for a script start, as `--flag=value` (a value may start with `-`). */
+const VALUE_FLAGS = {
+    max_memory_restart: '--max-memory-restart',
+    out_file: '--output',
+    error_file: '--error',
+    log_file: '--log',
+    kill_timeout: '--kill-timeout',
+    listen_timeout: '--listen-timeout',
+    max_restarts: '--max-restarts',
+    restart_delay: '--restart-delay',
+    exp_backoff_restart_delay: '--exp-backoff-restart-delay',
+    log_date_format: '--log-date-format',
+    log_type: '--log-type',
+    cron_restart: '--cron-restart',
+    uid: '--uid',
+    gid: '--gid'
+};
+const TRUE_FLAGS = {
+    merge_logs: '--merge-logs',
+    combine_logs: '--merge-logs',
+    wait_ready: '--wait-ready',
+    time: '--time',
+    shutdown_with_message: '--shutdown-with-message',
+    source_map_support: '--source-map-support',
+    disable_logs: '--disable-logs'
+};
+const FALSE_FLAGS = {
+    autorestart: '--no-autorestart',
+    treekill: '--no-treekill',
+    vizion: '--no-vizion',
+    pmx: '--no-pmx'
+};
+/** Read elsewhere: identity and paths (AppTarget), env (the pm2 command's environment), args (after `--`). */
+const HANDLED = new Set(['name', 'script', 'cwd', 'interpreter', 'exec_interpreter', 'exec_mode', 'instances', 'namespace', 'env', 'args']);
+/**
+ * The CLI flags that carry an app's ecosystem options into a script start, and the
+ * options no flag can carry (the swap would drop them: the caller decides, e.g. recreate).
+ */
+function ecosystemOptionFlags(options) {
+    const flags = [];
+    const unsupported = [];
+    for (const [key, value] of Object.entries(options)) {
+        if (HANDLED.has(key) || key.startsWith('env_') || value === undefined || value === null)
+            continue;
+        if (key === 'node_args' || key === 'interpreter_args') {
+            const v = Array.isArray(value) ? value.map(String).join(' ') : String(value);
+            if (v.trim() !== '')
+                flags.push(`--node-args=${v}`);
+        }
+        else if (key in VALUE_FLAGS && (typeof value === 'string' || typeof value === 'number'))
+            flags.push(`${VALUE_FLAGS[key]}=${value}`);
+        else if (key in TRUE_FLAGS && typeof value === 'boolean') {
+            if (value)
+                flags.push(TRUE_FLAGS[key]);
+        }
+        else if (key in FALSE_FLAGS && typeof value === 'boolean') {
+            if (!value)
+                flags.push(FALSE_FLAGS[key]);
+        }
+        else
+            unsupported.push(key);
+    }
+    return { flags: [...new Set(flags)], unsupported };
+}
+/**
+ * The environment of the one pm2 command that starts a swap's new set: PM2 gives a
+ * script start the caller's environment, so the file's `env` and `env_<name>` are
+ * merged over the clean environment as PM2 merges them for a config start. Minus
+ * `name`, `namespace` and `pm_id`, which PM2 would read over `--name` and `--namespace`.
+ */
+function swapStartEnv(cleanEnv, appEnv, envByName) {
+    const out = { ...cleanEnv };
+    for (const layer of [appEnv, envByName]) {
+        for (const [k, v] of Object.entries(layer ?? {})) {
+            if (v === undefined || v === null)
+                continue;
+            out[k] = typeof v === 'object' ? JSON.stringify(v) : String(v);
+        }
+    }
+    delete out.name;
+    delete out.namespace;
+    delete out.pm_id;
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/shell/ecosystem-protocol.ts
 // What the ecosystem reader child prints, and how the action finds it in its stdout.
 /** Prefixes the reader's one result line: the file itself may print to stdout. */
@@ -233,6 +393,8 @@ const RESULT_MARK = '@@pm2-safe-deploy-ecosystem@@';
 // it starts fast and loads nothing of the action's). It loads the user's ecosystem
 // file as PM2 would, and prints one marked JSON line with a fixed set of fields per
 // app, never `env`.
+
+
 
 
 
@@ -386,17 +548,52 @@ function normaliseApps(loaded, file) {
             namespace: str(app.namespace),
             // PM2 tests the flag for truth (`if (app.append_env_to_name && opts.env)`).
             appendEnvToName: Boolean(app.append_env_to_name),
-            namePrefix: app.name_prefix === undefined || app.name_prefix === null || app.name_prefix === '' ? null : String(app.name_prefix)
+            namePrefix: app.name_prefix === undefined || app.name_prefix === null || app.name_prefix === '' ? null : String(app.name_prefix),
+            swap: { ...ecosystemOptionFlags(app), args: scriptArgs(app.args) }
         };
     });
 }
+/** PM2 splits a string `args` on spaces; an array is taken as it is. */
+function scriptArgs(v) {
+    if (Array.isArray(v))
+        return v.map(String);
+    return typeof v === 'string' ? v.split(' ').filter((a) => a !== '') : [];
+}
+/**
+ * The child side of a swap's start: runs `command` with the app's `env` and
+ * `env_<envName>` merged over this process's (clean) environment, as PM2 merges them
+ * for a config start, so the values never pass through the action. Exits with its code.
+ */
+async function execWithAppEnv(file, appName, envName, command) {
+    const loaded = (await loadFile(file));
+    const apps = Array.isArray(loaded) ? loaded : 'apps' in loaded ? loaded.apps : 'pm2' in loaded ? loaded.pm2 : loaded;
+    const list = (Array.isArray(apps) ? apps : [apps]);
+    const app = list.find((a) => a && a.name === appName);
+    if (!app || command.length === 0) {
+        process.stderr.write(`${external_node_path_default().basename(file)} declares no app named ${appName}\n`);
+        process.exit(2);
+    }
+    const clean = Object.fromEntries(Object.entries(process.env).filter((e) => e[1] !== undefined));
+    const env = swapStartEnv(clean, app.env, envName ? app[`env_${envName}`] : undefined);
+    const child = (0,external_node_child_process_namespaceObject.spawn)(command[0], command.slice(1), { env, stdio: 'inherit', shell: false });
+    child.on('error', (err) => {
+        process.stderr.write(`${err.message}\n`);
+        process.exit(127);
+    });
+    child.on('close', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
+}
 
 ;// CONCATENATED MODULE: ./src/reader.ts
-// Entry point of the ecosystem reader child: `node dist/reader/index.js <file>`.
+// Entry point of the ecosystem reader child: `node dist/reader/index.js <file>`, or
+// `node dist/reader/index.js --exec-with-app-env <file> <app> <env-name> -- <command…>`
+// to run a swap's pm2 start with the app's env (never seen by the action).
 
-const file = process.argv[2];
-if (file)
-    void readEcosystemFile(file);
+const [first, ...rest] = process.argv.slice(2);
+if (first === '--exec-with-app-env' && rest.length >= 4 && rest[3] === '--') {
+    void execWithAppEnv(rest[0], rest[1], rest[2], rest.slice(4));
+}
+else if (first && !first.startsWith('--'))
+    void readEcosystemFile(first);
 else {
     process.stderr.write('usage: node dist/reader/index.js <ecosystem file>\n');
     process.exit(2);

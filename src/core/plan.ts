@@ -1,6 +1,7 @@
 // The deploy plan as data: which pm2 commands, on which targets. Pure.
 import { UserError } from './errors.js'
 import type { ProcessRecord } from './process-record.js'
+import { scriptStartArgs, type AppMove, type DeleteById, type ScriptStart } from './swap.js'
 
 export type ByNameVerb = 'restart' | 'reload' | 'delete'
 export type EcosystemVerb = 'startOrReload' | 'startOrRestart' | 'start'
@@ -9,6 +10,8 @@ export type PlannedCommand =
   | { verb: ByNameVerb; targets: string[]; why: string }
   | { verb: EcosystemVerb; ecosystem: string; only: string[]; env: string | null; why: string }
   | { verb: 'save'; why: string }
+  | ScriptStart
+  | DeleteById
 
 /** The pm2 argument array for a planned command. `--update-env` so the new env takes effect. */
 export function commandArgs(cmd: PlannedCommand): string[] {
@@ -20,6 +23,10 @@ export function commandArgs(cmd: PlannedCommand): string[] {
       return ['reload', ...cmd.targets, '--update-env']
     case 'save':
       return ['save']
+    case 'start-script':
+      return scriptStartArgs(cmd)
+    case 'delete-id':
+      return ['delete', String(cmd.pmId)]
     default:
       return [cmd.verb, cmd.ecosystem, '--only', cmd.only.join(','), ...(cmd.env ? ['--env', cmd.env] : []), '--update-env']
   }
@@ -91,4 +98,40 @@ export function planDeploy(input: PlanInput): PlannedCommand[] {
     commands.push({ verb, ecosystem, only: [...ownNames], env: ecosystemEnv, why: `strategy ${strategy}` })
   }
   return commands
+}
+
+export interface ReleasePlan {
+  /** Sent first, in order: cleanup, recreated apps' delete, the ecosystem start of the rest, each swap's new set. */
+  commands: PlannedCommand[]
+  /** Each swap's old instances: sent only once the new sets are verified (promise 9). */
+  retire: DeleteById[]
+  /** Apps that go down for a moment (fork mode with changed paths): the summary says so. */
+  downtime: string[]
+}
+
+/**
+ * The plan when script, cwd or interpreter of own apps may change (a release switch),
+ * for `reload`/`restart` with an ecosystem file: swapped apps leave the ecosystem
+ * command (a config start would reload their old instances in place), recreated ones
+ * are deleted by name first, everything else goes through startOrReload/startOrRestart
+ * as in planDeploy. `recreate` and plans without an ecosystem file are planDeploy's.
+ */
+export function planReleaseDeploy(input: PlanInput, moves: readonly AppMove[], swaps: ReadonlyMap<string, { start: ScriptStart; deletes: DeleteById[] }>): ReleasePlan {
+  if (input.strategy === 'recreate' || !input.ecosystem) return { commands: planDeploy(input), retire: [], downtime: [] }
+  const swapped = new Set(moves.filter((m) => m.kind === 'swap').map((m) => m.name))
+  for (const name of swapped) if (!swaps.has(name)) throw new PlanError(`no swap commands planned for ${name}`)
+  const recreated = moves.filter((m) => m.kind === 'recreate').map((m) => m.name)
+  const rest = input.ownNames.filter((n) => !swapped.has(n))
+  const commands: PlannedCommand[] = []
+  if (rest.length > 0) {
+    const base = planDeploy({ ...input, ownNames: rest })
+    const cleanup = base.find((c) => c.verb === 'delete')
+    const targets = [...new Set([...(cleanup && 'targets' in cleanup ? cleanup.targets : []), ...recreated])]
+    if (targets.length > 0) {
+      commands.push({ verb: 'delete', targets, why: recreated.length ? `paths changed in fork mode (${recreated.join(', ')}): start fresh, with downtime` : cleanup!.why })
+    }
+    commands.push(...base.filter((c) => c.verb !== 'delete'))
+  }
+  for (const name of input.ownNames) if (swapped.has(name)) commands.push(swaps.get(name)!.start)
+  return { commands, retire: [...swapped].flatMap((n) => swaps.get(n)!.deletes), downtime: recreated }
 }

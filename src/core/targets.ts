@@ -96,6 +96,16 @@ export class UnsafeCommandError extends UserError {}
  */
 export function gateCommand(cmd: PlannedCommand, processes: readonly ProcessRecord[], ownNames: ReadonlySet<string>, cliCwd: string): void {
   if (cmd.verb === 'save') return
+  if (cmd.verb === 'delete-id') {
+    const verdict = gatePmId(cmd.pmId, cmd.name, processes, ownNames, cliCwd)
+    if (!verdict.ok) throw new UnsafeCommandError(`refused to send pm2 delete ${cmd.pmId}: ${verdict.reason}`)
+    return
+  }
+  if (cmd.verb === 'start-script') {
+    const verdict = gateScriptStart(cmd.name, cmd.script, cmd.namespace, processes, ownNames)
+    if (!verdict.ok) throw new UnsafeCommandError(`refused to send pm2 start ${cmd.script} --name ${cmd.name}: ${verdict.reason}`)
+    return
+  }
   if ('targets' in cmd) {
     for (const target of cmd.targets) {
       const verdict = gateTarget(target, processes, ownNames, cliCwd)
@@ -107,4 +117,48 @@ export function gateCommand(cmd: PlannedCommand, processes: readonly ProcessReco
   if (foreign.length > 0 || cmd.only.length === 0) {
     throw new UnsafeCommandError(`refused to send pm2 ${cmd.verb}: --only must list own names only (got ${cmd.only.join(', ')})`)
   }
+}
+
+/**
+ * The gate for `pm2 delete <pm_id>` (a swap's old instance): PM2 reads a number first
+ * as a name, then as a namespace, and only then as a pm_id, so the number is a safe
+ * target only while no process has it as name or namespace (nor as a script path from
+ * `cliCwd`), and only when the process with that pm_id is own and has `name`.
+ */
+export function gatePmId(
+  pmId: number,
+  name: string,
+  processes: readonly ProcessRecord[],
+  ownNames: ReadonlySet<string>,
+  cliCwd: string
+): GateVerdict {
+  const arg = String(pmId)
+  if (!Number.isSafeInteger(pmId) || pmId < 0) return { ok: false, reason: `${arg} is not a pm_id` }
+  if (!ownNames.has(name)) return { ok: false, reason: `"${name}" is not one of this deploy's own names` }
+  const resolution = resolvePm2Target(arg, processes, cliCwd)
+  if (resolution.kind !== 'pm-id') {
+    const what = resolution.kind === 'none' ? 'no process (it is gone)' : `a ${resolution.kind} target`
+    return { ok: false, reason: `PM2 would read ${arg} as ${what}` }
+  }
+  const target = processes.find((p) => p.pmId === pmId)
+  if (!target || resolution.pmIds.length !== 1 || target.name !== name) {
+    return { ok: false, reason: `pm_id ${arg} is ${target ? `"${target.name}"` : 'no process'}, not an instance of ${name}` }
+  }
+  return { ok: true, pmIds: [pmId] }
+}
+
+/**
+ * The gate for `pm2 start <script> --name <name>` (a swap's new set): the name must be
+ * own and plain, and the script an absolute path PM2 runs as a file (with a `/`, PM2
+ * never reads it as a name, namespace or pm_id; never one it would read as a config).
+ * PM2 restarts a stopped or errored process of that name and path instead of starting:
+ * that process is own by its name.
+ */
+export function gateScriptStart(name: string, script: string, namespace: string | null, processes: readonly ProcessRecord[], ownNames: ReadonlySet<string>): GateVerdict {
+  if (!ownNames.has(name)) return { ok: false, reason: `"${name}" is not one of this deploy's own names` }
+  if (name.startsWith('-') || pm2ReadsAsNumber(name)) return { ok: false, reason: `"${name}" is not a plain name` }
+  if (!script.startsWith('/')) return { ok: false, reason: `script ${script} is not an absolute path` }
+  if (looksLikeConfigFile(script)) return { ok: false, reason: `PM2 would read ${script} as a config file, which matches apps by name` }
+  if (namespace !== null && (namespace.startsWith('-') || namespace === '')) return { ok: false, reason: `namespace "${namespace}" is not plain` }
+  return { ok: true, pmIds: processes.filter((p) => p.name === name).map((p) => p.pmId) }
 }

@@ -16,6 +16,8 @@ export interface EcosystemApp {
   appendEnvToName: boolean
   /** A name prefix (`<prefix>:<name>`), declared as an app option in PM2's schema. */
   namePrefix: string | null
+  /** For a swap's script start (core/swap.ts): options as PM2 CLI flags, options no flag carries, script args. */
+  swap?: { flags: string[]; unsupported: string[]; args: string[] }
 }
 
 export type ReaderOutput =

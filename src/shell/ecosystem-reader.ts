@@ -6,6 +6,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import vm from 'node:vm'
 import { createRequire } from 'node:module'
+import { spawn } from 'node:child_process'
+import { ecosystemOptionFlags, swapStartEnv } from '../core/swap.js'
 import type { EcosystemApp, ReaderOutput } from './ecosystem-protocol.js'
 import { RESULT_MARK } from './ecosystem-protocol.js'
 
@@ -156,7 +158,38 @@ function normaliseApps(loaded: unknown, file: string): EcosystemApp[] {
       namespace: str(app.namespace),
       // PM2 tests the flag for truth (`if (app.append_env_to_name && opts.env)`).
       appendEnvToName: Boolean(app.append_env_to_name),
-      namePrefix: app.name_prefix === undefined || app.name_prefix === null || app.name_prefix === '' ? null : String(app.name_prefix)
+      namePrefix: app.name_prefix === undefined || app.name_prefix === null || app.name_prefix === '' ? null : String(app.name_prefix),
+      swap: { ...ecosystemOptionFlags(app), args: scriptArgs(app.args) }
     }
   })
+}
+
+/** PM2 splits a string `args` on spaces; an array is taken as it is. */
+function scriptArgs(v: unknown): string[] {
+  if (Array.isArray(v)) return v.map(String)
+  return typeof v === 'string' ? v.split(' ').filter((a) => a !== '') : []
+}
+
+/**
+ * The child side of a swap's start: runs `command` with the app's `env` and
+ * `env_<envName>` merged over this process's (clean) environment, as PM2 merges them
+ * for a config start, so the values never pass through the action. Exits with its code.
+ */
+export async function execWithAppEnv(file: string, appName: string, envName: string, command: string[]): Promise<void> {
+  const loaded = (await loadFile(file)) as Record<string, unknown>
+  const apps = Array.isArray(loaded) ? loaded : 'apps' in loaded ? loaded.apps : 'pm2' in loaded ? loaded.pm2 : loaded
+  const list = (Array.isArray(apps) ? apps : [apps]) as Array<Record<string, unknown>>
+  const app = list.find((a) => a && a.name === appName)
+  if (!app || command.length === 0) {
+    process.stderr.write(`${path.basename(file)} declares no app named ${appName}\n`)
+    process.exit(2)
+  }
+  const clean = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined))
+  const env = swapStartEnv(clean, app.env as Record<string, unknown> | undefined, envName ? (app[`env_${envName}`] as Record<string, unknown> | undefined) : undefined)
+  const child = spawn(command[0]!, command.slice(1), { env, stdio: 'inherit', shell: false })
+  child.on('error', (err) => {
+    process.stderr.write(`${err.message}\n`)
+    process.exit(127)
+  })
+  child.on('close', (code, signal) => process.exit(code ?? (signal ? 128 : 1)))
 }

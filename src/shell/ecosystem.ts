@@ -22,7 +22,8 @@ const AppSchema = z.object({
   instances: z.union([z.number(), z.string()]).nullable(),
   namespace: z.string().nullable(),
   appendEnvToName: z.boolean(),
-  namePrefix: z.string().nullable()
+  namePrefix: z.string().nullable(),
+  swap: z.object({ flags: z.array(z.string()), unsupported: z.array(z.string()), args: z.array(z.string()) }).optional()
 })
 export type { EcosystemApp }
 
@@ -97,7 +98,7 @@ export function ecosystemFileProblem(file: string): string | null {
  * The reader bundle (dist/reader): beside the running main bundle (dist/main), or, when
  * the TypeScript runs unbundled (`npm run local-action`), in the checkout's dist/.
  */
-function readerBundle(): string | null {
+export function readerBundle(): string | null {
   const here = path.dirname(fileURLToPath(import.meta.url))
   const candidates = [
     process.argv[1] ? path.join(path.dirname(process.argv[1]), '..', 'reader', 'index.js') : '',

@@ -74,7 +74,15 @@ const RawInputsSchema = z.object({
     .trim()
     .refine((v) => /^\d+$/.test(v), 'log-lines must be a whole number')
     .transform(Number),
-  'require-app-prefix': bool('require-app-prefix')
+  'require-app-prefix': bool('require-app-prefix'),
+  'current-link': z.string().trim(),
+  'release-dir': z.string().trim(),
+  rollback: bool('rollback'),
+  'keep-releases': z
+    .string()
+    .trim()
+    .refine((v) => /^\d+$/.test(v), 'keep-releases must be a whole number (0 keeps every release)')
+    .transform(Number)
 })
 
 /** Defaults from SPEC.md; the same as action.yml, for runners that do not fill them in. */
@@ -98,7 +106,11 @@ export const INPUT_DEFAULTS: Record<keyof z.input<typeof RawInputsSchema>, strin
   'snapshot-dir': '',
   'audit-log': '',
   'log-lines': '50',
-  'require-app-prefix': 'true'
+  'require-app-prefix': 'true',
+  'current-link': '',
+  'release-dir': '',
+  rollback: 'true',
+  'keep-releases': '0'
 }
 
 export interface Inputs {
@@ -125,6 +137,23 @@ export interface Inputs {
   auditLog: string | null
   logLines: number
   requireAppPrefix: boolean
+  /** With `current-link` + `release-dir`: the release switch (promise 10); null otherwise. */
+  release: ReleaseInputs | null
+  rollback: boolean
+  keepReleases: number
+}
+
+export interface ReleaseInputs {
+  /** The symlink, absolute (not resolved: it is what gets switched). */
+  currentLink: string
+  /** The release to make live, as its real path. */
+  releaseDir: string
+  /** The real path the link names now; null on a first deploy (no link yet). */
+  live: string | null
+  /** release-dir is already live: deploy it again, no switch, nothing to roll back to. */
+  redeploy: boolean
+  /** The `working-directory` input when relative (taken inside each release); null when absolute. */
+  relativeWorkingDirectory: string | null
 }
 
 /** Reads one input by its action.yml name: core.getInput in the action, envInputs in tests. */
@@ -163,7 +192,9 @@ export function parseInputs(env: NodeJS.ProcessEnv = process.env, read: InputRea
   }
   const v = parsed.data
   const workspace = env.GITHUB_WORKSPACE || process.cwd()
-  const workingDirectory = path.resolve(workspace, v['working-directory'])
+  const release = resolveReleaseInputs(v['current-link'], v['release-dir'], v['working-directory'], workspace, v['keep-releases'])
+  // A relative working-directory is taken inside the release being deployed.
+  const workingDirectory = path.resolve(release && release.relativeWorkingDirectory !== null ? release.releaseDir : workspace, v['working-directory'])
   const home = homeDir(env)
   const pm2Home = resolvePm2Home(v['pm2-home'], env)
   const snapshotDirIsDefault = v['snapshot-dir'] === ''
@@ -192,7 +223,81 @@ export function parseInputs(env: NodeJS.ProcessEnv = process.env, read: InputRea
     snapshotDirIsDefault,
     auditLog,
     logLines: v['log-lines'],
-    requireAppPrefix: v['require-app-prefix']
+    requireAppPrefix: v['require-app-prefix'],
+    release,
+    rollback: v.rollback,
+    keepReleases: v['keep-releases']
+  }
+}
+
+/**
+ * Checks `current-link` and `release-dir` on disk before anything else runs: both or
+ * neither; an existing link must be a symlink (missing is a first deploy); the release
+ * must be an existing directory reached by its real path, not through the link.
+ */
+export function resolveReleaseInputs(
+  linkInput: string,
+  releaseInput: string,
+  workingDirectoryInput: string,
+  workspace: string,
+  keepReleases: number
+): ReleaseInputs | null {
+  const fail = (msg: string): never => {
+    throw new InputError(`Invalid inputs:\n- ${msg}`)
+  }
+  if (!linkInput && !releaseInput) {
+    if (keepReleases > 0) fail('keep-releases: needs `release-dir` and `current-link` (it prunes the siblings of the release directory)')
+    return null
+  }
+  if (!releaseInput) fail('current-link is set but release-dir is not: set `release-dir` to the built release to make live, or remove `current-link`')
+  if (!linkInput) fail('release-dir is set but current-link is not: set `current-link` to the symlink that names the live release (e.g. /var/www/app/current)')
+  const currentLink = path.resolve(workspace, linkInput)
+  const releaseAbs = path.resolve(workspace, releaseInput)
+  let live: string | null = null
+  let linkStat: fs.Stats | null = null
+  try {
+    linkStat = fs.lstatSync(currentLink)
+  } catch {
+    // no link yet: a first deploy, the parent must exist for the link to be created
+    if (!isDirectory(path.dirname(currentLink))) fail(`current-link: ${path.dirname(currentLink)} (the directory of ${currentLink}) does not exist`)
+  }
+  if (linkStat && !linkStat.isSymbolicLink()) {
+    fail(
+      `current-link: ${currentLink} exists but is not a symlink (a ${linkStat.isDirectory() ? 'directory' : 'file'}). ` +
+        'Move it into the releases directory and replace it with a symlink to it (`ln -sfn <release> <link>`), or fix `current-link`'
+    )
+  }
+  if (linkStat) {
+    try {
+      live = fs.realpathSync(currentLink)
+    } catch {
+      // a dangling link: no live release to keep or roll back to
+      live = null
+    }
+  }
+  if (!isDirectory(releaseAbs)) fail(`release-dir: ${releaseAbs} does not exist or is not a directory: build the release into it before the deploy step`)
+  const releaseDir = fs.realpathSync(releaseAbs)
+  if (releaseAbs === currentLink || releaseAbs.startsWith(currentLink + path.sep)) {
+    fail(`release-dir: ${releaseAbs} goes through current-link ${currentLink}: set it to the release directory itself (e.g. ${releaseDir} or releases/<sha>)`)
+  }
+  const realLink = path.join(fs.realpathSync(path.dirname(currentLink)), path.basename(currentLink))
+  if (realLink.startsWith(releaseDir + path.sep)) {
+    fail(`release-dir: ${releaseDir} contains current-link ${currentLink}: set it to one release directory (e.g. releases/<sha>), not the app's root`)
+  }
+  return {
+    currentLink,
+    releaseDir,
+    live,
+    redeploy: live === releaseDir,
+    relativeWorkingDirectory: path.isAbsolute(workingDirectoryInput) ? null : workingDirectoryInput
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory()
+  } catch {
+    return false
   }
 }
 

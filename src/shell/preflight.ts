@@ -79,6 +79,11 @@ export interface PreflightOptions {
   searchPath?: string
   /** The `ecosystem-env` (pm2 `--env`): with it, `append_env_to_name` renames apps. */
   ecosystemEnv?: string | null
+  /**
+   * Maps an absolute path to where it will lead when the apps start: with a release
+   * switch, paths through current-link are checked in the new release (core/release.ts).
+   */
+  mapPath?: (p: string) => string
 }
 
 /** Checks each own app of the ecosystem file before anything changes. */
@@ -89,6 +94,7 @@ export function preflightApps(
   opts: PreflightOptions = {}
 ): PreflightProblem[] {
   const searchPath = opts.searchPath ?? process.env.PATH
+  const map = opts.mapPath ?? ((p: string) => p)
   const problems: PreflightProblem[] = []
   for (const name of ownNames) {
     const app = apps.find((a) => a.name === name)
@@ -101,7 +107,8 @@ export function preflightApps(
     }
     const renamed = renamingProblem(app, opts.ecosystemEnv ?? null)
     if (renamed) problems.push({ app: name, problem: renamed })
-    const resolved = resolveAppPaths(app, workingDirectory)
+    const unmapped = resolveAppPaths(app, workingDirectory)
+    const resolved = unmapped && { ...unmapped, cwd: map(unmapped.cwd), script: map(unmapped.script) }
     if (!resolved || !app.script) {
       problems.push({ app: name, problem: 'has no `script` in the ecosystem file: PM2 would refuse to start it' })
       continue
@@ -127,7 +134,8 @@ export function preflightApps(
       continue
     }
     const info = inspectScript(scriptPath)
-    const interpreter = pm2Interpreter(app.interpreter, scriptPath, info.kind)
+    const configured = app.interpreter && path.isAbsolute(app.interpreter) ? map(app.interpreter) : app.interpreter
+    const interpreter = pm2Interpreter(configured, scriptPath, info.kind)
     const mismatch = interpreterMismatch(interpreter, info, app.interpreter !== null)
     if (mismatch) {
       problems.push({ app: name, problem: `script ${scriptPath} ${mismatch}` })

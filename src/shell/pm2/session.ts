@@ -7,6 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { cleanEnvironment } from '../clean-env.js'
 import { daemonWentAway } from '../daemon-gone.js'
+import { readerBundle } from '../ecosystem.js'
 import { commandArgs, type PlannedCommand } from '../../core/plan.js'
 import { gateCommand, UnsafeCommandError } from '../../core/targets.js'
 export { UnsafeCommandError }
@@ -33,6 +34,8 @@ export interface SessionOptions {
   env: NodeJS.ProcessEnv
   /** Where ecosystem commands run (PM2 resolves relative script paths from it). */
   workingDirectory: string
+  /** The ecosystem reader bundle; default: dist/reader beside the running bundle. */
+  readerBundle?: string
 }
 
 const READ_TIMEOUT_MS = 20_000
@@ -52,7 +55,8 @@ export class Pm2Session {
     /** An empty private directory: no script path can equal path.resolve(<name>) from here. */
     private readonly scratchDir: string,
     private readonly workingDirectory: string,
-    private readonly pm2Root: string | null
+    private readonly pm2Root: string | null,
+    private readonly readerBundle: string | null = null
   ) {}
 
   /** Locates pm2 and checks a daemon answers at PM2_HOME, without ever starting one. */
@@ -65,7 +69,7 @@ export class Pm2Session {
     const root = locatePm2Package(executable)
     const rpc = root ? await Pm2Rpc.open(root, opts.pm2Home) : null
     const scratchDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pm2-safe-deploy-cwd-'))
-    return new Pm2Session(executable, opts.pm2Home, readPm2PackageVersion(root), env, rpc, scratchDir, opts.workingDirectory, root)
+    return new Pm2Session(executable, opts.pm2Home, readPm2PackageVersion(root), env, rpc, scratchDir, opts.workingDirectory, root, opts.readerBundle ?? null)
   }
 
   /** The PATH pm2 runs with (pm2's own directory first): where it finds bare scripts and interpreters. */
@@ -153,7 +157,8 @@ export class Pm2Session {
     const args = commandArgs(cmd)
     const cwd = cmd.verb === 'startOrReload' || cmd.verb === 'startOrRestart' || cmd.verb === 'start' ? this.workingDirectory : this.scratchDir
     this.last = null
-    const running = runCli(this.executable, args, { env: this.env, cwd, timeoutMs: MUTATION_TIMEOUT_MS })
+    const [exe, argv] = this.launcher(cmd, args)
+    const running = runCli(exe, argv, { env: this.env, cwd, timeoutMs: MUTATION_TIMEOUT_MS })
     this.inFlight = running
     const result = await running.finally(() => (this.inFlight = null))
     this.last = null
@@ -167,6 +172,18 @@ export class Pm2Session {
     }
     this.sent.push(sent)
     return sent
+  }
+
+  /**
+   * pm2 itself, or, for a swap's start that takes the app's env from the ecosystem file,
+   * the ecosystem reader running pm2 with that env: the action never holds the values.
+   */
+  private launcher(cmd: PlannedCommand, args: string[]): [string, string[]] {
+    if (cmd.verb !== 'start-script' || !cmd.envFrom) return [this.executable, args]
+    const reader = this.readerBundle ?? readerBundle()
+    if (!reader) throw new Pm2CommandError("cannot find the action's ecosystem reader (dist/reader/index.js beside dist/main): is the action checkout complete?")
+    const { ecosystem, envName } = cmd.envFrom
+    return [process.execPath, [reader, '--exec-with-app-env', ecosystem, cmd.name, envName ?? '', '--', this.executable, ...args]]
   }
 
   private bus: Promise<Pm2Bus | null> | null = null

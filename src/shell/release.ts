@@ -1,0 +1,79 @@
+// The release link on disk (promise 10): read which release is live, switch the link
+// atomically (a new symlink renamed over the old one: readers never find it missing),
+// list and remove sibling release directories.
+import fs from 'node:fs'
+import path from 'node:path'
+import type { ReleaseDirInfo } from '../core/release.js'
+
+export class ReleaseError extends Error {}
+
+/** The real path the link names now; null when there is no link or it dangles. */
+export function liveRelease(link: string): string | null {
+  try {
+    if (!fs.lstatSync(link).isSymbolicLink()) return null
+    return fs.realpathSync(link)
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Points `link` at `target` atomically: a temporary symlink in the same directory
+ * (rename is atomic only within one file system), renamed over the old link.
+ * Returns the release that was live before (null on a first deploy).
+ */
+export function switchLink(link: string, target: string): { previous: string | null } {
+  const previous = liveRelease(link)
+  const dir = path.dirname(link)
+  const tmp = path.join(dir, `.${path.basename(link)}.pm2-safe-deploy-${process.pid}-${Date.now().toString(36)}`)
+  try {
+    fs.symlinkSync(target, tmp)
+    fs.renameSync(tmp, link)
+  } catch (err) {
+    fs.rmSync(tmp, { force: true })
+    throw new ReleaseError(`could not point ${link} at ${target}: ${(err as Error).message}`)
+  }
+  return { previous }
+}
+
+/** Puts the link back as it was: at `previous`, or removed when there was none (a first deploy). */
+export function restoreLink(link: string, previous: string | null): void {
+  if (previous) {
+    switchLink(link, previous)
+    return
+  }
+  try {
+    if (fs.lstatSync(link).isSymbolicLink()) fs.unlinkSync(link)
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * The release directories beside `releaseDir` (its parent's subdirectories, real
+ * paths): no symlinks (the link itself may live there), no hidden entries.
+ */
+export function listReleases(releaseDir: string): ReleaseDirInfo[] {
+  const parent = path.dirname(fs.realpathSync(releaseDir))
+  const out: ReleaseDirInfo[] = []
+  for (const entry of fs.readdirSync(parent, { withFileTypes: true })) {
+    if (!entry.isDirectory() || entry.name.startsWith('.')) continue
+    const full = path.join(parent, entry.name)
+    try {
+      out.push({ path: full, mtimeMs: fs.statSync(full).mtimeMs })
+    } catch {
+      // removed meanwhile
+    }
+  }
+  return out
+}
+
+/** Removes one release directory; the error, if any, as text (a prune failure never fails a deploy). */
+export function removeRelease(dir: string): string | null {
+  try {
+    fs.rmSync(dir, { recursive: true, force: true })
+    return null
+  } catch (err) {
+    return (err as Error).message
+  }
+}
