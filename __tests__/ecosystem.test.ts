@@ -2,6 +2,7 @@
 // as a runner runs it: each strategy proves itself (processes stable, health URL 2xx),
 // and every way a deploy can be refused or fail leaves the other apps as they were.
 import fs from 'node:fs'
+import type { DeployReport } from '../src/core/report-schema.js'
 import net from 'node:net'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, test } from 'vitest'
@@ -61,7 +62,7 @@ function deploy(d: TestDaemon, workDir: string, inputs: Record<string, string>):
   })
 }
 
-function report(run: ActionRun): { commands: { command: string }[]; warnings: string[]; message: string } {
+function report(run: ActionRun): DeployReport {
   return JSON.parse(fs.readFileSync(run.outputs.report!, 'utf8'))
 }
 
@@ -172,7 +173,7 @@ describe('ecosystem deploys on a host with neighbours', () => {
     expect(d.fingerprint()).toEqual(before)
   })
 
-  test('recreate runs the app from the release `current` now points to; restart keeps the old one and warns', async () => {
+  test('after a release switch, restart of a fork app runs the new release (recreated, with downtime said), never the old one', async () => {
     const name = 'web-rel-test'
     created.push(name)
     const releases = path.join(d.dir, 'releases')
@@ -196,15 +197,17 @@ describe('ecosystem deploys on a host with neighbours', () => {
     fs.symlinkSync(path.join(releases, 'r2'), current)
     const restarted = await deploy(d, current, { strategy: 'restart' })
     expect(restarted.outputs.result, restarted.stdout).toBe('deployed')
-    expect(cwdOf()).toEqual({ cwd: path.join(releases, 'r1'), script: path.join(releases, 'r1', 'idle.cjs'), real: path.join(releases, 'r1') })
-    const stale = `${name} (pm_id ${processOf(d, name)[0]!.pm_id}) still runs from ${path.join(releases, 'r1')}, but the ecosystem file resolves to ${path.join(releases, 'r2')}`
-    expect(restarted.stdout).toContain(`::warning::${stale}`)
-    expect(report(restarted).warnings.join('\n')).toContain(stale)
+    expect(cwdOf()).toEqual({ cwd: path.join(releases, 'r2'), script: path.join(releases, 'r2', 'idle.cjs'), real: path.join(releases, 'r2') })
+    expect(report(restarted).commands.map((c) => c.command)).toContain(`pm2 delete ${name}`)
+    expect(report(restarted).warnings.join('\n')).toMatch(new RegExp(`${name} runs in fork mode .* moment of downtime`))
+    expect(report(restarted).checks).toContainEqual(expect.objectContaining({ name: 'runs what the file says', ok: true }))
 
+    // Back to r1 with recreate: delete then start, always.
+    fs.unlinkSync(current)
+    fs.symlinkSync(path.join(releases, 'r1'), current)
     const recreated = await deploy(d, current, { strategy: 'recreate' })
     expect(recreated.outputs.result, recreated.stdout).toBe('deployed')
-    expect(cwdOf()).toEqual({ cwd: path.join(releases, 'r2'), script: path.join(releases, 'r2', 'idle.cjs'), real: path.join(releases, 'r2') })
-    expect(recreated.stdout).not.toMatch(/still runs from/)
+    expect(cwdOf()).toEqual({ cwd: path.join(releases, 'r1'), script: path.join(releases, 'r1', 'idle.cjs'), real: path.join(releases, 'r1') })
   })
 
   test('a missing script fails preflight while the old process keeps running with its old pid', async () => {

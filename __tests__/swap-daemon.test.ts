@@ -4,8 +4,6 @@
 // instances, then each old instance deleted by pm_id. No request may fail.
 import { execFile } from 'node:child_process'
 import fs from 'node:fs'
-import http from 'node:http'
-import net from 'node:net'
 import path from 'node:path'
 import { afterAll, expect, test } from 'vitest'
 import { planMoves, planSwap, ecosystemOptionFlags, type AppTarget } from '../src/core/swap.js'
@@ -16,6 +14,7 @@ import { Pm2Session } from '../src/shell/pm2/session.js'
 import { runningFacts } from '../src/shell/proc.js'
 import { liveRelease, restoreLink, switchLink } from '../src/shell/release.js'
 import { APPS, daemonsForThisFile, PM2_BIN, ROOT, testEnv } from './helpers/daemon.js'
+import { freePort, loadLoop, probe, until } from './helpers/load.js'
 
 // The bundled reader (global setup bundles dist/ for the e2e tests).
 const READER = path.join(ROOT, 'dist', 'reader', 'index.js')
@@ -24,61 +23,6 @@ const daemon = daemonsForThisFile()
 const sessions: Pm2Session[] = []
 afterAll(() => sessions.forEach((s) => s.close()))
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo
-      srv.close(() => resolve(port))
-    })
-  })
-}
-
-/**
- * `connections` loops against the port until stopped (or 60 s), half on keep-alive
- * sockets, half on a new connection per request (keep-alive sockets stay with the
- * worker that accepted them): answers by release, failures.
- */
-function loadLoop(port: number, connections = 8) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: connections })
-  const stats = { ok: 0, failed: 0, byRelease: {} as Record<string, number>, errors: [] as string[] }
-  let stop = false
-  const deadline = Date.now() + 60_000
-  const one = (keepAlive: boolean) =>
-    new Promise<void>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port, path: '/', agent: keepAlive ? agent : false }, (res) => {
-        let body = ''
-        res.on('data', (d: Buffer) => (body += d.toString()))
-        res.on('end', () => {
-          if (res.statusCode === 200) {
-            stats.ok++
-            const release = body.trim().split(' ')[2] ?? '?'
-            stats.byRelease[release] = (stats.byRelease[release] ?? 0) + 1
-          } else stats.failed++
-          resolve()
-        })
-      })
-      // A request that hangs counts as failed, and the loop stays bounded.
-      req.setTimeout(5000, () => req.destroy(new Error('timed out after 5 s')))
-      req.on('error', (err) => {
-        stats.failed++
-        if (stats.errors.length < 5) stats.errors.push(`${err.message} (${keepAlive ? 'keep-alive' : 'new connection'}, at ${new Date().toISOString().slice(11, 23)})`)
-        resolve()
-      })
-    })
-  const loops = Array.from({ length: connections }, async (_, i) => {
-    while (!stop && Date.now() < deadline) await one(i % 2 === 0)
-  })
-  return {
-    stats,
-    async stop() {
-      stop = true
-      await Promise.all(loops)
-      agent.destroy()
-      return stats
-    }
-  }
-}
-
 function release(root: string, name: string, port: number): string {
   const dir = path.join(root, 'releases', name)
   fs.mkdirSync(dir, { recursive: true })
@@ -86,29 +30,6 @@ function release(root: string, name: string, port: number): string {
   const app = { name: 'web', script: 'server.js', cwd: '__DIRNAME__', exec_mode: 'cluster', instances: 2, kill_timeout: 3000, env: { PORT: String(port), RELEASE: 'unset' }, env_production: { RELEASE: name } }
   fs.writeFileSync(path.join(dir, 'ecosystem.config.js'), `module.exports = { apps: [${JSON.stringify(app).replace('"__DIRNAME__"', '__dirname')}] }\n`)
   return fs.realpathSync(dir)
-}
-
-/** One request on a new connection (keep-alive sockets stay with the worker that accepted them). */
-function probe(port: number): Promise<string | null> {
-  return new Promise((resolve) => {
-    http
-      .get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-        let body = ''
-        res.on('data', (d: Buffer) => (body += d.toString()))
-        res.on('end', () => resolve(body.trim().split(' ')[2] ?? null))
-      })
-      .on('error', () => resolve(null))
-  })
-}
-
-async function until<T>(what: string, fn: () => Promise<T | null>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs
-  while (Date.now() < end) {
-    const v = await fn()
-    if (v !== null) return v
-    await new Promise((r) => setTimeout(r, 200))
-  }
-  throw new Error(`timed out waiting for ${what}`)
 }
 
 test('swap r1 → r2 of a 2-instance cluster app: 0 failed requests, every worker in r2', async () => {

@@ -71,6 +71,7 @@ function hostBefore(): ProcessRecord[] {
 function base(): Omit<DeployReport, 'result' | 'title' | 'message' | 'restore'> {
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
+    release: null,
     app: 'flyer-crawler',
     environmentSuffix: '-test',
     strategy: 'reload',

@@ -41466,7 +41466,7 @@ const AuditMetadataSchema = strictObject({
 const AuditRecordSchema = strictObject({
     schemaVersion: literal(AUDIT_SCHEMA_VERSION),
     time: iso_datetime(),
-    result: schemas_enum(['deployed', 'dry-run', 'aborted', 'failed']),
+    result: schemas_enum(['deployed', 'dry-run', 'aborted', 'failed', 'rolled-back']),
     message: schemas_string(),
     app: schemas_string(),
     environmentSuffix: schemas_string(),
@@ -41820,10 +41820,23 @@ const RestoreHintSchema = strictObject({
     caveats: array(str).describe('what the command cannot restore (args and environment are never recorded) and other cautions')
 })
     .describe('how to bring back another app that the deploy found missing or offline');
-const DeployResultSchema = schemas_enum(['deployed', 'dry-run', 'aborted', 'failed']);
+const DeployResultSchema = schemas_enum(['deployed', 'dry-run', 'aborted', 'failed', 'rolled-back']);
+const ReleaseRecordSchema = strictObject({
+    link: str.describe('the `current-link` input'),
+    target: str.describe('the release this deploy made live (real path of `release-dir`)'),
+    previous: report_schema_nstr.describe('the release live before (null on a first deploy)'),
+    switched: schemas_boolean().describe('whether the link was switched (false for a redeploy of the live release, or when the deploy stopped before)'),
+    rolledBack: schemas_boolean().describe('whether the link was switched back to `previous`'),
+    live: report_schema_nstr.describe('the release the link names at the end (the `release` output)'),
+    downtime: array(str).describe('own apps that were deleted and started fresh (fork mode with changed paths): they had downtime'),
+    swapped: array(str).describe('own cluster apps switched with new instances beside the old (no downtime)'),
+    pruned: array(strictObject({ path: str, remove: schemas_boolean(), reason: str, error: report_schema_nstr }))
+        .describe('keep-releases: every sibling release directory, kept or removed, and why')
+})
+    .describe('the release switch (with `current-link` and `release-dir`)');
 const DeployReportSchema = strictObject({
     schemaVersion: literal(REPORT_SCHEMA_VERSION).describe('version of this schema; bumped on any incompatible change'),
-    result: DeployResultSchema.describe('`deployed`, `dry-run`, `aborted` (refused before changing anything) or `failed` (changed, then failed)'),
+    result: DeployResultSchema.describe('`deployed`, `dry-run`, `aborted` (refused before changing anything), `failed` (changed, then failed) or `rolled-back` (failed, and the previous release was restored and verified)'),
     title: str.describe('short cause of an abort or failure (the annotation title), e.g. `SAFETY ABORT`, `Preflight failed`; empty on success'),
     message: str.describe('why it ended this way; SAFETY ABORT messages start with `SAFETY ABORT:`; may span lines'),
     app: str.describe('the `app` input'),
@@ -41848,6 +41861,7 @@ const DeployReportSchema = strictObject({
     })
         .describe('snapshot files (the same paths as the outputs)'),
     restore: array(RestoreHintSchema).describe('on `failed`/`aborted`: how to bring back other apps that went missing or offline; empty otherwise'),
+    release: ReleaseRecordSchema.nullable().describe('the release switch; null without `current-link`'),
     timings: record(schemas_string(), schemas_number()).describe('milliseconds per phase (log group name), and `total`'),
     startedAt: iso_datetime().describe('ISO 8601 time the action started'),
     finishedAt: iso_datetime().describe('ISO 8601 time the report was written')
@@ -41922,7 +41936,7 @@ const ARGS_NOT_RECORDED = 'Arguments and environment variables are not recorded 
  * as that app only. Empty for `deployed` and `dry-run`.
  */
 function restoreHints(input) {
-    if (input.result !== 'failed' && input.result !== 'aborted')
+    if (input.result !== 'failed' && input.result !== 'aborted' && input.result !== 'rolled-back')
         return [];
     const own = new Set(input.ownNames);
     const prefix = input.pm2Home ? [`PM2_HOME=${shellQuote(input.pm2Home)}`] : [];
@@ -42051,6 +42065,8 @@ function verdictHeadline(report) {
             if (isSafetyAbort(report))
                 return { icon: '🛑', text: `SAFETY ABORT: other apps changed during the deploy of ${target}` };
             return { icon: '❌', text: `Failed: ${report.title || 'deploy failed'} (${target})` };
+        case 'rolled-back':
+            return { icon: '↩️', text: `Rolled back: the new release was not healthy; ${report.release?.live ?? 'the previous release'} serves again (${target})` };
     }
 }
 /** What the person reading the job should do next, most important first. */
@@ -42081,10 +42097,16 @@ function nextSteps(report) {
             }
             else {
                 steps.push('Own processes were changed and are not healthy: read the cause above and the last log lines of each failing process in the log.');
-                steps.push('To roll back, re-run the deploy of the last good commit. `pm2 save` was not run, so the saved process list is the old one.');
+                steps.push(report.release?.switched
+                    ? `The rollback did not bring the previous release back healthy: see what runs now above. \`${report.release.link}\` names ${report.release.live ?? 'nothing'}.`
+                    : 'To roll back, re-run the deploy of the last good commit. `pm2 save` was not run, so the saved process list is the old one.');
                 if (report.restore.length > 0)
                     steps.push('Other apps are missing or down too: bring them back with the restore commands below.');
             }
+            break;
+        case 'rolled-back':
+            steps.push('The new release failed (the cause is above) and the previous release was put back and verified: the app serves the previous release.');
+            steps.push('Fix the release and deploy again. `pm2 save` was not run, so the saved process list is the last good one.');
             break;
     }
     return steps;
@@ -42381,7 +42403,7 @@ function renderLogVerdict(report) {
 // ---------------------------------------------------------------------------------
 /** The ::error annotation for an abort or failure: a title, the cause, the first step, the restore commands. */
 function renderAnnotation(report) {
-    if (report.result !== 'aborted' && report.result !== 'failed')
+    if (report.result !== 'aborted' && report.result !== 'failed' && report.result !== 'rolled-back')
         return null;
     const title = `pm2-safe-deploy: ${isSafetyAbort(report) && report.result === 'failed' ? 'SAFETY ABORT' : report.title || report.result}`;
     const lines = [report.message];
@@ -42713,6 +42735,7 @@ function reportOf(state, after) {
             afterListed: after !== null,
             pm2Home: state.inputs?.pm2Home ?? null
         }),
+        release: state.release,
         timings: { ...state.timings, total: Date.now() - state.startedAt },
         startedAt: new Date(state.startedAt).toISOString(),
         finishedAt: new Date().toISOString()
@@ -42870,7 +42893,8 @@ const OUTPUT = {
     violations: 'violations',
     snapshotBefore: 'snapshot-before',
     snapshotAfter: 'snapshot-after',
-    report: 'report'
+    report: 'report',
+    release: 'release'
 };
 function setOwnProcessesOutput(ownNames) {
     setOutput(OUTPUT.ownProcesses, JSON.stringify(ownNames));
@@ -42883,6 +42907,10 @@ function setReportOutputs(report, reportFile) {
     setOutput(OUTPUT.snapshotBefore, report.snapshots.before ?? '');
     setOutput(OUTPUT.snapshotAfter, report.snapshots.after ?? '');
     setOutput(OUTPUT.report, reportFile);
+}
+/** With `current-link`: the release directory live at the end. */
+function setReleaseOutput(live) {
+    setOutput(OUTPUT.release, live ?? '');
 }
 /**
  * Fails the step with one titled annotation: core.setFailed (exit code 1 plus an error)
@@ -42994,7 +43022,9 @@ async function tell(report, reportFile) {
         }
     }
     setReportOutputs(report, reportFile);
-    if (report.result === 'aborted' || report.result === 'failed') {
+    if (report.release)
+        setReleaseOutput(report.release.live);
+    if (report.result === 'aborted' || report.result === 'failed' || report.result === 'rolled-back') {
         const annotation = renderAnnotation(report);
         failStep(annotation?.message ?? report.message, annotation?.title ?? `pm2-safe-deploy: ${report.title || report.result}`);
     }
@@ -43144,6 +43174,95 @@ function collisionProblems(ownNames, processes) {
 }
 function isOwn(process, ownNames) {
     return ownNames.has(process.name);
+}
+
+;// CONCATENATED MODULE: ./src/core/release.ts
+// Release switches as data (promises 4 and 10): where a path through the link will
+// lead after the switch, which old releases a prune may remove, and which own
+// processes still run something other than what the ecosystem file says. Pure.
+
+/**
+ * `p` as it will resolve once `link` names `releaseDir`: the link itself, or any path
+ * below it, is re-rooted in the release; every other path is returned unchanged.
+ * `realLink` is the link's path with its parent directory resolved, for paths that
+ * reach the link through another symlinked parent.
+ */
+function throughLinkAfterSwitch(p, link, releaseDir, realLink = link) {
+    for (const l of new Set([link, realLink])) {
+        if (p === l)
+            return releaseDir;
+        if (p.startsWith(l + (external_node_path_default()).sep))
+            return external_node_path_default().join(releaseDir, p.slice(l.length + 1));
+    }
+    return p;
+}
+/** `p` re-rooted from one release into another (the previous release on rollback); unchanged outside `from`. */
+function intoRelease(p, from, to) {
+    if (p === from)
+        return to;
+    if (p.startsWith(from + (external_node_path_default()).sep))
+        return external_node_path_default().join(to, p.slice(from.length + 1));
+    return p;
+}
+/** Whether `p` is `dir` or below it. */
+function isWithin(p, dir) {
+    return p === dir || p.startsWith(dir.endsWith((external_node_path_default()).sep) ? dir : dir + (external_node_path_default()).sep);
+}
+/**
+ * keep-releases: the `keep` newest release directories (by mtime, ties by name) stay;
+ * the live and previous releases, and any directory a PM2 process runs from or below,
+ * stay whatever their age. `keep` 0 removes nothing.
+ */
+function planPrune(input) {
+    const sorted = [...input.releases].sort((a, b) => b.mtimeMs - a.mtimeMs || b.path.localeCompare(a.path));
+    return sorted.map((r, i) => {
+        if (r.path === input.live)
+            return { path: r.path, remove: false, reason: 'the live release' };
+        if (r.path === input.previous)
+            return { path: r.path, remove: false, reason: 'the previous release (rollback target)' };
+        const user = input.inUse.find((u) => isWithin(u.path, r.path));
+        if (user)
+            return { path: r.path, remove: false, reason: `PM2 process ${user.name} (pm_id ${user.pmId}) runs from it` };
+        if (input.keep === 0)
+            return { path: r.path, remove: false, reason: 'keep-releases is 0: every release is kept' };
+        if (i < input.keep)
+            return { path: r.path, remove: false, reason: `one of the ${input.keep} newest` };
+        return { path: r.path, remove: true, reason: `older than the ${input.keep} newest` };
+    });
+}
+/** PM2 records node as `node`; a configured path to a node binary is the same choice only by that path. */
+const release_sameInterpreter = (a, b) => a === b || external_node_path_default().basename(a) === b || external_node_path_default().basename(b) === a;
+/**
+ * Promise 4: own processes that run something other than what the file says. A path
+ * string alone proves nothing after a switch (a path through the link resolves to the
+ * new release even for a process that loaded the old one), so a process spawned before
+ * `switchedAt` whose app lives in `releaseDir` is stale whatever its paths say.
+ */
+function staleProcesses(facts, wanted, opts) {
+    const out = [];
+    for (const f of facts) {
+        const want = wanted.get(f.name);
+        if (!want)
+            continue;
+        const why = [];
+        const cwd = f.procCwd ?? f.realPmCwd;
+        if (cwd !== null && cwd !== want.cwd)
+            why.push(`runs from ${cwd}, the file says ${want.cwd}`);
+        if (f.realScript !== null && want.script !== null && f.realScript !== want.script)
+            why.push(`runs ${f.realScript}, the file says ${want.script}`);
+        if (f.interpreter !== null && want.interpreter !== null && !release_sameInterpreter(f.interpreter, want.interpreter)) {
+            why.push(`runs with ${f.interpreter}, the file says ${want.interpreter}`);
+        }
+        const inRelease = opts.releaseDir !== null && (isWithin(want.cwd, opts.releaseDir) || (want.script !== null && isWithin(want.script, opts.releaseDir)));
+        if (why.length === 0 && opts.switchedAt !== null && inRelease && (f.startedAt === null || f.startedAt < opts.switchedAt)) {
+            why.push(f.startedAt === null
+                ? 'PM2 does not say when it started, so it cannot be shown to run the new release'
+                : `was started ${new Date(f.startedAt).toISOString()}, before the switch to ${opts.releaseDir}: it still runs the previous release's code`);
+        }
+        if (why.length > 0)
+            out.push({ pmId: f.pmId, name: f.name, message: `${f.name} (pm_id ${f.pmId}, pid ${f.pid}) ${why.join('; ')}` });
+    }
+    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/core/verify.ts
@@ -43753,12 +43872,119 @@ function heldLock(file, holder) {
     return { file, holder, release };
 }
 
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-;// CONCATENATED MODULE: ./src/shell/ecosystem-protocol.ts
-// What the ecosystem reader child prints, and how the action finds it in its stdout.
-/** Prefixes the reader's one result line: the file itself may print to stdout. */
-const RESULT_MARK = '@@pm2-safe-deploy-ecosystem@@';
+;// CONCATENATED MODULE: ./src/core/interpreter.ts
+// The interpreter rules of promise 5, modelled on PM2's own (Common.sink.resolveInterpreter,
+// lib/API/interpreter.json): which interpreter PM2 picks, what a script really is, and
+// whether the two fit. Pure: the shell reads the file's first bytes (shell/preflight.ts).
+
+const NODE_EXTENSIONS = new Set(['.js', '.cjs', '.mjs', '.ts', '.cts', '.mts', '.jsx', '.tsx']);
+/** PM2's lib/API/interpreter.json: the interpreter it picks by extension when none is set. */
+const PM2_INTERPRETER_BY_EXTENSION = {
+    '.sh': 'bash',
+    '.py': 'python',
+    '.rb': 'ruby',
+    '.php': 'php',
+    '.pl': 'perl',
+    '.js': 'node',
+    '.coffee': 'coffee',
+    '.ls': 'lsc',
+    '.ts': 'bun',
+    '.tsx': 'bun'
+};
+/** A script's kind from its extension and first bytes (magic number, shebang line). */
+function kindOf(ext, head) {
+    if (head && head[0] === 0x7f && head.subarray(1, 4).toString() === 'ELF')
+        return { kind: 'native', shebang: null };
+    const magic = head?.subarray(0, 4).toString('hex');
+    if (magic === 'cffaedfe' || magic === 'feedfacf' || magic === 'cafebabe')
+        return { kind: 'native', shebang: null };
+    const first = head ? (head.toString('utf8').split('\n')[0] ?? '') : '';
+    if (first.startsWith('#!')) {
+        const shebang = first.trimEnd();
+        if (/python/.test(shebang))
+            return { kind: 'python', shebang };
+        if (/\b(node|nodejs|bun|deno)\b/.test(shebang))
+            return { kind: 'node', shebang };
+        if (/\b(ba|z|da|k)?sh\b/.test(shebang))
+            return { kind: 'shell', shebang };
+        return { kind: 'other-script', shebang };
+    }
+    if (ext === '.py')
+        return { kind: 'python', shebang: null };
+    if (ext === '.sh')
+        return { kind: 'shell', shebang: null };
+    if (NODE_EXTENSIONS.has(ext))
+        return { kind: 'node', shebang: null };
+    return { kind: 'unknown', shebang: null };
+}
+/** The interpreter PM2 will use: the configured one, else by extension, else 'none' for binaries, else node. */
+function pm2Interpreter(configured, script, kind) {
+    if (configured)
+        return configured;
+    const byExtension = PM2_INTERPRETER_BY_EXTENSION[external_node_path_default().extname(script)];
+    if (byExtension)
+        return byExtension;
+    return kind === 'native' ? 'none' : 'node';
+}
+function isNodeInterpreter(interpreter) {
+    const base = external_node_path_default().basename(interpreter);
+    return /^(node|nodejs|bun)(\d+(\.\d+)*)?(\.exe)?$/.test(base) || interpreter.startsWith('node@');
+}
+function isPythonInterpreter(interpreter) {
+    return /^python(\d+(\.\d+)*)?$/.test(external_node_path_default().basename(interpreter));
+}
+const PYTHON_FIX = "set `interpreter: 'none'` (the script's #! line then picks the python) or `interpreter` to the virtualenv's python, e.g. '/srv/app/.venv/bin/python'";
+/** Whether `interpreter` can run a script of this kind; a problem with its fix, or null. */
+function interpreterMismatch(interpreter, info, configured) {
+    const how = configured ? `\`interpreter: '${interpreter}'\`` : `PM2 would run it with ${interpreter} (no \`interpreter\` set)`;
+    if (interpreter === 'none') {
+        if (info.kind !== 'native' && !info.shebang) {
+            return "has `interpreter: 'none'`, so the OS runs it directly, but it is neither a binary nor starts with a #! line: add a #! line or set `interpreter`";
+        }
+        if (!info.executable)
+            return "has `interpreter: 'none'`, so the OS runs it directly, but it is not executable: `chmod +x` it in the build";
+        return null;
+    }
+    if (info.kind === 'native')
+        return `is a native binary, but ${how}: set \`interpreter: 'none'\` so PM2 executes it directly`;
+    if (isNodeInterpreter(interpreter)) {
+        if (info.kind === 'python')
+            return `is a python script, but ${how}: ${PYTHON_FIX}`;
+        if (info.kind === 'shell' || info.kind === 'other-script') {
+            return `is a ${info.kind === 'shell' ? 'shell' : 'non-node'} script (${info.shebang ?? 'by its extension'}), but ${how}: set \`interpreter: 'none'\` so its #! line runs it`;
+        }
+    }
+    if (isPythonInterpreter(interpreter) && (info.kind === 'node' || info.kind === 'shell')) {
+        return `is a ${info.kind} script, but ${how}: remove \`interpreter\` or set it to the one the script needs`;
+    }
+    return null;
+}
+
+;// CONCATENATED MODULE: ./src/core/renaming.ts
+// Ecosystem options that make PM2 create a process under another name than the file's
+// (SPEC "Who owns what"): own names would not be the names PM2 creates, so the action
+// would start processes it does not own and then miss its own.
+/**
+ * Why PM2 would start `app` under another name, with the fix, or null.
+ * `append_env_to_name` renames only when pm2 gets `--env` (PM2's API.js:
+ * `if (app.append_env_to_name && opts.env) app.name += '-' + opts.env`), so it is
+ * refused only with an `ecosystem-env`; without one PM2 keeps the file's name.
+ * `name_prefix` is refused whenever it is set: PM2's schema declares it as an app option
+ * that makes the name `<prefix>:<name>`, and whether a PM2 version applies it is not the
+ * action's to guess.
+ */
+function renamingProblem(app, ecosystemEnv) {
+    if (app.namePrefix !== null) {
+        return (`sets \`name_prefix: '${app.namePrefix}'\`, which makes PM2 name the process "${app.namePrefix}:${app.name}", ` +
+            `not the own name "${app.name}": remove \`name_prefix\` and write the whole name in \`name\``);
+    }
+    if (app.appendEnvToName && ecosystemEnv) {
+        return (`sets \`append_env_to_name\`, so with \`ecosystem-env: ${ecosystemEnv}\` PM2 would start it as "${app.name}-${ecosystemEnv}", ` +
+            `not the own name "${app.name}": remove \`append_env_to_name\` and write the whole name in the file ` +
+            `(\`name: '${app.name}-${ecosystemEnv}'\`, one app entry per environment)`);
+    }
+    return null;
+}
 
 ;// CONCATENATED MODULE: ./src/shell/which.ts
 // Finding executables as a shell would: an executable regular file, or the first one on PATH.
@@ -43784,6 +44010,873 @@ function findOnPath(name, searchPath) {
     }
     return null;
 }
+
+;// CONCATENATED MODULE: ./src/shell/preflight.ts
+// Promise 5: everything that can be checked before a change is checked first, so a
+// deploy that will fail fails while the old processes still run. Pure but for file
+// reads; the interpreter rules model PM2's own (Common.sink.resolveInterpreter).
+
+
+
+
+
+
+function readHead(file) {
+    try {
+        const fd = external_node_fs_default().openSync(file, 'r');
+        try {
+            const head = Buffer.alloc(512);
+            return head.subarray(0, external_node_fs_default().readSync(fd, head, 0, 512, 0));
+        }
+        finally {
+            external_node_fs_default().closeSync(fd);
+        }
+    }
+    catch {
+        return null;
+    }
+}
+/** What a script really is, by magic bytes, shebang and extension. */
+function inspectScript(file) {
+    const head = readHead(file);
+    const { kind, shebang } = kindOf(external_node_path_default().extname(file).toLowerCase(), head);
+    return { kind, shebang, executable: isExecutableFile(file) };
+}
+function scriptKind(file) {
+    return inspectScript(file).kind;
+}
+/**
+ * PM2's CLI checks the interpreter with `which` from its own directory (the working
+ * directory); the daemon then spawns it from the app's cwd. A relative path must hold in both.
+ */
+function interpreterMissing(interpreter, workingDirectory, searchPath, appCwd = workingDirectory) {
+    // 'none' needs nothing; PM2 falls back to its own node; node@version is resolved through nvm.
+    if (interpreter === 'none' || interpreter === 'node' || interpreter.includes('@'))
+        return null;
+    if (interpreter.includes('/')) {
+        const dirs = external_node_path_default().isAbsolute(interpreter) ? [workingDirectory] : [...new Set([workingDirectory, appCwd])];
+        const missing = dirs.map((d) => external_node_path_default().resolve(d, interpreter)).filter((f) => !isExecutableFile(f));
+        if (missing.length === 0)
+            return null;
+        return (`interpreter ${missing[0]} does not exist or is not executable: create the virtualenv (or install the runtime) before deploying, or fix \`interpreter\`` +
+            (external_node_path_default().isAbsolute(interpreter) ? '' : ' (PM2 looks for a relative interpreter from working-directory and runs it from the app\'s cwd: use an absolute path)'));
+    }
+    // PM2 uses python3 when .py's default `python` is not installed.
+    if (interpreter === 'python' && (findOnPath('python', searchPath) || findOnPath('python3', searchPath)))
+        return null;
+    if (findOnPath(interpreter, searchPath))
+        return null;
+    return `interpreter ${interpreter} is not on the PATH pm2 gets: install it, or set \`interpreter\` to its absolute path`;
+}
+/** Where PM2 will look for the app: cwd relative to the CLI's cwd, script relative to cwd. */
+function resolveAppPaths(app, workingDirectory) {
+    if (!app.script)
+        return null;
+    const cwd = app.cwd ? external_node_path_default().resolve(workingDirectory, app.cwd) : workingDirectory;
+    return { name: app.name, cwd, script: external_node_path_default().resolve(cwd, app.script) };
+}
+/** Checks each own app of the ecosystem file before anything changes. */
+function preflightApps(ownNames, apps, workingDirectory, opts = {}) {
+    const searchPath = opts.searchPath ?? process.env.PATH;
+    const map = opts.mapPath ?? ((p) => p);
+    const problems = [];
+    for (const name of ownNames) {
+        const app = apps.find((a) => a.name === name);
+        if (!app) {
+            problems.push({
+                app: name,
+                problem: `is not declared in the ecosystem file (it declares ${apps.map((a) => a.name).join(', ') || 'nothing'}): add it, or fix the whitelist/suffix`
+            });
+            continue;
+        }
+        const renamed = renamingProblem(app, opts.ecosystemEnv ?? null);
+        if (renamed)
+            problems.push({ app: name, problem: renamed });
+        const unmapped = resolveAppPaths(app, workingDirectory);
+        const resolved = unmapped && { ...unmapped, cwd: map(unmapped.cwd), script: map(unmapped.script) };
+        if (!resolved || !app.script) {
+            problems.push({ app: name, problem: 'has no `script` in the ecosystem file: PM2 would refuse to start it' });
+            continue;
+        }
+        if (!external_node_fs_default().existsSync(resolved.cwd) || !external_node_fs_default().statSync(resolved.cwd).isDirectory()) {
+            problems.push({ app: name, problem: `cwd ${resolved.cwd} does not exist (missing release directory?)` });
+            continue;
+        }
+        // PM2 runs a script with spaces as `bash -c "<script>"`: a command line, not a file.
+        if (app.script.includes(' '))
+            continue;
+        let scriptPath = resolved.script;
+        if (!external_node_fs_default().existsSync(scriptPath)) {
+            // PM2 falls back to a command on PATH (e.g. `npm`) when no such file exists.
+            const onPath = app.script.includes('/') ? null : findOnPath(app.script, searchPath);
+            if (!onPath) {
+                problems.push({ app: name, problem: `script ${resolved.script} does not exist (missing build artifacts or release? run the build first)` });
+                continue;
+            }
+            scriptPath = onPath;
+        }
+        if (external_node_fs_default().statSync(scriptPath).isDirectory()) {
+            problems.push({ app: name, problem: `script ${scriptPath} is a directory: point \`script\` at the file to run` });
+            continue;
+        }
+        const info = inspectScript(scriptPath);
+        const configured = app.interpreter && external_node_path_default().isAbsolute(app.interpreter) ? map(app.interpreter) : app.interpreter;
+        const interpreter = pm2Interpreter(configured, scriptPath, info.kind);
+        const mismatch = interpreterMismatch(interpreter, info, app.interpreter !== null);
+        if (mismatch) {
+            problems.push({ app: name, problem: `script ${scriptPath} ${mismatch}` });
+            continue;
+        }
+        const missing = interpreterMissing(interpreter, workingDirectory, searchPath, resolved.cwd);
+        if (missing)
+            problems.push({ app: name, problem: missing });
+    }
+    return problems;
+}
+
+;// CONCATENATED MODULE: ./src/shell/proc.ts
+// What a process really runs, read from the OS rather than PM2's record: PM2 keeps
+// pm_cwd/pm_exec_path across a reload, and a path through a release link resolves to
+// the new release even for a process that still runs the old one.
+
+/** The real working directory of a live process (Linux /proc); null elsewhere or when not ours to read. */
+function processCwd(pid) {
+    if (!Number.isInteger(pid) || pid <= 0)
+        return null;
+    try {
+        return external_node_fs_default().readlinkSync(`/proc/${pid}/cwd`);
+    }
+    catch {
+        return null;
+    }
+}
+/** The real path of `p`, or `p` itself when it does not resolve (gone, or not a path). */
+function realOrSelf(p) {
+    try {
+        return external_node_fs_default().realpathSync(p);
+    }
+    catch {
+        return p;
+    }
+}
+/** The facts rule (c) of core/release.ts needs, for each process. */
+function runningFacts(processes) {
+    return processes.map((p) => ({
+        pmId: p.pmId,
+        name: p.name,
+        pid: p.pid,
+        procCwd: processCwd(p.pid),
+        pmCwd: p.cwd,
+        realPmCwd: p.cwd ? realOrSelf(p.cwd) : null,
+        script: p.script,
+        realScript: p.script ? realOrSelf(p.script) : null,
+        interpreter: p.interpreter,
+        startedAt: p.startedAt
+    }));
+}
+
+;// CONCATENATED MODULE: ./src/shell/state.ts
+// The state the main step saves for the post step (core.saveState → STATE_<name>), each key
+// named once. Both are saved before the lock is taken: a main step killed right after taking
+// it still leaves the post step what it needs, and a token that never held the lock matches nothing.
+
+const state_STATE = {
+    lockFile: 'lock-file',
+    lockToken: 'lock-token'
+};
+function saveLockState(lock) {
+    saveState(state_STATE.lockFile, lock.file);
+    saveState(state_STATE.lockToken, lock.token);
+}
+/** The lock the main step was about to take, or null when it took none. */
+function readLockState() {
+    const file = core.getState(state_STATE.lockFile);
+    const token = core.getState(state_STATE.lockToken);
+    return file && token ? { file, token } : null;
+}
+
+;// CONCATENATED MODULE: ./src/deploy/app-targets.ts
+// What the ecosystem file resolves each own app to, in the two forms the core compares:
+// as PM2 will record it (for planning moves) and as real paths now (for "runs what the
+// file says"). Reads the file system; the rules are in core/swap.ts and core/release.ts.
+
+
+
+
+
+const availableCpus = () => (typeof (external_node_os_default()).availableParallelism === 'function' ? external_node_os_default().availableParallelism() : external_node_os_default().cpus().length);
+/** PM2's rule: cluster when exec_mode says so, or when `instances` is set and exec_mode is not. */
+const isCluster = (app) => (app.execMode ? /^cluster/.test(app.execMode) : app.instances !== null);
+/**
+ * Each own app as PM2 will record it. A script PM2 finds on PATH (`script: npm`) is
+ * recorded under another path: the recorded one stands in, so it never reads as a change.
+ */
+function appTargets(names, apps, workingDirectory, before) {
+    const out = [];
+    for (const name of names) {
+        const app = apps.find((a) => a.name === name);
+        const paths = app && resolveAppPaths(app, workingDirectory);
+        if (!app || !paths)
+            continue;
+        const recorded = before.find((p) => p.name === name && p.script !== null)?.script ?? null;
+        out.push({
+            name,
+            script: external_node_fs_default().existsSync(paths.script) || recorded === null ? paths.script : recorded,
+            cwd: paths.cwd,
+            interpreter: app.interpreter,
+            execMode: isCluster(app) ? 'cluster' : 'fork',
+            instances: expectedInstances(app.instances, availableCpus()),
+            namespace: app.namespace
+        });
+    }
+    return out;
+}
+/** Each own app's script and cwd as real paths now (after a switch, through the new link). */
+function wantedPaths(names, apps, workingDirectory) {
+    const out = new Map();
+    for (const name of names) {
+        const app = apps.find((a) => a.name === name);
+        const paths = app && resolveAppPaths(app, workingDirectory);
+        if (!app || !paths)
+            continue;
+        out.set(name, { script: external_node_fs_default().existsSync(paths.script) ? realOrSelf(paths.script) : null, cwd: realOrSelf(paths.cwd), interpreter: app.interpreter });
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/shell/logs.ts
+// The last lines of a process's log files, read straight from disk (no pm2 call).
+
+function tailFile(file, lines, maxBytes = 256 * 1024) {
+    if (lines <= 0)
+        return [];
+    let fd;
+    try {
+        fd = external_node_fs_default().openSync(file, 'r');
+    }
+    catch {
+        return [];
+    }
+    try {
+        const size = external_node_fs_default().fstatSync(fd).size;
+        const length = Math.min(size, maxBytes);
+        const buf = Buffer.alloc(length);
+        external_node_fs_default().readSync(fd, buf, 0, length, size - length);
+        const all = buf.toString('utf8').split(/\r?\n/);
+        if (all[all.length - 1] === '')
+            all.pop();
+        return all.slice(-lines);
+    }
+    finally {
+        external_node_fs_default().closeSync(fd);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/deploy/own-processes.ts
+// What the job log shows about failing own processes beyond the verdict: their last log lines.
+
+
+/** The last `lines` of each failing own process's out and error logs, one group per name. */
+function showLogs(names, processes, lines) {
+    for (const name of names) {
+        const mine = processes.filter((q) => q.name === name);
+        if (mine.length === 0)
+            continue;
+        startGroup(`Last ${lines} log lines of ${name}`);
+        // Cluster instances may each have their own files; merged logs are shown once.
+        const files = new Map();
+        for (const p of mine) {
+            if (p.outLog && !files.has(p.outLog))
+                files.set(p.outLog, 'out');
+            if (p.errLog && !files.has(p.errLog))
+                files.set(p.errLog, 'error');
+        }
+        for (const [file, label] of files) {
+            info(`--- ${label}: ${file}`);
+            for (const line of tailFile(file, lines))
+                info(line);
+        }
+        endGroup();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/deploy/ownership.ts
+// Own names, resolved once: from the whitelist at once, or from the ecosystem file, which
+// is read in a child process while the daemon connection, the lock and the first list are
+// taken. The lock's wait asks for them first, so a mistake never waits on another deploy.
+
+
+
+class Ownership {
+    state;
+    inputs;
+    reading;
+    names = null;
+    logged = false;
+    constructor(state, inputs, 
+    /** The ecosystem file being read (no apps without one). */
+    reading) {
+        this.state = state;
+        this.inputs = inputs;
+        this.reading = reading;
+        reading.catch(() => undefined);
+    }
+    /** Whether own names need the ecosystem file (no whitelist). */
+    get fromFile() {
+        return this.inputs.whitelist.length === 0 && this.inputs.ecosystem !== null;
+    }
+    async ecosystemApps() {
+        const apps = await this.reading;
+        if (this.inputs.ecosystem && !this.logged)
+            info(`ecosystem ${this.inputs.ecosystem}: ${apps.map((a) => a.name).join(', ')}`);
+        this.logged = true;
+        return apps;
+    }
+    /** Own names, derived and checked once; later calls share the first. */
+    resolve() {
+        return (this.names ??= this.derive());
+    }
+    async derive() {
+        const { app, suffix, whitelist } = this.inputs;
+        const apps = whitelist.length === 0 ? await this.ecosystemApps() : [];
+        const names = deriveOwnNames({ app, suffix, whitelist, ecosystemAppNames: apps.map((a) => a.name), requireAppPrefix: this.inputs.requireAppPrefix });
+        this.state.ownNames = names;
+        info(`own processes${whitelist.length === 0 ? ' (the apps of the ecosystem file)' : ''}: ${names.join(', ')}`);
+        setOwnProcessesOutput(names);
+        return names;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/shell/release.ts
+// The release link on disk (promise 10): read which release is live, switch the link
+// atomically (a new symlink renamed over the old one: readers never find it missing),
+// list and remove sibling release directories.
+
+
+
+class ReleaseError extends UserError {
+}
+/** The real path the link names now; null when there is no link or it dangles. */
+function liveRelease(link) {
+    try {
+        if (!external_node_fs_default().lstatSync(link).isSymbolicLink())
+            return null;
+        return external_node_fs_default().realpathSync(link);
+    }
+    catch {
+        return null;
+    }
+}
+/**
+ * Points `link` at `target` atomically: a temporary symlink in the same directory
+ * (rename is atomic only within one file system), renamed over the old link.
+ * Returns the release that was live before (null on a first deploy).
+ */
+function switchLink(link, target) {
+    const previous = liveRelease(link);
+    const dir = external_node_path_default().dirname(link);
+    const tmp = external_node_path_default().join(dir, `.${external_node_path_default().basename(link)}.pm2-safe-deploy-${process.pid}-${Date.now().toString(36)}`);
+    try {
+        external_node_fs_default().symlinkSync(target, tmp);
+        external_node_fs_default().renameSync(tmp, link);
+    }
+    catch (err) {
+        external_node_fs_default().rmSync(tmp, { force: true });
+        throw new ReleaseError(`could not point ${link} at ${target}: ${err.message}`);
+    }
+    return { previous };
+}
+/** Puts the link back as it was: at `previous`, or removed when there was none (a first deploy). */
+function restoreLink(link, previous) {
+    if (previous) {
+        switchLink(link, previous);
+        return;
+    }
+    try {
+        if (external_node_fs_default().lstatSync(link).isSymbolicLink())
+            external_node_fs_default().unlinkSync(link);
+    }
+    catch {
+        // already gone
+    }
+}
+/**
+ * The release directories beside `releaseDir` (its parent's subdirectories, real
+ * paths): no symlinks (the link itself may live there), no hidden entries.
+ */
+function listReleases(releaseDir) {
+    const parent = external_node_path_default().dirname(external_node_fs_default().realpathSync(releaseDir));
+    const out = [];
+    for (const entry of external_node_fs_default().readdirSync(parent, { withFileTypes: true })) {
+        if (!entry.isDirectory() || entry.name.startsWith('.'))
+            continue;
+        const full = external_node_path_default().join(parent, entry.name);
+        try {
+            out.push({ path: full, mtimeMs: external_node_fs_default().statSync(full).mtimeMs });
+        }
+        catch {
+            // removed meanwhile
+        }
+    }
+    return out;
+}
+/** Removes one release directory; the error, if any, as text (a prune failure never fails a deploy). */
+function removeRelease(dir) {
+    try {
+        external_node_fs_default().rmSync(dir, { recursive: true, force: true });
+        return null;
+    }
+    catch (err) {
+        return err.message;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/deploy/release.ts
+// The release switch (promise 10): the link switched right before the first command, put
+// back and the previous release redeployed when the new one is not healthy, old releases
+// pruned after a verified deploy. The rules are in core/release.ts; the link in shell/release.ts.
+
+
+
+
+
+
+
+
+
+/** The release record of this deploy, before anything is switched; null without `current-link`. */
+function releaseRecord(inputs, planned) {
+    const r = inputs.release;
+    if (!r)
+        return null;
+    const swapped = [...new Set(planned.retire.map((d) => d.name))];
+    return { link: r.currentLink, target: r.releaseDir, previous: r.live, switched: false, rolledBack: false, live: r.live, downtime: planned.downtime, swapped, pruned: [] };
+}
+/** For preflight: a path as it will lead once the link names the new release (unchanged without a switch). */
+function afterSwitch(inputs) {
+    const r = inputs.release;
+    if (!r || r.redeploy)
+        return undefined;
+    const realLink = external_node_path_default().join(realOrSelf(external_node_path_default().dirname(r.currentLink)), external_node_path_default().basename(r.currentLink));
+    return (p) => throughLinkAfterSwitch(p, r.currentLink, r.releaseDir, realLink);
+}
+/** Release switch: the link renamed over to the new release, right before the first command. */
+async function switchRelease(state, release) {
+    if (release.previous === release.target) {
+        info(`${release.link} already names ${release.target}: a redeploy, no switch (and nothing to roll back to)`);
+        return;
+    }
+    state.switchedAt = Date.now();
+    switchLink(release.link, release.target);
+    release.switched = true;
+    release.live = liveRelease(release.link);
+    info(`${release.link} → ${release.target} (was ${release.previous ?? 'no link: a first deploy'})`);
+}
+/** The link back where it was, when a deploy stopped before changing anything (a refused first command). */
+function unswitch(release) {
+    if (!release.switched)
+        return;
+    restoreLink(release.link, release.previous);
+    release.switched = false;
+    release.live = liveRelease(release.link);
+    info(`${release.link} put back to ${release.previous ?? 'nothing'}: nothing was changed`);
+}
+/** Whether a failure is one a rollback answers: own processes failed after the switch, never a SAFETY ABORT. */
+function rollbackApplies(ctx, err) {
+    const { state, inputs } = ctx;
+    return (err instanceof DeployStop &&
+        err.result === 'failed' &&
+        state.violations.length === 0 &&
+        inputs.rollback &&
+        state.release?.switched === true &&
+        state.release.previous !== null);
+}
+/** Why a failed deploy after a switch was not rolled back, for the summary; null when it was, or nothing was switched. */
+function noRollbackReason(ctx, err) {
+    const release = ctx.state.release;
+    if (!release?.switched || !(err instanceof DeployStop) || err.result !== 'failed')
+        return null;
+    if (ctx.state.violations.length > 0)
+        return `no rollback: other apps changed (SAFETY ABORT), so nothing more is sent; ${release.link} still names ${release.target}`;
+    if (!ctx.inputs.rollback)
+        return `no rollback (\`rollback: false\`): ${release.link} still names ${release.target}`;
+    if (release.previous === null)
+        return `no rollback: this was the first release behind ${release.link}, there is none to go back to`;
+    return null;
+}
+/** The new instances of swaps whose old instances still serve: deleted by pm_id to undo the swap. */
+function newInstancesOfSwaps(state, list) {
+    if (state.retired)
+        return [];
+    const old = new Set(state.retire.map((d) => d.pmId));
+    const names = new Set(state.retire.map((d) => d.name));
+    return list.filter((p) => names.has(p.name) && !old.has(p.pmId)).map((p) => ({ verb: 'delete-id', pmId: p.pmId, name: p.name, why: 'rollback: the new instances of a swap that did not serve' }));
+}
+/**
+ * Rollback: the link back to the previous release, a swap's new instances removed (its
+ * old ones never stopped), every other own app deployed from the previous release's file
+ * the same way, verified. Ends `rolled-back`, or `failed` saying what runs now.
+ */
+async function rollBack(ctx, pm2, release, cause) {
+    const { state } = ctx;
+    const forwardSwitch = state.switchedAt ?? 0;
+    try {
+        restoreLink(release.link, release.previous);
+        release.rolledBack = true;
+        release.live = liveRelease(release.link);
+        state.switchedAt = Date.now();
+        info(`${release.link} → ${release.previous} again`);
+        await redeployPrevious(ctx, pm2, release, forwardSwitch);
+        await isolation(ctx, pm2, 'after the rollback');
+    }
+    catch (err) {
+        if (err instanceof DeployStop && err.message.startsWith('SAFETY ABORT'))
+            throw err;
+        const running = (await pm2.list().catch(() => [])).filter((p) => state.own.has(p.name));
+        const where = running.map((p) => `${p.name} (pm_id ${p.pmId}) ${p.status} in ${processCwd(p.pid) ?? p.cwd ?? '?'}`).join('; ') || 'no own process';
+        throw new DeployStop('failed', `${cause.message}\nThe rollback failed too: ${messageOf(err)}\nNow ${release.link} names ${liveRelease(release.link) ?? 'nothing'}; own processes: ${where}.`, 'Rollback failed');
+    }
+    throw new DeployStop('rolled-back', `${cause.message}\nRolled back: ${release.link} names ${release.previous} again, and the previous release was verified serving.`, `Rolled back: ${cause.title}`);
+}
+async function redeployPrevious(ctx, pm2, release, forwardSwitch) {
+    const { state, inputs } = ctx;
+    const previous = release.previous ?? release.target;
+    await sendAll(ctx, pm2, newInstancesOfSwaps(state, await pm2.list()));
+    const untouched = new Set(state.retired ? [] : state.retire.map((d) => d.name));
+    const source = {
+        ecosystem: inputs.ecosystem && intoRelease(inputs.ecosystem, release.target, previous),
+        workingDirectory: intoRelease(inputs.workingDirectory, release.target, previous)
+    };
+    const apps = source.ecosystem ? await ctx.ports.readEcosystem(source.ecosystem, ctx.cleanEnv, source.workingDirectory) : [];
+    const names = state.ownNames.filter((n) => !untouched.has(n) && (!source.ecosystem || apps.some((a) => a.name === n)));
+    const planned = phases_planMoves(ctx, apps, source, await pm2.list(), names);
+    state.retire = planned.retire;
+    state.retired = false;
+    await sendAll(ctx, pm2, planned.commands);
+    if (planned.retire.length > 0)
+        await completeSwaps(ctx, pm2, apps);
+    const verdict = await watchOwn(ctx, pm2, state.ownNames, expectedCounts(ctx, apps), { stableSeconds: inputs.stableSeconds, healthUrls: inputs.healthUrls });
+    state.checks.push({ name: 'previous release healthy', ok: verdict.ok, detail: verdict.reason });
+    if (!verdict.ok)
+        throw new Error(`the previous release is not healthy either: ${verdict.reason}`);
+    // Processes spawned before the forward switch never saw the new release; any other must run the previous one.
+    const facts = runningFacts(verdict.processes).filter((f) => f.startedAt === null || f.startedAt >= forwardSwitch);
+    const stale = source.ecosystem ? staleProcesses(facts, wantedPaths(names, apps, source.workingDirectory), { switchedAt: state.switchedAt, releaseDir: previous }) : [];
+    if (stale.length > 0)
+        throw new Error(`own processes still run the failed release: ${stale.map((s) => s.message).join('; ')}`);
+    info(`previous release verified: ${verdict.reason}`);
+}
+/** Keep releases: the newest `keep-releases` siblings stay, and every one in use, live or previous; each decision reported. */
+async function pruneReleases(ctx, pm2, release) {
+    const inUse = runningFacts(await pm2.list()).flatMap((f) => [f.procCwd ?? f.realPmCwd, f.realScript].flatMap((p) => (p === null ? [] : [{ name: f.name, pmId: f.pmId, path: p }])));
+    const decisions = planPrune({ releases: listReleases(release.target), keep: ctx.inputs.keepReleases, live: release.live ?? release.target, previous: release.previous, inUse });
+    release.pruned = decisions.map((d) => ({ ...d, error: d.remove ? removeRelease(d.path) : null }));
+    for (const d of release.pruned) {
+        info(`${d.remove ? (d.error ? 'could not remove' : 'removed') : 'kept'} ${d.path}: ${d.reason}${d.error ? ` (${d.error})` : ''}`);
+        if (d.error)
+            ctx.state.warnings.push(`keep-releases could not remove ${d.path}: ${d.error}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/deploy/phases.ts
+// The phases of a deploy, in order, each one log group (main.ts lists them). A phase reads
+// and fills the DeployState; the pure core decides, the shell does the I/O.
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Inputs and ownership: parse the inputs, start connecting and reading the file meanwhile. */
+async function start(state, ports) {
+    const inputs = getInputs();
+    state.inputs = inputs;
+    const cleanEnv = cleanEnvironment(state.env, inputs.pm2Home);
+    // Connecting needs nothing from the ecosystem file: its errors surface in "Workflow metadata", in order.
+    state.opening = ports.openPm2({ pm2Path: inputs.pm2Path, pm2Home: inputs.pm2Home, env: state.env, workingDirectory: inputs.workingDirectory });
+    state.opening.catch(() => undefined);
+    const reading = inputs.ecosystem ? ports.readEcosystem(inputs.ecosystem, cleanEnv, inputs.workingDirectory) : Promise.resolve([]);
+    const ownership = new Ownership(state, inputs, reading);
+    info(`app: ${inputs.app}  suffix: ${JSON.stringify(inputs.suffix)}  strategy: ${inputs.strategy}${inputs.dryRun ? '  (dry run)' : ''}`);
+    info(`PM2_HOME: ${inputs.pm2Home}`);
+    if (ownership.fromFile)
+        info(`own processes: the apps of ${inputs.ecosystem} (being read)`);
+    else
+        await ownership.resolve();
+    return { state, inputs, ownership, cleanEnv, ports };
+}
+/** Workflow metadata (promise 2), with the pm2 versions of the connection just opened. */
+async function connect(ctx) {
+    const { state, inputs } = ctx;
+    const session = await (state.opening ?? Promise.reject(new Error('no PM2 connection was opened'))).finally(async () => {
+        const s = await state.opening?.catch(() => null);
+        state.metadata = collectMetadata(state.env, {
+            actionVersion: ACTION_VERSION,
+            pm2CliVersion: s?.cliVersion ?? null,
+            pm2DaemonVersion: s ? await s.daemonVersion() : null,
+            pm2Home: inputs.pm2Home,
+            pm2ReadPath: s?.readPath ?? null
+        });
+        for (const [k, v] of Object.entries(state.metadata))
+            if (v !== null)
+                info(`${k}: ${v}`);
+    });
+    state.session = session;
+    return session;
+}
+/** Host lock (promise 6): one deploy at a time per daemon. */
+async function takeHostLock(ctx) {
+    const { state, inputs } = ctx;
+    const m = state.metadata;
+    const token = newLockToken();
+    // Saved before taking the lock: the post step can release it even if this step dies right after.
+    saveLockState({ file: lockFilePath(inputs.pm2Home), token });
+    state.lock = await acquireHostLock({
+        pm2Home: inputs.pm2Home,
+        holder: {
+            repository: m?.repository ?? null,
+            workflow: m?.workflow ?? null,
+            runId: m?.runId ?? null,
+            runUrl: m?.runUrl ?? null,
+            job: m?.job ?? null,
+            app: inputs.app,
+            suffix: inputs.suffix,
+            host: m?.host ?? external_node_os_default().hostname(),
+            token
+        },
+        timeoutSeconds: inputs.lockTimeoutSeconds,
+        beforeWaiting: async () => void (await ctx.ownership.resolve()),
+        log: { info: info, warning: warning }
+    });
+    info(`Holding ${state.lock.file}`);
+}
+/** PM2 state before (promise 2): the list and its snapshot, before any change. */
+async function recordBefore(ctx, pm2) {
+    const { state, inputs } = ctx;
+    [state.before] = await Promise.all([pm2.list(), ctx.ownership.resolve()]);
+    state.snapshots.before = writeSnapshot(inputs.snapshotDir, state.runTag, snapshotOf(state, 'before', state.before));
+    setOutput(OUTPUT.snapshotBefore, state.snapshots.before);
+    info(`${state.before.length} process(es); snapshot: ${state.snapshots.before}`);
+    const own = state.own;
+    for (const p of state.before) {
+        info(`  ${own.has(p.name) ? '*' : ' '} ${p.pmId}\t${p.name}\t${p.namespace}\t${p.status}\tpid ${p.pid}\t↻${p.restarts}`);
+    }
+}
+/** Plan and preflight (promises 1, 5 and 9): every command gated, every app checked, nothing sent. */
+async function planAndPreflight(ctx, pm2) {
+    const { state, inputs } = ctx;
+    const apps = await ctx.ownership.ecosystemApps();
+    const collisions = collisionProblems(state.ownNames, state.before);
+    if (collisions.length > 0)
+        throw new OwnershipError(collisions.join('\n'));
+    const planned = phases_planMoves(ctx, apps, { ecosystem: inputs.ecosystem, workingDirectory: inputs.workingDirectory }, state.before);
+    state.plan = planned.commands;
+    state.retire = planned.retire;
+    state.release = releaseRecord(inputs, planned);
+    for (const name of planned.downtime) {
+        state.warnings.push(`${name} runs in fork mode and its script, cwd or interpreter changes: it is deleted and started fresh, with a moment of downtime (cluster mode switches with none)`);
+    }
+    for (const cmd of [...state.plan, ...state.retire]) {
+        pm2.check(cmd, state.before, state.own);
+        info(`${describeCommand(cmd)}    # ${cmd.why}`);
+    }
+    state.checks.push({ name: 'targets', ok: true, detail: 'every planned command reaches own processes only' });
+    if (!inputs.ecosystem)
+        return;
+    const problems = preflightApps(state.ownNames, apps, inputs.workingDirectory, { searchPath: pm2.searchPath, ecosystemEnv: inputs.ecosystemEnv, mapPath: afterSwitch(inputs) });
+    if (problems.length > 0) {
+        state.checks.push({ name: 'preflight', ok: false, detail: problems.map((p) => `${p.app} ${p.problem}`).join('; ') });
+        throw new DeployStop('aborted', `Preflight failed, nothing was changed:\n${problems.map((p) => `- ${p.app} ${p.problem}`).join('\n')}`, 'Preflight failed');
+    }
+    state.checks.push({ name: 'preflight', ok: true, detail: 'scripts and cwd exist, interpreters fit' });
+}
+/**
+ * The commands for the own apps of `source` on `processes` (promise 9): with an ecosystem
+ * file and reload/restart, a cluster app whose script, cwd or interpreter changes is
+ * swapped and a fork app recreated; the rest moves in place.
+ */
+function phases_planMoves(ctx, apps, source, processes, names = ctx.state.ownNames) {
+    const { inputs, state } = ctx;
+    const input = { ownNames: names, processes, strategy: inputs.strategy, ecosystem: source.ecosystem, ecosystemEnv: inputs.ecosystemEnv, save: inputs.save };
+    if (!source.ecosystem || inputs.strategy === 'recreate')
+        return planReleaseDeploy(input, [], new Map());
+    const targets = appTargets(names, apps, source.workingDirectory, processes);
+    const moves = planMoves(targets, processes);
+    const swaps = new Map();
+    for (const move of moves) {
+        const target = targets.find((t) => t.name === move.name);
+        const app = apps.find((a) => a.name === move.name);
+        if (move.kind !== 'swap' || !target || !app)
+            continue;
+        if (app.swap?.unsupported.length) {
+            state.warnings.push(`${move.name}: ${app.swap.unsupported.join(', ')} cannot be given to the new instances of a swap (no pm2 start flag carries them): they apply again at the next reload`);
+        }
+        swaps.set(move.name, planSwap(move, target, processes, { flags: app.swap?.flags ?? [], args: app.swap?.args ?? [], envFrom: { ecosystem: source.ecosystem, envName: inputs.ecosystemEnv } }));
+    }
+    return planReleaseDeploy(input, moves, swaps);
+}
+/** Isolation (promise 3): every other process as it was before; a change is a SAFETY ABORT. */
+async function isolation(ctx, pm2, label) {
+    const { state, inputs } = ctx;
+    const now = await pm2.freshList();
+    const r = checkIsolation(state.before, now, state.own, inputs.foreignRestarts);
+    for (const w of r.warnings)
+        state.warnings.push(`${w.name}: ${w.detail}`);
+    const detail = r.violations.length ? formatViolations(r.violations) : 'other apps unchanged';
+    state.checks.push({ name: `isolation ${label}`, ok: r.violations.length === 0, detail });
+    if (r.violations.length > 0) {
+        state.violations.push(...r.violations);
+        throw new DeployStop('failed', `SAFETY ABORT: other apps changed ${label}: ${detail}`, 'SAFETY ABORT');
+    }
+    info(`isolation ${label}: other apps unchanged`);
+    return now;
+}
+/** Sends `commands` in order, each gated on a fresh list; a non-zero exit stops; isolation after every delete. */
+async function sendAll(ctx, pm2, commands) {
+    for (const cmd of commands) {
+        const sent = await pm2.send(cmd, ctx.state.own);
+        info(`${sent.command} → exit ${sent.exitCode} (${sent.ms} ms)`);
+        for (const line of sent.messages)
+            info(`  ${line}`);
+        if (sent.exitCode !== 0) {
+            throw new DeployStop('failed', `${sent.command} failed with exit code ${sent.exitCode}: ${sent.messages.slice(-3).join(' ')}`, 'pm2 command failed');
+        }
+        if (cmd.verb === 'delete' || cmd.verb === 'delete-id')
+            await isolation(ctx, pm2, 'after cleanup');
+    }
+}
+/** Deploy: the plan's commands in order; a refusal before the first one changes nothing. */
+async function sendPlan(ctx, pm2) {
+    const { state } = ctx;
+    try {
+        await sendAll(ctx, pm2, state.plan);
+    }
+    catch (err) {
+        if (err instanceof DeployStop)
+            throw err;
+        if (!state.changed)
+            throw err instanceof UnsafeCommandError ? new DeployStop('aborted', err.message, 'Unsafe command refused') : err;
+        throw new DeployStop('failed', messageOf(err), 'Deploy failed');
+    }
+}
+/** The own processes as verification sees them: a swap's old instances, still serving, left out. */
+const withoutRetired = (state, list) => {
+    const old = new Set(state.retired ? [] : state.retire.map((d) => d.pmId));
+    return list.filter((p) => !old.has(p.pmId));
+};
+/** Own processes online and stable (promise 4), with the event bus when there is a window to watch. */
+async function watchOwn(ctx, pm2, names, expected, opts) {
+    const { state, inputs } = ctx;
+    // With PM2's event bus a crash wakes the check at once and the list is read every 2 s as a
+    // safety net; without it (a pm2 wrapper, CLI reads) the list is read every 0.5 s.
+    const eventSleep = opts.stableSeconds > 0 || opts.healthUrls.length > 0 ? await pm2.eventSleep(new Set(names)) : null;
+    const verdict = await verifyOwnHealthy({
+        ownNames: names,
+        expectedCounts: new Map(names.map((n) => [n, expected(n)])),
+        stableSeconds: opts.stableSeconds,
+        timeoutSeconds: inputs.timeoutSeconds,
+        healthUrls: opts.healthUrls,
+        list: async () => withoutRetired(state, await pm2.list()),
+        fetchStatus: fetchStatus,
+        pollMs: eventSleep ? 2000 : 500,
+        ...(eventSleep ? { sleep: eventSleep } : {})
+    });
+    if (!verdict.ok)
+        showLogs(verdict.failing, verdict.processes.length ? verdict.processes : await pm2.list(), inputs.logLines);
+    return verdict;
+}
+/** How many instances each own name must have: the file's `instances`, else as many as before. */
+function expectedCounts(ctx, apps) {
+    return (name) => ctx.inputs.ecosystem
+        ? expectedInstances(apps.find((a) => a.name === name)?.instances ?? null, availableCpus())
+        : Math.max(1, ctx.state.before.filter((p) => p.name === name).length);
+}
+/**
+ * Swap (promise 9): the new instances of each swapped app verified online and stable
+ * beside the old ones (health URLs wait: either set may answer), then the old deleted by pm_id.
+ */
+async function completeSwaps(ctx, pm2, apps) {
+    const { state, inputs } = ctx;
+    const names = [...new Set(state.retire.map((d) => d.name))];
+    const verdict = await watchOwn(ctx, pm2, names, expectedCounts(ctx, apps), { stableSeconds: inputs.stableSeconds, healthUrls: [] });
+    state.checks.push({ name: 'new instances healthy', ok: verdict.ok, detail: verdict.reason });
+    info(verdict.reason);
+    if (!verdict.ok)
+        throw new DeployStop('failed', `The new instances are not healthy (the old ones still serve): ${verdict.reason}`, 'Deploy not healthy');
+    await sendAll(ctx, pm2, state.retire);
+    state.retired = true;
+}
+/** Swap phase: completeSwaps over the apps of the file being deployed. */
+async function swapInstances(ctx, pm2) {
+    await completeSwaps(ctx, pm2, await ctx.ownership.ecosystemApps());
+}
+/** Verify own processes (promise 4): online, stable, answering, and running what the file says. */
+async function verifyOwn(ctx, pm2) {
+    const { state, inputs } = ctx;
+    const apps = await ctx.ownership.ecosystemApps();
+    const swappedAll = state.retired && state.ownNames.every((n) => state.retire.some((d) => d.name === n));
+    // Swapped apps already stayed up for the window beside the old ones: the check now is that they still do.
+    const verdict = await watchOwn(ctx, pm2, state.ownNames, expectedCounts(ctx, apps), { stableSeconds: swappedAll ? 0 : inputs.stableSeconds, healthUrls: inputs.healthUrls });
+    state.checks.push({ name: 'own processes healthy', ok: verdict.ok, detail: verdict.reason });
+    info(verdict.reason);
+    if (!verdict.ok)
+        throw new DeployStop('failed', `Own processes are not healthy: ${verdict.reason}`, 'Deploy not healthy');
+    if (inputs.ecosystem)
+        checkRunsWhatFileSays(ctx, verdict.processes, apps, inputs.workingDirectory);
+}
+/** Promise 4's second half: each own process runs the script, cwd and interpreter the file resolves to now. */
+function checkRunsWhatFileSays(ctx, processes, apps, workingDirectory) {
+    const { state } = ctx;
+    const stale = staleProcesses(runningFacts(processes), wantedPaths(state.ownNames, apps, workingDirectory), {
+        switchedAt: state.switchedAt,
+        releaseDir: state.release?.switched ? state.release.live : null
+    });
+    const detail = stale.length ? stale.map((s) => s.message).join('; ') : 'every own process runs the script, cwd and interpreter of the file';
+    state.checks.push({ name: 'runs what the file says', ok: stale.length === 0, detail });
+    if (stale.length > 0) {
+        throw new DeployStop('failed', `Own processes do not run what the ecosystem file says (a stale release): ${detail}. \`strategy: recreate\` starts them from the file's paths.`, 'Stale release');
+    }
+    info(detail);
+}
+/** Isolation check at the end; nothing changes PM2 after it (save writes a file), so its list is the after snapshot too. */
+async function isolationAtEnd(ctx, pm2) {
+    ctx.state.endList = await isolation(ctx, pm2, 'at the end');
+}
+/** Save: `pm2 save` only after a verified deploy, so the dump keeps the last good state. */
+async function save(ctx, pm2) {
+    const sent = await pm2.send({ verb: 'save', why: 'deploy verified' }, ctx.state.own);
+    info(`${sent.command} → exit ${sent.exitCode}`);
+    if (sent.exitCode !== 0)
+        ctx.state.warnings.push(`pm2 save exited ${sent.exitCode}: the deploy is live but the saved list is old`);
+}
+
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./src/shell/ecosystem-protocol.ts
+// What the ecosystem reader child prints, and how the action finds it in its stdout.
+/** Prefixes the reader's one result line: the file itself may print to stdout. */
+const RESULT_MARK = '@@pm2-safe-deploy-ecosystem@@';
 
 ;// CONCATENATED MODULE: ./src/shell/exec.ts
 // Every child process the action starts (pm2, the ecosystem reader) goes through
@@ -44544,609 +45637,6 @@ async function assertDaemonAnswers(pm2Home) {
         'runner as that user. The action never starts a daemon: an empty one would look like a host with no processes.');
 }
 
-;// CONCATENATED MODULE: ./src/core/interpreter.ts
-// The interpreter rules of promise 5, modelled on PM2's own (Common.sink.resolveInterpreter,
-// lib/API/interpreter.json): which interpreter PM2 picks, what a script really is, and
-// whether the two fit. Pure: the shell reads the file's first bytes (shell/preflight.ts).
-
-const NODE_EXTENSIONS = new Set(['.js', '.cjs', '.mjs', '.ts', '.cts', '.mts', '.jsx', '.tsx']);
-/** PM2's lib/API/interpreter.json: the interpreter it picks by extension when none is set. */
-const PM2_INTERPRETER_BY_EXTENSION = {
-    '.sh': 'bash',
-    '.py': 'python',
-    '.rb': 'ruby',
-    '.php': 'php',
-    '.pl': 'perl',
-    '.js': 'node',
-    '.coffee': 'coffee',
-    '.ls': 'lsc',
-    '.ts': 'bun',
-    '.tsx': 'bun'
-};
-/** A script's kind from its extension and first bytes (magic number, shebang line). */
-function kindOf(ext, head) {
-    if (head && head[0] === 0x7f && head.subarray(1, 4).toString() === 'ELF')
-        return { kind: 'native', shebang: null };
-    const magic = head?.subarray(0, 4).toString('hex');
-    if (magic === 'cffaedfe' || magic === 'feedfacf' || magic === 'cafebabe')
-        return { kind: 'native', shebang: null };
-    const first = head ? (head.toString('utf8').split('\n')[0] ?? '') : '';
-    if (first.startsWith('#!')) {
-        const shebang = first.trimEnd();
-        if (/python/.test(shebang))
-            return { kind: 'python', shebang };
-        if (/\b(node|nodejs|bun|deno)\b/.test(shebang))
-            return { kind: 'node', shebang };
-        if (/\b(ba|z|da|k)?sh\b/.test(shebang))
-            return { kind: 'shell', shebang };
-        return { kind: 'other-script', shebang };
-    }
-    if (ext === '.py')
-        return { kind: 'python', shebang: null };
-    if (ext === '.sh')
-        return { kind: 'shell', shebang: null };
-    if (NODE_EXTENSIONS.has(ext))
-        return { kind: 'node', shebang: null };
-    return { kind: 'unknown', shebang: null };
-}
-/** The interpreter PM2 will use: the configured one, else by extension, else 'none' for binaries, else node. */
-function pm2Interpreter(configured, script, kind) {
-    if (configured)
-        return configured;
-    const byExtension = PM2_INTERPRETER_BY_EXTENSION[external_node_path_default().extname(script)];
-    if (byExtension)
-        return byExtension;
-    return kind === 'native' ? 'none' : 'node';
-}
-function isNodeInterpreter(interpreter) {
-    const base = external_node_path_default().basename(interpreter);
-    return /^(node|nodejs|bun)(\d+(\.\d+)*)?(\.exe)?$/.test(base) || interpreter.startsWith('node@');
-}
-function isPythonInterpreter(interpreter) {
-    return /^python(\d+(\.\d+)*)?$/.test(external_node_path_default().basename(interpreter));
-}
-const PYTHON_FIX = "set `interpreter: 'none'` (the script's #! line then picks the python) or `interpreter` to the virtualenv's python, e.g. '/srv/app/.venv/bin/python'";
-/** Whether `interpreter` can run a script of this kind; a problem with its fix, or null. */
-function interpreterMismatch(interpreter, info, configured) {
-    const how = configured ? `\`interpreter: '${interpreter}'\`` : `PM2 would run it with ${interpreter} (no \`interpreter\` set)`;
-    if (interpreter === 'none') {
-        if (info.kind !== 'native' && !info.shebang) {
-            return "has `interpreter: 'none'`, so the OS runs it directly, but it is neither a binary nor starts with a #! line: add a #! line or set `interpreter`";
-        }
-        if (!info.executable)
-            return "has `interpreter: 'none'`, so the OS runs it directly, but it is not executable: `chmod +x` it in the build";
-        return null;
-    }
-    if (info.kind === 'native')
-        return `is a native binary, but ${how}: set \`interpreter: 'none'\` so PM2 executes it directly`;
-    if (isNodeInterpreter(interpreter)) {
-        if (info.kind === 'python')
-            return `is a python script, but ${how}: ${PYTHON_FIX}`;
-        if (info.kind === 'shell' || info.kind === 'other-script') {
-            return `is a ${info.kind === 'shell' ? 'shell' : 'non-node'} script (${info.shebang ?? 'by its extension'}), but ${how}: set \`interpreter: 'none'\` so its #! line runs it`;
-        }
-    }
-    if (isPythonInterpreter(interpreter) && (info.kind === 'node' || info.kind === 'shell')) {
-        return `is a ${info.kind} script, but ${how}: remove \`interpreter\` or set it to the one the script needs`;
-    }
-    return null;
-}
-
-;// CONCATENATED MODULE: ./src/core/renaming.ts
-// Ecosystem options that make PM2 create a process under another name than the file's
-// (SPEC "Who owns what"): own names would not be the names PM2 creates, so the action
-// would start processes it does not own and then miss its own.
-/**
- * Why PM2 would start `app` under another name, with the fix, or null.
- * `append_env_to_name` renames only when pm2 gets `--env` (PM2's API.js:
- * `if (app.append_env_to_name && opts.env) app.name += '-' + opts.env`), so it is
- * refused only with an `ecosystem-env`; without one PM2 keeps the file's name.
- * `name_prefix` is refused whenever it is set: PM2's schema declares it as an app option
- * that makes the name `<prefix>:<name>`, and whether a PM2 version applies it is not the
- * action's to guess.
- */
-function renamingProblem(app, ecosystemEnv) {
-    if (app.namePrefix !== null) {
-        return (`sets \`name_prefix: '${app.namePrefix}'\`, which makes PM2 name the process "${app.namePrefix}:${app.name}", ` +
-            `not the own name "${app.name}": remove \`name_prefix\` and write the whole name in \`name\``);
-    }
-    if (app.appendEnvToName && ecosystemEnv) {
-        return (`sets \`append_env_to_name\`, so with \`ecosystem-env: ${ecosystemEnv}\` PM2 would start it as "${app.name}-${ecosystemEnv}", ` +
-            `not the own name "${app.name}": remove \`append_env_to_name\` and write the whole name in the file ` +
-            `(\`name: '${app.name}-${ecosystemEnv}'\`, one app entry per environment)`);
-    }
-    return null;
-}
-
-;// CONCATENATED MODULE: ./src/shell/preflight.ts
-// Promise 5: everything that can be checked before a change is checked first, so a
-// deploy that will fail fails while the old processes still run. Pure but for file
-// reads; the interpreter rules model PM2's own (Common.sink.resolveInterpreter).
-
-
-
-
-
-
-function readHead(file) {
-    try {
-        const fd = external_node_fs_default().openSync(file, 'r');
-        try {
-            const head = Buffer.alloc(512);
-            return head.subarray(0, external_node_fs_default().readSync(fd, head, 0, 512, 0));
-        }
-        finally {
-            external_node_fs_default().closeSync(fd);
-        }
-    }
-    catch {
-        return null;
-    }
-}
-/** What a script really is, by magic bytes, shebang and extension. */
-function inspectScript(file) {
-    const head = readHead(file);
-    const { kind, shebang } = kindOf(external_node_path_default().extname(file).toLowerCase(), head);
-    return { kind, shebang, executable: isExecutableFile(file) };
-}
-function scriptKind(file) {
-    return inspectScript(file).kind;
-}
-/**
- * PM2's CLI checks the interpreter with `which` from its own directory (the working
- * directory); the daemon then spawns it from the app's cwd. A relative path must hold in both.
- */
-function interpreterMissing(interpreter, workingDirectory, searchPath, appCwd = workingDirectory) {
-    // 'none' needs nothing; PM2 falls back to its own node; node@version is resolved through nvm.
-    if (interpreter === 'none' || interpreter === 'node' || interpreter.includes('@'))
-        return null;
-    if (interpreter.includes('/')) {
-        const dirs = external_node_path_default().isAbsolute(interpreter) ? [workingDirectory] : [...new Set([workingDirectory, appCwd])];
-        const missing = dirs.map((d) => external_node_path_default().resolve(d, interpreter)).filter((f) => !isExecutableFile(f));
-        if (missing.length === 0)
-            return null;
-        return (`interpreter ${missing[0]} does not exist or is not executable: create the virtualenv (or install the runtime) before deploying, or fix \`interpreter\`` +
-            (external_node_path_default().isAbsolute(interpreter) ? '' : ' (PM2 looks for a relative interpreter from working-directory and runs it from the app\'s cwd: use an absolute path)'));
-    }
-    // PM2 uses python3 when .py's default `python` is not installed.
-    if (interpreter === 'python' && (findOnPath('python', searchPath) || findOnPath('python3', searchPath)))
-        return null;
-    if (findOnPath(interpreter, searchPath))
-        return null;
-    return `interpreter ${interpreter} is not on the PATH pm2 gets: install it, or set \`interpreter\` to its absolute path`;
-}
-/** Where PM2 will look for the app: cwd relative to the CLI's cwd, script relative to cwd. */
-function resolveAppPaths(app, workingDirectory) {
-    if (!app.script)
-        return null;
-    const cwd = app.cwd ? external_node_path_default().resolve(workingDirectory, app.cwd) : workingDirectory;
-    return { name: app.name, cwd, script: external_node_path_default().resolve(cwd, app.script) };
-}
-/** Checks each own app of the ecosystem file before anything changes. */
-function preflightApps(ownNames, apps, workingDirectory, opts = {}) {
-    const searchPath = opts.searchPath ?? process.env.PATH;
-    const map = opts.mapPath ?? ((p) => p);
-    const problems = [];
-    for (const name of ownNames) {
-        const app = apps.find((a) => a.name === name);
-        if (!app) {
-            problems.push({
-                app: name,
-                problem: `is not declared in the ecosystem file (it declares ${apps.map((a) => a.name).join(', ') || 'nothing'}): add it, or fix the whitelist/suffix`
-            });
-            continue;
-        }
-        const renamed = renamingProblem(app, opts.ecosystemEnv ?? null);
-        if (renamed)
-            problems.push({ app: name, problem: renamed });
-        const unmapped = resolveAppPaths(app, workingDirectory);
-        const resolved = unmapped && { ...unmapped, cwd: map(unmapped.cwd), script: map(unmapped.script) };
-        if (!resolved || !app.script) {
-            problems.push({ app: name, problem: 'has no `script` in the ecosystem file: PM2 would refuse to start it' });
-            continue;
-        }
-        if (!external_node_fs_default().existsSync(resolved.cwd) || !external_node_fs_default().statSync(resolved.cwd).isDirectory()) {
-            problems.push({ app: name, problem: `cwd ${resolved.cwd} does not exist (missing release directory?)` });
-            continue;
-        }
-        // PM2 runs a script with spaces as `bash -c "<script>"`: a command line, not a file.
-        if (app.script.includes(' '))
-            continue;
-        let scriptPath = resolved.script;
-        if (!external_node_fs_default().existsSync(scriptPath)) {
-            // PM2 falls back to a command on PATH (e.g. `npm`) when no such file exists.
-            const onPath = app.script.includes('/') ? null : findOnPath(app.script, searchPath);
-            if (!onPath) {
-                problems.push({ app: name, problem: `script ${resolved.script} does not exist (missing build artifacts or release? run the build first)` });
-                continue;
-            }
-            scriptPath = onPath;
-        }
-        if (external_node_fs_default().statSync(scriptPath).isDirectory()) {
-            problems.push({ app: name, problem: `script ${scriptPath} is a directory: point \`script\` at the file to run` });
-            continue;
-        }
-        const info = inspectScript(scriptPath);
-        const configured = app.interpreter && external_node_path_default().isAbsolute(app.interpreter) ? map(app.interpreter) : app.interpreter;
-        const interpreter = pm2Interpreter(configured, scriptPath, info.kind);
-        const mismatch = interpreterMismatch(interpreter, info, app.interpreter !== null);
-        if (mismatch) {
-            problems.push({ app: name, problem: `script ${scriptPath} ${mismatch}` });
-            continue;
-        }
-        const missing = interpreterMissing(interpreter, workingDirectory, searchPath, resolved.cwd);
-        if (missing)
-            problems.push({ app: name, problem: missing });
-    }
-    return problems;
-}
-
-;// CONCATENATED MODULE: ./src/shell/state.ts
-// The state the main step saves for the post step (core.saveState → STATE_<name>), each key
-// named once. Both are saved before the lock is taken: a main step killed right after taking
-// it still leaves the post step what it needs, and a token that never held the lock matches nothing.
-
-const state_STATE = {
-    lockFile: 'lock-file',
-    lockToken: 'lock-token'
-};
-function saveLockState(lock) {
-    saveState(state_STATE.lockFile, lock.file);
-    saveState(state_STATE.lockToken, lock.token);
-}
-/** The lock the main step was about to take, or null when it took none. */
-function readLockState() {
-    const file = core.getState(state_STATE.lockFile);
-    const token = core.getState(state_STATE.lockToken);
-    return file && token ? { file, token } : null;
-}
-
-;// CONCATENATED MODULE: ./src/shell/logs.ts
-// The last lines of a process's log files, read straight from disk (no pm2 call).
-
-function tailFile(file, lines, maxBytes = 256 * 1024) {
-    if (lines <= 0)
-        return [];
-    let fd;
-    try {
-        fd = external_node_fs_default().openSync(file, 'r');
-    }
-    catch {
-        return [];
-    }
-    try {
-        const size = external_node_fs_default().fstatSync(fd).size;
-        const length = Math.min(size, maxBytes);
-        const buf = Buffer.alloc(length);
-        external_node_fs_default().readSync(fd, buf, 0, length, size - length);
-        const all = buf.toString('utf8').split(/\r?\n/);
-        if (all[all.length - 1] === '')
-            all.pop();
-        return all.slice(-lines);
-    }
-    finally {
-        external_node_fs_default().closeSync(fd);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/deploy/own-processes.ts
-// What the job log shows about own processes beyond the verdict: the logs of failing ones,
-// and processes still running from another directory than the file names.
-
-
-
-
-/** The last `lines` of each failing own process's out and error logs, one group per name. */
-function showLogs(names, processes, lines) {
-    for (const name of names) {
-        const mine = processes.filter((q) => q.name === name);
-        if (mine.length === 0)
-            continue;
-        startGroup(`Last ${lines} log lines of ${name}`);
-        // Cluster instances may each have their own files; merged logs are shown once.
-        const files = new Map();
-        for (const p of mine) {
-            if (p.outLog && !files.has(p.outLog))
-                files.set(p.outLog, 'out');
-            if (p.errLog && !files.has(p.errLog))
-                files.set(p.errLog, 'error');
-        }
-        for (const [file, label] of files) {
-            info(`--- ${label}: ${file}`);
-            for (const line of tailFile(file, lines))
-                info(line);
-        }
-        endGroup();
-    }
-}
-const realOr = (p) => {
-    try {
-        return external_node_fs_default().realpathSync(p);
-    }
-    catch {
-        return p;
-    }
-};
-/** The directory a process really runs in: /proc/<pid>/cwd on Linux (PM2's pm_cwd may be stale), else pm_cwd. */
-function actualCwd(p) {
-    try {
-        return external_node_fs_default().readlinkSync(`/proc/${p.pid}/cwd`);
-    }
-    catch {
-        return p.cwd ? realOr(p.cwd) : null;
-    }
-}
-/** After reload/restart, a process may still run from an old release directory. */
-function staleCwdWarnings(processes, apps, workingDirectory) {
-    const warnings = [];
-    for (const app of apps) {
-        const want = resolveAppPaths(app, workingDirectory);
-        if (!want)
-            continue;
-        for (const p of processes.filter((q) => q.name === app.name)) {
-            const actual = actualCwd(p);
-            if (actual && actual !== realOr(want.cwd)) {
-                warnings.push(`${app.name} (pm_id ${p.pmId}) still runs from ${actual}, but the ecosystem file resolves to ${realOr(want.cwd)}: ` +
-                    'a stale release. Use `strategy: recreate` to start it from the new path.');
-            }
-        }
-    }
-    return warnings;
-}
-
-;// CONCATENATED MODULE: ./src/deploy/ownership.ts
-// Own names, resolved once: from the whitelist at once, or from the ecosystem file, which
-// is read in a child process while the daemon connection, the lock and the first list are
-// taken. The lock's wait asks for them first, so a mistake never waits on another deploy.
-
-
-
-class Ownership {
-    state;
-    inputs;
-    reading;
-    names = null;
-    logged = false;
-    constructor(state, inputs, 
-    /** The ecosystem file being read (no apps without one). */
-    reading) {
-        this.state = state;
-        this.inputs = inputs;
-        this.reading = reading;
-        reading.catch(() => undefined);
-    }
-    /** Whether own names need the ecosystem file (no whitelist). */
-    get fromFile() {
-        return this.inputs.whitelist.length === 0 && this.inputs.ecosystem !== null;
-    }
-    async ecosystemApps() {
-        const apps = await this.reading;
-        if (this.inputs.ecosystem && !this.logged)
-            info(`ecosystem ${this.inputs.ecosystem}: ${apps.map((a) => a.name).join(', ')}`);
-        this.logged = true;
-        return apps;
-    }
-    /** Own names, derived and checked once; later calls share the first. */
-    resolve() {
-        return (this.names ??= this.derive());
-    }
-    async derive() {
-        const { app, suffix, whitelist } = this.inputs;
-        const apps = whitelist.length === 0 ? await this.ecosystemApps() : [];
-        const names = deriveOwnNames({ app, suffix, whitelist, ecosystemAppNames: apps.map((a) => a.name), requireAppPrefix: this.inputs.requireAppPrefix });
-        this.state.ownNames = names;
-        info(`own processes${whitelist.length === 0 ? ' (the apps of the ecosystem file)' : ''}: ${names.join(', ')}`);
-        setOwnProcessesOutput(names);
-        return names;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/deploy/phases.ts
-// The phases of a deploy, in order, each one log group (main.ts lists them). A phase reads
-// and fills the DeployState; the pure core decides, the shell does the I/O.
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-const availableCpus = () => (typeof (external_node_os_default()).availableParallelism === 'function' ? external_node_os_default().availableParallelism() : external_node_os_default().cpus().length);
-/** Inputs and ownership: parse the inputs, start connecting and reading the file meanwhile. */
-async function start(state, ports) {
-    const inputs = getInputs();
-    state.inputs = inputs;
-    const cleanEnv = cleanEnvironment(state.env, inputs.pm2Home);
-    // Connecting needs nothing from the ecosystem file: its errors surface in "Workflow metadata", in order.
-    state.opening = ports.openPm2({ pm2Path: inputs.pm2Path, pm2Home: inputs.pm2Home, env: state.env, workingDirectory: inputs.workingDirectory });
-    state.opening.catch(() => undefined);
-    const reading = inputs.ecosystem ? ports.readEcosystem(inputs.ecosystem, cleanEnv, inputs.workingDirectory) : Promise.resolve([]);
-    const ownership = new Ownership(state, inputs, reading);
-    info(`app: ${inputs.app}  suffix: ${JSON.stringify(inputs.suffix)}  strategy: ${inputs.strategy}${inputs.dryRun ? '  (dry run)' : ''}`);
-    info(`PM2_HOME: ${inputs.pm2Home}`);
-    if (ownership.fromFile)
-        info(`own processes: the apps of ${inputs.ecosystem} (being read)`);
-    else
-        await ownership.resolve();
-    return { state, inputs, ownership, cleanEnv };
-}
-/** Workflow metadata (promise 2), with the pm2 versions of the connection just opened. */
-async function connect(ctx) {
-    const { state, inputs } = ctx;
-    const session = await (state.opening ?? Promise.reject(new Error('no PM2 connection was opened'))).finally(async () => {
-        const s = await state.opening?.catch(() => null);
-        state.metadata = collectMetadata(state.env, {
-            actionVersion: ACTION_VERSION,
-            pm2CliVersion: s?.cliVersion ?? null,
-            pm2DaemonVersion: s ? await s.daemonVersion() : null,
-            pm2Home: inputs.pm2Home,
-            pm2ReadPath: s?.readPath ?? null
-        });
-        for (const [k, v] of Object.entries(state.metadata))
-            if (v !== null)
-                info(`${k}: ${v}`);
-    });
-    state.session = session;
-    return session;
-}
-/** Host lock (promise 6): one deploy at a time per daemon. */
-async function takeHostLock(ctx) {
-    const { state, inputs } = ctx;
-    const m = state.metadata;
-    const token = newLockToken();
-    // Saved before taking the lock: the post step can release it even if this step dies right after.
-    saveLockState({ file: lockFilePath(inputs.pm2Home), token });
-    state.lock = await acquireHostLock({
-        pm2Home: inputs.pm2Home,
-        holder: {
-            repository: m?.repository ?? null,
-            workflow: m?.workflow ?? null,
-            runId: m?.runId ?? null,
-            runUrl: m?.runUrl ?? null,
-            job: m?.job ?? null,
-            app: inputs.app,
-            suffix: inputs.suffix,
-            host: m?.host ?? external_node_os_default().hostname(),
-            token
-        },
-        timeoutSeconds: inputs.lockTimeoutSeconds,
-        beforeWaiting: async () => void (await ctx.ownership.resolve()),
-        log: { info: info, warning: warning }
-    });
-    info(`Holding ${state.lock.file}`);
-}
-/** PM2 state before (promise 2): the list and its snapshot, before any change. */
-async function recordBefore(ctx, pm2) {
-    const { state, inputs } = ctx;
-    [state.before] = await Promise.all([pm2.list(), ctx.ownership.resolve()]);
-    state.snapshots.before = writeSnapshot(inputs.snapshotDir, state.runTag, snapshotOf(state, 'before', state.before));
-    setOutput(OUTPUT.snapshotBefore, state.snapshots.before);
-    info(`${state.before.length} process(es); snapshot: ${state.snapshots.before}`);
-    const own = state.own;
-    for (const p of state.before) {
-        info(`  ${own.has(p.name) ? '*' : ' '} ${p.pmId}\t${p.name}\t${p.namespace}\t${p.status}\tpid ${p.pid}\t↻${p.restarts}`);
-    }
-}
-/** Plan and preflight (promises 1 and 5): every command gated, every app checked, nothing sent. */
-async function planAndPreflight(ctx, pm2) {
-    const { state, inputs } = ctx;
-    const apps = await ctx.ownership.ecosystemApps();
-    const collisions = collisionProblems(state.ownNames, state.before);
-    if (collisions.length > 0)
-        throw new OwnershipError(collisions.join('\n'));
-    const { strategy, ecosystem, ecosystemEnv, save } = inputs;
-    state.plan = planDeploy({ ownNames: state.ownNames, processes: state.before, strategy, ecosystem, ecosystemEnv, save });
-    for (const cmd of state.plan) {
-        pm2.check(cmd, state.before, state.own);
-        info(`${describeCommand(cmd)}    # ${cmd.why}`);
-    }
-    state.checks.push({ name: 'targets', ok: true, detail: 'every planned command reaches own processes only' });
-    if (!inputs.ecosystem)
-        return;
-    const problems = preflightApps(state.ownNames, apps, inputs.workingDirectory, { searchPath: pm2.searchPath, ecosystemEnv: inputs.ecosystemEnv });
-    if (problems.length > 0) {
-        state.checks.push({ name: 'preflight', ok: false, detail: problems.map((p) => `${p.app} ${p.problem}`).join('; ') });
-        throw new DeployStop('aborted', `Preflight failed, nothing was changed:\n${problems.map((p) => `- ${p.app} ${p.problem}`).join('\n')}`, 'Preflight failed');
-    }
-    state.checks.push({ name: 'preflight', ok: true, detail: 'scripts and cwd exist, interpreters fit' });
-}
-/** Isolation (promise 3): every other process as it was before; a change is a SAFETY ABORT. */
-async function isolation(ctx, pm2, label) {
-    const { state, inputs } = ctx;
-    const now = await pm2.freshList();
-    const r = checkIsolation(state.before, now, state.own, inputs.foreignRestarts);
-    for (const w of r.warnings)
-        state.warnings.push(`${w.name}: ${w.detail}`);
-    const detail = r.violations.length ? formatViolations(r.violations) : 'other apps unchanged';
-    state.checks.push({ name: `isolation ${label}`, ok: r.violations.length === 0, detail });
-    if (r.violations.length > 0) {
-        state.violations.push(...r.violations);
-        throw new DeployStop('failed', `SAFETY ABORT: other apps changed ${label}: ${detail}`, 'SAFETY ABORT');
-    }
-    info(`isolation ${label}: other apps unchanged`);
-    return now;
-}
-/** Deploy: the plan's commands in order, each gated on a fresh list; isolation after any cleanup. */
-async function sendPlan(ctx, pm2) {
-    const { state } = ctx;
-    try {
-        for (const cmd of state.plan) {
-            const sent = await pm2.send(cmd, state.own);
-            info(`${sent.command} → exit ${sent.exitCode} (${sent.ms} ms)`);
-            for (const line of sent.messages)
-                info(`  ${line}`);
-            if (sent.exitCode !== 0) {
-                throw new DeployStop('failed', `${sent.command} failed with exit code ${sent.exitCode}: ${sent.messages.slice(-3).join(' ')}`, 'pm2 command failed');
-            }
-            if (cmd.verb === 'delete')
-                await isolation(ctx, pm2, 'after cleanup');
-        }
-    }
-    catch (err) {
-        if (err instanceof DeployStop)
-            throw err;
-        if (!state.changed)
-            throw err instanceof UnsafeCommandError ? new DeployStop('aborted', err.message, 'Unsafe command refused') : err;
-        throw new DeployStop('failed', messageOf(err), 'Deploy failed');
-    }
-}
-/** Verify own processes (promise 4): online, stable, answering, or the job fails with their logs. */
-async function verifyOwn(ctx, pm2) {
-    const { state, inputs } = ctx;
-    const apps = await ctx.ownership.ecosystemApps();
-    const expected = (name) => inputs.ecosystem
-        ? expectedInstances(apps.find((a) => a.name === name)?.instances ?? null, availableCpus())
-        : Math.max(1, state.before.filter((p) => p.name === name).length);
-    // With PM2's event bus a crash wakes the check at once and the list is read every 2 s as a
-    // safety net; without it (a pm2 wrapper, CLI reads) the list is read every 0.5 s.
-    const eventSleep = inputs.stableSeconds > 0 || inputs.healthUrls.length > 0 ? await pm2.eventSleep(state.own) : null;
-    const verdict = await verifyOwnHealthy({
-        ownNames: state.ownNames,
-        expectedCounts: new Map(state.ownNames.map((n) => [n, expected(n)])),
-        stableSeconds: inputs.stableSeconds,
-        timeoutSeconds: inputs.timeoutSeconds,
-        healthUrls: inputs.healthUrls,
-        list: () => pm2.list(),
-        fetchStatus: fetchStatus,
-        pollMs: eventSleep ? 2000 : 500,
-        ...(eventSleep ? { sleep: eventSleep } : {})
-    });
-    state.checks.push({ name: 'own processes healthy', ok: verdict.ok, detail: verdict.reason });
-    info(verdict.reason);
-    if (!verdict.ok) {
-        showLogs(verdict.failing, verdict.processes.length ? verdict.processes : await pm2.list(), inputs.logLines);
-        throw new DeployStop('failed', `Own processes are not healthy: ${verdict.reason}`, 'Deploy not healthy');
-    }
-    if (inputs.ecosystem)
-        state.warnings.push(...staleCwdWarnings(verdict.processes, apps, inputs.workingDirectory));
-}
-/** Isolation check at the end; nothing changes PM2 after it (save writes a file), so its list is the after snapshot too. */
-async function isolationAtEnd(ctx, pm2) {
-    ctx.state.endList = await isolation(ctx, pm2, 'at the end');
-}
-/** Save: `pm2 save` only after a verified deploy, so the dump keeps the last good state. */
-async function save(ctx, pm2) {
-    const sent = await pm2.send({ verb: 'save', why: 'deploy verified' }, ctx.state.own);
-    info(`${sent.command} → exit ${sent.exitCode}`);
-    if (sent.exitCode !== 0)
-        ctx.state.warnings.push(`pm2 save exited ${sent.exitCode}: the deploy is live but the saved list is old`);
-}
-
 ;// CONCATENATED MODULE: ./src/deploy/ports.ts
 
 
@@ -45172,6 +45662,13 @@ class DeployState {
     metadata = null;
     ownNames = [];
     plan = [];
+    /** Each swap's old instances, deleted by pm_id once the new ones are verified (promise 9). */
+    retire = [];
+    retired = false;
+    /** The release switch (promise 10): what was live, what is, whether it was switched back. */
+    release = null;
+    /** When the link was switched: own processes spawned before it still run the previous release. */
+    switchedAt = null;
     before = [];
     /** The list the end isolation check passed on: nothing changes PM2 after it. */
     endList = null;
@@ -45219,6 +45716,7 @@ class DeployState {
 
 
 
+
 async function run(ports = SHELL) {
     const state = new DeployState(process.env);
     const cancel = handleCancel(state);
@@ -45241,13 +45739,38 @@ async function deploy(state, ports) {
     await state.phase('PM2 state before', () => recordBefore(ctx, pm2));
     await state.phase('Plan and preflight', () => planAndPreflight(ctx, pm2));
     if (ctx.inputs.dryRun)
-        return state.conclude('dry-run', `dry run: ${state.plan.length} command(s) planned and checked, nothing sent`);
-    await state.phase('Deploy', () => sendPlan(ctx, pm2));
-    await state.phase('Verify own processes', () => verifyOwn(ctx, pm2));
+        return state.conclude('dry-run', `dry run: ${state.plan.length + state.retire.length} command(s) planned and checked, nothing sent`);
+    await changeAndVerify(ctx, pm2).catch((err) => recover(ctx, pm2, err));
     await state.phase('Isolation check', () => isolationAtEnd(ctx, pm2));
     if (ctx.inputs.save)
         await state.phase('Save', () => save(ctx, pm2));
+    const release = state.release;
+    if (release && ctx.inputs.keepReleases > 0)
+        await state.phase('Keep releases', () => pruneReleases(ctx, pm2, release));
     state.conclude('deployed', `${state.ownNames.length} own process name(s) deployed and stable; other apps unchanged`);
+}
+/** The part a rollback can undo: the link switched, the commands sent, a swap's old instances retired, all verified. */
+async function changeAndVerify(ctx, pm2) {
+    const { state } = ctx;
+    const release = state.release;
+    if (release)
+        await state.phase('Release switch', () => switchRelease(state, release));
+    await state.phase('Deploy', () => sendPlan(ctx, pm2));
+    if (state.retire.length > 0)
+        await state.phase('Swap', () => swapInstances(ctx, pm2));
+    await state.phase('Verify own processes', () => verifyOwn(ctx, pm2));
+}
+/** After the switch: the link put back when nothing changed; the previous release redeployed when own processes failed. */
+async function recover(ctx, pm2, err) {
+    const release = ctx.state.release;
+    if (release && !ctx.state.changed)
+        unswitch(release);
+    else if (release && rollbackApplies(ctx, err))
+        await ctx.state.phase('Rollback', () => rollBack(ctx, pm2, release, err));
+    const why = noRollbackReason(ctx, err);
+    if (why)
+        ctx.state.warnings.push(why);
+    throw err;
 }
 
 ;// CONCATENATED MODULE: ./src/index.ts

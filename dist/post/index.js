@@ -41443,7 +41443,7 @@ const AuditMetadataSchema = strictObject({
 const AuditRecordSchema = strictObject({
     schemaVersion: literal(AUDIT_SCHEMA_VERSION),
     time: iso_datetime(),
-    result: schemas_enum(['deployed', 'dry-run', 'aborted', 'failed']),
+    result: schemas_enum(['deployed', 'dry-run', 'aborted', 'failed', 'rolled-back']),
     message: schemas_string(),
     app: schemas_string(),
     environmentSuffix: schemas_string(),

@@ -88,7 +88,8 @@ export interface RunningFacts {
 
 /** What the ecosystem file resolves an app to now, as real paths, and PM2's interpreter for it. */
 export interface Wanted {
-  script: string
+  /** Null when PM2 finds the script on PATH (`script: npm`): PM2 records another path, so it is not compared. */
+  script: string | null
   cwd: string
   /** The file's `interpreter`; null when it sets none (PM2's own choice is not second-guessed). */
   interpreter: string | null
@@ -121,11 +122,11 @@ export function staleProcesses(
     const why: string[] = []
     const cwd = f.procCwd ?? f.realPmCwd
     if (cwd !== null && cwd !== want.cwd) why.push(`runs from ${cwd}, the file says ${want.cwd}`)
-    if (f.realScript !== null && f.realScript !== want.script) why.push(`runs ${f.realScript}, the file says ${want.script}`)
+    if (f.realScript !== null && want.script !== null && f.realScript !== want.script) why.push(`runs ${f.realScript}, the file says ${want.script}`)
     if (f.interpreter !== null && want.interpreter !== null && !sameInterpreter(f.interpreter, want.interpreter)) {
       why.push(`runs with ${f.interpreter}, the file says ${want.interpreter}`)
     }
-    const inRelease = opts.releaseDir !== null && (isWithin(want.cwd, opts.releaseDir) || isWithin(want.script, opts.releaseDir))
+    const inRelease = opts.releaseDir !== null && (isWithin(want.cwd, opts.releaseDir) || (want.script !== null && isWithin(want.script, opts.releaseDir)))
     if (why.length === 0 && opts.switchedAt !== null && inRelease && (f.startedAt === null || f.startedAt < opts.switchedAt)) {
       why.push(
         f.startedAt === null

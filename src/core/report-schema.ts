@@ -117,12 +117,28 @@ export const RestoreHintSchema = z
   })
   .describe('how to bring back another app that the deploy found missing or offline')
 
-export const DeployResultSchema = z.enum(['deployed', 'dry-run', 'aborted', 'failed'])
+export const DeployResultSchema = z.enum(['deployed', 'dry-run', 'aborted', 'failed', 'rolled-back'])
+
+export const ReleaseRecordSchema = z
+  .strictObject({
+    link: str.describe('the `current-link` input'),
+    target: str.describe('the release this deploy made live (real path of `release-dir`)'),
+    previous: nstr.describe('the release live before (null on a first deploy)'),
+    switched: z.boolean().describe('whether the link was switched (false for a redeploy of the live release, or when the deploy stopped before)'),
+    rolledBack: z.boolean().describe('whether the link was switched back to `previous`'),
+    live: nstr.describe('the release the link names at the end (the `release` output)'),
+    downtime: z.array(str).describe('own apps that were deleted and started fresh (fork mode with changed paths): they had downtime'),
+    swapped: z.array(str).describe('own cluster apps switched with new instances beside the old (no downtime)'),
+    pruned: z
+      .array(z.strictObject({ path: str, remove: z.boolean(), reason: str, error: nstr }))
+      .describe('keep-releases: every sibling release directory, kept or removed, and why')
+  })
+  .describe('the release switch (with `current-link` and `release-dir`)')
 
 export const DeployReportSchema = z
   .strictObject({
     schemaVersion: z.literal(REPORT_SCHEMA_VERSION).describe('version of this schema; bumped on any incompatible change'),
-    result: DeployResultSchema.describe('`deployed`, `dry-run`, `aborted` (refused before changing anything) or `failed` (changed, then failed)'),
+    result: DeployResultSchema.describe('`deployed`, `dry-run`, `aborted` (refused before changing anything), `failed` (changed, then failed) or `rolled-back` (failed, and the previous release was restored and verified)'),
     title: str.describe('short cause of an abort or failure (the annotation title), e.g. `SAFETY ABORT`, `Preflight failed`; empty on success'),
     message: str.describe('why it ended this way; SAFETY ABORT messages start with `SAFETY ABORT:`; may span lines'),
     app: str.describe('the `app` input'),
@@ -149,6 +165,7 @@ export const DeployReportSchema = z
       })
       .describe('snapshot files (the same paths as the outputs)'),
     restore: z.array(RestoreHintSchema).describe('on `failed`/`aborted`: how to bring back other apps that went missing or offline; empty otherwise'),
+    release: ReleaseRecordSchema.nullable().describe('the release switch; null without `current-link`'),
     timings: z.record(z.string(), z.number()).describe('milliseconds per phase (log group name), and `total`'),
     startedAt: z.iso.datetime().describe('ISO 8601 time the action started'),
     finishedAt: z.iso.datetime().describe('ISO 8601 time the report was written')
@@ -158,6 +175,7 @@ export const DeployReportSchema = z
 export type DeployResult = z.infer<typeof DeployResultSchema>
 export type DeployReport = z.infer<typeof DeployReportSchema>
 export type RestoreHint = z.infer<typeof RestoreHintSchema>
+export type ReleaseRecord = z.infer<typeof ReleaseRecordSchema>
 export type CheckRecord = z.infer<typeof CheckSchema>
 export type CommandRecord = z.infer<typeof CommandSchema>
 

@@ -95,7 +95,7 @@ export function daemonGoneMessage(pm2Home: string, commandsSent: number): string
  * as that app only. Empty for `deployed` and `dry-run`.
  */
 export function restoreHints(input: RestoreInput): RestoreHint[] {
-  if (input.result !== 'failed' && input.result !== 'aborted') return []
+  if (input.result !== 'failed' && input.result !== 'aborted' && input.result !== 'rolled-back') return []
   const prefix = input.pm2Home ? [`PM2_HOME=${shellQuote(input.pm2Home)}`] : []
   const render = (argv: string[]) => [...prefix, shellCommand(argv)].join(' ')
   if (input.daemonGone) return [daemonGoneHint(input, render)]
@@ -299,6 +299,8 @@ export function verdictHeadline(report: DeployReport): { icon: string; text: str
     case 'failed':
       if (isSafetyAbort(report)) return { icon: '🛑', text: `SAFETY ABORT: other apps changed during the deploy of ${target}` }
       return { icon: '❌', text: `Failed: ${report.title || 'deploy failed'} (${target})` }
+    case 'rolled-back':
+      return { icon: '↩️', text: `Rolled back: the new release was not healthy; ${report.release?.live ?? 'the previous release'} serves again (${target})` }
   }
 }
 
@@ -337,9 +339,17 @@ export function nextSteps(report: DeployReport): string[] {
         )
       } else {
         steps.push('Own processes were changed and are not healthy: read the cause above and the last log lines of each failing process in the log.')
-        steps.push('To roll back, re-run the deploy of the last good commit. `pm2 save` was not run, so the saved process list is the old one.')
+        steps.push(
+          report.release?.switched
+            ? `The rollback did not bring the previous release back healthy: see what runs now above. \`${report.release.link}\` names ${report.release.live ?? 'nothing'}.`
+            : 'To roll back, re-run the deploy of the last good commit. `pm2 save` was not run, so the saved process list is the old one.'
+        )
         if (report.restore.length > 0) steps.push('Other apps are missing or down too: bring them back with the restore commands below.')
       }
+      break
+    case 'rolled-back':
+      steps.push('The new release failed (the cause is above) and the previous release was put back and verified: the app serves the previous release.')
+      steps.push('Fix the release and deploy again. `pm2 save` was not run, so the saved process list is the last good one.')
       break
   }
   return steps
@@ -668,7 +678,7 @@ export function renderLogVerdict(report: DeployReport): string {
 
 /** The ::error annotation for an abort or failure: a title, the cause, the first step, the restore commands. */
 export function renderAnnotation(report: DeployReport): { title: string; message: string } | null {
-  if (report.result !== 'aborted' && report.result !== 'failed') return null
+  if (report.result !== 'aborted' && report.result !== 'failed' && report.result !== 'rolled-back') return null
   const title = `pm2-safe-deploy: ${isSafetyAbort(report) && report.result === 'failed' ? 'SAFETY ABORT' : report.title || report.result}`
   const lines = [report.message]
   const first = nextSteps(report)[0]

@@ -10,7 +10,7 @@ import { renderAnnotation, renderLogVerdict, renderSummary } from '../core/repor
 import type { DeployReport } from '../core/report-schema.js'
 import { resolveAuditTarget, tryAppendAudit } from '../shell/audit.js'
 import { collectMetadata } from '../shell/metadata.js'
-import { failStep, setReportOutputs } from '../shell/outputs.js'
+import { failStep, setReleaseOutput, setReportOutputs } from '../shell/outputs.js'
 import { writeSnapshot } from '../shell/snapshot.js'
 import { pruneRuns, runDirTarget, runDirTargetFromRawInputs } from '../shell/runs.js'
 import { ACTION_VERSION } from '../shell/version.js'
@@ -90,7 +90,8 @@ async function tell(report: DeployReport, reportFile: string): Promise<void> {
     }
   }
   setReportOutputs(report, reportFile)
-  if (report.result === 'aborted' || report.result === 'failed') {
+  if (report.release) setReleaseOutput(report.release.live)
+  if (report.result === 'aborted' || report.result === 'failed' || report.result === 'rolled-back') {
     const annotation = renderAnnotation(report)
     failStep(annotation?.message ?? report.message, annotation?.title ?? `pm2-safe-deploy: ${report.title || report.result}`)
   }

@@ -58,9 +58,10 @@ export function reportOf(state: DeployState, after: readonly ProcessRecord[] | n
       afterListed: after !== null,
       pm2Home: state.inputs?.pm2Home ?? null,
       // Names and save time only: PM2's dump carries every app's env.
-      dump: state.inputs && (result === 'failed' || result === 'aborted') ? readDumpSummary(state.inputs.pm2Home) : null,
+      dump: state.inputs && result !== 'deployed' && result !== 'dry-run' ? readDumpSummary(state.inputs.pm2Home) : null,
       daemonGone: state.daemonGone
     }),
+    release: state.release,
     timings: { ...state.timings, total: Date.now() - state.startedAt },
     startedAt: new Date(state.startedAt).toISOString(),
     finishedAt: new Date().toISOString()

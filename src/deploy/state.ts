@@ -3,8 +3,9 @@
 import * as core from '@actions/core'
 import type { Violation } from '../core/isolation.js'
 import type { PlannedCommand } from '../core/plan.js'
+import type { DeleteById } from '../core/swap.js'
 import type { ProcessRecord } from '../core/process-record.js'
-import type { CheckRecord, DeployResult } from '../core/report-schema.js'
+import type { CheckRecord, DeployResult, ReleaseRecord } from '../core/report-schema.js'
 import type { WorkflowMetadata } from '../core/workflow-metadata.js'
 import type { Inputs } from '../shell/inputs.js'
 import type { HostLock } from '../shell/lock.js'
@@ -31,6 +32,13 @@ export class DeployState {
   metadata: WorkflowMetadata | null = null
   ownNames: readonly string[] = []
   plan: readonly PlannedCommand[] = []
+  /** Each swap's old instances, deleted by pm_id once the new ones are verified (promise 9). */
+  retire: readonly DeleteById[] = []
+  retired = false
+  /** The release switch (promise 10): what was live, what is, whether it was switched back. */
+  release: ReleaseRecord | null = null
+  /** When the link was switched: own processes spawned before it still run the previous release. */
+  switchedAt: number | null = null
   before: readonly ProcessRecord[] = []
   /** The list the end isolation check passed on: nothing changes PM2 after it. */
   endList: readonly ProcessRecord[] | null = null

@@ -47,7 +47,7 @@ export type AuditMetadata = z.infer<typeof AuditMetadataSchema>
 export const AuditRecordSchema = z.strictObject({
   schemaVersion: z.literal(AUDIT_SCHEMA_VERSION),
   time: z.iso.datetime(),
-  result: z.enum(['deployed', 'dry-run', 'aborted', 'failed']),
+  result: z.enum(['deployed', 'dry-run', 'aborted', 'failed', 'rolled-back']),
   message: z.string(),
   app: z.string(),
   environmentSuffix: z.string(),

@@ -8,7 +8,8 @@ export const OUTPUT = {
   violations: 'violations',
   snapshotBefore: 'snapshot-before',
   snapshotAfter: 'snapshot-after',
-  report: 'report'
+  report: 'report',
+  release: 'release'
 } as const
 
 export function setOwnProcessesOutput(ownNames: readonly string[]): void {
@@ -23,6 +24,11 @@ export function setReportOutputs(report: DeployReport, reportFile: string): void
   core.setOutput(OUTPUT.snapshotBefore, report.snapshots.before ?? '')
   core.setOutput(OUTPUT.snapshotAfter, report.snapshots.after ?? '')
   core.setOutput(OUTPUT.report, reportFile)
+}
+
+/** With `current-link`: the release directory live at the end. */
+export function setReleaseOutput(live: string | null): void {
+  core.setOutput(OUTPUT.release, live ?? '')
 }
 
 /**

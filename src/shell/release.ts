@@ -2,10 +2,11 @@
 // atomically (a new symlink renamed over the old one: readers never find it missing),
 // list and remove sibling release directories.
 import fs from 'node:fs'
+import { UserError } from '../core/errors.js'
 import path from 'node:path'
 import type { ReleaseDirInfo } from '../core/release.js'
 
-export class ReleaseError extends Error {}
+export class ReleaseError extends UserError {}
 
 /** The real path the link names now; null when there is no link or it dangles. */
 export function liveRelease(link: string): string | null {

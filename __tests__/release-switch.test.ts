@@ -1,0 +1,164 @@
+// Promises 4, 9 and 10 through the bundled action, as a runner runs it, on a real daemon:
+// a release switch of a 2-instance cluster app under load (a swap: no failed request), a
+// crash-looping release rolled back, a fork app recreated, a release refused in preflight,
+// and keep-releases sparing a directory a neighbour runs from.
+import fs from 'node:fs'
+import path from 'node:path'
+import { beforeAll, describe, expect, test } from 'vitest'
+import type { DeployReport } from '../src/core/report-schema.js'
+import { APPS, daemonsForThisFile, type TestDaemon } from './helpers/daemon.js'
+import { freePort, loadLoop, probe, until } from './helpers/load.js'
+import { runAction, type ActionRun } from './helpers/run-action.js'
+
+const newDaemon = daemonsForThisFile()
+const report = (run: ActionRun): DeployReport => JSON.parse(fs.readFileSync(run.outputs.report!, 'utf8'))
+
+/** releases/<name>: the graceful HTTP app (or a crashing one) and a file with `cwd: __dirname`, the stale-release trap's form. */
+function writeRelease(root: string, name: string, app: { port: number; mode: 'cluster' | 'fork'; crash?: boolean; script?: string }): string {
+  const dir = path.join(root, 'releases', name)
+  fs.mkdirSync(dir, { recursive: true })
+  const server = app.crash ? `setTimeout(() => process.exit(3), 1500)\nrequire('./real-server.js')\n` : fs.readFileSync(path.join(APPS, 'http-server.cjs'), 'utf8')
+  if (app.crash) fs.copyFileSync(path.join(APPS, 'http-server.cjs'), path.join(dir, 'real-server.js'))
+  fs.writeFileSync(path.join(dir, 'server.js'), server)
+  const cluster = app.mode === 'cluster' ? "exec_mode: 'cluster', instances: 2," : ''
+  fs.writeFileSync(
+    path.join(dir, 'ecosystem.config.js'),
+    `module.exports = { apps: [{ name: 'web-test', script: ${JSON.stringify(app.script ?? 'server.js')}, cwd: __dirname, ${cluster} kill_timeout: 3000, env: { PORT: '${app.port}', RELEASE: '${name}' } }] }\n`
+  )
+  return fs.realpathSync(dir)
+}
+
+function deploy(d: TestDaemon, root: string, release: string, inputs: Record<string, string> = {}): Promise<ActionRun> {
+  return runAction({
+    inputs: {
+      app: 'web',
+      'environment-suffix': '-test',
+      whitelist: '',
+      ecosystem: 'ecosystem.config.js',
+      'current-link': path.join(root, 'current'),
+      'release-dir': path.join(root, 'releases', release),
+      'stable-seconds': '3',
+      'timeout-seconds': '60',
+      ...inputs
+    },
+    pm2Home: d.home,
+    baseDir: d.dir,
+    timeoutMs: 110_000
+  })
+}
+
+const own = (d: TestDaemon) => d.jlistRaw().filter((p) => p.name === 'web-test')
+const realCwds = (d: TestDaemon) => own(d).map((p) => fs.readlinkSync(`/proc/${p.pid}/cwd`))
+
+describe('a 2-instance cluster app behind `current`', () => {
+  let d: TestDaemon
+  let root: string
+  let port: number
+  beforeAll(async () => {
+    d = newDaemon('release')
+    root = fs.realpathSync(d.dir)
+    port = await freePort()
+    d.start({ name: 'neighbour-api', script: `${APPS}/idle.cjs` })
+    writeRelease(root, 'r1', { port, mode: 'cluster' })
+    const first = await deploy(d, root, 'r1')
+    expect(first.outputs.result, first.stdout).toBe('deployed')
+    expect(first.outputs.release).toBe(path.join(root, 'releases', 'r1'))
+  })
+
+  test('switches r1 → r2 under load with reload: deployed, 0 failed requests, every worker really in r2', async () => {
+    const r2 = writeRelease(root, 'r2', { port, mode: 'cluster' })
+    const neighbour = d.fingerprint((n) => n === 'neighbour-api')
+    const load = loadLoop(port)
+    const run = await deploy(d, root, 'r2')
+    await new Promise((r) => setTimeout(r, 500))
+    const stats = await load.stop()
+    expect(run.outputs.result, run.stdout).toBe('deployed')
+    expect(stats.failed, stats.errors.join('\n')).toBe(0)
+    expect(stats.ok).toBeGreaterThan(0)
+    expect(realCwds(d)).toEqual([r2, r2])
+    expect(fs.realpathSync(path.join(root, 'current'))).toBe(r2)
+    expect(run.outputs.release).toBe(r2)
+    const r = report(run)
+    expect(r.release).toMatchObject({ switched: true, rolledBack: false, previous: path.join(root, 'releases', 'r1'), swapped: ['web-test'], downtime: [] })
+    expect(r.commands.map((c) => c.command).filter((c) => /^pm2 (start|delete)/.test(c))).toEqual([
+      expect.stringMatching(new RegExp(`^pm2 start ${r2}/server.js --name web-test --cwd ${r2} -i 2`)),
+      expect.stringMatching(/^pm2 delete \d+$/),
+      expect.stringMatching(/^pm2 delete \d+$/)
+    ])
+    expect(d.fingerprint((n) => n === 'neighbour-api')).toEqual(neighbour)
+  })
+
+  test('a crash-looping r3 is rolled back: rolled-back, exit 1, current on r2 again, r2 answering, dump not saved with r3', async () => {
+    const r2 = path.join(root, 'releases', 'r2')
+    writeRelease(root, 'r3', { port, mode: 'cluster', crash: true })
+    const dumpBefore = fs.existsSync(path.join(d.home, 'dump.pm2')) ? fs.readFileSync(path.join(d.home, 'dump.pm2'), 'utf8') : null
+    const load = loadLoop(port)
+    const run = await deploy(d, root, 'r3')
+    const during = { ...load.stats }
+    await new Promise((r) => setTimeout(r, 1000))
+    const stats = await load.stop()
+    expect(run.outputs.result, run.stdout).toBe('rolled-back')
+    expect(run.code).toBe(1)
+    expect(fs.realpathSync(path.join(root, 'current'))).toBe(r2)
+    expect(run.outputs.release).toBe(r2)
+    expect(await until('r2 answering', async () => ((await probe(port)) === 'r2' ? 'r2' : null))).toBe('r2')
+    expect(realCwds(d)).toEqual([r2, r2])
+    expect(stats.failed - during.failed, stats.errors.join('\n')).toBe(0)
+    expect(stats.failed).toBeLessThanOrEqual(Math.ceil((during.ok + during.failed) * 0.01))
+    const dumpAfter = fs.existsSync(path.join(d.home, 'dump.pm2')) ? fs.readFileSync(path.join(d.home, 'dump.pm2'), 'utf8') : null
+    expect(dumpAfter).toBe(dumpBefore)
+    expect(run.stdout).toMatch(/::error title=pm2-safe-deploy%3A Rolled back/)
+    expect(run.summary).toMatch(/Rolled back/)
+    expect(report(run).message).toMatch(/crash loop|not healthy/)
+    expect(report(run).release).toMatchObject({ switched: true, rolledBack: true, live: r2 })
+  })
+
+  test('a release whose script is missing is refused in preflight: aborted, link untouched, pids unchanged', async () => {
+    const dir = writeRelease(root, 'r4', { port, mode: 'cluster', script: 'dist/server.js' })
+    expect(fs.existsSync(path.join(dir, 'dist'))).toBe(false)
+    const link = fs.readlinkSync(path.join(root, 'current'))
+    const before = d.fingerprint()
+    const run = await deploy(d, root, 'r4')
+    expect(run.outputs.result, run.stdout).toBe('aborted')
+    expect(run.stdout).toMatch(/dist\/server\.js does not exist/)
+    expect(fs.readlinkSync(path.join(root, 'current'))).toBe(link)
+    expect(d.fingerprint()).toEqual(before)
+  })
+})
+
+test('a fork-mode app whose release changes under `restart` ends running r2 (recreated), never `deployed` on r1', async () => {
+  const d = newDaemon('release-fork')
+  d.ping()
+  const root = fs.realpathSync(d.dir)
+  const port = await freePort()
+  writeRelease(root, 'r1', { port, mode: 'fork' })
+  const first = await deploy(d, root, 'r1', { strategy: 'restart' })
+  expect(first.outputs.result, first.stdout).toBe('deployed')
+  const r2 = writeRelease(root, 'r2', { port, mode: 'fork' })
+  const run = await deploy(d, root, 'r2', { strategy: 'restart' })
+  expect(run.outputs.result, run.stdout).toBe('deployed')
+  expect(realCwds(d)).toEqual([r2])
+  expect(report(run).release?.downtime).toEqual(['web-test'])
+  expect(run.summary).toMatch(/moment of downtime/)
+})
+
+test('keep-releases removes old releases but never the live, the previous, or one a neighbour runs from', async () => {
+  const d = newDaemon('release-keep')
+  const root = fs.realpathSync(d.dir)
+  const port = await freePort()
+  const dirs = ['r1', 'r2', 'r3', 'r4'].map((r, i) => {
+    const dir = writeRelease(root, r, { port, mode: 'fork' })
+    fs.utimesSync(dir, 1_700_000_000 + i * 100, 1_700_000_000 + i * 100)
+    return dir
+  })
+  // A neighbour (another app, another owner's process name) runs from the oldest release.
+  d.start({ name: 'legacy-report', script: `${APPS}/idle.cjs`, cwd: dirs[0]! })
+  expect((await deploy(d, root, 'r3')).outputs.result).toBe('deployed')
+  const run = await deploy(d, root, 'r4', { 'keep-releases': '1' })
+  expect(run.outputs.result, run.stdout).toBe('deployed')
+  expect(['r1', 'r2', 'r3', 'r4'].filter((r) => fs.existsSync(path.join(root, 'releases', r)))).toEqual(['r1', 'r3', 'r4'])
+  const pruned = report(run).release!.pruned
+  expect(pruned.find((p) => p.path === dirs[0])).toMatchObject({ remove: false, reason: expect.stringMatching(/legacy-report .* runs from it/) })
+  expect(pruned.find((p) => p.path === dirs[1])).toMatchObject({ remove: true, error: null })
+  expect(pruned.find((p) => p.path === dirs[2])).toMatchObject({ remove: false, reason: expect.stringMatching(/previous/) })
+})
