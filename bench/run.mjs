@@ -8,6 +8,7 @@
 // Prints a Markdown table and writes it to bench/results.md. `npm run bench -- --quick`
 // runs fewer rounds and skips the 1000-process host; `--only downtime,scale` picks sections.
 //   6. start cost of the bundle against a bare node
+//   7. release switch under load (swap vs recreate), a crash-looping release rolled back
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
@@ -306,6 +307,90 @@ async function benchDowntime() {
   }
 }
 
+/** releases/<name> on `host`: the graceful HTTP app (or one that crashes 1.5 s after start), `cwd: __dirname`. */
+function writeRelease(host, name, port, crash = false) {
+  const dir = path.join(host.dir, 'releases', name)
+  fs.mkdirSync(dir, { recursive: true })
+  fs.copyFileSync(path.join(APPS, 'http-server.cjs'), path.join(dir, 'real-server.js'))
+  fs.writeFileSync(path.join(dir, 'server.js'), `${crash ? 'setTimeout(() => process.exit(3), 1500)\n' : ''}require('./real-server.js')\n`)
+  fs.writeFileSync(
+    path.join(dir, 'ecosystem.config.js'),
+    `module.exports = { apps: [{ name: 'bench-web', script: 'server.js', cwd: __dirname, exec_mode: 'cluster', instances: 2, kill_timeout: 3000, env: { PORT: '${port}' } }] }\n`
+  )
+  return dir
+}
+
+/** Autocannon on `port` while `during()` runs; the failures during it and in the second after. */
+async function underLoad(port, during) {
+  const load = autocannon({ url: `http://127.0.0.1:${port}/`, connections: 10, duration: 180 })
+  const result = new Promise((resolve) => load.on('done', resolve))
+  let failedAtEnd = 0
+  let total = 0
+  load.on('response', (_c, status) => {
+    total++
+    if (status < 200 || status >= 300) failedAtEnd++
+  })
+  load.on('reqError', () => {
+    total++
+    failedAtEnd++
+  })
+  await sleep(1000)
+  const before = failedAtEnd
+  const totalBefore = total
+  const out = await during()
+  const duringFailed = failedAtEnd - before
+  const duringTotal = total - totalBefore
+  await sleep(1000)
+  load.stop()
+  const r = await result
+  return { out, failed: r.errors + r.timeouts + r.non2xx, total: r.requests.total, duringFailed, afterFailed: failedAtEnd - before - duringFailed, duringTotal }
+}
+
+async function benchRelease() {
+  console.log('7. release switch of a 2-instance cluster app (cwd: __dirname) under load')
+  const link = (host) => path.join(host.dir, 'current')
+  const inputs = (host, release, extra) => ({ app: 'bench', ecosystem: 'ecosystem.config.js', 'current-link': link(host), 'release-dir': path.join(host.dir, 'releases', release), 'stable-seconds': 2, ...extra })
+  for (const strategy of ['reload', 'recreate']) {
+    const host = newHost(`release-${strategy}`)
+    const port = await freePort()
+    pm2(host, ['-s', 'ping'])
+    writeRelease(host, 'r1', port)
+    writeRelease(host, 'r2', port)
+    await runAction(host, { ...inputs(host, 'r1', { strategy }), expect: 'deployed' })
+    const r = await underLoad(port, () => runAction(host, { ...inputs(host, 'r2', { strategy }), expect: 'deployed' }))
+    row(
+      `Release switch r1 → r2 under load (autocannon, 10 connections), \`${strategy}\`${strategy === 'reload' ? ' (a swap: new instances beside the old)' : ' (delete, then start)'}`,
+      `**${r.failed}** of ${r.total} failed`,
+      strategy === 'reload' ? '0' : 'report',
+      strategy === 'reload' ? (r.failed === 0 ? 'met' : 'missed') : 'reported'
+    )
+    destroyHost(host)
+  }
+  const host = newHost('release-rollback')
+  const port = await freePort()
+  pm2(host, ['-s', 'ping'])
+  writeRelease(host, 'r1', port)
+  writeRelease(host, 'r2', port, true)
+  await runAction(host, { ...inputs(host, 'r1', {}), expect: 'deployed' })
+  const stable = 2
+  const r = await underLoad(port, () => runAction(host, { ...inputs(host, 'r2', { 'stable-seconds': stable }), expect: 'rolled-back' }))
+  const rollbackMs = r.out.report.timings.Rollback
+  const pct = (100 * r.duringFailed) / Math.max(1, r.duringTotal)
+  row(
+    'Crash-looping release (dies 1.5 s after start), 2-instance cluster app: failed requests after the job / during the deploy',
+    `**${r.afterFailed}** after / **${r.duringFailed}** of ${r.duringTotal} during (${pct.toFixed(2)} %)`,
+    '0 / ≤ 1 %',
+    r.afterFailed === 0 && pct <= 1 ? 'met' : 'missed'
+  )
+  row(
+    'Rollback: from the failure detected to the previous release verified serving (the Rollback phase), beyond stable-seconds',
+    `**${((rollbackMs - stable * 1000) / 1000).toFixed(2)} s** beyond ${stable} s`,
+    '≤ 5 s',
+    rollbackMs - stable * 1000 <= 5000 ? 'met' : 'missed'
+  )
+  destroyHost(host)
+}
+
 async function benchScale() {
   console.log('5. scale: snapshot + plan + isolation check, peak memory')
   for (const n of QUICK ? [0, 100] : [0, 100, 1000]) {
@@ -363,6 +448,7 @@ async function main() {
     if (want('downtime')) await benchDowntime()
     if (want('scale')) await benchScale()
     if (want('startup')) await benchStartup()
+    if (want('release')) await benchRelease()
   } finally {
     cleanup()
   }
