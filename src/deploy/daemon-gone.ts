@@ -7,7 +7,8 @@ import type { DeployState } from './state.js'
 /** After a stop with a session: whether the daemon is gone; if so, the outcome says it. */
 export async function noteDaemonGone(state: DeployState): Promise<void> {
   const { session, inputs } = state
-  if (!session || !inputs || state.outcome.result === 'deployed' || state.outcome.result === 'dry-run') return
+  // A rollback that ended verified had a daemon to verify with.
+  if (!session || !inputs || !['failed', 'aborted'].includes(state.outcome.result)) return
   // `pm2 kill` stops the apps before the socket closes: when processes were seen stopping (the
   // action never stops any), watch the socket a while; otherwise one look, so a plain failure waits for nothing.
   const waitMs = state.sawStopping ? 10_000 : 0

@@ -179,7 +179,8 @@ export function planMoves(ctx: DeployContext, apps: readonly EcosystemApp[], sou
 export async function isolation(ctx: DeployContext, pm2: Pm2Port, label: string): Promise<readonly ProcessRecord[]> {
   const { state, inputs } = ctx
   const now = await pm2.freshList()
-  state.sawStopping ||= now.some((p) => p.status === 'stopping')
+  // Another app stopping: the action never stops one, a daemon shutting down does (deploy/daemon-gone.ts).
+  state.sawStopping ||= now.some((p) => !state.own.has(p.name) && p.status === 'stopping')
   const r = checkIsolation(state.before, now, state.own, inputs.foreignRestarts)
   for (const w of r.warnings) state.warnings.push(`${w.name}: ${w.detail}`)
   const detail = r.violations.length ? formatViolations(r.violations) : 'other apps unchanged'
