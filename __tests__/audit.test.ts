@@ -190,8 +190,9 @@ describe('audit records from the bundled action', () => {
     const run = await runAction({ inputs: FLYER, pm2Home: home, baseDir: path.dirname(home) })
     expect(run.outputs.result).toBe('aborted')
     expect(readAudit(path.join(home, DEFAULT_AUDIT_FILE_NAME))).toMatchObject([{ result: 'aborted', message: expect.stringContaining('No PM2 daemon answers') }])
-    // Nothing else was created there: no daemon, no lock.
-    expect(fs.readdirSync(home)).toEqual([DEFAULT_AUDIT_FILE_NAME])
+    // Nothing else was created there: no daemon, no lock; only the record and the run's report beside it.
+    expect(fs.readdirSync(home).sort()).toEqual(['pm2-safe-deploy', DEFAULT_AUDIT_FILE_NAME])
+    expect(fs.readdirSync(path.join(home, 'pm2-safe-deploy', 'runs'))).toHaveLength(1)
 
     const missing = path.join(path.dirname(home), 'typo-pm2home')
     const run2 = await runAction({ inputs: FLYER, pm2Home: missing, baseDir: path.dirname(home) })

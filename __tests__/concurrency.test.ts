@@ -127,6 +127,7 @@ describe('four matrix deploys on one daemon at once', () => {
     for (const secret of [SECRET, NEIGHBOUR_SECRET, 'github_tracking_id_test', 'runtime-token-value']) {
       expect(audit).not.toContain(secret)
       for (const run of runs) for (const { file, text } of readAllFiles(run.runnerDir)) expect(text, file).not.toContain(secret)
+      for (const { file, text } of readAllFiles(path.join(d.home, 'pm2-safe-deploy'))) expect(text, file).not.toContain(secret)
     }
 
     // The post steps find nothing to release.

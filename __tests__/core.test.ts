@@ -80,7 +80,7 @@ describe('on a crowded host', () => {
     expect(run.outputs.result, run.stdout).toBe('deployed')
     // The daemon does hold it: the test would be empty otherwise.
     expect(JSON.stringify(d.jlistRaw())).toContain('s3cr3t-neighbour-value-9f8e7d')
-    const written = [...readAllFiles(run.runnerDir), ...readAllFiles(d.home).filter((f) => f.file.endsWith('.jsonl') || f.file.endsWith('.lock'))]
+    const written = [...readAllFiles(run.runnerDir), ...readAllFiles(d.home).filter((f) => f.file.endsWith('.jsonl') || f.file.endsWith('.lock') || f.file.includes('/pm2-safe-deploy/runs/'))]
     expect(written.length).toBeGreaterThan(4)
     for (const { file, text } of written) expect(text, file).not.toContain('s3cr3t-neighbour-value-9f8e7d')
     expect(run.stdout + run.stderr).not.toContain('s3cr3t-neighbour-value-9f8e7d')

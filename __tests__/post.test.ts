@@ -84,7 +84,7 @@ describe('post step', () => {
 
   test('while the main step still runs, the post step never takes its lock', async () => {
     const running = await inVerify(LONG, '7004')
-    const post = await runPost({ state: running.state(), runnerDir: running.runnerDir }, d.home)
+    const post = await runPost({ state: running.state(), runnerDir: running.runnerDir, jobEnv: running.jobEnv, runner: running.runner }, d.home)
     expect(post.code).toBe(0)
     expect(post.stdout).toContain(`still runs and holds the host lock`)
     expect(readLock(lockFile)).toMatchObject({ kind: 'held', holder: { pid: running.pid } })

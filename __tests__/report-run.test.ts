@@ -78,6 +78,8 @@ test('an own app whose start script deletes a neighbour: SAFETY ABORT, and the r
   ])
   const neighbourBefore = d.jlistRaw().filter((p) => p.name === 'stock-alert')
   expect(neighbourBefore).toHaveLength(2)
+  // No saved process list: the hint is a `pm2 start` rebuilt from the snapshot (with a dump it is `pm2 resurrect`: restore.test.ts).
+  fs.rmSync(path.join(d.home, 'dump.pm2'), { force: true })
   const run = await runAction({
     inputs: { app: 'shop', 'environment-suffix': '-test', ecosystem: eco, 'working-directory': d.dir, 'stable-seconds': '4' },
     pm2Home: d.home,
@@ -125,8 +127,9 @@ test('invalid inputs still give a report that validates (no metadata, no process
   expect(run.outputs.result).toBe('aborted')
   const report = readReport(run)
   expect(report).toMatchObject({ result: 'aborted', metadata: null, restore: [], processes: { before: [], after: [] } })
-  // In the job's scratch dir (snapshot-dir's default), not loose in the OS temp dir.
-  expect(path.dirname(run.outputs.report!)).toBe(path.join(run.runnerDir, 'tmp'))
+  // Kept on the host beside the audit log (snapshot-dir's default), not in RUNNER_TEMP, which the runner deletes.
+  expect(path.dirname(path.dirname(run.outputs.report!))).toBe(path.join(d.home, 'pm2-safe-deploy', 'runs'))
+  expect(fs.existsSync(run.outputs.report!)).toBe(true)
   expect(run.summary).toMatch(/^## ⛔ Aborted, nothing changed/)
   expect(run.summary).toContain("Not read: the action stopped before it read PM2's process list.")
   expect(run.stdout).toMatch(/::error title=pm2-safe-deploy%3A /)

@@ -3,6 +3,7 @@
 import { outcomeOf } from './core/outcome.js'
 import type { DeployResult } from './core/report-schema.js'
 import { handleCancel } from './deploy/cancel.js'
+import { noteDaemonGone } from './deploy/daemon-gone.js'
 import { finish } from './deploy/finish.js'
 import * as phase from './deploy/phases.js'
 import { SHELL, type DeployPorts, type Pm2Port } from './deploy/ports.js'
@@ -16,6 +17,7 @@ export async function run(ports: DeployPorts = SHELL): Promise<DeployResult> {
     await deploy(state, ports)
   } catch (err) {
     state.outcome = outcomeOf(err, state.changed)
+    await noteDaemonGone(state)
   } finally {
     // Removed last: a cancel while the after snapshot is taken still releases the lock.
     await finish(state).finally(() => cancel.dispose())

@@ -1,4 +1,5 @@
-// Entry point of the post step (runs.post).
+// Entry point of the post step (runs.post). The node version check comes first.
+import './node-version.js'
 import { run } from './post.js'
 
 void run()

@@ -1,6 +1,7 @@
 // Entry point of the ecosystem reader child: `node dist/reader/index.js <file>`, or
 // `node dist/reader/index.js --exec-with-app-env <file> <app> <env-name> -- <command…>`
 // to run a swap's pm2 start with the app's env (never seen by the action).
+import './node-version.js'
 import { execWithAppEnv, readEcosystemFile } from './shell/ecosystem-reader.js'
 
 const [first, ...rest] = process.argv.slice(2)

@@ -70,6 +70,13 @@ export class FakePm2 implements Pm2Port {
     return true
   }
 
+  /** Set to make the fake daemon go away (the deploy then names it as gone). */
+  gone = false
+
+  async goneWithin(): Promise<boolean> {
+    return this.gone
+  }
+
   close(): void {
     this.closed = true
   }

@@ -6,12 +6,14 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { AuditRecordSchema, type AuditRecord } from '../../src/shell/audit.js'
 import { APPS, TestDaemon } from './daemon.js'
-import { MAIN, parseCommandFile, runnerEnv, type ActionRun, type RunOptions } from './run-action.js'
+import { jobEnv, MAIN, parseCommandFile, stepEnv, type ActionRun, type RunnerKind, type RunOptions } from './run-action.js'
 
 export interface StartedAction {
   child: ChildProcess
   pid: number
   runnerDir: string
+  jobEnv: Record<string, string>
+  runner: RunnerKind
   stdout(): string
   /** Outputs and state as written so far (state is written before the lock is taken). */
   state(): Record<string, string>
@@ -23,8 +25,10 @@ let counter = 0
 export function startAction(opts: RunOptions & { runId: string }): StartedAction {
   const runnerDir = path.join(opts.baseDir, `bg-${process.pid}-${++counter}`)
   fs.mkdirSync(runnerDir, { recursive: true })
-  const env = runnerEnv({ ...opts, env: { GITHUB_RUN_ID: opts.runId, ...opts.env } }, runnerDir)
-  const child = spawn(process.execPath, [MAIN], { env, cwd: opts.cwd ?? runnerDir, stdio: ['ignore', 'pipe', 'pipe'] })
+  const runner = opts.runner ?? 'github'
+  const job = jobEnv({ ...opts, env: { GITHUB_RUN_ID: opts.runId, ...opts.env } }, runnerDir)
+  const env = stepEnv(job, path.join(runnerDir, 'main'), runner)
+  const child = spawn(opts.node ?? process.execPath, [MAIN], { env, cwd: opts.cwd ?? runnerDir, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout!.on('data', (d) => (stdout += d))
@@ -41,11 +45,34 @@ export function startAction(opts: RunOptions & { runId: string }): StartedAction
         outputs: read('GITHUB_OUTPUT'),
         state: read('GITHUB_STATE'),
         summary: fs.readFileSync(env.GITHUB_STEP_SUMMARY!, 'utf8'),
-        runnerDir
+        runnerDir,
+        jobEnv: job,
+        runner
       })
     })
   })
-  return { child, pid: child.pid!, runnerDir, stdout: () => stdout, state: () => read('GITHUB_STATE'), done }
+  return { child, pid: child.pid!, runnerDir, jobEnv: job, runner, stdout: () => stdout, state: () => read('GITHUB_STATE'), done }
+}
+
+const ended = (s: StartedAction) => s.child.exitCode !== null || s.child.signalCode !== null
+const until = (s: StartedAction, ms: number) => Promise.race([s.done.then(() => undefined), new Promise<void>((r) => setTimeout(r, ms))])
+
+/**
+ * Cancels a running main step the way each runner does. GitHub: SIGINT, SIGTERM 7.5 s
+ * later, SIGKILL 2.5 s after that (each only if the step still runs). act_runner and
+ * Forgejo's runner: SIGKILL at once. Returns the ended run; the caller runs the post step.
+ */
+export async function cancelLikeRunner(s: StartedAction, runner: RunnerKind = s.runner): Promise<ActionRun> {
+  if (runner === 'github') {
+    s.child.kill('SIGINT')
+    await until(s, 7500)
+    if (!ended(s)) s.child.kill('SIGTERM')
+    await until(s, 2500)
+    if (!ended(s)) s.child.kill('SIGKILL')
+  } else {
+    s.child.kill('SIGKILL')
+  }
+  return s.done
 }
 
 /** Polls `cond`; with `run`, gives up at once (showing its output) if that run ended first. */

@@ -1,7 +1,9 @@
 // Unit tests of the pure core: inputs, ownership refusals, clean environment, PM2 JSON
 // out of noisy stdout, the plan, and the isolation diff.
 import { describe, expect, test } from 'vitest'
+import fc from 'fast-check'
 import { cleanEnvironment } from '../../src/shell/clean-env.js'
+import { isRunDirName, runDirName, runsToRemove } from '../../src/core/retention.js'
 import { parseInputs, InputError } from '../../src/shell/inputs.js'
 import { checkIsolation } from '../../src/core/isolation.js'
 import { collisionProblems, deriveOwnNames, OwnershipError } from '../../src/core/ownership.js'
@@ -38,6 +40,20 @@ describe('inputs', () => {
     expect(i.suffix).toBe('-test')
     expect(i.whitelist).toEqual(['a-api', 'a-worker'])
     expect(i.healthUrls).toEqual(['http://127.0.0.1:1/x', 'https://h/y'])
+  })
+
+  test("snapshot-dir defaults to <pm2-home>/pm2-safe-deploy/runs, never RUNNER_TEMP; a set one resolves against the workspace", () => {
+    const i = parseInputs({ ...base, RUNNER_TEMP: '/runner/_temp' })
+    expect(i).toMatchObject({ snapshotDir: '/home/deploy/.pm2/pm2-safe-deploy/runs', snapshotDirIsDefault: true })
+    const j = parseInputs({ ...base, GITHUB_WORKSPACE: '/work/ws', 'INPUT_SNAPSHOT-DIR': 'records' })
+    expect(j).toMatchObject({ snapshotDir: '/work/ws/records', snapshotDirIsDefault: false })
+  })
+
+  test('a stability window that cannot fit in the timeout is refused with the fix', () => {
+    expect(() => parseInputs({ ...base, 'INPUT_STABLE-SECONDS': '120', 'INPUT_TIMEOUT-SECONDS': '120' })).toThrowError(
+      /stable-seconds \(120\) must be less than timeout-seconds \(120\).*`timeout-seconds: 180`/
+    )
+    expect(parseInputs({ ...base, 'INPUT_STABLE-SECONDS': '0', 'INPUT_TIMEOUT-SECONDS': '1' }).stableSeconds).toBe(0)
   })
 
   test('PM2_HOME falls back to $PM2_HOME; audit-log off disables it', () => {
@@ -133,6 +149,56 @@ describe('clean environment for pm2 (promise 7)', () => {
       RUNNER_TEMP: '/tmp/r',
       PM2_HOME: '/home/deploy/.pm2'
     })
+  })
+
+  test("every forge's per-step files and tokens go (GITHUB_, GITEA_, FORGEJO_); their plain metadata stays", () => {
+    const forges = ['GITHUB_', 'GITEA_', 'FORGEJO_']
+    const dropped = ['OUTPUT', 'STATE', 'STEP_SUMMARY', 'ENV', 'PATH', 'EVENT_PATH', 'TOKEN', 'RUNNER_REGISTRATION_TOKEN']
+    const kept = ['SHA', 'REPOSITORY', 'RUN_ID', 'SERVER_URL', 'WORKSPACE', 'ACTIONS', 'ACTIONS_RUNNER_VERSION', 'REF_NAME']
+    const input: Record<string, string> = { TOKEN: 'the user step env', MY_TOKEN: 'also the user', GITEAX_TOKEN: 'not a forge prefix' }
+    for (const f of forges) for (const n of [...dropped, ...kept]) input[f + n] = `${f}${n}-value`
+    const env = cleanEnvironment(input, '/h')
+    for (const f of forges) {
+      for (const n of dropped) expect(env, f + n).not.toHaveProperty(f + n)
+      for (const n of kept) expect(env[f + n], f + n).toBe(`${f}${n}-value`)
+    }
+    expect(env).toMatchObject({ TOKEN: 'the user step env', MY_TOKEN: 'also the user', GITEAX_TOKEN: 'not a forge prefix' })
+  })
+})
+
+describe('run retention (the newest 100 runs of the default snapshot dir)', () => {
+  const at = (i: number) => runDirName(new Date(Date.UTC(2026, 0, 1, 0, 0, i)), `run-${i}`)
+
+  test('run directory names sort by their start time and are recognised', () => {
+    expect(at(5)).toMatch(/^20260101T000005000Z-run-5$/)
+    expect(isRunDirName(at(5))).toBe(true)
+    expect(isRunDirName('notes.txt')).toBe(false)
+    expect(runDirName(new Date(0), 'a b/c')).toBe('19700101T000000000Z-a_b_c')
+  })
+
+  test('keeps the newest, removes the oldest, never the current run or a name it did not make', () => {
+    const names = Array.from({ length: 105 }, (_, i) => at(i))
+    const removed = runsToRemove([...names, 'README', 'manual-backup'], at(104), 100)
+    expect(removed.sort()).toEqual(names.slice(0, 5).sort())
+    // A current run older than the newest 100 (the clock went back) stays and counts among them.
+    const old = runsToRemove(names, at(0), 100)
+    expect(old).not.toContain(at(0))
+    expect(old).toHaveLength(5)
+    expect(runsToRemove(names.slice(0, 3), at(2), 100)).toEqual([])
+  })
+
+  test('property: exactly max(0, runs - keep) go, the current never, and the kept are the newest', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 10_000 }), { minLength: 1, maxLength: 60 }), fc.nat(70), fc.nat(59), (secs, keep, pick) => {
+        const names = secs.map(at)
+        const current = names[pick % names.length]!
+        const removed = runsToRemove(names, current, keep)
+        expect(removed).not.toContain(current)
+        expect(removed).toHaveLength(Math.max(0, names.length - Math.max(keep, 1)))
+        const kept = names.filter((n) => !removed.includes(n) && n !== current).sort()
+        for (const r of removed) for (const k of kept) expect(r < k).toBe(true)
+      })
+    )
   })
 })
 

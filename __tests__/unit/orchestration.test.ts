@@ -81,7 +81,27 @@ describe('the deploy over a fake PM2', () => {
     expect(process.exitCode).toBe(1)
   })
 
-  test('a crash loop fails the deploy with the verdict, not PM2\'s exit code', async () => {
+  test('the daemon gone mid-deploy is named as such: no blame on own processes, no command that would start an empty daemon', async () => {
+    const fake = new FakePm2(crowdedHost())
+    fake.beforeList = (f) => {
+      if (f.sent.length > 0) {
+        f.gone = true
+        f.respawn(f.processes.find((p) => p.name === 'shop-api-test')!)
+      }
+    }
+    setInputs({ app: 'shop', 'environment-suffix': '-test', whitelist: 'shop-api', 'stable-seconds': '1' })
+    expect(await run(ports(fake))).toBe('failed')
+    const out = stdout.join('')
+    expect(out).toMatch(/::error title=pm2-safe-deploy%3A PM2 daemon gone::The PM2 daemon at .* is gone/)
+    expect(out).toContain('The PM2 daemon is gone, with every process it ran')
+    expect(out).not.toMatch(/Own processes were changed and are not healthy|PM2_HOME=\S+ pm2 (start|restart|scale) /)
+    const report = JSON.parse(fs.readFileSync(outputs().report!, 'utf8')) as { title: string; restore: { command: string | null }[] }
+    expect(report.title).toBe('PM2 daemon gone')
+    // No dump.pm2 here: no command at all rather than one that starts an empty daemon.
+    expect(report.restore.map((h) => h.command)).toEqual([null])
+  })
+
+    test('a crash loop fails the deploy with the verdict, not PM2\'s exit code', async () => {
     const fake = new FakePm2(crowdedHost())
     fake.beforeList = (f) => {
       if (f.sent.length > 0) f.respawn(f.processes.find((p) => p.name === 'shop-api-test')!)

@@ -10,6 +10,11 @@ import {
   renderLogVerdict,
   renderSummary,
   restoreHints,
+  hintAction,
+  DAEMON_GONE_TITLE,
+  daemonGoneMessage,
+  verdictHeadline,
+  nextSteps,
   shellCommand,
   shellQuote,
   type DeployReport
@@ -178,6 +183,44 @@ describe('restore hint', () => {
     const [h] = restoreHints(input([proc({ pmId: 0, name: 'n' })], [], { afterListed: false }))
     expect(h!.caveats.join(' ')).toMatch(/could not be read/)
   })
+
+  describe('with a saved dump (pm2 resurrect)', () => {
+    const dump = { file: '/home/deploy/.pm2/dump.pm2', savedAt: '2026-11-20T10:00:00.000Z', names: ['stock-alert', 'mailer', 'app-a-test'] }
+    const before = [proc({ pmId: 0, name: 'stock-alert' }), proc({ pmId: 1, name: 'mailer' }), proc({ pmId: 2, name: 'ledger' }), proc({ pmId: 3, name: 'app-a-test' })]
+
+    test('names the dump holds get one `pm2 resurrect`, saying what it would start and when the dump was saved', () => {
+      const after = [proc({ pmId: 1, name: 'mailer' }), proc({ pmId: 4, name: 'app-a-test' })]
+      const hints = restoreHints(input(before, after, { dump }))
+      expect(hints.map((h) => h.kind)).toEqual(['resurrect', 'start'])
+      const [r, start] = hints
+      expect(r).toMatchObject({ name: 'stock-alert', argv: ['pm2', 'resurrect'], command: 'PM2_HOME=/home/deploy/.pm2 pm2 resurrect', wouldStart: ['stock-alert'], dumpSavedAt: dump.savedAt })
+      expect(r!.caveats[0]).toContain('saved 2026-11-20T10:00:00.000Z')
+      // A name not in the dump keeps the rebuilt `pm2 start`.
+      expect(start).toMatchObject({ kind: 'start', name: 'ledger' })
+      expect(hintAction(r!)).toMatch(/pm2 resurrect.*saved 2026-11-20T10:00:00\.000Z.*stock-alert/)
+    })
+
+    test('it also says which names it would start that this deploy did not lose', () => {
+      const hints = restoreHints(input(before, [proc({ pmId: 1, name: 'mailer' })], { dump }))
+      expect(hints[0]).toMatchObject({ kind: 'resurrect', wouldStart: ['stock-alert', 'app-a-test'] })
+      expect(hints[0]!.caveats.join(' ')).toMatch(/That includes app-a-test, which this deploy did not lose/)
+    })
+
+    test('names still listed (stopped, scaled down) are not for resurrect, which skips running names', () => {
+      const after = [proc({ pmId: 0, name: 'stock-alert', status: 'stopped' }), proc({ pmId: 1, name: 'mailer' }), proc({ pmId: 2, name: 'ledger' }), proc({ pmId: 3, name: 'app-a-test' })]
+      expect(restoreHints(input(before, after, { dump })).map((h) => h.kind)).toEqual(['restart'])
+    })
+
+    test('the daemon gone: only `pm2 resurrect` (never a command that starts an empty daemon), or no command without a dump', () => {
+      const [h] = restoreHints(input(before, [], { dump, daemonGone: true, afterListed: false }))
+      expect(h).toMatchObject({ kind: 'resurrect', command: 'PM2_HOME=/home/deploy/.pm2 pm2 resurrect', wouldStart: dump.names })
+      expect(h!.caveats.join(' ')).toMatch(/orphans/)
+      const none = restoreHints(input(before, [], { dump: null, daemonGone: true, afterListed: false }))
+      expect(none).toHaveLength(1)
+      expect(none[0]).toMatchObject({ kind: 'resurrect', argv: null, command: null })
+      expect(none[0]!.caveats[0]).toMatch(/no saved process list/)
+    })
+  })
 })
 
 describe('shellQuote', () => {
@@ -199,5 +242,17 @@ describe('shellQuote', () => {
       }),
       { numRuns: 150 }
     )
+  })
+})
+
+describe('the PM2 daemon gone', () => {
+  test('other apps that went down with it are no SAFETY ABORT, and own processes are not blamed', () => {
+    const report = { ...safetyAbortReport(), title: DAEMON_GONE_TITLE, message: daemonGoneMessage('/home/deploy/.pm2', 2) }
+    expect(report.violations.length).toBeGreaterThan(0)
+    expect(verdictHeadline(report)).toEqual({ icon: '❌', text: expect.stringMatching(/^Failed: PM2 daemon gone/) })
+    const steps = nextSteps(report).join(' ')
+    expect(steps).toMatch(/The PM2 daemon is gone, with every process it ran/)
+    expect(steps).not.toMatch(/find who changed them|Own processes were changed/)
+    expect(report.message).toMatch(/^The PM2 daemon at \/home\/deploy\/\.pm2 is gone: .*after 2 pm2 command\(s\).*`pm2 resurrect`/)
   })
 })

@@ -95,8 +95,12 @@ export const PlanEntrySchema = z.strictObject({
 
 export const RestoreHintSchema = z
   .strictObject({
-    kind: z.enum(['start', 'scale', 'restart']).describe('`start` (the name is gone), `scale` (some of its processes are gone), `restart` (present but no longer online)'),
-    name: str.describe('the other app (process name)'),
+    kind: z
+      .enum(['start', 'scale', 'restart', 'resurrect'])
+      .describe(
+        '`start` (the name is gone), `scale` (some of its processes are gone), `restart` (present but no longer online), `resurrect` (gone names that PM2\'s saved dump holds, or the whole daemon gone)'
+      ),
+    name: str.describe('the other app (process name); for `resurrect`, the lost names, comma separated'),
     namespace: str.describe('its namespace before the deploy'),
     missing: z.number().int().describe('processes of this name missing or offline'),
     before: z.number().int().describe('processes of this name before the deploy'),
@@ -107,7 +111,9 @@ export const RestoreHintSchema = z
     instances: z.number().nullable().describe('instances setting from the before-snapshot'),
     argv: z.array(str).nullable().describe('pm2 arguments of the command (null when no safe command exists)'),
     command: nstr.describe('the same as one line to paste into a POSIX shell on the host, as the daemon\'s user (paths single-quoted)'),
-    caveats: z.array(str).describe('what the command cannot restore (args and environment are never recorded) and other cautions')
+    caveats: z.array(str).describe('what the command cannot restore (args and environment are never recorded) and other cautions'),
+    wouldStart: z.array(str).optional().describe('`resurrect` only: every name `pm2 resurrect` would start (in the dump, not running)'),
+    dumpSavedAt: nstr.optional().describe('`resurrect` only: when `dump.pm2` was last written (`pm2 save`)')
   })
   .describe('how to bring back another app that the deploy found missing or offline')
 

@@ -51,6 +51,13 @@ export const ARGS_NOT_RECORDED =
   'Arguments and environment variables are not recorded in snapshots (they may hold secrets): append `-- <args>` ' +
   "and set the app's environment as before, or start it from its own ecosystem file instead: `pm2 start <file> --only <name>`."
 
+/** What PM2's saved process list (`dump.pm2`) holds: names and when it was saved, never env. */
+export interface DumpSummary {
+  file: string
+  savedAt: string
+  names: string[]
+}
+
 export interface RestoreInput {
   result: DeployResult
   ownNames: readonly string[]
@@ -60,6 +67,23 @@ export interface RestoreInput {
   afterListed: boolean
   /** PM2_HOME of the daemon, put in front of each command; null to leave it out. */
   pm2Home: string | null
+  /** PM2's saved process list, when there is one: `pm2 resurrect` is preferred for names it holds. */
+  dump?: DumpSummary | null
+  /** The daemon stopped answering during the deploy: only `pm2 resurrect` brings back a whole host. */
+  daemonGone?: boolean
+}
+
+/** The title of a deploy during which the PM2 daemon went away. */
+export const DAEMON_GONE_TITLE = 'PM2 daemon gone'
+
+/** The message of a deploy during which the PM2 daemon went away: no own process is to blame. */
+export function daemonGoneMessage(pm2Home: string, commandsSent: number): string {
+  return (
+    `The PM2 daemon at ${pm2Home} is gone: it stopped answering during the deploy` +
+    `${commandsSent > 0 ? ` (after ${commandsSent} pm2 command(s) were sent)` : ''}, and every process it ran, own or not, went with it. ` +
+    'This is not a fault of the own processes. Start it again as the user who owns it: `pm2 resurrect` (it starts the daemon and the ' +
+    'apps of the last `pm2 save`); then re-run this deploy.'
+  )
 }
 
 /**
@@ -72,9 +96,87 @@ export interface RestoreInput {
  */
 export function restoreHints(input: RestoreInput): RestoreHint[] {
   if (input.result !== 'failed' && input.result !== 'aborted' && input.result !== 'rolled-back') return []
-  const own = new Set(input.ownNames)
   const prefix = input.pm2Home ? [`PM2_HOME=${shellQuote(input.pm2Home)}`] : []
   const render = (argv: string[]) => [...prefix, shellCommand(argv)].join(' ')
+  if (input.daemonGone) return [daemonGoneHint(input, render)]
+  const hints = snapshotHints(input, render)
+  return input.dump ? preferResurrect(hints, input, input.dump, render) : hints
+}
+
+const dumpCaveat = (dump: DumpSummary, wouldStart: readonly string[]) =>
+  `\`pm2 resurrect\` starts every name in ${dump.file} (saved ${dump.savedAt}) that is not running, with its saved script, args and env: ` +
+  `here ${wouldStart.join(', ')}.`
+
+/** The daemon is gone: a `pm2 start` would spawn a daemon with that one app; resurrect brings back the saved host. */
+function daemonGoneHint(input: RestoreInput, render: (argv: string[]) => string): RestoreHint {
+  const names = [...new Set(input.before.map((p) => p.name))].sort()
+  const argv = input.dump && input.dump.names.length > 0 ? ['pm2', 'resurrect'] : null
+  const orphans =
+    'If the daemon was killed outright (SIGKILL, OOM), its apps may still run as orphans holding their ports: check `ps` for them before starting anything.'
+  return {
+    kind: 'resurrect',
+    name: names.join(', ') || '(all)',
+    namespace: 'default',
+    missing: input.before.length,
+    before: input.before.length,
+    script: null,
+    cwd: null,
+    interpreter: null,
+    execMode: '',
+    instances: null,
+    argv,
+    command: argv ? render(argv) : null,
+    caveats: argv
+      ? [`The PM2 daemon is gone: run this as the user who owns it. ${dumpCaveat(input.dump!, input.dump!.names)}`, orphans]
+      : [
+          `The PM2 daemon is gone and there is no saved process list (${input.pm2Home ?? 'PM2_HOME'}/dump.pm2) to bring it back from: ` +
+            'as the user who owns it, start the apps again from their ecosystem files (the before-snapshot lists them), then `pm2 save`.',
+          orphans
+        ],
+    wouldStart: argv ? [...input.dump!.names] : [],
+    dumpSavedAt: input.dump?.savedAt ?? null
+  }
+}
+
+/** Names gone entirely that the dump holds are brought back by one `pm2 resurrect`, with their args and env. */
+function preferResurrect(hints: RestoreHint[], input: RestoreInput, dump: DumpSummary, render: (argv: string[]) => string): RestoreHint[] {
+  const inDump = new Set(dump.names)
+  const covered = hints.filter((h) => h.kind === 'start' && inDump.has(h.name))
+  if (covered.length === 0) return hints
+  const running = new Set(input.after.map((p) => p.name))
+  const wouldStart = dump.names.filter((n) => !running.has(n))
+  const lost = new Set(covered.map((h) => h.name))
+  const extra = wouldStart.filter((n) => !lost.has(n))
+  const argv = ['pm2', 'resurrect']
+  const resurrect: RestoreHint = {
+    kind: 'resurrect',
+    name: [...lost].join(', '),
+    namespace: covered[0]!.namespace,
+    missing: covered.reduce((n, h) => n + h.missing, 0),
+    before: covered.reduce((n, h) => n + h.before, 0),
+    script: null,
+    cwd: null,
+    interpreter: null,
+    execMode: '',
+    instances: null,
+    argv,
+    command: render(argv),
+    caveats: [
+      dumpCaveat(dump, wouldStart),
+      ...(extra.length > 0
+        ? [`That includes ${extra.join(', ')}, which this deploy did not lose (own processes, or apps deleted since the save): delete them again afterwards if they should not run.`]
+        : []),
+      ...(input.afterListed ? [] : ['The process list at the end could not be read: check `pm2 ls` first.'])
+    ],
+    wouldStart,
+    dumpSavedAt: dump.savedAt
+  }
+  return [resurrect, ...hints.filter((h) => !covered.includes(h))]
+}
+
+/** Hints rebuilt from the before-snapshot: `pm2 start`, `pm2 scale` or `pm2 restart`, per name. */
+function snapshotHints(input: RestoreInput, render: (argv: string[]) => string): RestoreHint[] {
+  const own = new Set(input.ownNames)
   const listCaveat = input.afterListed
     ? []
     : ['The process list at the end could not be read (is the daemon up? `pm2 ping`): this assumes every process in the before-snapshot is gone. Check `pm2 ls` first.']
@@ -178,7 +280,9 @@ export function restoreHints(input: RestoreInput): RestoreHint[] {
 // Verdict and next steps
 // ---------------------------------------------------------------------------------
 
-export function isSafetyAbort(report: Pick<DeployReport, 'message' | 'violations'>): boolean {
+export function isSafetyAbort(report: Pick<DeployReport, 'message' | 'violations'> & { title?: string }): boolean {
+  // Other apps that went down with a vanished daemon were not changed by anyone's deploy.
+  if (report.title === DAEMON_GONE_TITLE) return false
   return report.message.startsWith('SAFETY ABORT') || report.violations.length > 0
 }
 
@@ -226,6 +330,12 @@ export function nextSteps(report: DeployReport): string[] {
         steps.push(
           'Then find who changed them: every command this job sent is listed below and was checked to reach own processes only — ' +
             'look for another deploy or a person on the host at the same time, or an own app whose start script calls pm2.'
+        )
+      } else if (report.title === DAEMON_GONE_TITLE) {
+        steps.push(
+          'The PM2 daemon is gone, with every process it ran: on the host, as the user who owns it, check `ps` for apps left running as orphans, ' +
+            (restorable.length > 0 ? 'then run the restore command below (`pm2 resurrect`),' : 'then start the daemon and the apps from their ecosystem files,') +
+            ' and re-run this deploy. Do not run `pm2 ls` or `pm2 start` first: they start an empty daemon.'
         )
       } else {
         steps.push('Own processes were changed and are not healthy: read the cause above and the last log lines of each failing process in the log.')
@@ -405,6 +515,10 @@ export function hintAction(h: RestoreHint): string {
       return `${h.missing} of its ${h.before} processes gone → scale it back to ${h.before}`
     case 'restart':
       return 'still listed, no longer online → restart it'
+    case 'resurrect':
+      return h.command
+        ? `gone → \`pm2 resurrect\` starts them from PM2's saved process list (saved ${h.dumpSavedAt ?? '?'}): ${(h.wouldStart ?? []).join(', ')}`
+        : 'gone with the PM2 daemon, and no saved process list to bring them back from'
   }
 }
 

@@ -2,7 +2,6 @@
 // line, the verdict in the log and the job summary, the outputs; then the lock and the
 // connection are let go.
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import * as core from '@actions/core'
 import { messageOf } from '../core/errors.js'
@@ -13,6 +12,7 @@ import { resolveAuditTarget, tryAppendAudit } from '../shell/audit.js'
 import { collectMetadata } from '../shell/metadata.js'
 import { failStep, setReleaseOutput, setReportOutputs } from '../shell/outputs.js'
 import { writeSnapshot } from '../shell/snapshot.js'
+import { pruneRuns, runDirTarget, runDirTargetFromRawInputs } from '../shell/runs.js'
 import { ACTION_VERSION } from '../shell/version.js'
 import { auditOf, reportOf, snapshotOf } from './records.js'
 import type { DeployState } from './state.js'
@@ -33,10 +33,10 @@ export async function finish(state: DeployState): Promise<void> {
 /** The list at the end (the one the end check passed on, else a new read) and its snapshot; null when unreadable. */
 async function recordAfter(state: DeployState): Promise<readonly ProcessRecord[] | null> {
   const { session, inputs } = state
-  if (!session || !inputs) return null
+  if (!session || !inputs || state.daemonGone) return null
   try {
     const after = state.endList ?? (await session.list())
-    state.snapshots.after = writeSnapshot(inputs.snapshotDir, state.runTag, snapshotOf(state, 'after', after))
+    state.snapshots.after = writeSnapshot(state.runDirectory(runDirTarget(inputs)), state.runTag, snapshotOf(state, 'after', after))
     return after
   } catch (err) {
     state.warnings.push(`could not take the after snapshot: ${messageOf(err)}`)
@@ -44,18 +44,26 @@ async function recordAfter(state: DeployState): Promise<readonly ProcessRecord[]
   }
 }
 
+/** The report goes beside the snapshots (promise 11); inputs that did not parse resolve the same place from the raw inputs. */
 function writeReport(state: DeployState, report: DeployReport): string {
-  // Inputs that did not parse name no snapshot-dir: its default, RUNNER_TEMP (the job's scratch), else the OS temp dir.
-  const dir = state.inputs?.snapshotDir ?? (state.env.RUNNER_TEMP || os.tmpdir())
+  const target = state.inputs ? runDirTarget(state.inputs) : runDirTargetFromRawInputs(state.env, (name) => core.getInput(name))
+  let file = ''
   try {
-    fs.mkdirSync(dir, { recursive: true })
-    const file = path.join(dir, `pm2-safe-deploy-${state.runTag}-report.json`)
+    file = path.join(state.runDirectory(target), `pm2-safe-deploy-${state.runTag}-report.json`)
     fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n', { mode: 0o600 })
-    return file
   } catch (err) {
     core.warning(`could not write the report: ${messageOf(err)}`)
     return ''
   }
+  // The default dir keeps the newest runs only; this run's is never removed.
+  if (target.isDefault) {
+    try {
+      pruneRuns(target.snapshotDir, path.dirname(file))
+    } catch (err) {
+      core.warning(`could not remove old runs from ${target.snapshotDir}: ${messageOf(err)}`)
+    }
+  }
+  return file
 }
 
 /** Every attempt is recorded, also one refused for invalid inputs: the audit path comes from the raw inputs. */

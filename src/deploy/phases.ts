@@ -22,6 +22,7 @@ import { OUTPUT } from '../shell/outputs.js'
 import { preflightApps } from '../shell/preflight.js'
 import { runningFacts } from '../shell/proc.js'
 import { writeSnapshot } from '../shell/snapshot.js'
+import { runDirTarget } from '../shell/runs.js'
 import { saveLockState } from '../shell/state.js'
 import { ACTION_VERSION } from '../shell/version.js'
 import { appTargets, availableCpus, wantedPaths } from './app-targets.js'
@@ -114,7 +115,7 @@ export async function takeHostLock(ctx: DeployContext): Promise<void> {
 export async function recordBefore(ctx: DeployContext, pm2: Pm2Port): Promise<void> {
   const { state, inputs } = ctx
   ;[state.before] = await Promise.all([pm2.list(), ctx.ownership.resolve()])
-  state.snapshots.before = writeSnapshot(inputs.snapshotDir, state.runTag, snapshotOf(state, 'before', state.before))
+  state.snapshots.before = writeSnapshot(state.runDirectory(runDirTarget(inputs)), state.runTag, snapshotOf(state, 'before', state.before))
   core.setOutput(OUTPUT.snapshotBefore, state.snapshots.before)
   core.info(`${state.before.length} process(es); snapshot: ${state.snapshots.before}`)
   const own = state.own
@@ -178,6 +179,8 @@ export function planMoves(ctx: DeployContext, apps: readonly EcosystemApp[], sou
 export async function isolation(ctx: DeployContext, pm2: Pm2Port, label: string): Promise<readonly ProcessRecord[]> {
   const { state, inputs } = ctx
   const now = await pm2.freshList()
+  // Another app stopping: the action never stops one, a daemon shutting down does (deploy/daemon-gone.ts).
+  state.sawStopping ||= now.some((p) => !state.own.has(p.name) && p.status === 'stopping')
   const r = checkIsolation(state.before, now, state.own, inputs.foreignRestarts)
   for (const w of r.warnings) state.warnings.push(`${w.name}: ${w.detail}`)
   const detail = r.violations.length ? formatViolations(r.violations) : 'other apps unchanged'
@@ -238,7 +241,11 @@ export async function watchOwn(ctx: DeployContext, pm2: Pm2Port, names: readonly
     pollMs: eventSleep ? 2000 : 500,
     ...(eventSleep ? { sleep: eventSleep } : {})
   })
-  if (!verdict.ok) showLogs(verdict.failing, verdict.processes.length ? verdict.processes : await pm2.list(), inputs.logLines)
+  if (!verdict.ok) {
+    // The action never stops a process; a daemon shutting down does (see deploy/daemon-gone.ts).
+    ctx.state.sawStopping ||= verdict.processes.some((p) => p.status === 'stopping')
+    showLogs(verdict.failing, verdict.processes.length ? verdict.processes : await pm2.list(), inputs.logLines)
+  }
   return verdict
 }
 

@@ -20,6 +20,11 @@ export interface Pm2Port {
   send(cmd: PlannedCommand, own: ReadonlySet<string>): Promise<SentCommand>
   eventSleep(names: ReadonlySet<string>): Promise<((ms: number) => Promise<void>) | null>
   settle(timeoutMs: number): Promise<boolean>
+  /**
+   * Whether the daemon went away: its socket stops answering within `waitMs` (a daemon
+   * shutting down stops its apps before it closes the socket). Starts nothing.
+   */
+  goneWithin(waitMs: number): Promise<boolean>
   close(): void
 }
 

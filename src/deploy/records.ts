@@ -2,6 +2,7 @@
 // Each picks fixed fields from the state: nothing else (never an environment value) gets in.
 import type { ProcessRecord } from '../core/process-record.js'
 import { restoreHints } from '../core/report.js'
+import { readDumpSummary } from '../shell/dump.js'
 import { REPORT_SCHEMA_VERSION, type DeployReport, type DeployResult } from '../core/report-schema.js'
 import { describeCommand } from '../core/plan.js'
 import { buildAuditRecord, type AuditRecord } from '../shell/audit.js'
@@ -55,7 +56,10 @@ export function reportOf(state: DeployState, after: readonly ProcessRecord[] | n
       before: state.before,
       after: after ?? [],
       afterListed: after !== null,
-      pm2Home: state.inputs?.pm2Home ?? null
+      pm2Home: state.inputs?.pm2Home ?? null,
+      // Names and save time only: PM2's dump carries every app's env.
+      dump: state.inputs && result !== 'deployed' && result !== 'dry-run' ? readDumpSummary(state.inputs.pm2Home) : null,
+      daemonGone: state.daemonGone
     }),
     release: state.release,
     timings: { ...state.timings, total: Date.now() - state.startedAt },
@@ -83,6 +87,7 @@ export function auditOf(state: DeployState, ending: AuditEnding): AuditRecord {
     ownNames: state.ownNames,
     commands: state.sent,
     violations: state.violations,
-    metadata: ending.metadata ?? state.metadata
+    metadata: ending.metadata ?? state.metadata,
+    snapshots: { ...state.snapshots }
   })
 }

@@ -9,6 +9,7 @@ import type { CheckRecord, DeployResult, ReleaseRecord } from '../core/report-sc
 import type { WorkflowMetadata } from '../core/workflow-metadata.js'
 import type { Inputs } from '../shell/inputs.js'
 import type { HostLock } from '../shell/lock.js'
+import { ensureRunDir, type RunDirTarget } from '../shell/runs.js'
 import type { SentCommand } from '../shell/pm2/session.js'
 import type { Pm2Port } from './ports.js'
 
@@ -47,6 +48,12 @@ export class DeployState {
   session: Pm2Port | null = null
   lock: HostLock | null = null
   outcome: Outcome = { result: 'deployed', message: '', title: '' }
+  /** This run's directory for snapshots and the report (promise 11): made on first use. */
+  runDir: string | null = null
+  /** Processes seen `stopping` when the own processes failed: the action never stops any, a daemon shutting down does. */
+  sawStopping = false
+  /** The PM2 daemon stopped answering during the deploy. */
+  daemonGone = false
 
   constructor(readonly env: NodeJS.ProcessEnv) {
     this.runTag = `${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${env.GITHUB_JOB ?? 'job'}-${process.pid}-${this.startedAt}`.replace(/[^\w.-]/g, '_')
@@ -73,6 +80,10 @@ export class DeployState {
     } finally {
       this.timings[title] = (this.timings[title] ?? 0) + Date.now() - t0
     }
+  }
+
+  runDirectory(target: RunDirTarget): string {
+    return (this.runDir ??= ensureRunDir(target, new Date(this.startedAt), this.runTag))
   }
 
   conclude(result: DeployResult, message: string): void {

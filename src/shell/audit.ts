@@ -57,7 +57,9 @@ export const AuditRecordSchema = z.strictObject({
   commands: z.array(z.strictObject({ command: z.string(), exitCode: z.number() })),
   violations: z.array(z.strictObject({ kind: z.string(), name: z.string(), detail: z.string() })),
   metadata: AuditMetadataSchema.nullable(),
-  report: nstr
+  report: nstr,
+  /** The before/after snapshot files of this run (added later: absent from older lines). */
+  snapshots: z.strictObject({ before: nstr, after: nstr }).optional()
 })
 export type AuditRecord = z.infer<typeof AuditRecordSchema>
 
@@ -74,6 +76,7 @@ export interface AuditInput {
   violations: readonly { kind: string; name: string; detail: string }[]
   metadata: WorkflowMetadata | null
   report: string | null
+  snapshots?: { before: string | null; after: string | null }
 }
 
 /** Picks the fixed fields: whatever else a caller's objects carry never reaches the log. */
@@ -117,7 +120,8 @@ export function buildAuditRecord(r: AuditInput): AuditRecord {
           pm2Home: m.pm2Home
         }
       : null,
-    report: r.report
+    report: r.report,
+    snapshots: { before: r.snapshots?.before ?? null, after: r.snapshots?.after ?? null }
   }
 }
 

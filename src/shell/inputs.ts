@@ -1,6 +1,6 @@
 // Every input is read and validated here, once (SPEC "Inputs").
-import { UserError } from '../core/errors.js'
 import fs from 'node:fs'
+import { UserError } from '../core/errors.js'
 import os from 'node:os'
 import path from 'node:path'
 import * as core from '@actions/core'
@@ -130,7 +130,10 @@ export interface Inputs {
   pm2Path: string
   pm2Home: string
   lockTimeoutSeconds: number
+  /** The `snapshot-dir` input resolved, or `<pm2-home>/pm2-safe-deploy/runs` when it is empty. */
   snapshotDir: string
+  /** True for the default: each run gets its own directory there, and the newest 100 runs are kept. */
+  snapshotDirIsDefault: boolean
   auditLog: string | null
   logLines: number
   requireAppPrefix: boolean
@@ -194,8 +197,11 @@ export function parseInputs(env: NodeJS.ProcessEnv = process.env, read: InputRea
   const workingDirectory = path.resolve(release && release.relativeWorkingDirectory !== null ? release.releaseDir : workspace, v['working-directory'])
   const home = homeDir(env)
   const pm2Home = resolvePm2Home(v['pm2-home'], env)
-  const snapshotDir = path.resolve(expandHome(v['snapshot-dir'] || env.RUNNER_TEMP || os.tmpdir(), home))
+  const snapshotDirIsDefault = v['snapshot-dir'] === ''
+  const snapshotDir = snapshotDirIsDefault ? defaultRunsRoot(pm2Home) : path.resolve(workspace, expandHome(v['snapshot-dir'], home))
   const auditLog = resolveAuditLog(v['audit-log'], pm2Home, env)
+  const conflicts = [...conflictingInputs(v['stable-seconds'], v['timeout-seconds']), ...(snapshotDirIsDefault ? [] : snapshotDirProblems(snapshotDir))]
+  if (conflicts.length > 0) throw new InputError(`Invalid inputs:\n${conflicts.map((c) => `- ${c}`).join('\n')}`)
   return {
     app: v.app,
     suffix: v['environment-suffix'],
@@ -214,6 +220,7 @@ export function parseInputs(env: NodeJS.ProcessEnv = process.env, read: InputRea
     pm2Home,
     lockTimeoutSeconds: v['lock-timeout-seconds'],
     snapshotDir,
+    snapshotDirIsDefault,
     auditLog,
     logLines: v['log-lines'],
     requireAppPrefix: v['require-app-prefix'],
@@ -292,6 +299,38 @@ function isDirectory(p: string): boolean {
   } catch {
     return false
   }
+}
+
+/** Inputs each valid alone that cannot work together. */
+function conflictingInputs(stableSeconds: number, timeoutSeconds: number): string[] {
+  if (stableSeconds < timeoutSeconds) return []
+  return [
+    `stable-seconds (${stableSeconds}) must be less than timeout-seconds (${timeoutSeconds}): own processes must come up and then stay up ` +
+      `for stable-seconds within timeout-seconds. Raise timeout-seconds (e.g. \`timeout-seconds: ${Math.ceil(stableSeconds) + 60}\`) or lower stable-seconds.`
+  ]
+}
+
+/** A snapshot-dir that cannot be a directory: it, or the nearest part of its path that exists, is not one. */
+export function snapshotDirProblems(dir: string): string[] {
+  for (let p = dir; ; p = path.dirname(p)) {
+    let stat: fs.Stats | null = null
+    try {
+      stat = fs.statSync(p)
+    } catch {
+      // missing: look at its parent
+    }
+    if (stat) {
+      if (stat.isDirectory()) return []
+      const what = p === dir ? `${dir} is a file, not a directory` : `${p} (in its path) is a file, not a directory`
+      return [`snapshot-dir: ${what}. Point snapshot-dir at a directory, or leave it empty for <pm2-home>/pm2-safe-deploy/runs/.`]
+    }
+    if (path.dirname(p) === p) return []
+  }
+}
+
+/** snapshot-dir's default: `<pm2-home>/pm2-safe-deploy/runs`, beside the audit log (runners delete RUNNER_TEMP). */
+export function defaultRunsRoot(pm2Home: string): string {
+  return path.join(pm2Home, 'pm2-safe-deploy', 'runs')
 }
 
 export const DEFAULT_AUDIT_FILE_NAME = 'pm2-safe-deploy.audit.jsonl'

@@ -6,6 +6,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { cleanEnvironment } from '../clean-env.js'
+import { daemonWentAway } from '../daemon-gone.js'
 import { readerBundle } from '../ecosystem.js'
 import { commandArgs, type PlannedCommand } from '../../core/plan.js'
 import { gateCommand, UnsafeCommandError } from '../../core/targets.js'
@@ -214,6 +215,10 @@ export class Pm2Session {
         if (pending) done()
         else wake = done
       })
+  }
+
+  async goneWithin(waitMs: number): Promise<boolean> {
+    return daemonWentAway(this.pm2Home, { waitMs })
   }
 
   close(): void {
