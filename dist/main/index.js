@@ -28634,6 +28634,23 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /************************************************************************/
 var __webpack_exports__ = {};
 
+;// CONCATENATED MODULE: ./src/node-version.ts
+// Imported first by every entry: act_runner and Forgejo's runner run the first `node` on
+// the runner's PATH whatever its version (Debian 12's is 18), so an old node gets a clear
+// message here instead of a failure somewhere inside the bundle. Nothing else is imported:
+// ESM evaluates imports in order, so this runs before any other module of the bundle.
+const MIN_MAJOR = 20;
+const found = process.versions.node;
+if (Number(found.split('.')[0]) < MIN_MAJOR) {
+    const message = `pm2-safe-deploy needs Node ${MIN_MAJOR} or newer, but this step runs under Node ${found} (${process.execPath}). ` +
+        `Fix: add an \`actions/setup-node\` step with \`node-version: 24\` before this one, ` +
+        `or put a Node ${MIN_MAJOR}+ first on the runner's PATH (act_runner and Forgejo's runner run the first \`node\` they find there).`;
+    // Gitea's act_runner shows ::error lines as plain text: the message reads on its own.
+    process.stdout.write(`::error title=Node ${found} is too old for pm2-safe-deploy::${message}\n`);
+    process.exit(1);
+}
+
+
 ;// CONCATENATED MODULE: ./src/core/errors.ts
 // One base for every error whose message is written for the user: what was wrong and how
 // to fix it. The orchestration classifies by this class alone; anything else is a bug and
@@ -41307,8 +41324,12 @@ function parseInputs(env = process.env, read = envInputs(env)) {
     const workingDirectory = external_node_path_default().resolve(release && release.relativeWorkingDirectory !== null ? release.releaseDir : workspace, v['working-directory']);
     const home = homeDir(env);
     const pm2Home = resolvePm2Home(v['pm2-home'], env);
-    const snapshotDir = external_node_path_default().resolve(expandHome(v['snapshot-dir'] || env.RUNNER_TEMP || external_node_os_default().tmpdir(), home));
+    const snapshotDirIsDefault = v['snapshot-dir'] === '';
+    const snapshotDir = snapshotDirIsDefault ? defaultRunsRoot(pm2Home) : external_node_path_default().resolve(workspace, expandHome(v['snapshot-dir'], home));
     const auditLog = resolveAuditLog(v['audit-log'], pm2Home, env);
+    const conflicts = [...conflictingInputs(v['stable-seconds'], v['timeout-seconds']), ...(snapshotDirIsDefault ? [] : snapshotDirProblems(snapshotDir))];
+    if (conflicts.length > 0)
+        throw new InputError(`Invalid inputs:\n${conflicts.map((c) => `- ${c}`).join('\n')}`);
     return {
         app: v.app,
         suffix: v['environment-suffix'],
@@ -41327,6 +41348,7 @@ function parseInputs(env = process.env, read = envInputs(env)) {
         pm2Home,
         lockTimeoutSeconds: v['lock-timeout-seconds'],
         snapshotDir,
+        snapshotDirIsDefault,
         auditLog,
         logLines: v['log-lines'],
         requireAppPrefix: v['require-app-prefix'],
@@ -41404,6 +41426,39 @@ function inputs_isDirectory(p) {
         return false;
     }
 }
+/** Inputs each valid alone that cannot work together. */
+function conflictingInputs(stableSeconds, timeoutSeconds) {
+    if (stableSeconds < timeoutSeconds)
+        return [];
+    return [
+        `stable-seconds (${stableSeconds}) must be less than timeout-seconds (${timeoutSeconds}): own processes must come up and then stay up ` +
+            `for stable-seconds within timeout-seconds. Raise timeout-seconds (e.g. \`timeout-seconds: ${Math.ceil(stableSeconds) + 60}\`) or lower stable-seconds.`
+    ];
+}
+/** A snapshot-dir that cannot be a directory: it, or the nearest part of its path that exists, is not one. */
+function snapshotDirProblems(dir) {
+    for (let p = dir;; p = external_node_path_default().dirname(p)) {
+        let stat = null;
+        try {
+            stat = external_node_fs_default().statSync(p);
+        }
+        catch {
+            // missing: look at its parent
+        }
+        if (stat) {
+            if (stat.isDirectory())
+                return [];
+            const what = p === dir ? `${dir} is a file, not a directory` : `${p} (in its path) is a file, not a directory`;
+            return [`snapshot-dir: ${what}. Point snapshot-dir at a directory, or leave it empty for <pm2-home>/pm2-safe-deploy/runs/.`];
+        }
+        if (external_node_path_default().dirname(p) === p)
+            return [];
+    }
+}
+/** snapshot-dir's default: `<pm2-home>/pm2-safe-deploy/runs`, beside the audit log (runners delete RUNNER_TEMP). */
+function defaultRunsRoot(pm2Home) {
+    return external_node_path_default().join(pm2Home, 'pm2-safe-deploy', 'runs');
+}
 const DEFAULT_AUDIT_FILE_NAME = 'pm2-safe-deploy.audit.jsonl';
 const homeDir = (env) => env.HOME || external_node_os_default().homedir();
 function expandHome(p, home) {
@@ -41476,7 +41531,9 @@ const AuditRecordSchema = strictObject({
     commands: array(strictObject({ command: schemas_string(), exitCode: schemas_number() })),
     violations: array(strictObject({ kind: schemas_string(), name: schemas_string(), detail: schemas_string() })),
     metadata: AuditMetadataSchema.nullable(),
-    report: nstr
+    report: nstr,
+    /** The before/after snapshot files of this run (added later: absent from older lines). */
+    snapshots: strictObject({ before: nstr, after: nstr }).optional()
 });
 /** Picks the fixed fields: whatever else a caller's objects carry never reaches the log. */
 function buildAuditRecord(r) {
@@ -41519,7 +41576,8 @@ function buildAuditRecord(r) {
                 pm2Home: m.pm2Home
             }
             : null,
-        report: r.report
+        report: r.report,
+        snapshots: { before: r.snapshots?.before ?? null, after: r.snapshots?.after ?? null }
     };
 }
 /**
@@ -41805,8 +41863,9 @@ const PlanEntrySchema = strictObject({
     why: str.describe('why it is planned')
 });
 const RestoreHintSchema = strictObject({
-    kind: schemas_enum(['start', 'scale', 'restart']).describe('`start` (the name is gone), `scale` (some of its processes are gone), `restart` (present but no longer online)'),
-    name: str.describe('the other app (process name)'),
+    kind: schemas_enum(['start', 'scale', 'restart', 'resurrect'])
+        .describe('`start` (the name is gone), `scale` (some of its processes are gone), `restart` (present but no longer online), `resurrect` (gone names that PM2\'s saved dump holds, or the whole daemon gone)'),
+    name: str.describe('the other app (process name); for `resurrect`, the lost names, comma separated'),
     namespace: str.describe('its namespace before the deploy'),
     missing: schemas_number().int().describe('processes of this name missing or offline'),
     before: schemas_number().int().describe('processes of this name before the deploy'),
@@ -41817,7 +41876,9 @@ const RestoreHintSchema = strictObject({
     instances: schemas_number().nullable().describe('instances setting from the before-snapshot'),
     argv: array(str).nullable().describe('pm2 arguments of the command (null when no safe command exists)'),
     command: report_schema_nstr.describe('the same as one line to paste into a POSIX shell on the host, as the daemon\'s user (paths single-quoted)'),
-    caveats: array(str).describe('what the command cannot restore (args and environment are never recorded) and other cautions')
+    caveats: array(str).describe('what the command cannot restore (args and environment are never recorded) and other cautions'),
+    wouldStart: array(str).optional().describe('`resurrect` only: every name `pm2 resurrect` would start (in the dump, not running)'),
+    dumpSavedAt: report_schema_nstr.optional().describe('`resurrect` only: when `dump.pm2` was last written (`pm2 save`)')
 })
     .describe('how to bring back another app that the deploy found missing or offline');
 const DeployResultSchema = schemas_enum(['deployed', 'dry-run', 'aborted', 'failed', 'rolled-back']);
@@ -41927,6 +41988,15 @@ function shellCommand(argv) {
 }
 const ARGS_NOT_RECORDED = 'Arguments and environment variables are not recorded in snapshots (they may hold secrets): append `-- <args>` ' +
     "and set the app's environment as before, or start it from its own ecosystem file instead: `pm2 start <file> --only <name>`.";
+/** The title of a deploy during which the PM2 daemon went away. */
+const DAEMON_GONE_TITLE = 'PM2 daemon gone';
+/** The message of a deploy during which the PM2 daemon went away: no own process is to blame. */
+function daemonGoneMessage(pm2Home, commandsSent) {
+    return (`The PM2 daemon at ${pm2Home} is gone: it stopped answering during the deploy` +
+        `${commandsSent > 0 ? ` (after ${commandsSent} pm2 command(s) were sent)` : ''}, and every process it ran, own or not, went with it. ` +
+        'This is not a fault of the own processes. Start it again as the user who owns it: `pm2 resurrect` (it starts the daemon and the ' +
+        'apps of the last `pm2 save`); then re-run this deploy.');
+}
 /**
  * For a failed or aborted deploy: how to bring back every other app that is missing
  * or no longer online, from the before-snapshot. A name that is gone entirely gets a
@@ -41938,9 +42008,83 @@ const ARGS_NOT_RECORDED = 'Arguments and environment variables are not recorded 
 function restoreHints(input) {
     if (input.result !== 'failed' && input.result !== 'aborted' && input.result !== 'rolled-back')
         return [];
-    const own = new Set(input.ownNames);
     const prefix = input.pm2Home ? [`PM2_HOME=${shellQuote(input.pm2Home)}`] : [];
     const render = (argv) => [...prefix, shellCommand(argv)].join(' ');
+    if (input.daemonGone)
+        return [daemonGoneHint(input, render)];
+    const hints = snapshotHints(input, render);
+    return input.dump ? preferResurrect(hints, input, input.dump, render) : hints;
+}
+const dumpCaveat = (dump, wouldStart) => `\`pm2 resurrect\` starts every name in ${dump.file} (saved ${dump.savedAt}) that is not running, with its saved script, args and env: ` +
+    `here ${wouldStart.join(', ')}.`;
+/** The daemon is gone: a `pm2 start` would spawn a daemon with that one app; resurrect brings back the saved host. */
+function daemonGoneHint(input, render) {
+    const names = [...new Set(input.before.map((p) => p.name))].sort();
+    const argv = input.dump && input.dump.names.length > 0 ? ['pm2', 'resurrect'] : null;
+    const orphans = 'If the daemon was killed outright (SIGKILL, OOM), its apps may still run as orphans holding their ports: check `ps` for them before starting anything.';
+    return {
+        kind: 'resurrect',
+        name: names.join(', ') || '(all)',
+        namespace: 'default',
+        missing: input.before.length,
+        before: input.before.length,
+        script: null,
+        cwd: null,
+        interpreter: null,
+        execMode: '',
+        instances: null,
+        argv,
+        command: argv ? render(argv) : null,
+        caveats: argv
+            ? [`The PM2 daemon is gone: run this as the user who owns it. ${dumpCaveat(input.dump, input.dump.names)}`, orphans]
+            : [
+                `The PM2 daemon is gone and there is no saved process list (${input.pm2Home ?? 'PM2_HOME'}/dump.pm2) to bring it back from: ` +
+                    'as the user who owns it, start the apps again from their ecosystem files (the before-snapshot lists them), then `pm2 save`.',
+                orphans
+            ],
+        wouldStart: argv ? [...input.dump.names] : [],
+        dumpSavedAt: input.dump?.savedAt ?? null
+    };
+}
+/** Names gone entirely that the dump holds are brought back by one `pm2 resurrect`, with their args and env. */
+function preferResurrect(hints, input, dump, render) {
+    const inDump = new Set(dump.names);
+    const covered = hints.filter((h) => h.kind === 'start' && inDump.has(h.name));
+    if (covered.length === 0)
+        return hints;
+    const running = new Set(input.after.map((p) => p.name));
+    const wouldStart = dump.names.filter((n) => !running.has(n));
+    const lost = new Set(covered.map((h) => h.name));
+    const extra = wouldStart.filter((n) => !lost.has(n));
+    const argv = ['pm2', 'resurrect'];
+    const resurrect = {
+        kind: 'resurrect',
+        name: [...lost].join(', '),
+        namespace: covered[0].namespace,
+        missing: covered.reduce((n, h) => n + h.missing, 0),
+        before: covered.reduce((n, h) => n + h.before, 0),
+        script: null,
+        cwd: null,
+        interpreter: null,
+        execMode: '',
+        instances: null,
+        argv,
+        command: render(argv),
+        caveats: [
+            dumpCaveat(dump, wouldStart),
+            ...(extra.length > 0
+                ? [`That includes ${extra.join(', ')}, which this deploy did not lose (own processes, or apps deleted since the save): delete them again afterwards if they should not run.`]
+                : []),
+            ...(input.afterListed ? [] : ['The process list at the end could not be read: check `pm2 ls` first.'])
+        ],
+        wouldStart,
+        dumpSavedAt: dump.savedAt
+    };
+    return [resurrect, ...hints.filter((h) => !covered.includes(h))];
+}
+/** Hints rebuilt from the before-snapshot: `pm2 start`, `pm2 scale` or `pm2 restart`, per name. */
+function snapshotHints(input, render) {
+    const own = new Set(input.ownNames);
     const listCaveat = input.afterListed
         ? []
         : ['The process list at the end could not be read (is the daemon up? `pm2 ping`): this assumes every process in the before-snapshot is gone. Check `pm2 ls` first.'];
@@ -42049,6 +42193,9 @@ function restoreHints(input) {
 // Verdict and next steps
 // ---------------------------------------------------------------------------------
 function isSafetyAbort(report) {
+    // Other apps that went down with a vanished daemon were not changed by anyone's deploy.
+    if (report.title === DAEMON_GONE_TITLE)
+        return false;
     return report.message.startsWith('SAFETY ABORT') || report.violations.length > 0;
 }
 /** The one-line verdict: what happened. */
@@ -42094,6 +42241,11 @@ function nextSteps(report) {
                     : `Check the other apps now (${changed.join(', ') || 'see the table'}): \`pm2 ls\` on the host, as the daemon's user.`);
                 steps.push('Then find who changed them: every command this job sent is listed below and was checked to reach own processes only — ' +
                     'look for another deploy or a person on the host at the same time, or an own app whose start script calls pm2.');
+            }
+            else if (report.title === DAEMON_GONE_TITLE) {
+                steps.push('The PM2 daemon is gone, with every process it ran: on the host, as the user who owns it, check `ps` for apps left running as orphans, ' +
+                    (restorable.length > 0 ? 'then run the restore command below (`pm2 resurrect`),' : 'then start the daemon and the apps from their ecosystem files,') +
+                    ' and re-run this deploy. Do not run `pm2 ls` or `pm2 start` first: they start an empty daemon.');
             }
             else {
                 steps.push('Own processes were changed and are not healthy: read the cause above and the last log lines of each failing process in the log.');
@@ -42240,6 +42392,10 @@ function hintAction(h) {
             return `${h.missing} of its ${h.before} processes gone → scale it back to ${h.before}`;
         case 'restart':
             return 'still listed, no longer online → restart it';
+        case 'resurrect':
+            return h.command
+                ? `gone → \`pm2 resurrect\` starts them from PM2's saved process list (saved ${h.dumpSavedAt ?? '?'}): ${(h.wouldStart ?? []).join(', ')}`
+                : 'gone with the PM2 daemon, and no saved process list to bring them back from';
     }
 }
 function restoreBlock(report, style) {
@@ -42414,6 +42570,30 @@ function renderAnnotation(report) {
     if (commands.length > 0)
         lines.push('Restore:', ...commands.map((c) => `  ${c}`));
     return { title, message: lines.join('\n') };
+}
+
+;// CONCATENATED MODULE: ./src/shell/dump.ts
+// PM2's saved process list (`<pm2-home>/dump.pm2`, written by `pm2 save`): the restore
+// hint prefers `pm2 resurrect` when it holds the names a deploy lost. The dump carries
+// every app's full environment; only the names (and the file's save time) are kept:
+// the schema picks `name` and zod drops every other key.
+
+
+
+const DumpSchema = array(object({ name: schemas_string() }));
+/** The names in PM2's dump and when it was saved; null when there is none or it does not parse. */
+function readDumpSummary(pm2Home) {
+    const file = external_node_path_default().join(pm2Home, 'dump.pm2');
+    try {
+        const savedAt = external_node_fs_default().statSync(file).mtime.toISOString();
+        const parsed = DumpSchema.safeParse(JSON.parse(external_node_fs_default().readFileSync(file, 'utf8')));
+        if (!parsed.success)
+            return null;
+        return { file, savedAt, names: [...new Set(parsed.data.map((a) => a.name))] };
+    }
+    catch {
+        return null;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/core/swap.ts
@@ -42690,6 +42870,7 @@ function planReleaseDeploy(input, moves, swaps) {
 
 
 
+
 function snapshotOf(state, label, processes) {
     return {
         schemaVersion: 1,
@@ -42733,7 +42914,10 @@ function reportOf(state, after) {
             before: state.before,
             after: after ?? [],
             afterListed: after !== null,
-            pm2Home: state.inputs?.pm2Home ?? null
+            pm2Home: state.inputs?.pm2Home ?? null,
+            // Names and save time only: PM2's dump carries every app's env.
+            dump: state.inputs && result !== 'deployed' && result !== 'dry-run' ? readDumpSummary(state.inputs.pm2Home) : null,
+            daemonGone: state.daemonGone
         }),
         release: state.release,
         timings: { ...state.timings, total: Date.now() - state.startedAt },
@@ -42751,7 +42935,8 @@ function auditOf(state, ending) {
         ownNames: state.ownNames,
         commands: state.sent,
         violations: state.violations,
-        metadata: ending.metadata ?? state.metadata
+        metadata: ending.metadata ?? state.metadata,
+        snapshots: { ...state.snapshots }
     });
 }
 
@@ -42793,6 +42978,26 @@ async function interrupted(state, signal) {
     error(`Deploy interrupted by ${signal}; ${released ? 'the host lock was released' : 'no host lock was held'}.` +
         (changed ? ' Check the processes: the deploy may be half done.' : ' Nothing was changed.'));
     process.exit(1);
+}
+
+;// CONCATENATED MODULE: ./src/deploy/daemon-gone.ts
+// A deploy that failed because the PM2 daemon went away under it is told as such: the
+// own processes are not to blame, and the only restore that does not start an empty
+// daemon is `pm2 resurrect` (src/core/report.ts).
+
+/** After a stop with a session: whether the daemon is gone; if so, the outcome says it. */
+async function noteDaemonGone(state) {
+    const { session, inputs } = state;
+    // A rollback that ended verified had a daemon to verify with.
+    if (!session || !inputs || !['failed', 'aborted'].includes(state.outcome.result))
+        return;
+    // `pm2 kill` stops the apps before the socket closes: when processes were seen stopping (the
+    // action never stops any), watch the socket a while; otherwise one look, so a plain failure waits for nothing.
+    const waitMs = state.sawStopping ? 10_000 : 0;
+    if (!(await session.goneWithin(waitMs)))
+        return;
+    state.daemonGone = true;
+    state.outcome = { result: state.changed ? 'failed' : 'aborted', message: daemonGoneMessage(inputs.pm2Home, state.sent.length), title: DAEMON_GONE_TITLE };
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -42935,6 +43140,99 @@ function writeSnapshot(dir, runTag, snapshot) {
     return file;
 }
 
+;// CONCATENATED MODULE: ./src/core/retention.ts
+// Which run directories of the default snapshot dir to remove: the newest `keep` runs
+// stay, the current run's always stays, and nothing that is not a run directory (a
+// name this action did not make) is ever selected. Pure: names in, names out.
+/** Run directory names start with the UTC time they were made, so names sort by age. */
+const RUN_DIR_NAME = /^\d{8}T\d{6}\d{3}Z-[\w.-]+$/;
+const KEEP_RUNS = 100;
+/** The name of a run's directory: its start time (UTC, ms), then the run tag. */
+function runDirName(startedAt, runTag) {
+    const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace('.', ''); // 20261123T143000123Z
+    return `${stamp}-${runTag.replace(/[^\w.-]/g, '_')}`;
+}
+function isRunDirName(name) {
+    return RUN_DIR_NAME.test(name);
+}
+/** The run directories to remove so that the newest `keep` runs (the current one always among them) remain. */
+function runsToRemove(names, current, keep = KEEP_RUNS) {
+    const runs = [...new Set(names.filter(isRunDirName))].sort().reverse();
+    const kept = new Set(runs.slice(0, Math.max(0, keep)));
+    if (kept.has(current) || !runs.includes(current)) {
+        return runs.filter((n) => !kept.has(n) && n !== current);
+    }
+    // The current run is older than the newest `keep` (a clock set back): it stays, and counts among them.
+    const keptWithCurrent = new Set([current, ...runs.filter((n) => n !== current).slice(0, Math.max(0, keep - 1))]);
+    return runs.filter((n) => !keptWithCurrent.has(n));
+}
+
+;// CONCATENATED MODULE: ./src/shell/runs.ts
+// Promise 11: the record outlives the job. Runners delete RUNNER_TEMP when the job ends,
+// so by default each run's snapshots and report go to their own directory under
+// `<pm2-home>/pm2-safe-deploy/runs/` (0700, files 0600), beside the audit log, and only
+// the newest KEEP_RUNS runs are kept there. A `snapshot-dir` the user sets is used as it
+// is, and nothing in it is ever removed.
+
+
+
+
+
+/**
+ * Creates (once) and returns the directory this run writes to. The default lives in
+ * PM2_HOME, which is never created here: a wrong PM2_HOME must not gain a directory.
+ */
+function ensureRunDir(target, startedAt, runTag) {
+    if (!target.isDefault) {
+        external_node_fs_default().mkdirSync(target.snapshotDir, { recursive: true });
+        return target.snapshotDir;
+    }
+    if (!external_node_fs_default().existsSync(target.pm2Home)) {
+        throw new Error(`PM2_HOME ${target.pm2Home} does not exist, so the run directory under it was not made (is PM2_HOME right?)`);
+    }
+    const parent = external_node_path_default().dirname(target.snapshotDir);
+    for (const dir of [parent, target.snapshotDir])
+        mkdirPrivate(dir);
+    const dir = external_node_path_default().join(target.snapshotDir, runDirName(startedAt, runTag));
+    mkdirPrivate(dir);
+    return dir;
+}
+function mkdirPrivate(dir) {
+    try {
+        external_node_fs_default().mkdirSync(dir, { mode: 0o700 });
+    }
+    catch (err) {
+        if (err.code !== 'EEXIST')
+            throw err;
+    }
+}
+/** Removes the oldest run directories of the default root beyond `keep`; never `currentDir`. Returns what it removed. */
+function pruneRuns(root, currentDir, keep = KEEP_RUNS) {
+    if (external_node_path_default().dirname(currentDir) !== root)
+        return [];
+    const names = external_node_fs_default().readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const removed = [];
+    for (const name of runsToRemove(names, external_node_path_default().basename(currentDir), keep)) {
+        external_node_fs_default().rmSync(external_node_path_default().join(root, name), { recursive: true, force: true });
+        removed.push(name);
+    }
+    return removed;
+}
+/** The run directory target of parsed inputs. */
+function runDirTarget(inputs) {
+    return { snapshotDir: inputs.snapshotDir, isDefault: inputs.snapshotDirIsDefault, pm2Home: inputs.pm2Home };
+}
+/** Where the report of a run whose inputs did not parse goes: the same resolution, from the raw inputs. */
+function runDirTargetFromRawInputs(env, read = envInputs(env)) {
+    const pm2Home = resolvePm2Home(read('pm2-home') ?? '', env);
+    const raw = (read('snapshot-dir') ?? '').trim();
+    const dir = raw === '' ? null : external_node_path_default().resolve(env.GITHUB_WORKSPACE || process.cwd(), raw);
+    // A snapshot-dir that is itself the refused input (a file) cannot hold the report: the default can.
+    if (dir === null || snapshotDirProblems(dir).length > 0)
+        return { snapshotDir: defaultRunsRoot(pm2Home), isDefault: true, pm2Home };
+    return { snapshotDir: dir, isDefault: false, pm2Home };
+}
+
 ;// CONCATENATED MODULE: ./src/shell/version.ts
 // The action's version, recorded in metadata and reports. Kept in step with package.json by a test.
 const ACTION_VERSION = '0.1.0';
@@ -42971,11 +43269,11 @@ async function finish(state) {
 /** The list at the end (the one the end check passed on, else a new read) and its snapshot; null when unreadable. */
 async function recordAfter(state) {
     const { session, inputs } = state;
-    if (!session || !inputs)
+    if (!session || !inputs || state.daemonGone)
         return null;
     try {
         const after = state.endList ?? (await session.list());
-        state.snapshots.after = writeSnapshot(inputs.snapshotDir, state.runTag, snapshotOf(state, 'after', after));
+        state.snapshots.after = writeSnapshot(state.runDirectory(runDirTarget(inputs)), state.runTag, snapshotOf(state, 'after', after));
         return after;
     }
     catch (err) {
@@ -42983,19 +43281,28 @@ async function recordAfter(state) {
         return null;
     }
 }
+/** The report goes beside the snapshots (promise 11); inputs that did not parse resolve the same place from the raw inputs. */
 function writeReport(state, report) {
-    // Inputs that did not parse name no snapshot-dir: its default, RUNNER_TEMP (the job's scratch), else the OS temp dir.
-    const dir = state.inputs?.snapshotDir ?? (state.env.RUNNER_TEMP || external_node_os_default().tmpdir());
+    const target = state.inputs ? runDirTarget(state.inputs) : runDirTargetFromRawInputs(state.env, (name) => getInput(name));
+    let file = '';
     try {
-        external_node_fs_default().mkdirSync(dir, { recursive: true });
-        const file = external_node_path_default().join(dir, `pm2-safe-deploy-${state.runTag}-report.json`);
+        file = external_node_path_default().join(state.runDirectory(target), `pm2-safe-deploy-${state.runTag}-report.json`);
         external_node_fs_default().writeFileSync(file, JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });
-        return file;
     }
     catch (err) {
         warning(`could not write the report: ${messageOf(err)}`);
         return '';
     }
+    // The default dir keeps the newest runs only; this run's is never removed.
+    if (target.isDefault) {
+        try {
+            pruneRuns(target.snapshotDir, external_node_path_default().dirname(file));
+        }
+        catch (err) {
+            warning(`could not remove old runs from ${target.snapshotDir}: ${messageOf(err)}`);
+        }
+    }
+    return file;
 }
 /** Every attempt is recorded, also one refused for invalid inputs: the audit path comes from the raw inputs. */
 function audit(state, report, reportFile) {
@@ -43420,25 +43727,30 @@ async function verifyOwnHealthy(opts) {
 
 ;// CONCATENATED MODULE: ./src/shell/clean-env.ts
 // Promise 7: apps inherit the environment of the pm2 command that starts them, so the
-// runner's own variables must not reach pm2. The user's step `env:` passes through.
-/** GITHUB_* variables that name the runner's per-step files. */
-const GITHUB_FILE_VARS = [
-    'GITHUB_OUTPUT',
-    'GITHUB_STATE',
-    'GITHUB_STEP_SUMMARY',
-    'GITHUB_ENV',
-    'GITHUB_PATH',
-    'GITHUB_EVENT_PATH'
-];
+// runner's own variables must not reach pm2 (nor, through `pm2 save`, dump.pm2). The
+// user's step `env:` passes through, and so does the job's plain metadata
+// (GITHUB_SHA, GITHUB_REPOSITORY, GITEA_ACTIONS, …): an app may read it, and it is
+// neither a secret nor a path that stops existing when the step ends.
+/** The prefixes of the forges' variables: GitHub's runner sets GITHUB_*, act_runner also GITEA_* copies, Forgejo's runner FORGEJO_*. */
+const FORGE_PREFIXES = ['GITHUB_', 'GITEA_', 'FORGEJO_'];
+/** After a forge prefix: the runner's per-step files (fresh for each step, deleted with the job) and the event payload file. */
+const STEP_FILE_NAMES = ['OUTPUT', 'STATE', 'STEP_SUMMARY', 'ENV', 'PATH', 'EVENT_PATH'];
 /** PM2 reads these from the caller over the app's own config and the command line. */
 const PM2_OVERRIDES = ['name', 'namespace', 'pm_id'];
+/** A forge's per-step file path or token: `GITEA_OUTPUT`, `FORGEJO_TOKEN`, `GITEA_RUNNER_REGISTRATION_TOKEN`, … */
+function isForgeStepFileOrToken(key) {
+    const prefix = FORGE_PREFIXES.find((p) => key.startsWith(p));
+    if (!prefix)
+        return false;
+    const rest = key.slice(prefix.length);
+    return STEP_FILE_NAMES.includes(rest) || rest.endsWith('TOKEN');
+}
 function isRunnerOnlyVariable(key) {
     return (key === 'RUNNER_TRACKING_ID' ||
-        key === 'GITHUB_TOKEN' ||
         key.startsWith('INPUT_') ||
         key.startsWith('STATE_') ||
         key.startsWith('ACTIONS_') ||
-        GITHUB_FILE_VARS.includes(key) ||
+        isForgeStepFileOrToken(key) ||
         PM2_OVERRIDES.includes(key));
 }
 /** The environment for every pm2 call: the caller's, minus the runner's, with PM2_HOME set. */
@@ -44608,6 +44920,7 @@ async function pruneReleases(ctx, pm2, release) {
 
 
 
+
 /** Inputs and ownership: parse the inputs, start connecting and reading the file meanwhile. */
 async function start(state, ports) {
     const inputs = getInputs();
@@ -44675,7 +44988,7 @@ async function takeHostLock(ctx) {
 async function recordBefore(ctx, pm2) {
     const { state, inputs } = ctx;
     [state.before] = await Promise.all([pm2.list(), ctx.ownership.resolve()]);
-    state.snapshots.before = writeSnapshot(inputs.snapshotDir, state.runTag, snapshotOf(state, 'before', state.before));
+    state.snapshots.before = writeSnapshot(state.runDirectory(runDirTarget(inputs)), state.runTag, snapshotOf(state, 'before', state.before));
     setOutput(OUTPUT.snapshotBefore, state.snapshots.before);
     info(`${state.before.length} process(es); snapshot: ${state.snapshots.before}`);
     const own = state.own;
@@ -44740,6 +45053,8 @@ function phases_planMoves(ctx, apps, source, processes, names = ctx.state.ownNam
 async function isolation(ctx, pm2, label) {
     const { state, inputs } = ctx;
     const now = await pm2.freshList();
+    // Another app stopping: the action never stops one, a daemon shutting down does (deploy/daemon-gone.ts).
+    state.sawStopping ||= now.some((p) => !state.own.has(p.name) && p.status === 'stopping');
     const r = checkIsolation(state.before, now, state.own, inputs.foreignRestarts);
     for (const w of r.warnings)
         state.warnings.push(`${w.name}: ${w.detail}`);
@@ -44802,8 +45117,11 @@ async function watchOwn(ctx, pm2, names, expected, opts) {
         pollMs: eventSleep ? 2000 : 500,
         ...(eventSleep ? { sleep: eventSleep } : {})
     });
-    if (!verdict.ok)
+    if (!verdict.ok) {
+        // The action never stops a process; a daemon shutting down does (see deploy/daemon-gone.ts).
+        ctx.state.sawStopping ||= verdict.processes.some((p) => p.status === 'stopping');
         showLogs(verdict.failing, verdict.processes.length ? verdict.processes : await pm2.list(), inputs.logLines);
+    }
     return verdict;
 }
 /** How many instances each own name must have: the file's `instances`, else as many as before. */
@@ -45055,6 +45373,171 @@ async function readEcosystem(file, env, cwd = external_node_path_default().dirna
     return parsed.apps;
 }
 
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
+;// CONCATENATED MODULE: external "node:module"
+const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
+;// CONCATENATED MODULE: ./src/shell/pm2/rpc.ts
+// A read-only connection to the PM2 daemon's RPC socket, through the host pm2's own
+// axon modules (never bundled: they must speak the daemon's protocol version). One
+// connection serves every read of the run: a list costs milliseconds instead of a
+// 250–430 ms CLI start. Only read methods are ever called on it.
+
+
+
+/** True when something accepts connections on `$PM2_HOME/rpc.sock`. Starts nothing. */
+function socketAnswers(socketPath, timeoutMs = 2000) {
+    return new Promise((resolve) => {
+        const sock = external_node_net_default().connect(socketPath);
+        const done = (ok) => {
+            clearTimeout(timer);
+            sock.destroy();
+            resolve(ok);
+        };
+        const timer = setTimeout(() => done(false), timeoutMs);
+        sock.once('connect', () => done(true));
+        sock.once('error', () => done(false));
+    });
+}
+/** axon and axon-rpc from the host's pm2: pm2 ≥ 6 vendors them under modules/, older ones depend on them. */
+function loadAxon(pm2Root) {
+    const req = (0,external_node_module_namespaceObject.createRequire)(external_node_path_default().join(pm2Root, 'package.json'));
+    try {
+        try {
+            return { axon: req(external_node_path_default().join(pm2Root, 'modules', 'pm2-axon')), rpc: req(external_node_path_default().join(pm2Root, 'modules', 'pm2-axon-rpc')) };
+        }
+        catch {
+            return { axon: req('pm2-axon'), rpc: req('pm2-axon-rpc') };
+        }
+    }
+    catch {
+        return null;
+    }
+}
+/**
+ * PM2's event bus (`$PM2_HOME/pub.sock`): the daemon announces every start, exit and
+ * restart there. Watching it, a crash is seen the moment it happens, and the process
+ * list need only be read now and then. Only the name and the event of a message are
+ * read; the rest (which carries the app's environment) is dropped.
+ */
+class Pm2Bus {
+    socket;
+    listeners = new Set();
+    constructor(socket) {
+        this.socket = socket;
+    }
+    static async open(pm2Root, pm2Home, timeoutMs = 3000) {
+        const modules = loadAxon(pm2Root);
+        if (!modules)
+            return null;
+        const socket = modules.axon.socket('sub-emitter');
+        socket.on('error', () => undefined);
+        const connected = await new Promise((resolve) => {
+            const timer = setTimeout(() => resolve(false), timeoutMs);
+            const sock = socket.connect(external_node_path_default().join(pm2Home, 'pub.sock'));
+            sock.on?.('error', () => undefined);
+            sock.on?.('socket error', () => undefined);
+            sock.once?.('connect', () => {
+                clearTimeout(timer);
+                resolve(true);
+            });
+        });
+        if (!connected) {
+            socket.close();
+            return null;
+        }
+        const bus = new Pm2Bus(socket);
+        socket.on('process:event', (data) => {
+            const d = data;
+            const name = String(d?.process?.name ?? '');
+            const event = String(d?.event ?? '');
+            for (const l of bus.listeners)
+                l(name, event);
+        });
+        return bus;
+    }
+    onProcessEvent(listener) {
+        this.listeners.add(listener);
+        return () => this.listeners.delete(listener);
+    }
+    close() {
+        this.listeners.clear();
+        this.socket.close();
+    }
+}
+const READ_METHODS = new Set(['getMonitorData', 'getVersion', 'ping']);
+class Pm2Rpc {
+    socket;
+    client;
+    constructor(socket, client) {
+        this.socket = socket;
+        this.client = client;
+    }
+    /** Loads axon from the host's pm2 package; null when that package cannot provide it. */
+    static async open(pm2Root, pm2Home, timeoutMs = 5000) {
+        const modules = loadAxon(pm2Root);
+        if (!modules)
+            return null;
+        const { axon, rpc } = modules;
+        const socket = axon.socket('req');
+        const client = new rpc.Client(socket);
+        const connected = await new Promise((resolve) => {
+            const timer = setTimeout(() => resolve(false), timeoutMs);
+            client.sock.once('connect', () => {
+                clearTimeout(timer);
+                resolve(true);
+            });
+            socket.connect(external_node_path_default().join(pm2Home, 'rpc.sock'));
+        });
+        if (!connected) {
+            socket.close();
+            return null;
+        }
+        // A daemon that goes away mid-run must not crash the action with an unhandled error.
+        socket.on('error', () => undefined);
+        socket.on('socket error', () => undefined);
+        return new Pm2Rpc(socket, client);
+    }
+    call(method, timeoutMs = 10_000) {
+        if (!READ_METHODS.has(method))
+            return Promise.reject(new Error(`pm2 RPC method ${method} is not a read`));
+        return new Promise((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`PM2 daemon did not answer ${method} within ${timeoutMs} ms`)), timeoutMs);
+            this.client.call(method, {}, (err, result) => {
+                clearTimeout(timer);
+                if (err)
+                    reject(err instanceof Error ? err : new Error(String(err)));
+                else
+                    resolve(result);
+            });
+        });
+    }
+    close() {
+        this.socket.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/shell/daemon-gone.ts
+// Whether the PM2 daemon went away under a deploy. `pm2 kill` (or a daemon shutting
+// down) first stops every app, then exits: for a moment the apps read `stopping` while
+// the socket still answers. So after a failure the socket is watched a little while
+// before deciding, and longer when processes were seen `stopping` (the action never
+// sends `stop`). Starts nothing: it only connects to the socket.
+
+
+async function daemonWentAway(pm2Home, opts) {
+    const socket = external_node_path_default().join(pm2Home, 'rpc.sock');
+    const deadline = Date.now() + opts.waitMs;
+    for (;;) {
+        if (!(await socketAnswers(socket)))
+            return true;
+        if (Date.now() >= deadline)
+            return false;
+        await new Promise((r) => setTimeout(r, opts.pollMs ?? 250));
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/shell/pm2/cli.ts
 // Runs the host's pm2 CLI through shell/exec.ts (argument arrays, a time bound, the clean
 // environment, a working directory chosen by the caller) and reads its messages.
@@ -45267,155 +45750,11 @@ function extractJsonArray(stdout) {
     throw new ProcessListError(`pm2 jlist printed no JSON process list (${stdout.length} bytes of other output). Check that pm2-path is a real pm2.`);
 }
 
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __nccwpck_require__(7030);
-var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
-;// CONCATENATED MODULE: external "node:module"
-const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
-;// CONCATENATED MODULE: ./src/shell/pm2/rpc.ts
-// A read-only connection to the PM2 daemon's RPC socket, through the host pm2's own
-// axon modules (never bundled: they must speak the daemon's protocol version). One
-// connection serves every read of the run: a list costs milliseconds instead of a
-// 250–430 ms CLI start. Only read methods are ever called on it.
-
-
-
-/** True when something accepts connections on `$PM2_HOME/rpc.sock`. Starts nothing. */
-function socketAnswers(socketPath, timeoutMs = 2000) {
-    return new Promise((resolve) => {
-        const sock = external_node_net_default().connect(socketPath);
-        const done = (ok) => {
-            clearTimeout(timer);
-            sock.destroy();
-            resolve(ok);
-        };
-        const timer = setTimeout(() => done(false), timeoutMs);
-        sock.once('connect', () => done(true));
-        sock.once('error', () => done(false));
-    });
-}
-/** axon and axon-rpc from the host's pm2: pm2 ≥ 6 vendors them under modules/, older ones depend on them. */
-function loadAxon(pm2Root) {
-    const req = (0,external_node_module_namespaceObject.createRequire)(external_node_path_default().join(pm2Root, 'package.json'));
-    try {
-        try {
-            return { axon: req(external_node_path_default().join(pm2Root, 'modules', 'pm2-axon')), rpc: req(external_node_path_default().join(pm2Root, 'modules', 'pm2-axon-rpc')) };
-        }
-        catch {
-            return { axon: req('pm2-axon'), rpc: req('pm2-axon-rpc') };
-        }
-    }
-    catch {
-        return null;
-    }
-}
-/**
- * PM2's event bus (`$PM2_HOME/pub.sock`): the daemon announces every start, exit and
- * restart there. Watching it, a crash is seen the moment it happens, and the process
- * list need only be read now and then. Only the name and the event of a message are
- * read; the rest (which carries the app's environment) is dropped.
- */
-class Pm2Bus {
-    socket;
-    listeners = new Set();
-    constructor(socket) {
-        this.socket = socket;
-    }
-    static async open(pm2Root, pm2Home, timeoutMs = 3000) {
-        const modules = loadAxon(pm2Root);
-        if (!modules)
-            return null;
-        const socket = modules.axon.socket('sub-emitter');
-        socket.on('error', () => undefined);
-        const connected = await new Promise((resolve) => {
-            const timer = setTimeout(() => resolve(false), timeoutMs);
-            const sock = socket.connect(external_node_path_default().join(pm2Home, 'pub.sock'));
-            sock.on?.('error', () => undefined);
-            sock.on?.('socket error', () => undefined);
-            sock.once?.('connect', () => {
-                clearTimeout(timer);
-                resolve(true);
-            });
-        });
-        if (!connected) {
-            socket.close();
-            return null;
-        }
-        const bus = new Pm2Bus(socket);
-        socket.on('process:event', (data) => {
-            const d = data;
-            const name = String(d?.process?.name ?? '');
-            const event = String(d?.event ?? '');
-            for (const l of bus.listeners)
-                l(name, event);
-        });
-        return bus;
-    }
-    onProcessEvent(listener) {
-        this.listeners.add(listener);
-        return () => this.listeners.delete(listener);
-    }
-    close() {
-        this.listeners.clear();
-        this.socket.close();
-    }
-}
-const READ_METHODS = new Set(['getMonitorData', 'getVersion', 'ping']);
-class Pm2Rpc {
-    socket;
-    client;
-    constructor(socket, client) {
-        this.socket = socket;
-        this.client = client;
-    }
-    /** Loads axon from the host's pm2 package; null when that package cannot provide it. */
-    static async open(pm2Root, pm2Home, timeoutMs = 5000) {
-        const modules = loadAxon(pm2Root);
-        if (!modules)
-            return null;
-        const { axon, rpc } = modules;
-        const socket = axon.socket('req');
-        const client = new rpc.Client(socket);
-        const connected = await new Promise((resolve) => {
-            const timer = setTimeout(() => resolve(false), timeoutMs);
-            client.sock.once('connect', () => {
-                clearTimeout(timer);
-                resolve(true);
-            });
-            socket.connect(external_node_path_default().join(pm2Home, 'rpc.sock'));
-        });
-        if (!connected) {
-            socket.close();
-            return null;
-        }
-        // A daemon that goes away mid-run must not crash the action with an unhandled error.
-        socket.on('error', () => undefined);
-        socket.on('socket error', () => undefined);
-        return new Pm2Rpc(socket, client);
-    }
-    call(method, timeoutMs = 10_000) {
-        if (!READ_METHODS.has(method))
-            return Promise.reject(new Error(`pm2 RPC method ${method} is not a read`));
-        return new Promise((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error(`PM2 daemon did not answer ${method} within ${timeoutMs} ms`)), timeoutMs);
-            this.client.call(method, {}, (err, result) => {
-                clearTimeout(timer);
-                if (err)
-                    reject(err instanceof Error ? err : new Error(String(err)));
-                else
-                    resolve(result);
-            });
-        });
-    }
-    close() {
-        this.socket.close();
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/shell/pm2/session.ts
 // The only code that runs pm2. Reads go over one RPC connection to the daemon (or
 // `pm2 -s jlist` when the host's pm2 cannot provide one); every mutating command is
 // gated against a fresh process list right before it is sent.
+
 
 
 
@@ -45617,6 +45956,9 @@ class Pm2Session {
                 wake = done;
         });
     }
+    async goneWithin(waitMs) {
+        return daemonWentAway(this.pm2Home, { waitMs });
+    }
     close() {
         void this.bus?.then((b) => b?.close());
         this.rpc?.close();
@@ -45649,6 +45991,7 @@ const SHELL = {
 // The one explicit state of a deploy: what the phases found and decided, in the order the
 // report tells it. Phases fill it; finish() turns it into the snapshot, report and audit record.
 
+
 class DeployState {
     env;
     startedAt = Date.now();
@@ -45678,6 +46021,12 @@ class DeployState {
     session = null;
     lock = null;
     outcome = { result: 'deployed', message: '', title: '' };
+    /** This run's directory for snapshots and the report (promise 11): made on first use. */
+    runDir = null;
+    /** Processes seen `stopping` when the own processes failed: the action never stops any, a daemon shutting down does. */
+    sawStopping = false;
+    /** The PM2 daemon stopped answering during the deploy. */
+    daemonGone = false;
     constructor(env) {
         this.env = env;
         this.runTag = `${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${env.GITHUB_JOB ?? 'job'}-${process.pid}-${this.startedAt}`.replace(/[^\w.-]/g, '_');
@@ -45702,6 +46051,9 @@ class DeployState {
             this.timings[title] = (this.timings[title] ?? 0) + Date.now() - t0;
         }
     }
+    runDirectory(target) {
+        return (this.runDir ??= ensureRunDir(target, new Date(this.startedAt), this.runTag));
+    }
     conclude(result, message) {
         this.outcome = { result, message, title: '' };
     }
@@ -45717,6 +46069,7 @@ class DeployState {
 
 
 
+
 async function run(ports = SHELL) {
     const state = new DeployState(process.env);
     const cancel = handleCancel(state);
@@ -45725,6 +46078,7 @@ async function run(ports = SHELL) {
     }
     catch (err) {
         state.outcome = outcomeOf(err, state.changed);
+        await noteDaemonGone(state);
     }
     finally {
         // Removed last: a cancel while the after snapshot is taken still releases the lock.
@@ -45774,7 +46128,8 @@ async function recover(ctx, pm2, err) {
 }
 
 ;// CONCATENATED MODULE: ./src/index.ts
-// Entry point of the main step (runs.main).
+// Entry point of the main step (runs.main). The node version check comes first.
+
 
 void run().then(() => process.exit());
 

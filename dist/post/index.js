@@ -28634,6 +28634,23 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /************************************************************************/
 var __webpack_exports__ = {};
 
+;// CONCATENATED MODULE: ./src/node-version.ts
+// Imported first by every entry: act_runner and Forgejo's runner run the first `node` on
+// the runner's PATH whatever its version (Debian 12's is 18), so an old node gets a clear
+// message here instead of a failure somewhere inside the bundle. Nothing else is imported:
+// ESM evaluates imports in order, so this runs before any other module of the bundle.
+const MIN_MAJOR = 20;
+const found = process.versions.node;
+if (Number(found.split('.')[0]) < MIN_MAJOR) {
+    const message = `pm2-safe-deploy needs Node ${MIN_MAJOR} or newer, but this step runs under Node ${found} (${process.execPath}). ` +
+        `Fix: add an \`actions/setup-node\` step with \`node-version: 24\` before this one, ` +
+        `or put a Node ${MIN_MAJOR}+ first on the runner's PATH (act_runner and Forgejo's runner run the first \`node\` they find there).`;
+    // Gitea's act_runner shows ::error lines as plain text: the message reads on its own.
+    process.stdout.write(`::error title=Node ${found} is too old for pm2-safe-deploy::${message}\n`);
+    process.exit(1);
+}
+
+
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -41284,8 +41301,12 @@ function parseInputs(env = process.env, read = envInputs(env)) {
     const workingDirectory = path.resolve(release && release.relativeWorkingDirectory !== null ? release.releaseDir : workspace, v['working-directory']);
     const home = homeDir(env);
     const pm2Home = resolvePm2Home(v['pm2-home'], env);
-    const snapshotDir = path.resolve(expandHome(v['snapshot-dir'] || env.RUNNER_TEMP || os.tmpdir(), home));
+    const snapshotDirIsDefault = v['snapshot-dir'] === '';
+    const snapshotDir = snapshotDirIsDefault ? defaultRunsRoot(pm2Home) : path.resolve(workspace, expandHome(v['snapshot-dir'], home));
     const auditLog = resolveAuditLog(v['audit-log'], pm2Home, env);
+    const conflicts = [...conflictingInputs(v['stable-seconds'], v['timeout-seconds']), ...(snapshotDirIsDefault ? [] : snapshotDirProblems(snapshotDir))];
+    if (conflicts.length > 0)
+        throw new InputError(`Invalid inputs:\n${conflicts.map((c) => `- ${c}`).join('\n')}`);
     return {
         app: v.app,
         suffix: v['environment-suffix'],
@@ -41304,6 +41325,7 @@ function parseInputs(env = process.env, read = envInputs(env)) {
         pm2Home,
         lockTimeoutSeconds: v['lock-timeout-seconds'],
         snapshotDir,
+        snapshotDirIsDefault,
         auditLog,
         logLines: v['log-lines'],
         requireAppPrefix: v['require-app-prefix'],
@@ -41381,6 +41403,39 @@ function inputs_isDirectory(p) {
         return false;
     }
 }
+/** Inputs each valid alone that cannot work together. */
+function conflictingInputs(stableSeconds, timeoutSeconds) {
+    if (stableSeconds < timeoutSeconds)
+        return [];
+    return [
+        `stable-seconds (${stableSeconds}) must be less than timeout-seconds (${timeoutSeconds}): own processes must come up and then stay up ` +
+            `for stable-seconds within timeout-seconds. Raise timeout-seconds (e.g. \`timeout-seconds: ${Math.ceil(stableSeconds) + 60}\`) or lower stable-seconds.`
+    ];
+}
+/** A snapshot-dir that cannot be a directory: it, or the nearest part of its path that exists, is not one. */
+function snapshotDirProblems(dir) {
+    for (let p = dir;; p = path.dirname(p)) {
+        let stat = null;
+        try {
+            stat = fs.statSync(p);
+        }
+        catch {
+            // missing: look at its parent
+        }
+        if (stat) {
+            if (stat.isDirectory())
+                return [];
+            const what = p === dir ? `${dir} is a file, not a directory` : `${p} (in its path) is a file, not a directory`;
+            return [`snapshot-dir: ${what}. Point snapshot-dir at a directory, or leave it empty for <pm2-home>/pm2-safe-deploy/runs/.`];
+        }
+        if (path.dirname(p) === p)
+            return [];
+    }
+}
+/** snapshot-dir's default: `<pm2-home>/pm2-safe-deploy/runs`, beside the audit log (runners delete RUNNER_TEMP). */
+function defaultRunsRoot(pm2Home) {
+    return path.join(pm2Home, 'pm2-safe-deploy', 'runs');
+}
 const DEFAULT_AUDIT_FILE_NAME = 'pm2-safe-deploy.audit.jsonl';
 const homeDir = (env) => env.HOME || external_node_os_default().homedir();
 function expandHome(p, home) {
@@ -41453,7 +41508,9 @@ const AuditRecordSchema = strictObject({
     commands: array(strictObject({ command: schemas_string(), exitCode: schemas_number() })),
     violations: array(strictObject({ kind: schemas_string(), name: schemas_string(), detail: schemas_string() })),
     metadata: AuditMetadataSchema.nullable(),
-    report: nstr
+    report: nstr,
+    /** The before/after snapshot files of this run (added later: absent from older lines). */
+    snapshots: strictObject({ before: nstr, after: nstr }).optional()
 });
 /** Picks the fixed fields: whatever else a caller's objects carry never reaches the log. */
 function buildAuditRecord(r) {
@@ -41496,7 +41553,8 @@ function buildAuditRecord(r) {
                 pm2Home: m.pm2Home
             }
             : null,
-        report: r.report
+        report: r.report,
+        snapshots: { before: r.snapshots?.before ?? null, after: r.snapshots?.after ?? null }
     };
 }
 /**
@@ -42036,7 +42094,8 @@ async function run() {
 }
 
 ;// CONCATENATED MODULE: ./src/post-index.ts
-// Entry point of the post step (runs.post).
+// Entry point of the post step (runs.post). The node version check comes first.
+
 
 void run();
 

@@ -212,6 +212,23 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("process");
 /************************************************************************/
 var __webpack_exports__ = {};
 
+;// CONCATENATED MODULE: ./src/node-version.ts
+// Imported first by every entry: act_runner and Forgejo's runner run the first `node` on
+// the runner's PATH whatever its version (Debian 12's is 18), so an old node gets a clear
+// message here instead of a failure somewhere inside the bundle. Nothing else is imported:
+// ESM evaluates imports in order, so this runs before any other module of the bundle.
+const MIN_MAJOR = 20;
+const found = process.versions.node;
+if (Number(found.split('.')[0]) < MIN_MAJOR) {
+    const message = `pm2-safe-deploy needs Node ${MIN_MAJOR} or newer, but this step runs under Node ${found} (${process.execPath}). ` +
+        `Fix: add an \`actions/setup-node\` step with \`node-version: 24\` before this one, ` +
+        `or put a Node ${MIN_MAJOR}+ first on the runner's PATH (act_runner and Forgejo's runner run the first \`node\` they find there).`;
+    // Gitea's act_runner shows ::error lines as plain text: the message reads on its own.
+    process.stdout.write(`::error title=Node ${found} is too old for pm2-safe-deploy::${message}\n`);
+    process.exit(1);
+}
+
+
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_namespaceObject);
@@ -587,6 +604,7 @@ async function execWithAppEnv(file, appName, envName, command) {
 // Entry point of the ecosystem reader child: `node dist/reader/index.js <file>`, or
 // `node dist/reader/index.js --exec-with-app-env <file> <app> <env-name> -- <command…>`
 // to run a swap's pm2 start with the app's env (never seen by the action).
+
 
 const [first, ...rest] = process.argv.slice(2);
 if (first === '--exec-with-app-env' && rest.length >= 4 && rest[3] === '--') {
