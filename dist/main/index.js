@@ -42088,106 +42088,102 @@ function snapshotHints(input, render) {
     const listCaveat = input.afterListed
         ? []
         : ['The process list at the end could not be read (is the daemon up? `pm2 ping`): this assumes every process in the before-snapshot is gone. Check `pm2 ls` first.'];
-    const hints = [];
     const names = [...new Set(input.before.filter((p) => !own.has(p.name)).map((p) => p.name))].sort();
-    for (const name of names) {
+    return names.flatMap((name) => {
         const was = input.before.filter((p) => p.name === name);
         const now = input.after.filter((p) => p.name === name);
-        const nowIds = new Set(now.map((p) => p.pmId));
-        const first = was[0];
-        const fields = {
-            name,
-            namespace: first.namespace,
-            before: was.length,
-            script: first.script,
-            cwd: first.cwd,
-            interpreter: first.interpreter,
-            execMode: first.execMode,
-            instances: first.instances
-        };
-        if (now.length === 0) {
-            // The name is gone: start it again, one command per distinct recorded config.
-            const groups = new Map();
-            for (const p of was) {
-                const key = JSON.stringify([p.namespace, p.script, p.cwd, p.interpreter, p.execMode]);
-                groups.set(key, [...(groups.get(key) ?? []), p]);
-            }
-            for (const procs of groups.values()) {
-                const p = procs[0];
-                const caveats = [ARGS_NOT_RECORDED, ...listCaveat];
-                let argv = null;
-                if (!p.script) {
-                    caveats.unshift('The snapshot has no script path for it: start it from its ecosystem file.');
-                }
-                else {
-                    argv = ['pm2', 'start', p.script, '--name', name];
-                    if (p.namespace && p.namespace !== 'default')
-                        argv.push('--namespace', p.namespace);
-                    if (p.cwd)
-                        argv.push('--cwd', p.cwd);
-                    if (p.interpreter)
-                        argv.push('--interpreter', p.interpreter);
-                    if (p.execMode === 'cluster')
-                        argv.push('-i', String(procs.length));
-                    else if (procs.length > 1)
-                        argv.push('-x', '-i', String(procs.length));
-                    if (looksLikeConfigFile(p.script)) {
-                        caveats.unshift('PM2 reads a script path containing .json, .yml, .yaml or .config.js as a config file: start it from its ecosystem file instead.');
-                    }
-                }
-                hints.push({
-                    kind: 'start',
-                    ...fields,
-                    namespace: p.namespace,
-                    script: p.script,
-                    cwd: p.cwd,
-                    interpreter: p.interpreter,
-                    execMode: p.execMode,
-                    instances: p.instances,
-                    missing: procs.length,
-                    argv,
-                    command: argv ? render(argv) : null,
-                    caveats
-                });
-            }
-            continue;
-        }
-        if (now.length < was.length) {
-            const argv = ['pm2', 'scale', name, String(was.length)];
-            hints.push({
-                kind: 'scale',
-                ...fields,
-                missing: was.length - now.length,
-                argv,
-                command: render(argv),
-                caveats: [
-                    `${now.length} of its ${was.length} processes are still listed; \`pm2 scale\` copies their recorded config (args and env included).`,
-                    ...listCaveat
-                ]
-            });
-            continue;
-        }
-        const offline = was.filter((p) => p.status === 'online' && nowIds.has(p.pmId) && now.find((q) => q.pmId === p.pmId).status !== 'online');
-        if (offline.length > 0) {
-            const target = resolvePm2Target(name, input.after, '/');
-            const byIdAfter = new Map(input.after.map((p) => [p.pmId, p]));
-            const safe = target.kind === 'name-or-script' && target.pmIds.every((id) => byIdAfter.get(id)?.name === name);
-            const argv = safe ? ['pm2', 'restart', name] : null;
-            hints.push({
-                kind: 'restart',
-                ...fields,
-                missing: offline.length,
-                argv,
-                command: argv ? render(argv) : null,
-                caveats: safe
-                    ? ['`pm2 restart` starts it with the config PM2 recorded (args and env included).']
-                    : [
-                        `PM2 would not read "${name}" as this app alone (${target.kind} target): restart it by hand from \`pm2 ls\` or from its ecosystem file.`
-                    ]
-            });
-        }
+        if (now.length === 0)
+            return startHints(name, was, listCaveat, render);
+        if (now.length < was.length)
+            return [scaleHint(name, was, now, listCaveat, render)];
+        return restartHints(name, was, now, input.after, render);
+    });
+}
+/** The fields every hint for `name` carries, from its first recorded process. */
+function hintFields(name, was) {
+    const first = was[0];
+    return { name, namespace: first.namespace, before: was.length, script: first.script, cwd: first.cwd, interpreter: first.interpreter, execMode: first.execMode, instances: first.instances };
+}
+/** The name is gone: start it again, one command per distinct recorded config. */
+function startHints(name, was, listCaveat, render) {
+    const groups = new Map();
+    for (const p of was) {
+        const key = JSON.stringify([p.namespace, p.script, p.cwd, p.interpreter, p.execMode]);
+        groups.set(key, [...(groups.get(key) ?? []), p]);
     }
-    return hints;
+    return [...groups.values()].map((procs) => {
+        const p = procs[0];
+        const caveats = [ARGS_NOT_RECORDED, ...listCaveat];
+        let argv = null;
+        if (!p.script) {
+            caveats.unshift('The snapshot has no script path for it: start it from its ecosystem file.');
+        }
+        else {
+            argv = ['pm2', 'start', p.script, '--name', name];
+            if (p.namespace && p.namespace !== 'default')
+                argv.push('--namespace', p.namespace);
+            if (p.cwd)
+                argv.push('--cwd', p.cwd);
+            if (p.interpreter)
+                argv.push('--interpreter', p.interpreter);
+            if (p.execMode === 'cluster')
+                argv.push('-i', String(procs.length));
+            else if (procs.length > 1)
+                argv.push('-x', '-i', String(procs.length));
+            if (looksLikeConfigFile(p.script)) {
+                caveats.unshift('PM2 reads a script path containing .json, .yml, .yaml or .config.js as a config file: start it from its ecosystem file instead.');
+            }
+        }
+        return {
+            kind: 'start',
+            ...hintFields(name, was),
+            namespace: p.namespace,
+            script: p.script,
+            cwd: p.cwd,
+            interpreter: p.interpreter,
+            execMode: p.execMode,
+            instances: p.instances,
+            missing: procs.length,
+            argv,
+            command: argv ? render(argv) : null,
+            caveats
+        };
+    });
+}
+/** Some of its processes are gone: `pm2 scale` copies the recorded config of those still listed. */
+function scaleHint(name, was, now, listCaveat, render) {
+    const argv = ['pm2', 'scale', name, String(was.length)];
+    return {
+        kind: 'scale',
+        ...hintFields(name, was),
+        missing: was.length - now.length,
+        argv,
+        command: render(argv),
+        caveats: [`${now.length} of its ${was.length} processes are still listed; \`pm2 scale\` copies their recorded config (args and env included).`, ...listCaveat]
+    };
+}
+/** All still listed, some no longer online: `pm2 restart` by name, when PM2 would read the name as this app alone. */
+function restartHints(name, was, now, after, render) {
+    const nowIds = new Set(now.map((p) => p.pmId));
+    const offline = was.filter((p) => p.status === 'online' && nowIds.has(p.pmId) && now.find((q) => q.pmId === p.pmId).status !== 'online');
+    if (offline.length === 0)
+        return [];
+    const target = resolvePm2Target(name, after, '/');
+    const byIdAfter = new Map(after.map((p) => [p.pmId, p]));
+    const safe = target.kind === 'name-or-script' && target.pmIds.every((id) => byIdAfter.get(id)?.name === name);
+    const argv = safe ? ['pm2', 'restart', name] : null;
+    return [
+        {
+            kind: 'restart',
+            ...hintFields(name, was),
+            missing: offline.length,
+            argv,
+            command: argv ? render(argv) : null,
+            caveats: safe
+                ? ['`pm2 restart` starts it with the config PM2 recorded (args and env included).']
+                : [`PM2 would not read "${name}" as this app alone (${target.kind} target): restart it by hand from \`pm2 ls\` or from its ecosystem file.`]
+        }
+    ];
 }
 // ---------------------------------------------------------------------------------
 // Verdict and next steps
