@@ -43395,90 +43395,6 @@ function formatViolations(violations) {
     return violations.map((v) => `${v.name}: ${v.detail}`).join('; ');
 }
 
-;// CONCATENATED MODULE: ./src/core/ownership.ts
-// Who owns what (SPEC "Who owns what"): own names come from the whitelist plus the
-// suffix, or from the ecosystem file; never from a pattern over the process list.
-
-
-class OwnershipError extends UserError {
-}
-/** Own names in order: whitelist + suffix, or the ecosystem file's app names. */
-function deriveOwnNames(input) {
-    const { app, suffix, whitelist, ecosystemAppNames, requireAppPrefix = true } = input;
-    let names;
-    if (whitelist.length > 0) {
-        for (const entry of whitelist) {
-            if (suffix !== '' && entry.endsWith(suffix)) {
-                throw new OwnershipError(`whitelist entry "${entry}" already ends with the environment suffix "${suffix}". ` +
-                    `List base names only: drop the suffix and write "${entry.slice(0, -suffix.length)}".`);
-            }
-        }
-        names = whitelist.map((entry) => entry + suffix);
-    }
-    else if (ecosystemAppNames && ecosystemAppNames.length > 0) {
-        names = [...ecosystemAppNames];
-    }
-    else {
-        throw new OwnershipError('Neither `whitelist` nor `ecosystem` names any process. Set `whitelist` to the base names of this app\'s processes ' +
-            '(e.g. "flyer-crawler-api, flyer-crawler-worker") or point `ecosystem` at the file that declares them.');
-    }
-    const seen = new Set();
-    for (const name of names) {
-        const problem = nameProblem(name, app, suffix, requireAppPrefix);
-        if (problem)
-            throw new OwnershipError(problem);
-        if (seen.has(name))
-            throw new OwnershipError(`own name "${name}" is listed twice: list each process once.`);
-        seen.add(name);
-    }
-    return names;
-}
-/** Why a name cannot be an own name, or null. Static rules only (no process list). */
-function nameProblem(name, app, suffix, requireAppPrefix = true) {
-    const quoted = JSON.stringify(name);
-    if (name === '')
-        return 'an own name is empty: remove the empty whitelist entry.';
-    if (name === 'all')
-        return `own name ${quoted} is PM2's word for every process: rename the process.`;
-    if (pm2ReadsAsNumber(name) || pm2ReadsAsNumber(name.trim()))
-        return `own name ${quoted} is numeric, and PM2 reads numbers as pm_ids or namespaces: give the process a name with letters.`;
-    if (name.includes('/'))
-        return `own name ${quoted} contains "/", which PM2 reads as a regex or a script path: remove the slash.`;
-    if (/\s/.test(name))
-        return `own name ${quoted} contains white space: use "-" or "_" instead.`;
-    if (name.startsWith('-'))
-        return `own name ${quoted} starts with "-", which pm2 reads as an option: rename the process.`;
-    if (looksLikeConfigFile(name))
-        return `own name ${quoted} looks like a config file to PM2 (.json, .yml, .yaml, .config.js): rename the process.`;
-    // Apps whose processes share no prefix (orchestrator, agent-scaffold, …) opt out of this rule only.
-    if (requireAppPrefix && !name.startsWith(app))
-        return (`own name ${quoted} does not start with the app name "${app}": every own process must be named "${app}…${suffix}". ` +
-            `If this app's processes share no common prefix, set \`require-app-prefix: false\` (the suffix is still checked), ` +
-            `or rename the process.`);
-    if (!name.endsWith(suffix)) {
-        const shape = requireAppPrefix ? `"${app}…${suffix}"` : `"…${suffix}"`;
-        return `own name ${quoted} does not end with the environment suffix "${suffix}": every own process must be named ${shape}.`;
-    }
-    return null;
-}
-/** Refusals that need the live process list: an own name that is another app's namespace. */
-function collisionProblems(ownNames, processes) {
-    const own = new Set(ownNames);
-    const problems = [];
-    for (const name of ownNames) {
-        const holders = processes.filter((p) => !own.has(p.name) && p.namespace === name);
-        if (holders.length > 0) {
-            const who = [...new Set(holders.map((p) => p.name))].join(', ');
-            problems.push(`own name "${name}" is also the namespace of ${who}; PM2 would fall back to that namespace ` +
-                `whenever "${name}" has no process. Rename the process or move those apps to another namespace.`);
-        }
-    }
-    return problems;
-}
-function isOwn(process, ownNames) {
-    return ownNames.has(process.name);
-}
-
 ;// CONCATENATED MODULE: ./src/core/release.ts
 // Release switches as data (promises 4 and 10): where a path through the link will
 // lead after the switch, which old releases a prune may remove, and which own
@@ -43721,6 +43637,964 @@ async function verifyOwnHealthy(opts) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/shell/health.ts
+// A health URL's status code: what promise 4's "every health-url answers 2xx" asks of the network.
+/** The status a URL answers with (redirects not followed), within 5 s; throws when it does not answer. */
+async function fetchStatus(url) {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000), redirect: 'manual' });
+    await res.body?.cancel();
+    return res.status;
+}
+
+;// CONCATENATED MODULE: ./src/shell/proc.ts
+// What a process really runs, read from the OS rather than PM2's record: PM2 keeps
+// pm_cwd/pm_exec_path across a reload, and a path through a release link resolves to
+// the new release even for a process that still runs the old one.
+
+/** The real working directory of a live process (Linux /proc); null elsewhere or when not ours to read. */
+function processCwd(pid) {
+    if (!Number.isInteger(pid) || pid <= 0)
+        return null;
+    try {
+        return external_node_fs_default().readlinkSync(`/proc/${pid}/cwd`);
+    }
+    catch {
+        return null;
+    }
+}
+/** The real path of `p`, or `p` itself when it does not resolve (gone, or not a path). */
+function realOrSelf(p) {
+    try {
+        return external_node_fs_default().realpathSync(p);
+    }
+    catch {
+        return p;
+    }
+}
+/** The facts rule (c) of core/release.ts needs, for each process. */
+function runningFacts(processes) {
+    return processes.map((p) => ({
+        pmId: p.pmId,
+        name: p.name,
+        pid: p.pid,
+        procCwd: processCwd(p.pid),
+        pmCwd: p.cwd,
+        realPmCwd: p.cwd ? realOrSelf(p.cwd) : null,
+        script: p.script,
+        realScript: p.script ? realOrSelf(p.script) : null,
+        interpreter: p.interpreter,
+        startedAt: p.startedAt
+    }));
+}
+
+;// CONCATENATED MODULE: ./src/core/interpreter.ts
+// The interpreter rules of promise 5, modelled on PM2's own (Common.sink.resolveInterpreter,
+// lib/API/interpreter.json): which interpreter PM2 picks, what a script really is, and
+// whether the two fit. Pure: the shell reads the file's first bytes (shell/preflight.ts).
+
+const NODE_EXTENSIONS = new Set(['.js', '.cjs', '.mjs', '.ts', '.cts', '.mts', '.jsx', '.tsx']);
+/** PM2's lib/API/interpreter.json: the interpreter it picks by extension when none is set. */
+const PM2_INTERPRETER_BY_EXTENSION = {
+    '.sh': 'bash',
+    '.py': 'python',
+    '.rb': 'ruby',
+    '.php': 'php',
+    '.pl': 'perl',
+    '.js': 'node',
+    '.coffee': 'coffee',
+    '.ls': 'lsc',
+    '.ts': 'bun',
+    '.tsx': 'bun'
+};
+/** A script's kind from its extension and first bytes (magic number, shebang line). */
+function kindOf(ext, head) {
+    if (head && head[0] === 0x7f && head.subarray(1, 4).toString() === 'ELF')
+        return { kind: 'native', shebang: null };
+    const magic = head?.subarray(0, 4).toString('hex');
+    if (magic === 'cffaedfe' || magic === 'feedfacf' || magic === 'cafebabe')
+        return { kind: 'native', shebang: null };
+    const first = head ? (head.toString('utf8').split('\n')[0] ?? '') : '';
+    if (first.startsWith('#!')) {
+        const shebang = first.trimEnd();
+        if (/python/.test(shebang))
+            return { kind: 'python', shebang };
+        if (/\b(node|nodejs|bun|deno)\b/.test(shebang))
+            return { kind: 'node', shebang };
+        if (/\b(ba|z|da|k)?sh\b/.test(shebang))
+            return { kind: 'shell', shebang };
+        return { kind: 'other-script', shebang };
+    }
+    if (ext === '.py')
+        return { kind: 'python', shebang: null };
+    if (ext === '.sh')
+        return { kind: 'shell', shebang: null };
+    if (NODE_EXTENSIONS.has(ext))
+        return { kind: 'node', shebang: null };
+    return { kind: 'unknown', shebang: null };
+}
+/** The interpreter PM2 will use: the configured one, else by extension, else 'none' for binaries, else node. */
+function pm2Interpreter(configured, script, kind) {
+    if (configured)
+        return configured;
+    const byExtension = PM2_INTERPRETER_BY_EXTENSION[external_node_path_default().extname(script)];
+    if (byExtension)
+        return byExtension;
+    return kind === 'native' ? 'none' : 'node';
+}
+function isNodeInterpreter(interpreter) {
+    const base = external_node_path_default().basename(interpreter);
+    return /^(node|nodejs|bun)(\d+(\.\d+)*)?(\.exe)?$/.test(base) || interpreter.startsWith('node@');
+}
+function isPythonInterpreter(interpreter) {
+    return /^python(\d+(\.\d+)*)?$/.test(external_node_path_default().basename(interpreter));
+}
+const PYTHON_FIX = "set `interpreter: 'none'` (the script's #! line then picks the python) or `interpreter` to the virtualenv's python, e.g. '/srv/app/.venv/bin/python'";
+/** Whether `interpreter` can run a script of this kind; a problem with its fix, or null. */
+function interpreterMismatch(interpreter, info, configured) {
+    const how = configured ? `\`interpreter: '${interpreter}'\`` : `PM2 would run it with ${interpreter} (no \`interpreter\` set)`;
+    if (interpreter === 'none') {
+        if (info.kind !== 'native' && !info.shebang) {
+            return "has `interpreter: 'none'`, so the OS runs it directly, but it is neither a binary nor starts with a #! line: add a #! line or set `interpreter`";
+        }
+        if (!info.executable)
+            return "has `interpreter: 'none'`, so the OS runs it directly, but it is not executable: `chmod +x` it in the build";
+        return null;
+    }
+    if (info.kind === 'native')
+        return `is a native binary, but ${how}: set \`interpreter: 'none'\` so PM2 executes it directly`;
+    if (isNodeInterpreter(interpreter)) {
+        if (info.kind === 'python')
+            return `is a python script, but ${how}: ${PYTHON_FIX}`;
+        if (info.kind === 'shell' || info.kind === 'other-script') {
+            return `is a ${info.kind === 'shell' ? 'shell' : 'non-node'} script (${info.shebang ?? 'by its extension'}), but ${how}: set \`interpreter: 'none'\` so its #! line runs it`;
+        }
+    }
+    if (isPythonInterpreter(interpreter) && (info.kind === 'node' || info.kind === 'shell')) {
+        return `is a ${info.kind} script, but ${how}: remove \`interpreter\` or set it to the one the script needs`;
+    }
+    return null;
+}
+
+;// CONCATENATED MODULE: ./src/core/renaming.ts
+// Ecosystem options that make PM2 create a process under another name than the file's
+// (SPEC "Who owns what"): own names would not be the names PM2 creates, so the action
+// would start processes it does not own and then miss its own.
+/**
+ * Why PM2 would start `app` under another name, with the fix, or null.
+ * `append_env_to_name` renames only when pm2 gets `--env` (PM2's API.js:
+ * `if (app.append_env_to_name && opts.env) app.name += '-' + opts.env`), so it is
+ * refused only with an `ecosystem-env`; without one PM2 keeps the file's name.
+ * `name_prefix` is refused whenever it is set: PM2's schema declares it as an app option
+ * that makes the name `<prefix>:<name>`, and whether a PM2 version applies it is not the
+ * action's to guess.
+ */
+function renamingProblem(app, ecosystemEnv) {
+    if (app.namePrefix !== null) {
+        return (`sets \`name_prefix: '${app.namePrefix}'\`, which makes PM2 name the process "${app.namePrefix}:${app.name}", ` +
+            `not the own name "${app.name}": remove \`name_prefix\` and write the whole name in \`name\``);
+    }
+    if (app.appendEnvToName && ecosystemEnv) {
+        return (`sets \`append_env_to_name\`, so with \`ecosystem-env: ${ecosystemEnv}\` PM2 would start it as "${app.name}-${ecosystemEnv}", ` +
+            `not the own name "${app.name}": remove \`append_env_to_name\` and write the whole name in the file ` +
+            `(\`name: '${app.name}-${ecosystemEnv}'\`, one app entry per environment)`);
+    }
+    return null;
+}
+
+;// CONCATENATED MODULE: ./src/shell/which.ts
+// Finding executables as a shell would: an executable regular file, or the first one on PATH.
+
+
+function isExecutableFile(file) {
+    try {
+        external_node_fs_default().accessSync(file, (external_node_fs_default()).constants.X_OK);
+        return external_node_fs_default().statSync(file).isFile();
+    }
+    catch {
+        return false;
+    }
+}
+/** `which`: the first executable file called `name` on `searchPath`. */
+function findOnPath(name, searchPath) {
+    for (const dir of (searchPath ?? '').split((external_node_path_default()).delimiter)) {
+        if (!dir)
+            continue;
+        const candidate = external_node_path_default().join(dir, name);
+        if (isExecutableFile(candidate))
+            return candidate;
+    }
+    return null;
+}
+
+;// CONCATENATED MODULE: ./src/shell/preflight.ts
+// Promise 5: everything that can be checked before a change is checked first, so a
+// deploy that will fail fails while the old processes still run. Pure but for file
+// reads; the interpreter rules model PM2's own (Common.sink.resolveInterpreter).
+
+
+
+
+
+
+function readHead(file) {
+    try {
+        const fd = external_node_fs_default().openSync(file, 'r');
+        try {
+            const head = Buffer.alloc(512);
+            return head.subarray(0, external_node_fs_default().readSync(fd, head, 0, 512, 0));
+        }
+        finally {
+            external_node_fs_default().closeSync(fd);
+        }
+    }
+    catch {
+        return null;
+    }
+}
+/** What a script really is, by magic bytes, shebang and extension. */
+function inspectScript(file) {
+    const head = readHead(file);
+    const { kind, shebang } = kindOf(external_node_path_default().extname(file).toLowerCase(), head);
+    return { kind, shebang, executable: isExecutableFile(file) };
+}
+function scriptKind(file) {
+    return inspectScript(file).kind;
+}
+/**
+ * PM2's CLI checks the interpreter with `which` from its own directory (the working
+ * directory); the daemon then spawns it from the app's cwd. A relative path must hold in both.
+ */
+function interpreterMissing(interpreter, workingDirectory, searchPath, appCwd = workingDirectory) {
+    // 'none' needs nothing; PM2 falls back to its own node; node@version is resolved through nvm.
+    if (interpreter === 'none' || interpreter === 'node' || interpreter.includes('@'))
+        return null;
+    if (interpreter.includes('/')) {
+        const dirs = external_node_path_default().isAbsolute(interpreter) ? [workingDirectory] : [...new Set([workingDirectory, appCwd])];
+        const missing = dirs.map((d) => external_node_path_default().resolve(d, interpreter)).filter((f) => !isExecutableFile(f));
+        if (missing.length === 0)
+            return null;
+        return (`interpreter ${missing[0]} does not exist or is not executable: create the virtualenv (or install the runtime) before deploying, or fix \`interpreter\`` +
+            (external_node_path_default().isAbsolute(interpreter) ? '' : ' (PM2 looks for a relative interpreter from working-directory and runs it from the app\'s cwd: use an absolute path)'));
+    }
+    // PM2 uses python3 when .py's default `python` is not installed.
+    if (interpreter === 'python' && (findOnPath('python', searchPath) || findOnPath('python3', searchPath)))
+        return null;
+    if (findOnPath(interpreter, searchPath))
+        return null;
+    return `interpreter ${interpreter} is not on the PATH pm2 gets: install it, or set \`interpreter\` to its absolute path`;
+}
+/** Where PM2 will look for the app: cwd relative to the CLI's cwd, script relative to cwd. */
+function resolveAppPaths(app, workingDirectory) {
+    if (!app.script)
+        return null;
+    const cwd = app.cwd ? external_node_path_default().resolve(workingDirectory, app.cwd) : workingDirectory;
+    return { name: app.name, cwd, script: external_node_path_default().resolve(cwd, app.script) };
+}
+/** Checks each own app of the ecosystem file before anything changes. */
+function preflightApps(ownNames, apps, workingDirectory, opts = {}) {
+    const searchPath = opts.searchPath ?? process.env.PATH;
+    const map = opts.mapPath ?? ((p) => p);
+    const problems = [];
+    for (const name of ownNames) {
+        const app = apps.find((a) => a.name === name);
+        if (!app) {
+            problems.push({
+                app: name,
+                problem: `is not declared in the ecosystem file (it declares ${apps.map((a) => a.name).join(', ') || 'nothing'}): add it, or fix the whitelist/suffix`
+            });
+            continue;
+        }
+        const renamed = renamingProblem(app, opts.ecosystemEnv ?? null);
+        if (renamed)
+            problems.push({ app: name, problem: renamed });
+        const unmapped = resolveAppPaths(app, workingDirectory);
+        const resolved = unmapped && { ...unmapped, cwd: map(unmapped.cwd), script: map(unmapped.script) };
+        if (!resolved || !app.script) {
+            problems.push({ app: name, problem: 'has no `script` in the ecosystem file: PM2 would refuse to start it' });
+            continue;
+        }
+        if (!external_node_fs_default().existsSync(resolved.cwd) || !external_node_fs_default().statSync(resolved.cwd).isDirectory()) {
+            problems.push({ app: name, problem: `cwd ${resolved.cwd} does not exist (missing release directory?)` });
+            continue;
+        }
+        // PM2 runs a script with spaces as `bash -c "<script>"`: a command line, not a file.
+        if (app.script.includes(' '))
+            continue;
+        let scriptPath = resolved.script;
+        if (!external_node_fs_default().existsSync(scriptPath)) {
+            // PM2 falls back to a command on PATH (e.g. `npm`) when no such file exists.
+            const onPath = app.script.includes('/') ? null : findOnPath(app.script, searchPath);
+            if (!onPath) {
+                problems.push({ app: name, problem: `script ${resolved.script} does not exist (missing build artifacts or release? run the build first)` });
+                continue;
+            }
+            scriptPath = onPath;
+        }
+        if (external_node_fs_default().statSync(scriptPath).isDirectory()) {
+            problems.push({ app: name, problem: `script ${scriptPath} is a directory: point \`script\` at the file to run` });
+            continue;
+        }
+        const info = inspectScript(scriptPath);
+        const configured = app.interpreter && external_node_path_default().isAbsolute(app.interpreter) ? map(app.interpreter) : app.interpreter;
+        const interpreter = pm2Interpreter(configured, scriptPath, info.kind);
+        const mismatch = interpreterMismatch(interpreter, info, app.interpreter !== null);
+        if (mismatch) {
+            problems.push({ app: name, problem: `script ${scriptPath} ${mismatch}` });
+            continue;
+        }
+        const missing = interpreterMissing(interpreter, workingDirectory, searchPath, resolved.cwd);
+        if (missing)
+            problems.push({ app: name, problem: missing });
+    }
+    return problems;
+}
+
+;// CONCATENATED MODULE: ./src/deploy/app-targets.ts
+// What the ecosystem file resolves each own app to, in the two forms the core compares:
+// as PM2 will record it (for planning moves) and as real paths now (for "runs what the
+// file says"). Reads the file system; the rules are in core/swap.ts and core/release.ts.
+
+
+
+
+
+const availableCpus = () => (typeof (external_node_os_default()).availableParallelism === 'function' ? external_node_os_default().availableParallelism() : external_node_os_default().cpus().length);
+/** PM2's rule: cluster when exec_mode says so, or when `instances` is set and exec_mode is not. */
+const isCluster = (app) => (app.execMode ? /^cluster/.test(app.execMode) : app.instances !== null);
+/**
+ * Each own app as PM2 will record it. A script PM2 finds on PATH (`script: npm`) is
+ * recorded under another path: the recorded one stands in, so it never reads as a change.
+ */
+function appTargets(names, apps, workingDirectory, before) {
+    const out = [];
+    for (const name of names) {
+        const app = apps.find((a) => a.name === name);
+        const paths = app && resolveAppPaths(app, workingDirectory);
+        if (!app || !paths)
+            continue;
+        const recorded = before.find((p) => p.name === name && p.script !== null)?.script ?? null;
+        out.push({
+            name,
+            script: external_node_fs_default().existsSync(paths.script) || recorded === null ? paths.script : recorded,
+            cwd: paths.cwd,
+            interpreter: app.interpreter,
+            execMode: isCluster(app) ? 'cluster' : 'fork',
+            instances: expectedInstances(app.instances, availableCpus()),
+            namespace: app.namespace
+        });
+    }
+    return out;
+}
+/** Each own app's script and cwd as real paths now (after a switch, through the new link). */
+function wantedPaths(names, apps, workingDirectory) {
+    const out = new Map();
+    for (const name of names) {
+        const app = apps.find((a) => a.name === name);
+        const paths = app && resolveAppPaths(app, workingDirectory);
+        if (!app || !paths)
+            continue;
+        out.set(name, { script: external_node_fs_default().existsSync(paths.script) ? realOrSelf(paths.script) : null, cwd: realOrSelf(paths.cwd), interpreter: app.interpreter });
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/shell/logs.ts
+// The last lines of a process's log files, read straight from disk (no pm2 call).
+
+function tailFile(file, lines, maxBytes = 256 * 1024) {
+    if (lines <= 0)
+        return [];
+    let fd;
+    try {
+        fd = external_node_fs_default().openSync(file, 'r');
+    }
+    catch {
+        return [];
+    }
+    try {
+        const size = external_node_fs_default().fstatSync(fd).size;
+        const length = Math.min(size, maxBytes);
+        const buf = Buffer.alloc(length);
+        external_node_fs_default().readSync(fd, buf, 0, length, size - length);
+        const all = buf.toString('utf8').split(/\r?\n/);
+        if (all[all.length - 1] === '')
+            all.pop();
+        return all.slice(-lines);
+    }
+    finally {
+        external_node_fs_default().closeSync(fd);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/deploy/own-processes.ts
+// What the job log shows about failing own processes beyond the verdict: their last log lines.
+
+
+/** The last `lines` of each failing own process's out and error logs, one group per name. */
+function showLogs(names, processes, lines) {
+    for (const name of names) {
+        const mine = processes.filter((q) => q.name === name);
+        if (mine.length === 0)
+            continue;
+        startGroup(`Last ${lines} log lines of ${name}`);
+        // Cluster instances may each have their own files; merged logs are shown once.
+        const files = new Map();
+        for (const p of mine) {
+            if (p.outLog && !files.has(p.outLog))
+                files.set(p.outLog, 'out');
+            if (p.errLog && !files.has(p.errLog))
+                files.set(p.errLog, 'error');
+        }
+        for (const [file, label] of files) {
+            info(`--- ${label}: ${file}`);
+            for (const line of tailFile(file, lines))
+                info(line);
+        }
+        endGroup();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/deploy/verify.ts
+// Verify own processes (promise 4): online, stable, answering, and running what the file says.
+
+
+
+
+
+
+
+
+/** The own processes as verification sees them: a swap's old instances, still serving, left out. */
+const withoutRetired = (state, list) => {
+    const old = new Set(state.retired ? [] : state.retire.map((d) => d.pmId));
+    return list.filter((p) => !old.has(p.pmId));
+};
+/** Own processes online and stable (promise 4), with the event bus when there is a window to watch. */
+async function watchOwn(ctx, pm2, names, expected, opts) {
+    const { state, inputs } = ctx;
+    // With PM2's event bus a crash wakes the check at once and the list is read every 2 s as a
+    // safety net; without it (a pm2 wrapper, CLI reads) the list is read every 0.5 s.
+    const eventSleep = opts.stableSeconds > 0 || opts.healthUrls.length > 0 ? await pm2.eventSleep(new Set(names)) : null;
+    const verdict = await verifyOwnHealthy({
+        ownNames: names,
+        expectedCounts: new Map(names.map((n) => [n, expected(n)])),
+        stableSeconds: opts.stableSeconds,
+        timeoutSeconds: inputs.timeoutSeconds,
+        healthUrls: opts.healthUrls,
+        list: async () => withoutRetired(state, await pm2.list()),
+        fetchStatus: fetchStatus,
+        pollMs: eventSleep ? 2000 : 500,
+        ...(eventSleep ? { sleep: eventSleep } : {})
+    });
+    if (!verdict.ok) {
+        // The action never stops a process; a daemon shutting down does (see deploy/daemon-gone.ts).
+        ctx.state.sawStopping ||= verdict.processes.some((p) => p.status === 'stopping');
+        showLogs(verdict.failing, verdict.processes.length ? verdict.processes : await pm2.list(), inputs.logLines);
+    }
+    return verdict;
+}
+/** How many instances each own name must have: the file's `instances`, else as many as before. */
+function expectedCounts(ctx, apps) {
+    return (name) => ctx.inputs.ecosystem
+        ? expectedInstances(apps.find((a) => a.name === name)?.instances ?? null, availableCpus())
+        : Math.max(1, ctx.state.before.filter((p) => p.name === name).length);
+}
+/** Verify own processes (promise 4): online, stable, answering, and running what the file says. */
+async function verifyOwn(ctx, pm2) {
+    const { state, inputs } = ctx;
+    const apps = await ctx.ownership.ecosystemApps();
+    const swappedAll = state.retired && state.ownNames.every((n) => state.retire.some((d) => d.name === n));
+    // Swapped apps already stayed up for the window beside the old ones: the check now is that they still do.
+    const verdict = await watchOwn(ctx, pm2, state.ownNames, expectedCounts(ctx, apps), { stableSeconds: swappedAll ? 0 : inputs.stableSeconds, healthUrls: inputs.healthUrls });
+    state.checks.push({ name: 'own processes healthy', ok: verdict.ok, detail: verdict.reason });
+    info(verdict.reason);
+    if (!verdict.ok)
+        throw new DeployStop('failed', `Own processes are not healthy: ${verdict.reason}`, 'Deploy not healthy');
+    if (inputs.ecosystem)
+        checkRunsWhatFileSays(ctx, verdict.processes, apps, inputs.workingDirectory);
+}
+/** Promise 4's second half: each own process runs the script, cwd and interpreter the file resolves to now. */
+function checkRunsWhatFileSays(ctx, processes, apps, workingDirectory) {
+    const { state } = ctx;
+    const stale = staleProcesses(runningFacts(processes), wantedPaths(state.ownNames, apps, workingDirectory), {
+        switchedAt: state.switchedAt,
+        releaseDir: state.release?.switched ? state.release.live : null
+    });
+    const detail = stale.length ? stale.map((s) => s.message).join('; ') : 'every own process runs the script, cwd and interpreter of the file';
+    state.checks.push({ name: 'runs what the file says', ok: stale.length === 0, detail });
+    if (stale.length > 0) {
+        throw new DeployStop('failed', `Own processes do not run what the ecosystem file says (a stale release): ${detail}. \`strategy: recreate\` starts them from the file's paths.`, 'Stale release');
+    }
+    info(detail);
+}
+
+;// CONCATENATED MODULE: ./src/deploy/change.ts
+// The phases that change PM2 (promises 1, 3, 9): commands sent through the gate, isolation
+// after every delete and at the end, a swap's old instances retired, pm2 save.
+
+
+
+
+
+
+/** Isolation (promise 3): every other process as it was before; a change is a SAFETY ABORT. */
+async function isolation(ctx, pm2, label) {
+    const { state, inputs } = ctx;
+    const now = await pm2.freshList();
+    // Another app stopping: the action never stops one, a daemon shutting down does (deploy/daemon-gone.ts).
+    state.sawStopping ||= now.some((p) => !state.own.has(p.name) && p.status === 'stopping');
+    const r = checkIsolation(state.before, now, state.own, inputs.foreignRestarts);
+    for (const w of r.warnings)
+        state.warnings.push(`${w.name}: ${w.detail}`);
+    const detail = r.violations.length ? formatViolations(r.violations) : 'other apps unchanged';
+    state.checks.push({ name: `isolation ${label}`, ok: r.violations.length === 0, detail });
+    if (r.violations.length > 0) {
+        state.violations.push(...r.violations);
+        throw new DeployStop('failed', `SAFETY ABORT: other apps changed ${label}: ${detail}`, 'SAFETY ABORT');
+    }
+    info(`isolation ${label}: other apps unchanged`);
+    return now;
+}
+/** Sends `commands` in order, each gated on a fresh list; a non-zero exit stops; isolation after every delete. */
+async function sendAll(ctx, pm2, commands) {
+    for (const cmd of commands) {
+        const sent = await pm2.send(cmd, ctx.state.own);
+        info(`${sent.command} → exit ${sent.exitCode} (${sent.ms} ms)`);
+        for (const line of sent.messages)
+            info(`  ${line}`);
+        if (sent.exitCode !== 0) {
+            throw new DeployStop('failed', `${sent.command} failed with exit code ${sent.exitCode}: ${sent.messages.slice(-3).join(' ')}`, 'pm2 command failed');
+        }
+        if (cmd.verb === 'delete' || cmd.verb === 'delete-id')
+            await isolation(ctx, pm2, 'after cleanup');
+    }
+}
+/** Deploy: the plan's commands in order; a refusal before the first one changes nothing. */
+async function sendPlan(ctx, pm2) {
+    const { state } = ctx;
+    try {
+        await sendAll(ctx, pm2, state.plan);
+    }
+    catch (err) {
+        if (err instanceof DeployStop)
+            throw err;
+        if (!state.changed)
+            throw err instanceof UnsafeCommandError ? new DeployStop('aborted', err.message, 'Unsafe command refused') : err;
+        throw new DeployStop('failed', messageOf(err), 'Deploy failed');
+    }
+}
+/**
+ * Swap (promise 9): the new instances of each swapped app verified online and stable
+ * beside the old ones (health URLs wait: either set may answer), then the old deleted by pm_id.
+ */
+async function completeSwaps(ctx, pm2, apps) {
+    const { state, inputs } = ctx;
+    const names = [...new Set(state.retire.map((d) => d.name))];
+    const verdict = await watchOwn(ctx, pm2, names, expectedCounts(ctx, apps), { stableSeconds: inputs.stableSeconds, healthUrls: [] });
+    state.checks.push({ name: 'new instances healthy', ok: verdict.ok, detail: verdict.reason });
+    info(verdict.reason);
+    if (!verdict.ok)
+        throw new DeployStop('failed', `The new instances are not healthy (the old ones still serve): ${verdict.reason}`, 'Deploy not healthy');
+    await sendAll(ctx, pm2, state.retire);
+    state.retired = true;
+}
+/** Swap phase: completeSwaps over the apps of the file being deployed. */
+async function swapInstances(ctx, pm2) {
+    await completeSwaps(ctx, pm2, await ctx.ownership.ecosystemApps());
+}
+/** Isolation check at the end; nothing changes PM2 after it (save writes a file), so its list is the after snapshot too. */
+async function isolationAtEnd(ctx, pm2) {
+    ctx.state.endList = await isolation(ctx, pm2, 'at the end');
+}
+/** Save: `pm2 save` only after a verified deploy, so the dump keeps the last good state. */
+async function save(ctx, pm2) {
+    const sent = await pm2.send({ verb: 'save', why: 'deploy verified' }, ctx.state.own);
+    info(`${sent.command} → exit ${sent.exitCode}`);
+    if (sent.exitCode !== 0)
+        ctx.state.warnings.push(`pm2 save exited ${sent.exitCode}: the deploy is live but the saved list is old`);
+}
+
+;// CONCATENATED MODULE: ./src/core/ownership.ts
+// Who owns what (SPEC "Who owns what"): own names come from the whitelist plus the
+// suffix, or from the ecosystem file; never from a pattern over the process list.
+
+
+class OwnershipError extends UserError {
+}
+/** Own names in order: whitelist + suffix, or the ecosystem file's app names. */
+function deriveOwnNames(input) {
+    const { app, suffix, whitelist, ecosystemAppNames, requireAppPrefix = true } = input;
+    let names;
+    if (whitelist.length > 0) {
+        for (const entry of whitelist) {
+            if (suffix !== '' && entry.endsWith(suffix)) {
+                throw new OwnershipError(`whitelist entry "${entry}" already ends with the environment suffix "${suffix}". ` +
+                    `List base names only: drop the suffix and write "${entry.slice(0, -suffix.length)}".`);
+            }
+        }
+        names = whitelist.map((entry) => entry + suffix);
+    }
+    else if (ecosystemAppNames && ecosystemAppNames.length > 0) {
+        names = [...ecosystemAppNames];
+    }
+    else {
+        throw new OwnershipError('Neither `whitelist` nor `ecosystem` names any process. Set `whitelist` to the base names of this app\'s processes ' +
+            '(e.g. "flyer-crawler-api, flyer-crawler-worker") or point `ecosystem` at the file that declares them.');
+    }
+    const seen = new Set();
+    for (const name of names) {
+        const problem = nameProblem(name, app, suffix, requireAppPrefix);
+        if (problem)
+            throw new OwnershipError(problem);
+        if (seen.has(name))
+            throw new OwnershipError(`own name "${name}" is listed twice: list each process once.`);
+        seen.add(name);
+    }
+    return names;
+}
+/** Why a name cannot be an own name, or null. Static rules only (no process list). */
+function nameProblem(name, app, suffix, requireAppPrefix = true) {
+    const quoted = JSON.stringify(name);
+    if (name === '')
+        return 'an own name is empty: remove the empty whitelist entry.';
+    if (name === 'all')
+        return `own name ${quoted} is PM2's word for every process: rename the process.`;
+    if (pm2ReadsAsNumber(name) || pm2ReadsAsNumber(name.trim()))
+        return `own name ${quoted} is numeric, and PM2 reads numbers as pm_ids or namespaces: give the process a name with letters.`;
+    if (name.includes('/'))
+        return `own name ${quoted} contains "/", which PM2 reads as a regex or a script path: remove the slash.`;
+    if (/\s/.test(name))
+        return `own name ${quoted} contains white space: use "-" or "_" instead.`;
+    if (name.startsWith('-'))
+        return `own name ${quoted} starts with "-", which pm2 reads as an option: rename the process.`;
+    if (looksLikeConfigFile(name))
+        return `own name ${quoted} looks like a config file to PM2 (.json, .yml, .yaml, .config.js): rename the process.`;
+    // Apps whose processes share no prefix (orchestrator, agent-scaffold, …) opt out of this rule only.
+    if (requireAppPrefix && !name.startsWith(app))
+        return (`own name ${quoted} does not start with the app name "${app}": every own process must be named "${app}…${suffix}". ` +
+            `If this app's processes share no common prefix, set \`require-app-prefix: false\` (the suffix is still checked), ` +
+            `or rename the process.`);
+    if (!name.endsWith(suffix)) {
+        const shape = requireAppPrefix ? `"${app}…${suffix}"` : `"…${suffix}"`;
+        return `own name ${quoted} does not end with the environment suffix "${suffix}": every own process must be named ${shape}.`;
+    }
+    return null;
+}
+/** Refusals that need the live process list: an own name that is another app's namespace. */
+function collisionProblems(ownNames, processes) {
+    const own = new Set(ownNames);
+    const problems = [];
+    for (const name of ownNames) {
+        const holders = processes.filter((p) => !own.has(p.name) && p.namespace === name);
+        if (holders.length > 0) {
+            const who = [...new Set(holders.map((p) => p.name))].join(', ');
+            problems.push(`own name "${name}" is also the namespace of ${who}; PM2 would fall back to that namespace ` +
+                `whenever "${name}" has no process. Rename the process or move those apps to another namespace.`);
+        }
+    }
+    return problems;
+}
+function isOwn(process, ownNames) {
+    return ownNames.has(process.name);
+}
+
+;// CONCATENATED MODULE: ./src/shell/release.ts
+// The release link on disk (promise 10): read which release is live, switch the link
+// atomically (a new symlink renamed over the old one: readers never find it missing),
+// list and remove sibling release directories.
+
+
+
+class ReleaseError extends UserError {
+}
+/** The real path the link names now; null when there is no link or it dangles. */
+function liveRelease(link) {
+    try {
+        if (!external_node_fs_default().lstatSync(link).isSymbolicLink())
+            return null;
+        return external_node_fs_default().realpathSync(link);
+    }
+    catch {
+        return null;
+    }
+}
+/**
+ * Points `link` at `target` atomically: a temporary symlink in the same directory
+ * (rename is atomic only within one file system), renamed over the old link.
+ * Returns the release that was live before (null on a first deploy).
+ */
+function switchLink(link, target) {
+    const previous = liveRelease(link);
+    const dir = external_node_path_default().dirname(link);
+    const tmp = external_node_path_default().join(dir, `.${external_node_path_default().basename(link)}.pm2-safe-deploy-${process.pid}-${Date.now().toString(36)}`);
+    try {
+        external_node_fs_default().symlinkSync(target, tmp);
+        external_node_fs_default().renameSync(tmp, link);
+    }
+    catch (err) {
+        external_node_fs_default().rmSync(tmp, { force: true });
+        throw new ReleaseError(`could not point ${link} at ${target}: ${err.message}`);
+    }
+    return { previous };
+}
+/** Puts the link back as it was: at `previous`, or removed when there was none (a first deploy). */
+function restoreLink(link, previous) {
+    if (previous) {
+        switchLink(link, previous);
+        return;
+    }
+    try {
+        if (external_node_fs_default().lstatSync(link).isSymbolicLink())
+            external_node_fs_default().unlinkSync(link);
+    }
+    catch {
+        // already gone
+    }
+}
+/**
+ * The release directories beside `releaseDir` (its parent's subdirectories, real
+ * paths): no symlinks (the link itself may live there), no hidden entries.
+ */
+function listReleases(releaseDir) {
+    const parent = external_node_path_default().dirname(external_node_fs_default().realpathSync(releaseDir));
+    const out = [];
+    for (const entry of external_node_fs_default().readdirSync(parent, { withFileTypes: true })) {
+        if (!entry.isDirectory() || entry.name.startsWith('.'))
+            continue;
+        const full = external_node_path_default().join(parent, entry.name);
+        try {
+            out.push({ path: full, mtimeMs: external_node_fs_default().statSync(full).mtimeMs });
+        }
+        catch {
+            // removed meanwhile
+        }
+    }
+    return out;
+}
+/** Removes one release directory; the error, if any, as text (a prune failure never fails a deploy). */
+function removeRelease(dir) {
+    try {
+        external_node_fs_default().rmSync(dir, { recursive: true, force: true });
+        return null;
+    }
+    catch (err) {
+        return err.message;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/deploy/release.ts
+// The release switch (promise 10): the link switched right before the first command, put
+// back and the previous release redeployed when the new one is not healthy, old releases
+// pruned after a verified deploy. The rules are in core/release.ts; the link in shell/release.ts.
+
+
+
+
+
+
+
+
+
+
+
+/** The release record of this deploy, before anything is switched; null without `current-link`. */
+function releaseRecord(inputs, planned) {
+    const r = inputs.release;
+    if (!r)
+        return null;
+    const swapped = [...new Set(planned.retire.map((d) => d.name))];
+    return { link: r.currentLink, target: r.releaseDir, previous: r.live, switched: false, rolledBack: false, live: r.live, downtime: planned.downtime, swapped, pruned: [] };
+}
+/** For preflight: a path as it will lead once the link names the new release (unchanged without a switch). */
+function afterSwitch(inputs) {
+    const r = inputs.release;
+    if (!r || r.redeploy)
+        return undefined;
+    const realLink = external_node_path_default().join(realOrSelf(external_node_path_default().dirname(r.currentLink)), external_node_path_default().basename(r.currentLink));
+    return (p) => throughLinkAfterSwitch(p, r.currentLink, r.releaseDir, realLink);
+}
+/** Release switch: the link renamed over to the new release, right before the first command. */
+async function switchRelease(state, release) {
+    if (release.previous === release.target) {
+        info(`${release.link} already names ${release.target}: a redeploy, no switch (and nothing to roll back to)`);
+        return;
+    }
+    state.switchedAt = Date.now();
+    switchLink(release.link, release.target);
+    release.switched = true;
+    release.live = liveRelease(release.link);
+    info(`${release.link} → ${release.target} (was ${release.previous ?? 'no link: a first deploy'})`);
+}
+/** The link back where it was, when a deploy stopped before changing anything (a refused first command). */
+function unswitch(release) {
+    if (!release.switched)
+        return;
+    restoreLink(release.link, release.previous);
+    release.switched = false;
+    release.live = liveRelease(release.link);
+    info(`${release.link} put back to ${release.previous ?? 'nothing'}: nothing was changed`);
+}
+/** Whether a failure is one a rollback answers: own processes failed after the switch, never a SAFETY ABORT. */
+function rollbackApplies(ctx, err) {
+    const { state, inputs } = ctx;
+    return (err instanceof DeployStop &&
+        err.result === 'failed' &&
+        state.violations.length === 0 &&
+        inputs.rollback &&
+        state.release?.switched === true &&
+        state.release.previous !== null);
+}
+/** Why a failed deploy after a switch was not rolled back, for the summary; null when it was, or nothing was switched. */
+function noRollbackReason(ctx, err) {
+    const release = ctx.state.release;
+    if (!release?.switched || !(err instanceof DeployStop) || err.result !== 'failed')
+        return null;
+    if (ctx.state.violations.length > 0)
+        return `no rollback: other apps changed (SAFETY ABORT), so nothing more is sent; ${release.link} still names ${release.target}`;
+    if (!ctx.inputs.rollback)
+        return `no rollback (\`rollback: false\`): ${release.link} still names ${release.target}`;
+    if (release.previous === null)
+        return `no rollback: this was the first release behind ${release.link}, there is none to go back to`;
+    return null;
+}
+/** The new instances of swaps whose old instances still serve: deleted by pm_id to undo the swap. */
+function newInstancesOfSwaps(state, list) {
+    if (state.retired)
+        return [];
+    const old = new Set(state.retire.map((d) => d.pmId));
+    const names = new Set(state.retire.map((d) => d.name));
+    return list.filter((p) => names.has(p.name) && !old.has(p.pmId)).map((p) => ({ verb: 'delete-id', pmId: p.pmId, name: p.name, why: 'rollback: the new instances of a swap that did not serve' }));
+}
+/**
+ * Rollback: the link back to the previous release, a swap's new instances removed (its
+ * old ones never stopped), every other own app deployed from the previous release's file
+ * the same way, verified. Ends `rolled-back`, or `failed` saying what runs now.
+ */
+async function rollBack(ctx, pm2, release, cause) {
+    const { state } = ctx;
+    const forwardSwitch = state.switchedAt ?? 0;
+    try {
+        restoreLink(release.link, release.previous);
+        release.rolledBack = true;
+        release.live = liveRelease(release.link);
+        state.switchedAt = Date.now();
+        info(`${release.link} → ${release.previous} again`);
+        await redeployPrevious(ctx, pm2, release, forwardSwitch);
+        await isolation(ctx, pm2, 'after the rollback');
+    }
+    catch (err) {
+        if (err instanceof DeployStop && err.message.startsWith('SAFETY ABORT'))
+            throw err;
+        const running = (await pm2.list().catch(() => [])).filter((p) => state.own.has(p.name));
+        const where = running.map((p) => `${p.name} (pm_id ${p.pmId}) ${p.status} in ${processCwd(p.pid) ?? p.cwd ?? '?'}`).join('; ') || 'no own process';
+        throw new DeployStop('failed', `${cause.message}\nThe rollback failed too: ${messageOf(err)}\nNow ${release.link} names ${liveRelease(release.link) ?? 'nothing'}; own processes: ${where}.`, 'Rollback failed');
+    }
+    throw new DeployStop('rolled-back', `${cause.message}\nRolled back: ${release.link} names ${release.previous} again, and the previous release was verified serving.`, `Rolled back: ${cause.title}`);
+}
+async function redeployPrevious(ctx, pm2, release, forwardSwitch) {
+    const { state, inputs } = ctx;
+    const previous = release.previous ?? release.target;
+    await sendAll(ctx, pm2, newInstancesOfSwaps(state, await pm2.list()));
+    const untouched = new Set(state.retired ? [] : state.retire.map((d) => d.name));
+    const source = {
+        ecosystem: inputs.ecosystem && intoRelease(inputs.ecosystem, release.target, previous),
+        workingDirectory: intoRelease(inputs.workingDirectory, release.target, previous)
+    };
+    const apps = source.ecosystem ? await ctx.ports.readEcosystem(source.ecosystem, ctx.cleanEnv, source.workingDirectory) : [];
+    const names = state.ownNames.filter((n) => !untouched.has(n) && (!source.ecosystem || apps.some((a) => a.name === n)));
+    const planned = plan_planMoves(ctx, apps, source, await pm2.list(), names);
+    state.retire = planned.retire;
+    state.retired = false;
+    await sendAll(ctx, pm2, planned.commands);
+    if (planned.retire.length > 0)
+        await completeSwaps(ctx, pm2, apps);
+    const verdict = await watchOwn(ctx, pm2, state.ownNames, expectedCounts(ctx, apps), { stableSeconds: inputs.stableSeconds, healthUrls: inputs.healthUrls });
+    state.checks.push({ name: 'previous release healthy', ok: verdict.ok, detail: verdict.reason });
+    if (!verdict.ok)
+        throw new Error(`the previous release is not healthy either: ${verdict.reason}`);
+    // Processes spawned before the forward switch never saw the new release; any other must run the previous one.
+    const facts = runningFacts(verdict.processes).filter((f) => f.startedAt === null || f.startedAt >= forwardSwitch);
+    const stale = source.ecosystem ? staleProcesses(facts, wantedPaths(names, apps, source.workingDirectory), { switchedAt: state.switchedAt, releaseDir: previous }) : [];
+    if (stale.length > 0)
+        throw new Error(`own processes still run the failed release: ${stale.map((s) => s.message).join('; ')}`);
+    info(`previous release verified: ${verdict.reason}`);
+}
+/** Keep releases: the newest `keep-releases` siblings stay, and every one in use, live or previous; each decision reported. */
+async function pruneReleases(ctx, pm2, release) {
+    const inUse = runningFacts(await pm2.list()).flatMap((f) => [f.procCwd ?? f.realPmCwd, f.realScript].flatMap((p) => (p === null ? [] : [{ name: f.name, pmId: f.pmId, path: p }])));
+    const decisions = planPrune({ releases: listReleases(release.target), keep: ctx.inputs.keepReleases, live: release.live ?? release.target, previous: release.previous, inUse });
+    release.pruned = decisions.map((d) => ({ ...d, error: d.remove ? removeRelease(d.path) : null }));
+    for (const d of release.pruned) {
+        info(`${d.remove ? (d.error ? 'could not remove' : 'removed') : 'kept'} ${d.path}: ${d.reason}${d.error ? ` (${d.error})` : ''}`);
+        if (d.error)
+            ctx.state.warnings.push(`keep-releases could not remove ${d.path}: ${d.error}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/deploy/plan.ts
+// Plan and preflight (promises 1, 5, 9): the commands decided from data, each gated, every app checked.
+
+
+
+
+
+
+
+
+/** Plan and preflight (promises 1, 5 and 9): every command gated, every app checked, nothing sent. */
+async function planAndPreflight(ctx, pm2) {
+    const { state, inputs } = ctx;
+    const apps = await ctx.ownership.ecosystemApps();
+    const collisions = collisionProblems(state.ownNames, state.before);
+    if (collisions.length > 0)
+        throw new OwnershipError(collisions.join('\n'));
+    const planned = plan_planMoves(ctx, apps, { ecosystem: inputs.ecosystem, workingDirectory: inputs.workingDirectory }, state.before);
+    state.plan = planned.commands;
+    state.retire = planned.retire;
+    state.release = releaseRecord(inputs, planned);
+    for (const name of planned.downtime) {
+        state.warnings.push(`${name} runs in fork mode and its script, cwd or interpreter changes: it is deleted and started fresh, with a moment of downtime (cluster mode switches with none)`);
+    }
+    for (const cmd of [...state.plan, ...state.retire]) {
+        pm2.check(cmd, state.before, state.own);
+        info(`${describeCommand(cmd)}    # ${cmd.why}`);
+    }
+    state.checks.push({ name: 'targets', ok: true, detail: 'every planned command reaches own processes only' });
+    if (!inputs.ecosystem)
+        return;
+    const problems = preflightApps(state.ownNames, apps, inputs.workingDirectory, { searchPath: pm2.searchPath, ecosystemEnv: inputs.ecosystemEnv, mapPath: afterSwitch(inputs) });
+    if (problems.length > 0) {
+        state.checks.push({ name: 'preflight', ok: false, detail: problems.map((p) => `${p.app} ${p.problem}`).join('; ') });
+        throw new DeployStop('aborted', `Preflight failed, nothing was changed:\n${problems.map((p) => `- ${p.app} ${p.problem}`).join('\n')}`, 'Preflight failed');
+    }
+    state.checks.push({ name: 'preflight', ok: true, detail: 'scripts and cwd exist, interpreters fit' });
+}
+/**
+ * The commands for the own apps of `source` on `processes` (promise 9): with an ecosystem
+ * file and reload/restart, a cluster app whose script, cwd or interpreter changes is
+ * swapped and a fork app recreated; the rest moves in place.
+ */
+function plan_planMoves(ctx, apps, source, processes, names = ctx.state.ownNames) {
+    const { inputs, state } = ctx;
+    const input = { ownNames: names, processes, strategy: inputs.strategy, ecosystem: source.ecosystem, ecosystemEnv: inputs.ecosystemEnv, save: inputs.save };
+    if (!source.ecosystem || inputs.strategy === 'recreate')
+        return planReleaseDeploy(input, [], new Map());
+    const targets = appTargets(names, apps, source.workingDirectory, processes);
+    const moves = planMoves(targets, processes);
+    const swaps = new Map();
+    for (const move of moves) {
+        const target = targets.find((t) => t.name === move.name);
+        const app = apps.find((a) => a.name === move.name);
+        if (move.kind !== 'swap' || !target || !app)
+            continue;
+        if (app.swap?.unsupported.length) {
+            state.warnings.push(`${move.name}: ${app.swap.unsupported.join(', ')} cannot be given to the new instances of a swap (no pm2 start flag carries them): they apply again at the next reload`);
+        }
+        swaps.set(move.name, planSwap(move, target, processes, { flags: app.swap?.flags ?? [], args: app.swap?.args ?? [], envFrom: { ecosystem: source.ecosystem, envName: inputs.ecosystemEnv } }));
+    }
+    return planReleaseDeploy(input, moves, swaps);
+}
+
 ;// CONCATENATED MODULE: ./src/shell/clean-env.ts
 // Promise 7: apps inherit the environment of the pm2 command that starts them, so the
 // runner's own variables must not reach pm2 (nor, through `pm2 save`, dump.pm2). The
@@ -43758,15 +44632,6 @@ function cleanEnvironment(env, pm2Home) {
     }
     clean.PM2_HOME = pm2Home;
     return clean;
-}
-
-;// CONCATENATED MODULE: ./src/shell/health.ts
-// A health URL's status code: what promise 4's "every health-url answers 2xx" asks of the network.
-/** The status a URL answers with (redirects not followed), within 5 s; throws when it does not answer. */
-async function fetchStatus(url) {
-    const res = await fetch(url, { signal: AbortSignal.timeout(5000), redirect: 'manual' });
-    await res.body?.cancel();
-    return res.status;
 }
 
 ;// CONCATENATED MODULE: ./src/shell/lock.ts
@@ -44180,309 +45045,6 @@ function heldLock(file, holder) {
     return { file, holder, release };
 }
 
-;// CONCATENATED MODULE: ./src/core/interpreter.ts
-// The interpreter rules of promise 5, modelled on PM2's own (Common.sink.resolveInterpreter,
-// lib/API/interpreter.json): which interpreter PM2 picks, what a script really is, and
-// whether the two fit. Pure: the shell reads the file's first bytes (shell/preflight.ts).
-
-const NODE_EXTENSIONS = new Set(['.js', '.cjs', '.mjs', '.ts', '.cts', '.mts', '.jsx', '.tsx']);
-/** PM2's lib/API/interpreter.json: the interpreter it picks by extension when none is set. */
-const PM2_INTERPRETER_BY_EXTENSION = {
-    '.sh': 'bash',
-    '.py': 'python',
-    '.rb': 'ruby',
-    '.php': 'php',
-    '.pl': 'perl',
-    '.js': 'node',
-    '.coffee': 'coffee',
-    '.ls': 'lsc',
-    '.ts': 'bun',
-    '.tsx': 'bun'
-};
-/** A script's kind from its extension and first bytes (magic number, shebang line). */
-function kindOf(ext, head) {
-    if (head && head[0] === 0x7f && head.subarray(1, 4).toString() === 'ELF')
-        return { kind: 'native', shebang: null };
-    const magic = head?.subarray(0, 4).toString('hex');
-    if (magic === 'cffaedfe' || magic === 'feedfacf' || magic === 'cafebabe')
-        return { kind: 'native', shebang: null };
-    const first = head ? (head.toString('utf8').split('\n')[0] ?? '') : '';
-    if (first.startsWith('#!')) {
-        const shebang = first.trimEnd();
-        if (/python/.test(shebang))
-            return { kind: 'python', shebang };
-        if (/\b(node|nodejs|bun|deno)\b/.test(shebang))
-            return { kind: 'node', shebang };
-        if (/\b(ba|z|da|k)?sh\b/.test(shebang))
-            return { kind: 'shell', shebang };
-        return { kind: 'other-script', shebang };
-    }
-    if (ext === '.py')
-        return { kind: 'python', shebang: null };
-    if (ext === '.sh')
-        return { kind: 'shell', shebang: null };
-    if (NODE_EXTENSIONS.has(ext))
-        return { kind: 'node', shebang: null };
-    return { kind: 'unknown', shebang: null };
-}
-/** The interpreter PM2 will use: the configured one, else by extension, else 'none' for binaries, else node. */
-function pm2Interpreter(configured, script, kind) {
-    if (configured)
-        return configured;
-    const byExtension = PM2_INTERPRETER_BY_EXTENSION[external_node_path_default().extname(script)];
-    if (byExtension)
-        return byExtension;
-    return kind === 'native' ? 'none' : 'node';
-}
-function isNodeInterpreter(interpreter) {
-    const base = external_node_path_default().basename(interpreter);
-    return /^(node|nodejs|bun)(\d+(\.\d+)*)?(\.exe)?$/.test(base) || interpreter.startsWith('node@');
-}
-function isPythonInterpreter(interpreter) {
-    return /^python(\d+(\.\d+)*)?$/.test(external_node_path_default().basename(interpreter));
-}
-const PYTHON_FIX = "set `interpreter: 'none'` (the script's #! line then picks the python) or `interpreter` to the virtualenv's python, e.g. '/srv/app/.venv/bin/python'";
-/** Whether `interpreter` can run a script of this kind; a problem with its fix, or null. */
-function interpreterMismatch(interpreter, info, configured) {
-    const how = configured ? `\`interpreter: '${interpreter}'\`` : `PM2 would run it with ${interpreter} (no \`interpreter\` set)`;
-    if (interpreter === 'none') {
-        if (info.kind !== 'native' && !info.shebang) {
-            return "has `interpreter: 'none'`, so the OS runs it directly, but it is neither a binary nor starts with a #! line: add a #! line or set `interpreter`";
-        }
-        if (!info.executable)
-            return "has `interpreter: 'none'`, so the OS runs it directly, but it is not executable: `chmod +x` it in the build";
-        return null;
-    }
-    if (info.kind === 'native')
-        return `is a native binary, but ${how}: set \`interpreter: 'none'\` so PM2 executes it directly`;
-    if (isNodeInterpreter(interpreter)) {
-        if (info.kind === 'python')
-            return `is a python script, but ${how}: ${PYTHON_FIX}`;
-        if (info.kind === 'shell' || info.kind === 'other-script') {
-            return `is a ${info.kind === 'shell' ? 'shell' : 'non-node'} script (${info.shebang ?? 'by its extension'}), but ${how}: set \`interpreter: 'none'\` so its #! line runs it`;
-        }
-    }
-    if (isPythonInterpreter(interpreter) && (info.kind === 'node' || info.kind === 'shell')) {
-        return `is a ${info.kind} script, but ${how}: remove \`interpreter\` or set it to the one the script needs`;
-    }
-    return null;
-}
-
-;// CONCATENATED MODULE: ./src/core/renaming.ts
-// Ecosystem options that make PM2 create a process under another name than the file's
-// (SPEC "Who owns what"): own names would not be the names PM2 creates, so the action
-// would start processes it does not own and then miss its own.
-/**
- * Why PM2 would start `app` under another name, with the fix, or null.
- * `append_env_to_name` renames only when pm2 gets `--env` (PM2's API.js:
- * `if (app.append_env_to_name && opts.env) app.name += '-' + opts.env`), so it is
- * refused only with an `ecosystem-env`; without one PM2 keeps the file's name.
- * `name_prefix` is refused whenever it is set: PM2's schema declares it as an app option
- * that makes the name `<prefix>:<name>`, and whether a PM2 version applies it is not the
- * action's to guess.
- */
-function renamingProblem(app, ecosystemEnv) {
-    if (app.namePrefix !== null) {
-        return (`sets \`name_prefix: '${app.namePrefix}'\`, which makes PM2 name the process "${app.namePrefix}:${app.name}", ` +
-            `not the own name "${app.name}": remove \`name_prefix\` and write the whole name in \`name\``);
-    }
-    if (app.appendEnvToName && ecosystemEnv) {
-        return (`sets \`append_env_to_name\`, so with \`ecosystem-env: ${ecosystemEnv}\` PM2 would start it as "${app.name}-${ecosystemEnv}", ` +
-            `not the own name "${app.name}": remove \`append_env_to_name\` and write the whole name in the file ` +
-            `(\`name: '${app.name}-${ecosystemEnv}'\`, one app entry per environment)`);
-    }
-    return null;
-}
-
-;// CONCATENATED MODULE: ./src/shell/which.ts
-// Finding executables as a shell would: an executable regular file, or the first one on PATH.
-
-
-function isExecutableFile(file) {
-    try {
-        external_node_fs_default().accessSync(file, (external_node_fs_default()).constants.X_OK);
-        return external_node_fs_default().statSync(file).isFile();
-    }
-    catch {
-        return false;
-    }
-}
-/** `which`: the first executable file called `name` on `searchPath`. */
-function findOnPath(name, searchPath) {
-    for (const dir of (searchPath ?? '').split((external_node_path_default()).delimiter)) {
-        if (!dir)
-            continue;
-        const candidate = external_node_path_default().join(dir, name);
-        if (isExecutableFile(candidate))
-            return candidate;
-    }
-    return null;
-}
-
-;// CONCATENATED MODULE: ./src/shell/preflight.ts
-// Promise 5: everything that can be checked before a change is checked first, so a
-// deploy that will fail fails while the old processes still run. Pure but for file
-// reads; the interpreter rules model PM2's own (Common.sink.resolveInterpreter).
-
-
-
-
-
-
-function readHead(file) {
-    try {
-        const fd = external_node_fs_default().openSync(file, 'r');
-        try {
-            const head = Buffer.alloc(512);
-            return head.subarray(0, external_node_fs_default().readSync(fd, head, 0, 512, 0));
-        }
-        finally {
-            external_node_fs_default().closeSync(fd);
-        }
-    }
-    catch {
-        return null;
-    }
-}
-/** What a script really is, by magic bytes, shebang and extension. */
-function inspectScript(file) {
-    const head = readHead(file);
-    const { kind, shebang } = kindOf(external_node_path_default().extname(file).toLowerCase(), head);
-    return { kind, shebang, executable: isExecutableFile(file) };
-}
-function scriptKind(file) {
-    return inspectScript(file).kind;
-}
-/**
- * PM2's CLI checks the interpreter with `which` from its own directory (the working
- * directory); the daemon then spawns it from the app's cwd. A relative path must hold in both.
- */
-function interpreterMissing(interpreter, workingDirectory, searchPath, appCwd = workingDirectory) {
-    // 'none' needs nothing; PM2 falls back to its own node; node@version is resolved through nvm.
-    if (interpreter === 'none' || interpreter === 'node' || interpreter.includes('@'))
-        return null;
-    if (interpreter.includes('/')) {
-        const dirs = external_node_path_default().isAbsolute(interpreter) ? [workingDirectory] : [...new Set([workingDirectory, appCwd])];
-        const missing = dirs.map((d) => external_node_path_default().resolve(d, interpreter)).filter((f) => !isExecutableFile(f));
-        if (missing.length === 0)
-            return null;
-        return (`interpreter ${missing[0]} does not exist or is not executable: create the virtualenv (or install the runtime) before deploying, or fix \`interpreter\`` +
-            (external_node_path_default().isAbsolute(interpreter) ? '' : ' (PM2 looks for a relative interpreter from working-directory and runs it from the app\'s cwd: use an absolute path)'));
-    }
-    // PM2 uses python3 when .py's default `python` is not installed.
-    if (interpreter === 'python' && (findOnPath('python', searchPath) || findOnPath('python3', searchPath)))
-        return null;
-    if (findOnPath(interpreter, searchPath))
-        return null;
-    return `interpreter ${interpreter} is not on the PATH pm2 gets: install it, or set \`interpreter\` to its absolute path`;
-}
-/** Where PM2 will look for the app: cwd relative to the CLI's cwd, script relative to cwd. */
-function resolveAppPaths(app, workingDirectory) {
-    if (!app.script)
-        return null;
-    const cwd = app.cwd ? external_node_path_default().resolve(workingDirectory, app.cwd) : workingDirectory;
-    return { name: app.name, cwd, script: external_node_path_default().resolve(cwd, app.script) };
-}
-/** Checks each own app of the ecosystem file before anything changes. */
-function preflightApps(ownNames, apps, workingDirectory, opts = {}) {
-    const searchPath = opts.searchPath ?? process.env.PATH;
-    const map = opts.mapPath ?? ((p) => p);
-    const problems = [];
-    for (const name of ownNames) {
-        const app = apps.find((a) => a.name === name);
-        if (!app) {
-            problems.push({
-                app: name,
-                problem: `is not declared in the ecosystem file (it declares ${apps.map((a) => a.name).join(', ') || 'nothing'}): add it, or fix the whitelist/suffix`
-            });
-            continue;
-        }
-        const renamed = renamingProblem(app, opts.ecosystemEnv ?? null);
-        if (renamed)
-            problems.push({ app: name, problem: renamed });
-        const unmapped = resolveAppPaths(app, workingDirectory);
-        const resolved = unmapped && { ...unmapped, cwd: map(unmapped.cwd), script: map(unmapped.script) };
-        if (!resolved || !app.script) {
-            problems.push({ app: name, problem: 'has no `script` in the ecosystem file: PM2 would refuse to start it' });
-            continue;
-        }
-        if (!external_node_fs_default().existsSync(resolved.cwd) || !external_node_fs_default().statSync(resolved.cwd).isDirectory()) {
-            problems.push({ app: name, problem: `cwd ${resolved.cwd} does not exist (missing release directory?)` });
-            continue;
-        }
-        // PM2 runs a script with spaces as `bash -c "<script>"`: a command line, not a file.
-        if (app.script.includes(' '))
-            continue;
-        let scriptPath = resolved.script;
-        if (!external_node_fs_default().existsSync(scriptPath)) {
-            // PM2 falls back to a command on PATH (e.g. `npm`) when no such file exists.
-            const onPath = app.script.includes('/') ? null : findOnPath(app.script, searchPath);
-            if (!onPath) {
-                problems.push({ app: name, problem: `script ${resolved.script} does not exist (missing build artifacts or release? run the build first)` });
-                continue;
-            }
-            scriptPath = onPath;
-        }
-        if (external_node_fs_default().statSync(scriptPath).isDirectory()) {
-            problems.push({ app: name, problem: `script ${scriptPath} is a directory: point \`script\` at the file to run` });
-            continue;
-        }
-        const info = inspectScript(scriptPath);
-        const configured = app.interpreter && external_node_path_default().isAbsolute(app.interpreter) ? map(app.interpreter) : app.interpreter;
-        const interpreter = pm2Interpreter(configured, scriptPath, info.kind);
-        const mismatch = interpreterMismatch(interpreter, info, app.interpreter !== null);
-        if (mismatch) {
-            problems.push({ app: name, problem: `script ${scriptPath} ${mismatch}` });
-            continue;
-        }
-        const missing = interpreterMissing(interpreter, workingDirectory, searchPath, resolved.cwd);
-        if (missing)
-            problems.push({ app: name, problem: missing });
-    }
-    return problems;
-}
-
-;// CONCATENATED MODULE: ./src/shell/proc.ts
-// What a process really runs, read from the OS rather than PM2's record: PM2 keeps
-// pm_cwd/pm_exec_path across a reload, and a path through a release link resolves to
-// the new release even for a process that still runs the old one.
-
-/** The real working directory of a live process (Linux /proc); null elsewhere or when not ours to read. */
-function processCwd(pid) {
-    if (!Number.isInteger(pid) || pid <= 0)
-        return null;
-    try {
-        return external_node_fs_default().readlinkSync(`/proc/${pid}/cwd`);
-    }
-    catch {
-        return null;
-    }
-}
-/** The real path of `p`, or `p` itself when it does not resolve (gone, or not a path). */
-function realOrSelf(p) {
-    try {
-        return external_node_fs_default().realpathSync(p);
-    }
-    catch {
-        return p;
-    }
-}
-/** The facts rule (c) of core/release.ts needs, for each process. */
-function runningFacts(processes) {
-    return processes.map((p) => ({
-        pmId: p.pmId,
-        name: p.name,
-        pid: p.pid,
-        procCwd: processCwd(p.pid),
-        pmCwd: p.cwd,
-        realPmCwd: p.cwd ? realOrSelf(p.cwd) : null,
-        script: p.script,
-        realScript: p.script ? realOrSelf(p.script) : null,
-        interpreter: p.interpreter,
-        startedAt: p.startedAt
-    }));
-}
-
 ;// CONCATENATED MODULE: ./src/shell/state.ts
 // The state the main step saves for the post step (core.saveState → STATE_<name>), each key
 // named once. Both are saved before the lock is taken: a main step killed right after taking
@@ -44501,111 +45063,6 @@ function readLockState() {
     const file = core.getState(state_STATE.lockFile);
     const token = core.getState(state_STATE.lockToken);
     return file && token ? { file, token } : null;
-}
-
-;// CONCATENATED MODULE: ./src/deploy/app-targets.ts
-// What the ecosystem file resolves each own app to, in the two forms the core compares:
-// as PM2 will record it (for planning moves) and as real paths now (for "runs what the
-// file says"). Reads the file system; the rules are in core/swap.ts and core/release.ts.
-
-
-
-
-
-const availableCpus = () => (typeof (external_node_os_default()).availableParallelism === 'function' ? external_node_os_default().availableParallelism() : external_node_os_default().cpus().length);
-/** PM2's rule: cluster when exec_mode says so, or when `instances` is set and exec_mode is not. */
-const isCluster = (app) => (app.execMode ? /^cluster/.test(app.execMode) : app.instances !== null);
-/**
- * Each own app as PM2 will record it. A script PM2 finds on PATH (`script: npm`) is
- * recorded under another path: the recorded one stands in, so it never reads as a change.
- */
-function appTargets(names, apps, workingDirectory, before) {
-    const out = [];
-    for (const name of names) {
-        const app = apps.find((a) => a.name === name);
-        const paths = app && resolveAppPaths(app, workingDirectory);
-        if (!app || !paths)
-            continue;
-        const recorded = before.find((p) => p.name === name && p.script !== null)?.script ?? null;
-        out.push({
-            name,
-            script: external_node_fs_default().existsSync(paths.script) || recorded === null ? paths.script : recorded,
-            cwd: paths.cwd,
-            interpreter: app.interpreter,
-            execMode: isCluster(app) ? 'cluster' : 'fork',
-            instances: expectedInstances(app.instances, availableCpus()),
-            namespace: app.namespace
-        });
-    }
-    return out;
-}
-/** Each own app's script and cwd as real paths now (after a switch, through the new link). */
-function wantedPaths(names, apps, workingDirectory) {
-    const out = new Map();
-    for (const name of names) {
-        const app = apps.find((a) => a.name === name);
-        const paths = app && resolveAppPaths(app, workingDirectory);
-        if (!app || !paths)
-            continue;
-        out.set(name, { script: external_node_fs_default().existsSync(paths.script) ? realOrSelf(paths.script) : null, cwd: realOrSelf(paths.cwd), interpreter: app.interpreter });
-    }
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/shell/logs.ts
-// The last lines of a process's log files, read straight from disk (no pm2 call).
-
-function tailFile(file, lines, maxBytes = 256 * 1024) {
-    if (lines <= 0)
-        return [];
-    let fd;
-    try {
-        fd = external_node_fs_default().openSync(file, 'r');
-    }
-    catch {
-        return [];
-    }
-    try {
-        const size = external_node_fs_default().fstatSync(fd).size;
-        const length = Math.min(size, maxBytes);
-        const buf = Buffer.alloc(length);
-        external_node_fs_default().readSync(fd, buf, 0, length, size - length);
-        const all = buf.toString('utf8').split(/\r?\n/);
-        if (all[all.length - 1] === '')
-            all.pop();
-        return all.slice(-lines);
-    }
-    finally {
-        external_node_fs_default().closeSync(fd);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/deploy/own-processes.ts
-// What the job log shows about failing own processes beyond the verdict: their last log lines.
-
-
-/** The last `lines` of each failing own process's out and error logs, one group per name. */
-function showLogs(names, processes, lines) {
-    for (const name of names) {
-        const mine = processes.filter((q) => q.name === name);
-        if (mine.length === 0)
-            continue;
-        startGroup(`Last ${lines} log lines of ${name}`);
-        // Cluster instances may each have their own files; merged logs are shown once.
-        const files = new Map();
-        for (const p of mine) {
-            if (p.outLog && !files.has(p.outLog))
-                files.set(p.outLog, 'out');
-            if (p.errLog && !files.has(p.errLog))
-                files.set(p.errLog, 'error');
-        }
-        for (const [file, label] of files) {
-            info(`--- ${label}: ${file}`);
-            for (const line of tailFile(file, lines))
-                info(line);
-        }
-        endGroup();
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/ownership.ts
@@ -44655,255 +45112,9 @@ class Ownership {
     }
 }
 
-;// CONCATENATED MODULE: ./src/shell/release.ts
-// The release link on disk (promise 10): read which release is live, switch the link
-// atomically (a new symlink renamed over the old one: readers never find it missing),
-// list and remove sibling release directories.
-
-
-
-class ReleaseError extends UserError {
-}
-/** The real path the link names now; null when there is no link or it dangles. */
-function liveRelease(link) {
-    try {
-        if (!external_node_fs_default().lstatSync(link).isSymbolicLink())
-            return null;
-        return external_node_fs_default().realpathSync(link);
-    }
-    catch {
-        return null;
-    }
-}
-/**
- * Points `link` at `target` atomically: a temporary symlink in the same directory
- * (rename is atomic only within one file system), renamed over the old link.
- * Returns the release that was live before (null on a first deploy).
- */
-function switchLink(link, target) {
-    const previous = liveRelease(link);
-    const dir = external_node_path_default().dirname(link);
-    const tmp = external_node_path_default().join(dir, `.${external_node_path_default().basename(link)}.pm2-safe-deploy-${process.pid}-${Date.now().toString(36)}`);
-    try {
-        external_node_fs_default().symlinkSync(target, tmp);
-        external_node_fs_default().renameSync(tmp, link);
-    }
-    catch (err) {
-        external_node_fs_default().rmSync(tmp, { force: true });
-        throw new ReleaseError(`could not point ${link} at ${target}: ${err.message}`);
-    }
-    return { previous };
-}
-/** Puts the link back as it was: at `previous`, or removed when there was none (a first deploy). */
-function restoreLink(link, previous) {
-    if (previous) {
-        switchLink(link, previous);
-        return;
-    }
-    try {
-        if (external_node_fs_default().lstatSync(link).isSymbolicLink())
-            external_node_fs_default().unlinkSync(link);
-    }
-    catch {
-        // already gone
-    }
-}
-/**
- * The release directories beside `releaseDir` (its parent's subdirectories, real
- * paths): no symlinks (the link itself may live there), no hidden entries.
- */
-function listReleases(releaseDir) {
-    const parent = external_node_path_default().dirname(external_node_fs_default().realpathSync(releaseDir));
-    const out = [];
-    for (const entry of external_node_fs_default().readdirSync(parent, { withFileTypes: true })) {
-        if (!entry.isDirectory() || entry.name.startsWith('.'))
-            continue;
-        const full = external_node_path_default().join(parent, entry.name);
-        try {
-            out.push({ path: full, mtimeMs: external_node_fs_default().statSync(full).mtimeMs });
-        }
-        catch {
-            // removed meanwhile
-        }
-    }
-    return out;
-}
-/** Removes one release directory; the error, if any, as text (a prune failure never fails a deploy). */
-function removeRelease(dir) {
-    try {
-        external_node_fs_default().rmSync(dir, { recursive: true, force: true });
-        return null;
-    }
-    catch (err) {
-        return err.message;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/deploy/release.ts
-// The release switch (promise 10): the link switched right before the first command, put
-// back and the previous release redeployed when the new one is not healthy, old releases
-// pruned after a verified deploy. The rules are in core/release.ts; the link in shell/release.ts.
-
-
-
-
-
-
-
-
-
-/** The release record of this deploy, before anything is switched; null without `current-link`. */
-function releaseRecord(inputs, planned) {
-    const r = inputs.release;
-    if (!r)
-        return null;
-    const swapped = [...new Set(planned.retire.map((d) => d.name))];
-    return { link: r.currentLink, target: r.releaseDir, previous: r.live, switched: false, rolledBack: false, live: r.live, downtime: planned.downtime, swapped, pruned: [] };
-}
-/** For preflight: a path as it will lead once the link names the new release (unchanged without a switch). */
-function afterSwitch(inputs) {
-    const r = inputs.release;
-    if (!r || r.redeploy)
-        return undefined;
-    const realLink = external_node_path_default().join(realOrSelf(external_node_path_default().dirname(r.currentLink)), external_node_path_default().basename(r.currentLink));
-    return (p) => throughLinkAfterSwitch(p, r.currentLink, r.releaseDir, realLink);
-}
-/** Release switch: the link renamed over to the new release, right before the first command. */
-async function switchRelease(state, release) {
-    if (release.previous === release.target) {
-        info(`${release.link} already names ${release.target}: a redeploy, no switch (and nothing to roll back to)`);
-        return;
-    }
-    state.switchedAt = Date.now();
-    switchLink(release.link, release.target);
-    release.switched = true;
-    release.live = liveRelease(release.link);
-    info(`${release.link} → ${release.target} (was ${release.previous ?? 'no link: a first deploy'})`);
-}
-/** The link back where it was, when a deploy stopped before changing anything (a refused first command). */
-function unswitch(release) {
-    if (!release.switched)
-        return;
-    restoreLink(release.link, release.previous);
-    release.switched = false;
-    release.live = liveRelease(release.link);
-    info(`${release.link} put back to ${release.previous ?? 'nothing'}: nothing was changed`);
-}
-/** Whether a failure is one a rollback answers: own processes failed after the switch, never a SAFETY ABORT. */
-function rollbackApplies(ctx, err) {
-    const { state, inputs } = ctx;
-    return (err instanceof DeployStop &&
-        err.result === 'failed' &&
-        state.violations.length === 0 &&
-        inputs.rollback &&
-        state.release?.switched === true &&
-        state.release.previous !== null);
-}
-/** Why a failed deploy after a switch was not rolled back, for the summary; null when it was, or nothing was switched. */
-function noRollbackReason(ctx, err) {
-    const release = ctx.state.release;
-    if (!release?.switched || !(err instanceof DeployStop) || err.result !== 'failed')
-        return null;
-    if (ctx.state.violations.length > 0)
-        return `no rollback: other apps changed (SAFETY ABORT), so nothing more is sent; ${release.link} still names ${release.target}`;
-    if (!ctx.inputs.rollback)
-        return `no rollback (\`rollback: false\`): ${release.link} still names ${release.target}`;
-    if (release.previous === null)
-        return `no rollback: this was the first release behind ${release.link}, there is none to go back to`;
-    return null;
-}
-/** The new instances of swaps whose old instances still serve: deleted by pm_id to undo the swap. */
-function newInstancesOfSwaps(state, list) {
-    if (state.retired)
-        return [];
-    const old = new Set(state.retire.map((d) => d.pmId));
-    const names = new Set(state.retire.map((d) => d.name));
-    return list.filter((p) => names.has(p.name) && !old.has(p.pmId)).map((p) => ({ verb: 'delete-id', pmId: p.pmId, name: p.name, why: 'rollback: the new instances of a swap that did not serve' }));
-}
-/**
- * Rollback: the link back to the previous release, a swap's new instances removed (its
- * old ones never stopped), every other own app deployed from the previous release's file
- * the same way, verified. Ends `rolled-back`, or `failed` saying what runs now.
- */
-async function rollBack(ctx, pm2, release, cause) {
-    const { state } = ctx;
-    const forwardSwitch = state.switchedAt ?? 0;
-    try {
-        restoreLink(release.link, release.previous);
-        release.rolledBack = true;
-        release.live = liveRelease(release.link);
-        state.switchedAt = Date.now();
-        info(`${release.link} → ${release.previous} again`);
-        await redeployPrevious(ctx, pm2, release, forwardSwitch);
-        await isolation(ctx, pm2, 'after the rollback');
-    }
-    catch (err) {
-        if (err instanceof DeployStop && err.message.startsWith('SAFETY ABORT'))
-            throw err;
-        const running = (await pm2.list().catch(() => [])).filter((p) => state.own.has(p.name));
-        const where = running.map((p) => `${p.name} (pm_id ${p.pmId}) ${p.status} in ${processCwd(p.pid) ?? p.cwd ?? '?'}`).join('; ') || 'no own process';
-        throw new DeployStop('failed', `${cause.message}\nThe rollback failed too: ${messageOf(err)}\nNow ${release.link} names ${liveRelease(release.link) ?? 'nothing'}; own processes: ${where}.`, 'Rollback failed');
-    }
-    throw new DeployStop('rolled-back', `${cause.message}\nRolled back: ${release.link} names ${release.previous} again, and the previous release was verified serving.`, `Rolled back: ${cause.title}`);
-}
-async function redeployPrevious(ctx, pm2, release, forwardSwitch) {
-    const { state, inputs } = ctx;
-    const previous = release.previous ?? release.target;
-    await sendAll(ctx, pm2, newInstancesOfSwaps(state, await pm2.list()));
-    const untouched = new Set(state.retired ? [] : state.retire.map((d) => d.name));
-    const source = {
-        ecosystem: inputs.ecosystem && intoRelease(inputs.ecosystem, release.target, previous),
-        workingDirectory: intoRelease(inputs.workingDirectory, release.target, previous)
-    };
-    const apps = source.ecosystem ? await ctx.ports.readEcosystem(source.ecosystem, ctx.cleanEnv, source.workingDirectory) : [];
-    const names = state.ownNames.filter((n) => !untouched.has(n) && (!source.ecosystem || apps.some((a) => a.name === n)));
-    const planned = phases_planMoves(ctx, apps, source, await pm2.list(), names);
-    state.retire = planned.retire;
-    state.retired = false;
-    await sendAll(ctx, pm2, planned.commands);
-    if (planned.retire.length > 0)
-        await completeSwaps(ctx, pm2, apps);
-    const verdict = await watchOwn(ctx, pm2, state.ownNames, expectedCounts(ctx, apps), { stableSeconds: inputs.stableSeconds, healthUrls: inputs.healthUrls });
-    state.checks.push({ name: 'previous release healthy', ok: verdict.ok, detail: verdict.reason });
-    if (!verdict.ok)
-        throw new Error(`the previous release is not healthy either: ${verdict.reason}`);
-    // Processes spawned before the forward switch never saw the new release; any other must run the previous one.
-    const facts = runningFacts(verdict.processes).filter((f) => f.startedAt === null || f.startedAt >= forwardSwitch);
-    const stale = source.ecosystem ? staleProcesses(facts, wantedPaths(names, apps, source.workingDirectory), { switchedAt: state.switchedAt, releaseDir: previous }) : [];
-    if (stale.length > 0)
-        throw new Error(`own processes still run the failed release: ${stale.map((s) => s.message).join('; ')}`);
-    info(`previous release verified: ${verdict.reason}`);
-}
-/** Keep releases: the newest `keep-releases` siblings stay, and every one in use, live or previous; each decision reported. */
-async function pruneReleases(ctx, pm2, release) {
-    const inUse = runningFacts(await pm2.list()).flatMap((f) => [f.procCwd ?? f.realPmCwd, f.realScript].flatMap((p) => (p === null ? [] : [{ name: f.name, pmId: f.pmId, path: p }])));
-    const decisions = planPrune({ releases: listReleases(release.target), keep: ctx.inputs.keepReleases, live: release.live ?? release.target, previous: release.previous, inUse });
-    release.pruned = decisions.map((d) => ({ ...d, error: d.remove ? removeRelease(d.path) : null }));
-    for (const d of release.pruned) {
-        info(`${d.remove ? (d.error ? 'could not remove' : 'removed') : 'kept'} ${d.path}: ${d.reason}${d.error ? ` (${d.error})` : ''}`);
-        if (d.error)
-            ctx.state.warnings.push(`keep-releases could not remove ${d.path}: ${d.error}`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/deploy/phases.ts
-// The phases of a deploy, in order, each one log group (main.ts lists them). A phase reads
-// and fills the DeployState; the pure core decides, the shell does the I/O.
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
+;// CONCATENATED MODULE: ./src/deploy/setup.ts
+// The phases before any plan (promises 2, 6, 8): inputs and ownership, the daemon connection
+// and workflow metadata, the host lock, the list and snapshot before any change.
 
 
 
@@ -44991,198 +45202,6 @@ async function recordBefore(ctx, pm2) {
     for (const p of state.before) {
         info(`  ${own.has(p.name) ? '*' : ' '} ${p.pmId}\t${p.name}\t${p.namespace}\t${p.status}\tpid ${p.pid}\t↻${p.restarts}`);
     }
-}
-/** Plan and preflight (promises 1, 5 and 9): every command gated, every app checked, nothing sent. */
-async function planAndPreflight(ctx, pm2) {
-    const { state, inputs } = ctx;
-    const apps = await ctx.ownership.ecosystemApps();
-    const collisions = collisionProblems(state.ownNames, state.before);
-    if (collisions.length > 0)
-        throw new OwnershipError(collisions.join('\n'));
-    const planned = phases_planMoves(ctx, apps, { ecosystem: inputs.ecosystem, workingDirectory: inputs.workingDirectory }, state.before);
-    state.plan = planned.commands;
-    state.retire = planned.retire;
-    state.release = releaseRecord(inputs, planned);
-    for (const name of planned.downtime) {
-        state.warnings.push(`${name} runs in fork mode and its script, cwd or interpreter changes: it is deleted and started fresh, with a moment of downtime (cluster mode switches with none)`);
-    }
-    for (const cmd of [...state.plan, ...state.retire]) {
-        pm2.check(cmd, state.before, state.own);
-        info(`${describeCommand(cmd)}    # ${cmd.why}`);
-    }
-    state.checks.push({ name: 'targets', ok: true, detail: 'every planned command reaches own processes only' });
-    if (!inputs.ecosystem)
-        return;
-    const problems = preflightApps(state.ownNames, apps, inputs.workingDirectory, { searchPath: pm2.searchPath, ecosystemEnv: inputs.ecosystemEnv, mapPath: afterSwitch(inputs) });
-    if (problems.length > 0) {
-        state.checks.push({ name: 'preflight', ok: false, detail: problems.map((p) => `${p.app} ${p.problem}`).join('; ') });
-        throw new DeployStop('aborted', `Preflight failed, nothing was changed:\n${problems.map((p) => `- ${p.app} ${p.problem}`).join('\n')}`, 'Preflight failed');
-    }
-    state.checks.push({ name: 'preflight', ok: true, detail: 'scripts and cwd exist, interpreters fit' });
-}
-/**
- * The commands for the own apps of `source` on `processes` (promise 9): with an ecosystem
- * file and reload/restart, a cluster app whose script, cwd or interpreter changes is
- * swapped and a fork app recreated; the rest moves in place.
- */
-function phases_planMoves(ctx, apps, source, processes, names = ctx.state.ownNames) {
-    const { inputs, state } = ctx;
-    const input = { ownNames: names, processes, strategy: inputs.strategy, ecosystem: source.ecosystem, ecosystemEnv: inputs.ecosystemEnv, save: inputs.save };
-    if (!source.ecosystem || inputs.strategy === 'recreate')
-        return planReleaseDeploy(input, [], new Map());
-    const targets = appTargets(names, apps, source.workingDirectory, processes);
-    const moves = planMoves(targets, processes);
-    const swaps = new Map();
-    for (const move of moves) {
-        const target = targets.find((t) => t.name === move.name);
-        const app = apps.find((a) => a.name === move.name);
-        if (move.kind !== 'swap' || !target || !app)
-            continue;
-        if (app.swap?.unsupported.length) {
-            state.warnings.push(`${move.name}: ${app.swap.unsupported.join(', ')} cannot be given to the new instances of a swap (no pm2 start flag carries them): they apply again at the next reload`);
-        }
-        swaps.set(move.name, planSwap(move, target, processes, { flags: app.swap?.flags ?? [], args: app.swap?.args ?? [], envFrom: { ecosystem: source.ecosystem, envName: inputs.ecosystemEnv } }));
-    }
-    return planReleaseDeploy(input, moves, swaps);
-}
-/** Isolation (promise 3): every other process as it was before; a change is a SAFETY ABORT. */
-async function isolation(ctx, pm2, label) {
-    const { state, inputs } = ctx;
-    const now = await pm2.freshList();
-    // Another app stopping: the action never stops one, a daemon shutting down does (deploy/daemon-gone.ts).
-    state.sawStopping ||= now.some((p) => !state.own.has(p.name) && p.status === 'stopping');
-    const r = checkIsolation(state.before, now, state.own, inputs.foreignRestarts);
-    for (const w of r.warnings)
-        state.warnings.push(`${w.name}: ${w.detail}`);
-    const detail = r.violations.length ? formatViolations(r.violations) : 'other apps unchanged';
-    state.checks.push({ name: `isolation ${label}`, ok: r.violations.length === 0, detail });
-    if (r.violations.length > 0) {
-        state.violations.push(...r.violations);
-        throw new DeployStop('failed', `SAFETY ABORT: other apps changed ${label}: ${detail}`, 'SAFETY ABORT');
-    }
-    info(`isolation ${label}: other apps unchanged`);
-    return now;
-}
-/** Sends `commands` in order, each gated on a fresh list; a non-zero exit stops; isolation after every delete. */
-async function sendAll(ctx, pm2, commands) {
-    for (const cmd of commands) {
-        const sent = await pm2.send(cmd, ctx.state.own);
-        info(`${sent.command} → exit ${sent.exitCode} (${sent.ms} ms)`);
-        for (const line of sent.messages)
-            info(`  ${line}`);
-        if (sent.exitCode !== 0) {
-            throw new DeployStop('failed', `${sent.command} failed with exit code ${sent.exitCode}: ${sent.messages.slice(-3).join(' ')}`, 'pm2 command failed');
-        }
-        if (cmd.verb === 'delete' || cmd.verb === 'delete-id')
-            await isolation(ctx, pm2, 'after cleanup');
-    }
-}
-/** Deploy: the plan's commands in order; a refusal before the first one changes nothing. */
-async function sendPlan(ctx, pm2) {
-    const { state } = ctx;
-    try {
-        await sendAll(ctx, pm2, state.plan);
-    }
-    catch (err) {
-        if (err instanceof DeployStop)
-            throw err;
-        if (!state.changed)
-            throw err instanceof UnsafeCommandError ? new DeployStop('aborted', err.message, 'Unsafe command refused') : err;
-        throw new DeployStop('failed', messageOf(err), 'Deploy failed');
-    }
-}
-/** The own processes as verification sees them: a swap's old instances, still serving, left out. */
-const withoutRetired = (state, list) => {
-    const old = new Set(state.retired ? [] : state.retire.map((d) => d.pmId));
-    return list.filter((p) => !old.has(p.pmId));
-};
-/** Own processes online and stable (promise 4), with the event bus when there is a window to watch. */
-async function watchOwn(ctx, pm2, names, expected, opts) {
-    const { state, inputs } = ctx;
-    // With PM2's event bus a crash wakes the check at once and the list is read every 2 s as a
-    // safety net; without it (a pm2 wrapper, CLI reads) the list is read every 0.5 s.
-    const eventSleep = opts.stableSeconds > 0 || opts.healthUrls.length > 0 ? await pm2.eventSleep(new Set(names)) : null;
-    const verdict = await verifyOwnHealthy({
-        ownNames: names,
-        expectedCounts: new Map(names.map((n) => [n, expected(n)])),
-        stableSeconds: opts.stableSeconds,
-        timeoutSeconds: inputs.timeoutSeconds,
-        healthUrls: opts.healthUrls,
-        list: async () => withoutRetired(state, await pm2.list()),
-        fetchStatus: fetchStatus,
-        pollMs: eventSleep ? 2000 : 500,
-        ...(eventSleep ? { sleep: eventSleep } : {})
-    });
-    if (!verdict.ok) {
-        // The action never stops a process; a daemon shutting down does (see deploy/daemon-gone.ts).
-        ctx.state.sawStopping ||= verdict.processes.some((p) => p.status === 'stopping');
-        showLogs(verdict.failing, verdict.processes.length ? verdict.processes : await pm2.list(), inputs.logLines);
-    }
-    return verdict;
-}
-/** How many instances each own name must have: the file's `instances`, else as many as before. */
-function expectedCounts(ctx, apps) {
-    return (name) => ctx.inputs.ecosystem
-        ? expectedInstances(apps.find((a) => a.name === name)?.instances ?? null, availableCpus())
-        : Math.max(1, ctx.state.before.filter((p) => p.name === name).length);
-}
-/**
- * Swap (promise 9): the new instances of each swapped app verified online and stable
- * beside the old ones (health URLs wait: either set may answer), then the old deleted by pm_id.
- */
-async function completeSwaps(ctx, pm2, apps) {
-    const { state, inputs } = ctx;
-    const names = [...new Set(state.retire.map((d) => d.name))];
-    const verdict = await watchOwn(ctx, pm2, names, expectedCounts(ctx, apps), { stableSeconds: inputs.stableSeconds, healthUrls: [] });
-    state.checks.push({ name: 'new instances healthy', ok: verdict.ok, detail: verdict.reason });
-    info(verdict.reason);
-    if (!verdict.ok)
-        throw new DeployStop('failed', `The new instances are not healthy (the old ones still serve): ${verdict.reason}`, 'Deploy not healthy');
-    await sendAll(ctx, pm2, state.retire);
-    state.retired = true;
-}
-/** Swap phase: completeSwaps over the apps of the file being deployed. */
-async function swapInstances(ctx, pm2) {
-    await completeSwaps(ctx, pm2, await ctx.ownership.ecosystemApps());
-}
-/** Verify own processes (promise 4): online, stable, answering, and running what the file says. */
-async function verifyOwn(ctx, pm2) {
-    const { state, inputs } = ctx;
-    const apps = await ctx.ownership.ecosystemApps();
-    const swappedAll = state.retired && state.ownNames.every((n) => state.retire.some((d) => d.name === n));
-    // Swapped apps already stayed up for the window beside the old ones: the check now is that they still do.
-    const verdict = await watchOwn(ctx, pm2, state.ownNames, expectedCounts(ctx, apps), { stableSeconds: swappedAll ? 0 : inputs.stableSeconds, healthUrls: inputs.healthUrls });
-    state.checks.push({ name: 'own processes healthy', ok: verdict.ok, detail: verdict.reason });
-    info(verdict.reason);
-    if (!verdict.ok)
-        throw new DeployStop('failed', `Own processes are not healthy: ${verdict.reason}`, 'Deploy not healthy');
-    if (inputs.ecosystem)
-        checkRunsWhatFileSays(ctx, verdict.processes, apps, inputs.workingDirectory);
-}
-/** Promise 4's second half: each own process runs the script, cwd and interpreter the file resolves to now. */
-function checkRunsWhatFileSays(ctx, processes, apps, workingDirectory) {
-    const { state } = ctx;
-    const stale = staleProcesses(runningFacts(processes), wantedPaths(state.ownNames, apps, workingDirectory), {
-        switchedAt: state.switchedAt,
-        releaseDir: state.release?.switched ? state.release.live : null
-    });
-    const detail = stale.length ? stale.map((s) => s.message).join('; ') : 'every own process runs the script, cwd and interpreter of the file';
-    state.checks.push({ name: 'runs what the file says', ok: stale.length === 0, detail });
-    if (stale.length > 0) {
-        throw new DeployStop('failed', `Own processes do not run what the ecosystem file says (a stale release): ${detail}. \`strategy: recreate\` starts them from the file's paths.`, 'Stale release');
-    }
-    info(detail);
-}
-/** Isolation check at the end; nothing changes PM2 after it (save writes a file), so its list is the after snapshot too. */
-async function isolationAtEnd(ctx, pm2) {
-    ctx.state.endList = await isolation(ctx, pm2, 'at the end');
-}
-/** Save: `pm2 save` only after a verified deploy, so the dump keeps the last good state. */
-async function save(ctx, pm2) {
-    const sent = await pm2.send({ verb: 'save', why: 'deploy verified' }, ctx.state.own);
-    info(`${sent.command} → exit ${sent.exitCode}`);
-    if (sent.exitCode !== 0)
-        ctx.state.warnings.push(`pm2 save exited ${sent.exitCode}: the deploy is live but the saved list is old`);
 }
 
 // EXTERNAL MODULE: external "node:url"
@@ -46058,6 +46077,9 @@ class DeployState {
 ;// CONCATENATED MODULE: ./src/main.ts
 // The guarded deploy, as a list of named phases over one DeployState (src/deploy/): the
 // pure core (src/core/) decides, the shell (src/shell/) does the I/O. No side effects at import.
+
+
+
 
 
 

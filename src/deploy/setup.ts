@@ -1,0 +1,93 @@
+// The phases before any plan (promises 2, 6, 8): inputs and ownership, the daemon connection
+// and workflow metadata, the host lock, the list and snapshot before any change.
+import os from 'node:os'
+import * as core from '@actions/core'
+import { cleanEnvironment } from '../shell/clean-env.js'
+import { getInputs } from '../shell/inputs.js'
+import { acquireHostLock, lockFilePath, newLockToken } from '../shell/lock.js'
+import { collectMetadata } from '../shell/metadata.js'
+import { OUTPUT } from '../shell/outputs.js'
+import { writeSnapshot } from '../shell/snapshot.js'
+import { runDirTarget } from '../shell/runs.js'
+import { saveLockState } from '../shell/state.js'
+import { ACTION_VERSION } from '../shell/version.js'
+import { Ownership } from './ownership.js'
+import type { DeployPorts, Pm2Port } from './ports.js'
+import { snapshotOf } from './records.js'
+import type { DeployState } from './state.js'
+import type { DeployContext } from './context.js'
+
+/** Inputs and ownership: parse the inputs, start connecting and reading the file meanwhile. */
+export async function start(state: DeployState, ports: DeployPorts): Promise<DeployContext> {
+  const inputs = getInputs()
+  state.inputs = inputs
+  const cleanEnv = cleanEnvironment(state.env, inputs.pm2Home)
+  // Connecting needs nothing from the ecosystem file: its errors surface in "Workflow metadata", in order.
+  state.opening = ports.openPm2({ pm2Path: inputs.pm2Path, pm2Home: inputs.pm2Home, env: state.env, workingDirectory: inputs.workingDirectory })
+  state.opening.catch(() => undefined)
+  const reading = inputs.ecosystem ? ports.readEcosystem(inputs.ecosystem, cleanEnv, inputs.workingDirectory) : Promise.resolve([])
+  const ownership = new Ownership(state, inputs, reading)
+  core.info(`app: ${inputs.app}  suffix: ${JSON.stringify(inputs.suffix)}  strategy: ${inputs.strategy}${inputs.dryRun ? '  (dry run)' : ''}`)
+  core.info(`PM2_HOME: ${inputs.pm2Home}`)
+  if (ownership.fromFile) core.info(`own processes: the apps of ${inputs.ecosystem} (being read)`)
+  else await ownership.resolve()
+  return { state, inputs, ownership, cleanEnv, ports }
+}
+
+/** Workflow metadata (promise 2), with the pm2 versions of the connection just opened. */
+export async function connect(ctx: DeployContext): Promise<Pm2Port> {
+  const { state, inputs } = ctx
+  const session = await (state.opening ?? Promise.reject(new Error('no PM2 connection was opened'))).finally(async () => {
+    const s = await state.opening?.catch(() => null)
+    state.metadata = collectMetadata(state.env, {
+      actionVersion: ACTION_VERSION,
+      pm2CliVersion: s?.cliVersion ?? null,
+      pm2DaemonVersion: s ? await s.daemonVersion() : null,
+      pm2Home: inputs.pm2Home,
+      pm2ReadPath: s?.readPath ?? null
+    })
+    for (const [k, v] of Object.entries(state.metadata)) if (v !== null) core.info(`${k}: ${v}`)
+  })
+  state.session = session
+  return session
+}
+
+/** Host lock (promise 6): one deploy at a time per daemon. */
+export async function takeHostLock(ctx: DeployContext): Promise<void> {
+  const { state, inputs } = ctx
+  const m = state.metadata
+  const token = newLockToken()
+  // Saved before taking the lock: the post step can release it even if this step dies right after.
+  saveLockState({ file: lockFilePath(inputs.pm2Home), token })
+  state.lock = await acquireHostLock({
+    pm2Home: inputs.pm2Home,
+    holder: {
+      repository: m?.repository ?? null,
+      workflow: m?.workflow ?? null,
+      runId: m?.runId ?? null,
+      runUrl: m?.runUrl ?? null,
+      job: m?.job ?? null,
+      app: inputs.app,
+      suffix: inputs.suffix,
+      host: m?.host ?? os.hostname(),
+      token
+    },
+    timeoutSeconds: inputs.lockTimeoutSeconds,
+    beforeWaiting: async () => void (await ctx.ownership.resolve()),
+    log: { info: core.info, warning: core.warning }
+  })
+  core.info(`Holding ${state.lock.file}`)
+}
+
+/** PM2 state before (promise 2): the list and its snapshot, before any change. */
+export async function recordBefore(ctx: DeployContext, pm2: Pm2Port): Promise<void> {
+  const { state, inputs } = ctx
+  ;[state.before] = await Promise.all([pm2.list(), ctx.ownership.resolve()])
+  state.snapshots.before = writeSnapshot(state.runDirectory(runDirTarget(inputs)), state.runTag, snapshotOf(state, 'before', state.before))
+  core.setOutput(OUTPUT.snapshotBefore, state.snapshots.before)
+  core.info(`${state.before.length} process(es); snapshot: ${state.snapshots.before}`)
+  const own = state.own
+  for (const p of state.before) {
+    core.info(`  ${own.has(p.name) ? '*' : ' '} ${p.pmId}\t${p.name}\t${p.namespace}\t${p.status}\tpid ${p.pid}\t↻${p.restarts}`)
+  }
+}
