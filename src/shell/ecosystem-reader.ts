@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import vm from 'node:vm'
 import { createRequire } from 'node:module'
-import { spawn } from 'node:child_process'
+import * as exec from '@actions/exec'
 import { ecosystemOptionFlags, swapStartEnv } from '../core/swap.js'
 import type { EcosystemApp, ReaderOutput } from './ecosystem-protocol.js'
 import { RESULT_MARK } from './ecosystem-protocol.js'
@@ -186,10 +186,17 @@ export async function execWithAppEnv(file: string, appName: string, envName: str
   }
   const clean = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined))
   const env = swapStartEnv(clean, app.env as Record<string, unknown> | undefined, envName ? (app[`env_${envName}`] as Record<string, unknown> | undefined) : undefined)
-  const child = spawn(command[0]!, command.slice(1), { env, stdio: 'inherit', shell: false })
-  child.on('error', (err) => {
-    process.stderr.write(`${err.message}\n`)
-    process.exit(127)
-  })
-  child.on('close', (code, signal) => process.exit(code ?? (signal ? 128 : 1)))
+  // Passed through as it comes: the action reads pm2's messages from this process's output.
+  const code = await exec
+    .exec(`"${command[0]!.replace(/"/g, '\\"')}"`, command.slice(1), {
+      env,
+      silent: true,
+      ignoreReturnCode: true,
+      listeners: { stdout: (d) => process.stdout.write(d), stderr: (d) => process.stderr.write(d) }
+    })
+    .catch((err: Error) => {
+      process.stderr.write(`${err.message}\n`)
+      return 127
+    })
+  process.exit(code)
 }
