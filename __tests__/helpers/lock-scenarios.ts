@@ -22,13 +22,14 @@ export interface StartedAction {
 
 let counter = 0
 
-export function startAction(opts: RunOptions & { runId: string }): StartedAction {
+/** `nodeArgs` go before the bundle (e.g. `--require` of a test hook such as helpers/stop-at.cjs). */
+export function startAction(opts: RunOptions & { runId: string; nodeArgs?: string[] }): StartedAction {
   const runnerDir = path.join(opts.baseDir, `bg-${process.pid}-${++counter}`)
   fs.mkdirSync(runnerDir, { recursive: true })
   const runner = opts.runner ?? 'github'
   const job = jobEnv({ ...opts, env: { GITHUB_RUN_ID: opts.runId, ...opts.env } }, runnerDir)
   const env = stepEnv(job, path.join(runnerDir, 'main'), runner)
-  const child = spawn(opts.node ?? process.execPath, [MAIN], { env, cwd: opts.cwd ?? runnerDir, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(opts.node ?? process.execPath, [...(opts.nodeArgs ?? []), MAIN], { env, cwd: opts.cwd ?? runnerDir, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout!.on('data', (d) => (stdout += d))

@@ -1,0 +1,129 @@
+// Kill-point recovery (issue 13, promise 6): the main step SIGKILLed at each phase boundary
+// (lock taken, snapshot written, first command sent, inside the stability window, right
+// after a release switch), then the post step of the same job, then a fresh deploy. The
+// post step releases the lock and records the killed attempt; the fresh deploy succeeds;
+// the neighbours never change. And the PM2 daemon killed at those points: a clear verdict,
+// no daemon started. The kill is read off the step's own output by a preload hook
+// (helpers/stop-at.cjs), so each run dies exactly at its point. Real daemon, bundled dist/.
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, beforeAll, describe, expect, test } from 'vitest'
+import type { DeployReport } from '../src/core/report-schema.js'
+import { DEFAULT_AUDIT_FILE_NAME } from '../src/shell/audit.js'
+import { LOCK_FILE_NAME, readLock } from '../src/shell/lock.js'
+import { APPS, daemonsForThisFile, ROOT, type TestDaemon } from './helpers/daemon.js'
+import { readAudit, startAction, stopStarted, waitFor, type StartedAction } from './helpers/lock-scenarios.js'
+import { endJob, runAction, runPost, type ActionRun } from './helpers/run-action.js'
+
+const newDaemon = daemonsForThisFile()
+const started: StartedAction[] = []
+afterEach(() => stopStarted(started))
+
+const STOP_AT = path.join(ROOT, '__tests__', 'helpers', 'stop-at.cjs')
+const FLYER = { app: 'flyer-crawler', 'environment-suffix': '-test', whitelist: 'flyer-crawler-api\nflyer-crawler-worker' }
+const OWN = ['flyer-crawler-api-test', 'flyer-crawler-worker-test']
+const neighbours = (n: string) => !OWN.includes(n) && n !== 'web-test'
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+let runIds = 9300
+
+/** Neighbours of every kind (a cluster, a worker, the same suffix, the app's production) and the own -test processes. */
+function crowdedHost(d: TestDaemon): void {
+  d.start({ name: 'stock-alert-api', script: `${APPS}/http-server.cjs`, instances: 2, env: { PORT: '0' } })
+  d.start({ name: 'stock-alert-worker', script: `${APPS}/idle.cjs` })
+  d.start({ name: 'stock-alert-test', script: `${APPS}/idle.cjs` })
+  d.start({ name: 'flyer-crawler-api', script: `${APPS}/idle.cjs` })
+  d.start({ name: 'flyer-crawler-api-test', script: `${APPS}/idle.cjs` })
+  d.start({ name: 'flyer-crawler-worker-test', script: `${APPS}/idle.cjs` })
+}
+
+/** The main step, stopped by itself with `signal` the moment it writes a line matching `at` (after `delayMs`). */
+function startStopping(d: TestDaemon, inputs: Record<string, string>, at: string, signal: 'SIGKILL' | 'SIGSTOP', delayMs = 0): StartedAction {
+  const s = startAction({
+    inputs,
+    pm2Home: d.home,
+    baseDir: d.dir,
+    runId: String(++runIds),
+    nodeArgs: ['--require', STOP_AT],
+    env: { PM2SD_TEST_STOP_AT: at, PM2SD_TEST_STOP_SIGNAL: signal, PM2SD_TEST_STOP_DELAY_MS: String(delayMs) },
+    timeoutMs: 110_000
+  })
+  started.push(s)
+  return s
+}
+
+/** A killed main step: dead by SIGKILL where it was told, the lock still held by it, no record of its own. */
+async function killedAt(d: TestDaemon, s: StartedAction, reached: RegExp, notReached: RegExp | null): Promise<ActionRun> {
+  const run = await s.done
+  expect(s.child.signalCode, run.stdout + run.stderr).toBe('SIGKILL')
+  expect(run.stdout).toMatch(reached)
+  if (notReached) expect(run.stdout).not.toMatch(notReached)
+  expect(run.stdout).not.toContain('==== pm2-safe-deploy')
+  expect(readLock(path.join(d.home, LOCK_FILE_NAME))).toMatchObject({ kind: 'held', holder: { pid: s.pid } })
+  return run
+}
+
+/** The post step of the killed job: the lock released, the killed attempt in the audit log. Then the job ends. */
+async function postOfKilledJob(d: TestDaemon, run: ActionRun, pid: number): Promise<{ stdout: string }> {
+  const audit = path.join(d.home, DEFAULT_AUDIT_FILE_NAME)
+  const recordsBefore = readAudit(audit).length
+  const post = await runPost(run, d.home)
+  endJob(run)
+  expect(post.code, post.stdout + post.stderr).toBe(0)
+  expect(post.stdout).toContain('::warning::The main step ended without releasing the host lock')
+  expect(fs.existsSync(path.join(d.home, LOCK_FILE_NAME))).toBe(false)
+  const added = readAudit(audit).slice(recordsBefore)
+  expect(added).toHaveLength(1)
+  expect(added[0]).toMatchObject({ result: 'failed', message: expect.stringContaining(`The main step (pid ${pid}, run ${run.jobEnv.GITHUB_RUN_ID}) died holding the host lock`) })
+  return post
+}
+
+/** A fresh deploy (a new job, no hook) with its post step: deployed, nothing left for the post step. */
+async function freshDeploy(d: TestDaemon, inputs: Record<string, string>): Promise<ActionRun> {
+  const run = await runAction({ inputs, pm2Home: d.home, baseDir: d.dir, post: true, timeoutMs: 110_000 })
+  expect(run.outputs.result, run.stdout).toBe('deployed')
+  expect(run.post?.code).toBe(0)
+  expect(run.post?.stdout).not.toContain('::warning::')
+  expect(readAudit(path.join(d.home, DEFAULT_AUDIT_FILE_NAME)).at(-1)).toMatchObject({ result: 'deployed' })
+  return run
+}
+
+const G = (name: string) => `^::group::${escape(name)}$`
+
+/** Where the main step dies: the line it dies on, what it must have written, what it must not have reached. */
+const KILL_POINTS: { point: string; at: string; delayMs?: number; reached: RegExp; notReached: RegExp | null }[] = [
+  { point: 'lock taken', at: '^Holding .*pm2-safe-deploy\\.lock$', reached: /Holding /, notReached: /::group::PM2 state before/ },
+  { point: 'snapshot written', at: 'snapshot: ', reached: /snapshot: .*-before\.json/, notReached: /::group::Plan and preflight/ },
+  { point: 'first command sent', at: '^pm2 \\S+ .* → exit ', reached: /→ exit 0/, notReached: /::group::Verify own processes/ },
+  { point: 'inside the stability window', at: G('Verify own processes'), delayMs: 1000, reached: /::group::Verify own processes/, notReached: /all own processes online and stable/ }
+]
+
+describe('the main step SIGKILLed at each phase boundary, then the post step, then a fresh deploy', () => {
+  let d: TestDaemon
+  beforeAll(async () => {
+    d = newDaemon('killpoints')
+    crowdedHost(d)
+    await d.waitOnline()
+  })
+
+  test.each(KILL_POINTS)('$point: lock released, attempt recorded, the fresh deploy succeeds, neighbours never changed', async (k) => {
+    const before = d.fingerprint(neighbours)
+    const s = startStopping(d, { ...FLYER, 'stable-seconds': '3', 'timeout-seconds': '60' }, k.at, 'SIGKILL', k.delayMs)
+    const run = await killedAt(d, s, k.reached, k.notReached)
+    expect(d.fingerprint(neighbours)).toEqual(before)
+    if (k.point === 'snapshot written') {
+      // The before-snapshot outlives the job (it is under PM2_HOME, not RUNNER_TEMP).
+      const snapshot = run.stdout.match(/snapshot: (\S+)/)![1]!
+      expect(snapshot.startsWith(path.join(d.home, 'pm2-safe-deploy', 'runs'))).toBe(true)
+      await postOfKilledJob(d, run, s.pid)
+      expect(fs.existsSync(snapshot)).toBe(true)
+    } else {
+      await postOfKilledJob(d, run, s.pid)
+    }
+    expect(d.fingerprint(neighbours)).toEqual(before)
+    const fresh = await freshDeploy(d, { ...FLYER, 'stable-seconds': '1' })
+    expect(JSON.parse(fresh.outputs['own-processes']!)).toEqual(OWN)
+    expect(fresh.stdout).not.toMatch(/stale|took it over|waiting for the host lock/i)
+    expect(d.fingerprint(neighbours)).toEqual(before)
+    expect(d.jlistRaw().filter((p) => OWN.includes(p.name)).map((p) => p.pm2_env.status)).toEqual(['online', 'online'])
+  })
+})
