@@ -8,11 +8,10 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, test } from 'vitest'
-import type { DeployReport } from '../src/core/report-schema.js'
-import { DEFAULT_AUDIT_FILE_NAME } from '../src/shell/audit.js'
+import { DEFAULT_AUDIT_FILE_NAME, type AuditRecord } from '../src/shell/audit.js'
 import { LOCK_FILE_NAME, readLock } from '../src/shell/lock.js'
 import { APPS, daemonsForThisFile, ROOT, type TestDaemon } from './helpers/daemon.js'
-import { readAudit, startAction, stopStarted, waitFor, type StartedAction } from './helpers/lock-scenarios.js'
+import { readAudit, startAction, stopStarted, type StartedAction } from './helpers/lock-scenarios.js'
 import { endJob, runAction, runPost, type ActionRun } from './helpers/run-action.js'
 
 const newDaemon = daemonsForThisFile()
@@ -63,7 +62,7 @@ async function killedAt(d: TestDaemon, s: StartedAction, reached: RegExp, notRea
 }
 
 /** The post step of the killed job: the lock released, the killed attempt in the audit log. Then the job ends. */
-async function postOfKilledJob(d: TestDaemon, run: ActionRun, pid: number): Promise<{ stdout: string }> {
+async function postOfKilledJob(d: TestDaemon, run: ActionRun, pid: number): Promise<{ stdout: string; record: AuditRecord }> {
   const audit = path.join(d.home, DEFAULT_AUDIT_FILE_NAME)
   const recordsBefore = readAudit(audit).length
   const post = await runPost(run, d.home)
@@ -74,7 +73,7 @@ async function postOfKilledJob(d: TestDaemon, run: ActionRun, pid: number): Prom
   const added = readAudit(audit).slice(recordsBefore)
   expect(added).toHaveLength(1)
   expect(added[0]).toMatchObject({ result: 'failed', message: expect.stringContaining(`The main step (pid ${pid}, run ${run.jobEnv.GITHUB_RUN_ID}) died holding the host lock`) })
-  return post
+  return { stdout: post.stdout, record: added[0]! }
 }
 
 /** A fresh deploy (a new job, no hook) with its post step: deployed, nothing left for the post step. */
@@ -89,12 +88,23 @@ async function freshDeploy(d: TestDaemon, inputs: Record<string, string>): Promi
 
 const G = (name: string) => `^::group::${escape(name)}$`
 
-/** Where the main step dies: the line it dies on, what it must have written, what it must not have reached. */
-const KILL_POINTS: { point: string; at: string; delayMs?: number; reached: RegExp; notReached: RegExp | null }[] = [
-  { point: 'lock taken', at: '^Holding .*pm2-safe-deploy\\.lock$', reached: /Holding /, notReached: /::group::PM2 state before/ },
-  { point: 'snapshot written', at: 'snapshot: ', reached: /snapshot: .*-before\.json/, notReached: /::group::Plan and preflight/ },
-  { point: 'first command sent', at: '^pm2 \\S+ .* → exit ', reached: /→ exit 0/, notReached: /::group::Verify own processes/ },
-  { point: 'inside the stability window', at: G('Verify own processes'), delayMs: 1000, reached: /::group::Verify own processes/, notReached: /all own processes online and stable/ }
+const RELOAD = (name: string) => `pm2 reload ${name} --update-env`
+const STARTED = 'pm2 commands it started (the last may not have finished): '
+
+/** Where the main step dies: the line it dies on, what it wrote, what it never reached, and what the post step's record says of it. */
+const KILL_POINTS: { point: string; at: string; delayMs?: number; reached: RegExp; notReached: RegExp; note: string; snapshot: boolean }[] = [
+  { point: 'lock taken', at: '^Holding .*pm2-safe-deploy\\.lock$', reached: /Holding /, notReached: /::group::PM2 state before/, note: 'It had sent no pm2 command.', snapshot: false },
+  { point: 'snapshot written', at: 'snapshot: ', reached: /snapshot: .*-before\.json/, notReached: /::group::Plan and preflight/, note: 'It had sent no pm2 command.', snapshot: true },
+  { point: 'first command sent', at: '^pm2 \\S+ .* → exit ', reached: /→ exit 0/, notReached: /::group::Verify own processes/, note: `${STARTED}${RELOAD(OWN[0]!)}. Check`, snapshot: true },
+  {
+    point: 'inside the stability window',
+    at: G('Verify own processes'),
+    delayMs: 1000,
+    reached: /::group::Verify own processes/,
+    notReached: /all own processes online and stable/,
+    note: `${STARTED}${OWN.map(RELOAD).join('; ')}. Check`,
+    snapshot: true
+  }
 ]
 
 describe('the main step SIGKILLed at each phase boundary, then the post step, then a fresh deploy', () => {
@@ -110,20 +120,62 @@ describe('the main step SIGKILLed at each phase boundary, then the post step, th
     const s = startStopping(d, { ...FLYER, 'stable-seconds': '3', 'timeout-seconds': '60' }, k.at, 'SIGKILL', k.delayMs)
     const run = await killedAt(d, s, k.reached, k.notReached)
     expect(d.fingerprint(neighbours)).toEqual(before)
-    if (k.point === 'snapshot written') {
-      // The before-snapshot outlives the job (it is under PM2_HOME, not RUNNER_TEMP).
-      const snapshot = run.stdout.match(/snapshot: (\S+)/)![1]!
-      expect(snapshot.startsWith(path.join(d.home, 'pm2-safe-deploy', 'runs'))).toBe(true)
-      await postOfKilledJob(d, run, s.pid)
-      expect(fs.existsSync(snapshot)).toBe(true)
-    } else {
-      await postOfKilledJob(d, run, s.pid)
-    }
+    const { stdout, record } = await postOfKilledJob(d, run, s.pid)
+    expect(record.message).toContain(k.note)
+    expect(stdout).toContain(k.note)
+    // The before-snapshot, when taken, is named by the record and outlives the job (under PM2_HOME, not RUNNER_TEMP).
+    const snapshot = run.stdout.match(/snapshot: (\S+)/)?.[1] ?? null
+    expect(record.snapshots?.before ?? null).toBe(k.snapshot ? snapshot : null)
+    if (snapshot) expect(fs.existsSync(snapshot)).toBe(true)
     expect(d.fingerprint(neighbours)).toEqual(before)
     const fresh = await freshDeploy(d, { ...FLYER, 'stable-seconds': '1' })
     expect(JSON.parse(fresh.outputs['own-processes']!)).toEqual(OWN)
     expect(fresh.stdout).not.toMatch(/stale|took it over|waiting for the host lock/i)
     expect(d.fingerprint(neighbours)).toEqual(before)
     expect(d.jlistRaw().filter((p) => OWN.includes(p.name)).map((p) => p.pm2_env.status)).toEqual(['online', 'online'])
+  })
+})
+
+/** releases/<name>: a fork app whose ecosystem file runs it from its own directory (`cwd: __dirname`). */
+function writeRelease(root: string, name: string): string {
+  const dir = path.join(root, 'releases', name)
+  fs.mkdirSync(dir, { recursive: true })
+  fs.copyFileSync(path.join(APPS, 'idle.cjs'), path.join(dir, 'server.js'))
+  fs.writeFileSync(path.join(dir, 'ecosystem.config.js'), `module.exports = { apps: [{ name: 'web-test', script: 'server.js', cwd: __dirname, env: { RELEASE: '${name}' } }] }\n`)
+  return fs.realpathSync(dir)
+}
+
+describe('the main step SIGKILLed right after a release switch', () => {
+  test('the post step records the half-done switch; a fresh deploy of the same release succeeds and runs it', async () => {
+    const d = newDaemon('killswitch')
+    const root = fs.realpathSync(d.dir)
+    const link = path.join(root, 'current')
+    const release = (name: string) => ({ app: 'web', 'environment-suffix': '-test', whitelist: '', ecosystem: 'ecosystem.config.js', 'current-link': link, 'release-dir': path.join(root, 'releases', name), 'stable-seconds': '1' })
+    const cwds = () => d.jlistRaw().filter((p) => p.name === 'web-test').map((p) => fs.readlinkSync(`/proc/${p.pid}/cwd`))
+    d.start({ name: 'neighbour-api', script: `${APPS}/idle.cjs` })
+    const r1 = writeRelease(root, 'r1')
+    await freshDeploy(d, release('r1'))
+    expect(cwds()).toEqual([r1])
+    const before = d.fingerprint(neighbours)
+
+    const r2 = writeRelease(root, 'r2')
+    const s = startStopping(d, { ...release('r2'), 'stable-seconds': '3' }, `^${escape(link)} → `, 'SIGKILL')
+    const run = await killedAt(d, s, /::group::Release switch/, /::group::Deploy/)
+    // Killed between the switch and the first command: the link names r2, the app still runs r1.
+    expect(fs.realpathSync(link)).toBe(r2)
+    expect(cwds()).toEqual([r1])
+    const { stdout, record } = await postOfKilledJob(d, run, s.pid)
+    const half = `A release switch was half done: ${link} names ${r2} (was ${r1}), but the processes may still run the previous release.`
+    expect(record.message).toContain('It had sent no pm2 command.')
+    expect(record.message).toContain(half)
+    expect(record.message).toContain(`to go back first: ln -sfn ${r1} ${link}`)
+    expect(stdout).toContain(half)
+
+    // A fresh deploy of the same release: no switch left to make, but it deploys and runs r2.
+    const fresh = await freshDeploy(d, release('r2'))
+    expect(fresh.stdout).toContain(`${link} already names ${r2}: a redeploy`)
+    expect(cwds()).toEqual([r2])
+    expect(fs.realpathSync(link)).toBe(r2)
+    expect(d.fingerprint(neighbours)).toEqual(before)
   })
 })

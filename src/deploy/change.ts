@@ -4,10 +4,11 @@ import * as core from '@actions/core'
 import { messageOf } from '../core/errors.js'
 import { checkIsolation, formatViolations } from '../core/isolation.js'
 import { DeployStop } from '../core/outcome.js'
-import type { PlannedCommand } from '../core/plan.js'
+import { describeCommand, type PlannedCommand } from '../core/plan.js'
 import type { ProcessRecord } from '../core/process-record.js'
 import { UnsafeCommandError } from '../core/targets.js'
 import type { EcosystemApp } from '../shell/ecosystem-protocol.js'
+import { saveCommandsStarted } from '../shell/state.js'
 import type { Pm2Port } from './ports.js'
 import type { DeployContext } from './context.js'
 import { expectedCounts, watchOwn } from './verify.js'
@@ -33,6 +34,8 @@ export async function isolation(ctx: DeployContext, pm2: Pm2Port, label: string)
 /** Sends `commands` in order, each gated on a fresh list; a non-zero exit stops; isolation after every delete. */
 export async function sendAll(ctx: DeployContext, pm2: Pm2Port, commands: readonly PlannedCommand[]): Promise<void> {
   for (const cmd of commands) {
+    // For the post step, should this step be killed while the command runs.
+    saveCommandsStarted([...ctx.state.sent.map((c) => c.command), describeCommand(cmd)])
     const sent = await pm2.send(cmd, ctx.state.own)
     core.info(`${sent.command} → exit ${sent.exitCode} (${sent.ms} ms)`)
     for (const line of sent.messages) core.info(`  ${line}`)

@@ -12,6 +12,7 @@ import type { DeleteById } from '../core/swap.js'
 import type { Inputs } from '../shell/inputs.js'
 import { processCwd, realOrSelf, runningFacts } from '../shell/proc.js'
 import { listReleases, liveRelease, removeRelease, restoreLink, switchLink } from '../shell/release.js'
+import { saveReleaseSwitch } from '../shell/state.js'
 import { wantedPaths } from './app-targets.js'
 import { completeSwaps, isolation, sendAll } from './change.js'
 import type { DeployContext } from './context.js'
@@ -43,6 +44,7 @@ export async function switchRelease(state: DeployState, release: ReleaseRecord):
     return
   }
   state.switchedAt = Date.now()
+  saveReleaseSwitch({ link: release.link, previous: release.previous, target: release.target })
   switchLink(release.link, release.target)
   release.switched = true
   release.live = liveRelease(release.link)

@@ -9,7 +9,7 @@ import { collectMetadata } from '../shell/metadata.js'
 import { OUTPUT } from '../shell/outputs.js'
 import { writeSnapshot } from '../shell/snapshot.js'
 import { runDirTarget } from '../shell/runs.js'
-import { saveLockState } from '../shell/state.js'
+import { saveLockState, saveSnapshotBefore } from '../shell/state.js'
 import { ACTION_VERSION } from '../shell/version.js'
 import { Ownership } from './ownership.js'
 import type { DeployPorts, Pm2Port } from './ports.js'
@@ -85,6 +85,7 @@ export async function recordBefore(ctx: DeployContext, pm2: Pm2Port): Promise<vo
   ;[state.before] = await Promise.all([pm2.list(), ctx.ownership.resolve()])
   state.snapshots.before = writeSnapshot(state.runDirectory(runDirTarget(inputs)), state.runTag, snapshotOf(state, 'before', state.before))
   core.setOutput(OUTPUT.snapshotBefore, state.snapshots.before)
+  saveSnapshotBefore(state.snapshots.before)
   core.info(`${state.before.length} process(es); snapshot: ${state.snapshots.before}`)
   const own = state.own
   for (const p of state.before) {
