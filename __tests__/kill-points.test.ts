@@ -8,10 +8,11 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, test } from 'vitest'
+import type { DeployReport } from '../src/core/report-schema.js'
 import { DEFAULT_AUDIT_FILE_NAME, type AuditRecord } from '../src/shell/audit.js'
 import { LOCK_FILE_NAME, readLock } from '../src/shell/lock.js'
 import { APPS, daemonsForThisFile, ROOT, type TestDaemon } from './helpers/daemon.js'
-import { readAudit, startAction, stopStarted, type StartedAction } from './helpers/lock-scenarios.js'
+import { readAudit, startAction, stopStarted, waitFor, type StartedAction } from './helpers/lock-scenarios.js'
 import { endJob, runAction, runPost, type ActionRun } from './helpers/run-action.js'
 
 const newDaemon = daemonsForThisFile()
@@ -177,5 +178,40 @@ describe('the main step SIGKILLed right after a release switch', () => {
     expect(cwds()).toEqual([r2])
     expect(fs.realpathSync(link)).toBe(r2)
     expect(d.fingerprint(neighbours)).toEqual(before)
+  })
+})
+
+/** Where the daemon dies: the main step is frozen (SIGSTOP) on the line, the daemon killed, the step let go (SIGCONT). */
+const DAEMON_KILL_POINTS: { point: string; at: string; result: 'aborted' | 'failed' }[] = [
+  { point: 'lock taken', at: '^Holding .*pm2-safe-deploy\\.lock$', result: 'aborted' },
+  { point: 'snapshot written', at: 'snapshot: ', result: 'aborted' },
+  { point: 'first command sent', at: '^pm2 \\S+ .* → exit ', result: 'failed' }
+]
+
+describe('the PM2 daemon killed mid-deploy (the stability window: restore.test.ts)', () => {
+  test.each(DAEMON_KILL_POINTS)('$point: a clear `$result` naming the daemon gone, no daemon started, the lock released, the attempt recorded', async (k) => {
+    const d = newDaemon('daemonkill')
+    crowdedHost(d)
+    await d.waitOnline()
+    const s = startStopping(d, { ...FLYER, 'stable-seconds': '3', 'timeout-seconds': '60' }, k.at, 'SIGSTOP')
+    await waitFor(`the step to stop at ${k.point}`, () => new RegExp(k.at, 'm').test(s.stdout()), s)
+    d.kill()
+    s.child.kill('SIGCONT')
+    const run = await s.done
+    expect(run.code, run.stdout).toBe(1)
+    expect(run.outputs.result, run.stdout).toBe(k.result)
+    const report = JSON.parse(fs.readFileSync(run.outputs.report!, 'utf8')) as DeployReport
+    expect(report.title).toBe('PM2 daemon gone')
+    expect(report.message).toMatch(new RegExp(`^The PM2 daemon at ${escape(d.home)} is gone`))
+    expect(run.stdout + run.stderr).not.toMatch(/Unexpected error|\n\s+at .+:\d+:\d+\)?\n|went down|now stopping/)
+    expect(run.stdout).not.toMatch(/pm2 (start|restart|scale) /)
+    expect(fs.existsSync(path.join(d.home, 'pm2.pid'))).toBe(false)
+    expect(fs.existsSync(path.join(d.home, LOCK_FILE_NAME))).toBe(false)
+    expect(readAudit(path.join(d.home, DEFAULT_AUDIT_FILE_NAME)).at(-1)).toMatchObject({ result: k.result, message: expect.stringMatching(/^The PM2 daemon at .* is gone/) })
+    const post = await runPost(run, d.home)
+    expect(post.code).toBe(0)
+    expect(post.stdout).not.toContain('::warning::')
+    // Still no daemon: neither step started one.
+    expect(fs.existsSync(path.join(d.home, 'pm2.pid'))).toBe(false)
   })
 })

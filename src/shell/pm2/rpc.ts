@@ -14,6 +14,10 @@ interface AxonSocket {
   connect(target: string): unknown
   close(): void
   on(ev: string, fn: (...a: unknown[]) => void): void
+  once(ev: string, fn: (...a: unknown[]) => void): void
+  removeListener(ev: string, fn: (...a: unknown[]) => void): void
+  /** false once the daemon closed the connection (axon then retries to connect). */
+  connected?: boolean
 }
 
 /** True when something accepts connections on `$PM2_HOME/rpc.sock`. Starts nothing. */
@@ -136,13 +140,18 @@ export class Pm2Rpc {
 
   call(method: string, timeoutMs = 10_000): Promise<unknown> {
     if (!READ_METHODS.has(method)) return Promise.reject(new Error(`pm2 RPC method ${method} is not a read`))
+    // A closed connection is never answered (axon would only reconnect): fail at once, not at the timeout.
+    if (this.socket.connected === false) return Promise.reject(new Error(`the PM2 daemon closed its connection before ${method}`))
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`PM2 daemon did not answer ${method} within ${timeoutMs} ms`)), timeoutMs)
-      this.client.call(method, {}, (err, result) => {
+      const end = (fn: () => void) => {
         clearTimeout(timer)
-        if (err) reject(err instanceof Error ? err : new Error(String(err)))
-        else resolve(result)
-      })
+        this.socket.removeListener('reconnect attempt', closed)
+        fn()
+      }
+      const closed = () => end(() => reject(new Error(`the PM2 daemon closed its connection during ${method}`)))
+      const timer = setTimeout(() => end(() => reject(new Error(`PM2 daemon did not answer ${method} within ${timeoutMs} ms`))), timeoutMs)
+      this.socket.once('reconnect attempt', closed)
+      this.client.call(method, {}, (err, result) => end(() => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(result))))
     })
   }
 

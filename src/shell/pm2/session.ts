@@ -153,7 +153,8 @@ export class Pm2Session {
   /** Gates the command against a fresh process list, then sends it. */
   async send(cmd: PlannedCommand, ownNames: ReadonlySet<string>): Promise<SentCommand> {
     if (cmd.verb !== 'save') this.check(cmd, await this.freshList(), ownNames)
-    else await assertDaemonAnswers(this.pm2Home)
+    // The pm2 CLI starts a daemon when none answers (promise 8); a list up to FRESH_MS old does not prove one is there.
+    await assertDaemonAnswers(this.pm2Home)
     const args = commandArgs(cmd)
     const cwd = cmd.verb === 'startOrReload' || cmd.verb === 'startOrRestart' || cmd.verb === 'start' ? this.workingDirectory : this.scratchDir
     this.last = null
