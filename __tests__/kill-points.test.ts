@@ -97,6 +97,8 @@ const KILL_POINTS: { point: string; at: string; delayMs?: number; reached: RegEx
   { point: 'lock taken', at: '^Holding .*pm2-safe-deploy\\.lock$', reached: /Holding /, notReached: /::group::PM2 state before/, note: 'It had sent no pm2 command.', snapshot: false },
   { point: 'snapshot written', at: 'snapshot: ', reached: /snapshot: .*-before\.json/, notReached: /::group::Plan and preflight/, note: 'It had sent no pm2 command.', snapshot: true },
   { point: 'first command sent', at: '^pm2 \\S+ .* → exit ', reached: /→ exit 0/, notReached: /::group::Verify own processes/, note: `${STARTED}${RELOAD(OWN[0]!)}. Check`, snapshot: true },
+  // The pm2 CLI it started outlives it (an orphan finishing the reload) while the post step and the fresh deploy run.
+  { point: 'a command in flight', at: G('Deploy'), delayMs: 150, reached: /::group::Deploy/, notReached: /::group::Verify own processes/, note: `${STARTED}${RELOAD(OWN[0]!)}`, snapshot: true },
   {
     point: 'inside the stability window',
     at: G('Verify own processes'),
