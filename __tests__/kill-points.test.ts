@@ -1,6 +1,6 @@
 // Kill-point recovery (issue 13, promise 6): the main step SIGKILLed at each phase boundary
-// (lock taken, snapshot written, first command sent, inside the stability window, right
-// after a release switch), then the post step of the same job, then a fresh deploy. The
+// (lock taken, snapshot written, first command sent, a command in flight, inside the stability
+// window, right after a release switch), then the post step of the same job, then a fresh deploy. The
 // post step releases the lock and records the killed attempt; the fresh deploy succeeds;
 // the neighbours never change. And the PM2 daemon killed at those points: a clear verdict,
 // no daemon started. The kill is read off the step's own output by a preload hook
@@ -17,7 +17,11 @@ import { endJob, runAction, runPost, type ActionRun } from './helpers/run-action
 
 const newDaemon = daemonsForThisFile()
 const started: StartedAction[] = []
-afterEach(() => stopStarted(started))
+// A step a failed test left frozen (SIGSTOP) is let go first, or it could not end.
+afterEach(() => {
+  for (const s of started) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGCONT')
+  return stopStarted(started)
+})
 
 const STOP_AT = path.join(ROOT, '__tests__', 'helpers', 'stop-at.cjs')
 const FLYER = { app: 'flyer-crawler', 'environment-suffix': '-test', whitelist: 'flyer-crawler-api\nflyer-crawler-worker' }
