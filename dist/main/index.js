@@ -43395,6 +43395,62 @@ function formatViolations(violations) {
     return violations.map((v) => `${v.name}: ${v.detail}`).join('; ');
 }
 
+;// CONCATENATED MODULE: ./src/shell/state.ts
+// The state the main step saves for the post step (core.saveState → STATE_<name>), each key
+// named once. The lock's are saved before the lock is taken: a main step killed right after taking
+// it still leaves the post step what it needs, and a token that never held the lock matches nothing.
+// The progress keys (snapshot, release switch, commands started) let the post step say, for a main
+// step killed outright, how far it got.
+
+
+const state_STATE = {
+    lockFile: 'lock-file',
+    lockToken: 'lock-token',
+    snapshotBefore: 'snapshot-before',
+    releaseSwitch: 'release-switch',
+    commandsStarted: 'commands-started'
+};
+function saveLockState(lock) {
+    saveState(state_STATE.lockFile, lock.file);
+    saveState(state_STATE.lockToken, lock.token);
+}
+/** The lock the main step was about to take, or null when it took none. */
+function readLockState() {
+    const file = core.getState(state_STATE.lockFile);
+    const token = core.getState(state_STATE.lockToken);
+    return file && token ? { file, token } : null;
+}
+const ReleaseSwitchSchema = object({ link: schemas_string(), previous: schemas_string().nullable(), target: schemas_string() });
+function saveSnapshotBefore(file) {
+    saveState(state_STATE.snapshotBefore, file);
+}
+/** Saved right before the link is switched: the post step of a killed step can say where it was. */
+function saveReleaseSwitch(s) {
+    saveState(state_STATE.releaseSwitch, JSON.stringify(s));
+}
+/** Saved right before each command is sent: every command the step started, in order. */
+function saveCommandsStarted(commands) {
+    saveState(state_STATE.commandsStarted, JSON.stringify(commands));
+}
+function parsed(raw, schema) {
+    if (!raw)
+        return null;
+    try {
+        const r = schema.safeParse(JSON.parse(raw));
+        return r.success ? r.data : null;
+    }
+    catch {
+        return null;
+    }
+}
+function readProgress() {
+    return {
+        snapshotBefore: core.getState(state_STATE.snapshotBefore) || null,
+        releaseSwitch: parsed(core.getState(state_STATE.releaseSwitch), ReleaseSwitchSchema),
+        commandsStarted: parsed(core.getState(state_STATE.commandsStarted), z.array(z.string())) ?? []
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/core/release.ts
 // Release switches as data (promises 4 and 10): where a path through the link will
 // lead after the switch, which old releases a prune may remove, and which own
@@ -44137,6 +44193,8 @@ function checkRunsWhatFileSays(ctx, processes, apps, workingDirectory) {
 
 
 
+
+
 /** Isolation (promise 3): every other process as it was before; a change is a SAFETY ABORT. */
 async function isolation(ctx, pm2, label) {
     const { state, inputs } = ctx;
@@ -44158,6 +44216,8 @@ async function isolation(ctx, pm2, label) {
 /** Sends `commands` in order, each gated on a fresh list; a non-zero exit stops; isolation after every delete. */
 async function sendAll(ctx, pm2, commands) {
     for (const cmd of commands) {
+        // For the post step, should this step be killed while the command runs.
+        saveCommandsStarted([...ctx.state.sent.map((c) => c.command), describeCommand(cmd)]);
         const sent = await pm2.send(cmd, ctx.state.own);
         info(`${sent.command} → exit ${sent.exitCode} (${sent.ms} ms)`);
         for (const line of sent.messages)
@@ -44397,6 +44457,7 @@ function removeRelease(dir) {
 
 
 
+
 /** The release record of this deploy, before anything is switched; null without `current-link`. */
 function releaseRecord(inputs, planned) {
     const r = inputs.release;
@@ -44420,6 +44481,7 @@ async function switchRelease(state, release) {
         return;
     }
     state.switchedAt = Date.now();
+    saveReleaseSwitch({ link: release.link, previous: release.previous, target: release.target });
     switchLink(release.link, release.target);
     release.switched = true;
     release.live = liveRelease(release.link);
@@ -45045,26 +45107,6 @@ function heldLock(file, holder) {
     return { file, holder, release };
 }
 
-;// CONCATENATED MODULE: ./src/shell/state.ts
-// The state the main step saves for the post step (core.saveState → STATE_<name>), each key
-// named once. Both are saved before the lock is taken: a main step killed right after taking
-// it still leaves the post step what it needs, and a token that never held the lock matches nothing.
-
-const state_STATE = {
-    lockFile: 'lock-file',
-    lockToken: 'lock-token'
-};
-function saveLockState(lock) {
-    saveState(state_STATE.lockFile, lock.file);
-    saveState(state_STATE.lockToken, lock.token);
-}
-/** The lock the main step was about to take, or null when it took none. */
-function readLockState() {
-    const file = core.getState(state_STATE.lockFile);
-    const token = core.getState(state_STATE.lockToken);
-    return file && token ? { file, token } : null;
-}
-
 ;// CONCATENATED MODULE: ./src/deploy/ownership.ts
 // Own names, resolved once: from the whitelist at once, or from the ecosystem file, which
 // is read in a child process while the daemon connection, the lock and the first list are
@@ -45197,6 +45239,7 @@ async function recordBefore(ctx, pm2) {
     [state.before] = await Promise.all([pm2.list(), ctx.ownership.resolve()]);
     state.snapshots.before = writeSnapshot(state.runDirectory(runDirTarget(inputs)), state.runTag, snapshotOf(state, 'before', state.before));
     setOutput(OUTPUT.snapshotBefore, state.snapshots.before);
+    saveSnapshotBefore(state.snapshots.before);
     info(`${state.before.length} process(es); snapshot: ${state.snapshots.before}`);
     const own = state.own;
     for (const p of state.before) {
@@ -45517,15 +45560,19 @@ class Pm2Rpc {
     call(method, timeoutMs = 10_000) {
         if (!READ_METHODS.has(method))
             return Promise.reject(new Error(`pm2 RPC method ${method} is not a read`));
+        // A closed connection is never answered (axon would only reconnect): fail at once, not at the timeout.
+        if (this.socket.connected === false)
+            return Promise.reject(new Error(`the PM2 daemon closed its connection before ${method}`));
         return new Promise((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error(`PM2 daemon did not answer ${method} within ${timeoutMs} ms`)), timeoutMs);
-            this.client.call(method, {}, (err, result) => {
+            const end = (fn) => {
                 clearTimeout(timer);
-                if (err)
-                    reject(err instanceof Error ? err : new Error(String(err)));
-                else
-                    resolve(result);
-            });
+                this.socket.removeListener('reconnect attempt', closed);
+                fn();
+            };
+            const closed = () => end(() => reject(new Error(`the PM2 daemon closed its connection during ${method}`)));
+            const timer = setTimeout(() => end(() => reject(new Error(`PM2 daemon did not answer ${method} within ${timeoutMs} ms`))), timeoutMs);
+            this.socket.once('reconnect attempt', closed);
+            this.client.call(method, {}, (err, result) => end(() => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(result))));
         });
     }
     close() {
@@ -45904,8 +45951,8 @@ class Pm2Session {
     async send(cmd, ownNames) {
         if (cmd.verb !== 'save')
             this.check(cmd, await this.freshList(), ownNames);
-        else
-            await assertDaemonAnswers(this.pm2Home);
+        // The pm2 CLI starts a daemon when none answers (promise 8); a list up to FRESH_MS old does not prove one is there.
+        await assertDaemonAnswers(this.pm2Home);
         const args = commandArgs(cmd);
         const cwd = cmd.verb === 'startOrReload' || cmd.verb === 'startOrRestart' || cmd.verb === 'start' ? this.workingDirectory : this.scratchDir;
         this.last = null;

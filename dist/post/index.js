@@ -42016,14 +42016,104 @@ function heldLock(file, holder) {
     return { file, holder, release };
 }
 
+;// CONCATENATED MODULE: ./src/shell/release.ts
+// The release link on disk (promise 10): read which release is live, switch the link
+// atomically (a new symlink renamed over the old one: readers never find it missing),
+// list and remove sibling release directories.
+
+
+
+class ReleaseError extends (/* unused pure expression or super */ null && (UserError)) {
+}
+/** The real path the link names now; null when there is no link or it dangles. */
+function liveRelease(link) {
+    try {
+        if (!external_node_fs_default().lstatSync(link).isSymbolicLink())
+            return null;
+        return external_node_fs_default().realpathSync(link);
+    }
+    catch {
+        return null;
+    }
+}
+/**
+ * Points `link` at `target` atomically: a temporary symlink in the same directory
+ * (rename is atomic only within one file system), renamed over the old link.
+ * Returns the release that was live before (null on a first deploy).
+ */
+function switchLink(link, target) {
+    const previous = liveRelease(link);
+    const dir = path.dirname(link);
+    const tmp = path.join(dir, `.${path.basename(link)}.pm2-safe-deploy-${process.pid}-${Date.now().toString(36)}`);
+    try {
+        fs.symlinkSync(target, tmp);
+        fs.renameSync(tmp, link);
+    }
+    catch (err) {
+        fs.rmSync(tmp, { force: true });
+        throw new ReleaseError(`could not point ${link} at ${target}: ${err.message}`);
+    }
+    return { previous };
+}
+/** Puts the link back as it was: at `previous`, or removed when there was none (a first deploy). */
+function restoreLink(link, previous) {
+    if (previous) {
+        switchLink(link, previous);
+        return;
+    }
+    try {
+        if (fs.lstatSync(link).isSymbolicLink())
+            fs.unlinkSync(link);
+    }
+    catch {
+        // already gone
+    }
+}
+/**
+ * The release directories beside `releaseDir` (its parent's subdirectories, real
+ * paths): no symlinks (the link itself may live there), no hidden entries.
+ */
+function listReleases(releaseDir) {
+    const parent = path.dirname(fs.realpathSync(releaseDir));
+    const out = [];
+    for (const entry of fs.readdirSync(parent, { withFileTypes: true })) {
+        if (!entry.isDirectory() || entry.name.startsWith('.'))
+            continue;
+        const full = path.join(parent, entry.name);
+        try {
+            out.push({ path: full, mtimeMs: fs.statSync(full).mtimeMs });
+        }
+        catch {
+            // removed meanwhile
+        }
+    }
+    return out;
+}
+/** Removes one release directory; the error, if any, as text (a prune failure never fails a deploy). */
+function removeRelease(dir) {
+    try {
+        fs.rmSync(dir, { recursive: true, force: true });
+        return null;
+    }
+    catch (err) {
+        return err.message;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/shell/state.ts
 // The state the main step saves for the post step (core.saveState → STATE_<name>), each key
-// named once. Both are saved before the lock is taken: a main step killed right after taking
+// named once. The lock's are saved before the lock is taken: a main step killed right after taking
 // it still leaves the post step what it needs, and a token that never held the lock matches nothing.
+// The progress keys (snapshot, release switch, commands started) let the post step say, for a main
+// step killed outright, how far it got.
+
 
 const state_STATE = {
     lockFile: 'lock-file',
-    lockToken: 'lock-token'
+    lockToken: 'lock-token',
+    snapshotBefore: 'snapshot-before',
+    releaseSwitch: 'release-switch',
+    commandsStarted: 'commands-started'
 };
 function saveLockState(lock) {
     core.saveState(state_STATE.lockFile, lock.file);
@@ -42035,6 +42125,36 @@ function readLockState() {
     const token = getState(state_STATE.lockToken);
     return file && token ? { file, token } : null;
 }
+const ReleaseSwitchSchema = object({ link: schemas_string(), previous: schemas_string().nullable(), target: schemas_string() });
+function saveSnapshotBefore(file) {
+    core.saveState(state_STATE.snapshotBefore, file);
+}
+/** Saved right before the link is switched: the post step of a killed step can say where it was. */
+function saveReleaseSwitch(s) {
+    core.saveState(state_STATE.releaseSwitch, JSON.stringify(s));
+}
+/** Saved right before each command is sent: every command the step started, in order. */
+function saveCommandsStarted(commands) {
+    core.saveState(state_STATE.commandsStarted, JSON.stringify(commands));
+}
+function parsed(raw, schema) {
+    if (!raw)
+        return null;
+    try {
+        const r = schema.safeParse(JSON.parse(raw));
+        return r.success ? r.data : null;
+    }
+    catch {
+        return null;
+    }
+}
+function readProgress() {
+    return {
+        snapshotBefore: getState(state_STATE.snapshotBefore) || null,
+        releaseSwitch: parsed(getState(state_STATE.releaseSwitch), ReleaseSwitchSchema),
+        commandsStarted: parsed(getState(state_STATE.commandsStarted), array(schemas_string())) ?? []
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/post.ts
 // The post step (runs.post, post-if: always(); entry post-index.ts): releases the host lock if the main
@@ -42045,13 +42165,34 @@ function readLockState() {
 
 
 
+
+/** How far the killed main step got, from what it saved as it went: the record says what to check. */
+function progressNote(p, live = liveRelease) {
+    const parts = [];
+    if (p.commandsStarted.length === 0)
+        parts.push('It had sent no pm2 command.');
+    else
+        parts.push(`pm2 commands it started (the last may not have finished): ${p.commandsStarted.join('; ')}. Check the processes of this app.`);
+    const sw = p.releaseSwitch;
+    if (sw) {
+        const now = live(sw.link);
+        const was = sw.previous ?? 'nothing (a first deploy)';
+        if (now === sw.target && now !== sw.previous) {
+            parts.push(`A release switch was half done: ${sw.link} names ${sw.target} (was ${was}), but the processes may still run the previous release. ` +
+                `A new deploy of ${sw.target} sees no switch and cannot roll back; to go back first: ${sw.previous ? `ln -sfn ${sw.previous} ${sw.link}` : `rm ${sw.link}`}.`);
+        }
+        else {
+            parts.push(`It had begun a release switch of ${sw.link} to ${sw.target} (was ${was}); the link now names ${now ?? 'nothing'}.`);
+        }
+    }
+    return parts.join(' ');
+}
 /** A main step killed outright (SIGKILL) wrote no audit record: the post step writes one for it. */
-function auditKilledMainStep(holder) {
+function auditKilledMainStep(holder, progress, note) {
     const problem = tryAppendAudit(resolveAuditTarget(process.env, (name) => getInput(name)), buildAuditRecord({
         time: new Date().toISOString(),
         result: 'failed',
-        message: `The main step (pid ${holder.pid}, run ${holder.runId ?? '?'}) died holding the host lock; the post step released it. ` +
-            'Whether pm2 commands were sent is unknown: check the processes.',
+        message: `The main step (pid ${holder.pid}, run ${holder.runId ?? '?'}) died holding the host lock; the post step released it. ${note}`,
         app: holder.app,
         environmentSuffix: holder.suffix,
         strategy: getInput('strategy'),
@@ -42060,7 +42201,8 @@ function auditKilledMainStep(holder) {
         commands: [],
         violations: [],
         metadata: null,
-        report: null
+        report: null,
+        snapshots: { before: progress.snapshotBefore, after: null }
     }));
     if (problem)
         warning(problem);
@@ -42075,11 +42217,14 @@ async function run() {
     try {
         const r = releaseAfterMainStep(file, token);
         switch (r.outcome) {
-            case 'released':
-                auditKilledMainStep(r.holder);
+            case 'released': {
+                const progress = readProgress();
+                const note = progressNote(progress);
+                auditKilledMainStep(r.holder, progress, note);
                 warning(`The main step ended without releasing the host lock ${file} (killed, or the job was cancelled): released it. ` +
-                    'Check the processes of this app: the deploy may be half done.');
+                    `Check the processes of this app: the deploy may be half done. ${note}`);
                 break;
+            }
             case 'holder-running':
                 warning(`The main step's process (pid ${r.holder.pid}) still runs and holds the host lock ${file}: left alone; it is released when that process ends.`);
                 break;
