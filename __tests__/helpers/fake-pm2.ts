@@ -62,7 +62,8 @@ export class FakePm2 implements Pm2Port {
     p.status = 'online'
   }
 
-  async eventSleep(): Promise<null> {
+  /** No event bus by default: verification polls the list with real sleeps. */
+  async eventSleep(): Promise<((ms: number) => Promise<void>) | null> {
     return null
   }
 

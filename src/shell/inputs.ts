@@ -27,6 +27,20 @@ const seconds = (name: string, min: number) =>
     })
     .transform(Number)
 
+/** A health URL fetch can ask: checked before any change, not found unusable after the deploy. */
+function healthUrlProblem(u: string, ctx: z.RefinementCtx): void {
+  let why: string | null = null
+  if (!/^https?:\/\/\S+$/.test(u)) why = 'it must start with http:// or https:// and hold no white space'
+  else {
+    try {
+      new URL(u)
+    } catch {
+      why = 'it is not a valid URL (check the host, the port (1-65535) and any %-escapes)'
+    }
+  }
+  if (why) ctx.addIssue({ code: 'custom', message: `each health-url must be an http:// or https:// URL: ${JSON.stringify(u)} is not: ${why}` })
+}
+
 const list = z.string().transform((v) =>
   v
     .split(/[\n,]/)
@@ -54,13 +68,7 @@ const RawInputsSchema = z.object({
   strategy: z.enum(['reload', 'restart', 'recreate'], { message: 'strategy must be reload, restart or recreate' }),
   'stable-seconds': seconds('stable-seconds', 0),
   'timeout-seconds': seconds('timeout-seconds', 1),
-  'health-url': list.pipe(
-    z.array(
-      z.string().refine((u) => /^https?:\/\/\S+$/.test(u), {
-        message: 'each health-url must be an http:// or https:// URL'
-      })
-    )
-  ),
+  'health-url': list.pipe(z.array(z.string().superRefine(healthUrlProblem))),
   'foreign-restarts': z.enum(['fail', 'warn'], { message: 'foreign-restarts must be fail or warn' }),
   save: bool('save'),
   'dry-run': bool('dry-run'),

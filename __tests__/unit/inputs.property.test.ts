@@ -1,0 +1,72 @@
+// The input parser over arbitrary values for every input of action.yml: it returns the
+// parsed inputs or throws an InputError (a UserError, shown without a stack); never
+// anything else.
+import fc from 'fast-check'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { UserError } from '../../src/core/errors.js'
+import { envInputs, InputError, parseInputs } from '../../src/shell/inputs.js'
+import { anyInputs, INPUT_NAMES, ROOT_TOKEN } from '../helpers/input-arbitraries.js'
+import { inputVar } from '../helpers/run-action.js'
+
+let root: string
+
+beforeAll(() => {
+  // The parser only looks at the disk (stat, realpath): the paths it sees exist here or do not.
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'inputs-property-'))
+  fs.mkdirSync(path.join(root, 'releases', 'r1'), { recursive: true })
+  fs.mkdirSync(path.join(root, 'releases', 'r2'))
+  fs.symlinkSync(path.join(root, 'releases', 'r1'), path.join(root, 'current'))
+  fs.writeFileSync(path.join(root, 'a-file.txt'), '')
+})
+
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
+
+function envOf(inputs: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { GITHUB_WORKSPACE: root, HOME: root, PATH: process.env.PATH }
+  for (const [name, value] of Object.entries(inputs)) if (value !== undefined) env[inputVar(name)] = value.split(ROOT_TOKEN).join(root)
+  return env
+}
+
+describe('parseInputs over arbitrary values', () => {
+  test('every input of action.yml is generated', () => {
+    expect(INPUT_NAMES).toContain('app')
+    expect(INPUT_NAMES.length).toBeGreaterThan(20)
+  })
+
+  test('returns inputs or throws an InputError that says which input and why', () => {
+    fc.assert(
+      fc.property(anyInputs, (inputs) => {
+        const env = envOf(inputs)
+        let parsed: ReturnType<typeof parseInputs>
+        try {
+          parsed = parseInputs(env, envInputs(env))
+        } catch (err) {
+          if (!(err instanceof InputError)) throw err
+          expect(err).toBeInstanceOf(UserError)
+          expect(err.message).toMatch(/^Invalid inputs:\n- \S/)
+          return
+        }
+        // Parsed: absolute paths only, numbers are numbers.
+        expect(path.isAbsolute(parsed.workingDirectory) && path.isAbsolute(parsed.pm2Home) && path.isAbsolute(parsed.snapshotDir)).toBe(true)
+        for (const n of [parsed.stableSeconds, parsed.timeoutSeconds, parsed.lockTimeoutSeconds, parsed.logLines, parsed.keepReleases]) expect(Number.isFinite(n)).toBe(true)
+        expect(parsed.stableSeconds).toBeLessThan(parsed.timeoutSeconds)
+        expect(parsed.app).not.toBe('')
+        // An accepted health URL is one fetch can ask: refused now rather than failing after the deploy.
+        for (const u of parsed.healthUrls) expect(['http:', 'https:']).toContain(new URL(u).protocol)
+      }),
+      { numRuns: 2000 }
+    )
+  })
+})
+
+describe('counterexamples the fuzzing found', () => {
+  // Accepted by the old /^https?:\/\/\S+$/ check, then unusable by fetch: the deploy changed own processes and failed at timeout-seconds.
+  test.each(['http://[::1', 'http://%', 'http://x:99999/'])('health-url %j is refused before any change, naming the URL', (url) => {
+    const env = envOf({ app: 'flyer-crawler', whitelist: 'flyer-crawler-api', 'health-url': `http://localhost/ok\n${url}` })
+    expect(() => parseInputs(env, envInputs(env))).toThrow(InputError)
+    expect(() => parseInputs(env, envInputs(env))).toThrow(`health-url: each health-url must be an http:// or https:// URL: ${JSON.stringify(url)} is not: it is not a valid URL`)
+  })
+})
