@@ -31,10 +31,14 @@ const STACK = /(\n|%0A)\s+at .+:\d+:\d+/
 const ECOSYSTEM = JSON.stringify({ apps: [{ name: 'flyer-crawler-api-test', script: 'server.js' }, { name: 'flyer-crawler-worker-test', script: 'worker.js' }] })
 /** A run that takes longer than this (real time) is a gap in the fake, not a finding. */
 const RUN_LIMIT_MS = 20_000
+// FUZZ_RUNS=5000 for a longer hunt.
+const RUNS = Number(process.env.FUZZ_RUNS ?? 250)
 
 const repo = process.cwd()
 let summaryDir: string
 let repoListing: string[]
+/** The log of the last fuzzOnce run. */
+let lastOut = ''
 
 /**
  * A fake PM2 that also starts what a start command names (an ecosystem file's apps, a
@@ -133,13 +137,14 @@ async function readEcosystemOnce(file: string, env: Record<string, string>, cwd:
 
 const releasesOf = (ws: string) => fs.readdirSync(path.join(ws, 'releases')).sort()
 
-async function fuzzOnce(inputs: Record<string, string | undefined>): Promise<string> {
+async function fuzzOnce(inputs: Record<string, string | undefined>, setup?: (fake: FuzzPm2, box: Box) => void): Promise<string> {
   const b = makeBox()
   const stdout: string[] = []
   const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (stdout.push(String(chunk)), true))
   vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true })
   const fake = new FuzzPm2(hostTable(b.ws))
   fake.afterSend = (cmd) => fake.started(cmd)
+  setup?.(fake, b)
   const tableBefore = structuredClone(fake.processes)
   try {
     process.chdir(b.ws)
@@ -158,7 +163,7 @@ async function fuzzOnce(inputs: Record<string, string | undefined>): Promise<str
       timer = setTimeout(() => reject(new Error(`the run did not end within ${RUN_LIMIT_MS} ms`)), RUN_LIMIT_MS)
     })
     const result = await Promise.race([run({ openPm2: async () => fake, readEcosystem: readEcosystemOnce }), limit]).finally(() => clearTimeout(timer))
-    const out = stdout.join('')
+    const out = (lastOut = stdout.join(''))
     const outputs = parseCommandFile(fs.readFileSync(path.join(b.box, 'runner', 'output'), 'utf8'))
     const why = () => `result ${result}\n${out.slice(-3000)}`
 
@@ -178,6 +183,8 @@ async function fuzzOnce(inputs: Record<string, string | undefined>): Promise<str
       expect(fake.processes, why()).toEqual(tableBefore)
       expect(fs.readlinkSync(b.link), why()).toBe(path.join(b.ws, 'releases', 'r1'))
       expect(releasesOf(b.ws), why()).toEqual(['r1', 'r2'])
+      // Nothing changed, so nothing to restore.
+      expect(out, why()).not.toMatch(/Restore:/)
     }
     // Whatever the result, another app's processes are as they were.
     const own = new Set<string>(JSON.parse(outputs['own-processes'] || '[]') as string[])
@@ -206,10 +213,35 @@ afterAll(() => {
   expect(fs.readdirSync(repo).sort()).toEqual(repoListing)
 })
 
-describe('the deploy over arbitrary inputs', () => {
-  test('counterexample: a health-url fetch cannot use is refused before any command (it was accepted, deployed, then failed)', async () => {
-    expect(await fuzzOnce({ app: 'flyer-crawler', 'environment-suffix': '-test', whitelist: 'flyer-crawler-api', 'pm2-home': 'pm2', 'health-url': 'http://[::1' })).toBe('aborted')
+const JOB = { app: 'flyer-crawler', 'environment-suffix': '-test', whitelist: 'flyer-crawler-api', 'pm2-home': 'pm2' }
+
+describe('counterexamples the fuzzing found', () => {
+  test('a health-url fetch cannot use is refused before any command (it was accepted, deployed, then failed)', async () => {
+    expect(await fuzzOnce({ ...JOB, 'health-url': 'http://[::1' })).toBe('aborted')
   })
+
+  test('a snapshot-dir with a name too long is refused with the fix (it was an Unexpected error with a stack after the lock)', async () => {
+    expect(await fuzzOnce({ ...JOB, 'snapshot-dir': 'x'.repeat(5000) })).toBe('aborted')
+  })
+
+  test('an after snapshot that cannot be written still uses the list read: no restore hints for neighbours that never went away', async () => {
+    const result = await fuzzOnce({ ...JOB, whitelist: 'flyer-crawler-nope', 'snapshot-dir': 'snaps' }, (fake, b) => {
+      let lists = 0
+      // The second read is the after snapshot's: its directory is a file by then.
+      fake.beforeList = () => {
+        if (++lists !== 2) return
+        const snaps = path.join(b.ws, 'snaps')
+        fs.rmSync(snaps, { recursive: true, force: true })
+        fs.writeFileSync(snaps, '')
+      }
+    })
+    expect(result).toBe('aborted')
+    expect(lastOut).toMatch(/could not write the after snapshot/)
+    expect(lastOut).not.toMatch(/could not be read|Restore:/)
+  })
+})
+
+describe('the deploy over arbitrary inputs', () => {
 
   test('ends in a clear result, never a stack; a refused run changes nothing; neighbours never change', async () => {
     const seen = new Map<string, number>()
@@ -218,11 +250,10 @@ describe('the deploy over arbitrary inputs', () => {
         const result = await fuzzOnce(inputs)
         seen.set(result, (seen.get(result) ?? 0) + 1)
       }),
-      // FUZZ_RUNS=5000 for a longer hunt.
-      { numRuns: Number(process.env.FUZZ_RUNS ?? 250) }
+      { numRuns: RUNS }
     )
     // The cases reach valid plans and deploys too, not only refusals.
     console.log('results:', Object.fromEntries(seen))
     for (const r of ['deployed', 'dry-run', 'aborted']) expect(seen.get(r) ?? 0).toBeGreaterThan(10)
-  }, 120_000)
+  }, Math.max(60_000, RUNS * 200))
 })

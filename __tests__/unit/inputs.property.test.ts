@@ -8,6 +8,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { UserError } from '../../src/core/errors.js'
 import { envInputs, InputError, parseInputs } from '../../src/shell/inputs.js'
+import { ensureRunDir, RunDirError } from '../../src/shell/runs.js'
 import { anyInputs, INPUT_NAMES, ROOT_TOKEN } from '../helpers/input-arbitraries.js'
 import { inputVar } from '../helpers/run-action.js'
 
@@ -68,5 +69,18 @@ describe('counterexamples the fuzzing found', () => {
     const env = envOf({ app: 'flyer-crawler', whitelist: 'flyer-crawler-api', 'health-url': `http://localhost/ok\n${url}` })
     expect(() => parseInputs(env, envInputs(env))).toThrow(InputError)
     expect(() => parseInputs(env, envInputs(env))).toThrow(`health-url: each health-url must be an http:// or https:// URL: ${JSON.stringify(url)} is not: it is not a valid URL`)
+  })
+
+  test('a snapshot-dir with a name too long is refused, saying why (it passed, then mkdir threw ENAMETOOLONG with a stack)', () => {
+    const env = envOf({ app: 'flyer-crawler', whitelist: 'flyer-crawler-api', 'snapshot-dir': 'x'.repeat(5000) })
+    expect(() => parseInputs(env, envInputs(env))).toThrow(/snapshot-dir: .*x…x+ \(\d+ characters\) cannot be used \(ENAMETOOLONG: a name in it is longer than 255 bytes/)
+  })
+
+  test('a run directory the disk refuses is a user error with the fix, not an unexpected one', () => {
+    const tooLong = path.join(root, 'y'.repeat(300))
+    expect(() => ensureRunDir({ snapshotDir: tooLong, isDefault: false, pm2Home: root }, new Date(), 'tag')).toThrow(RunDirError)
+    expect(() => ensureRunDir({ snapshotDir: tooLong, isDefault: false, pm2Home: root }, new Date(), 'tag')).toThrow(/ENAMETOOLONG.*Point `snapshot-dir` at a directory this job can write/)
+    const noHome = path.join(root, 'no-such-home')
+    expect(() => ensureRunDir({ snapshotDir: path.join(noHome, 'pm2-safe-deploy', 'runs'), isDefault: true, pm2Home: noHome }, new Date(), 'tag')).toThrow(RunDirError)
   })
 })

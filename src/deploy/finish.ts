@@ -34,14 +34,20 @@ export async function finish(state: DeployState): Promise<void> {
 async function recordAfter(state: DeployState): Promise<readonly ProcessRecord[] | null> {
   const { session, inputs } = state
   if (!session || !inputs || state.daemonGone) return null
+  let after: readonly ProcessRecord[]
   try {
-    const after = state.endList ?? (await session.list())
-    state.snapshots.after = writeSnapshot(state.runDirectory(runDirTarget(inputs)), state.runTag, snapshotOf(state, 'after', after))
-    return after
+    after = state.endList ?? (await session.list())
   } catch (err) {
     state.warnings.push(`could not take the after snapshot: ${messageOf(err)}`)
     return null
   }
+  // A list read but not written is still the list: restore hints must not take every process for gone.
+  try {
+    state.snapshots.after = writeSnapshot(state.runDirectory(runDirTarget(inputs)), state.runTag, snapshotOf(state, 'after', after))
+  } catch (err) {
+    state.warnings.push(`could not write the after snapshot: ${messageOf(err)}`)
+  }
+  return after
 }
 
 /** The report goes beside the snapshots (promise 11); inputs that did not parse resolve the same place from the raw inputs. */

@@ -324,8 +324,10 @@ export function snapshotDirProblems(dir: string): string[] {
     let stat: fs.Stats | null = null
     try {
       stat = fs.statSync(p)
-    } catch {
-      // missing: look at its parent
+    } catch (err) {
+      // Missing: look at its parent. Anything else (a name too long, a loop, no access) cannot be made either.
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'ENOENT') return [`snapshot-dir: ${shortPath(dir)} cannot be used (${code}: ${unusablePath(code)}). Point snapshot-dir at a directory this job can create, or leave it empty for <pm2-home>/pm2-safe-deploy/runs/.`]
     }
     if (stat) {
       if (stat.isDirectory()) return []
@@ -334,6 +336,20 @@ export function snapshotDirProblems(dir: string): string[] {
     }
     if (path.dirname(p) === p) return []
   }
+}
+
+/** A path as the user wrote it, cut short when it is too long to read in a message. */
+export function shortPath(p: string): string {
+  return p.length > 200 ? `${p.slice(0, 100)}…${p.slice(-60)} (${p.length} characters)` : p
+}
+
+/** What an fs error code on a path the user gave means, in words. */
+export function unusablePath(code: string | undefined): string {
+  if (code === 'ENAMETOOLONG') return 'a name in it is longer than 255 bytes, or the whole path longer than 4096'
+  if (code === 'EACCES' || code === 'EPERM') return 'this job may not read or write there'
+  if (code === 'ELOOP') return 'it goes through a symlink loop'
+  if (code === 'ENOTDIR') return 'part of it is a file, not a directory'
+  return 'the system refused it'
 }
 
 /** snapshot-dir's default: `<pm2-home>/pm2-safe-deploy/runs`, beside the audit log (runners delete RUNNER_TEMP). */

@@ -5,8 +5,9 @@
 // is, and nothing in it is ever removed.
 import fs from 'node:fs'
 import path from 'node:path'
+import { messageOf, UserError } from '../core/errors.js'
 import { KEEP_RUNS, runDirName, runsToRemove } from '../core/retention.js'
-import { defaultRunsRoot, envInputs, resolvePm2Home, snapshotDirProblems, type InputReader, type Inputs } from './inputs.js'
+import { defaultRunsRoot, envInputs, resolvePm2Home, shortPath, snapshotDirProblems, unusablePath, type InputReader, type Inputs } from './inputs.js'
 
 export { defaultRunsRoot }
 
@@ -23,12 +24,28 @@ export interface RunDirTarget {
  * PM2_HOME, which is never created here: a wrong PM2_HOME must not gain a directory.
  */
 export function ensureRunDir(target: RunDirTarget, startedAt: Date, runTag: string): string {
+  try {
+    return makeRunDir(target, startedAt, runTag)
+  } catch (err) {
+    if (err instanceof UserError) throw err
+    // Checked before the deploy starts (inputs.ts), so this is the disk refusing: still the user's to fix.
+    const code = (err as NodeJS.ErrnoException).code
+    throw new RunDirError(
+      `Cannot create the run directory for snapshots and the report under ${shortPath(target.snapshotDir)} (${code ?? messageOf(err)}: ${unusablePath(code)}). ` +
+        (target.isDefault ? 'Check `pm2-home`, or set `snapshot-dir` to a directory this job can write.' : 'Point `snapshot-dir` at a directory this job can write, or leave it empty.')
+    )
+  }
+}
+
+export class RunDirError extends UserError {}
+
+function makeRunDir(target: RunDirTarget, startedAt: Date, runTag: string): string {
   if (!target.isDefault) {
     fs.mkdirSync(target.snapshotDir, { recursive: true })
     return target.snapshotDir
   }
   if (!fs.existsSync(target.pm2Home)) {
-    throw new Error(`PM2_HOME ${target.pm2Home} does not exist, so the run directory under it was not made (is PM2_HOME right?)`)
+    throw new RunDirError(`PM2_HOME ${shortPath(target.pm2Home)} does not exist, so the run directory under it was not made (is PM2_HOME right?)`)
   }
   const parent = path.dirname(target.snapshotDir)
   for (const dir of [parent, target.snapshotDir]) mkdirPrivate(dir)
