@@ -8,7 +8,7 @@ import { actionYmlDefaults } from './run-action.js'
 export const ROOT_TOKEN = '@ROOT@'
 
 /** Values that trip parsers and naive name handling, offered to every input. */
-const HOSTILE = [
+export const HOSTILE = [
   '',
   ' ',
   '\t',

@@ -14,7 +14,7 @@ import type { EcosystemApp } from '../../src/shell/ecosystem-protocol.js'
 import { readEcosystem } from '../../src/shell/ecosystem.js'
 import { run } from '../../src/main.js'
 import { FakePm2, processRecord } from '../helpers/fake-pm2.js'
-import { anyInputs, INPUT_NAMES, MAX_UP, rootedPath } from '../helpers/input-arbitraries.js'
+import { anyInputs, HOSTILE, INPUT_NAMES, MAX_UP, rootedPath } from '../helpers/input-arbitraries.js'
 import { inputVar, parseCommandFile } from '../helpers/run-action.js'
 
 // No network here: a health URL is checked the way fetch would take it, and answers 200.
@@ -224,6 +224,10 @@ describe('counterexamples the fuzzing found', () => {
     expect(await fuzzOnce({ ...JOB, 'snapshot-dir': 'x'.repeat(5000) })).toBe('aborted')
   })
 
+  test('a current-link name too long is refused before any change (the switch threw ENAMETOOLONG with a stack)', async () => {
+    expect(await fuzzOnce({ ...JOB, whitelist: undefined, ecosystem: 'ecosystem.json', 'current-link': 'x'.repeat(5000), 'release-dir': 'releases/r2' })).toBe('aborted')
+  })
+
   test('an after snapshot that cannot be written still uses the list read: no restore hints for neighbours that never went away', async () => {
     const result = await fuzzOnce({ ...JOB, whitelist: 'flyer-crawler-nope', 'snapshot-dir': 'snaps' }, (fake, b) => {
       let lists = 0
@@ -257,3 +261,20 @@ describe('the deploy over arbitrary inputs', () => {
     for (const r of ['deployed', 'dry-run', 'aborted']) expect(seen.get(r) ?? 0).toBeGreaterThan(10)
   }, Math.max(60_000, RUNS * 200))
 })
+
+// FUZZ_SWEEP=1: every hostile value in every input, one at a time, on a whitelist job and a release job (a few minutes).
+describe.skipIf(!process.env.FUZZ_SWEEP)('every hostile value in every input', () => {
+  const jobs = { whitelist: JOB, release: { ...JOB, whitelist: undefined, ecosystem: 'ecosystem.json', 'current-link': 'current', 'release-dir': 'releases/r2', 'keep-releases': '1' } }
+  for (const [kind, job] of Object.entries(jobs)) {
+    test(`on a ${kind} job`, async () => {
+      for (const name of INPUT_NAMES) for (const value of HOSTILE) {
+        try {
+          await fuzzOnce({ ...job, [name]: value })
+        } catch (err) {
+          throw new Error(`${name}=${JSON.stringify(value.slice(0, 80))}: ${(err as Error).message.replace(/(.)\1{30,}/g, "$1…").slice(0, 3000)}`)
+        }
+      }
+    }, 600_000)
+  }
+})
+

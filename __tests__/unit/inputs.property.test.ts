@@ -8,6 +8,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { UserError } from '../../src/core/errors.js'
 import { envInputs, InputError, parseInputs } from '../../src/shell/inputs.js'
+import { ReleaseError, switchLink } from '../../src/shell/release.js'
 import { ensureRunDir, RunDirError } from '../../src/shell/runs.js'
 import { anyInputs, INPUT_NAMES, ROOT_TOKEN } from '../helpers/input-arbitraries.js'
 import { inputVar } from '../helpers/run-action.js'
@@ -83,4 +84,15 @@ describe('counterexamples the fuzzing found', () => {
     const noHome = path.join(root, 'no-such-home')
     expect(() => ensureRunDir({ snapshotDir: path.join(noHome, 'pm2-safe-deploy', 'runs'), isDefault: true, pm2Home: noHome }, new Date(), 'tag')).toThrow(RunDirError)
   })
+
+  test.each([5000, 230])('a current-link name of %i bytes is refused before any change (the switch threw ENAMETOOLONG with a stack)', (n) => {
+    const env = envOf({ app: 'flyer-crawler', ecosystem: 'ecosystem.json', 'current-link': 'x'.repeat(n), 'release-dir': 'releases/r2' })
+    expect(() => parseInputs(env, envInputs(env))).toThrow(/current-link: the name x+(…x+ \(\d+ characters\))? is too long: .* at most 215 bytes/)
+  })
+
+  test('a link switch the disk refuses is a ReleaseError saying why, even when the temporary link cannot be removed either', () => {
+    expect(() => switchLink(path.join(root, 'l'.repeat(250)), path.join(root, 'releases', 'r2'))).toThrow(ReleaseError)
+    expect(() => switchLink(path.join(root, 'l'.repeat(250)), path.join(root, 'releases', 'r2'))).toThrow(/could not point .* ENAMETOOLONG/)
+  })
 })
+

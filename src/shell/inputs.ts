@@ -5,6 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import * as core from '@actions/core'
 import { z } from 'zod'
+import { MAX_LINK_NAME_BYTES } from './release.js'
 
 export class InputError extends UserError {}
 
@@ -263,11 +264,16 @@ export function resolveReleaseInputs(
   const releaseAbs = path.resolve(workspace, releaseInput)
   let live: string | null = null
   let linkStat: fs.Stats | null = null
+  if (Buffer.byteLength(path.basename(currentLink)) > MAX_LINK_NAME_BYTES) {
+    fail(`current-link: the name ${shortPath(path.basename(currentLink))} is too long: the switch needs a temporary link beside it with a longer name. Use a name of at most ${MAX_LINK_NAME_BYTES} bytes, e.g. \`current\``)
+  }
   try {
     linkStat = fs.lstatSync(currentLink)
-  } catch {
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code !== 'ENOENT') fail(`current-link: ${shortPath(currentLink)} cannot be used (${code}: ${unusablePath(code)})`)
     // no link yet: a first deploy, the parent must exist for the link to be created
-    if (!isDirectory(path.dirname(currentLink))) fail(`current-link: ${path.dirname(currentLink)} (the directory of ${currentLink}) does not exist`)
+    if (!isDirectory(path.dirname(currentLink))) fail(`current-link: ${shortPath(path.dirname(currentLink))} (the directory of ${shortPath(currentLink)}) does not exist`)
   }
   if (linkStat && !linkStat.isSymbolicLink()) {
     fail(

@@ -23,6 +23,9 @@ export function liveRelease(link: string): string | null {
  * (rename is atomic only within one file system), renamed over the old link.
  * Returns the release that was live before (null on a first deploy).
  */
+/** The bytes a link's name may have: its temporary sibling (switchLink) adds up to 40 and must fit in 255. */
+export const MAX_LINK_NAME_BYTES = 255 - 40
+
 export function switchLink(link: string, target: string): { previous: string | null } {
   const previous = liveRelease(link)
   const dir = path.dirname(link)
@@ -31,7 +34,11 @@ export function switchLink(link: string, target: string): { previous: string | n
     fs.symlinkSync(target, tmp)
     fs.renameSync(tmp, link)
   } catch (err) {
-    fs.rmSync(tmp, { force: true })
+    try {
+      fs.rmSync(tmp, { force: true })
+    } catch {
+      // the temporary link could not be made either (the same cause): the error below says why
+    }
     throw new ReleaseError(`could not point ${link} at ${target}: ${(err as Error).message}`)
   }
   return { previous }
