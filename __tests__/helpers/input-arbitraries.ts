@@ -55,6 +55,9 @@ export const HOSTILE = [
   '\ufeff',
   '\u00a0',
   'x'.repeat(5000),
+  // A name that fits the file system but not with a suffix added; a path of short names over PATH_MAX.
+  'n'.repeat(240),
+  'd/'.repeat(2100),
   'a/'.repeat(300),
   'flyer-crawler',
   'flyer-crawler-api',
