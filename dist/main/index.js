@@ -41194,8 +41194,100 @@ function iso_duration(params) {
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
+;// CONCATENATED MODULE: ./src/shell/release.ts
+// The release link on disk (promise 10): read which release is live, switch the link
+// atomically (a new symlink renamed over the old one: readers never find it missing),
+// list and remove sibling release directories.
+
+
+
+class ReleaseError extends UserError {
+}
+/** The real path the link names now; null when there is no link or it dangles. */
+function liveRelease(link) {
+    try {
+        if (!external_node_fs_default().lstatSync(link).isSymbolicLink())
+            return null;
+        return external_node_fs_default().realpathSync(link);
+    }
+    catch {
+        return null;
+    }
+}
+/**
+ * Points `link` at `target` atomically: a temporary symlink in the same directory
+ * (rename is atomic only within one file system), renamed over the old link.
+ * Returns the release that was live before (null on a first deploy).
+ */
+/** The bytes a link's name may have: its temporary sibling (switchLink) adds up to 40 and must fit in 255. */
+const MAX_LINK_NAME_BYTES = 255 - 40;
+function switchLink(link, target) {
+    const previous = liveRelease(link);
+    const dir = external_node_path_default().dirname(link);
+    const tmp = external_node_path_default().join(dir, `.${external_node_path_default().basename(link)}.pm2-safe-deploy-${process.pid}-${Date.now().toString(36)}`);
+    try {
+        external_node_fs_default().symlinkSync(target, tmp);
+        external_node_fs_default().renameSync(tmp, link);
+    }
+    catch (err) {
+        try {
+            external_node_fs_default().rmSync(tmp, { force: true });
+        }
+        catch {
+            // the temporary link could not be made either (the same cause): the error below says why
+        }
+        throw new ReleaseError(`could not point ${link} at ${target}: ${err.message}`);
+    }
+    return { previous };
+}
+/** Puts the link back as it was: at `previous`, or removed when there was none (a first deploy). */
+function restoreLink(link, previous) {
+    if (previous) {
+        switchLink(link, previous);
+        return;
+    }
+    try {
+        if (external_node_fs_default().lstatSync(link).isSymbolicLink())
+            external_node_fs_default().unlinkSync(link);
+    }
+    catch {
+        // already gone
+    }
+}
+/**
+ * The release directories beside `releaseDir` (its parent's subdirectories, real
+ * paths): no symlinks (the link itself may live there), no hidden entries.
+ */
+function listReleases(releaseDir) {
+    const parent = external_node_path_default().dirname(external_node_fs_default().realpathSync(releaseDir));
+    const out = [];
+    for (const entry of external_node_fs_default().readdirSync(parent, { withFileTypes: true })) {
+        if (!entry.isDirectory() || entry.name.startsWith('.'))
+            continue;
+        const full = external_node_path_default().join(parent, entry.name);
+        try {
+            out.push({ path: full, mtimeMs: external_node_fs_default().statSync(full).mtimeMs });
+        }
+        catch {
+            // removed meanwhile
+        }
+    }
+    return out;
+}
+/** Removes one release directory; the error, if any, as text (a prune failure never fails a deploy). */
+function removeRelease(dir) {
+    try {
+        external_node_fs_default().rmSync(dir, { recursive: true, force: true });
+        return null;
+    }
+    catch (err) {
+        return err.message;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/shell/inputs.ts
 // Every input is read and validated here, once (SPEC "Inputs").
+
 
 
 
@@ -41217,6 +41309,22 @@ const seconds = (name, min) => schemas_string()
     message: `${name} must be a number of seconds ≥ ${min}`
 })
     .transform(Number);
+/** A health URL fetch can ask: checked before any change, not found unusable after the deploy. */
+function healthUrlProblem(u, ctx) {
+    let why = null;
+    if (!/^https?:\/\/\S+$/.test(u))
+        why = 'it must start with http:// or https:// and hold no white space';
+    else {
+        try {
+            new URL(u);
+        }
+        catch {
+            why = 'it is not a valid URL (check the host, the port (1-65535) and any %-escapes)';
+        }
+    }
+    if (why)
+        ctx.addIssue({ code: 'custom', message: `each health-url must be an http:// or https:// URL: ${JSON.stringify(u)} is not: ${why}` });
+}
 const list = schemas_string().transform((v) => v
     .split(/[\n,]/)
     .map((s) => s.trim())
@@ -41238,9 +41346,7 @@ const RawInputsSchema = object({
     strategy: schemas_enum(['reload', 'restart', 'recreate'], { message: 'strategy must be reload, restart or recreate' }),
     'stable-seconds': seconds('stable-seconds', 0),
     'timeout-seconds': seconds('timeout-seconds', 1),
-    'health-url': list.pipe(array(schemas_string().refine((u) => /^https?:\/\/\S+$/.test(u), {
-        message: 'each health-url must be an http:// or https:// URL'
-    }))),
+    'health-url': list.pipe(array(schemas_string().superRefine(healthUrlProblem))),
     'foreign-restarts': schemas_enum(['fail', 'warn'], { message: 'foreign-restarts must be fail or warn' }),
     save: bool('save'),
     'dry-run': bool('dry-run'),
@@ -41379,13 +41485,19 @@ function resolveReleaseInputs(linkInput, releaseInput, workingDirectoryInput, wo
     const releaseAbs = external_node_path_default().resolve(workspace, releaseInput);
     let live = null;
     let linkStat = null;
+    if (Buffer.byteLength(external_node_path_default().basename(currentLink)) > MAX_LINK_NAME_BYTES) {
+        fail(`current-link: the name ${shortPath(external_node_path_default().basename(currentLink))} is too long: the switch needs a temporary link beside it with a longer name. Use a name of at most ${MAX_LINK_NAME_BYTES} bytes, e.g. \`current\``);
+    }
     try {
         linkStat = external_node_fs_default().lstatSync(currentLink);
     }
-    catch {
+    catch (err) {
+        const code = err.code;
+        if (code !== 'ENOENT')
+            fail(`current-link: ${shortPath(currentLink)} cannot be used (${code}: ${unusablePath(code)})`);
         // no link yet: a first deploy, the parent must exist for the link to be created
         if (!inputs_isDirectory(external_node_path_default().dirname(currentLink)))
-            fail(`current-link: ${external_node_path_default().dirname(currentLink)} (the directory of ${currentLink}) does not exist`);
+            fail(`current-link: ${shortPath(external_node_path_default().dirname(currentLink))} (the directory of ${shortPath(currentLink)}) does not exist`);
     }
     if (linkStat && !linkStat.isSymbolicLink()) {
         fail(`current-link: ${currentLink} exists but is not a symlink (a ${linkStat.isDirectory() ? 'directory' : 'file'}). ` +
@@ -41442,8 +41554,11 @@ function snapshotDirProblems(dir) {
         try {
             stat = external_node_fs_default().statSync(p);
         }
-        catch {
-            // missing: look at its parent
+        catch (err) {
+            // Missing: look at its parent. Anything else (a name too long, a loop, no access) cannot be made either.
+            const code = err.code;
+            if (code !== 'ENOENT')
+                return [`snapshot-dir: ${shortPath(dir)} cannot be used (${code}: ${unusablePath(code)}). Point snapshot-dir at a directory this job can create, or leave it empty for <pm2-home>/pm2-safe-deploy/runs/.`];
         }
         if (stat) {
             if (stat.isDirectory())
@@ -41454,6 +41569,22 @@ function snapshotDirProblems(dir) {
         if (external_node_path_default().dirname(p) === p)
             return [];
     }
+}
+/** A path as the user wrote it, cut short when it is too long to read in a message. */
+function shortPath(p) {
+    return p.length > 200 ? `${p.slice(0, 100)}…${p.slice(-60)} (${p.length} characters)` : p;
+}
+/** What an fs error code on a path the user gave means, in words. */
+function unusablePath(code) {
+    if (code === 'ENAMETOOLONG')
+        return 'a name in it is longer than 255 bytes, or the whole path longer than 4096';
+    if (code === 'EACCES' || code === 'EPERM')
+        return 'this job may not read or write there';
+    if (code === 'ELOOP')
+        return 'it goes through a symlink loop';
+    if (code === 'ENOTDIR')
+        return 'part of it is a file, not a directory';
+    return 'the system refused it';
 }
 /** snapshot-dir's default: `<pm2-home>/pm2-safe-deploy/runs`, beside the audit log (runners delete RUNNER_TEMP). */
 function defaultRunsRoot(pm2Home) {
@@ -43174,17 +43305,33 @@ function runsToRemove(names, current, keep = KEEP_RUNS) {
 
 
 
+
 /**
  * Creates (once) and returns the directory this run writes to. The default lives in
  * PM2_HOME, which is never created here: a wrong PM2_HOME must not gain a directory.
  */
 function ensureRunDir(target, startedAt, runTag) {
+    try {
+        return makeRunDir(target, startedAt, runTag);
+    }
+    catch (err) {
+        if (err instanceof UserError)
+            throw err;
+        // Checked before the deploy starts (inputs.ts), so this is the disk refusing: still the user's to fix.
+        const code = err.code;
+        throw new RunDirError(`Cannot create the run directory for snapshots and the report under ${shortPath(target.snapshotDir)} (${code ?? messageOf(err)}: ${unusablePath(code)}). ` +
+            (target.isDefault ? 'Check `pm2-home`, or set `snapshot-dir` to a directory this job can write.' : 'Point `snapshot-dir` at a directory this job can write, or leave it empty.'));
+    }
+}
+class RunDirError extends UserError {
+}
+function makeRunDir(target, startedAt, runTag) {
     if (!target.isDefault) {
         external_node_fs_default().mkdirSync(target.snapshotDir, { recursive: true });
         return target.snapshotDir;
     }
     if (!external_node_fs_default().existsSync(target.pm2Home)) {
-        throw new Error(`PM2_HOME ${target.pm2Home} does not exist, so the run directory under it was not made (is PM2_HOME right?)`);
+        throw new RunDirError(`PM2_HOME ${shortPath(target.pm2Home)} does not exist, so the run directory under it was not made (is PM2_HOME right?)`);
     }
     const parent = external_node_path_default().dirname(target.snapshotDir);
     for (const dir of [parent, target.snapshotDir])
@@ -43267,15 +43414,22 @@ async function recordAfter(state) {
     const { session, inputs } = state;
     if (!session || !inputs || state.daemonGone)
         return null;
+    let after;
     try {
-        const after = state.endList ?? (await session.list());
-        state.snapshots.after = writeSnapshot(state.runDirectory(runDirTarget(inputs)), state.runTag, snapshotOf(state, 'after', after));
-        return after;
+        after = state.endList ?? (await session.list());
     }
     catch (err) {
         state.warnings.push(`could not take the after snapshot: ${messageOf(err)}`);
         return null;
     }
+    // A list read but not written is still the list: restore hints must not take every process for gone.
+    try {
+        state.snapshots.after = writeSnapshot(state.runDirectory(runDirTarget(inputs)), state.runTag, snapshotOf(state, 'after', after));
+    }
+    catch (err) {
+        state.warnings.push(`could not write the after snapshot: ${messageOf(err)}`);
+    }
+    return after;
 }
 /** The report goes beside the snapshots (promise 11); inputs that did not parse resolve the same place from the raw inputs. */
 function writeReport(state, report) {
@@ -44356,90 +44510,6 @@ function collisionProblems(ownNames, processes) {
 }
 function isOwn(process, ownNames) {
     return ownNames.has(process.name);
-}
-
-;// CONCATENATED MODULE: ./src/shell/release.ts
-// The release link on disk (promise 10): read which release is live, switch the link
-// atomically (a new symlink renamed over the old one: readers never find it missing),
-// list and remove sibling release directories.
-
-
-
-class ReleaseError extends UserError {
-}
-/** The real path the link names now; null when there is no link or it dangles. */
-function liveRelease(link) {
-    try {
-        if (!external_node_fs_default().lstatSync(link).isSymbolicLink())
-            return null;
-        return external_node_fs_default().realpathSync(link);
-    }
-    catch {
-        return null;
-    }
-}
-/**
- * Points `link` at `target` atomically: a temporary symlink in the same directory
- * (rename is atomic only within one file system), renamed over the old link.
- * Returns the release that was live before (null on a first deploy).
- */
-function switchLink(link, target) {
-    const previous = liveRelease(link);
-    const dir = external_node_path_default().dirname(link);
-    const tmp = external_node_path_default().join(dir, `.${external_node_path_default().basename(link)}.pm2-safe-deploy-${process.pid}-${Date.now().toString(36)}`);
-    try {
-        external_node_fs_default().symlinkSync(target, tmp);
-        external_node_fs_default().renameSync(tmp, link);
-    }
-    catch (err) {
-        external_node_fs_default().rmSync(tmp, { force: true });
-        throw new ReleaseError(`could not point ${link} at ${target}: ${err.message}`);
-    }
-    return { previous };
-}
-/** Puts the link back as it was: at `previous`, or removed when there was none (a first deploy). */
-function restoreLink(link, previous) {
-    if (previous) {
-        switchLink(link, previous);
-        return;
-    }
-    try {
-        if (external_node_fs_default().lstatSync(link).isSymbolicLink())
-            external_node_fs_default().unlinkSync(link);
-    }
-    catch {
-        // already gone
-    }
-}
-/**
- * The release directories beside `releaseDir` (its parent's subdirectories, real
- * paths): no symlinks (the link itself may live there), no hidden entries.
- */
-function listReleases(releaseDir) {
-    const parent = external_node_path_default().dirname(external_node_fs_default().realpathSync(releaseDir));
-    const out = [];
-    for (const entry of external_node_fs_default().readdirSync(parent, { withFileTypes: true })) {
-        if (!entry.isDirectory() || entry.name.startsWith('.'))
-            continue;
-        const full = external_node_path_default().join(parent, entry.name);
-        try {
-            out.push({ path: full, mtimeMs: external_node_fs_default().statSync(full).mtimeMs });
-        }
-        catch {
-            // removed meanwhile
-        }
-    }
-    return out;
-}
-/** Removes one release directory; the error, if any, as text (a prune failure never fails a deploy). */
-function removeRelease(dir) {
-    try {
-        external_node_fs_default().rmSync(dir, { recursive: true, force: true });
-        return null;
-    }
-    catch (err) {
-        return err.message;
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/release.ts

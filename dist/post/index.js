@@ -41171,8 +41171,100 @@ function iso_duration(params) {
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
+;// CONCATENATED MODULE: ./src/shell/release.ts
+// The release link on disk (promise 10): read which release is live, switch the link
+// atomically (a new symlink renamed over the old one: readers never find it missing),
+// list and remove sibling release directories.
+
+
+
+class ReleaseError extends (/* unused pure expression or super */ null && (UserError)) {
+}
+/** The real path the link names now; null when there is no link or it dangles. */
+function liveRelease(link) {
+    try {
+        if (!external_node_fs_default().lstatSync(link).isSymbolicLink())
+            return null;
+        return external_node_fs_default().realpathSync(link);
+    }
+    catch {
+        return null;
+    }
+}
+/**
+ * Points `link` at `target` atomically: a temporary symlink in the same directory
+ * (rename is atomic only within one file system), renamed over the old link.
+ * Returns the release that was live before (null on a first deploy).
+ */
+/** The bytes a link's name may have: its temporary sibling (switchLink) adds up to 40 and must fit in 255. */
+const release_MAX_LINK_NAME_BYTES = (/* unused pure expression or super */ null && (255 - 40));
+function switchLink(link, target) {
+    const previous = liveRelease(link);
+    const dir = path.dirname(link);
+    const tmp = path.join(dir, `.${path.basename(link)}.pm2-safe-deploy-${process.pid}-${Date.now().toString(36)}`);
+    try {
+        fs.symlinkSync(target, tmp);
+        fs.renameSync(tmp, link);
+    }
+    catch (err) {
+        try {
+            fs.rmSync(tmp, { force: true });
+        }
+        catch {
+            // the temporary link could not be made either (the same cause): the error below says why
+        }
+        throw new ReleaseError(`could not point ${link} at ${target}: ${err.message}`);
+    }
+    return { previous };
+}
+/** Puts the link back as it was: at `previous`, or removed when there was none (a first deploy). */
+function restoreLink(link, previous) {
+    if (previous) {
+        switchLink(link, previous);
+        return;
+    }
+    try {
+        if (fs.lstatSync(link).isSymbolicLink())
+            fs.unlinkSync(link);
+    }
+    catch {
+        // already gone
+    }
+}
+/**
+ * The release directories beside `releaseDir` (its parent's subdirectories, real
+ * paths): no symlinks (the link itself may live there), no hidden entries.
+ */
+function listReleases(releaseDir) {
+    const parent = path.dirname(fs.realpathSync(releaseDir));
+    const out = [];
+    for (const entry of fs.readdirSync(parent, { withFileTypes: true })) {
+        if (!entry.isDirectory() || entry.name.startsWith('.'))
+            continue;
+        const full = path.join(parent, entry.name);
+        try {
+            out.push({ path: full, mtimeMs: fs.statSync(full).mtimeMs });
+        }
+        catch {
+            // removed meanwhile
+        }
+    }
+    return out;
+}
+/** Removes one release directory; the error, if any, as text (a prune failure never fails a deploy). */
+function removeRelease(dir) {
+    try {
+        fs.rmSync(dir, { recursive: true, force: true });
+        return null;
+    }
+    catch (err) {
+        return err.message;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/shell/inputs.ts
 // Every input is read and validated here, once (SPEC "Inputs").
+
 
 
 
@@ -41194,6 +41286,22 @@ const seconds = (name, min) => schemas_string()
     message: `${name} must be a number of seconds ≥ ${min}`
 })
     .transform(Number);
+/** A health URL fetch can ask: checked before any change, not found unusable after the deploy. */
+function healthUrlProblem(u, ctx) {
+    let why = null;
+    if (!/^https?:\/\/\S+$/.test(u))
+        why = 'it must start with http:// or https:// and hold no white space';
+    else {
+        try {
+            new URL(u);
+        }
+        catch {
+            why = 'it is not a valid URL (check the host, the port (1-65535) and any %-escapes)';
+        }
+    }
+    if (why)
+        ctx.addIssue({ code: 'custom', message: `each health-url must be an http:// or https:// URL: ${JSON.stringify(u)} is not: ${why}` });
+}
 const list = schemas_string().transform((v) => v
     .split(/[\n,]/)
     .map((s) => s.trim())
@@ -41215,9 +41323,7 @@ const RawInputsSchema = object({
     strategy: schemas_enum(['reload', 'restart', 'recreate'], { message: 'strategy must be reload, restart or recreate' }),
     'stable-seconds': seconds('stable-seconds', 0),
     'timeout-seconds': seconds('timeout-seconds', 1),
-    'health-url': list.pipe(array(schemas_string().refine((u) => /^https?:\/\/\S+$/.test(u), {
-        message: 'each health-url must be an http:// or https:// URL'
-    }))),
+    'health-url': list.pipe(array(schemas_string().superRefine(healthUrlProblem))),
     'foreign-restarts': schemas_enum(['fail', 'warn'], { message: 'foreign-restarts must be fail or warn' }),
     save: bool('save'),
     'dry-run': bool('dry-run'),
@@ -41356,13 +41462,19 @@ function resolveReleaseInputs(linkInput, releaseInput, workingDirectoryInput, wo
     const releaseAbs = path.resolve(workspace, releaseInput);
     let live = null;
     let linkStat = null;
+    if (Buffer.byteLength(path.basename(currentLink)) > MAX_LINK_NAME_BYTES) {
+        fail(`current-link: the name ${shortPath(path.basename(currentLink))} is too long: the switch needs a temporary link beside it with a longer name. Use a name of at most ${MAX_LINK_NAME_BYTES} bytes, e.g. \`current\``);
+    }
     try {
         linkStat = fs.lstatSync(currentLink);
     }
-    catch {
+    catch (err) {
+        const code = err.code;
+        if (code !== 'ENOENT')
+            fail(`current-link: ${shortPath(currentLink)} cannot be used (${code}: ${unusablePath(code)})`);
         // no link yet: a first deploy, the parent must exist for the link to be created
         if (!inputs_isDirectory(path.dirname(currentLink)))
-            fail(`current-link: ${path.dirname(currentLink)} (the directory of ${currentLink}) does not exist`);
+            fail(`current-link: ${shortPath(path.dirname(currentLink))} (the directory of ${shortPath(currentLink)}) does not exist`);
     }
     if (linkStat && !linkStat.isSymbolicLink()) {
         fail(`current-link: ${currentLink} exists but is not a symlink (a ${linkStat.isDirectory() ? 'directory' : 'file'}). ` +
@@ -41419,8 +41531,11 @@ function snapshotDirProblems(dir) {
         try {
             stat = fs.statSync(p);
         }
-        catch {
-            // missing: look at its parent
+        catch (err) {
+            // Missing: look at its parent. Anything else (a name too long, a loop, no access) cannot be made either.
+            const code = err.code;
+            if (code !== 'ENOENT')
+                return [`snapshot-dir: ${shortPath(dir)} cannot be used (${code}: ${unusablePath(code)}). Point snapshot-dir at a directory this job can create, or leave it empty for <pm2-home>/pm2-safe-deploy/runs/.`];
         }
         if (stat) {
             if (stat.isDirectory())
@@ -41431,6 +41546,22 @@ function snapshotDirProblems(dir) {
         if (path.dirname(p) === p)
             return [];
     }
+}
+/** A path as the user wrote it, cut short when it is too long to read in a message. */
+function shortPath(p) {
+    return p.length > 200 ? `${p.slice(0, 100)}…${p.slice(-60)} (${p.length} characters)` : p;
+}
+/** What an fs error code on a path the user gave means, in words. */
+function unusablePath(code) {
+    if (code === 'ENAMETOOLONG')
+        return 'a name in it is longer than 255 bytes, or the whole path longer than 4096';
+    if (code === 'EACCES' || code === 'EPERM')
+        return 'this job may not read or write there';
+    if (code === 'ELOOP')
+        return 'it goes through a symlink loop';
+    if (code === 'ENOTDIR')
+        return 'part of it is a file, not a directory';
+    return 'the system refused it';
 }
 /** snapshot-dir's default: `<pm2-home>/pm2-safe-deploy/runs`, beside the audit log (runners delete RUNNER_TEMP). */
 function defaultRunsRoot(pm2Home) {
@@ -42014,90 +42145,6 @@ function heldLock(file, holder) {
     };
     process.on('exit', release);
     return { file, holder, release };
-}
-
-;// CONCATENATED MODULE: ./src/shell/release.ts
-// The release link on disk (promise 10): read which release is live, switch the link
-// atomically (a new symlink renamed over the old one: readers never find it missing),
-// list and remove sibling release directories.
-
-
-
-class ReleaseError extends (/* unused pure expression or super */ null && (UserError)) {
-}
-/** The real path the link names now; null when there is no link or it dangles. */
-function liveRelease(link) {
-    try {
-        if (!external_node_fs_default().lstatSync(link).isSymbolicLink())
-            return null;
-        return external_node_fs_default().realpathSync(link);
-    }
-    catch {
-        return null;
-    }
-}
-/**
- * Points `link` at `target` atomically: a temporary symlink in the same directory
- * (rename is atomic only within one file system), renamed over the old link.
- * Returns the release that was live before (null on a first deploy).
- */
-function switchLink(link, target) {
-    const previous = liveRelease(link);
-    const dir = path.dirname(link);
-    const tmp = path.join(dir, `.${path.basename(link)}.pm2-safe-deploy-${process.pid}-${Date.now().toString(36)}`);
-    try {
-        fs.symlinkSync(target, tmp);
-        fs.renameSync(tmp, link);
-    }
-    catch (err) {
-        fs.rmSync(tmp, { force: true });
-        throw new ReleaseError(`could not point ${link} at ${target}: ${err.message}`);
-    }
-    return { previous };
-}
-/** Puts the link back as it was: at `previous`, or removed when there was none (a first deploy). */
-function restoreLink(link, previous) {
-    if (previous) {
-        switchLink(link, previous);
-        return;
-    }
-    try {
-        if (fs.lstatSync(link).isSymbolicLink())
-            fs.unlinkSync(link);
-    }
-    catch {
-        // already gone
-    }
-}
-/**
- * The release directories beside `releaseDir` (its parent's subdirectories, real
- * paths): no symlinks (the link itself may live there), no hidden entries.
- */
-function listReleases(releaseDir) {
-    const parent = path.dirname(fs.realpathSync(releaseDir));
-    const out = [];
-    for (const entry of fs.readdirSync(parent, { withFileTypes: true })) {
-        if (!entry.isDirectory() || entry.name.startsWith('.'))
-            continue;
-        const full = path.join(parent, entry.name);
-        try {
-            out.push({ path: full, mtimeMs: fs.statSync(full).mtimeMs });
-        }
-        catch {
-            // removed meanwhile
-        }
-    }
-    return out;
-}
-/** Removes one release directory; the error, if any, as text (a prune failure never fails a deploy). */
-function removeRelease(dir) {
-    try {
-        fs.rmSync(dir, { recursive: true, force: true });
-        return null;
-    }
-    catch (err) {
-        return err.message;
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/shell/state.ts
