@@ -41532,9 +41532,9 @@ function snapshotDirProblems(dir) {
             stat = fs.statSync(p);
         }
         catch (err) {
-            // Missing: look at its parent. Anything else (a name too long, a loop, no access) cannot be made either.
+            // Missing, or under a file (ENOTDIR): look at its parent, which names the file. Anything else cannot be made either.
             const code = err.code;
-            if (code !== 'ENOENT')
+            if (code !== 'ENOENT' && code !== 'ENOTDIR')
                 return [`snapshot-dir: ${shortPath(dir)} cannot be used (${code}: ${unusablePath(code)}). Point snapshot-dir at a directory this job can create, or leave it empty for <pm2-home>/pm2-safe-deploy/runs/.`];
         }
         if (stat) {
