@@ -7,7 +7,7 @@ import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { APPS, daemonsForThisFile, TestDaemon } from './helpers/daemon.js'
 import { freePort } from './helpers/load.js'
-import { runAction, type ActionRun } from './helpers/run-action.js'
+import { expectAborted, runAction, type ActionRun } from './helpers/run-action.js'
 
 const newDaemon = daemonsForThisFile()
 
@@ -56,14 +56,6 @@ function report(run: ActionRun): DeployReport {
   return JSON.parse(fs.readFileSync(run.outputs.report!, 'utf8'))
 }
 
-/** A refusal before any change: result aborted, exit 1, the message, no stack trace, no pm2 command sent. */
-function expectAborted(run: ActionRun, message: RegExp): void {
-  expect(run.outputs.result, run.stdout).toBe('aborted')
-  expect(run.code).toBe(1)
-  expect(run.stdout).toMatch(message)
-  expect(run.stdout + run.stderr).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/)
-  expect(report(run).commands).toEqual([])
-}
 
 const processOf = (d: TestDaemon, name: string) => d.jlistRaw().filter((p) => p.name === name)
 const dumpFile = (d: TestDaemon) => path.join(d.home, 'dump.pm2')

@@ -8,7 +8,7 @@ import path from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { APPS, daemonsForThisFile, TestDaemon } from './helpers/daemon.js'
 import { freePort } from './helpers/load.js'
-import { runAction, type ActionRun } from './helpers/run-action.js'
+import { expectAborted, runAction, type ActionRun } from './helpers/run-action.js'
 import {
   buildAgenticSdlc,
   buildAutoAuthorRelease,
@@ -38,20 +38,6 @@ function deploy(inputs: Record<string, string>): Promise<ActionRun> {
   return runAction({ inputs: { 'stable-seconds': '2', 'timeout-seconds': '60', ...inputs }, pm2Home: d.home, baseDir: d.dir })
 }
 
-interface Report {
-  commands: { command: string }[]
-  message: string
-}
-const report = (run: ActionRun): Report => JSON.parse(fs.readFileSync(run.outputs.report!, 'utf8'))
-
-/** A refusal before any change: aborted, exit 1, the message, no stack trace, no pm2 command. */
-function expectAborted(run: ActionRun, message: RegExp): void {
-  expect(run.outputs.result, run.stdout).toBe('aborted')
-  expect(run.code).toBe(1)
-  expect(run.stdout).toMatch(message)
-  expect(run.stdout + run.stderr).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/)
-  expect(report(run).commands).toEqual([])
-}
 
 const proc = (name: string) => d.jlistRaw().filter((p) => p.name === name)
 const env = (name: string) => proc(name)[0]!.pm2_env as Record<string, unknown>

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
+import { expect } from 'vitest'
 import { parse as parseYaml } from 'yaml'
 import { ROOT, testEnv } from './daemon.js'
 
@@ -224,4 +225,13 @@ export function readAllFiles(dir: string): { file: string; text: string }[] {
   }
   walk(dir)
   return out
+}
+
+/** A refusal before any change: result aborted, exit 1, the message, no stack trace, no pm2 command sent. */
+export function expectAborted(run: ActionRun, message: RegExp): void {
+  expect(run.outputs.result, run.stdout).toBe('aborted')
+  expect(run.code).toBe(1)
+  expect(run.stdout).toMatch(message)
+  expect(run.stdout + run.stderr).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/)
+  expect(JSON.parse(fs.readFileSync(run.outputs.report!, 'utf8')).commands).toEqual([])
 }

@@ -42148,6 +42148,8 @@ function restoreHints(input) {
 }
 const dumpCaveat = (dump, wouldStart) => `\`pm2 resurrect\` starts every name in ${dump.file} (saved ${dump.savedAt}) that is not running, with its saved script, args and env: ` +
     `here ${wouldStart.join(', ')}.`;
+/** A resurrect hint stands for several apps: no single script, cwd or mode. */
+const NO_SINGLE_APP = { script: null, cwd: null, interpreter: null, execMode: '', instances: null };
 /** The daemon is gone: a `pm2 start` would spawn a daemon with that one app; resurrect brings back the saved host. */
 function daemonGoneHint(input, render) {
     const names = [...new Set(input.before.map((p) => p.name))].sort();
@@ -42159,11 +42161,7 @@ function daemonGoneHint(input, render) {
         namespace: 'default',
         missing: input.before.length,
         before: input.before.length,
-        script: null,
-        cwd: null,
-        interpreter: null,
-        execMode: '',
-        instances: null,
+        ...NO_SINGLE_APP,
         argv,
         command: argv ? render(argv) : null,
         caveats: argv
@@ -42194,11 +42192,7 @@ function preferResurrect(hints, input, dump, render) {
         namespace: covered[0].namespace,
         missing: covered.reduce((n, h) => n + h.missing, 0),
         before: covered.reduce((n, h) => n + h.before, 0),
-        script: null,
-        cwd: null,
-        interpreter: null,
-        execMode: '',
-        instances: null,
+        ...NO_SINGLE_APP,
         argv,
         command: render(argv),
         caveats: [

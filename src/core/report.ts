@@ -107,6 +107,9 @@ const dumpCaveat = (dump: DumpSummary, wouldStart: readonly string[]) =>
   `\`pm2 resurrect\` starts every name in ${dump.file} (saved ${dump.savedAt}) that is not running, with its saved script, args and env: ` +
   `here ${wouldStart.join(', ')}.`
 
+/** A resurrect hint stands for several apps: no single script, cwd or mode. */
+const NO_SINGLE_APP = { script: null, cwd: null, interpreter: null, execMode: '', instances: null }
+
 /** The daemon is gone: a `pm2 start` would spawn a daemon with that one app; resurrect brings back the saved host. */
 function daemonGoneHint(input: RestoreInput, render: (argv: string[]) => string): RestoreHint {
   const names = [...new Set(input.before.map((p) => p.name))].sort()
@@ -119,11 +122,7 @@ function daemonGoneHint(input: RestoreInput, render: (argv: string[]) => string)
     namespace: 'default',
     missing: input.before.length,
     before: input.before.length,
-    script: null,
-    cwd: null,
-    interpreter: null,
-    execMode: '',
-    instances: null,
+    ...NO_SINGLE_APP,
     argv,
     command: argv ? render(argv) : null,
     caveats: argv
@@ -154,11 +153,7 @@ function preferResurrect(hints: RestoreHint[], input: RestoreInput, dump: DumpSu
     namespace: covered[0]!.namespace,
     missing: covered.reduce((n, h) => n + h.missing, 0),
     before: covered.reduce((n, h) => n + h.before, 0),
-    script: null,
-    cwd: null,
-    interpreter: null,
-    execMode: '',
-    instances: null,
+    ...NO_SINGLE_APP,
     argv,
     command: render(argv),
     caveats: [
