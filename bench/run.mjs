@@ -235,8 +235,9 @@ async function benchOverheadAndCpu() {
   row(
     `Overhead: guarded deploy vs the inline script, 3-process app among 100 others (median of ${action.length} alternating runs; middle half)`,
     `${Math.round(median(action))} ms (${iqr(action)}) vs ${Math.round(median(inline))} ms (${iqr(inline)}) = **${ratio.toFixed(2)}×**`,
-    '≤ 1.0×',
-    ratio <= 1 ? 'met' : 'missed'
+    // With @actions/core and @actions/exec loaded (+~75 ms at start): issue 10's bound.
+    '≤ 1.10×',
+    ratio <= 1.1 ? 'met' : 'missed'
   )
   // The window's own cost: CPU of the action (it polls over its open RPC connection; no
   // pm2 process is started while it watches) from the verify group opening to the next.
