@@ -185,3 +185,26 @@ test('a rollback that fails too ends `failed` and says what the link names and w
   expect(r.message).toMatch(/own processes: web-test \(pm_id \d+\)/)
   expect(r.release).toMatchObject({ switched: true, rolledBack: true, live: r1 })
 })
+
+test('without current-link, a swap whose new instances fail removes them: `failed`, and the old instances still serve', async () => {
+  const d = newDaemon('swap-fails')
+  d.ping()
+  const root = fs.realpathSync(d.dir)
+  const port = await freePort()
+  const r1 = writeRelease(root, 'r1', { port, mode: 'cluster' })
+  const r2 = writeRelease(root, 'r2', { port, mode: 'cluster', crash: true })
+  const plain = (dir: string) =>
+    runAction({
+      inputs: { app: 'web', 'environment-suffix': '-test', ecosystem: 'ecosystem.config.js', 'working-directory': dir, 'stable-seconds': '3', 'timeout-seconds': '60' },
+      pm2Home: d.home,
+      baseDir: d.dir
+    })
+  expect((await plain(r1)).outputs.result).toBe('deployed')
+  const oldIds = own(d).map((p) => p.pm_id).sort()
+  const run = await plain(r2)
+  expect(run.outputs.result, run.stdout).toBe('failed')
+  expect(report(run).message).toMatch(/The new instances are not healthy: .*They were removed; the old instances still serve/s)
+  expect(own(d).map((p) => p.pm_id).sort()).toEqual(oldIds)
+  expect(realCwds(d)).toEqual([r1, r1])
+  expect(await until('r1 answering', async () => ((await probe(port)) === 'r1' ? 'r1' : null))).toBe('r1')
+})

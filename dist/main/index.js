@@ -44401,8 +44401,11 @@ async function completeSwaps(ctx, pm2, apps) {
     const verdict = await watchOwn(ctx, pm2, names, expectedCounts(ctx, apps), { stableSeconds: inputs.stableSeconds, healthUrls: [] });
     state.checks.push({ name: 'new instances healthy', ok: verdict.ok, detail: verdict.reason });
     info(verdict.reason);
-    if (!verdict.ok)
-        throw new DeployStop('failed', `The new instances are not healthy (the old ones still serve): ${verdict.reason}`, 'Deploy not healthy');
+    if (!verdict.ok) {
+        // The old instances still serve: the failed new set goes, so a bad release never stays beside them.
+        await sendAll(ctx, pm2, newInstancesOfSwaps(state, await pm2.list()));
+        throw new DeployStop('failed', `The new instances are not healthy: ${verdict.reason}. They were removed; the old instances still serve.`, 'Deploy not healthy');
+    }
     await sendAll(ctx, pm2, state.retire);
     state.retired = true;
 }
@@ -44420,6 +44423,14 @@ async function save(ctx, pm2) {
     info(`${sent.command} → exit ${sent.exitCode}`);
     if (sent.exitCode !== 0)
         ctx.state.warnings.push(`pm2 save exited ${sent.exitCode}: the deploy is live but the saved list is old`);
+}
+/** The new instances of swaps whose old instances still serve: deleted by pm_id to undo the swap. */
+function newInstancesOfSwaps(state, list) {
+    if (state.retired)
+        return [];
+    const old = new Set(state.retire.map((d) => d.pmId));
+    const names = new Set(state.retire.map((d) => d.name));
+    return list.filter((p) => names.has(p.name) && !old.has(p.pmId)).map((p) => ({ verb: 'delete-id', pmId: p.pmId, name: p.name, why: 'the new instances of a swap that did not serve' }));
 }
 
 ;// CONCATENATED MODULE: ./src/core/ownership.ts
@@ -44582,14 +44593,6 @@ function noRollbackReason(ctx, err) {
     if (release.previous === null)
         return `no rollback: this was the first release behind ${release.link}, there is none to go back to`;
     return null;
-}
-/** The new instances of swaps whose old instances still serve: deleted by pm_id to undo the swap. */
-function newInstancesOfSwaps(state, list) {
-    if (state.retired)
-        return [];
-    const old = new Set(state.retire.map((d) => d.pmId));
-    const names = new Set(state.retire.map((d) => d.name));
-    return list.filter((p) => names.has(p.name) && !old.has(p.pmId)).map((p) => ({ verb: 'delete-id', pmId: p.pmId, name: p.name, why: 'rollback: the new instances of a swap that did not serve' }));
 }
 /**
  * Rollback: the link back to the previous release, a swap's new instances removed (its

@@ -10,7 +10,9 @@ import { UnsafeCommandError } from '../core/targets.js'
 import type { EcosystemApp } from '../shell/ecosystem-protocol.js'
 import { saveCommandsStarted } from '../shell/state.js'
 import type { Pm2Port } from './ports.js'
+import type { DeleteById } from '../core/swap.js'
 import type { DeployContext } from './context.js'
+import type { DeployState } from './state.js'
 import { expectedCounts, watchOwn } from './verify.js'
 
 /** Isolation (promise 3): every other process as it was before; a change is a SAFETY ABORT. */
@@ -68,7 +70,11 @@ export async function completeSwaps(ctx: DeployContext, pm2: Pm2Port, apps: read
   const verdict = await watchOwn(ctx, pm2, names, expectedCounts(ctx, apps), { stableSeconds: inputs.stableSeconds, healthUrls: [] })
   state.checks.push({ name: 'new instances healthy', ok: verdict.ok, detail: verdict.reason })
   core.info(verdict.reason)
-  if (!verdict.ok) throw new DeployStop('failed', `The new instances are not healthy (the old ones still serve): ${verdict.reason}`, 'Deploy not healthy')
+  if (!verdict.ok) {
+    // The old instances still serve: the failed new set goes, so a bad release never stays beside them.
+    await sendAll(ctx, pm2, newInstancesOfSwaps(state, await pm2.list()))
+    throw new DeployStop('failed', `The new instances are not healthy: ${verdict.reason}. They were removed; the old instances still serve.`, 'Deploy not healthy')
+  }
   await sendAll(ctx, pm2, state.retire)
   state.retired = true
 }
@@ -88,4 +94,12 @@ export async function save(ctx: DeployContext, pm2: Pm2Port): Promise<void> {
   const sent = await pm2.send({ verb: 'save', why: 'deploy verified' }, ctx.state.own)
   core.info(`${sent.command} → exit ${sent.exitCode}`)
   if (sent.exitCode !== 0) ctx.state.warnings.push(`pm2 save exited ${sent.exitCode}: the deploy is live but the saved list is old`)
+}
+
+/** The new instances of swaps whose old instances still serve: deleted by pm_id to undo the swap. */
+export function newInstancesOfSwaps(state: DeployState, list: Awaited<ReturnType<Pm2Port['list']>>): DeleteById[] {
+  if (state.retired) return []
+  const old = new Set(state.retire.map((d) => d.pmId))
+  const names = new Set(state.retire.map((d) => d.name))
+  return list.filter((p) => names.has(p.name) && !old.has(p.pmId)).map((p) => ({ verb: 'delete-id', pmId: p.pmId, name: p.name, why: 'the new instances of a swap that did not serve' }))
 }

@@ -8,13 +8,12 @@ import { DeployStop } from '../core/outcome.js'
 import type { ReleasePlan } from '../core/plan.js'
 import { intoRelease, planPrune, staleProcesses, throughLinkAfterSwitch } from '../core/release.js'
 import type { ReleaseRecord } from '../core/report-schema.js'
-import type { DeleteById } from '../core/swap.js'
 import type { Inputs } from '../shell/inputs.js'
 import { processCwd, realOrSelf, runningFacts } from '../shell/proc.js'
 import { listReleases, liveRelease, removeRelease, restoreLink, switchLink } from '../shell/release.js'
 import { saveReleaseSwitch } from '../shell/state.js'
 import { wantedPaths } from './app-targets.js'
-import { completeSwaps, isolation, sendAll } from './change.js'
+import { completeSwaps, isolation, newInstancesOfSwaps, sendAll } from './change.js'
 import type { DeployContext } from './context.js'
 import { planMoves } from './plan.js'
 import { expectedCounts, watchOwn } from './verify.js'
@@ -81,14 +80,6 @@ export function noRollbackReason(ctx: DeployContext, err: unknown): string | nul
   if (!ctx.inputs.rollback) return `no rollback (\`rollback: false\`): ${release.link} still names ${release.target}`
   if (release.previous === null) return `no rollback: this was the first release behind ${release.link}, there is none to go back to`
   return null
-}
-
-/** The new instances of swaps whose old instances still serve: deleted by pm_id to undo the swap. */
-function newInstancesOfSwaps(state: DeployState, list: Awaited<ReturnType<Pm2Port['list']>>): DeleteById[] {
-  if (state.retired) return []
-  const old = new Set(state.retire.map((d) => d.pmId))
-  const names = new Set(state.retire.map((d) => d.name))
-  return list.filter((p) => names.has(p.name) && !old.has(p.pmId)).map((p) => ({ verb: 'delete-id', pmId: p.pmId, name: p.name, why: 'rollback: the new instances of a swap that did not serve' }))
 }
 
 /**
