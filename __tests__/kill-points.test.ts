@@ -175,12 +175,12 @@ describe('the main step SIGKILLed right after a release switch', () => {
     const half = `A release switch was half done: ${link} names ${r2} (was ${r1}), but the processes may still run the previous release.`
     expect(record.message).toContain('It had sent no pm2 command.')
     expect(record.message).toContain(half)
-    expect(record.message).toContain(`to go back first: ln -sfn ${r1} ${link}`)
+    expect(record.message).toContain(`to go back by hand: ln -sfn ${r1} ${link}`)
     expect(stdout).toContain(half)
 
-    // A fresh deploy of the same release: no switch left to make, but it deploys and runs r2.
+    // A fresh deploy of the same release: the link is there already, the app still on r1 (kept as the rollback target); it deploys and runs r2.
     const fresh = await freshDeploy(d, release('r2'))
-    expect(fresh.stdout).toContain(`${link} already names ${r2}: a redeploy`)
+    expect(fresh.stdout).toContain(`${link} already names ${r2}, but own processes run ${r1}: a switch cut short`)
     expect(cwds()).toEqual([r2])
     expect(fs.realpathSync(link)).toBe(r2)
     expect(d.fingerprint(neighbours)).toEqual(before)

@@ -208,3 +208,22 @@ test('without current-link, a swap whose new instances fail removes them: `faile
   expect(realCwds(d)).toEqual([r1, r1])
   expect(await until('r1 answering', async () => ((await probe(port)) === 'r1' ? 'r1' : null))).toBe('r1')
 })
+
+test('after a switch cut short (the link on r2, the app still on r1), a bad r2 redeployed is rolled back to r1', async () => {
+  const d = newDaemon('release-cut-short')
+  d.ping()
+  const root = fs.realpathSync(d.dir)
+  const port = await freePort()
+  const r1 = writeRelease(root, 'r1', { port, mode: 'cluster' })
+  expect((await deploy(d, root, 'r1')).outputs.result).toBe('deployed')
+  // A deploy killed right after it switched the link: the link names r2, the processes run r1.
+  const r2 = writeRelease(root, 'r2', { port, mode: 'cluster', crash: true })
+  fs.unlinkSync(path.join(root, 'current'))
+  fs.symlinkSync(r2, path.join(root, 'current'))
+  const run = await deploy(d, root, 'r2')
+  expect(run.outputs.result, run.stdout).toBe('rolled-back')
+  expect(fs.realpathSync(path.join(root, 'current'))).toBe(r1)
+  expect(report(run).release).toMatchObject({ previous: r1, target: r2, rolledBack: true, live: r1 })
+  expect(realCwds(d)).toEqual([r1, r1])
+  expect(await until('r1 answering', async () => ((await probe(port)) === 'r1' ? 'r1' : null))).toBe('r1')
+})

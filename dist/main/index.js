@@ -44534,12 +44534,27 @@ function isOwn(process, ownNames) {
 
 
 /** The release record of this deploy, before anything is switched; null without `current-link`. */
-function releaseRecord(inputs, planned) {
+function releaseRecord(inputs, planned, own) {
     const r = inputs.release;
     if (!r)
         return null;
     const swapped = [...new Set(planned.retire.map((d) => d.name))];
-    return { link: r.currentLink, target: r.releaseDir, previous: r.live, switched: false, rolledBack: false, live: r.live, downtime: planned.downtime, swapped, pruned: [] };
+    // A redeploy whose own processes still run another release: a switch cut short (a killed deploy); that release is the one to go back to.
+    const previous = r.redeploy ? (runningRelease(own, r.releaseDir) ?? r.live) : r.live;
+    return { link: r.currentLink, target: r.releaseDir, previous, switched: false, rolledBack: false, live: r.live, downtime: planned.downtime, swapped, pruned: [] };
+}
+/** The one sibling release directory own processes really run from, other than `releaseDir`; null when none or several. */
+function runningRelease(own, releaseDir) {
+    const parent = external_node_path_default().dirname(releaseDir);
+    const dirs = new Set();
+    for (const p of own) {
+        const cwd = processCwd(p.pid) ?? (p.cwd ? realOrSelf(p.cwd) : null);
+        const top = cwd ? external_node_path_default().relative(parent, cwd).split((external_node_path_default()).sep)[0] : undefined;
+        if (top && top !== '..' && !external_node_path_default().isAbsolute(top))
+            dirs.add(external_node_path_default().join(parent, top));
+    }
+    dirs.delete(releaseDir);
+    return dirs.size === 1 ? [...dirs][0] : null;
 }
 /** For preflight: a path as it will lead once the link names the new release (unchanged without a switch). */
 function afterSwitch(inputs) {
@@ -44555,6 +44570,8 @@ async function switchRelease(state, release) {
         info(`${release.link} already names ${release.target}: a redeploy, no switch (and nothing to roll back to)`);
         return;
     }
+    if (release.live === release.target)
+        info(`${release.link} already names ${release.target}, but own processes run ${release.previous}: a switch cut short; ${release.previous} is the release to roll back to`);
     state.switchedAt = Date.now();
     saveReleaseSwitch({ link: release.link, previous: release.previous, target: release.target });
     switchLink(release.link, release.target);
@@ -44680,7 +44697,7 @@ async function planAndPreflight(ctx, pm2) {
     const planned = plan_planMoves(ctx, apps, { ecosystem: inputs.ecosystem, workingDirectory: inputs.workingDirectory }, state.before);
     state.plan = planned.commands;
     state.retire = planned.retire;
-    state.release = releaseRecord(inputs, planned);
+    state.release = releaseRecord(inputs, planned, state.before.filter((p) => state.own.has(p.name)));
     for (const name of planned.downtime) {
         state.warnings.push(`${name} runs in fork mode and its script, cwd or interpreter changes: it is deleted and started fresh, with a moment of downtime (cluster mode switches with none)`);
     }

@@ -42226,7 +42226,7 @@ function progressNote(p, live = liveRelease) {
         const was = sw.previous ?? 'nothing (a first deploy)';
         if (now === sw.target && now !== sw.previous) {
             parts.push(`A release switch was half done: ${sw.link} names ${sw.target} (was ${was}), but the processes may still run the previous release. ` +
-                `A new deploy of ${sw.target} sees no switch and cannot roll back; to go back first: ${sw.previous ? `ln -sfn ${sw.previous} ${sw.link}` : `rm ${sw.link}`}.`);
+                `A new deploy of ${sw.target} keeps the release its processes still run as the one to roll back to; to go back by hand: ${sw.previous ? `ln -sfn ${sw.previous} ${sw.link}` : `rm ${sw.link}`}.`);
         }
         else {
             parts.push(`It had begun a release switch of ${sw.link} to ${sw.target} (was ${was}); the link now names ${now ?? 'nothing'}.`);

@@ -21,7 +21,7 @@ export async function planAndPreflight(ctx: DeployContext, pm2: Pm2Port): Promis
   const planned = planMoves(ctx, apps, { ecosystem: inputs.ecosystem, workingDirectory: inputs.workingDirectory }, state.before)
   state.plan = planned.commands
   state.retire = planned.retire
-  state.release = releaseRecord(inputs, planned)
+  state.release = releaseRecord(inputs, planned, state.before.filter((p) => state.own.has(p.name)))
   for (const name of planned.downtime) {
     state.warnings.push(`${name} runs in fork mode and its script, cwd or interpreter changes: it is deleted and started fresh, with a moment of downtime (cluster mode switches with none)`)
   }

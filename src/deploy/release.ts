@@ -6,6 +6,7 @@ import * as core from '@actions/core'
 import { messageOf } from '../core/errors.js'
 import { DeployStop } from '../core/outcome.js'
 import type { ReleasePlan } from '../core/plan.js'
+import type { ProcessRecord } from '../core/process-record.js'
 import { intoRelease, planPrune, staleProcesses, throughLinkAfterSwitch } from '../core/release.js'
 import type { ReleaseRecord } from '../core/report-schema.js'
 import type { Inputs } from '../shell/inputs.js'
@@ -21,11 +22,26 @@ import type { Pm2Port } from './ports.js'
 import type { DeployState } from './state.js'
 
 /** The release record of this deploy, before anything is switched; null without `current-link`. */
-export function releaseRecord(inputs: Inputs, planned: ReleasePlan): ReleaseRecord | null {
+export function releaseRecord(inputs: Inputs, planned: ReleasePlan, own: readonly ProcessRecord[]): ReleaseRecord | null {
   const r = inputs.release
   if (!r) return null
   const swapped = [...new Set(planned.retire.map((d) => d.name))]
-  return { link: r.currentLink, target: r.releaseDir, previous: r.live, switched: false, rolledBack: false, live: r.live, downtime: planned.downtime, swapped, pruned: [] }
+  // A redeploy whose own processes still run another release: a switch cut short (a killed deploy); that release is the one to go back to.
+  const previous = r.redeploy ? (runningRelease(own, r.releaseDir) ?? r.live) : r.live
+  return { link: r.currentLink, target: r.releaseDir, previous, switched: false, rolledBack: false, live: r.live, downtime: planned.downtime, swapped, pruned: [] }
+}
+
+/** The one sibling release directory own processes really run from, other than `releaseDir`; null when none or several. */
+function runningRelease(own: readonly ProcessRecord[], releaseDir: string): string | null {
+  const parent = path.dirname(releaseDir)
+  const dirs = new Set<string>()
+  for (const p of own) {
+    const cwd = processCwd(p.pid) ?? (p.cwd ? realOrSelf(p.cwd) : null)
+    const top = cwd ? path.relative(parent, cwd).split(path.sep)[0] : undefined
+    if (top && top !== '..' && !path.isAbsolute(top)) dirs.add(path.join(parent, top))
+  }
+  dirs.delete(releaseDir)
+  return dirs.size === 1 ? [...dirs][0]! : null
 }
 
 /** For preflight: a path as it will lead once the link names the new release (unchanged without a switch). */
@@ -42,6 +58,7 @@ export async function switchRelease(state: DeployState, release: ReleaseRecord):
     core.info(`${release.link} already names ${release.target}: a redeploy, no switch (and nothing to roll back to)`)
     return
   }
+  if (release.live === release.target) core.info(`${release.link} already names ${release.target}, but own processes run ${release.previous}: a switch cut short; ${release.previous} is the release to roll back to`)
   state.switchedAt = Date.now()
   saveReleaseSwitch({ link: release.link, previous: release.previous, target: release.target })
   switchLink(release.link, release.target)
