@@ -162,4 +162,26 @@ describe('the deploy over a fake PM2', () => {
     expect(report.release).toMatchObject({ switched: true, rolledBack: false })
     expect(report.warnings.join('\n')).toMatch(/no rollback: other apps changed \(SAFETY ABORT\)/)
   })
+
+  test('a reload PM2 swallowed (exit 0, no new process) after a release switch is a stale release: failed, never deployed', async () => {
+    const releases = path.join(dir, 'releases')
+    for (const r of ['r1', 'r2']) {
+      fs.mkdirSync(path.join(releases, r), { recursive: true })
+      fs.writeFileSync(path.join(releases, r, 'server.js'), '')
+      fs.writeFileSync(path.join(releases, r, 'eco.config.js'), '')
+    }
+    const link = path.join(dir, 'current')
+    fs.symlinkSync(path.join(releases, 'r1'), link)
+    // The app's paths go through the link (the plan reloads it in place); its process started before the switch.
+    const running = processRecord({ pmId: 0, name: 'shop-api-test', pid: 99_999_999, script: path.join(link, 'server.js'), cwd: link, startedAt: Date.now() - 60_000 })
+    const fake = new FakePm2([running, ...crowdedHost().filter((p) => p.name !== 'shop-api-test')])
+    const app = { name: 'shop-api-test', script: 'server.js', cwd: link, interpreter: null, execMode: null, instances: null, namespace: null, appendEnvToName: false, namePrefix: null }
+    setInputs({ app: 'shop', 'environment-suffix': '-test', ecosystem: 'eco.config.js', 'current-link': link, 'release-dir': path.join(releases, 'r2'), rollback: 'false' })
+    expect(await run({ openPm2: async () => fake, readEcosystem: async () => [app] })).toBe('failed')
+    expect(fake.sent.map((c) => c.args[0])).toEqual(['startOrReload'])
+    const report = JSON.parse(fs.readFileSync(outputs().report!, 'utf8'))
+    expect(report.title).toBe('Stale release')
+    expect(report.checks).toContainEqual(expect.objectContaining({ name: 'runs what the file says', ok: false }))
+    expect(report.message).toMatch(/before the switch to .*releases\/r2/)
+  })
 })

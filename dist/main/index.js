@@ -44648,7 +44648,7 @@ async function redeployPrevious(ctx, pm2, release, forwardSwitch) {
     };
     const apps = source.ecosystem ? await ctx.ports.readEcosystem(source.ecosystem, ctx.cleanEnv, source.workingDirectory) : [];
     const names = state.ownNames.filter((n) => !untouched.has(n) && (!source.ecosystem || apps.some((a) => a.name === n)));
-    const planned = plan_planMoves(ctx, apps, source, await pm2.list(), names);
+    const planned = planCommands(ctx, apps, source, await pm2.list(), names);
     state.retire = planned.retire;
     state.retired = false;
     await sendAll(ctx, pm2, planned.commands);
@@ -44694,7 +44694,7 @@ async function planAndPreflight(ctx, pm2) {
     const collisions = collisionProblems(state.ownNames, state.before);
     if (collisions.length > 0)
         throw new OwnershipError(collisions.join('\n'));
-    const planned = plan_planMoves(ctx, apps, { ecosystem: inputs.ecosystem, workingDirectory: inputs.workingDirectory }, state.before);
+    const planned = planCommands(ctx, apps, { ecosystem: inputs.ecosystem, workingDirectory: inputs.workingDirectory }, state.before);
     state.plan = planned.commands;
     state.retire = planned.retire;
     state.release = releaseRecord(inputs, planned, state.before.filter((p) => state.own.has(p.name)));
@@ -44720,7 +44720,7 @@ async function planAndPreflight(ctx, pm2) {
  * file and reload/restart, a cluster app whose script, cwd or interpreter changes is
  * swapped and a fork app recreated; the rest moves in place.
  */
-function plan_planMoves(ctx, apps, source, processes, names = ctx.state.ownNames) {
+function planCommands(ctx, apps, source, processes, names = ctx.state.ownNames) {
     const { inputs, state } = ctx;
     const input = { ownNames: names, processes, strategy: inputs.strategy, ecosystem: source.ecosystem, ecosystemEnv: inputs.ecosystemEnv, save: inputs.save };
     if (!source.ecosystem || inputs.strategy === 'recreate')
@@ -45260,8 +45260,9 @@ async function start(state, ports) {
     state.inputs = inputs;
     const cleanEnv = cleanEnvironment(state.env, inputs.pm2Home);
     // Connecting needs nothing from the ecosystem file: its errors surface in "Workflow metadata", in order.
-    state.opening = ports.openPm2({ pm2Path: inputs.pm2Path, pm2Home: inputs.pm2Home, env: state.env, workingDirectory: inputs.workingDirectory });
-    state.opening.catch(() => undefined);
+    const opening = ports.openPm2({ pm2Path: inputs.pm2Path, pm2Home: inputs.pm2Home, env: state.env, workingDirectory: inputs.workingDirectory });
+    opening.catch(() => undefined);
+    state.opening = opening;
     const reading = inputs.ecosystem ? ports.readEcosystem(inputs.ecosystem, cleanEnv, inputs.workingDirectory) : Promise.resolve([]);
     const ownership = new Ownership(state, inputs, reading);
     info(`app: ${inputs.app}  suffix: ${JSON.stringify(inputs.suffix)}  strategy: ${inputs.strategy}${inputs.dryRun ? '  (dry run)' : ''}`);
@@ -45270,26 +45271,33 @@ async function start(state, ports) {
         info(`own processes: the apps of ${inputs.ecosystem} (being read)`);
     else
         await ownership.resolve();
-    return { state, inputs, ownership, cleanEnv, ports };
+    return { state, inputs, ownership, cleanEnv, ports, opening };
 }
-/** Workflow metadata (promise 2), with the pm2 versions of the connection just opened. */
+/** Workflow metadata (promise 2), with the pm2 versions of the connection just opened (recorded also when it failed). */
 async function connect(ctx) {
     const { state, inputs } = ctx;
-    const session = await (state.opening ?? Promise.reject(new Error('no PM2 connection was opened'))).finally(async () => {
-        const s = await state.opening?.catch(() => null);
-        state.metadata = collectMetadata(state.env, {
-            actionVersion: ACTION_VERSION,
-            pm2CliVersion: s?.cliVersion ?? null,
-            pm2DaemonVersion: s ? await s.daemonVersion() : null,
-            pm2Home: inputs.pm2Home,
-            pm2ReadPath: s?.readPath ?? null
-        });
-        for (const [k, v] of Object.entries(state.metadata))
-            if (v !== null)
-                info(`${k}: ${v}`);
+    let opened = null;
+    let failure = null;
+    try {
+        opened = await ctx.opening;
+    }
+    catch (err) {
+        failure = err;
+    }
+    state.metadata = collectMetadata(state.env, {
+        actionVersion: ACTION_VERSION,
+        pm2CliVersion: opened?.cliVersion ?? null,
+        pm2DaemonVersion: opened ? await opened.daemonVersion() : null,
+        pm2Home: inputs.pm2Home,
+        pm2ReadPath: opened?.readPath ?? null
     });
-    state.session = session;
-    return session;
+    for (const [k, v] of Object.entries(state.metadata))
+        if (v !== null)
+            info(`${k}: ${v}`);
+    if (!opened)
+        throw failure;
+    state.session = opened;
+    return opened;
 }
 /** Host lock (promise 6): one deploy at a time per daemon. */
 async function takeHostLock(ctx) {

@@ -1,7 +1,7 @@
 // What the phases share once the inputs are known: the state, the inputs, the ports.
 import type { Inputs } from '../shell/inputs.js'
 import type { Ownership } from './ownership.js'
-import type { DeployPorts } from './ports.js'
+import type { DeployPorts, Pm2Port } from './ports.js'
 import type { DeployState } from './state.js'
 
 /** What the phases share once the inputs are known. */
@@ -12,6 +12,8 @@ export interface DeployContext {
   /** The environment pm2 and the ecosystem reader get (promise 7). */
   cleanEnv: Record<string, string>
   ports: DeployPorts
+  /** The daemon connection being opened (it is also on the state, for finish() to close). */
+  opening: Promise<Pm2Port>
 }
 
 /** Where the ecosystem file of a release is: the new one, or the previous one on rollback. */

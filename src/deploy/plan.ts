@@ -4,7 +4,7 @@ import { DeployStop } from '../core/outcome.js'
 import { collisionProblems, OwnershipError } from '../core/ownership.js'
 import { describeCommand, planReleaseDeploy, type ReleasePlan } from '../core/plan.js'
 import type { ProcessRecord } from '../core/process-record.js'
-import { planMoves as decideMoves, planSwap } from '../core/swap.js'
+import { planMoves, planSwap } from '../core/swap.js'
 import type { EcosystemApp } from '../shell/ecosystem-protocol.js'
 import { preflightApps } from '../shell/preflight.js'
 import { appTargets } from './app-targets.js'
@@ -18,7 +18,7 @@ export async function planAndPreflight(ctx: DeployContext, pm2: Pm2Port): Promis
   const apps = await ctx.ownership.ecosystemApps()
   const collisions = collisionProblems(state.ownNames, state.before)
   if (collisions.length > 0) throw new OwnershipError(collisions.join('\n'))
-  const planned = planMoves(ctx, apps, { ecosystem: inputs.ecosystem, workingDirectory: inputs.workingDirectory }, state.before)
+  const planned = planCommands(ctx, apps, { ecosystem: inputs.ecosystem, workingDirectory: inputs.workingDirectory }, state.before)
   state.plan = planned.commands
   state.retire = planned.retire
   state.release = releaseRecord(inputs, planned, state.before.filter((p) => state.own.has(p.name)))
@@ -44,12 +44,12 @@ export async function planAndPreflight(ctx: DeployContext, pm2: Pm2Port): Promis
  * file and reload/restart, a cluster app whose script, cwd or interpreter changes is
  * swapped and a fork app recreated; the rest moves in place.
  */
-export function planMoves(ctx: DeployContext, apps: readonly EcosystemApp[], source: Source, processes: readonly ProcessRecord[], names = ctx.state.ownNames): ReleasePlan {
+export function planCommands(ctx: DeployContext, apps: readonly EcosystemApp[], source: Source, processes: readonly ProcessRecord[], names = ctx.state.ownNames): ReleasePlan {
   const { inputs, state } = ctx
   const input = { ownNames: names, processes, strategy: inputs.strategy, ecosystem: source.ecosystem, ecosystemEnv: inputs.ecosystemEnv, save: inputs.save }
   if (!source.ecosystem || inputs.strategy === 'recreate') return planReleaseDeploy(input, [], new Map())
   const targets = appTargets(names, apps, source.workingDirectory, processes)
-  const moves = decideMoves(targets, processes)
+  const moves = planMoves(targets, processes)
   const swaps = new Map<string, ReturnType<typeof planSwap>>()
   for (const move of moves) {
     const target = targets.find((t) => t.name === move.name)

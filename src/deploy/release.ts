@@ -16,7 +16,7 @@ import { saveReleaseSwitch } from '../shell/state.js'
 import { wantedPaths } from './app-targets.js'
 import { completeSwaps, isolation, newInstancesOfSwaps, sendAll } from './change.js'
 import type { DeployContext } from './context.js'
-import { planMoves } from './plan.js'
+import { planCommands } from './plan.js'
 import { expectedCounts, watchOwn } from './verify.js'
 import type { Pm2Port } from './ports.js'
 import type { DeployState } from './state.js'
@@ -139,7 +139,7 @@ async function redeployPrevious(ctx: DeployContext, pm2: Pm2Port, release: Relea
   }
   const apps = source.ecosystem ? await ctx.ports.readEcosystem(source.ecosystem, ctx.cleanEnv, source.workingDirectory) : []
   const names = state.ownNames.filter((n) => !untouched.has(n) && (!source.ecosystem || apps.some((a) => a.name === n)))
-  const planned = planMoves(ctx, apps, source, await pm2.list(), names)
+  const planned = planCommands(ctx, apps, source, await pm2.list(), names)
   state.retire = planned.retire
   state.retired = false
   await sendAll(ctx, pm2, planned.commands)

@@ -23,33 +23,39 @@ export async function start(state: DeployState, ports: DeployPorts): Promise<Dep
   state.inputs = inputs
   const cleanEnv = cleanEnvironment(state.env, inputs.pm2Home)
   // Connecting needs nothing from the ecosystem file: its errors surface in "Workflow metadata", in order.
-  state.opening = ports.openPm2({ pm2Path: inputs.pm2Path, pm2Home: inputs.pm2Home, env: state.env, workingDirectory: inputs.workingDirectory })
-  state.opening.catch(() => undefined)
+  const opening = ports.openPm2({ pm2Path: inputs.pm2Path, pm2Home: inputs.pm2Home, env: state.env, workingDirectory: inputs.workingDirectory })
+  opening.catch(() => undefined)
+  state.opening = opening
   const reading = inputs.ecosystem ? ports.readEcosystem(inputs.ecosystem, cleanEnv, inputs.workingDirectory) : Promise.resolve([])
   const ownership = new Ownership(state, inputs, reading)
   core.info(`app: ${inputs.app}  suffix: ${JSON.stringify(inputs.suffix)}  strategy: ${inputs.strategy}${inputs.dryRun ? '  (dry run)' : ''}`)
   core.info(`PM2_HOME: ${inputs.pm2Home}`)
   if (ownership.fromFile) core.info(`own processes: the apps of ${inputs.ecosystem} (being read)`)
   else await ownership.resolve()
-  return { state, inputs, ownership, cleanEnv, ports }
+  return { state, inputs, ownership, cleanEnv, ports, opening }
 }
 
-/** Workflow metadata (promise 2), with the pm2 versions of the connection just opened. */
+/** Workflow metadata (promise 2), with the pm2 versions of the connection just opened (recorded also when it failed). */
 export async function connect(ctx: DeployContext): Promise<Pm2Port> {
   const { state, inputs } = ctx
-  const session = await (state.opening ?? Promise.reject(new Error('no PM2 connection was opened'))).finally(async () => {
-    const s = await state.opening?.catch(() => null)
-    state.metadata = collectMetadata(state.env, {
-      actionVersion: ACTION_VERSION,
-      pm2CliVersion: s?.cliVersion ?? null,
-      pm2DaemonVersion: s ? await s.daemonVersion() : null,
-      pm2Home: inputs.pm2Home,
-      pm2ReadPath: s?.readPath ?? null
-    })
-    for (const [k, v] of Object.entries(state.metadata)) if (v !== null) core.info(`${k}: ${v}`)
+  let opened: Pm2Port | null = null
+  let failure: unknown = null
+  try {
+    opened = await ctx.opening
+  } catch (err) {
+    failure = err
+  }
+  state.metadata = collectMetadata(state.env, {
+    actionVersion: ACTION_VERSION,
+    pm2CliVersion: opened?.cliVersion ?? null,
+    pm2DaemonVersion: opened ? await opened.daemonVersion() : null,
+    pm2Home: inputs.pm2Home,
+    pm2ReadPath: opened?.readPath ?? null
   })
-  state.session = session
-  return session
+  for (const [k, v] of Object.entries(state.metadata)) if (v !== null) core.info(`${k}: ${v}`)
+  if (!opened) throw failure
+  state.session = opened
+  return opened
 }
 
 /** Host lock (promise 6): one deploy at a time per daemon. */
