@@ -43543,6 +43543,35 @@ function formatViolations(violations) {
     return violations.map((v) => `${v.name}: ${v.detail}`).join('; ');
 }
 
+;// CONCATENATED MODULE: ./src/core/untrusted.ts
+// Promise 14: text the action did not compose (app logs, process names, pm2's, the reader's
+// and a remote host's output) reaches the runner as text, never as a workflow command.
+// Pure: every printer of such text goes through asText (src/shell/print.ts).
+/** A line a runner could read as a command: `::cmd…::` at the start (GitHub trims first; act does not), or `##[cmd]` (the v1 form). */
+const COMMAND_LIKE = /^\s*::|##\[/;
+/** Shown before a neutralised line: visible, so a reader sees the line was the app's, not the action's. */
+const NEUTRAL_MARK = '⟩ ';
+/** One line, safe to print: a command-like line gets a visible mark in front, and `##[` is broken up. */
+function asText(line) {
+    if (!COMMAND_LIKE.test(line))
+        return line;
+    return NEUTRAL_MARK + line.replace(/##\[/g, '#\u200b#[');
+}
+/** A block of untrusted text, split into lines, each safe to print. */
+function linesAsText(text) {
+    return text.split(/\r\n|\r|\n/).map(asText);
+}
+
+;// CONCATENATED MODULE: ./src/shell/print.ts
+// The one printer of untrusted text (promise 14): whatever the action did not compose goes through here.
+
+
+/** Prints lines the action did not compose (a log tail, pm2's output, a remote host's lines) as plain log lines. */
+function printUntrusted(lines, indent = '') {
+    for (const line of lines.flatMap(linesAsText))
+        info(indent + line);
+}
+
 ;// CONCATENATED MODULE: ./src/shell/state.ts
 // The state the main step saves for the post step (core.saveState → STATE_<name>), each key
 // named once. The lock's are saved before the lock is taken: a main step killed right after taking
@@ -44234,6 +44263,7 @@ function tailFile(file, lines, maxBytes = 256 * 1024) {
 // What the job log shows about failing own processes beyond the verdict: their last log lines.
 
 
+
 /** The last `lines` of each failing own process's out and error logs, one group per name. */
 function showLogs(names, processes, lines) {
     for (const name of names) {
@@ -44251,8 +44281,7 @@ function showLogs(names, processes, lines) {
         }
         for (const [file, label] of files) {
             info(`--- ${label}: ${file}`);
-            for (const line of tailFile(file, lines))
-                info(line);
+            printUntrusted(tailFile(file, lines));
         }
         endGroup();
     }
@@ -44343,6 +44372,7 @@ function checkRunsWhatFileSays(ctx, processes, apps, workingDirectory) {
 
 
 
+
 /** Isolation (promise 3): every other process as it was before; a change is a SAFETY ABORT. */
 async function isolation(ctx, pm2, label) {
     const { state, inputs } = ctx;
@@ -44368,8 +44398,7 @@ async function sendAll(ctx, pm2, commands) {
         saveCommandsStarted([...ctx.state.sent.map((c) => c.command), describeCommand(cmd)]);
         const sent = await pm2.send(cmd, ctx.state.own);
         info(`${sent.command} → exit ${sent.exitCode} (${sent.ms} ms)`);
-        for (const line of sent.messages)
-            info(`  ${line}`);
+        printUntrusted(sent.messages, '  ');
         if (sent.exitCode !== 0) {
             throw new DeployStop('failed', `${sent.command} failed with exit code ${sent.exitCode}: ${sent.messages.slice(-3).join(' ')}`, 'pm2 command failed');
         }

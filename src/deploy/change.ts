@@ -8,6 +8,7 @@ import { describeCommand, type PlannedCommand } from '../core/plan.js'
 import type { ProcessRecord } from '../core/process-record.js'
 import { UnsafeCommandError } from '../core/targets.js'
 import type { EcosystemApp } from '../shell/ecosystem-protocol.js'
+import { printUntrusted } from '../shell/print.js'
 import { saveCommandsStarted } from '../shell/state.js'
 import type { Pm2Port } from './ports.js'
 import type { DeleteById } from '../core/swap.js'
@@ -40,7 +41,7 @@ export async function sendAll(ctx: DeployContext, pm2: Pm2Port, commands: readon
     saveCommandsStarted([...ctx.state.sent.map((c) => c.command), describeCommand(cmd)])
     const sent = await pm2.send(cmd, ctx.state.own)
     core.info(`${sent.command} → exit ${sent.exitCode} (${sent.ms} ms)`)
-    for (const line of sent.messages) core.info(`  ${line}`)
+    printUntrusted(sent.messages, '  ')
     if (sent.exitCode !== 0) {
       throw new DeployStop('failed', `${sent.command} failed with exit code ${sent.exitCode}: ${sent.messages.slice(-3).join(' ')}`, 'pm2 command failed')
     }

@@ -2,6 +2,7 @@
 import * as core from '@actions/core'
 import type { ProcessRecord } from '../core/process-record.js'
 import { tailFile } from '../shell/logs.js'
+import { printUntrusted } from '../shell/print.js'
 
 /** The last `lines` of each failing own process's out and error logs, one group per name. */
 export function showLogs(names: readonly string[], processes: readonly ProcessRecord[], lines: number): void {
@@ -17,7 +18,7 @@ export function showLogs(names: readonly string[], processes: readonly ProcessRe
     }
     for (const [file, label] of files) {
       core.info(`--- ${label}: ${file}`)
-      for (const line of tailFile(file, lines)) core.info(line)
+      printUntrusted(tailFile(file, lines))
     }
     core.endGroup()
   }
