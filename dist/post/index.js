@@ -41343,7 +41343,16 @@ const RawInputsSchema = object({
     'keep-releases': schemas_string()
         .trim()
         .refine((v) => /^\d+$/.test(v), 'keep-releases must be a whole number (0 keeps every release)')
-        .transform(Number)
+        .transform(Number),
+    adopt: bool('adopt'),
+    // The remote inputs (promises 12 and 13) are read here as text; src/remote parses them for a remote deploy.
+    'ssh-host': schemas_string(),
+    'ssh-user': schemas_string().trim(),
+    'ssh-key': schemas_string(),
+    'ssh-known-hosts': schemas_string(),
+    'ssh-jump': schemas_string().trim(),
+    upload: schemas_string().trim(),
+    'rollback-hosts': bool('rollback-hosts')
 });
 /** Defaults from SPEC.md; the same as action.yml, for runners that do not fill them in. */
 const INPUT_DEFAULTS = {
@@ -41370,7 +41379,15 @@ const INPUT_DEFAULTS = {
     'current-link': '',
     'release-dir': '',
     rollback: 'true',
-    'keep-releases': '0'
+    'keep-releases': '0',
+    adopt: 'false',
+    'ssh-host': '',
+    'ssh-user': '',
+    'ssh-key': '',
+    'ssh-known-hosts': '',
+    'ssh-jump': '',
+    upload: '',
+    'rollback-hosts': 'true'
 };
 /** The inputs of an environment other than the process's (tests, benches): INPUT_<NAME> as the runner sets it. */
 function envInputs(env) {
@@ -41437,7 +41454,8 @@ function parseInputs(env = process.env, read = envInputs(env)) {
         requireAppPrefix: v['require-app-prefix'],
         release,
         rollback: v.rollback,
-        keepReleases: v['keep-releases']
+        keepReleases: v['keep-releases'],
+        adopt: v.adopt
     };
 }
 /**

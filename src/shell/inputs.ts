@@ -91,7 +91,16 @@ const RawInputsSchema = z.object({
     .string()
     .trim()
     .refine((v) => /^\d+$/.test(v), 'keep-releases must be a whole number (0 keeps every release)')
-    .transform(Number)
+    .transform(Number),
+  adopt: bool('adopt'),
+  // The remote inputs (promises 12 and 13) are read here as text; src/remote parses them for a remote deploy.
+  'ssh-host': z.string(),
+  'ssh-user': z.string().trim(),
+  'ssh-key': z.string(),
+  'ssh-known-hosts': z.string(),
+  'ssh-jump': z.string().trim(),
+  upload: z.string().trim(),
+  'rollback-hosts': bool('rollback-hosts')
 })
 
 /** Defaults from SPEC.md; the same as action.yml, for runners that do not fill them in. */
@@ -119,7 +128,15 @@ export const INPUT_DEFAULTS: Record<keyof z.input<typeof RawInputsSchema>, strin
   'current-link': '',
   'release-dir': '',
   rollback: 'true',
-  'keep-releases': '0'
+  'keep-releases': '0',
+  adopt: 'false',
+  'ssh-host': '',
+  'ssh-user': '',
+  'ssh-key': '',
+  'ssh-known-hosts': '',
+  'ssh-jump': '',
+  upload: '',
+  'rollback-hosts': 'true'
 }
 
 export interface Inputs {
@@ -150,6 +167,8 @@ export interface Inputs {
   release: ReleaseInputs | null
   rollback: boolean
   keepReleases: number
+  /** `adopt`: own names are ours wherever they run (SPEC "Who owns what"). */
+  adopt: boolean
 }
 
 export interface ReleaseInputs {
@@ -235,7 +254,8 @@ export function parseInputs(env: NodeJS.ProcessEnv = process.env, read: InputRea
     requireAppPrefix: v['require-app-prefix'],
     release,
     rollback: v.rollback,
-    keepReleases: v['keep-releases']
+    keepReleases: v['keep-releases'],
+    adopt: v.adopt
   }
 }
 

@@ -9,7 +9,8 @@ export const OUTPUT = {
   snapshotBefore: 'snapshot-before',
   snapshotAfter: 'snapshot-after',
   report: 'report',
-  release: 'release'
+  release: 'release',
+  hosts: 'hosts'
 } as const
 
 export function setOwnProcessesOutput(ownNames: readonly string[]): void {
