@@ -61,6 +61,49 @@ describe('the workflow files', () => {
   })
 })
 
+describe('the release workflow', () => {
+  type Step = { uses?: string; run?: string; if?: string }
+  type Job = { needs?: string; permissions?: Record<string, string>; steps: Step[] }
+  const release = YAML.parse(fs.readFileSync(path.join(ROOT, '.github/workflows/release.yml'), 'utf8')) as { on: { push: { tags: string[] } }; permissions: Record<string, string>; jobs: Record<string, Job> }
+  const runs = (job: string) => release.jobs[job]!.steps.map((s) => s.run ?? '')
+
+  test('runs on release tags, with read-only permissions but where it publishes', () => {
+    expect(release.on).toEqual({ push: { tags: ['v*.*.*'] } })
+    expect(release.permissions).toEqual({ contents: 'read' })
+    expect(release.jobs.publish!.needs).toBe('check')
+    expect(release.jobs.publish!.permissions).toEqual({ contents: 'write' })
+  })
+
+  test('checks the versions, runs .ci/run itself, and checks dist/ against a fresh build, before publishing', () => {
+    const check = runs('check')
+    const order = ['node scripts/check-release.mjs "$GITHUB_REF_NAME"', '.ci/run', 'git status --porcelain -- dist', 'node scripts/changelog-section.mjs "$GITHUB_REF_NAME"']
+    const at = order.map((cmd) => check.findIndex((r) => r.includes(cmd)))
+    expect(at.every((i) => i >= 0), JSON.stringify(at)).toBe(true)
+    expect([...at].sort((a, b) => a - b)).toEqual(at)
+    expect(fs.readFileSync(path.join(ROOT, '.ci', 'run'), 'utf8')).toContain('git status --porcelain -- dist')
+  })
+
+  test('drafts the release from the CHANGELOG section and moves the major tag only when told to', () => {
+    const publish = release.jobs.publish!.steps
+    expect(publish.some((s) => s.run?.includes('changelog-section.mjs') && s.run.includes('gh release create') && s.run.includes('--draft'))).toBe(true)
+    const move = publish.find((s) => s.run?.includes('git push --force origin "refs/tags/$MAJOR"'))
+    expect(move?.if).toBe("needs.check.outputs.move-major == 'true'")
+  })
+})
+
+test('every workflow pins each action the same way, by a major tag or a full commit sha', () => {
+  const refs = new Map<string, Set<string>>()
+  for (const file of WORKFLOW_FILES) {
+    for (const m of fs.readFileSync(path.join(ROOT, file), 'utf8').matchAll(/^\s*-?\s*uses:\s*([^\s#]+)/gm)) {
+      const [action, ref] = m[1]!.split('@')
+      if (action === './' || action === '.') continue
+      expect(ref, `${file}: ${m[1]}`).toMatch(/^(v\d+|[0-9a-f]{40})$/)
+      refs.set(action!, (refs.get(action!) ?? new Set()).add(ref!))
+    }
+  }
+  for (const [action, used] of refs) expect([...used], action).toHaveLength(1)
+})
+
 describe('the README workflow examples', () => {
   const yamlBlocks = codeBlocks(README).filter((b) => b.lang === 'yaml' || b.lang === 'yml')
 
