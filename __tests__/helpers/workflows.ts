@@ -103,7 +103,9 @@ export async function markdownWorkflowProblems(file: string, blocks: CodeBlock[]
     // A line of the whole workflow → the file's line (the lines added around the block → its ends).
     const toFileLine = (line: number | null) => (line === null ? block.line : Math.min(Math.max(block.line + line - 1 - piece.prefix, block.line), last))
     for (const e of await workflowErrors(`${file}:${block.line}`, piece.content)) {
-      problems.push(`${file}:${toFileLine(e.line)} (the YAML block under "${block.heading || 'the top'}", from line ${block.line}, as a ${piece.kind}): ${e.message}`)
+      // Gitea's own `gitea.*` context is the one thing Gitea reads that GitHub refuses; `github.*` works on both.
+      const hint = /named-value: 'gitea'/.test(e.message) ? ' (Gitea reads github.* too: write ${{ github.… }} so the example works on both)' : ''
+      problems.push(`${file}:${toFileLine(e.line)} (the YAML block under "${block.heading || 'the top'}", from line ${block.line}, as a ${piece.kind}): ${e.message}${hint}`)
     }
     for (const { key, line } of actionInputKeys(piece.content).filter((k) => !inputs.includes(k.key))) {
       problems.push(`${file}:${toFileLine(line)} (the YAML block under "${block.heading || 'the top'}", from line ${block.line}): with: ${key} is not an input of action.yml`)

@@ -192,6 +192,11 @@ describe('the check itself rejects what GitHub rejects', () => {
     expect(problems).toEqual([expect.stringMatching(/^README\.md:4 \(the YAML block under "## Config"\) is not a workflow, a job, steps, a step or a step's with:/)])
   })
 
+  test('a Gitea-only context is named as such, with the form that works on both', async () => {
+    const problems = await markdownWorkflowProblems('README.md', codeBlocks('## Gitea\n\n```yaml\n      - run: echo ${{ gitea.sha }}\n```\n'), INPUTS)
+    expect(problems).toEqual([expect.stringMatching(/^README\.md:4 .*Unrecognized named-value: 'gitea'.*\(Gitea reads github\.\* too/)])
+  })
+
   test('a lone with: is checked as a step of this action', async () => {
     const problems = await markdownWorkflowProblems('README.md', codeBlocks('## X\n\n```yaml\nwith:\n  app: shop\n  colour: blue\n```\n'), INPUTS)
     expect(problems).toEqual(['README.md:6 (the YAML block under "## X", from line 4): with: colour is not an input of action.yml'])
