@@ -4,7 +4,7 @@ import { DeployStop } from '../core/outcome.js'
 import { collisionProblems, OwnershipError } from '../core/ownership.js'
 import { describeCommand, planReleaseDeploy, type ReleasePlan } from '../core/plan.js'
 import type { ProcessRecord } from '../core/process-record.js'
-import { planMoves, planSwap } from '../core/swap.js'
+import { planMoves, planSwap, retireOld } from '../core/swap.js'
 import type { EcosystemApp } from '../shell/ecosystem-protocol.js'
 import { preflightApps } from '../shell/preflight.js'
 import { appTargets } from './app-targets.js'
@@ -25,7 +25,7 @@ export async function planAndPreflight(ctx: DeployContext, pm2: Pm2Port): Promis
   for (const name of planned.downtime) {
     state.warnings.push(`${name} runs in fork mode and its script, cwd or interpreter changes: it is deleted and started fresh, with a moment of downtime (cluster mode switches with none)`)
   }
-  for (const cmd of [...state.plan, ...state.retire]) {
+  for (const cmd of [...state.plan, ...retireOld(state.retire)]) {
     pm2.check(cmd, state.before, state.own)
     core.info(`${describeCommand(cmd)}    # ${cmd.why}`)
   }
