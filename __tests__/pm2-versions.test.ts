@@ -4,20 +4,23 @@
 // a crash loop, a SAFETY ABORT, and the versions as the report records them (read over RPC).
 import fs from 'node:fs'
 import path from 'node:path'
-import { beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { DeployReport } from '../src/core/report-schema.js'
-import { APPS, daemonsForThisFile, pm2BinOf, pm2VersionOf, type Pm2Package, type TestDaemon } from './helpers/daemon.js'
+import { Pm2Session } from '../src/shell/pm2/session.js'
+import { APPS, daemonsForThisFile, pm2BinOf, pm2VersionOf, testEnv, type Pm2Package, type TestDaemon } from './helpers/daemon.js'
 import { runAction, type ActionRun } from './helpers/run-action.js'
 
 const newDaemon = daemonsForThisFile()
 const report = (run: ActionRun): DeployReport => JSON.parse(fs.readFileSync(run.outputs.report!, 'utf8'))
 const PACKAGES: Pm2Package[] = ['pm2-5', 'pm2-6', 'pm2']
+const sessions: Pm2Session[] = []
+afterAll(() => sessions.forEach((s) => s.close()))
 
-/** releases/<name>: a tiny 2-instance cluster app with `cwd: __dirname` (every switch swaps); `crash` dies 1 s after start. */
+/** releases/<name>: a tiny 2-instance cluster app with `cwd: __dirname` (every switch swaps); `crash` dies 0.5 s after start. */
 function writeRelease(root: string, name: string, crash = false): string {
   const dir = path.join(root, 'releases', name)
   fs.mkdirSync(dir, { recursive: true })
-  fs.writeFileSync(path.join(dir, 'server.js'), `${crash ? 'setTimeout(() => process.exit(3), 1000)\n' : ''}setInterval(() => {}, 1 << 30)\n`)
+  fs.writeFileSync(path.join(dir, 'server.js'), `${crash ? 'setTimeout(() => process.exit(3), 500)\n' : ''}setInterval(() => {}, 1 << 30)\n`)
   fs.writeFileSync(path.join(dir, 'ecosystem.config.js'), `module.exports = { apps: [{ name: 'web-test', script: 'server.js', cwd: __dirname, exec_mode: 'cluster', instances: 2 }] }\n`)
   return fs.realpathSync(dir)
 }
@@ -27,7 +30,7 @@ describe.each(PACKAGES)('against a %s daemon', (pkg) => {
   let d: TestDaemon
   let root: string
   const run = (inputs: Record<string, string>, pm2Path = pm2BinOf(pkg)) =>
-    runAction({ inputs: { 'environment-suffix': '-test', whitelist: '', 'stable-seconds': '2', 'timeout-seconds': '40', 'pm2-path': pm2Path, ...inputs }, pm2Home: d.home, baseDir: d.dir, timeoutMs: 80_000 })
+    runAction({ inputs: { 'environment-suffix': '-test', whitelist: '', 'stable-seconds': '1', 'timeout-seconds': '40', 'pm2-path': pm2Path, ...inputs }, pm2Home: d.home, baseDir: d.dir, timeoutMs: 80_000 })
   const release = (name: string, extra: Record<string, string> = {}) =>
     run({ app: 'web', ecosystem: 'ecosystem.config.js', 'current-link': path.join(root, 'current'), 'release-dir': path.join(root, 'releases', name), ...extra })
   const cwds = () => d.jlistRaw().filter((p) => p.name === 'web-test').map((p) => fs.readlinkSync(`/proc/${p.pid}/cwd`))
@@ -39,6 +42,21 @@ describe.each(PACKAGES)('against a %s daemon', (pkg) => {
     d.start({ name: 'neighbour-api', script: `${APPS}/idle.cjs`, instances: 2 })
     await d.waitOnline()
   })
+
+  test(`${version}: the read path through this pm2's own axon modules: the list and version over RPC, restarts on the event bus`, async () => {
+    const pm2 = await Pm2Session.open({ pm2Path: pm2BinOf(pkg), pm2Home: d.home, env: testEnv(d.home), workingDirectory: d.dir })
+    sessions.push(pm2)
+    expect(pm2.readPath).toBe('rpc')
+    expect(pm2.cliVersion).toBe(version)
+    expect(await pm2.daemonVersion()).toBe(version)
+    expect((await pm2.list()).filter((p) => p.name === 'neighbour-api').map((p) => p.status)).toEqual(['online', 'online'])
+    const sleep = await pm2.eventSleep(new Set(['neighbour-api']))
+    expect(sleep).not.toBeNull()
+    // A sleep far longer than the test's timeout: only the daemon's restart event can end it.
+    const woke = sleep!(600_000)
+    d.pm2(['-s', 'restart', 'neighbour-api'])
+    await woke
+  }, 30_000)
 
   test(`${version}: a deploy and a release switch (one delete for the old instances); versions read over RPC`, async () => {
     const before = neighbour()
