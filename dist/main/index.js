@@ -41912,6 +41912,8 @@ function gatePmId(pmId, name, processes, ownNames, cliCwd) {
  * The gate for `pm2 delete <id> <id> …`: PM2 resolves each target in turn, against a
  * list that only loses the processes deleted before it (no name or namespace appears),
  * so the command is safe when each id alone passes gatePmId against the one fresh list.
+ * (A process another user names after a later id while the command runs is beyond any
+ * gate, as between two calls; the isolation check right after the delete reports it.)
  */
 function gatePmIds(instances, processes, ownNames, cliCwd) {
     if (instances.length === 0)
@@ -44852,7 +44854,7 @@ function pm2VersionWarnings(found) {
             'the way PM2 resolves targets and the commands the action sends were verified on those versions only. Upgrade pm2 on the host (`npm i -g pm2@7`; then `pm2 update`, which restarts every process of the daemon, so agree a moment with everyone who runs apps on it).');
     }
     if (found.cli !== null && found.daemon !== null && found.cli !== found.daemon) {
-        out.push(`the pm2 CLI (${found.cli}) and the running PM2 daemon (${found.daemon}) differ: the daemon in memory predates the installed pm2 (or the reverse). \`pm2 update\` at a quiet moment makes them one version.`);
+        out.push(`the pm2 CLI (${found.cli}) and the running PM2 daemon (${found.daemon}) differ: the daemon in memory predates the installed pm2 (or the reverse). \`pm2 update\` makes them one version, but restarts every process of the daemon: agree a moment with everyone who runs apps on it.`);
     }
     return out;
 }

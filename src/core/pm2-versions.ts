@@ -40,7 +40,7 @@ export function pm2VersionWarnings(found: { cli: string | null; daemon: string |
     )
   }
   if (found.cli !== null && found.daemon !== null && found.cli !== found.daemon) {
-    out.push(`the pm2 CLI (${found.cli}) and the running PM2 daemon (${found.daemon}) differ: the daemon in memory predates the installed pm2 (or the reverse). \`pm2 update\` at a quiet moment makes them one version.`)
+    out.push(`the pm2 CLI (${found.cli}) and the running PM2 daemon (${found.daemon}) differ: the daemon in memory predates the installed pm2 (or the reverse). \`pm2 update\` makes them one version, but restarts every process of the daemon: agree a moment with everyone who runs apps on it.`)
   }
   return out
 }

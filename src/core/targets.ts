@@ -151,6 +151,8 @@ export function gatePmId(
  * The gate for `pm2 delete <id> <id> …`: PM2 resolves each target in turn, against a
  * list that only loses the processes deleted before it (no name or namespace appears),
  * so the command is safe when each id alone passes gatePmId against the one fresh list.
+ * (A process another user names after a later id while the command runs is beyond any
+ * gate, as between two calls; the isolation check right after the delete reports it.)
  */
 export function gatePmIds(
   instances: readonly { pmId: number; name: string }[],
