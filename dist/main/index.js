@@ -41860,10 +41860,10 @@ class UnsafeCommandError extends UserError {
 function gateCommand(cmd, processes, ownNames, cliCwd) {
     if (cmd.verb === 'save')
         return;
-    if (cmd.verb === 'delete-id') {
-        const verdict = gatePmId(cmd.pmId, cmd.name, processes, ownNames, cliCwd);
+    if (cmd.verb === 'delete-ids') {
+        const verdict = gatePmIds(cmd.instances, processes, ownNames, cliCwd);
         if (!verdict.ok)
-            throw new UnsafeCommandError(`refused to send pm2 delete ${cmd.pmId}: ${verdict.reason}`);
+            throw new UnsafeCommandError(`refused to send pm2 delete ${cmd.instances.map((i) => i.pmId).join(' ')}: ${verdict.reason}`);
         return;
     }
     if (cmd.verb === 'start-script') {
@@ -41907,6 +41907,26 @@ function gatePmId(pmId, name, processes, ownNames, cliCwd) {
         return { ok: false, reason: `pm_id ${arg} is ${target ? `"${target.name}"` : 'no process'}, not an instance of ${name}` };
     }
     return { ok: true, pmIds: [pmId] };
+}
+/**
+ * The gate for `pm2 delete <id> <id> …`: PM2 resolves each target in turn, against a
+ * list that only loses the processes deleted before it (no name or namespace appears),
+ * so the command is safe when each id alone passes gatePmId against the one fresh list.
+ * (A process another user names after a later id while the command runs is beyond any
+ * gate, as between two calls; the isolation check right after the delete reports it.)
+ */
+function gatePmIds(instances, processes, ownNames, cliCwd) {
+    if (instances.length === 0)
+        return { ok: false, reason: 'no pm_id to delete' };
+    const ids = instances.map((i) => i.pmId);
+    if (new Set(ids).size !== ids.length)
+        return { ok: false, reason: 'a pm_id is listed twice (PM2 would fail on the second)' };
+    for (const { pmId, name } of instances) {
+        const verdict = gatePmId(pmId, name, processes, ownNames, cliCwd);
+        if (!verdict.ok)
+            return verdict;
+    }
+    return { ok: true, pmIds: ids };
 }
 /**
  * The gate for `pm2 start <script> --name <name>` (a swap's new set): the name must be
@@ -42771,6 +42791,12 @@ function planMoves(targets, processes) {
         return { kind: 'recreate', name: want.name, changed };
     });
 }
+/** The one command that deletes `instances` by pm_id; none when there are none. */
+function deleteByIds(instances, why) {
+    return instances.length === 0 ? [] : [{ verb: 'delete-ids', instances: instances.map(({ pmId, name }) => ({ pmId, name })), why }];
+}
+/** The Swap phase's command: every swapped app's old instances at once, sent only after the new sets are verified. */
+const retireOld = (instances) => deleteByIds(instances, 'swap: the old instances, once the new ones serve');
 function scriptStartArgs(cmd) {
     const args = ['start', cmd.script, '--name', cmd.name, '--cwd', cmd.cwd];
     if (cmd.execMode === 'cluster')
@@ -42786,7 +42812,7 @@ function scriptStartArgs(cmd) {
         args.push('--', ...cmd.args);
     return args;
 }
-/** The commands of one swap: the new set, then each old instance by pm_id (sent only after the new set is verified). */
+/** One swap: the command of the new set, and the old instances (deleted by retireOld once the new set is verified). */
 function planSwap(move, want, processes, extra = {}) {
     const force = processes.some((p) => p.name === want.name && p.script === want.script);
     return {
@@ -42805,7 +42831,7 @@ function planSwap(move, want, processes, extra = {}) {
             envFrom: extra.envFrom ?? null,
             why: `swap: ${move.changed.join(', ')}; new instances beside the old`
         },
-        deletes: move.oldPmIds.map((pmId) => ({ verb: 'delete-id', pmId, name: want.name, why: `swap: the old instance, once the new ones serve` }))
+        old: move.oldPmIds.map((pmId) => ({ pmId, name: want.name }))
     };
 }
 /** Ecosystem options PM2's CLI can take for a script start, as `--flag=value` (a value may start with `-`). */
@@ -42909,8 +42935,8 @@ function commandArgs(cmd) {
             return ['save'];
         case 'start-script':
             return scriptStartArgs(cmd);
-        case 'delete-id':
-            return ['delete', String(cmd.pmId)];
+        case 'delete-ids':
+            return ['delete', ...cmd.instances.map((i) => String(i.pmId))];
         default:
             return [cmd.verb, cmd.ecosystem, '--only', cmd.only.join(','), ...(cmd.env ? ['--env', cmd.env] : []), '--update-env'];
     }
@@ -43000,7 +43026,7 @@ function planReleaseDeploy(input, moves, swaps) {
     for (const name of input.ownNames)
         if (swapped.has(name))
             commands.push(swaps.get(name).start);
-    return { commands, retire: [...swapped].flatMap((n) => swaps.get(n).deletes), downtime: recreated };
+    return { commands, retire: [...swapped].flatMap((n) => swaps.get(n).old), downtime: recreated };
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/records.ts
@@ -44382,7 +44408,8 @@ function checkRunsWhatFileSays(ctx, processes, apps, workingDirectory) {
 
 ;// CONCATENATED MODULE: ./src/deploy/change.ts
 // The phases that change PM2 (promises 1, 3, 9): commands sent through the gate, isolation
-// after every delete and at the end, a swap's old instances retired, pm2 save.
+// after every delete and at the end, a swap's old instances retired in one call, pm2 save.
+
 
 
 
@@ -44421,7 +44448,7 @@ async function sendAll(ctx, pm2, commands) {
         if (sent.exitCode !== 0) {
             throw new DeployStop('failed', `${sent.command} failed with exit code ${sent.exitCode}: ${sent.messages.slice(-3).join(' ')}`, 'pm2 command failed');
         }
-        if (cmd.verb === 'delete' || cmd.verb === 'delete-id')
+        if (cmd.verb === 'delete' || cmd.verb === 'delete-ids')
             await isolation(ctx, pm2, 'after cleanup');
     }
 }
@@ -44441,7 +44468,8 @@ async function sendPlan(ctx, pm2) {
 }
 /**
  * Swap (promise 9): the new instances of each swapped app verified online and stable
- * beside the old ones (health URLs wait: either set may answer), then the old deleted by pm_id.
+ * beside the old ones (health URLs wait: either set may answer), then every old instance
+ * deleted by pm_id in one gated `pm2 delete <id> <id> …`.
  */
 async function completeSwaps(ctx, pm2, apps) {
     const { state, inputs } = ctx;
@@ -44454,7 +44482,7 @@ async function completeSwaps(ctx, pm2, apps) {
         await sendAll(ctx, pm2, newInstancesOfSwaps(state, await pm2.list()));
         throw new DeployStop('failed', `The new instances are not healthy: ${verdict.reason}. They were removed; the old instances still serve.`, 'Deploy not healthy');
     }
-    await sendAll(ctx, pm2, state.retire);
+    await sendAll(ctx, pm2, retireOld(state.retire));
     state.retired = true;
 }
 /** Swap phase: completeSwaps over the apps of the file being deployed. */
@@ -44472,13 +44500,14 @@ async function save(ctx, pm2) {
     if (sent.exitCode !== 0)
         ctx.state.warnings.push(`pm2 save exited ${sent.exitCode}: the deploy is live but the saved list is old`);
 }
-/** The new instances of swaps whose old instances still serve: deleted by pm_id to undo the swap. */
+/** The new instances of swaps whose old instances still serve: deleted by pm_id, in one command, to undo the swap. */
 function newInstancesOfSwaps(state, list) {
     if (state.retired)
         return [];
     const old = new Set(state.retire.map((d) => d.pmId));
     const names = new Set(state.retire.map((d) => d.name));
-    return list.filter((p) => names.has(p.name) && !old.has(p.pmId)).map((p) => ({ verb: 'delete-id', pmId: p.pmId, name: p.name, why: 'the new instances of a swap that did not serve' }));
+    const fresh = list.filter((p) => names.has(p.name) && !old.has(p.pmId)).map((p) => ({ pmId: p.pmId, name: p.name }));
+    return deleteByIds(fresh, 'the new instances of a swap that did not serve');
 }
 
 ;// CONCATENATED MODULE: ./src/core/ownership.ts
@@ -44749,7 +44778,7 @@ async function planAndPreflight(ctx, pm2) {
     for (const name of planned.downtime) {
         state.warnings.push(`${name} runs in fork mode and its script, cwd or interpreter changes: it is deleted and started fresh, with a moment of downtime (cluster mode switches with none)`);
     }
-    for (const cmd of [...state.plan, ...state.retire]) {
+    for (const cmd of [...state.plan, ...retireOld(state.retire)]) {
         pm2.check(cmd, state.before, state.own);
         info(`${describeCommand(cmd)}    # ${cmd.why}`);
     }
@@ -44787,6 +44816,47 @@ function planCommands(ctx, apps, source, processes, names = ctx.state.ownNames) 
         swaps.set(move.name, planSwap(move, target, processes, { flags: app.swap?.flags ?? [], args: app.swap?.args ?? [], envFrom: { ecosystem: source.ecosystem, envName: inputs.ecosystemEnv } }));
     }
     return planReleaseDeploy(input, moves, swaps);
+}
+
+;// CONCATENATED MODULE: ./src/core/pm2-versions.ts
+// The pm2 versions the action is tested against, as data, and what it says when the host's
+// pm2 CLI or daemon is outside them. CI runs the e2e subset on 5.4.x, 6.0.x and 7.0.x. Pure.
+/** The supported range, [from, below): target resolution, the CLI's flags and the RPC reads are those of 5.4 – 7.x. */
+const SUPPORTED_PM2 = { from: [5, 4, 0], below: [8, 0, 0], text: '5.4 to 7.x (tested: 5.4.3, 6.0.14, 7.0.4)' };
+/** major.minor.patch of a version string (`6.0.14`, `v5.4.3`, `7.0.4-beta.1`); null when it is not one. */
+function parseVersion(v) {
+    const m = v.trim().match(/^v?(\d+)\.(\d+)\.(\d+)/);
+    return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : null;
+}
+function compare(a, b) {
+    for (let i = 0; i < 3; i++)
+        if (a[i] !== b[i])
+            return a[i] - b[i];
+    return 0;
+}
+function isSupportedPm2(v) {
+    const t = parseVersion(v);
+    return t !== null && compare(t, SUPPORTED_PM2.from) >= 0 && compare(t, SUPPORTED_PM2.below) < 0;
+}
+/**
+ * The warnings for the versions found (null: not known, e.g. a wrapper script or no RPC):
+ * one naming every version outside the range, and one when CLI and daemon differ
+ * (the daemon in memory is older or newer than the pm2 that sends the commands).
+ */
+function pm2VersionWarnings(found) {
+    const out = [];
+    const outside = [
+        ...(found.cli !== null && !isSupportedPm2(found.cli) ? [`pm2 CLI ${found.cli}`] : []),
+        ...(found.daemon !== null && !isSupportedPm2(found.daemon) ? [`PM2 daemon ${found.daemon}`] : [])
+    ];
+    if (outside.length > 0) {
+        out.push(`${outside.join(' and ')} ${outside.length > 1 ? 'are' : 'is'} outside the supported range, pm2 ${SUPPORTED_PM2.text}: ` +
+            'the way PM2 resolves targets and the commands the action sends were verified on those versions only. Upgrade pm2 on the host (`npm i -g pm2@7`; then `pm2 update`, which restarts every process of the daemon, so agree a moment with everyone who runs apps on it).');
+    }
+    if (found.cli !== null && found.daemon !== null && found.cli !== found.daemon) {
+        out.push(`the pm2 CLI (${found.cli}) and the running PM2 daemon (${found.daemon}) differ: the daemon in memory predates the installed pm2 (or the reverse). \`pm2 update\` makes them one version, but restarts every process of the daemon: agree a moment with everyone who runs apps on it.`);
+    }
+    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/shell/clean-env.ts
@@ -45302,6 +45372,7 @@ class Ownership {
 
 
 
+
 /** Inputs and ownership: parse the inputs, start connecting and reading the file meanwhile. */
 async function start(state, ports) {
     const inputs = getInputs();
@@ -45344,6 +45415,10 @@ async function connect(ctx) {
             info(`${k}: ${v}`);
     if (!opened)
         throw failure;
+    for (const w of pm2VersionWarnings({ cli: state.metadata.pm2CliVersion, daemon: state.metadata.pm2DaemonVersion })) {
+        info(`warning: ${w}`);
+        state.warnings.push(w);
+    }
     state.session = opened;
     return opened;
 }
@@ -46298,7 +46373,7 @@ async function deploy(state, ports) {
     await state.phase('PM2 state before', () => recordBefore(ctx, pm2));
     await state.phase('Plan and preflight', () => planAndPreflight(ctx, pm2));
     if (ctx.inputs.dryRun)
-        return state.conclude('dry-run', `dry run: ${state.plan.length + state.retire.length} command(s) planned and checked, nothing sent`);
+        return state.conclude('dry-run', `dry run: ${state.plan.length + (state.retire.length > 0 ? 1 : 0)} command(s) planned and checked, nothing sent`);
     await changeAndVerify(ctx, pm2).catch((err) => recover(ctx, pm2, err));
     await state.phase('Isolation check', () => isolationAtEnd(ctx, pm2));
     if (ctx.inputs.save)

@@ -3,6 +3,7 @@ import * as core from '@actions/core'
 import { DeployStop } from '../core/outcome.js'
 import { collisionProblems, OwnershipError } from '../core/ownership.js'
 import { describeCommand } from '../core/plan.js'
+import { retireOld } from '../core/swap.js'
 import { preflightApps } from '../shell/preflight.js'
 import type { Pm2Port } from './ports.js'
 import { afterSwitch, releaseRecord } from './release.js'
@@ -22,7 +23,7 @@ export async function planAndPreflight(ctx: DeployContext, pm2: Pm2Port): Promis
   for (const name of planned.downtime) {
     state.warnings.push(`${name} runs in fork mode and its script, cwd or interpreter changes: it is deleted and started fresh, with a moment of downtime (cluster mode switches with none)`)
   }
-  for (const cmd of [...state.plan, ...state.retire]) {
+  for (const cmd of [...state.plan, ...retireOld(state.retire)]) {
     pm2.check(cmd, state.before, state.own)
     core.info(`${describeCommand(cmd)}    # ${cmd.why}`)
   }
