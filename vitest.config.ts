@@ -23,6 +23,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['__tests__/unit/**/*.test.ts'],
+          // Property runs of thousands of cases (some spawn bash) outlast vitest's 5 s on two busy cores.
+          testTimeout: 30_000,
           // @actions/workflow-parser imports its JSON schema without an import attribute, which
           // plain Node ESM refuses: vitest transforms it instead (__tests__/unit/workflows.test.ts).
           server: { deps: { inline: ['@actions/workflow-parser'] } }

@@ -251,11 +251,13 @@ describe('the swap of a release switch (promise 9)', () => {
   })
 
   test('any set of pm_ids the multi-id gate passes, in any order, reaches own processes only and exactly those ids', () => {
-    const ids = fc.uniqueArray(fc.nat(17), { minLength: 1, maxLength: 8 })
+    // Ids drawn from the list's own range (and one past it), so the gate passes often enough to say something.
+    const seeds = fc.array(fc.nat(), { minLength: 1, maxLength: 8 })
     let passed = 0
     fc.assert(
-      fc.property(rows, ids, (rs, picked) => {
+      fc.property(rows, seeds, (rs, draws) => {
         const list = listOf(rs)
+        const picked = [...new Set(draws.map((d) => d % (list.length + 1)))]
         const instances = picked.map((pmId) => ({ pmId, name: OWN }))
         if (!gatePmIds(instances, list, new Set([OWN]), CWD).ok) return
         passed++
