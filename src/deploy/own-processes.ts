@@ -2,7 +2,7 @@
 import * as core from '@actions/core'
 import type { ProcessRecord } from '../core/process-record.js'
 import { tailFile } from '../shell/logs.js'
-import { printUntrusted } from '../shell/print.js'
+import { printLine, printUntrusted } from '../shell/print.js'
 
 /** The last `lines` of each failing own process's out and error logs, one group per name. */
 export function showLogs(names: readonly string[], processes: readonly ProcessRecord[], lines: number): void {
@@ -17,8 +17,8 @@ export function showLogs(names: readonly string[], processes: readonly ProcessRe
       if (p.errLog && !files.has(p.errLog)) files.set(p.errLog, 'error')
     }
     for (const [file, label] of files) {
-      core.info(`--- ${label}: ${file}`)
-      printUntrusted(tailFile(file, lines))
+      printLine(`--- ${label}: ${file}`)
+      printUntrusted(tailFile(file, lines), '', true)
     }
     core.endGroup()
   }
