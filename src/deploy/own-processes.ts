@@ -2,7 +2,7 @@
 import * as core from '@actions/core'
 import type { ProcessRecord } from '../core/process-record.js'
 import { tailFile } from '../shell/logs.js'
-import { printLine, printUntrusted } from '../shell/print.js'
+import { guarded, printLine, printUntrusted } from '../shell/print.js'
 
 /** The last `lines` of each failing own process's out and error logs, one group per name. */
 export function showLogs(names: readonly string[], processes: readonly ProcessRecord[], lines: number): void {
@@ -16,10 +16,13 @@ export function showLogs(names: readonly string[], processes: readonly ProcessRe
       if (p.outLog && !files.has(p.outLog)) files.set(p.outLog, 'out')
       if (p.errLog && !files.has(p.errLog)) files.set(p.errLog, 'error')
     }
-    for (const [file, label] of files) {
-      printLine(`--- ${label}: ${file}`)
-      printUntrusted(tailFile(file, lines), '', true)
-    }
+    // The log is the app's: inside a stop-commands guard as well as neutralised line by line.
+    guarded(() => {
+      for (const [file, label] of files) {
+        printLine(`--- ${label}: ${file}`)
+        printUntrusted(tailFile(file, lines))
+      }
+    })
     core.endGroup()
   }
 }

@@ -10,19 +10,24 @@ export function printLine(text: string): void {
   for (const line of linesAsText(text)) core.info(line)
 }
 
+/** Prints lines the action did not compose as plain log lines, each neutralised. */
+export function printUntrusted(lines: readonly string[], indent = ''): void {
+  for (const line of lines.flatMap(linesAsText)) core.info(indent + line)
+}
+
 /**
- * Prints lines the action did not compose as plain log lines. With `guard`, the block is
- * also wrapped in GitHub's documented `::stop-commands::<token>` … `::<token>::` (act and
- * Gitea honour it too), with a token no app can guess: defence in depth, as every line is
- * neutralised anyway.
+ * Runs `print` inside GitHub's documented `::stop-commands::<token>` … `::<token>::` (act
+ * and Gitea's act_runner honour it too), with a token no app can guess: defence in depth
+ * around a block of untrusted lines, which are each neutralised anyway.
  */
-export function printUntrusted(lines: readonly string[], indent = '', guard = false): void {
-  const safe = lines.flatMap(linesAsText)
-  if (safe.length === 0) return
-  const token = guard ? `pm2-safe-deploy-${randomBytes(12).toString('hex')}` : null
-  if (token) core.info(`::stop-commands::${token}`)
-  for (const line of safe) core.info(indent + line)
-  if (token) core.info(`::${token}::`)
+export function guarded(print: () => void): void {
+  const token = `pm2-safe-deploy-${randomBytes(12).toString('hex')}`
+  core.info(`::stop-commands::${token}`)
+  try {
+    print()
+  } finally {
+    core.info(`::${token}::`)
+  }
 }
 
 /** A warning annotation whose text may hold untrusted parts: each of its lines as text (@actions/core escapes the rest). */
