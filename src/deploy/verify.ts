@@ -39,7 +39,9 @@ export async function watchOwn(ctx: DeployContext, pm2: Pm2Port, names: readonly
   if (!verdict.ok) {
     // The action never stops a process; a daemon shutting down does (see deploy/daemon-gone.ts).
     ctx.state.sawStopping ||= verdict.processes.some((p) => p.status === 'stopping')
-    showLogs(verdict.failing, verdict.processes.length ? verdict.processes : await pm2.list(), inputs.logLines)
+    const failing = showLogs(verdict.failing, verdict.processes.length ? verdict.processes : await pm2.list(), inputs.logLines)
+    // The first failure's cause stays first: a rollback that fails too adds its own.
+    state.failing.push(...failing.filter((f) => !state.failing.some((g) => g.name === f.name && g.cause === f.cause)))
   }
   return verdict
 }

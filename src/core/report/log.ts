@@ -1,6 +1,7 @@
 // The same verdict and tables in the log, compact: Gitea before 1.27 shows no job summary.
 import type { DeployReport } from '../report-schema.js'
 import { linesAsText } from '../untrusted.js'
+import { failingLog } from './failing.js'
 import { restoreBlock } from './restore-block.js'
 import { fmtMs, noProcessList, otherRows, ownRows, timingEntries } from './tables.js'
 import { nextSteps, verdictHeadline } from './verdict.js'
@@ -16,6 +17,7 @@ export function renderLogVerdict(report: DeployReport): string {
   const v = verdictHeadline(report)
   out.push(`==== pm2-safe-deploy: ${v.icon} ${v.text} [${report.result}] ====`)
   for (const l of report.message.split(/\r?\n/)) out.push(`  ${l}`)
+  out.push(...failingLog(report))
   const steps = nextSteps(report)
   if (steps.length > 0) {
     out.push('What to do:')

@@ -46,12 +46,17 @@ export function mdTable(header: string[], rows: string[][]): string[] {
 /** A list item of ours inside a message (`- …`, `1. …`): kept a list item. */
 const LIST_ITEM = /^(\s*)([-*+]|\d+[.)])\s+(.*)$/
 
-/** The message as a block quote, line by line (lists in it stay lists, any other block start is text). */
+/** The message as a block quote, line by line: lists in it stay lists, any other block start is text, and its lines stay lines. */
 export function mdQuote(text: string): string[] {
-  return text.split(/\r\n|\r|\n/).map((l) => {
+  const lines = text.split(/\r\n|\r|\n/)
+  return lines.map((l, i) => {
     if (l.trim() === '') return '>'
     const item = LIST_ITEM.exec(l)
-    return item ? `> ${item[1]}${item[2]} ${atLineStart(mdInline(item[3]!))}` : `> ${atLineStart(mdInline(l))}`
+    if (item) return `> ${item[1]}${item[2]} ${atLineStart(mdInline(item[3]!))}`
+    // A line followed by another line of text ends in a hard break: Markdown would join them into one.
+    const next = lines[i + 1]
+    const br = next !== undefined && next.trim() !== '' && !LIST_ITEM.test(next) ? '\\' : ''
+    return `> ${atLineStart(mdInline(l))}${br}`
   })
 }
 

@@ -1,6 +1,7 @@
 // The job summary (Markdown): verdict first, then what to do, then the evidence.
 import type { DeployReport } from '../report-schema.js'
 import { md, mdCode, mdFence, mdInline, mdQuote, mdTable } from './markdown.js'
+import { failingBlock } from './failing.js'
 import { restoreBlock } from './restore-block.js'
 import { fmtMs, noProcessList, otherRows, ownRows, timingEntries } from './tables.js'
 import { nextSteps, verdictHeadline } from './verdict.js'
@@ -11,6 +12,7 @@ export function renderSummary(report: DeployReport): string {
   const v = verdictHeadline(report)
   out.push(`## ${v.icon} ${md(v.text)}`, '')
   out.push(...mdQuote(report.message))
+  out.push(...failingBlock(report))
   const steps = nextSteps(report)
   if (steps.length > 0) {
     out.push('', '**What to do**', '')
