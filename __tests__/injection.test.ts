@@ -10,6 +10,7 @@ import { runAction, type ActionRun } from './helpers/run-action.js'
 import { actCommands, githubCommands, type RunnerCommand } from './helpers/runner-commands.js'
 
 const newDaemon = daemonsForThisFile()
+const SECRET = 'hunter2-env-value-of-the-app'
 
 /** Commands only an app could have meant: none may reach a runner. */
 const FOREIGN = ['add-mask', 'set-output', 'set-env', 'save-state', 'add-path', 'add-matcher', 'remove-matcher', 'echo']
@@ -39,7 +40,7 @@ describe('an app whose log speaks to the runner, crash-looping', () => {
     d.start({ name: 'stock-alert', script: path.join(APPS, 'idle.cjs') })
     await d.waitOnline()
     const work = path.join(d.dir, 'work')
-    writeEcosystem(work, [{ name: 'shop-web', script: path.join(APPS, 'speaks-to-runner.cjs'), env: { CRASH_AFTER_MS: '1500' } }])
+    writeEcosystem(work, [{ name: 'shop-web', script: path.join(APPS, 'speaks-to-runner.cjs'), env: { CRASH_AFTER_MS: '1500', DB_PASSWORD: SECRET } }])
     run = await runAction({
       inputs: { app: 'shop', 'working-directory': work, ecosystem: 'ecosystem.config.js', 'stable-seconds': '6', 'timeout-seconds': '60', 'log-lines': '30' },
       pm2Home: d.home,
@@ -71,6 +72,15 @@ describe('an app whose log speaks to the runner, crash-looping', () => {
     expect(errors.length, run.stdout).toBeGreaterThan(0)
     expect(errors.at(-1)!.properties.title).toMatch(/^pm2-safe-deploy: /)
     expect(commands.some((c) => c.command === 'group' && c.data.startsWith('Last 30 log lines of shop-web'))).toBe(true)
+  })
+
+  test('the annotation and the summary name the cause it logged, and no environment value', () => {
+    const annotation = githubCommands(run.stdout).filter((c) => c.command === 'error').at(-1)!
+    expect(annotation.data.split('\n')).toContain('shop-web logged: Error: cannot connect to database: ECONNREFUSED 127.0.0.1:5432')
+    expect(run.summary).toContain('**Cause**: `shop-web` logged `Error: cannot connect to database: ECONNREFUSED 127.0.0.1:5432`')
+    expect(run.summary).toMatch(/<details><summary>Last \d+ log lines of <code>shop-web<\/code><\/summary>\n\n`{3,}text\n--- error: /)
+    const report = fs.readFileSync(run.outputs.report!, 'utf8')
+    for (const text of [run.stdout, run.summary, report]) expect(text).not.toContain(SECRET)
   })
 })
 
