@@ -14,6 +14,18 @@ export default tseslint.config(
     }
   },
   {
+    // Promise 14: the job log is printed by src/shell/print.ts only, where every line is made text.
+    files: ['src/**/*.ts'],
+    ignores: ['src/shell/print.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'core', property: 'info', message: 'Print through src/shell/print.ts (printLine, printUntrusted): untrusted text must reach the runner as text.' },
+        { object: 'core', property: 'warning', message: 'Warn through src/shell/print.ts (warn): untrusted text must reach the runner as text.' }
+      ]
+    }
+  },
+  {
     // The pure core decides from data: it imports nothing that does I/O (shell, orchestration, runner, node I/O).
     files: ['src/core/**/*.ts'],
     rules: {

@@ -280,6 +280,20 @@ function freePort() {
 }
 
 /** name → "pm_id:pid:restarts:status", for every process (no env is kept). */
+/** The runner escapes of a command's data and properties, undone: the annotation as a person reads it (display only). */
+const unescapeData = (s) => s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
+const unescapeProperty = (s) => unescapeData(s.replace(/%3A/g, ':').replace(/%2C/g, ','))
+
+/** The run's `::error` annotation as GitHub shows it: its title, then its message line by line. */
+function annotation(log) {
+  const line = log.split('\n').find((l) => l.startsWith('::error '))
+  const m = line?.match(/^::error (.*?)::(.*)$/)
+  if (!m) return '(no annotation)'
+  const title = /(?:^|,)title=([^,]*)/.exec(m[1])?.[1]
+  const body = unescapeData(m[2]).split(/\r?\n/).map((l) => `  ${l}`)
+  return [`Error annotation: ${title ? unescapeProperty(title) : '(no title)'}`, ...body].join('\n')
+}
+
 function fingerprint() {
   const list = JSON.parse(pm2(['-s', 'jlist']))
   return Object.fromEntries(
@@ -361,7 +375,7 @@ async function demo() {
   say('inputs: app=flyer-crawler  environment-suffix=-test  whitelist=/flyer-crawler-.*/')
   const rx = await runAction({ app: 'flyer-crawler', 'environment-suffix': '-test', whitelist: '/flyer-crawler-.*/' })
   if (VERBOSE) say(rx.log)
-  say(rx.log.split('\n').find((l) => l.startsWith('::error title=')) ?? '(no annotation)')
+  say(annotation(rx.log))
   expect(rx.code === 1 && rx.outputs.result === 'aborted', 'refused (result=aborted, exit 1)')
 
   rule('After all three runs')

@@ -7,6 +7,7 @@ import { buildAuditRecord, resolveAuditTarget, tryAppendAudit } from './shell/au
 import { describeHolder, releaseAfterMainStep, type LockHolder } from './shell/lock.js'
 import { liveRelease } from './shell/release.js'
 import { readLockState, readProgress, type SavedProgress } from './shell/state.js'
+import { printLine, warn } from './shell/print.js'
 
 /** How far the killed main step got, from what it saved as it went: the record says what to check. */
 export function progressNote(p: SavedProgress, live: (link: string) => string | null = liveRelease): string {
@@ -50,13 +51,13 @@ function auditKilledMainStep(holder: LockHolder, progress: SavedProgress, note: 
       snapshots: { before: progress.snapshotBefore, after: null }
     })
   )
-  if (problem) core.warning(problem)
+  if (problem) warn(problem)
 }
 
 export async function run(): Promise<void> {
   const saved = readLockState()
   if (!saved) {
-    core.info('This job took no host lock: nothing to release.')
+    printLine('This job took no host lock: nothing to release.')
     return
   }
   const { file, token } = saved
@@ -67,21 +68,21 @@ export async function run(): Promise<void> {
         const progress = readProgress()
         const note = progressNote(progress)
         auditKilledMainStep(r.holder, progress, note)
-        core.warning(
+        warn(
           `The main step ended without releasing the host lock ${file} (killed, or the job was cancelled): released it. ` +
             `Check the processes of this app: the deploy may be half done. ${note}`
         )
         break
       }
       case 'holder-running':
-        core.warning(`The main step's process (pid ${r.holder.pid}) still runs and holds the host lock ${file}: left alone; it is released when that process ends.`)
+        warn(`The main step's process (pid ${r.holder.pid}) still runs and holds the host lock ${file}: left alone; it is released when that process ends.`)
         break
       case 'not-held':
-        core.info(`Host lock ${file}: ${r.detail}${r.holder ? ` (${describeHolder(r.holder)})` : ''}; nothing to release.`)
+        printLine(`Host lock ${file}: ${r.detail}${r.holder ? ` (${describeHolder(r.holder)})` : ''}; nothing to release.`)
         break
     }
   } catch (err) {
-    core.warning(`Could not check the host lock ${file}: ${messageOf(err)}`)
+    warn(`Could not check the host lock ${file}: ${messageOf(err)}`)
   }
 }
 

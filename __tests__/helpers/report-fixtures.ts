@@ -206,3 +206,58 @@ export function safetyAbortReport(): DeployReport {
     timings: { 'Inputs and ownership': 240, 'Workflow metadata': 402, 'Host lock': 5, 'PM2 state before': 21, 'Plan and preflight': 8, Deploy: 530, total: 1_320 }
   })
 }
+
+/** A release switch whose new release crash-looped: the link went back, the previous release verified serving. */
+export function rolledBackReport(): DeployReport {
+  const b = base()
+  const link = '/var/www/flyer-crawler-test/current'
+  const previous = '/var/www/flyer-crawler-test/releases/2026-02-16-1'
+  const target = '/var/www/flyer-crawler-test/releases/2026-02-17-1'
+  const after = hostBefore().map((p) => (OWN.includes(p.name) ? { ...p, pmId: p.pmId + 2, pid: p.pid + 900, startedAt: Date.parse(FINISHED_AT) - 6_000, restarts: 0 } : p))
+  const reload = 'pm2 startOrReload /var/www/flyer-crawler-test/current/ecosystem-test.config.cjs --only flyer-crawler-api-test,flyer-crawler-worker-test --update-env'
+  const errLog = '/home/gitea-runner/.pm2/logs/flyer-crawler-api-test-error.log'
+  const cause = 'Error: cannot connect to database: ECONNREFUSED 127.0.0.1:5432'
+  return withRestore({
+    ...b,
+    result: 'rolled-back',
+    title: 'Rolled back: Deploy not healthy',
+    message:
+      'Own processes are not healthy: crash loop: flyer-crawler-api-test (pm_id 5) restarted 0.8 s after coming up (pid 10005 → 10911, restarts 2 → 3, now online)\n' +
+      `Rolled back: ${link} names ${previous} again, and the previous release was verified serving.`,
+    plan: [{ command: reload, why: 'strategy reload' }],
+    commands: [
+      { command: reload, exitCode: 0, ms: 1710, messages: ['[PM2] Applying action reloadProcessId on app [flyer-crawler-api-test](ids: [ 5 ])'] },
+      { command: reload, exitCode: 0, ms: 1650, messages: ['[PM2] Applying action reloadProcessId on app [flyer-crawler-api-test](ids: [ 5 ])'] }
+    ],
+    checks: [
+      { name: 'targets', ok: true, detail: 'every planned command reaches own processes only' },
+      { name: 'preflight', ok: true, detail: 'scripts and cwd exist, interpreters fit' },
+      { name: 'own processes healthy', ok: false, detail: 'crash loop: flyer-crawler-api-test (pm_id 5) restarted 0.8 s after coming up' },
+      { name: 'previous release healthy', ok: true, detail: '2 process(es) online, same pid and restarts for 10 s' }
+    ],
+    processes: { before: b.processes.before, after },
+    failing: [
+      {
+        name: 'flyer-crawler-api-test',
+        cause,
+        logs: [
+          {
+            stream: 'error',
+            file: errLog,
+            lines: [
+              cause,
+              '    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1607:16)',
+              '::add-mask::secret',
+              '<img src=x onerror=alert(1)> | **not bold** ``` `not code`',
+              cause,
+              '    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1607:16)'
+            ]
+          },
+          { stream: 'out', file: '/home/gitea-runner/.pm2/logs/flyer-crawler-api-test-out.log', lines: ['flyer-crawler api listening on :3000', 'connecting to postgres://app:***@127.0.0.1:5432/flyer'] }
+        ]
+      }
+    ],
+    release: { link, target, previous, switched: true, rolledBack: true, live: previous, downtime: [], swapped: [], pruned: [] },
+    timings: { 'Inputs and ownership': 215, 'Workflow metadata': 380, 'Host lock': 4, 'PM2 state before': 20, 'Plan and preflight': 8, 'Release switch': 2, Deploy: 1720, 'Verify own processes': 2310, Rollback: 12_400, total: 17_100 }
+  })
+}

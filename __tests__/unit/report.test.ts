@@ -19,12 +19,13 @@ import {
   shellQuote,
   type DeployReport
 } from '../../src/core/report.js'
-import { deployedReport, preflightAbortReport, proc, safetyAbortReport } from '../helpers/report-fixtures.js'
+import { deployedReport, preflightAbortReport, proc, rolledBackReport, safetyAbortReport } from '../helpers/report-fixtures.js'
 
 const CASES: [string, () => DeployReport][] = [
   ['deployed', deployedReport],
   ['preflight-abort', preflightAbortReport],
-  ['safety-abort', safetyAbortReport]
+  ['safety-abort', safetyAbortReport],
+  ['rolled-back', rolledBackReport]
 ]
 
 describe.each(CASES)('%s report', (label, make) => {

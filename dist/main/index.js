@@ -41774,6 +41774,200 @@ function tryAppendAudit(target, record) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/core/report-schema.ts
+// The JSON report (the `report` output), defined once: the TypeScript type is derived
+// from this schema, the README documents its fields (a test keeps the two in step),
+// and docs/report.schema.json is its JSON Schema for other tools.
+//
+// Stability: fields are only ever added within a schemaVersion. Removing or renaming a
+// field, or changing its meaning or type, bumps REPORT_SCHEMA_VERSION. Readers should
+// check `schemaVersion` and ignore fields they do not know.
+
+const REPORT_SCHEMA_VERSION = 1;
+const str = schemas_string();
+const report_schema_nstr = schemas_string().nullable();
+/** One PM2 process, the fixed fields the action records. Never any environment value. */
+const ProcessRecordSchema = strictObject({
+    pmId: schemas_number().int().describe('PM2 process id'),
+    name: str.describe('process name'),
+    namespace: str.describe('PM2 namespace (`default` when none was set)'),
+    pid: schemas_number().int().describe('OS pid; 0 when not running'),
+    status: str.describe('PM2 status: online, launching, stopping, stopped, waiting restart, errored'),
+    restarts: schemas_number().describe('PM2 restart_time'),
+    unstableRestarts: schemas_number().describe('PM2 unstable_restarts'),
+    startedAt: schemas_number().nullable().describe('spawn time of the current OS process, ms since the epoch (PM2 pm_uptime)'),
+    execMode: str.describe('`fork` or `cluster`'),
+    instances: schemas_number().nullable().describe('instances setting of the app'),
+    interpreter: report_schema_nstr.describe('PM2 exec_interpreter: `node`, `none`, `python3`, a path, …'),
+    script: report_schema_nstr.describe('absolute script path (PM2 pm_exec_path)'),
+    cwd: report_schema_nstr.describe('working directory (PM2 pm_cwd)'),
+    outLog: report_schema_nstr.describe('stdout log file'),
+    errLog: report_schema_nstr.describe('stderr log file'),
+    memory: schemas_number().nullable().describe('resident memory in bytes'),
+    cpu: schemas_number().nullable().describe('CPU percent')
+})
+    .describe('a PM2 process');
+const WorkflowMetadataSchema = strictObject({
+    platform: schemas_enum(['gitea', 'github', 'local']).describe('`gitea` (GITEA_ACTIONS=true), `github` (GITHUB_ACTIONS=true) or `local`'),
+    repository: report_schema_nstr.describe('GITHUB_REPOSITORY'),
+    workflow: report_schema_nstr.describe('GITHUB_WORKFLOW'),
+    workflowRef: report_schema_nstr.describe('GITHUB_WORKFLOW_REF (GitHub only)'),
+    workflowSha: report_schema_nstr.describe('GITHUB_WORKFLOW_SHA (GitHub only)'),
+    workflowFile: report_schema_nstr.describe('the running workflow file, relative to the workspace, when found'),
+    workflowFileSha256: report_schema_nstr.describe('sha256 of that file'),
+    runId: report_schema_nstr.describe('GITHUB_RUN_ID'),
+    runNumber: report_schema_nstr.describe('GITHUB_RUN_NUMBER'),
+    runAttempt: report_schema_nstr.describe('GITHUB_RUN_ATTEMPT'),
+    runUrl: report_schema_nstr.describe('link to the run'),
+    job: report_schema_nstr.describe('GITHUB_JOB'),
+    event: report_schema_nstr.describe('GITHUB_EVENT_NAME'),
+    ref: report_schema_nstr.describe('GITHUB_REF'),
+    sha: report_schema_nstr.describe('GITHUB_SHA'),
+    actor: report_schema_nstr.describe('GITHUB_ACTOR'),
+    runner: report_schema_nstr.describe('RUNNER_NAME'),
+    runnerOs: report_schema_nstr.describe('RUNNER_OS'),
+    host: str.describe('host name'),
+    user: str.describe('OS user the action ran as'),
+    actionVersion: str.describe('version of pm2-safe-deploy'),
+    nodeVersion: str.describe('node version running the action'),
+    pm2CliVersion: report_schema_nstr.describe('version of the pm2 package at `pm2-path`'),
+    pm2DaemonVersion: report_schema_nstr.describe('version the running daemon reports'),
+    pm2Home: str.describe('PM2_HOME used'),
+    pm2ReadPath: schemas_enum(['rpc', 'cli']).nullable().describe('how the process list was read: the daemon socket or `pm2 jlist`')
+})
+    .describe('who deployed what, from where; every GitHub/Gitea variable is optional');
+const ViolationSchema = strictObject({
+    kind: schemas_enum(['count-changed', 'went-offline', 'restarted']).describe('what changed'),
+    name: str.describe('the other app (process name)'),
+    detail: str.describe('human-readable detail, e.g. `2 process(es) before, 0 after`')
+});
+const CheckSchema = strictObject({
+    name: str.describe('check name: `targets`, `preflight`, `isolation after cleanup`, `own processes healthy`, `isolation at the end`'),
+    ok: schemas_boolean().describe('passed'),
+    detail: str.describe('what was found')
+});
+const CommandSchema = strictObject({
+    command: str.describe('the pm2 command line as sent (an argument array, shown joined)'),
+    exitCode: schemas_number().int().describe('pm2 exit code; -1 when it timed out'),
+    ms: schemas_number().describe('duration in milliseconds'),
+    messages: array(str).describe("pm2's own output lines (no environment)")
+});
+const PlanEntrySchema = strictObject({
+    command: str.describe('a planned pm2 command'),
+    why: str.describe('why it is planned')
+});
+const RestoreHintSchema = strictObject({
+    kind: schemas_enum(['start', 'scale', 'restart', 'resurrect'])
+        .describe('`start` (the name is gone), `scale` (some of its processes are gone), `restart` (present but no longer online), `resurrect` (gone names that PM2\'s saved dump holds, or the whole daemon gone)'),
+    name: str.describe('the other app (process name); for `resurrect`, the lost names, comma separated'),
+    namespace: str.describe('its namespace before the deploy'),
+    missing: schemas_number().int().describe('processes of this name missing or offline'),
+    before: schemas_number().int().describe('processes of this name before the deploy'),
+    script: report_schema_nstr.describe('script path from the before-snapshot'),
+    cwd: report_schema_nstr.describe('working directory from the before-snapshot'),
+    interpreter: report_schema_nstr.describe('interpreter from the before-snapshot'),
+    execMode: str.describe('`fork` or `cluster` from the before-snapshot'),
+    instances: schemas_number().nullable().describe('instances setting from the before-snapshot'),
+    argv: array(str).nullable().describe('pm2 arguments of the command (null when no safe command exists)'),
+    command: report_schema_nstr.describe('the same as one line to paste into a POSIX shell on the host, as the daemon\'s user (paths single-quoted)'),
+    caveats: array(str).describe('what the command cannot restore (args and environment are never recorded) and other cautions'),
+    wouldStart: array(str).optional().describe('`resurrect` only: every name `pm2 resurrect` would start (in the dump, not running)'),
+    dumpSavedAt: report_schema_nstr.optional().describe('`resurrect` only: when `dump.pm2` was last written (`pm2 save`)')
+})
+    .describe('how to bring back another app that the deploy found missing or offline');
+const DeployResultSchema = schemas_enum(['deployed', 'dry-run', 'aborted', 'failed', 'rolled-back']);
+const ReleaseRecordSchema = strictObject({
+    link: str.describe('the `current-link` input'),
+    target: str.describe('the release this deploy made live (real path of `release-dir`)'),
+    previous: report_schema_nstr.describe('the release live before (null on a first deploy)'),
+    switched: schemas_boolean().describe('whether the link was switched (false for a redeploy of the live release, or when the deploy stopped before)'),
+    rolledBack: schemas_boolean().describe('whether the link was switched back to `previous`'),
+    live: report_schema_nstr.describe('the release the link names at the end (the `release` output)'),
+    downtime: array(str).describe('own apps that were deleted and started fresh (fork mode with changed paths): they had downtime'),
+    swapped: array(str).describe('own cluster apps switched with new instances beside the old (no downtime)'),
+    pruned: array(strictObject({ path: str, remove: schemas_boolean(), reason: str, error: report_schema_nstr }))
+        .describe('keep-releases: every sibling release directory, kept or removed, and why')
+})
+    .describe('the release switch (with `current-link` and `release-dir`)');
+const FailingSchema = strictObject({
+    name: str.describe('own process name'),
+    cause: report_schema_nstr.describe("the last line of its error log (else its out log) that reads like an error, bounded; null when none"),
+    logs: array(strictObject({
+        stream: schemas_enum(['error', 'out']).describe('which log'),
+        file: str.describe('the log file'),
+        lines: array(str).describe('its last `log-lines` lines (escape sequences removed, URL passwords masked)')
+    }))
+        .describe("its log files, the error log first")
+})
+    .describe('a failing own process and the end of its logs');
+const DeployReportSchema = strictObject({
+    schemaVersion: literal(REPORT_SCHEMA_VERSION).describe('version of this schema; bumped on any incompatible change'),
+    result: DeployResultSchema.describe('`deployed`, `dry-run`, `aborted` (refused before changing anything), `failed` (changed, then failed) or `rolled-back` (failed, and the previous release was restored and verified)'),
+    title: str.describe('short cause of an abort or failure (the annotation title), e.g. `SAFETY ABORT`, `Preflight failed`; empty on success'),
+    message: str.describe('why it ended this way; SAFETY ABORT messages start with `SAFETY ABORT:`; may span lines'),
+    app: str.describe('the `app` input'),
+    environmentSuffix: str.describe('the `environment-suffix` input'),
+    strategy: str.describe('`reload`, `restart` or `recreate` (empty when the inputs were invalid)'),
+    dryRun: schemas_boolean().describe('the `dry-run` input'),
+    ownNames: array(str).describe('own process names, in order'),
+    metadata: WorkflowMetadataSchema.nullable().describe('workflow metadata (null when the inputs were invalid)'),
+    plan: array(PlanEntrySchema).describe('planned pm2 commands, in order'),
+    commands: array(CommandSchema).describe('pm2 commands actually sent, in order'),
+    checks: array(CheckSchema).describe('checks run, in order'),
+    violations: array(ViolationSchema).describe('isolation violations: other apps that changed'),
+    warnings: array(str).describe('warnings (stale cwd, foreign restarts with `foreign-restarts: warn`, …)'),
+    processes: strictObject({
+        before: array(ProcessRecordSchema).describe('every process before any change'),
+        after: array(ProcessRecordSchema).describe('every process at the end (empty when it could not be read)')
+    })
+        .describe('the PM2 process list before and after'),
+    snapshots: strictObject({
+        before: report_schema_nstr.describe('path of the before-snapshot file'),
+        after: report_schema_nstr.describe('path of the after-snapshot file')
+    })
+        .describe('snapshot files (the same paths as the outputs)'),
+    failing: array(FailingSchema).optional().describe('own processes that failed verification, with the cause and the end of their logs (absent when none failed)'),
+    restore: array(RestoreHintSchema).describe('on `failed`/`aborted`: how to bring back other apps that went missing or offline; empty otherwise'),
+    release: ReleaseRecordSchema.nullable().describe('the release switch; null without `current-link`'),
+    timings: record(schemas_string(), schemas_number()).describe('milliseconds per phase (log group name), and `total`'),
+    startedAt: iso_datetime().describe('ISO 8601 time the action started'),
+    finishedAt: iso_datetime().describe('ISO 8601 time the report was written')
+})
+    .describe('pm2-safe-deploy report');
+const SCHEMA_MATCHES_SOURCE_TYPES = (/* unused pure expression or super */ null && ([true, true, true]));
+/**
+ * JSON Schema (draft 2020-12) of the report, for tools that do not use zod
+ * (docs/report.schema.json). Unlike the zod schema, which the action's own tests hold
+ * it to exactly, it allows unknown fields: fields may be added within a schemaVersion.
+ */
+function reportJsonSchema() {
+    const open = (node) => {
+        if (Array.isArray(node))
+            return node.map(open);
+        if (node === null || typeof node !== 'object')
+            return node;
+        const out = {};
+        for (const [k, v] of Object.entries(node))
+            if (!(k === 'additionalProperties' && v === false))
+                out[k] = open(v);
+        return out;
+    };
+    const schema = open(z.toJSONSchema(DeployReportSchema, { target: 'draft-2020-12' }));
+    return { ...schema, title: `pm2-safe-deploy report, schemaVersion ${REPORT_SCHEMA_VERSION}` };
+}
+
+;// CONCATENATED MODULE: ./src/core/report/daemon-gone.ts
+// The daemon went away during the deploy: its title and message (no own process is to blame).
+/** The title of a deploy during which the PM2 daemon went away. */
+const DAEMON_GONE_TITLE = 'PM2 daemon gone';
+/** The message of a deploy during which the PM2 daemon went away: no own process is to blame. */
+function daemonGoneMessage(pm2Home, commandsSent) {
+    return (`The PM2 daemon at ${pm2Home} is gone: it stopped answering during the deploy` +
+        `${commandsSent > 0 ? ` (after ${commandsSent} pm2 command(s) were sent)` : ''}, and every process it ran, own or not, went with it. ` +
+        'This is not a fault of the own processes. Start it again as the user who owns it: `pm2 resurrect` (it starts the daemon and the ' +
+        'apps of the last `pm2 save`); then re-run this deploy.');
+}
+
 ;// CONCATENATED MODULE: ./src/core/targets.ts
 // How PM2 resolves the target argument of delete/restart/reload/stop, mirrored from
 // pm2's API._operate and Client.getProcessIdByName (pm2 5.4 – 7.0), and the gate
@@ -41949,182 +42143,8 @@ function gateScriptStart(name, script, namespace, processes, ownNames) {
     return { ok: true, pmIds: processes.filter((p) => p.name === name).map((p) => p.pmId) };
 }
 
-;// CONCATENATED MODULE: ./src/core/report-schema.ts
-// The JSON report (the `report` output), defined once: the TypeScript type is derived
-// from this schema, the README documents its fields (a test keeps the two in step),
-// and docs/report.schema.json is its JSON Schema for other tools.
-//
-// Stability: fields are only ever added within a schemaVersion. Removing or renaming a
-// field, or changing its meaning or type, bumps REPORT_SCHEMA_VERSION. Readers should
-// check `schemaVersion` and ignore fields they do not know.
-
-const REPORT_SCHEMA_VERSION = 1;
-const str = schemas_string();
-const report_schema_nstr = schemas_string().nullable();
-/** One PM2 process, the fixed fields the action records. Never any environment value. */
-const ProcessRecordSchema = strictObject({
-    pmId: schemas_number().int().describe('PM2 process id'),
-    name: str.describe('process name'),
-    namespace: str.describe('PM2 namespace (`default` when none was set)'),
-    pid: schemas_number().int().describe('OS pid; 0 when not running'),
-    status: str.describe('PM2 status: online, launching, stopping, stopped, waiting restart, errored'),
-    restarts: schemas_number().describe('PM2 restart_time'),
-    unstableRestarts: schemas_number().describe('PM2 unstable_restarts'),
-    startedAt: schemas_number().nullable().describe('spawn time of the current OS process, ms since the epoch (PM2 pm_uptime)'),
-    execMode: str.describe('`fork` or `cluster`'),
-    instances: schemas_number().nullable().describe('instances setting of the app'),
-    interpreter: report_schema_nstr.describe('PM2 exec_interpreter: `node`, `none`, `python3`, a path, …'),
-    script: report_schema_nstr.describe('absolute script path (PM2 pm_exec_path)'),
-    cwd: report_schema_nstr.describe('working directory (PM2 pm_cwd)'),
-    outLog: report_schema_nstr.describe('stdout log file'),
-    errLog: report_schema_nstr.describe('stderr log file'),
-    memory: schemas_number().nullable().describe('resident memory in bytes'),
-    cpu: schemas_number().nullable().describe('CPU percent')
-})
-    .describe('a PM2 process');
-const WorkflowMetadataSchema = strictObject({
-    platform: schemas_enum(['gitea', 'github', 'local']).describe('`gitea` (GITEA_ACTIONS=true), `github` (GITHUB_ACTIONS=true) or `local`'),
-    repository: report_schema_nstr.describe('GITHUB_REPOSITORY'),
-    workflow: report_schema_nstr.describe('GITHUB_WORKFLOW'),
-    workflowRef: report_schema_nstr.describe('GITHUB_WORKFLOW_REF (GitHub only)'),
-    workflowSha: report_schema_nstr.describe('GITHUB_WORKFLOW_SHA (GitHub only)'),
-    workflowFile: report_schema_nstr.describe('the running workflow file, relative to the workspace, when found'),
-    workflowFileSha256: report_schema_nstr.describe('sha256 of that file'),
-    runId: report_schema_nstr.describe('GITHUB_RUN_ID'),
-    runNumber: report_schema_nstr.describe('GITHUB_RUN_NUMBER'),
-    runAttempt: report_schema_nstr.describe('GITHUB_RUN_ATTEMPT'),
-    runUrl: report_schema_nstr.describe('link to the run'),
-    job: report_schema_nstr.describe('GITHUB_JOB'),
-    event: report_schema_nstr.describe('GITHUB_EVENT_NAME'),
-    ref: report_schema_nstr.describe('GITHUB_REF'),
-    sha: report_schema_nstr.describe('GITHUB_SHA'),
-    actor: report_schema_nstr.describe('GITHUB_ACTOR'),
-    runner: report_schema_nstr.describe('RUNNER_NAME'),
-    runnerOs: report_schema_nstr.describe('RUNNER_OS'),
-    host: str.describe('host name'),
-    user: str.describe('OS user the action ran as'),
-    actionVersion: str.describe('version of pm2-safe-deploy'),
-    nodeVersion: str.describe('node version running the action'),
-    pm2CliVersion: report_schema_nstr.describe('version of the pm2 package at `pm2-path`'),
-    pm2DaemonVersion: report_schema_nstr.describe('version the running daemon reports'),
-    pm2Home: str.describe('PM2_HOME used'),
-    pm2ReadPath: schemas_enum(['rpc', 'cli']).nullable().describe('how the process list was read: the daemon socket or `pm2 jlist`')
-})
-    .describe('who deployed what, from where; every GitHub/Gitea variable is optional');
-const ViolationSchema = strictObject({
-    kind: schemas_enum(['count-changed', 'went-offline', 'restarted']).describe('what changed'),
-    name: str.describe('the other app (process name)'),
-    detail: str.describe('human-readable detail, e.g. `2 process(es) before, 0 after`')
-});
-const CheckSchema = strictObject({
-    name: str.describe('check name: `targets`, `preflight`, `isolation after cleanup`, `own processes healthy`, `isolation at the end`'),
-    ok: schemas_boolean().describe('passed'),
-    detail: str.describe('what was found')
-});
-const CommandSchema = strictObject({
-    command: str.describe('the pm2 command line as sent (an argument array, shown joined)'),
-    exitCode: schemas_number().int().describe('pm2 exit code; -1 when it timed out'),
-    ms: schemas_number().describe('duration in milliseconds'),
-    messages: array(str).describe("pm2's own output lines (no environment)")
-});
-const PlanEntrySchema = strictObject({
-    command: str.describe('a planned pm2 command'),
-    why: str.describe('why it is planned')
-});
-const RestoreHintSchema = strictObject({
-    kind: schemas_enum(['start', 'scale', 'restart', 'resurrect'])
-        .describe('`start` (the name is gone), `scale` (some of its processes are gone), `restart` (present but no longer online), `resurrect` (gone names that PM2\'s saved dump holds, or the whole daemon gone)'),
-    name: str.describe('the other app (process name); for `resurrect`, the lost names, comma separated'),
-    namespace: str.describe('its namespace before the deploy'),
-    missing: schemas_number().int().describe('processes of this name missing or offline'),
-    before: schemas_number().int().describe('processes of this name before the deploy'),
-    script: report_schema_nstr.describe('script path from the before-snapshot'),
-    cwd: report_schema_nstr.describe('working directory from the before-snapshot'),
-    interpreter: report_schema_nstr.describe('interpreter from the before-snapshot'),
-    execMode: str.describe('`fork` or `cluster` from the before-snapshot'),
-    instances: schemas_number().nullable().describe('instances setting from the before-snapshot'),
-    argv: array(str).nullable().describe('pm2 arguments of the command (null when no safe command exists)'),
-    command: report_schema_nstr.describe('the same as one line to paste into a POSIX shell on the host, as the daemon\'s user (paths single-quoted)'),
-    caveats: array(str).describe('what the command cannot restore (args and environment are never recorded) and other cautions'),
-    wouldStart: array(str).optional().describe('`resurrect` only: every name `pm2 resurrect` would start (in the dump, not running)'),
-    dumpSavedAt: report_schema_nstr.optional().describe('`resurrect` only: when `dump.pm2` was last written (`pm2 save`)')
-})
-    .describe('how to bring back another app that the deploy found missing or offline');
-const DeployResultSchema = schemas_enum(['deployed', 'dry-run', 'aborted', 'failed', 'rolled-back']);
-const ReleaseRecordSchema = strictObject({
-    link: str.describe('the `current-link` input'),
-    target: str.describe('the release this deploy made live (real path of `release-dir`)'),
-    previous: report_schema_nstr.describe('the release live before (null on a first deploy)'),
-    switched: schemas_boolean().describe('whether the link was switched (false for a redeploy of the live release, or when the deploy stopped before)'),
-    rolledBack: schemas_boolean().describe('whether the link was switched back to `previous`'),
-    live: report_schema_nstr.describe('the release the link names at the end (the `release` output)'),
-    downtime: array(str).describe('own apps that were deleted and started fresh (fork mode with changed paths): they had downtime'),
-    swapped: array(str).describe('own cluster apps switched with new instances beside the old (no downtime)'),
-    pruned: array(strictObject({ path: str, remove: schemas_boolean(), reason: str, error: report_schema_nstr }))
-        .describe('keep-releases: every sibling release directory, kept or removed, and why')
-})
-    .describe('the release switch (with `current-link` and `release-dir`)');
-const DeployReportSchema = strictObject({
-    schemaVersion: literal(REPORT_SCHEMA_VERSION).describe('version of this schema; bumped on any incompatible change'),
-    result: DeployResultSchema.describe('`deployed`, `dry-run`, `aborted` (refused before changing anything), `failed` (changed, then failed) or `rolled-back` (failed, and the previous release was restored and verified)'),
-    title: str.describe('short cause of an abort or failure (the annotation title), e.g. `SAFETY ABORT`, `Preflight failed`; empty on success'),
-    message: str.describe('why it ended this way; SAFETY ABORT messages start with `SAFETY ABORT:`; may span lines'),
-    app: str.describe('the `app` input'),
-    environmentSuffix: str.describe('the `environment-suffix` input'),
-    strategy: str.describe('`reload`, `restart` or `recreate` (empty when the inputs were invalid)'),
-    dryRun: schemas_boolean().describe('the `dry-run` input'),
-    ownNames: array(str).describe('own process names, in order'),
-    metadata: WorkflowMetadataSchema.nullable().describe('workflow metadata (null when the inputs were invalid)'),
-    plan: array(PlanEntrySchema).describe('planned pm2 commands, in order'),
-    commands: array(CommandSchema).describe('pm2 commands actually sent, in order'),
-    checks: array(CheckSchema).describe('checks run, in order'),
-    violations: array(ViolationSchema).describe('isolation violations: other apps that changed'),
-    warnings: array(str).describe('warnings (stale cwd, foreign restarts with `foreign-restarts: warn`, …)'),
-    processes: strictObject({
-        before: array(ProcessRecordSchema).describe('every process before any change'),
-        after: array(ProcessRecordSchema).describe('every process at the end (empty when it could not be read)')
-    })
-        .describe('the PM2 process list before and after'),
-    snapshots: strictObject({
-        before: report_schema_nstr.describe('path of the before-snapshot file'),
-        after: report_schema_nstr.describe('path of the after-snapshot file')
-    })
-        .describe('snapshot files (the same paths as the outputs)'),
-    restore: array(RestoreHintSchema).describe('on `failed`/`aborted`: how to bring back other apps that went missing or offline; empty otherwise'),
-    release: ReleaseRecordSchema.nullable().describe('the release switch; null without `current-link`'),
-    timings: record(schemas_string(), schemas_number()).describe('milliseconds per phase (log group name), and `total`'),
-    startedAt: iso_datetime().describe('ISO 8601 time the action started'),
-    finishedAt: iso_datetime().describe('ISO 8601 time the report was written')
-})
-    .describe('pm2-safe-deploy report');
-const SCHEMA_MATCHES_SOURCE_TYPES = (/* unused pure expression or super */ null && ([true, true, true]));
-/**
- * JSON Schema (draft 2020-12) of the report, for tools that do not use zod
- * (docs/report.schema.json). Unlike the zod schema, which the action's own tests hold
- * it to exactly, it allows unknown fields: fields may be added within a schemaVersion.
- */
-function reportJsonSchema() {
-    const open = (node) => {
-        if (Array.isArray(node))
-            return node.map(open);
-        if (node === null || typeof node !== 'object')
-            return node;
-        const out = {};
-        for (const [k, v] of Object.entries(node))
-            if (!(k === 'additionalProperties' && v === false))
-                out[k] = open(v);
-        return out;
-    };
-    const schema = open(z.toJSONSchema(DeployReportSchema, { target: 'draft-2020-12' }));
-    return { ...schema, title: `pm2-safe-deploy report, schemaVersion ${REPORT_SCHEMA_VERSION}` };
-}
-
-;// CONCATENATED MODULE: ./src/core/report.ts
-
-
-// ---------------------------------------------------------------------------------
-// Shell quoting and the restore hint
-// ---------------------------------------------------------------------------------
+;// CONCATENATED MODULE: ./src/core/report/shell-quote.ts
+// Shell quoting for the commands a person pastes (restore hints, planned commands): any word, pasted as itself.
 /**
  * Quotes one word for a POSIX shell (bash, zsh, dash): bare when it holds only safe
  * characters, else in single quotes. Control characters (a newline in a path, an
@@ -42155,17 +42175,12 @@ function shellQuote(word) {
 function shellCommand(argv) {
     return argv.map(shellQuote).join(' ');
 }
+
+;// CONCATENATED MODULE: ./src/core/report/restore.ts
+
+
 const ARGS_NOT_RECORDED = 'Arguments and environment variables are not recorded in snapshots (they may hold secrets): append `-- <args>` ' +
     "and set the app's environment as before, or start it from its own ecosystem file instead: `pm2 start <file> --only <name>`.";
-/** The title of a deploy during which the PM2 daemon went away. */
-const DAEMON_GONE_TITLE = 'PM2 daemon gone';
-/** The message of a deploy during which the PM2 daemon went away: no own process is to blame. */
-function daemonGoneMessage(pm2Home, commandsSent) {
-    return (`The PM2 daemon at ${pm2Home} is gone: it stopped answering during the deploy` +
-        `${commandsSent > 0 ? ` (after ${commandsSent} pm2 command(s) were sent)` : ''}, and every process it ran, own or not, went with it. ` +
-        'This is not a fault of the own processes. Start it again as the user who owns it: `pm2 resurrect` (it starts the daemon and the ' +
-        'apps of the last `pm2 save`); then re-run this deploy.');
-}
 /**
  * For a failed or aborted deploy: how to bring back every other app that is missing
  * or no longer online, from the before-snapshot. A name that is gone entirely gets a
@@ -42348,83 +42363,175 @@ function restartHints(name, was, now, after, render) {
         }
     ];
 }
-// ---------------------------------------------------------------------------------
-// Verdict and next steps
-// ---------------------------------------------------------------------------------
-function isSafetyAbort(report) {
-    // Other apps that went down with a vanished daemon were not changed by anyone's deploy.
-    if (report.title === DAEMON_GONE_TITLE)
-        return false;
-    return report.message.startsWith('SAFETY ABORT') || report.violations.length > 0;
+
+;// CONCATENATED MODULE: ./src/core/report/markdown.ts
+// Markdown that no content can break: escaped text, code spans and fences, tables, quotes.
+// Names, paths, pm2's words and log lines reach the summary: none may become HTML, a link,
+// an image, emphasis, a table cell or a heading (promise 14, for the summary).
+/** Inline Markdown characters, escaped with a backslash: code, emphasis, links and images, cells, strikethrough. */
+const INLINE_SPECIAL = /[\\`*[\]|~]|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu;
+// An `_` between letters or digits never emphasises (CommonMark's flanking rules): `pm_id` stays as it is.
+/** Text anywhere in a line (a table cell, a list item, a heading): no HTML, no inline Markdown, no line breaks. */
+function md(s) {
+    return s
+        .replace(/\r\n|\r|\n/g, ' ')
+        .replace(INLINE_SPECIAL, '\\$&')
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;');
 }
-/** The one-line verdict: what happened. */
-function verdictHeadline(report) {
-    const target = `${report.app}${report.environmentSuffix}`;
-    switch (report.result) {
-        case 'deployed':
-            return { icon: '✅', text: `Deployed ${target}` };
-        case 'dry-run':
-            return { icon: '🔍', text: `Dry run for ${target}: nothing changed` };
-        case 'aborted':
-            return { icon: '⛔', text: `Aborted, nothing changed: ${report.title || 'deploy refused'} (${target})` };
-        case 'failed':
-            if (isSafetyAbort(report))
-                return { icon: '🛑', text: `SAFETY ABORT: other apps changed during the deploy of ${target}` };
-            return { icon: '❌', text: `Failed: ${report.title || 'deploy failed'} (${target})` };
-        case 'rolled-back':
-            return { icon: '↩️', text: `Rolled back: the new release was not healthy; ${report.release?.live ?? 'the previous release'} serves again (${target})` };
+/** A line's start that Markdown would read as a block (heading, list, setext underline, quote): escaped. */
+function atLineStart(s) {
+    return s.replace(/^(\s*)(?:([#+=-])|(\d+)(?=[.)]))/, (_, sp, mark, digits) => mark ? `${sp}\\${mark}` : `${sp}${digits}\\`);
+}
+/** A code span that survives any content, inside a table cell too. */
+function mdCode(s) {
+    const runs = s.match(/`+/g) ?? [];
+    const ticks = '`'.repeat(Math.max(0, ...runs.map((r) => r.length)) + 1);
+    const body = s.replace(/\r\n|\r|\n/g, ' ').replace(/\|/g, '\\|');
+    const pad = body.startsWith('`') || body.endsWith('`') ? ' ' : '';
+    return `${ticks}${pad}${body}${pad}${ticks}`;
+}
+/** A fenced code block that no content can close early. */
+function mdFence(lines, info = '') {
+    const runs = lines.join('\n').match(/`{3,}/g) ?? [];
+    const fence = '`'.repeat(Math.max(2, ...runs.map((r) => r.length)) + 1);
+    return [fence + info, ...lines, fence];
+}
+function mdTable(header, rows) {
+    return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+}
+/** A list item of ours inside a message (`- …`, `1. …`): kept a list item. */
+const LIST_ITEM = /^(\s*)([-*+]|\d+[.)])\s+(.*)$/;
+/** The message as a block quote, line by line: lists in it stay lists, any other block start is text, and its lines stay lines. */
+function mdQuote(text) {
+    const lines = text.split(/\r\n|\r|\n/);
+    return lines.map((l, i) => {
+        if (l.trim() === '')
+            return '>';
+        const item = LIST_ITEM.exec(l);
+        if (item)
+            return `> ${item[1]}${item[2]} ${atLineStart(mdInline(item[3]))}`;
+        // A line followed by another line of text ends in a hard break: Markdown would join them into one.
+        const next = lines[i + 1];
+        const br = next !== undefined && next.trim() !== '' && !LIST_ITEM.test(next) ? '\\' : '';
+        return `> ${atLineStart(mdInline(l))}${br}`;
+    });
+}
+/**
+ * Our own sentences with `code` in them, which may hold untrusted parts: code spans found
+ * as CommonMark finds them (a backtick run closed by the next run of the same length) stay
+ * code; everything else is text, escaped; a backtick run that closes nothing is escaped too.
+ */
+function mdInline(text) {
+    const s = text.replace(/\r\n|\r|\n/g, ' ');
+    let out = '';
+    let at = 0;
+    const runs = [...s.matchAll(/`+/g)];
+    for (let i = 0; i < runs.length; i++) {
+        const open = runs[i];
+        if (open.index < at)
+            continue;
+        const close = runs.slice(i + 1).find((r) => r[0].length === open[0].length);
+        if (!close)
+            continue;
+        out += md(s.slice(at, open.index)) + s.slice(open.index, close.index + close[0].length);
+        at = close.index + close[0].length;
+        i = runs.indexOf(close);
+    }
+    return out + md(s.slice(at));
+}
+
+;// CONCATENATED MODULE: ./src/core/report/restore-block.ts
+
+
+/** What is wrong with a restore hint's app and what its command does. */
+function hintAction(h) {
+    const where = [h.execMode, h.namespace !== 'default' ? `namespace ${h.namespace}` : ''].filter(Boolean).join(', ');
+    switch (h.kind) {
+        case 'start':
+            return `${h.missing === 1 ? 'its process is' : `its ${h.missing} processes are`} gone → start it again from the snapshot (${where})`;
+        case 'scale':
+            return `${h.missing} of its ${h.before} processes gone → scale it back to ${h.before}`;
+        case 'restart':
+            return 'still listed, no longer online → restart it';
+        case 'resurrect':
+            return h.command
+                ? `gone → \`pm2 resurrect\` starts them from PM2's saved process list (saved ${h.dumpSavedAt ?? '?'}): ${(h.wouldStart ?? []).join(', ')}`
+                : 'gone with the PM2 daemon, and no saved process list to bring them back from';
     }
 }
-/** What the person reading the job should do next, most important first. */
-function nextSteps(report) {
-    const steps = [];
-    const restorable = report.restore.filter((h) => h.command);
-    switch (report.result) {
-        case 'deployed':
-            if (report.warnings.length > 0)
-                steps.push('Deployed, with warnings: read them below.');
-            break;
-        case 'dry-run':
-            steps.push('Nothing was changed. Run again without `dry-run: true` to send the planned commands.');
-            break;
-        case 'aborted':
-            steps.push('Nothing was changed by this job: the old processes still run. Fix the cause above and re-run the job.');
-            if (report.restore.length > 0)
-                steps.push('Yet other apps are missing or down: bring them back with the restore commands below.');
-            break;
-        case 'failed':
-            if (isSafetyAbort(report)) {
-                const changed = [...new Set(report.violations.map((v) => v.name))];
-                steps.push(restorable.length > 0
-                    ? `Bring back the other apps first: run the restore commands below on the host, as the user who owns the PM2 daemon.`
-                    : `Check the other apps now (${changed.join(', ') || 'see the table'}): \`pm2 ls\` on the host, as the daemon's user.`);
-                steps.push('Then find who changed them: every command this job sent is listed below and was checked to reach own processes only — ' +
-                    'look for another deploy or a person on the host at the same time, or an own app whose start script calls pm2.');
-            }
-            else if (report.title === DAEMON_GONE_TITLE) {
-                steps.push('The PM2 daemon is gone, with every process it ran: on the host, as the user who owns it, check `ps` for apps left running as orphans, ' +
-                    (restorable.length > 0 ? 'then run the restore command below (`pm2 resurrect`),' : 'then start the daemon and the apps from their ecosystem files,') +
-                    ' and re-run this deploy. Do not run `pm2 ls` or `pm2 start` first: they start an empty daemon.');
-            }
-            else {
-                steps.push('Own processes were changed and are not healthy: read the cause above and the last log lines of each failing process in the log.');
-                steps.push(report.release?.switched
-                    ? `The rollback did not bring the previous release back healthy: see what runs now above. \`${report.release.link}\` names ${report.release.live ?? 'nothing'}.`
-                    : 'To roll back, re-run the deploy of the last good commit. `pm2 save` was not run, so the saved process list is the old one.');
-                if (report.restore.length > 0)
-                    steps.push('Other apps are missing or down too: bring them back with the restore commands below.');
-            }
-            break;
-        case 'rolled-back':
-            steps.push('The new release failed (the cause is above) and the previous release was put back and verified: the app serves the previous release.');
-            steps.push('Fix the release and deploy again. `pm2 save` was not run, so the saved process list is the last good one.');
-            break;
+function restoreBlock(report, style) {
+    if (report.restore.length === 0)
+        return [];
+    const out = [];
+    const commands = report.restore.filter((h) => h.command).map((h) => h.command);
+    const general = [...new Set(report.restore.flatMap((h) => h.caveats.filter((c) => c === ARGS_NOT_RECORDED)))];
+    const specific = (h) => h.caveats.filter((c) => c !== ARGS_NOT_RECORDED);
+    if (style === 'md') {
+        out.push('', '### Restore the other apps', '');
+        for (const h of report.restore) {
+            out.push(`- ${mdCode(h.name)}: ${md(hintAction(h))}${h.command ? '' : ' — **no safe one-line command**'}`);
+            for (const c of specific(h))
+                out.push(`  - ${mdInline(c)}`);
+        }
+        if (commands.length > 0) {
+            out.push('', "Run on the host, as the user who owns the PM2 daemon:", '', ...mdFence(commands, 'sh'));
+        }
+        for (const c of general)
+            out.push('', `${mdInline(c)}`);
     }
-    return steps;
+    else {
+        out.push('', "Restore the other apps (from the before-snapshot):");
+        for (const h of report.restore) {
+            out.push(`  - ${h.name}: ${hintAction(h)}${h.command ? '' : ' (no safe one-line command)'}`);
+            for (const c of specific(h))
+                out.push(`      ${c}`);
+        }
+        if (commands.length > 0) {
+            out.push("  Run on the host, as the user who owns the PM2 daemon:");
+            for (const c of commands)
+                out.push(`    ${c}`);
+        }
+        for (const c of general)
+            out.push(`  ${c}`);
+    }
+    return out;
 }
-// ---------------------------------------------------------------------------------
-// Tables
-// ---------------------------------------------------------------------------------
+
+;// CONCATENATED MODULE: ./src/core/report/failing.ts
+
+/** One line per failing process that logged a cause: `<name> logged: <line>` (untrusted: printers make it text). */
+function causeLines(report) {
+    return (report.failing ?? []).filter((f) => f.cause !== null).map((f) => `${f.name} logged: ${f.cause}`);
+}
+/** Text inside an HTML element (the `<summary>` of a `<details>`), where Markdown is not read. */
+function html(s) {
+    return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/\r\n|\r|\n/g, ' ');
+}
+/** The summary's cause line and, per failing process, its last log lines in a collapsed block (a fence no line can close). */
+function failingBlock(report) {
+    const failing = report.failing ?? [];
+    if (failing.length === 0)
+        return [];
+    const out = [];
+    for (const f of failing) {
+        if (f.cause !== null)
+            out.push('', `**Cause**: ${mdCode(f.name)} logged ${mdCode(f.cause)}`);
+    }
+    for (const f of failing) {
+        const lines = f.logs.flatMap((l) => [`--- ${l.stream}: ${l.file}`, ...(l.lines.length > 0 ? l.lines : ['(empty)'])]);
+        const count = Math.max(0, ...f.logs.map((l) => l.lines.length));
+        out.push('', `<details><summary>Last ${count} log line${count === 1 ? '' : 's'} of <code>${html(f.name)}</code></summary>`, '', ...mdFence(lines, 'text'), '', '</details>');
+    }
+    return out;
+}
+/** For the log verdict: the causes, one line each. */
+function failingLog(report) {
+    return causeLines(report).map((l) => `Cause: ${l}`);
+}
+
+;// CONCATENATED MODULE: ./src/core/report/tables.ts
 function fmtUptime(startedAt, at) {
     if (!startedAt)
         return '–';
@@ -42505,101 +42612,94 @@ function timingEntries(report) {
 function noProcessList(report) {
     return report.snapshots.before === null && report.processes.before.length === 0 && report.processes.after.length === 0;
 }
-// ---------------------------------------------------------------------------------
-// Markdown (job summary)
-// ---------------------------------------------------------------------------------
-/** Text in a Markdown table cell or line: no HTML, no cell breaks, no line breaks. */
-function md(s) {
-    return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+
+;// CONCATENATED MODULE: ./src/core/report/verdict.ts
+
+function isSafetyAbort(report) {
+    // Other apps that went down with a vanished daemon were not changed by anyone's deploy.
+    if (report.title === DAEMON_GONE_TITLE)
+        return false;
+    return report.message.startsWith('SAFETY ABORT') || report.violations.length > 0;
 }
-/** A code span that survives any content, inside a table cell too. */
-function mdCode(s) {
-    const runs = s.match(/`+/g) ?? [];
-    const ticks = '`'.repeat(Math.max(0, ...runs.map((r) => r.length)) + 1);
-    const body = s.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
-    const pad = body.startsWith('`') || body.endsWith('`') ? ' ' : '';
-    return `${ticks}${pad}${body}${pad}${ticks}`;
-}
-/** A fenced code block that no content can close early. */
-function mdFence(lines, info = '') {
-    const runs = lines.join('\n').match(/`{3,}/g) ?? [];
-    const fence = '`'.repeat(Math.max(2, ...runs.map((r) => r.length)) + 1);
-    return [fence + info, ...lines, fence];
-}
-function mdTable(header, rows) {
-    return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
-}
-/** The message as a block quote, line by line (lists in it stay lists). */
-function mdQuote(text) {
-    return text.split(/\r?\n/).map((l) => (l.trim() === '' ? '>' : `> ${mdInline(l)}`));
-}
-/** Our own sentences with `code` in them: escape HTML outside code spans only. */
-function mdInline(text) {
-    return text
-        .replace(/\r?\n/g, ' ')
-        .split('`')
-        .map((part, i) => (i % 2 === 1 ? part : part.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')))
-        .join('`');
-}
-/** What is wrong with a restore hint's app and what its command does. */
-function hintAction(h) {
-    const where = [h.execMode, h.namespace !== 'default' ? `namespace ${h.namespace}` : ''].filter(Boolean).join(', ');
-    switch (h.kind) {
-        case 'start':
-            return `${h.missing === 1 ? 'its process is' : `its ${h.missing} processes are`} gone → start it again from the snapshot (${where})`;
-        case 'scale':
-            return `${h.missing} of its ${h.before} processes gone → scale it back to ${h.before}`;
-        case 'restart':
-            return 'still listed, no longer online → restart it';
-        case 'resurrect':
-            return h.command
-                ? `gone → \`pm2 resurrect\` starts them from PM2's saved process list (saved ${h.dumpSavedAt ?? '?'}): ${(h.wouldStart ?? []).join(', ')}`
-                : 'gone with the PM2 daemon, and no saved process list to bring them back from';
+/** The one-line verdict: what happened. */
+function verdictHeadline(report) {
+    const target = `${report.app}${report.environmentSuffix}`;
+    switch (report.result) {
+        case 'deployed':
+            return { icon: '✅', text: `Deployed ${target}` };
+        case 'dry-run':
+            return { icon: '🔍', text: `Dry run for ${target}: nothing changed` };
+        case 'aborted':
+            return { icon: '⛔', text: `Aborted, nothing changed: ${report.title || 'deploy refused'} (${target})` };
+        case 'failed':
+            if (isSafetyAbort(report))
+                return { icon: '🛑', text: `SAFETY ABORT: other apps changed during the deploy of ${target}` };
+            return { icon: '❌', text: `Failed: ${report.title || 'deploy failed'} (${target})` };
+        case 'rolled-back':
+            return { icon: '↩️', text: `Rolled back: the new release was not healthy; ${report.release?.live ?? 'the previous release'} serves again (${target})` };
     }
 }
-function restoreBlock(report, style) {
-    if (report.restore.length === 0)
-        return [];
-    const out = [];
-    const commands = report.restore.filter((h) => h.command).map((h) => h.command);
-    const general = [...new Set(report.restore.flatMap((h) => h.caveats.filter((c) => c === ARGS_NOT_RECORDED)))];
-    const specific = (h) => h.caveats.filter((c) => c !== ARGS_NOT_RECORDED);
-    if (style === 'md') {
-        out.push('', '### Restore the other apps', '');
-        for (const h of report.restore) {
-            out.push(`- ${mdCode(h.name)}: ${md(hintAction(h))}${h.command ? '' : ' — **no safe one-line command**'}`);
-            for (const c of specific(h))
-                out.push(`  - ${mdInline(c)}`);
-        }
-        if (commands.length > 0) {
-            out.push('', "Run on the host, as the user who owns the PM2 daemon:", '', ...mdFence(commands, 'sh'));
-        }
-        for (const c of general)
-            out.push('', `${mdInline(c)}`);
+/** What the person reading the job should do next, most important first. */
+function nextSteps(report) {
+    const steps = [];
+    const restorable = report.restore.filter((h) => h.command);
+    switch (report.result) {
+        case 'deployed':
+            if (report.warnings.length > 0)
+                steps.push('Deployed, with warnings: read them below.');
+            break;
+        case 'dry-run':
+            steps.push('Nothing was changed. Run again without `dry-run: true` to send the planned commands.');
+            break;
+        case 'aborted':
+            steps.push('Nothing was changed by this job: the old processes still run. Fix the cause above and re-run the job.');
+            if (report.restore.length > 0)
+                steps.push('Yet other apps are missing or down: bring them back with the restore commands below.');
+            break;
+        case 'failed':
+            if (isSafetyAbort(report)) {
+                const changed = [...new Set(report.violations.map((v) => v.name))];
+                steps.push(restorable.length > 0
+                    ? `Bring back the other apps first: run the restore commands below on the host, as the user who owns the PM2 daemon.`
+                    : `Check the other apps now (${changed.join(', ') || 'see the table'}): \`pm2 ls\` on the host, as the daemon's user.`);
+                steps.push('Then find who changed them: every command this job sent is listed below and was checked to reach own processes only — ' +
+                    'look for another deploy or a person on the host at the same time, or an own app whose start script calls pm2.');
+            }
+            else if (report.title === DAEMON_GONE_TITLE) {
+                steps.push('The PM2 daemon is gone, with every process it ran: on the host, as the user who owns it, check `ps` for apps left running as orphans, ' +
+                    (restorable.length > 0 ? 'then run the restore command below (`pm2 resurrect`),' : 'then start the daemon and the apps from their ecosystem files,') +
+                    ' and re-run this deploy. Do not run `pm2 ls` or `pm2 start` first: they start an empty daemon.');
+            }
+            else {
+                steps.push('Own processes were changed and are not healthy: read the cause above and the last log lines of each failing process in the log.');
+                steps.push(report.release?.switched
+                    ? `The rollback did not bring the previous release back healthy: see what runs now above. \`${report.release.link}\` names ${report.release.live ?? 'nothing'}.`
+                    : 'To roll back, re-run the deploy of the last good commit. `pm2 save` was not run, so the saved process list is the old one.');
+                if (report.restore.length > 0)
+                    steps.push('Other apps are missing or down too: bring them back with the restore commands below.');
+            }
+            break;
+        case 'rolled-back':
+            steps.push('The new release failed (the cause is above) and the previous release was put back and verified: the app serves the previous release.');
+            steps.push('Fix the release and deploy again. `pm2 save` was not run, so the saved process list is the last good one.');
+            break;
     }
-    else {
-        out.push('', "Restore the other apps (from the before-snapshot):");
-        for (const h of report.restore) {
-            out.push(`  - ${h.name}: ${hintAction(h)}${h.command ? '' : ' (no safe one-line command)'}`);
-            for (const c of specific(h))
-                out.push(`      ${c}`);
-        }
-        if (commands.length > 0) {
-            out.push("  Run on the host, as the user who owns the PM2 daemon:");
-            for (const c of commands)
-                out.push(`    ${c}`);
-        }
-        for (const c of general)
-            out.push(`  ${c}`);
-    }
-    return out;
+    return steps;
 }
+
+;// CONCATENATED MODULE: ./src/core/report/summary.ts
+
+
+
+
+
 /** The job summary (Markdown): verdict first, then what to do, then the evidence. */
 function renderSummary(report) {
     const out = [];
     const v = verdictHeadline(report);
     out.push(`## ${v.icon} ${md(v.text)}`, '');
     out.push(...mdQuote(report.message));
+    out.push(...failingBlock(report));
     const steps = nextSteps(report);
     if (steps.length > 0) {
         out.push('', '**What to do**', '');
@@ -42607,7 +42707,7 @@ function renderSummary(report) {
     }
     if (report.violations.length > 0) {
         out.push('', '### Other apps that changed', '');
-        out.push(...mdTable(['app', 'what changed', 'detail'], report.violations.map((x) => [mdCode(x.name), x.kind, md(x.detail)])));
+        out.push(...mdTable(['app', 'what changed', 'detail'], report.violations.map((x) => [mdCode(x.name), md(x.kind), md(x.detail)])));
     }
     out.push(...restoreBlock(report, 'md'));
     if (report.warnings.length > 0) {
@@ -42619,7 +42719,7 @@ function renderSummary(report) {
     if (noProcessList(report))
         out.push("Not read: the action stopped before it read PM2's process list.");
     else {
-        out.push(...mdTable(['name', 'pm_id', 'status', 'pid', 'restarts', 'uptime', 'memory'], ownRows(report).map((r) => [mdCode(r.name), r.pmId, r.status, r.pid, r.restarts, r.uptime, r.memory])));
+        out.push(...mdTable(['name', 'pm_id', 'status', 'pid', 'restarts', 'uptime', 'memory'], ownRows(report).map((r) => [mdCode(r.name), ...[r.pmId, r.status, r.pid, r.restarts, r.uptime, r.memory].map(md)])));
     }
     const others = otherRows(report);
     out.push('', `### Other apps on this daemon (${others.length}), before → after`, '');
@@ -42628,7 +42728,7 @@ function renderSummary(report) {
     else if (others.length === 0)
         out.push('None.');
     else {
-        out.push(...mdTable(['app', 'namespace', 'processes', 'status', ''], others.map((r) => [mdCode(r.name), mdCode(r.namespace), r.count, md(r.status), r.changes.length ? `⚠️ ${r.changes.join(', ')}` : 'unchanged'])));
+        out.push(...mdTable(['app', 'namespace', 'processes', 'status', ''], others.map((r) => [mdCode(r.name), mdCode(r.namespace), md(r.count), md(r.status), r.changes.length ? `⚠️ ${r.changes.join(', ')}` : 'unchanged'])));
     }
     out.push('', '### Commands sent', '');
     if (report.commands.length > 0) {
@@ -42657,16 +42757,60 @@ function renderSummary(report) {
     out.push('', `Report schema v${report.schemaVersion} · started ${report.startedAt} · finished ${report.finishedAt}`, '', '</details>', '');
     return out.join('\n');
 }
-// ---------------------------------------------------------------------------------
-// Log
-// ---------------------------------------------------------------------------------
+
+;// CONCATENATED MODULE: ./src/core/untrusted.ts
+// Promise 14: text the action did not compose (app logs, process names, pm2's, the reader's
+// and a remote host's output) reaches the runner as text, never as a workflow command.
+// Pure: every printer of such text goes through asText (src/shell/print.ts).
+//
+// What each runner reads as a command, from its source:
+// - GitHub, actions/runner src/Runner.Common/ActionCommand.cs TryParseV2: the line after
+//   TrimStart() (.NET whitespace, U+0085 included) starts with `::` and holds a second `::`.
+// - GitHub, TryParse (the v1 form, tried when v2 fails): `##[` ANYWHERE in the line, then a
+//   name up to ' ' or ']'. Both compare culture-sensitively (string StartsWith/IndexOf; the
+//   worker sets no InvariantGlobalization), and ICU skips format and zero-width characters
+//   there: `:\u200b:` may count as `::`, so the rules below skip them too.
+// - nektos/act and Gitea's act (pkg/runner/command.go commandPatternGA/ADO):
+//   `^::name( props)?::data` and `^##[name( props)?]data` at the very start of a line only;
+//   Gitea's act_runner reporter: `^::([^ :]+)( .*)?::(.*)$`. All three honour stop-commands.
+// All runners split lines at \n, \r and \r\n (.NET StreamReader.ReadLine; act at \n).
+/** Characters a culture-sensitive (ICU) comparison may skip: controls, format and default-ignorable code points. */
+const IGNORABLE = '[\\p{Cc}\\p{Cf}\\p{Default_Ignorable_Code_Point}]';
+/** The v2 form as GitHub may read it (a superset of act's and Gitea's `^::`): `::` after whitespace or ignorables. */
+const V2_START = new RegExp(`^(?:\\s|${IGNORABLE})*:${IGNORABLE}*:`, 'u');
+/** The v1 form anywhere in the line, ignorables allowed between its characters. */
+const V1_PREFIX = new RegExp(`#(${IGNORABLE}*)#(${IGNORABLE}*)\\[`, 'gu');
+/** Shown before a neutralised line: visible, so a reader sees the line was the app's, not the action's. */
+const NEUTRAL_MARK = '⟩ ';
+/** The line breaks every runner splits at. */
+const LINE_BREAK = /\r\n|\r|\n/;
+/** One line made safe: a visible mark in front (no runner trims it), every `##[` broken by a space (not an ignorable). */
+function neutralise(line) {
+    const broken = line.replace(V1_PREFIX, '#$1#$2 [');
+    return broken !== line || V2_START.test(line) ? NEUTRAL_MARK + broken : line;
+}
+/** True when a line could act as a workflow command on some runner (before neutralising). */
+function looksLikeCommand(line) {
+    return V2_START.test(line) || new RegExp(V1_PREFIX.source, 'u').test(line);
+}
+/** A block of untrusted text, split into lines as the runners split them, each safe to print. */
+function linesAsText(text) {
+    return text.split(LINE_BREAK).map(neutralise);
+}
+/** Untrusted text, safe to print as it is: each of its lines neutralised (a line break inside stays one). */
+function asText(text) {
+    return linesAsText(text).join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/core/report/log.ts
+
+
+
+
+
 function pad(rows) {
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)));
     return rows.map((r) => r.map((c, i) => c + ' '.repeat(widths[i] - [...c].length)).join('  ').trimEnd());
-}
-/** A line starting with `::` would be read by the runner as a workflow command. */
-function defuse(line) {
-    return line.replace(/^(\s*):(?=:)/, '$1: ');
 }
 /** The same verdict and tables for the log, compact: Gitea before 1.27 shows no job summary. */
 function renderLogVerdict(report) {
@@ -42675,6 +42819,7 @@ function renderLogVerdict(report) {
     out.push(`==== pm2-safe-deploy: ${v.icon} ${v.text} [${report.result}] ====`);
     for (const l of report.message.split(/\r?\n/))
         out.push(`  ${l}`);
+    out.push(...failingLog(report));
     const steps = nextSteps(report);
     if (steps.length > 0) {
         out.push('What to do:');
@@ -42711,17 +42856,19 @@ function renderLogVerdict(report) {
         out.push(`Commands sent: none${report.plan.length > 0 ? `; planned: ${report.plan.map((p) => p.command).join('; ')}` : ''}`);
     }
     out.push(`Timings: ${timingEntries(report).map(([k, ms]) => `${k} ${fmtMs(ms)}`).join(' · ')}`);
-    return out.flatMap((l) => l.split(/\r?\n/)).map(defuse).join('\n');
+    // Names, paths and pm2's words sit in these lines: each line as text (promise 14).
+    return out.flatMap(linesAsText).join('\n');
 }
-// ---------------------------------------------------------------------------------
-// Annotation
-// ---------------------------------------------------------------------------------
-/** The ::error annotation for an abort or failure: a title, the cause, the first step, the restore commands. */
+
+;// CONCATENATED MODULE: ./src/core/report/annotation.ts
+
+
+/** The ::error annotation for an abort or failure: a title, the cause (and what the failing process logged), the first step, the restore commands. */
 function renderAnnotation(report) {
     if (report.result !== 'aborted' && report.result !== 'failed' && report.result !== 'rolled-back')
         return null;
     const title = `pm2-safe-deploy: ${isSafetyAbort(report) && report.result === 'failed' ? 'SAFETY ABORT' : report.title || report.result}`;
-    const lines = [report.message];
+    const lines = [report.message, ...causeLines(report)];
     const first = nextSteps(report)[0];
     if (first)
         lines.push(`What to do: ${first}`);
@@ -42730,6 +42877,22 @@ function renderAnnotation(report) {
         lines.push('Restore:', ...commands.map((c) => `  ${c}`));
     return { title, message: lines.join('\n') };
 }
+
+;// CONCATENATED MODULE: ./src/core/report.ts
+// The deploy report (the `report` output), and what a person reads of it: the job summary,
+// the same verdict and tables in the log (Gitea before 1.27 shows no summary), the
+// annotation, and the restore hint. Pure: data in, text out. No environment values: only
+// the report's fixed fields are rendered. One module per concern in ./report/.
+
+
+
+
+
+
+
+
+
+
 
 ;// CONCATENATED MODULE: ./src/shell/dump.ts
 // PM2's saved process list (`<pm2-home>/dump.pm2`, written by `pm2 save`): the restore
@@ -43073,6 +43236,7 @@ function reportOf(state, after) {
         warnings: state.warnings,
         processes: { before: [...state.before], after: [...(after ?? [])] },
         snapshots: { ...state.snapshots },
+        ...(state.failing.length > 0 ? { failing: [...state.failing] } : {}),
         restore: restoreHints({
             result,
             ownNames: state.ownNames,
@@ -43105,11 +43269,52 @@ function auditOf(state, ending) {
     });
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
+;// CONCATENATED MODULE: ./src/shell/print.ts
+// The one printer of the job log (promise 14): every line goes through asText, so whatever
+// the action did not compose (a log tail, pm2's output, a process name inside our own
+// sentence, a remote host's lines) reaches the runner as text. ESLint keeps core.info here.
+
+
+
+/** A line of the action's own, which may hold untrusted parts (names, paths, pm2's words): printed as text. */
+function printLine(text) {
+    for (const line of linesAsText(text))
+        info(line);
+}
+/** Prints lines the action did not compose as plain log lines, each neutralised. */
+function printUntrusted(lines, indent = '') {
+    for (const line of lines.flatMap(linesAsText))
+        info(indent + line);
+}
+/**
+ * Runs `print` inside GitHub's documented `::stop-commands::<token>` … `::<token>::` (act
+ * and Gitea's act_runner honour it too), with a token no app can guess: defence in depth
+ * around a block of untrusted lines, which are each neutralised anyway.
+ */
+function guarded(print) {
+    const token = `pm2-safe-deploy-${(0,external_node_crypto_.randomBytes)(12).toString('hex')}`;
+    info(`::stop-commands::${token}`);
+    try {
+        print();
+    }
+    finally {
+        info(`::${token}::`);
+    }
+}
+/** A warning annotation whose text may hold untrusted parts: each of its lines as text (@actions/core escapes the rest). */
+function warn(text) {
+    warning(linesAsText(text).join('\n'));
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/cancel.ts
 // A cancelled job: GitHub sends SIGINT, then SIGTERM 7.5 s later, then SIGKILL; Gitea sends
 // SIGKILL at once (the post step then releases the lock). One handler serves the whole
 // sequence: it lets a pm2 command in flight finish (briefly), records the attempt once,
 // releases the lock and exits; a later signal only says it is still at it.
+
 
 
 
@@ -43120,7 +43325,7 @@ function handleCancel(state) {
     let first = null;
     const onSignal = (signal) => {
         if (first) {
-            info(`${signal} after ${first}: still recording the interrupted deploy and releasing the lock`);
+            printLine(`${signal} after ${first}: still recording the interrupted deploy and releasing the lock`);
             return;
         }
         first = signal;
@@ -43133,12 +43338,12 @@ function handleCancel(state) {
 async function interrupted(state, signal) {
     const settled = (await state.session?.settle(SETTLE_MS)) ?? true;
     if (!settled)
-        warning(`A pm2 command was still running ${signal === 'SIGINT' ? 'after Ctrl-C' : `after ${signal}`}; it may finish after this step ends.`);
+        warn(`A pm2 command was still running ${signal === 'SIGINT' ? 'after Ctrl-C' : `after ${signal}`}; it may finish after this step ends.`);
     const changed = state.changed;
     const message = `Deploy interrupted by ${signal} ${changed ? 'after sending pm2 commands: it may be half done' : 'before any change'}`;
     const problem = tryAppendAudit(resolveAuditTarget(state.env, (name) => getInput(name)), auditOf(state, { result: changed ? 'failed' : 'aborted', message, report: null }));
     if (problem)
-        warning(problem);
+        warn(problem);
     const released = state.lock?.release() ?? false;
     error(`Deploy interrupted by ${signal}; ${released ? 'the host lock was released' : 'no host lock was held'}.` +
         (changed ? ' Check the processes: the deploy may be half done.' : ' Nothing was changed.'));
@@ -43165,9 +43370,6 @@ async function noteDaemonGone(state) {
     state.outcome = { result: state.changed ? 'failed' : 'aborted', message: daemonGoneMessage(inputs.pm2Home, state.sent.length), title: DAEMON_GONE_TITLE };
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
 ;// CONCATENATED MODULE: ./src/shell/metadata.ts
 // Promise 2: who deployed what, from where. Every variable is optional (Gitea sets
 // no GITHUB_WORKFLOW_REF or GITHUB_WORKFLOW_SHA).
@@ -43257,6 +43459,7 @@ function collectMetadata(env, extra) {
 ;// CONCATENATED MODULE: ./src/shell/outputs.ts
 // The step's outputs (SPEC "Outputs"), each named once, written through @actions/core.
 
+
 const OUTPUT = {
     result: 'result',
     ownProcesses: 'own-processes',
@@ -43289,7 +43492,8 @@ function setReleaseOutput(live) {
  */
 function failStep(message, title) {
     process.exitCode = ExitCode.Failure;
-    error(message, { title });
+    // Its lines hold untrusted parts (names, pm2's words) and show in the log as lines: each as text.
+    error(linesAsText(message).join('\n'), { title });
 }
 
 ;// CONCATENATED MODULE: ./src/shell/snapshot.ts
@@ -43435,6 +43639,7 @@ const ACTION_VERSION = '0.1.0';
 
 
 
+
 async function finish(state) {
     try {
         const after = await recordAfter(state);
@@ -43479,7 +43684,7 @@ function writeReport(state, report) {
         external_node_fs_default().writeFileSync(file, JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });
     }
     catch (err) {
-        warning(`could not write the report: ${messageOf(err)}`);
+        warn(`could not write the report: ${messageOf(err)}`);
         return '';
     }
     // The default dir keeps the newest runs only; this run's is never removed.
@@ -43488,7 +43693,7 @@ function writeReport(state, report) {
             pruneRuns(target.snapshotDir, external_node_path_default().dirname(file));
         }
         catch (err) {
-            warning(`could not remove old runs from ${target.snapshotDir}: ${messageOf(err)}`);
+            warn(`could not remove old runs from ${target.snapshotDir}: ${messageOf(err)}`);
         }
     }
     return file;
@@ -43505,16 +43710,16 @@ function audit(state, report, reportFile) {
 /** The verdict for people: warnings, the log verdict, the job summary (where the runner shows one), outputs, failure. */
 async function tell(report, reportFile) {
     for (const w of report.warnings)
-        warning(w);
-    info('');
-    info(renderLogVerdict(report));
+        warn(w);
+    printLine('');
+    printLine(renderLogVerdict(report));
     // core.summary needs the file variable: a local run or an old Gitea has none.
     if (process.env.GITHUB_STEP_SUMMARY) {
         try {
             await summary.addRaw(renderSummary(report)).write();
         }
         catch (err) {
-            warning(`could not write the job summary: ${messageOf(err)}`);
+            warn(`could not write the job summary: ${messageOf(err)}`);
         }
     }
     setReportOutputs(report, reportFile);
@@ -43586,35 +43791,6 @@ function checkIsolation(before, after, ownNames, foreignRestarts) {
 }
 function formatViolations(violations) {
     return violations.map((v) => `${v.name}: ${v.detail}`).join('; ');
-}
-
-;// CONCATENATED MODULE: ./src/core/untrusted.ts
-// Promise 14: text the action did not compose (app logs, process names, pm2's, the reader's
-// and a remote host's output) reaches the runner as text, never as a workflow command.
-// Pure: every printer of such text goes through asText (src/shell/print.ts).
-/** A line a runner could read as a command: `::cmd…::` at the start (GitHub trims first; act does not), or `##[cmd]` (the v1 form). */
-const COMMAND_LIKE = /^\s*::|##\[/;
-/** Shown before a neutralised line: visible, so a reader sees the line was the app's, not the action's. */
-const NEUTRAL_MARK = '⟩ ';
-/** One line, safe to print: a command-like line gets a visible mark in front, and `##[` is broken up. */
-function asText(line) {
-    if (!COMMAND_LIKE.test(line))
-        return line;
-    return NEUTRAL_MARK + line.replace(/##\[/g, '#\u200b#[');
-}
-/** A block of untrusted text, split into lines, each safe to print. */
-function linesAsText(text) {
-    return text.split(/\r\n|\r|\n/).map(asText);
-}
-
-;// CONCATENATED MODULE: ./src/shell/print.ts
-// The one printer of untrusted text (promise 14): whatever the action did not compose goes through here.
-
-
-/** Prints lines the action did not compose (a log tail, pm2's output, a remote host's lines) as plain log lines. */
-function printUntrusted(lines, indent = '') {
-    for (const line of lines.flatMap(linesAsText))
-        info(indent + line);
 }
 
 ;// CONCATENATED MODULE: ./src/shell/state.ts
@@ -44276,6 +44452,42 @@ function wantedPaths(names, apps, workingDirectory) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./src/core/cause.ts
+// The cause first (issue 17): of a failing own process's last log lines, the one that reads
+// like its error, so the annotation and the summary name it. Pure: lines in, one line out.
+/** Words and codes an error line carries (Node, Python, Go, the libc errno names). */
+const ERROR_LIKE = /error|exception|fatal|traceback|panic|\bE(?:CONN\w*|ADDRINUSE|NOENT|ACCES|PERM|TIMEDOUT|HOSTUNREACH)\b/i;
+/** A stack frame (`    at f (file:1:2)`, `  File "x.py", line 3`) or Python's header: they name no cause. */
+const NOT_THE_CAUSE = /^\s+(at\s|File\s")|^Traceback \(most recent call last\)/;
+/** Terminal escape sequences and other control characters: not part of what a person reads. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007|[\u0000-\u0008\u000b-\u001f\u007f]/g;
+/** The longest cause shown, in characters. */
+const MAX_CAUSE_CHARS = 240;
+/** A URL's password (`postgres://user:secret@host`) is replaced: a log line may carry one. */
+function redactUrlPasswords(line) {
+    return line.replace(/(\b[a-z][\w+.-]*:\/\/[^\s:/@]*:)[^\s@/]+@/gi, '$1***@');
+}
+/** A log line as shown: no escapes or control characters, no URL password. */
+function cleanLogLine(line) {
+    return redactUrlPasswords(line.replace(CONTROL, ''));
+}
+/**
+ * The cause of a failing process from its last log lines: the last line of its error log
+ * that reads like an error (the most recent crash), else of its out log; null when none.
+ * Bounded to MAX_CAUSE_CHARS; the caller prints it as untrusted text.
+ */
+function causeLine(errLines, outLines) {
+    for (const lines of [errLines, outLines]) {
+        const found = [...lines].reverse().map(cleanLogLine).find((l) => ERROR_LIKE.test(l) && !NOT_THE_CAUSE.test(l));
+        if (found) {
+            const line = found.trim();
+            return line.length > MAX_CAUSE_CHARS ? `${line.slice(0, MAX_CAUSE_CHARS - 1)}…` : line;
+        }
+    }
+    return null;
+}
+
 ;// CONCATENATED MODULE: ./src/shell/logs.ts
 // The last lines of a process's log files, read straight from disk (no pm2 call).
 
@@ -44305,12 +44517,15 @@ function tailFile(file, lines, maxBytes = 256 * 1024) {
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/own-processes.ts
-// What the job log shows about failing own processes beyond the verdict: their last log lines.
+// What the job log shows about failing own processes beyond the verdict: their last log
+// lines, and for the report the cause each one logged (issue 17: the cause first).
 
 
 
-/** The last `lines` of each failing own process's out and error logs, one group per name. */
+
+/** The last `lines` of each failing own process's out and error logs, one group per name; what they said, for the report. */
 function showLogs(names, processes, lines) {
+    const failing = [];
     for (const name of names) {
         const mine = processes.filter((q) => q.name === name);
         if (mine.length === 0)
@@ -44324,12 +44539,20 @@ function showLogs(names, processes, lines) {
             if (p.errLog && !files.has(p.errLog))
                 files.set(p.errLog, 'error');
         }
-        for (const [file, label] of files) {
-            info(`--- ${label}: ${file}`);
-            printUntrusted(tailFile(file, lines));
-        }
+        const logs = [...files].map(([file, stream]) => ({ stream, file, lines: tailFile(file, lines).map(cleanLogLine) }));
+        // The log is the app's: inside a stop-commands guard as well as neutralised line by line.
+        guarded(() => {
+            for (const log of logs) {
+                printLine(`--- ${log.stream}: ${log.file}`);
+                printUntrusted(log.lines);
+            }
+        });
         endGroup();
+        logs.sort((a, b) => (a.stream === b.stream ? 0 : a.stream === 'error' ? -1 : 1));
+        const of = (stream) => logs.filter((l) => l.stream === stream).flatMap((l) => l.lines);
+        failing.push({ name, cause: causeLine(of('error'), of('out')), logs });
     }
+    return failing;
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/verify.ts
@@ -44367,7 +44590,9 @@ async function watchOwn(ctx, pm2, names, expected, opts) {
     if (!verdict.ok) {
         // The action never stops a process; a daemon shutting down does (see deploy/daemon-gone.ts).
         ctx.state.sawStopping ||= verdict.processes.some((p) => p.status === 'stopping');
-        showLogs(verdict.failing, verdict.processes.length ? verdict.processes : await pm2.list(), inputs.logLines);
+        const failing = showLogs(verdict.failing, verdict.processes.length ? verdict.processes : await pm2.list(), inputs.logLines);
+        // The first failure's cause stays first: a rollback that fails too adds its own.
+        state.failing.push(...failing.filter((f) => !state.failing.some((g) => g.name === f.name && g.cause === f.cause)));
     }
     return verdict;
 }
@@ -44385,7 +44610,7 @@ async function verifyOwn(ctx, pm2) {
     // Swapped apps already stayed up for the window beside the old ones: the check now is that they still do.
     const verdict = await watchOwn(ctx, pm2, state.ownNames, expectedCounts(ctx, apps), { stableSeconds: swappedAll ? 0 : inputs.stableSeconds, healthUrls: inputs.healthUrls });
     state.checks.push({ name: 'own processes healthy', ok: verdict.ok, detail: verdict.reason });
-    info(verdict.reason);
+    printLine(verdict.reason);
     if (!verdict.ok)
         throw new DeployStop('failed', `Own processes are not healthy: ${verdict.reason}`, 'Deploy not healthy');
     if (inputs.ecosystem)
@@ -44403,13 +44628,12 @@ function checkRunsWhatFileSays(ctx, processes, apps, workingDirectory) {
     if (stale.length > 0) {
         throw new DeployStop('failed', `Own processes do not run what the ecosystem file says (a stale release): ${detail}. \`strategy: recreate\` starts them from the file's paths.`, 'Stale release');
     }
-    info(detail);
+    printLine(detail);
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/change.ts
 // The phases that change PM2 (promises 1, 3, 9): commands sent through the gate, isolation
 // after every delete and at the end, a swap's old instances retired in one call, pm2 save.
-
 
 
 
@@ -44434,7 +44658,7 @@ async function isolation(ctx, pm2, label) {
         state.violations.push(...r.violations);
         throw new DeployStop('failed', `SAFETY ABORT: other apps changed ${label}: ${detail}`, 'SAFETY ABORT');
     }
-    info(`isolation ${label}: other apps unchanged`);
+    printLine(`isolation ${label}: other apps unchanged`);
     return now;
 }
 /** Sends `commands` in order, each gated on a fresh list; a non-zero exit stops; isolation after every delete. */
@@ -44443,7 +44667,7 @@ async function sendAll(ctx, pm2, commands) {
         // For the post step, should this step be killed while the command runs.
         saveCommandsStarted([...ctx.state.sent.map((c) => c.command), describeCommand(cmd)]);
         const sent = await pm2.send(cmd, ctx.state.own);
-        info(`${sent.command} → exit ${sent.exitCode} (${sent.ms} ms)`);
+        printLine(`${sent.command} → exit ${sent.exitCode} (${sent.ms} ms)`);
         printUntrusted(sent.messages, '  ');
         if (sent.exitCode !== 0) {
             throw new DeployStop('failed', `${sent.command} failed with exit code ${sent.exitCode}: ${sent.messages.slice(-3).join(' ')}`, 'pm2 command failed');
@@ -44476,7 +44700,7 @@ async function completeSwaps(ctx, pm2, apps) {
     const names = [...new Set(state.retire.map((d) => d.name))];
     const verdict = await watchOwn(ctx, pm2, names, expectedCounts(ctx, apps), { stableSeconds: inputs.stableSeconds, healthUrls: [] });
     state.checks.push({ name: 'new instances healthy', ok: verdict.ok, detail: verdict.reason });
-    info(verdict.reason);
+    printLine(verdict.reason);
     if (!verdict.ok) {
         // The old instances still serve: the failed new set goes, so a bad release never stays beside them.
         await sendAll(ctx, pm2, newInstancesOfSwaps(state, await pm2.list()));
@@ -44496,7 +44720,7 @@ async function isolationAtEnd(ctx, pm2) {
 /** Save: `pm2 save` only after a verified deploy, so the dump keeps the last good state. */
 async function save(ctx, pm2) {
     const sent = await pm2.send({ verb: 'save', why: 'deploy verified' }, ctx.state.own);
-    info(`${sent.command} → exit ${sent.exitCode}`);
+    printLine(`${sent.command} → exit ${sent.exitCode}`);
     if (sent.exitCode !== 0)
         ctx.state.warnings.push(`pm2 save exited ${sent.exitCode}: the deploy is live but the saved list is old`);
 }
@@ -44594,6 +44818,38 @@ function isOwn(process, ownNames) {
     return ownNames.has(process.name);
 }
 
+;// CONCATENATED MODULE: ./src/deploy/plan-commands.ts
+// The commands for one source of own apps (promise 9), shared by the plan and a rollback's
+// redeploy of the previous release: its own module, so plan.ts and release.ts need not import each other.
+
+
+
+/**
+ * The commands for the own apps of `source` on `processes` (promise 9): with an ecosystem
+ * file and reload/restart, a cluster app whose script, cwd or interpreter changes is
+ * swapped and a fork app recreated; the rest moves in place.
+ */
+function planCommands(ctx, apps, source, processes, names = ctx.state.ownNames) {
+    const { inputs, state } = ctx;
+    const input = { ownNames: names, processes, strategy: inputs.strategy, ecosystem: source.ecosystem, ecosystemEnv: inputs.ecosystemEnv, save: inputs.save };
+    if (!source.ecosystem || inputs.strategy === 'recreate')
+        return planReleaseDeploy(input, [], new Map());
+    const targets = appTargets(names, apps, source.workingDirectory, processes);
+    const moves = planMoves(targets, processes);
+    const swaps = new Map();
+    for (const move of moves) {
+        const target = targets.find((t) => t.name === move.name);
+        const app = apps.find((a) => a.name === move.name);
+        if (move.kind !== 'swap' || !target || !app)
+            continue;
+        if (app.swap?.unsupported.length) {
+            state.warnings.push(`${move.name}: ${app.swap.unsupported.join(', ')} cannot be given to the new instances of a swap (no pm2 start flag carries them): they apply again at the next reload`);
+        }
+        swaps.set(move.name, planSwap(move, target, processes, { flags: app.swap?.flags ?? [], args: app.swap?.args ?? [], envFrom: { ecosystem: source.ecosystem, envName: inputs.ecosystemEnv } }));
+    }
+    return planReleaseDeploy(input, moves, swaps);
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/release.ts
 // The release switch (promise 10): the link switched right before the first command, put
 // back and the previous release redeployed when the new one is not healthy, old releases
@@ -44644,17 +44900,17 @@ function afterSwitch(inputs) {
 /** Release switch: the link renamed over to the new release, right before the first command. */
 async function switchRelease(state, release) {
     if (release.previous === release.target) {
-        info(`${release.link} already names ${release.target}: a redeploy, no switch (and nothing to roll back to)`);
+        printLine(`${release.link} already names ${release.target}: a redeploy, no switch (and nothing to roll back to)`);
         return;
     }
     if (release.live === release.target)
-        info(`${release.link} already names ${release.target}, but own processes run ${release.previous}: a switch cut short; ${release.previous} is the release to roll back to`);
+        printLine(`${release.link} already names ${release.target}, but own processes run ${release.previous}: a switch cut short; ${release.previous} is the release to roll back to`);
     state.switchedAt = Date.now();
     saveReleaseSwitch({ link: release.link, previous: release.previous, target: release.target });
     switchLink(release.link, release.target);
     release.switched = true;
     release.live = liveRelease(release.link);
-    info(`${release.link} → ${release.target} (was ${release.previous ?? 'no link: a first deploy'})`);
+    printLine(`${release.link} → ${release.target} (was ${release.previous ?? 'no link: a first deploy'})`);
 }
 /** The link back where it was, when a deploy stopped before changing anything (a refused first command). */
 function unswitch(release) {
@@ -44663,7 +44919,7 @@ function unswitch(release) {
     restoreLink(release.link, release.previous);
     release.switched = false;
     release.live = liveRelease(release.link);
-    info(`${release.link} put back to ${release.previous ?? 'nothing'}: nothing was changed`);
+    printLine(`${release.link} put back to ${release.previous ?? 'nothing'}: nothing was changed`);
 }
 /** Whether a failure is one a rollback answers: own processes failed after the switch, never a SAFETY ABORT. */
 function rollbackApplies(ctx, err) {
@@ -44701,7 +44957,7 @@ async function rollBack(ctx, pm2, release, cause) {
         release.rolledBack = true;
         release.live = liveRelease(release.link);
         state.switchedAt = Date.now();
-        info(`${release.link} → ${release.previous} again`);
+        printLine(`${release.link} → ${release.previous} again`);
         await redeployPrevious(ctx, pm2, release, forwardSwitch);
         await isolation(ctx, pm2, 'after the rollback');
     }
@@ -44740,7 +44996,7 @@ async function redeployPrevious(ctx, pm2, release, forwardSwitch) {
     const stale = source.ecosystem ? staleProcesses(facts, wantedPaths(names, apps, source.workingDirectory), { switchedAt: state.switchedAt, releaseDir: previous }) : [];
     if (stale.length > 0)
         throw new Error(`own processes still run the failed release: ${stale.map((s) => s.message).join('; ')}`);
-    info(`previous release verified: ${verdict.reason}`);
+    printLine(`previous release verified: ${verdict.reason}`);
 }
 /** Keep releases: the newest `keep-releases` siblings stay, and every one in use, live or previous; each decision reported. */
 async function pruneReleases(ctx, pm2, release) {
@@ -44748,7 +45004,7 @@ async function pruneReleases(ctx, pm2, release) {
     const decisions = planPrune({ releases: listReleases(release.target), keep: ctx.inputs.keepReleases, live: release.live ?? release.target, previous: release.previous, inUse });
     release.pruned = decisions.map((d) => ({ ...d, error: d.remove ? removeRelease(d.path) : null }));
     for (const d of release.pruned) {
-        info(`${d.remove ? (d.error ? 'could not remove' : 'removed') : 'kept'} ${d.path}: ${d.reason}${d.error ? ` (${d.error})` : ''}`);
+        printLine(`${d.remove ? (d.error ? 'could not remove' : 'removed') : 'kept'} ${d.path}: ${d.reason}${d.error ? ` (${d.error})` : ''}`);
         if (d.error)
             ctx.state.warnings.push(`keep-releases could not remove ${d.path}: ${d.error}`);
     }
@@ -44780,7 +45036,7 @@ async function planAndPreflight(ctx, pm2) {
     }
     for (const cmd of [...state.plan, ...retireOld(state.retire)]) {
         pm2.check(cmd, state.before, state.own);
-        info(`${describeCommand(cmd)}    # ${cmd.why}`);
+        printLine(`${describeCommand(cmd)}    # ${cmd.why}`);
     }
     state.checks.push({ name: 'targets', ok: true, detail: 'every planned command reaches own processes only' });
     if (!inputs.ecosystem)
@@ -44791,31 +45047,6 @@ async function planAndPreflight(ctx, pm2) {
         throw new DeployStop('aborted', `Preflight failed, nothing was changed:\n${problems.map((p) => `- ${p.app} ${p.problem}`).join('\n')}`, 'Preflight failed');
     }
     state.checks.push({ name: 'preflight', ok: true, detail: 'scripts and cwd exist, interpreters fit' });
-}
-/**
- * The commands for the own apps of `source` on `processes` (promise 9): with an ecosystem
- * file and reload/restart, a cluster app whose script, cwd or interpreter changes is
- * swapped and a fork app recreated; the rest moves in place.
- */
-function planCommands(ctx, apps, source, processes, names = ctx.state.ownNames) {
-    const { inputs, state } = ctx;
-    const input = { ownNames: names, processes, strategy: inputs.strategy, ecosystem: source.ecosystem, ecosystemEnv: inputs.ecosystemEnv, save: inputs.save };
-    if (!source.ecosystem || inputs.strategy === 'recreate')
-        return planReleaseDeploy(input, [], new Map());
-    const targets = appTargets(names, apps, source.workingDirectory, processes);
-    const moves = planMoves(targets, processes);
-    const swaps = new Map();
-    for (const move of moves) {
-        const target = targets.find((t) => t.name === move.name);
-        const app = apps.find((a) => a.name === move.name);
-        if (move.kind !== 'swap' || !target || !app)
-            continue;
-        if (app.swap?.unsupported.length) {
-            state.warnings.push(`${move.name}: ${app.swap.unsupported.join(', ')} cannot be given to the new instances of a swap (no pm2 start flag carries them): they apply again at the next reload`);
-        }
-        swaps.set(move.name, planSwap(move, target, processes, { flags: app.swap?.flags ?? [], args: app.swap?.args ?? [], envFrom: { ecosystem: source.ecosystem, envName: inputs.ecosystemEnv } }));
-    }
-    return planReleaseDeploy(input, moves, swaps);
 }
 
 ;// CONCATENATED MODULE: ./src/core/pm2-versions.ts
@@ -45337,7 +45568,7 @@ class Ownership {
     async ecosystemApps() {
         const apps = await this.reading;
         if (this.inputs.ecosystem && !this.logged)
-            info(`ecosystem ${this.inputs.ecosystem}: ${apps.map((a) => a.name).join(', ')}`);
+            printLine(`ecosystem ${this.inputs.ecosystem}: ${apps.map((a) => a.name).join(', ')}`);
         this.logged = true;
         return apps;
     }
@@ -45350,7 +45581,7 @@ class Ownership {
         const apps = whitelist.length === 0 ? await this.ecosystemApps() : [];
         const names = deriveOwnNames({ app, suffix, whitelist, ecosystemAppNames: apps.map((a) => a.name), requireAppPrefix: this.inputs.requireAppPrefix });
         this.state.ownNames = names;
-        info(`own processes${whitelist.length === 0 ? ' (the apps of the ecosystem file)' : ''}: ${names.join(', ')}`);
+        printLine(`own processes${whitelist.length === 0 ? ' (the apps of the ecosystem file)' : ''}: ${names.join(', ')}`);
         setOwnProcessesOutput(names);
         return names;
     }
@@ -45359,6 +45590,7 @@ class Ownership {
 ;// CONCATENATED MODULE: ./src/deploy/setup.ts
 // The phases before any plan (promises 2, 6, 8): inputs and ownership, the daemon connection
 // and workflow metadata, the host lock, the list and snapshot before any change.
+
 
 
 
@@ -45384,10 +45616,10 @@ async function start(state, ports) {
     state.opening = opening;
     const reading = inputs.ecosystem ? ports.readEcosystem(inputs.ecosystem, cleanEnv, inputs.workingDirectory) : Promise.resolve([]);
     const ownership = new Ownership(state, inputs, reading);
-    info(`app: ${inputs.app}  suffix: ${JSON.stringify(inputs.suffix)}  strategy: ${inputs.strategy}${inputs.dryRun ? '  (dry run)' : ''}`);
-    info(`PM2_HOME: ${inputs.pm2Home}`);
+    printLine(`app: ${inputs.app}  suffix: ${JSON.stringify(inputs.suffix)}  strategy: ${inputs.strategy}${inputs.dryRun ? '  (dry run)' : ''}`);
+    printLine(`PM2_HOME: ${inputs.pm2Home}`);
     if (ownership.fromFile)
-        info(`own processes: the apps of ${inputs.ecosystem} (being read)`);
+        printLine(`own processes: the apps of ${inputs.ecosystem} (being read)`);
     else
         await ownership.resolve();
     return { state, inputs, ownership, cleanEnv, ports, opening };
@@ -45412,11 +45644,11 @@ async function connect(ctx) {
     });
     for (const [k, v] of Object.entries(state.metadata))
         if (v !== null)
-            info(`${k}: ${v}`);
+            printLine(`${k}: ${v}`);
     if (!opened)
         throw failure;
     for (const w of pm2VersionWarnings({ cli: state.metadata.pm2CliVersion, daemon: state.metadata.pm2DaemonVersion })) {
-        info(`warning: ${w}`);
+        printLine(`warning: ${w}`);
         state.warnings.push(w);
     }
     state.session = opened;
@@ -45444,9 +45676,9 @@ async function takeHostLock(ctx) {
         },
         timeoutSeconds: inputs.lockTimeoutSeconds,
         beforeWaiting: async () => void (await ctx.ownership.resolve()),
-        log: { info: info, warning: warning }
+        log: { info: printLine, warning: warn }
     });
-    info(`Holding ${state.lock.file}`);
+    printLine(`Holding ${state.lock.file}`);
 }
 /** PM2 state before (promise 2): the list and its snapshot, before any change. */
 async function recordBefore(ctx, pm2) {
@@ -45455,10 +45687,10 @@ async function recordBefore(ctx, pm2) {
     state.snapshots.before = writeSnapshot(state.runDirectory(runDirTarget(inputs)), state.runTag, snapshotOf(state, 'before', state.before));
     setOutput(OUTPUT.snapshotBefore, state.snapshots.before);
     saveSnapshotBefore(state.snapshots.before);
-    info(`${state.before.length} process(es); snapshot: ${state.snapshots.before}`);
+    printLine(`${state.before.length} process(es); snapshot: ${state.snapshots.before}`);
     const own = state.own;
     for (const p of state.before) {
-        info(`  ${own.has(p.name) ? '*' : ' '} ${p.pmId}\t${p.name}\t${p.namespace}\t${p.status}\tpid ${p.pid}\t↻${p.restarts}`);
+        printLine(`  ${own.has(p.name) ? '*' : ' '} ${p.pmId}\t${p.name}\t${p.namespace}\t${p.status}\tpid ${p.pid}\t↻${p.restarts}`);
     }
 }
 
@@ -46304,6 +46536,8 @@ class DeployState {
     sawStopping = false;
     /** The PM2 daemon stopped answering during the deploy. */
     daemonGone = false;
+    /** Own processes that failed verification: the cause each logged and the end of its logs. */
+    failing = [];
     constructor(env) {
         this.env = env;
         this.runTag = `${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${env.GITHUB_JOB ?? 'job'}-${process.pid}-${this.startedAt}`.replace(/[^\w.-]/g, '_');

@@ -42221,10 +42221,92 @@ function readProgress() {
     };
 }
 
+;// CONCATENATED MODULE: ./src/core/untrusted.ts
+// Promise 14: text the action did not compose (app logs, process names, pm2's, the reader's
+// and a remote host's output) reaches the runner as text, never as a workflow command.
+// Pure: every printer of such text goes through asText (src/shell/print.ts).
+//
+// What each runner reads as a command, from its source:
+// - GitHub, actions/runner src/Runner.Common/ActionCommand.cs TryParseV2: the line after
+//   TrimStart() (.NET whitespace, U+0085 included) starts with `::` and holds a second `::`.
+// - GitHub, TryParse (the v1 form, tried when v2 fails): `##[` ANYWHERE in the line, then a
+//   name up to ' ' or ']'. Both compare culture-sensitively (string StartsWith/IndexOf; the
+//   worker sets no InvariantGlobalization), and ICU skips format and zero-width characters
+//   there: `:\u200b:` may count as `::`, so the rules below skip them too.
+// - nektos/act and Gitea's act (pkg/runner/command.go commandPatternGA/ADO):
+//   `^::name( props)?::data` and `^##[name( props)?]data` at the very start of a line only;
+//   Gitea's act_runner reporter: `^::([^ :]+)( .*)?::(.*)$`. All three honour stop-commands.
+// All runners split lines at \n, \r and \r\n (.NET StreamReader.ReadLine; act at \n).
+/** Characters a culture-sensitive (ICU) comparison may skip: controls, format and default-ignorable code points. */
+const IGNORABLE = '[\\p{Cc}\\p{Cf}\\p{Default_Ignorable_Code_Point}]';
+/** The v2 form as GitHub may read it (a superset of act's and Gitea's `^::`): `::` after whitespace or ignorables. */
+const V2_START = new RegExp(`^(?:\\s|${IGNORABLE})*:${IGNORABLE}*:`, 'u');
+/** The v1 form anywhere in the line, ignorables allowed between its characters. */
+const V1_PREFIX = new RegExp(`#(${IGNORABLE}*)#(${IGNORABLE}*)\\[`, 'gu');
+/** Shown before a neutralised line: visible, so a reader sees the line was the app's, not the action's. */
+const NEUTRAL_MARK = '⟩ ';
+/** The line breaks every runner splits at. */
+const LINE_BREAK = /\r\n|\r|\n/;
+/** One line made safe: a visible mark in front (no runner trims it), every `##[` broken by a space (not an ignorable). */
+function neutralise(line) {
+    const broken = line.replace(V1_PREFIX, '#$1#$2 [');
+    return broken !== line || V2_START.test(line) ? NEUTRAL_MARK + broken : line;
+}
+/** True when a line could act as a workflow command on some runner (before neutralising). */
+function looksLikeCommand(line) {
+    return V2_START.test(line) || new RegExp(V1_PREFIX.source, 'u').test(line);
+}
+/** A block of untrusted text, split into lines as the runners split them, each safe to print. */
+function untrusted_linesAsText(text) {
+    return text.split(LINE_BREAK).map(neutralise);
+}
+/** Untrusted text, safe to print as it is: each of its lines neutralised (a line break inside stays one). */
+function asText(text) {
+    return untrusted_linesAsText(text).join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/shell/print.ts
+// The one printer of the job log (promise 14): every line goes through asText, so whatever
+// the action did not compose (a log tail, pm2's output, a process name inside our own
+// sentence, a remote host's lines) reaches the runner as text. ESLint keeps core.info here.
+
+
+
+/** A line of the action's own, which may hold untrusted parts (names, paths, pm2's words): printed as text. */
+function printLine(text) {
+    for (const line of untrusted_linesAsText(text))
+        info(line);
+}
+/** Prints lines the action did not compose as plain log lines, each neutralised. */
+function printUntrusted(lines, indent = '') {
+    for (const line of lines.flatMap(linesAsText))
+        core.info(indent + line);
+}
+/**
+ * Runs `print` inside GitHub's documented `::stop-commands::<token>` … `::<token>::` (act
+ * and Gitea's act_runner honour it too), with a token no app can guess: defence in depth
+ * around a block of untrusted lines, which are each neutralised anyway.
+ */
+function guarded(print) {
+    const token = `pm2-safe-deploy-${randomBytes(12).toString('hex')}`;
+    core.info(`::stop-commands::${token}`);
+    try {
+        print();
+    }
+    finally {
+        core.info(`::${token}::`);
+    }
+}
+/** A warning annotation whose text may hold untrusted parts: each of its lines as text (@actions/core escapes the rest). */
+function warn(text) {
+    warning(untrusted_linesAsText(text).join('\n'));
+}
+
 ;// CONCATENATED MODULE: ./src/post.ts
 // The post step (runs.post, post-if: always(); entry post-index.ts): releases the host lock if the main
 // step died while holding it. It never releases a lock another job holds, nor one
 // whose main step process is still running.
+
 
 
 
@@ -42270,12 +42352,12 @@ function auditKilledMainStep(holder, progress, note) {
         snapshots: { before: progress.snapshotBefore, after: null }
     }));
     if (problem)
-        warning(problem);
+        warn(problem);
 }
 async function run() {
     const saved = readLockState();
     if (!saved) {
-        info('This job took no host lock: nothing to release.');
+        printLine('This job took no host lock: nothing to release.');
         return;
     }
     const { file, token } = saved;
@@ -42286,20 +42368,20 @@ async function run() {
                 const progress = readProgress();
                 const note = progressNote(progress);
                 auditKilledMainStep(r.holder, progress, note);
-                warning(`The main step ended without releasing the host lock ${file} (killed, or the job was cancelled): released it. ` +
+                warn(`The main step ended without releasing the host lock ${file} (killed, or the job was cancelled): released it. ` +
                     `Check the processes of this app: the deploy may be half done. ${note}`);
                 break;
             }
             case 'holder-running':
-                warning(`The main step's process (pid ${r.holder.pid}) still runs and holds the host lock ${file}: left alone; it is released when that process ends.`);
+                warn(`The main step's process (pid ${r.holder.pid}) still runs and holds the host lock ${file}: left alone; it is released when that process ends.`);
                 break;
             case 'not-held':
-                info(`Host lock ${file}: ${r.detail}${r.holder ? ` (${describeHolder(r.holder)})` : ''}; nothing to release.`);
+                printLine(`Host lock ${file}: ${r.detail}${r.holder ? ` (${describeHolder(r.holder)})` : ''}; nothing to release.`);
                 break;
         }
     }
     catch (err) {
-        warning(`Could not check the host lock ${file}: ${messageOf(err)}`);
+        warn(`Could not check the host lock ${file}: ${messageOf(err)}`);
     }
 }
 

@@ -135,6 +135,22 @@ export const ReleaseRecordSchema = z
   })
   .describe('the release switch (with `current-link` and `release-dir`)')
 
+const FailingSchema = z
+  .strictObject({
+    name: str.describe('own process name'),
+    cause: nstr.describe("the last line of its error log (else its out log) that reads like an error, bounded; null when none"),
+    logs: z
+      .array(
+        z.strictObject({
+          stream: z.enum(['error', 'out']).describe('which log'),
+          file: str.describe('the log file'),
+          lines: z.array(str).describe('its last `log-lines` lines (escape sequences removed, URL passwords masked)')
+        })
+      )
+      .describe("its log files, the error log first")
+  })
+  .describe('a failing own process and the end of its logs')
+
 export const DeployReportSchema = z
   .strictObject({
     schemaVersion: z.literal(REPORT_SCHEMA_VERSION).describe('version of this schema; bumped on any incompatible change'),
@@ -164,6 +180,7 @@ export const DeployReportSchema = z
         after: nstr.describe('path of the after-snapshot file')
       })
       .describe('snapshot files (the same paths as the outputs)'),
+    failing: z.array(FailingSchema).optional().describe('own processes that failed verification, with the cause and the end of their logs (absent when none failed)'),
     restore: z.array(RestoreHintSchema).describe('on `failed`/`aborted`: how to bring back other apps that went missing or offline; empty otherwise'),
     release: ReleaseRecordSchema.nullable().describe('the release switch; null without `current-link`'),
     timings: z.record(z.string(), z.number()).describe('milliseconds per phase (log group name), and `total`'),
@@ -178,6 +195,7 @@ export type RestoreHint = z.infer<typeof RestoreHintSchema>
 export type ReleaseRecord = z.infer<typeof ReleaseRecordSchema>
 export type CheckRecord = z.infer<typeof CheckSchema>
 export type CommandRecord = z.infer<typeof CommandSchema>
+export type FailingRecord = z.infer<typeof FailingSchema>
 
 // The schema restates types that other modules own. If one of them changes, these fail
 // to compile: update the schema (and the README's field tables) in the same change.

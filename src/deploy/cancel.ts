@@ -6,6 +6,7 @@ import * as core from '@actions/core'
 import { resolveAuditTarget, tryAppendAudit } from '../shell/audit.js'
 import { auditOf } from './records.js'
 import type { DeployState } from './state.js'
+import { printLine, warn } from '../shell/print.js'
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const
 /** How long a pm2 command in flight may still take: well inside GitHub's 7.5 s to SIGTERM. */
@@ -19,7 +20,7 @@ export function handleCancel(state: DeployState): CancelHandler {
   let first: NodeJS.Signals | null = null
   const onSignal = (signal: NodeJS.Signals) => {
     if (first) {
-      core.info(`${signal} after ${first}: still recording the interrupted deploy and releasing the lock`)
+      printLine(`${signal} after ${first}: still recording the interrupted deploy and releasing the lock`)
       return
     }
     first = signal
@@ -31,11 +32,11 @@ export function handleCancel(state: DeployState): CancelHandler {
 
 async function interrupted(state: DeployState, signal: NodeJS.Signals): Promise<void> {
   const settled = (await state.session?.settle(SETTLE_MS)) ?? true
-  if (!settled) core.warning(`A pm2 command was still running ${signal === 'SIGINT' ? 'after Ctrl-C' : `after ${signal}`}; it may finish after this step ends.`)
+  if (!settled) warn(`A pm2 command was still running ${signal === 'SIGINT' ? 'after Ctrl-C' : `after ${signal}`}; it may finish after this step ends.`)
   const changed = state.changed
   const message = `Deploy interrupted by ${signal} ${changed ? 'after sending pm2 commands: it may be half done' : 'before any change'}`
   const problem = tryAppendAudit(resolveAuditTarget(state.env, (name) => core.getInput(name)), auditOf(state, { result: changed ? 'failed' : 'aborted', message, report: null }))
-  if (problem) core.warning(problem)
+  if (problem) warn(problem)
   const released = state.lock?.release() ?? false
   core.error(
     `Deploy interrupted by ${signal}; ${released ? 'the host lock was released' : 'no host lock was held'}.` +

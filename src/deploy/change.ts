@@ -1,6 +1,5 @@
 // The phases that change PM2 (promises 1, 3, 9): commands sent through the gate, isolation
 // after every delete and at the end, a swap's old instances retired in one call, pm2 save.
-import * as core from '@actions/core'
 import { messageOf } from '../core/errors.js'
 import { checkIsolation, formatViolations } from '../core/isolation.js'
 import { DeployStop } from '../core/outcome.js'
@@ -8,7 +7,7 @@ import { describeCommand, type PlannedCommand } from '../core/plan.js'
 import type { ProcessRecord } from '../core/process-record.js'
 import { UnsafeCommandError } from '../core/targets.js'
 import type { EcosystemApp } from '../shell/ecosystem-protocol.js'
-import { printUntrusted } from '../shell/print.js'
+import { printLine, printUntrusted } from '../shell/print.js'
 import { saveCommandsStarted } from '../shell/state.js'
 import type { Pm2Port } from './ports.js'
 import { deleteByIds, retireOld, type DeleteByIds } from '../core/swap.js'
@@ -30,7 +29,7 @@ export async function isolation(ctx: DeployContext, pm2: Pm2Port, label: string)
     state.violations.push(...r.violations)
     throw new DeployStop('failed', `SAFETY ABORT: other apps changed ${label}: ${detail}`, 'SAFETY ABORT')
   }
-  core.info(`isolation ${label}: other apps unchanged`)
+  printLine(`isolation ${label}: other apps unchanged`)
   return now
 }
 
@@ -40,7 +39,7 @@ export async function sendAll(ctx: DeployContext, pm2: Pm2Port, commands: readon
     // For the post step, should this step be killed while the command runs.
     saveCommandsStarted([...ctx.state.sent.map((c) => c.command), describeCommand(cmd)])
     const sent = await pm2.send(cmd, ctx.state.own)
-    core.info(`${sent.command} → exit ${sent.exitCode} (${sent.ms} ms)`)
+    printLine(`${sent.command} → exit ${sent.exitCode} (${sent.ms} ms)`)
     printUntrusted(sent.messages, '  ')
     if (sent.exitCode !== 0) {
       throw new DeployStop('failed', `${sent.command} failed with exit code ${sent.exitCode}: ${sent.messages.slice(-3).join(' ')}`, 'pm2 command failed')
@@ -71,7 +70,7 @@ export async function completeSwaps(ctx: DeployContext, pm2: Pm2Port, apps: read
   const names = [...new Set(state.retire.map((d) => d.name))]
   const verdict = await watchOwn(ctx, pm2, names, expectedCounts(ctx, apps), { stableSeconds: inputs.stableSeconds, healthUrls: [] })
   state.checks.push({ name: 'new instances healthy', ok: verdict.ok, detail: verdict.reason })
-  core.info(verdict.reason)
+  printLine(verdict.reason)
   if (!verdict.ok) {
     // The old instances still serve: the failed new set goes, so a bad release never stays beside them.
     await sendAll(ctx, pm2, newInstancesOfSwaps(state, await pm2.list()))
@@ -94,7 +93,7 @@ export async function isolationAtEnd(ctx: DeployContext, pm2: Pm2Port): Promise<
 /** Save: `pm2 save` only after a verified deploy, so the dump keeps the last good state. */
 export async function save(ctx: DeployContext, pm2: Pm2Port): Promise<void> {
   const sent = await pm2.send({ verb: 'save', why: 'deploy verified' }, ctx.state.own)
-  core.info(`${sent.command} → exit ${sent.exitCode}`)
+  printLine(`${sent.command} → exit ${sent.exitCode}`)
   if (sent.exitCode !== 0) ctx.state.warnings.push(`pm2 save exited ${sent.exitCode}: the deploy is live but the saved list is old`)
 }
 

@@ -16,6 +16,7 @@ import { pruneRuns, runDirTarget, runDirTargetFromRawInputs } from '../shell/run
 import { ACTION_VERSION } from '../shell/version.js'
 import { auditOf, reportOf, snapshotOf } from './records.js'
 import type { DeployState } from './state.js'
+import { printLine, warn } from '../shell/print.js'
 
 export async function finish(state: DeployState): Promise<void> {
   try {
@@ -58,7 +59,7 @@ function writeReport(state: DeployState, report: DeployReport): string {
     file = path.join(state.runDirectory(target), `pm2-safe-deploy-${state.runTag}-report.json`)
     fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n', { mode: 0o600 })
   } catch (err) {
-    core.warning(`could not write the report: ${messageOf(err)}`)
+    warn(`could not write the report: ${messageOf(err)}`)
     return ''
   }
   // The default dir keeps the newest runs only; this run's is never removed.
@@ -66,7 +67,7 @@ function writeReport(state: DeployState, report: DeployReport): string {
     try {
       pruneRuns(target.snapshotDir, path.dirname(file))
     } catch (err) {
-      core.warning(`could not remove old runs from ${target.snapshotDir}: ${messageOf(err)}`)
+      warn(`could not remove old runs from ${target.snapshotDir}: ${messageOf(err)}`)
     }
   }
   return file
@@ -84,15 +85,15 @@ function audit(state: DeployState, report: DeployReport, reportFile: string): vo
 
 /** The verdict for people: warnings, the log verdict, the job summary (where the runner shows one), outputs, failure. */
 async function tell(report: DeployReport, reportFile: string): Promise<void> {
-  for (const w of report.warnings) core.warning(w)
-  core.info('')
-  core.info(renderLogVerdict(report))
+  for (const w of report.warnings) warn(w)
+  printLine('')
+  printLine(renderLogVerdict(report))
   // core.summary needs the file variable: a local run or an old Gitea has none.
   if (process.env.GITHUB_STEP_SUMMARY) {
     try {
       await core.summary.addRaw(renderSummary(report)).write()
     } catch (err) {
-      core.warning(`could not write the job summary: ${messageOf(err)}`)
+      warn(`could not write the job summary: ${messageOf(err)}`)
     }
   }
   setReportOutputs(report, reportFile)

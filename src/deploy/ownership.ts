@@ -1,12 +1,12 @@
 // Own names, resolved once: from the whitelist at once, or from the ecosystem file, which
 // is read in a child process while the daemon connection, the lock and the first list are
 // taken. The lock's wait asks for them first, so a mistake never waits on another deploy.
-import * as core from '@actions/core'
 import { deriveOwnNames } from '../core/ownership.js'
 import type { EcosystemApp } from '../shell/ecosystem-protocol.js'
 import type { Inputs } from '../shell/inputs.js'
 import { setOwnProcessesOutput } from '../shell/outputs.js'
 import type { DeployState } from './state.js'
+import { printLine } from '../shell/print.js'
 
 export class Ownership {
   private names: Promise<readonly string[]> | null = null
@@ -28,7 +28,7 @@ export class Ownership {
 
   async ecosystemApps(): Promise<EcosystemApp[]> {
     const apps = await this.reading
-    if (this.inputs.ecosystem && !this.logged) core.info(`ecosystem ${this.inputs.ecosystem}: ${apps.map((a) => a.name).join(', ')}`)
+    if (this.inputs.ecosystem && !this.logged) printLine(`ecosystem ${this.inputs.ecosystem}: ${apps.map((a) => a.name).join(', ')}`)
     this.logged = true
     return apps
   }
@@ -43,7 +43,7 @@ export class Ownership {
     const apps = whitelist.length === 0 ? await this.ecosystemApps() : []
     const names = deriveOwnNames({ app, suffix, whitelist, ecosystemAppNames: apps.map((a) => a.name), requireAppPrefix: this.inputs.requireAppPrefix })
     this.state.ownNames = names
-    core.info(`own processes${whitelist.length === 0 ? ' (the apps of the ecosystem file)' : ''}: ${names.join(', ')}`)
+    printLine(`own processes${whitelist.length === 0 ? ' (the apps of the ecosystem file)' : ''}: ${names.join(', ')}`)
     setOwnProcessesOutput(names)
     return names
   }

@@ -1,5 +1,4 @@
 // Plan and preflight (promises 1, 5, 9): the commands decided from data, each gated, every app checked.
-import * as core from '@actions/core'
 import { DeployStop } from '../core/outcome.js'
 import { collisionProblems, OwnershipError } from '../core/ownership.js'
 import { describeCommand } from '../core/plan.js'
@@ -9,6 +8,7 @@ import type { Pm2Port } from './ports.js'
 import { afterSwitch, releaseRecord } from './release.js'
 import type { DeployContext } from './context.js'
 import { planCommands } from './plan-commands.js'
+import { printLine } from '../shell/print.js'
 
 /** Plan and preflight (promises 1, 5 and 9): every command gated, every app checked, nothing sent. */
 export async function planAndPreflight(ctx: DeployContext, pm2: Pm2Port): Promise<void> {
@@ -25,7 +25,7 @@ export async function planAndPreflight(ctx: DeployContext, pm2: Pm2Port): Promis
   }
   for (const cmd of [...state.plan, ...retireOld(state.retire)]) {
     pm2.check(cmd, state.before, state.own)
-    core.info(`${describeCommand(cmd)}    # ${cmd.why}`)
+    printLine(`${describeCommand(cmd)}    # ${cmd.why}`)
   }
   state.checks.push({ name: 'targets', ok: true, detail: 'every planned command reaches own processes only' })
   if (!inputs.ecosystem) return

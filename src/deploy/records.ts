@@ -50,6 +50,7 @@ export function reportOf(state: DeployState, after: readonly ProcessRecord[] | n
     warnings: state.warnings,
     processes: { before: [...state.before], after: [...(after ?? [])] },
     snapshots: { ...state.snapshots },
+    ...(state.failing.length > 0 ? { failing: [...state.failing] } : {}),
     restore: restoreHints({
       result,
       ownNames: state.ownNames,

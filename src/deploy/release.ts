@@ -2,7 +2,6 @@
 // back and the previous release redeployed when the new one is not healthy, old releases
 // pruned after a verified deploy. The rules are in core/release.ts; the link in shell/release.ts.
 import path from 'node:path'
-import * as core from '@actions/core'
 import { messageOf } from '../core/errors.js'
 import { DeployStop } from '../core/outcome.js'
 import type { ReleasePlan } from '../core/plan.js'
@@ -20,6 +19,7 @@ import { planCommands } from './plan-commands.js'
 import { expectedCounts, watchOwn } from './verify.js'
 import type { Pm2Port } from './ports.js'
 import type { DeployState } from './state.js'
+import { printLine } from '../shell/print.js'
 
 /** The release record of this deploy, before anything is switched; null without `current-link`. */
 export function releaseRecord(inputs: Inputs, planned: ReleasePlan, own: readonly ProcessRecord[]): ReleaseRecord | null {
@@ -55,16 +55,16 @@ export function afterSwitch(inputs: Inputs): ((p: string) => string) | undefined
 /** Release switch: the link renamed over to the new release, right before the first command. */
 export async function switchRelease(state: DeployState, release: ReleaseRecord): Promise<void> {
   if (release.previous === release.target) {
-    core.info(`${release.link} already names ${release.target}: a redeploy, no switch (and nothing to roll back to)`)
+    printLine(`${release.link} already names ${release.target}: a redeploy, no switch (and nothing to roll back to)`)
     return
   }
-  if (release.live === release.target) core.info(`${release.link} already names ${release.target}, but own processes run ${release.previous}: a switch cut short; ${release.previous} is the release to roll back to`)
+  if (release.live === release.target) printLine(`${release.link} already names ${release.target}, but own processes run ${release.previous}: a switch cut short; ${release.previous} is the release to roll back to`)
   state.switchedAt = Date.now()
   saveReleaseSwitch({ link: release.link, previous: release.previous, target: release.target })
   switchLink(release.link, release.target)
   release.switched = true
   release.live = liveRelease(release.link)
-  core.info(`${release.link} → ${release.target} (was ${release.previous ?? 'no link: a first deploy'})`)
+  printLine(`${release.link} → ${release.target} (was ${release.previous ?? 'no link: a first deploy'})`)
 }
 
 /** The link back where it was, when a deploy stopped before changing anything (a refused first command). */
@@ -73,7 +73,7 @@ export function unswitch(release: ReleaseRecord): void {
   restoreLink(release.link, release.previous)
   release.switched = false
   release.live = liveRelease(release.link)
-  core.info(`${release.link} put back to ${release.previous ?? 'nothing'}: nothing was changed`)
+  printLine(`${release.link} put back to ${release.previous ?? 'nothing'}: nothing was changed`)
 }
 
 /** Whether a failure is one a rollback answers: own processes failed after the switch, never a SAFETY ABORT. */
@@ -112,7 +112,7 @@ export async function rollBack(ctx: DeployContext, pm2: Pm2Port, release: Releas
     release.rolledBack = true
     release.live = liveRelease(release.link)
     state.switchedAt = Date.now()
-    core.info(`${release.link} → ${release.previous} again`)
+    printLine(`${release.link} → ${release.previous} again`)
     await redeployPrevious(ctx, pm2, release, forwardSwitch)
     await isolation(ctx, pm2, 'after the rollback')
   } catch (err) {
@@ -151,7 +151,7 @@ async function redeployPrevious(ctx: DeployContext, pm2: Pm2Port, release: Relea
   const facts = runningFacts(verdict.processes).filter((f) => f.startedAt === null || f.startedAt >= forwardSwitch)
   const stale = source.ecosystem ? staleProcesses(facts, wantedPaths(names, apps, source.workingDirectory), { switchedAt: state.switchedAt, releaseDir: previous }) : []
   if (stale.length > 0) throw new Error(`own processes still run the failed release: ${stale.map((s) => s.message).join('; ')}`)
-  core.info(`previous release verified: ${verdict.reason}`)
+  printLine(`previous release verified: ${verdict.reason}`)
 }
 
 /** Keep releases: the newest `keep-releases` siblings stay, and every one in use, live or previous; each decision reported. */
@@ -162,7 +162,7 @@ export async function pruneReleases(ctx: DeployContext, pm2: Pm2Port, release: R
   const decisions = planPrune({ releases: listReleases(release.target), keep: ctx.inputs.keepReleases, live: release.live ?? release.target, previous: release.previous, inUse })
   release.pruned = decisions.map((d) => ({ ...d, error: d.remove ? removeRelease(d.path) : null }))
   for (const d of release.pruned) {
-    core.info(`${d.remove ? (d.error ? 'could not remove' : 'removed') : 'kept'} ${d.path}: ${d.reason}${d.error ? ` (${d.error})` : ''}`)
+    printLine(`${d.remove ? (d.error ? 'could not remove' : 'removed') : 'kept'} ${d.path}: ${d.reason}${d.error ? ` (${d.error})` : ''}`)
     if (d.error) ctx.state.warnings.push(`keep-releases could not remove ${d.path}: ${d.error}`)
   }
 }

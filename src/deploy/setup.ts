@@ -17,6 +17,7 @@ import type { DeployPorts, Pm2Port } from './ports.js'
 import { snapshotOf } from './records.js'
 import type { DeployState } from './state.js'
 import type { DeployContext } from './context.js'
+import { printLine, warn } from '../shell/print.js'
 
 /** Inputs and ownership: parse the inputs, start connecting and reading the file meanwhile. */
 export async function start(state: DeployState, ports: DeployPorts): Promise<DeployContext> {
@@ -29,9 +30,9 @@ export async function start(state: DeployState, ports: DeployPorts): Promise<Dep
   state.opening = opening
   const reading = inputs.ecosystem ? ports.readEcosystem(inputs.ecosystem, cleanEnv, inputs.workingDirectory) : Promise.resolve([])
   const ownership = new Ownership(state, inputs, reading)
-  core.info(`app: ${inputs.app}  suffix: ${JSON.stringify(inputs.suffix)}  strategy: ${inputs.strategy}${inputs.dryRun ? '  (dry run)' : ''}`)
-  core.info(`PM2_HOME: ${inputs.pm2Home}`)
-  if (ownership.fromFile) core.info(`own processes: the apps of ${inputs.ecosystem} (being read)`)
+  printLine(`app: ${inputs.app}  suffix: ${JSON.stringify(inputs.suffix)}  strategy: ${inputs.strategy}${inputs.dryRun ? '  (dry run)' : ''}`)
+  printLine(`PM2_HOME: ${inputs.pm2Home}`)
+  if (ownership.fromFile) printLine(`own processes: the apps of ${inputs.ecosystem} (being read)`)
   else await ownership.resolve()
   return { state, inputs, ownership, cleanEnv, ports, opening }
 }
@@ -53,10 +54,10 @@ export async function connect(ctx: DeployContext): Promise<Pm2Port> {
     pm2Home: inputs.pm2Home,
     pm2ReadPath: opened?.readPath ?? null
   })
-  for (const [k, v] of Object.entries(state.metadata)) if (v !== null) core.info(`${k}: ${v}`)
+  for (const [k, v] of Object.entries(state.metadata)) if (v !== null) printLine(`${k}: ${v}`)
   if (!opened) throw failure
   for (const w of pm2VersionWarnings({ cli: state.metadata.pm2CliVersion, daemon: state.metadata.pm2DaemonVersion })) {
-    core.info(`warning: ${w}`)
+    printLine(`warning: ${w}`)
     state.warnings.push(w)
   }
   state.session = opened
@@ -85,9 +86,9 @@ export async function takeHostLock(ctx: DeployContext): Promise<void> {
     },
     timeoutSeconds: inputs.lockTimeoutSeconds,
     beforeWaiting: async () => void (await ctx.ownership.resolve()),
-    log: { info: core.info, warning: core.warning }
+    log: { info: printLine, warning: warn }
   })
-  core.info(`Holding ${state.lock.file}`)
+  printLine(`Holding ${state.lock.file}`)
 }
 
 /** PM2 state before (promise 2): the list and its snapshot, before any change. */
@@ -97,9 +98,9 @@ export async function recordBefore(ctx: DeployContext, pm2: Pm2Port): Promise<vo
   state.snapshots.before = writeSnapshot(state.runDirectory(runDirTarget(inputs)), state.runTag, snapshotOf(state, 'before', state.before))
   core.setOutput(OUTPUT.snapshotBefore, state.snapshots.before)
   saveSnapshotBefore(state.snapshots.before)
-  core.info(`${state.before.length} process(es); snapshot: ${state.snapshots.before}`)
+  printLine(`${state.before.length} process(es); snapshot: ${state.snapshots.before}`)
   const own = state.own
   for (const p of state.before) {
-    core.info(`  ${own.has(p.name) ? '*' : ' '} ${p.pmId}\t${p.name}\t${p.namespace}\t${p.status}\tpid ${p.pid}\t↻${p.restarts}`)
+    printLine(`  ${own.has(p.name) ? '*' : ' '} ${p.pmId}\t${p.name}\t${p.namespace}\t${p.status}\tpid ${p.pid}\t↻${p.restarts}`)
   }
 }

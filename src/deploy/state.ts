@@ -5,7 +5,7 @@ import type { Violation } from '../core/isolation.js'
 import type { PlannedCommand } from '../core/plan.js'
 import type { OldInstance } from '../core/swap.js'
 import type { ProcessRecord } from '../core/process-record.js'
-import type { CheckRecord, DeployResult, ReleaseRecord } from '../core/report-schema.js'
+import type { CheckRecord, DeployResult, FailingRecord, ReleaseRecord } from '../core/report-schema.js'
 import type { WorkflowMetadata } from '../core/workflow-metadata.js'
 import type { Inputs } from '../shell/inputs.js'
 import type { HostLock } from '../shell/lock.js'
@@ -54,6 +54,8 @@ export class DeployState {
   sawStopping = false
   /** The PM2 daemon stopped answering during the deploy. */
   daemonGone = false
+  /** Own processes that failed verification: the cause each logged and the end of its logs. */
+  readonly failing: FailingRecord[] = []
 
   constructor(readonly env: NodeJS.ProcessEnv) {
     this.runTag = `${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${env.GITHUB_JOB ?? 'job'}-${process.pid}-${this.startedAt}`.replace(/[^\w.-]/g, '_')

@@ -1,5 +1,4 @@
 // Verify own processes (promise 4): online, stable, answering, and running what the file says.
-import * as core from '@actions/core'
 import { DeployStop } from '../core/outcome.js'
 import type { ProcessRecord } from '../core/process-record.js'
 import { staleProcesses } from '../core/release.js'
@@ -12,6 +11,7 @@ import { showLogs } from './own-processes.js'
 import type { Pm2Port } from './ports.js'
 import type { DeployState } from './state.js'
 import type { DeployContext } from './context.js'
+import { printLine } from '../shell/print.js'
 
 /** The own processes as verification sees them: a swap's old instances, still serving, left out. */
 const withoutRetired = (state: DeployState, list: readonly ProcessRecord[]) => {
@@ -39,7 +39,9 @@ export async function watchOwn(ctx: DeployContext, pm2: Pm2Port, names: readonly
   if (!verdict.ok) {
     // The action never stops a process; a daemon shutting down does (see deploy/daemon-gone.ts).
     ctx.state.sawStopping ||= verdict.processes.some((p) => p.status === 'stopping')
-    showLogs(verdict.failing, verdict.processes.length ? verdict.processes : await pm2.list(), inputs.logLines)
+    const failing = showLogs(verdict.failing, verdict.processes.length ? verdict.processes : await pm2.list(), inputs.logLines)
+    // The first failure's cause stays first: a rollback that fails too adds its own.
+    state.failing.push(...failing.filter((f) => !state.failing.some((g) => g.name === f.name && g.cause === f.cause)))
   }
   return verdict
 }
@@ -60,7 +62,7 @@ export async function verifyOwn(ctx: DeployContext, pm2: Pm2Port): Promise<void>
   // Swapped apps already stayed up for the window beside the old ones: the check now is that they still do.
   const verdict = await watchOwn(ctx, pm2, state.ownNames, expectedCounts(ctx, apps), { stableSeconds: swappedAll ? 0 : inputs.stableSeconds, healthUrls: inputs.healthUrls })
   state.checks.push({ name: 'own processes healthy', ok: verdict.ok, detail: verdict.reason })
-  core.info(verdict.reason)
+  printLine(verdict.reason)
   if (!verdict.ok) throw new DeployStop('failed', `Own processes are not healthy: ${verdict.reason}`, 'Deploy not healthy')
   if (inputs.ecosystem) checkRunsWhatFileSays(ctx, verdict.processes, apps, inputs.workingDirectory)
 }
@@ -77,5 +79,5 @@ export function checkRunsWhatFileSays(ctx: DeployContext, processes: readonly Pr
   if (stale.length > 0) {
     throw new DeployStop('failed', `Own processes do not run what the ecosystem file says (a stale release): ${detail}. \`strategy: recreate\` starts them from the file's paths.`, 'Stale release')
   }
-  core.info(detail)
+  printLine(detail)
 }

@@ -1,5 +1,6 @@
 // The step's outputs (SPEC "Outputs"), each named once, written through @actions/core.
 import * as core from '@actions/core'
+import { linesAsText } from '../core/untrusted.js'
 import type { DeployReport } from '../core/report-schema.js'
 
 export const OUTPUT = {
@@ -38,5 +39,6 @@ export function setReleaseOutput(live: string | null): void {
  */
 export function failStep(message: string, title: string): void {
   process.exitCode = core.ExitCode.Failure
-  core.error(message, { title })
+  // Its lines hold untrusted parts (names, pm2's words) and show in the log as lines: each as text.
+  core.error(linesAsText(message).join('\n'), { title })
 }

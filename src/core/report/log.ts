@@ -1,5 +1,7 @@
 // The same verdict and tables in the log, compact: Gitea before 1.27 shows no job summary.
 import type { DeployReport } from '../report-schema.js'
+import { linesAsText } from '../untrusted.js'
+import { failingLog } from './failing.js'
 import { restoreBlock } from './restore-block.js'
 import { fmtMs, noProcessList, otherRows, ownRows, timingEntries } from './tables.js'
 import { nextSteps, verdictHeadline } from './verdict.js'
@@ -9,17 +11,13 @@ function pad(rows: string[][]): string[] {
   return rows.map((r) => r.map((c, i) => c + ' '.repeat(widths[i]! - [...c].length)).join('  ').trimEnd())
 }
 
-/** A line starting with `::` would be read by the runner as a workflow command. */
-function defuse(line: string): string {
-  return line.replace(/^(\s*):(?=:)/, '$1: ')
-}
-
 /** The same verdict and tables for the log, compact: Gitea before 1.27 shows no job summary. */
 export function renderLogVerdict(report: DeployReport): string {
   const out: string[] = []
   const v = verdictHeadline(report)
   out.push(`==== pm2-safe-deploy: ${v.icon} ${v.text} [${report.result}] ====`)
   for (const l of report.message.split(/\r?\n/)) out.push(`  ${l}`)
+  out.push(...failingLog(report))
   const steps = nextSteps(report)
   if (steps.length > 0) {
     out.push('What to do:')
@@ -50,6 +48,7 @@ export function renderLogVerdict(report: DeployReport): string {
     out.push(`Commands sent: none${report.plan.length > 0 ? `; planned: ${report.plan.map((p) => p.command).join('; ')}` : ''}`)
   }
   out.push(`Timings: ${timingEntries(report).map(([k, ms]) => `${k} ${fmtMs(ms)}`).join(' · ')}`)
-  return out.flatMap((l) => l.split(/\r?\n/)).map(defuse).join('\n')
+  // Names, paths and pm2's words sit in these lines: each line as text (promise 14).
+  return out.flatMap(linesAsText).join('\n')
 }
 

@@ -1,6 +1,7 @@
 // The job summary (Markdown): verdict first, then what to do, then the evidence.
 import type { DeployReport } from '../report-schema.js'
 import { md, mdCode, mdFence, mdInline, mdQuote, mdTable } from './markdown.js'
+import { failingBlock } from './failing.js'
 import { restoreBlock } from './restore-block.js'
 import { fmtMs, noProcessList, otherRows, ownRows, timingEntries } from './tables.js'
 import { nextSteps, verdictHeadline } from './verdict.js'
@@ -11,6 +12,7 @@ export function renderSummary(report: DeployReport): string {
   const v = verdictHeadline(report)
   out.push(`## ${v.icon} ${md(v.text)}`, '')
   out.push(...mdQuote(report.message))
+  out.push(...failingBlock(report))
   const steps = nextSteps(report)
   if (steps.length > 0) {
     out.push('', '**What to do**', '')
@@ -18,7 +20,7 @@ export function renderSummary(report: DeployReport): string {
   }
   if (report.violations.length > 0) {
     out.push('', '### Other apps that changed', '')
-    out.push(...mdTable(['app', 'what changed', 'detail'], report.violations.map((x) => [mdCode(x.name), x.kind, md(x.detail)])))
+    out.push(...mdTable(['app', 'what changed', 'detail'], report.violations.map((x) => [mdCode(x.name), md(x.kind), md(x.detail)])))
   }
   out.push(...restoreBlock(report, 'md'))
   if (report.warnings.length > 0) {
@@ -31,7 +33,7 @@ export function renderSummary(report: DeployReport): string {
     out.push(
       ...mdTable(
         ['name', 'pm_id', 'status', 'pid', 'restarts', 'uptime', 'memory'],
-        ownRows(report).map((r) => [mdCode(r.name), r.pmId, r.status, r.pid, r.restarts, r.uptime, r.memory])
+        ownRows(report).map((r) => [mdCode(r.name), ...[r.pmId, r.status, r.pid, r.restarts, r.uptime, r.memory].map(md)])
       )
     )
   }
@@ -43,7 +45,7 @@ export function renderSummary(report: DeployReport): string {
     out.push(
       ...mdTable(
         ['app', 'namespace', 'processes', 'status', ''],
-        others.map((r) => [mdCode(r.name), mdCode(r.namespace), r.count, md(r.status), r.changes.length ? `⚠️ ${r.changes.join(', ')}` : 'unchanged'])
+        others.map((r) => [mdCode(r.name), mdCode(r.namespace), md(r.count), md(r.status), r.changes.length ? `⚠️ ${r.changes.join(', ')}` : 'unchanged'])
       )
     )
   }
