@@ -8,6 +8,7 @@ import { planMoves, planSwap } from '../core/swap.js'
 import type { EcosystemApp } from '../shell/ecosystem-protocol.js'
 import { preflightApps } from '../shell/preflight.js'
 import { appTargets } from './app-targets.js'
+import { checkIdentity } from './identity.js'
 import type { Pm2Port } from './ports.js'
 import { afterSwitch, releaseRecord } from './release.js'
 import type { DeployContext, Source } from './context.js'
@@ -18,6 +19,7 @@ export async function planAndPreflight(ctx: DeployContext, pm2: Pm2Port): Promis
   const apps = await ctx.ownership.ecosystemApps()
   const collisions = collisionProblems(state.ownNames, state.before)
   if (collisions.length > 0) throw new OwnershipError(collisions.join('\n'))
+  checkIdentity(ctx, apps)
   const planned = planCommands(ctx, apps, { ecosystem: inputs.ecosystem, workingDirectory: inputs.workingDirectory }, state.before)
   state.plan = planned.commands
   state.retire = planned.retire
