@@ -5,7 +5,7 @@ import path from 'node:path'
 import type { DeployPath, LinkOnPath } from '../core/identity.js'
 import type { OwnNamedProcess } from '../core/identity.js'
 import type { ProcessRecord } from '../core/process-record.js'
-import { runningFacts } from './proc.js'
+import { processCwd } from './proc.js'
 
 const realOrNull = (p: string): string | null => {
   try {
@@ -44,13 +44,12 @@ export function resolveDeployPath(role: string, p: string): DeployPath {
   return { role, path: abs, real, links }
 }
 
+/** The real form of a path from the process list: a script or cwd since removed keeps its resolved parent. */
+const realPath = (p: string | null): string | null => (p === null || !path.isAbsolute(p) ? p : resolveDeployPath('', p).real)
+
 /** Every process with an own name, with its real cwd (the OS's, else PM2's resolved) and real script. */
 export function ownNamedProcesses(processes: readonly ProcessRecord[], own: ReadonlySet<string>): OwnNamedProcess[] {
-  return runningFacts(processes.filter((p) => own.has(p.name))).map((f) => ({
-    pmId: f.pmId,
-    name: f.name,
-    pid: f.pid,
-    cwd: f.procCwd ?? f.realPmCwd,
-    script: f.realScript
-  }))
+  return processes
+    .filter((p) => own.has(p.name))
+    .map((p) => ({ pmId: p.pmId, name: p.name, pid: p.pid, cwd: processCwd(p.pid) ?? realPath(p.cwd), script: realPath(p.script) }))
 }
