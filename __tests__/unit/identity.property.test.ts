@@ -168,6 +168,18 @@ describe('identity, pure', () => {
     )
   })
 
+  test('a process left where the last recorded deploy of this app left that name is ours; a directory recorded for another name is not', () => {
+    fc.assert(
+      fc.property(fc.array(dirArb, { minLength: 1, maxLength: 3 }), proc, fc.boolean(), (dirs, p: OwnNamedProcess, sameName) => {
+        fc.pre(p.cwd !== null && isForeign(p, dirs))
+        const recorded = { [sameName ? p.name : 'web']: { directories: [p.cwd!], time: 't', runUrl: null } }
+        const verdict = judgeIdentity({ ownDirs: dirs, processes: [p], adopt: false, recorded })
+        expect(verdict.ok).toBe(sameName)
+        expect(verdict.foreign).toHaveLength(sameName ? 0 : 1)
+      })
+    )
+  })
+
   test('a moved directory warns once per name, naming both directories; the same directories never warn', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.constantFrom('api', 'web', 'worker'), fc.array(dirArb, { minLength: 1, maxLength: 2 })), (now) => {

@@ -43192,12 +43192,16 @@ function isForeign(p, ownDirs) {
 /** A path from the process list, printable on one line (another project's path may hold anything). */
 const shownPath = (p) => p === null ? '(unknown)' : [...p].map((c) => (c < ' ' || c === '\u007f' ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : c)).join('');
 const identity_describe = (p) => `${p.name} (pm_id ${p.pmId}, pid ${p.pid}) runs from ${shownPath(p.cwd)}, script ${shownPath(p.script)}`;
-/** The identity check: every own-named process runs from the own directories, or `adopt` takes it over. */
+/** Whether a previous deploy of this app left `p` where it runs (an older release this action started, say). */
+const leftThereBefore = (p, recorded) => p.cwd !== null && (recorded?.[p.name]?.directories.includes(p.cwd) ?? false);
+/** The identity check: every own-named process runs from the own directories (or where this app's last deploy left it), or `adopt` takes it over. */
 function judgeIdentity(input) {
-    const foreign = input.processes.filter((p) => isForeign(p, input.ownDirs));
+    const outside = input.processes.filter((p) => isForeign(p, input.ownDirs));
+    const foreign = outside.filter((p) => !leftThereBefore(p, input.recorded));
     const where = input.ownDirs.map(shownPath).join(', ');
     if (foreign.length === 0) {
-        return { ok: true, foreign, detail: `${input.processes.length} process(es) with own names, all run from this deploy's directories (${where})`, message: null };
+        const known = outside.length > 0 ? `; ${outside.length} where the last recorded deploy of this app left them` : '';
+        return { ok: true, foreign, detail: `${input.processes.length} process(es) with own names, all run from this deploy's directories (${where})${known}`, message: null };
     }
     if (input.adopt) {
         return { ok: true, foreign, detail: `adopt: true: taking over ${foreign.map(identity_describe).join('; ')}`, message: null };
@@ -43601,8 +43605,8 @@ function preflightApps(ownNames, apps, workingDirectory, opts = {}) {
 
 ;// CONCATENATED MODULE: ./src/deploy/identity.ts
 // Who runs an own name (SPEC "Who owns what"), in preflight: with an ecosystem file or
-// `current-link`, every process with an own name must run from this deploy's directories,
-// or the deploy is refused before any command; with only a whitelist, a name whose
+// `current-link`, every process with an own name must run from this deploy's directories
+// (or where the last recorded deploy of this app left it), or the deploy is refused before any command; with only a whitelist, a name whose
 // directory moved since the last recorded deploy is warned about. Rules: core/identity.ts.
 
 
@@ -43632,7 +43636,8 @@ function checkIdentity(ctx, apps) {
     if (!inputs.ecosystem && !inputs.release)
         return warnIfMoved(ctx);
     const ownDirs = ownDirectories(deployPaths(inputs, state.ownNames, apps));
-    const verdict = judgeIdentity({ ownDirs, processes: ownNamedProcesses(state.before, state.own), adopt: inputs.adopt });
+    const recorded = previousOwnDirectories(inputs.auditLog, inputs.app, inputs.suffix);
+    const verdict = judgeIdentity({ ownDirs, processes: ownNamedProcesses(state.before, state.own), adopt: inputs.adopt, recorded });
     state.checks.push({ name: 'identity', ok: verdict.ok, detail: verdict.detail });
     if (verdict.message)
         throw new DeployStop('aborted', verdict.message, 'Another project runs an own name');

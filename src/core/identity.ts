@@ -65,6 +65,8 @@ export interface IdentityInput {
   processes: readonly OwnNamedProcess[]
   /** `adopt: true`: own names are ours wherever they run. */
   adopt: boolean
+  /** Where the last recorded deploys of this app and suffix left each own name (the audit log): those processes are ours. */
+  recorded?: Readonly<Record<string, RecordedDirectories>>
 }
 
 export interface IdentityVerdict {
@@ -91,12 +93,17 @@ export const shownPath = (p: string | null): string =>
 
 const describe = (p: OwnNamedProcess) => `${p.name} (pm_id ${p.pmId}, pid ${p.pid}) runs from ${shownPath(p.cwd)}, script ${shownPath(p.script)}`
 
-/** The identity check: every own-named process runs from the own directories, or `adopt` takes it over. */
+/** Whether a previous deploy of this app left `p` where it runs (an older release this action started, say). */
+const leftThereBefore = (p: OwnNamedProcess, recorded: IdentityInput['recorded']) => p.cwd !== null && (recorded?.[p.name]?.directories.includes(p.cwd) ?? false)
+
+/** The identity check: every own-named process runs from the own directories (or where this app's last deploy left it), or `adopt` takes it over. */
 export function judgeIdentity(input: IdentityInput): IdentityVerdict {
-  const foreign = input.processes.filter((p) => isForeign(p, input.ownDirs))
+  const outside = input.processes.filter((p) => isForeign(p, input.ownDirs))
+  const foreign = outside.filter((p) => !leftThereBefore(p, input.recorded))
   const where = input.ownDirs.map(shownPath).join(', ')
   if (foreign.length === 0) {
-    return { ok: true, foreign, detail: `${input.processes.length} process(es) with own names, all run from this deploy's directories (${where})`, message: null }
+    const known = outside.length > 0 ? `; ${outside.length} where the last recorded deploy of this app left them` : ''
+    return { ok: true, foreign, detail: `${input.processes.length} process(es) with own names, all run from this deploy's directories (${where})${known}`, message: null }
   }
   if (input.adopt) {
     return { ok: true, foreign, detail: `adopt: true: taking over ${foreign.map(describe).join('; ')}`, message: null }

@@ -1,6 +1,6 @@
 // Who runs an own name (SPEC "Who owns what"), in preflight: with an ecosystem file or
-// `current-link`, every process with an own name must run from this deploy's directories,
-// or the deploy is refused before any command; with only a whitelist, a name whose
+// `current-link`, every process with an own name must run from this deploy's directories
+// (or where the last recorded deploy of this app left it), or the deploy is refused before any command; with only a whitelist, a name whose
 // directory moved since the last recorded deploy is warned about. Rules: core/identity.ts.
 import path from 'node:path'
 import * as core from '@actions/core'
@@ -34,7 +34,8 @@ export function checkIdentity(ctx: DeployContext, apps: readonly EcosystemApp[])
   const { state, inputs } = ctx
   if (!inputs.ecosystem && !inputs.release) return warnIfMoved(ctx)
   const ownDirs = ownDirectories(deployPaths(inputs, state.ownNames, apps))
-  const verdict = judgeIdentity({ ownDirs, processes: ownNamedProcesses(state.before, state.own), adopt: inputs.adopt })
+  const recorded = previousOwnDirectories(inputs.auditLog, inputs.app, inputs.suffix)
+  const verdict = judgeIdentity({ ownDirs, processes: ownNamedProcesses(state.before, state.own), adopt: inputs.adopt, recorded })
   state.checks.push({ name: 'identity', ok: verdict.ok, detail: verdict.detail })
   if (verdict.message) throw new DeployStop('aborted', verdict.message, 'Another project runs an own name')
   if (verdict.foreign.length > 0) state.warnings.push(verdict.detail)
