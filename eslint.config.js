@@ -28,5 +28,20 @@ export default tseslint.config(
       ],
       'no-restricted-globals': ['error', { name: 'fetch', message: 'src/core is pure: the network belongs in src/shell.' }]
     }
+  },
+  {
+    // A folder inside the core (src/core/report/) is still the core: `../x` is a sibling core module.
+    files: ['src/core/*/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../../*', '!../../core/*'], message: 'src/core is pure: import only from src/core.' },
+            { group: ['@actions/*', 'node:fs', 'node:fs/*', 'node:child_process', 'node:net', 'node:http', 'node:https', 'node:os', 'node:process', 'fs', 'child_process', 'os'], message: 'src/core is pure: I/O belongs in src/shell.' }
+          ]
+        }
+      ]
+    }
   }
 )

@@ -8,6 +8,7 @@ import { describe, expect, test } from 'vitest'
 import YAML from 'yaml'
 import { DeployReportSchema, reportJsonSchema } from '../src/core/report-schema.js'
 import { ROOT } from './helpers/daemon.js'
+import { codeBlocks } from './helpers/markdown.js'
 
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
 const ACTION = YAML.parse(fs.readFileSync(path.join(ROOT, 'action.yml'), 'utf8')) as {
@@ -61,7 +62,7 @@ describe('README inputs and outputs match action.yml', () => {
         Object.values(o).forEach(collect)
       }
     }
-    for (const m of README.matchAll(/```yaml\n([\s\S]*?)```/g)) collect(YAML.parse(m[1]!))
+    for (const block of codeBlocks(README).filter((b) => b.lang === 'yaml')) collect(YAML.parse(block.text))
     expect(steps.length).toBeGreaterThan(4)
     for (const s of steps) for (const k of Object.keys(s.with ?? {})) expect(Object.keys(ACTION.inputs), k).toContain(k)
   })

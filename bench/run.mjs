@@ -9,6 +9,7 @@
 // runs fewer rounds and skips the 1000-process host; `--only downtime,scale` picks sections.
 //   6. start cost of the bundle against a bare node
 //   7. release switch under load (swap vs recreate), a crash-looping release rolled back
+//   8. a swap's cost at 2, 8 and 32 instances: pm2 calls and the Swap phase (`--only swap`)
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
@@ -392,6 +393,47 @@ async function benchRelease() {
   destroyHost(host)
 }
 
+/** releases/<name>: a tiny cluster app of `instances` workers that only stays up (`cwd: __dirname`, so a switch swaps). */
+function writeTinyRelease(host, name, instances) {
+  const dir = path.join(host.dir, 'releases', name)
+  fs.mkdirSync(dir, { recursive: true })
+  fs.writeFileSync(path.join(dir, 'tiny.js'), 'setInterval(() => {}, 1 << 30)\n')
+  fs.writeFileSync(path.join(dir, 'ecosystem.config.js'), `module.exports = { apps: [{ name: 'bench-tiny', script: 'tiny.js', cwd: __dirname, exec_mode: 'cluster', instances: ${instances} }] }\n`)
+}
+
+async function benchSwap() {
+  console.log("8. a swap's cost: pm2 calls and the Swap phase at 2, 8 and 32 instances (stable-seconds 2)")
+  const stable = 2
+  for (const instances of QUICK ? [2, 8] : [2, 8, 32]) {
+    const host = newHost(`swap-${instances}`)
+    pm2(host, ['-s', 'ping'])
+    const inputs = (release) => ({ app: 'bench', ecosystem: 'ecosystem.config.js', 'current-link': path.join(host.dir, 'current'), 'release-dir': path.join(host.dir, 'releases', release), 'stable-seconds': stable, 'timeout-seconds': 180, expect: 'deployed' })
+    writeTinyRelease(host, 'r1', instances)
+    await runAction(host, inputs('r1'))
+    const calls = []
+    const swapMs = []
+    // Alternate between the two releases: every run is a switch, so every run swaps.
+    for (let i = 0; i < Math.max(2, ROUNDS - 2); i++) {
+      const release = i % 2 === 0 ? 'r2' : 'r1'
+      writeTinyRelease(host, release, instances)
+      const r = await runAction(host, inputs(release))
+      calls.push(r.report.commands.length)
+      swapMs.push(r.report.timings.Swap)
+    }
+    const worstCalls = Math.max(...calls)
+    const swap = median(swapMs)
+    const swapTarget = instances === 8 ? (stable + 1.5) * 1000 : null
+    const ok = worstCalls <= 3 && (swapTarget === null || swap <= swapTarget)
+    row(
+      `Swap of a ${instances}-instance cluster app (release switch, stable-seconds ${stable}): pm2 calls of the deploy; the Swap phase`,
+      `**${worstCalls}** calls (${[...new Set(calls)].join('/')}); **${(swap / 1000).toFixed(2)} s** (${swapMs.map((ms) => (ms / 1000).toFixed(2)).join(', ')})`,
+      instances === 8 ? `≤ 3 calls; ≤ ${stable + 1.5} s` : '≤ 3 calls',
+      ok ? 'met' : 'missed'
+    )
+    destroyHost(host)
+  }
+}
+
 async function benchScale() {
   console.log('5. scale: snapshot + plan + isolation check, peak memory')
   for (const n of QUICK ? [0, 100] : [0, 100, 1000]) {
@@ -450,6 +492,7 @@ async function main() {
     if (want('scale')) await benchScale()
     if (want('startup')) await benchStartup()
     if (want('release')) await benchRelease()
+    if (want('swap')) await benchSwap()
   } finally {
     cleanup()
   }

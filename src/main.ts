@@ -35,7 +35,7 @@ async function deploy(state: DeployState, ports: DeployPorts): Promise<void> {
   await state.phase('Host lock', () => takeHostLock(ctx))
   await state.phase('PM2 state before', () => recordBefore(ctx, pm2))
   await state.phase('Plan and preflight', () => planAndPreflight(ctx, pm2))
-  if (ctx.inputs.dryRun) return state.conclude('dry-run', `dry run: ${state.plan.length + state.retire.length} command(s) planned and checked, nothing sent`)
+  if (ctx.inputs.dryRun) return state.conclude('dry-run', `dry run: ${state.plan.length + (state.retire.length > 0 ? 1 : 0)} command(s) planned and checked, nothing sent`)
   await changeAndVerify(ctx, pm2).catch((err: unknown) => recover(ctx, pm2, err))
   await state.phase('Isolation check', () => isolationAtEnd(ctx, pm2))
   if (ctx.inputs.save) await state.phase('Save', () => save(ctx, pm2))

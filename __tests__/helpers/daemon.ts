@@ -9,11 +9,16 @@ import { afterAll } from 'vitest'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const PM2_BIN = path.join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2')
+/** The pm2 versions CI runs against: devDependencies `pm2` (7.0.x) and the aliases `pm2-6`, `pm2-5`. */
+export type Pm2Package = 'pm2' | 'pm2-6' | 'pm2-5'
+export const pm2BinOf = (pkg: Pm2Package): string => path.join(ROOT, 'node_modules', pkg, 'bin', 'pm2')
+export const pm2VersionOf = (pkg: Pm2Package): string => (JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version
 export const APPS = path.join(ROOT, '__tests__', 'fixtures', 'apps')
 
-const live = new Set<string>()
+/** PM2_HOME → the pm2 bin that started its daemon (it kills it too). */
+const live = new Map<string, string>()
 process.on('exit', () => {
-  for (const home of live) killDaemonAt(home)
+  for (const [home, bin] of live) killDaemonAt(home, bin)
 })
 
 /** The environment for test-side pm2 calls: no runner variables, this PM2_HOME. */
@@ -37,7 +42,7 @@ function pidAlive(pid: number): boolean {
 }
 
 /** `pm2 kill` for this PM2_HOME only, then waits until that daemon's pid is gone (kill returns before it exits). */
-export function killDaemonAt(home: string): void {
+export function killDaemonAt(home: string, bin = live.get(home) ?? PM2_BIN): void {
   if (!fs.existsSync(path.join(home, 'rpc.sock')) && !fs.existsSync(path.join(home, 'pm2.pid'))) return
   let pid = 0
   try {
@@ -45,7 +50,7 @@ export function killDaemonAt(home: string): void {
   } catch {
     // no pid file: nothing to wait for
   }
-  spawnSync(process.execPath, [PM2_BIN, 'kill', '-s'], { env: testEnv(home), stdio: 'ignore', timeout: 30_000 })
+  spawnSync(process.execPath, [bin, 'kill', '-s'], { env: testEnv(home), stdio: 'ignore', timeout: 30_000 })
   const deadline = Date.now() + 10_000
   while (pid > 0 && pidAlive(pid) && Date.now() < deadline) spawnSync('sleep', ['0.05'])
   live.delete(home)
@@ -65,23 +70,26 @@ export interface StartOptions {
 export class TestDaemon {
   readonly home: string
   readonly dir: string
+  /** The pm2 CLI this daemon is started and driven with (the `pm2` devDependency unless a test picks another version). */
+  readonly pm2Bin: string
 
-  private constructor(dir: string) {
+  private constructor(dir: string, pm2Bin: string) {
     this.dir = dir
     this.home = path.join(dir, 'pm2home')
+    this.pm2Bin = pm2Bin
   }
 
-  /** A temp dir with a PM2_HOME inside it; the daemon starts on the first `start`/`ping`. */
-  static create(label = 'test'): TestDaemon {
+  /** A temp dir with a PM2_HOME inside it; the daemon (of `pm2Package`) starts on the first `start`/`ping`. */
+  static create(label = 'test', pm2Package: Pm2Package = 'pm2'): TestDaemon {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pm2sd-${label}-`))
-    const d = new TestDaemon(dir)
+    const d = new TestDaemon(dir, pm2BinOf(pm2Package))
     fs.mkdirSync(d.home)
     return d
   }
 
   pm2(args: string[], extraEnv: Record<string, string> = {}, cwd = this.dir): string {
-    live.add(this.home)
-    return execFileSync(process.execPath, [PM2_BIN, ...args], {
+    live.set(this.home, this.pm2Bin)
+    return execFileSync(process.execPath, [this.pm2Bin, ...args], {
       env: testEnv(this.home, extraEnv),
       cwd,
       encoding: 'utf8',
@@ -132,7 +140,7 @@ export class TestDaemon {
   }
 
   kill(): void {
-    killDaemonAt(this.home)
+    killDaemonAt(this.home, this.pm2Bin)
   }
 
   destroy(): void {
@@ -142,13 +150,13 @@ export class TestDaemon {
 }
 
 /** Creates daemons for one test file; every one is destroyed in that file's afterAll, pass or fail. */
-export function daemonsForThisFile(): (label: string) => TestDaemon {
+export function daemonsForThisFile(): (label: string, pm2Package?: Pm2Package) => TestDaemon {
   const daemons: TestDaemon[] = []
   afterAll(() => {
     for (const d of daemons.splice(0)) d.destroy()
   })
-  return (label) => {
-    const d = TestDaemon.create(label)
+  return (label, pm2Package) => {
+    const d = TestDaemon.create(label, pm2Package)
     daemons.push(d)
     return d
   }

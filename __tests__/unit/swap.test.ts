@@ -2,8 +2,8 @@
 // gates, the ecosystem options a script start can carry, and the start's environment.
 import { describe, expect, test } from 'vitest'
 import { commandArgs, describeCommand, planReleaseDeploy } from '../../src/core/plan.js'
-import { ecosystemOptionFlags, planMoves, planSwap, swapStartEnv, type AppTarget } from '../../src/core/swap.js'
-import { gatePmId, gateScriptStart } from '../../src/core/targets.js'
+import { ecosystemOptionFlags, planMoves, planSwap, retireOld, swapStartEnv, type AppTarget } from '../../src/core/swap.js'
+import { gateCommand, gatePmId, gatePmIds, gateScriptStart } from '../../src/core/targets.js'
 import { processRecord } from '../helpers/process-record.js'
 
 const R1 = '/var/www/app/releases/r1'
@@ -45,10 +45,22 @@ describe('the swap commands', () => {
   const list = [running(0), running(1)]
   const move = { kind: 'swap' as const, name: 'web', oldPmIds: [0, 1], changed: ['cwd'] }
 
-  test('start the new set by absolute script path, then delete each old pm_id', () => {
-    const { start, deletes } = planSwap(move, web({ namespace: 'shop' }), list, { flags: ['--merge-logs'], args: ['--port', '3000'] })
+  test('start the new set by absolute script path, then delete every old pm_id in one command', () => {
+    const { start, old } = planSwap(move, web({ namespace: 'shop' }), list, { flags: ['--merge-logs'], args: ['--port', '3000'] })
     expect(commandArgs(start)).toEqual(['start', `${R2}/server.js`, '--name', 'web', '--cwd', R2, '-i', '2', '--namespace', 'shop', '--merge-logs', '--', '--port', '3000'])
-    expect(deletes.map(describeCommand)).toEqual(['pm2 delete 0', 'pm2 delete 1'])
+    expect(retireOld(old).map(describeCommand)).toEqual(['pm2 delete 0 1'])
+    expect(retireOld([])).toEqual([])
+  })
+
+  test('32 old instances of two apps: still one delete command, every id gated', () => {
+    const many = Array.from({ length: 32 }, (_, i) => running(i, { name: i < 16 ? 'web' : 'api' }))
+    const cmds = retireOld(many.map((p) => ({ pmId: p.pmId, name: p.name })))
+    expect(cmds).toHaveLength(1)
+    expect(commandArgs(cmds[0]!)).toEqual(['delete', ...many.map((p) => String(p.pmId))])
+    expect(() => gateCommand(cmds[0]!, many, new Set(['web', 'api']), '/tmp/x')).not.toThrow()
+    // One id that PM2 would read as a name refuses the whole command: nothing is sent.
+    const trap = [...many, processRecord({ pmId: 40, name: '17' })]
+    expect(() => gateCommand(cmds[0]!, trap, new Set(['web', 'api']), '/tmp/x')).toThrow(/refused to send pm2 delete 0 1 .* 31: PM2 would read 17 as a name-or-script target/)
   })
 
   test('-f only when a process of the name already runs this very script path', () => {
@@ -76,6 +88,15 @@ describe('the swap commands', () => {
     expect(gatePmId(2, 'web', spaced, own, '/tmp/x')).toMatchObject({ ok: false, reason: 'pm_id 2 is "billing", not an instance of web' })
     expect(gatePmId(7, 'web', list, own, '/tmp/x')).toMatchObject({ ok: false, reason: 'PM2 would read 7 as no process (it is gone)' })
     expect(gatePmId(0, 'api', list, own, '/tmp/x').ok).toBe(false)
+  })
+
+  test('the multi-id gate: every id alone must pass; none, or one twice, is refused', () => {
+    const own = new Set(['web'])
+    expect(gatePmIds([{ pmId: 0, name: 'web' }, { pmId: 1, name: 'web' }], list, own, '/tmp/x')).toEqual({ ok: true, pmIds: [0, 1] })
+    expect(gatePmIds([], list, own, '/tmp/x')).toMatchObject({ ok: false, reason: 'no pm_id to delete' })
+    expect(gatePmIds([{ pmId: 0, name: 'web' }, { pmId: 0, name: 'web' }], list, own, '/tmp/x')).toMatchObject({ ok: false, reason: expect.stringMatching(/twice/) })
+    const spaced = [...list, processRecord({ pmId: 2, name: 'billing', namespace: '1' })]
+    expect(gatePmIds([{ pmId: 0, name: 'web' }, { pmId: 1, name: 'web' }], spaced, own, '/tmp/x')).toMatchObject({ ok: false, reason: 'PM2 would read 1 as a namespace target' })
   })
 })
 
@@ -129,7 +150,7 @@ describe('the plan of a release switch', () => {
       `pm2 startOrReload ${R2}/ecosystem.config.js --only worker,cron --env production --update-env`,
       `pm2 start ${R2}/server.js --name web --cwd ${R2} -i 2`
     ])
-    expect(plan.retire.map(describeCommand)).toEqual(['pm2 delete 0', 'pm2 delete 1'])
+    expect(retireOld(plan.retire).map(describeCommand)).toEqual(['pm2 delete 0 1'])
     expect(plan.downtime).toEqual(['worker'])
   })
 

@@ -6,8 +6,9 @@ import { describe, expect, test } from 'vitest'
 import { collisionProblems, deriveOwnNames, nameProblem, OwnershipError } from '../../src/core/ownership.js'
 import { planDeploy, PlanError } from '../../src/core/plan.js'
 import type { ProcessRecord } from '../../src/shell/pm2/process-list.js'
-import { gatePmId, gateScriptStart, gateTarget, resolvePm2Target } from '../../src/core/targets.js'
-import { planMoves, planSwap, type AppTarget } from '../../src/core/swap.js'
+import { gateCommand, gatePmId, gatePmIds, gateScriptStart, gateTarget, resolvePm2Target, UnsafeCommandError } from '../../src/core/targets.js'
+import { planMoves, planSwap, retireOld, type AppTarget } from '../../src/core/swap.js'
+import { commandArgs } from '../../src/core/plan.js'
 import { processRecord } from '../helpers/process-record.js'
 
 const CWD = '/tmp/pm2-safe-deploy-cwd-XXXX'
@@ -203,38 +204,69 @@ describe('the swap of a release switch (promise 9)', () => {
   )
   let sentDeletes = 0
 
-  test("the swap's delete-by-pm_id commands never reach a foreign process, whatever the names and namespaces", () => {
+  /** What `pm2 delete <a> <b> …` reaches: CLI.js runs each target in turn (forEachLimit 1), each against the list the earlier ones left; the first that reaches nothing stops it. */
+  const pm2DeleteOracle = (args: readonly string[], list: readonly ProcessRecord[]): number[] => {
+    let left = [...list]
+    const reached: number[] = []
+    for (const arg of args) {
+      const ids = pm2Oracle(arg, left, CWD) as number[]
+      if (ids.length === 0) break
+      reached.push(...ids)
+      left = left.filter((p) => !ids.includes(p.pmId))
+    }
+    return reached
+  }
+  const listOf = (rs: Array<{ own: boolean; name: string; namespace: string; status: ProcessRecord['status'] }>) =>
+    rs.map((r, i) =>
+      processRecord({ pmId: i, name: r.name, namespace: r.namespace, status: r.status, execMode: 'cluster', script: r.own ? '/var/www/app/releases/r1/server.js' : `/srv/${i}/app.js`, cwd: r.own ? '/var/www/app/releases/r1' : '/srv' })
+    )
+
+  test("the swap's one multi-id delete never reaches a foreign process, whatever the names and namespaces", () => {
     fc.assert(
       fc.property(rows, (rs) => {
-        const list = rs.map((r, i) =>
-          processRecord({ pmId: i, name: r.name, namespace: r.namespace, status: r.status, execMode: 'cluster', script: r.own ? '/var/www/app/releases/r1/server.js' : `/srv/${i}/app.js`, cwd: r.own ? '/var/www/app/releases/r1' : '/srv' })
-        )
+        const list = listOf(rs)
         const ownSet = new Set([OWN])
         for (const move of planMoves([want], list)) {
           if (move.kind !== 'swap') continue
-          const { start, deletes } = planSwap(move, want, list)
+          const { start, old } = planSwap(move, want, list)
           expect(gateScriptStart(start.name, start.script, start.namespace, list, ownSet).ok).toBe(true)
-          for (const d of deletes) {
-            const verdict = gatePmId(d.pmId, d.name, list, ownSet, CWD)
-            const reached = pm2Oracle(String(d.pmId), list, CWD) as number[]
-            if (!verdict.ok) {
-              // Refused (never sent) whenever PM2 would read the number as a name or namespace first.
-              if (list.some((p) => p.name === String(d.pmId) || p.namespace === String(d.pmId))) expect(verdict.reason).toMatch(/would read/)
-              continue
-            }
-            sentDeletes++
-            expect(reached).toEqual([d.pmId])
-            for (const id of reached) expect(list[id]!.name).toBe(OWN)
+          const [cmd] = retireOld(old)
+          const args = commandArgs(cmd!).slice(1)
+          const verdict = gatePmIds(cmd!.instances, list, ownSet, CWD)
+          if (!verdict.ok) {
+            // Refused as a whole (never sent) when any one id is: PM2 would read it as a name or namespace first.
+            expect(old.some((o) => !gatePmId(o.pmId, o.name, list, ownSet, CWD).ok)).toBe(true)
+            expect(() => gateCommand(cmd!, list, ownSet, CWD)).toThrow(UnsafeCommandError)
+            continue
           }
-        }
-        // And no pm_id the gate passes, for any name, reaches a foreign process.
-        for (let id = 0; id < list.length + 2; id++) {
-          if (!gatePmId(id, OWN, list, ownSet, CWD).ok) continue
-          for (const r of pm2Oracle(String(id), list, CWD) as number[]) expect(list[r]!.name).toBe(OWN)
+          sentDeletes++
+          const reached = pm2DeleteOracle(args, list)
+          expect(reached).toEqual(old.map((o) => o.pmId))
+          for (const id of reached) expect(list[id]!.name).toBe(OWN)
         }
       }),
       { numRuns: 3000 }
     )
     expect(sentDeletes).toBeGreaterThan(100)
+  })
+
+  test('any set of pm_ids the multi-id gate passes, in any order, reaches own processes only and exactly those ids', () => {
+    // Ids drawn from the list's own range (and one past it), so the gate passes often enough to say something.
+    const seeds = fc.array(fc.nat(), { minLength: 1, maxLength: 8 })
+    let passed = 0
+    fc.assert(
+      fc.property(rows, seeds, (rs, draws) => {
+        const list = listOf(rs)
+        const picked = [...new Set(draws.map((d) => d % (list.length + 1)))]
+        const instances = picked.map((pmId) => ({ pmId, name: OWN }))
+        if (!gatePmIds(instances, list, new Set([OWN]), CWD).ok) return
+        passed++
+        const reached = pm2DeleteOracle(picked.map(String), list)
+        expect(reached).toEqual(picked)
+        for (const id of reached) expect(list[id]!.name).toBe(OWN)
+      }),
+      { numRuns: 3000 }
+    )
+    expect(passed).toBeGreaterThan(50)
   })
 })

@@ -41836,161 +41836,6 @@ function previousOwnDirectories(file, app, suffix) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/core/targets.ts
-// How PM2 resolves the target argument of delete/restart/reload/stop, mirrored from
-// pm2's API._operate and Client.getProcessIdByName (pm2 5.4 – 7.0), and the gate
-// that every mutating command passes before it is sent.
-
-
-/** Substrings that make PM2 read an argument as a config file (Common.isConfigFile). */
-const CONFIG_FILE_MARKERS = ['.json', '.yml', '.yaml', '.config.js', '.config.cjs', '.config.mjs'];
-function looksLikeConfigFile(arg) {
-    return CONFIG_FILE_MARKERS.some((m) => arg.includes(m));
-}
-/** JavaScript's isNaN coercion, as PM2 uses it: '', ' 1', '0x1f', '1e3' and 'Infinity' are numbers. */
-function pm2ReadsAsNumber(arg) {
-    return !Number.isNaN(Number(arg));
-}
-/**
- * Which processes `pm2 <delete|restart|reload|stop> <arg>` would reach, run from `cliCwd`.
- * Regex targets strip every slash and match unanchored, as PM2 does.
- */
-function resolvePm2Target(arg, processes, cliCwd) {
-    const ids = (pred) => processes.filter(pred).map((p) => p.pmId);
-    if (arg === 'all')
-        return { kind: 'all', pmIds: ids(() => true) };
-    if (arg === '-')
-        return { kind: 'stdin', pmIds: [] };
-    if (looksLikeConfigFile(arg))
-        return { kind: 'config-file', pmIds: [] };
-    if (!pm2ReadsAsNumber(arg) && arg.startsWith('/') && arg.endsWith('/')) {
-        let regex;
-        try {
-            regex = new RegExp(arg.replace(/\//g, ''));
-        }
-        catch {
-            return { kind: 'regex', pmIds: [] };
-        }
-        return { kind: 'regex', pmIds: ids((p) => regex.test(p.name)) };
-    }
-    const scriptPath = external_node_path_default().resolve(cliCwd, arg);
-    const byName = ids((p) => p.name === arg || p.script === scriptPath);
-    if (byName.length > 0)
-        return { kind: 'name-or-script', pmIds: byName };
-    const byNamespace = ids((p) => p.namespace === arg);
-    if (byNamespace.length > 0)
-        return { kind: 'namespace', pmIds: byNamespace };
-    if (pm2ReadsAsNumber(arg)) {
-        const byId = ids((p) => p.pmId === Number(arg));
-        if (byId.length > 0)
-            return { kind: 'pm-id', pmIds: byId };
-    }
-    return { kind: 'none', pmIds: [] };
-}
-/**
- * The safety gate for a by-name target: allowed only when the argument is an own name
- * and PM2 would resolve it to own processes only, by name. Any other reading (regex,
- * namespace, pm_id, config file, a flag, nothing at all) is refused.
- */
-function gateTarget(arg, processes, ownNames, cliCwd) {
-    if (!ownNames.has(arg))
-        return { ok: false, reason: `"${arg}" is not one of this deploy's own names` };
-    if (arg.startsWith('-'))
-        return { ok: false, reason: `"${arg}" would be read by pm2 as an option` };
-    if (pm2ReadsAsNumber(arg))
-        return { ok: false, reason: `"${arg}" could be read by PM2 as a pm_id` };
-    const resolution = resolvePm2Target(arg, processes, cliCwd);
-    if (resolution.kind !== 'name-or-script') {
-        const what = resolution.kind === 'none' ? 'no process (PM2 would fail or fall back to a namespace)' : `a ${resolution.kind} target`;
-        return { ok: false, reason: `PM2 would read "${arg}" as ${what}` };
-    }
-    const byId = new Map(processes.map((p) => [p.pmId, p]));
-    const foreign = resolution.pmIds.map((id) => byId.get(id)).filter((p) => p !== undefined && !ownNames.has(p.name));
-    if (foreign.length > 0) {
-        const list = foreign.map((p) => `${p.name} (pm_id ${p.pmId})`).join(', ');
-        return { ok: false, reason: `"${arg}" would also reach ${list}` };
-    }
-    return { ok: true, pmIds: resolution.pmIds };
-}
-/** A planned command the gate refused: its message says which target and why. */
-class UnsafeCommandError extends UserError {
-}
-/**
- * Checks a planned command against `processes` (a fresh list) without sending it. By-name
- * targets must resolve to own processes only; ecosystem commands may name own apps only.
- */
-function gateCommand(cmd, processes, ownNames, cliCwd) {
-    if (cmd.verb === 'save')
-        return;
-    if (cmd.verb === 'delete-id') {
-        const verdict = gatePmId(cmd.pmId, cmd.name, processes, ownNames, cliCwd);
-        if (!verdict.ok)
-            throw new UnsafeCommandError(`refused to send pm2 delete ${cmd.pmId}: ${verdict.reason}`);
-        return;
-    }
-    if (cmd.verb === 'start-script') {
-        const verdict = gateScriptStart(cmd.name, cmd.script, cmd.namespace, processes, ownNames);
-        if (!verdict.ok)
-            throw new UnsafeCommandError(`refused to send pm2 start ${cmd.script} --name ${cmd.name}: ${verdict.reason}`);
-        return;
-    }
-    if ('targets' in cmd) {
-        for (const target of cmd.targets) {
-            const verdict = gateTarget(target, processes, ownNames, cliCwd);
-            if (!verdict.ok)
-                throw new UnsafeCommandError(`refused to send pm2 ${cmd.verb} ${target}: ${verdict.reason}`);
-        }
-        return;
-    }
-    const foreign = cmd.only.filter((n) => !ownNames.has(n) || n.includes(','));
-    if (foreign.length > 0 || cmd.only.length === 0) {
-        throw new UnsafeCommandError(`refused to send pm2 ${cmd.verb}: --only must list own names only (got ${cmd.only.join(', ')})`);
-    }
-}
-/**
- * The gate for `pm2 delete <pm_id>` (a swap's old instance): PM2 reads a number first
- * as a name, then as a namespace, and only then as a pm_id, so the number is a safe
- * target only while no process has it as name or namespace (nor as a script path from
- * `cliCwd`), and only when the process with that pm_id is own and has `name`.
- */
-function gatePmId(pmId, name, processes, ownNames, cliCwd) {
-    const arg = String(pmId);
-    if (!Number.isSafeInteger(pmId) || pmId < 0)
-        return { ok: false, reason: `${arg} is not a pm_id` };
-    if (!ownNames.has(name))
-        return { ok: false, reason: `"${name}" is not one of this deploy's own names` };
-    const resolution = resolvePm2Target(arg, processes, cliCwd);
-    if (resolution.kind !== 'pm-id') {
-        const what = resolution.kind === 'none' ? 'no process (it is gone)' : `a ${resolution.kind} target`;
-        return { ok: false, reason: `PM2 would read ${arg} as ${what}` };
-    }
-    const target = processes.find((p) => p.pmId === pmId);
-    if (!target || resolution.pmIds.length !== 1 || target.name !== name) {
-        return { ok: false, reason: `pm_id ${arg} is ${target ? `"${target.name}"` : 'no process'}, not an instance of ${name}` };
-    }
-    return { ok: true, pmIds: [pmId] };
-}
-/**
- * The gate for `pm2 start <script> --name <name>` (a swap's new set): the name must be
- * own and plain, and the script an absolute path PM2 runs as a file (with a `/`, PM2
- * never reads it as a name, namespace or pm_id; never one it would read as a config).
- * PM2 restarts a stopped or errored process of that name and path instead of starting:
- * that process is own by its name.
- */
-function gateScriptStart(name, script, namespace, processes, ownNames) {
-    if (!ownNames.has(name))
-        return { ok: false, reason: `"${name}" is not one of this deploy's own names` };
-    if (name.startsWith('-') || pm2ReadsAsNumber(name))
-        return { ok: false, reason: `"${name}" is not a plain name` };
-    if (!script.startsWith('/'))
-        return { ok: false, reason: `script ${script} is not an absolute path` };
-    if (looksLikeConfigFile(script))
-        return { ok: false, reason: `PM2 would read ${script} as a config file, which matches apps by name` };
-    if (namespace !== null && (namespace.startsWith('-') || namespace === ''))
-        return { ok: false, reason: `namespace "${namespace}" is not plain` };
-    return { ok: true, pmIds: processes.filter((p) => p.name === name).map((p) => p.pmId) };
-}
-
 ;// CONCATENATED MODULE: ./src/core/report-schema.ts
 // The JSON report (the `report` output), defined once: the TypeScript type is derived
 // from this schema, the README documents its fields (a test keeps the two in step),
@@ -42161,12 +42006,195 @@ function reportJsonSchema() {
     return { ...schema, title: `pm2-safe-deploy report, schemaVersion ${REPORT_SCHEMA_VERSION}` };
 }
 
-;// CONCATENATED MODULE: ./src/core/report.ts
+;// CONCATENATED MODULE: ./src/core/report/daemon-gone.ts
+// The daemon went away during the deploy: its title and message (no own process is to blame).
+/** The title of a deploy during which the PM2 daemon went away. */
+const DAEMON_GONE_TITLE = 'PM2 daemon gone';
+/** The message of a deploy during which the PM2 daemon went away: no own process is to blame. */
+function daemonGoneMessage(pm2Home, commandsSent) {
+    return (`The PM2 daemon at ${pm2Home} is gone: it stopped answering during the deploy` +
+        `${commandsSent > 0 ? ` (after ${commandsSent} pm2 command(s) were sent)` : ''}, and every process it ran, own or not, went with it. ` +
+        'This is not a fault of the own processes. Start it again as the user who owns it: `pm2 resurrect` (it starts the daemon and the ' +
+        'apps of the last `pm2 save`); then re-run this deploy.');
+}
+
+;// CONCATENATED MODULE: ./src/core/targets.ts
+// How PM2 resolves the target argument of delete/restart/reload/stop, mirrored from
+// pm2's API._operate and Client.getProcessIdByName (pm2 5.4 – 7.0), and the gate
+// that every mutating command passes before it is sent.
 
 
-// ---------------------------------------------------------------------------------
-// Shell quoting and the restore hint
-// ---------------------------------------------------------------------------------
+/** Substrings that make PM2 read an argument as a config file (Common.isConfigFile). */
+const CONFIG_FILE_MARKERS = ['.json', '.yml', '.yaml', '.config.js', '.config.cjs', '.config.mjs'];
+function looksLikeConfigFile(arg) {
+    return CONFIG_FILE_MARKERS.some((m) => arg.includes(m));
+}
+/** JavaScript's isNaN coercion, as PM2 uses it: '', ' 1', '0x1f', '1e3' and 'Infinity' are numbers. */
+function pm2ReadsAsNumber(arg) {
+    return !Number.isNaN(Number(arg));
+}
+/**
+ * Which processes `pm2 <delete|restart|reload|stop> <arg>` would reach, run from `cliCwd`.
+ * Regex targets strip every slash and match unanchored, as PM2 does.
+ */
+function resolvePm2Target(arg, processes, cliCwd) {
+    const ids = (pred) => processes.filter(pred).map((p) => p.pmId);
+    if (arg === 'all')
+        return { kind: 'all', pmIds: ids(() => true) };
+    if (arg === '-')
+        return { kind: 'stdin', pmIds: [] };
+    if (looksLikeConfigFile(arg))
+        return { kind: 'config-file', pmIds: [] };
+    if (!pm2ReadsAsNumber(arg) && arg.startsWith('/') && arg.endsWith('/')) {
+        let regex;
+        try {
+            regex = new RegExp(arg.replace(/\//g, ''));
+        }
+        catch {
+            return { kind: 'regex', pmIds: [] };
+        }
+        return { kind: 'regex', pmIds: ids((p) => regex.test(p.name)) };
+    }
+    const scriptPath = external_node_path_default().resolve(cliCwd, arg);
+    const byName = ids((p) => p.name === arg || p.script === scriptPath);
+    if (byName.length > 0)
+        return { kind: 'name-or-script', pmIds: byName };
+    const byNamespace = ids((p) => p.namespace === arg);
+    if (byNamespace.length > 0)
+        return { kind: 'namespace', pmIds: byNamespace };
+    if (pm2ReadsAsNumber(arg)) {
+        const byId = ids((p) => p.pmId === Number(arg));
+        if (byId.length > 0)
+            return { kind: 'pm-id', pmIds: byId };
+    }
+    return { kind: 'none', pmIds: [] };
+}
+/**
+ * The safety gate for a by-name target: allowed only when the argument is an own name
+ * and PM2 would resolve it to own processes only, by name. Any other reading (regex,
+ * namespace, pm_id, config file, a flag, nothing at all) is refused.
+ */
+function gateTarget(arg, processes, ownNames, cliCwd) {
+    if (!ownNames.has(arg))
+        return { ok: false, reason: `"${arg}" is not one of this deploy's own names` };
+    if (arg.startsWith('-'))
+        return { ok: false, reason: `"${arg}" would be read by pm2 as an option` };
+    if (pm2ReadsAsNumber(arg))
+        return { ok: false, reason: `"${arg}" could be read by PM2 as a pm_id` };
+    const resolution = resolvePm2Target(arg, processes, cliCwd);
+    if (resolution.kind !== 'name-or-script') {
+        const what = resolution.kind === 'none' ? 'no process (PM2 would fail or fall back to a namespace)' : `a ${resolution.kind} target`;
+        return { ok: false, reason: `PM2 would read "${arg}" as ${what}` };
+    }
+    const byId = new Map(processes.map((p) => [p.pmId, p]));
+    const foreign = resolution.pmIds.map((id) => byId.get(id)).filter((p) => p !== undefined && !ownNames.has(p.name));
+    if (foreign.length > 0) {
+        const list = foreign.map((p) => `${p.name} (pm_id ${p.pmId})`).join(', ');
+        return { ok: false, reason: `"${arg}" would also reach ${list}` };
+    }
+    return { ok: true, pmIds: resolution.pmIds };
+}
+/** A planned command the gate refused: its message says which target and why. */
+class UnsafeCommandError extends UserError {
+}
+/**
+ * Checks a planned command against `processes` (a fresh list) without sending it. By-name
+ * targets must resolve to own processes only; ecosystem commands may name own apps only.
+ */
+function gateCommand(cmd, processes, ownNames, cliCwd) {
+    if (cmd.verb === 'save')
+        return;
+    if (cmd.verb === 'delete-ids') {
+        const verdict = gatePmIds(cmd.instances, processes, ownNames, cliCwd);
+        if (!verdict.ok)
+            throw new UnsafeCommandError(`refused to send pm2 delete ${cmd.instances.map((i) => i.pmId).join(' ')}: ${verdict.reason}`);
+        return;
+    }
+    if (cmd.verb === 'start-script') {
+        const verdict = gateScriptStart(cmd.name, cmd.script, cmd.namespace, processes, ownNames);
+        if (!verdict.ok)
+            throw new UnsafeCommandError(`refused to send pm2 start ${cmd.script} --name ${cmd.name}: ${verdict.reason}`);
+        return;
+    }
+    if ('targets' in cmd) {
+        for (const target of cmd.targets) {
+            const verdict = gateTarget(target, processes, ownNames, cliCwd);
+            if (!verdict.ok)
+                throw new UnsafeCommandError(`refused to send pm2 ${cmd.verb} ${target}: ${verdict.reason}`);
+        }
+        return;
+    }
+    const foreign = cmd.only.filter((n) => !ownNames.has(n) || n.includes(','));
+    if (foreign.length > 0 || cmd.only.length === 0) {
+        throw new UnsafeCommandError(`refused to send pm2 ${cmd.verb}: --only must list own names only (got ${cmd.only.join(', ')})`);
+    }
+}
+/**
+ * The gate for `pm2 delete <pm_id>` (a swap's old instance): PM2 reads a number first
+ * as a name, then as a namespace, and only then as a pm_id, so the number is a safe
+ * target only while no process has it as name or namespace (nor as a script path from
+ * `cliCwd`), and only when the process with that pm_id is own and has `name`.
+ */
+function gatePmId(pmId, name, processes, ownNames, cliCwd) {
+    const arg = String(pmId);
+    if (!Number.isSafeInteger(pmId) || pmId < 0)
+        return { ok: false, reason: `${arg} is not a pm_id` };
+    if (!ownNames.has(name))
+        return { ok: false, reason: `"${name}" is not one of this deploy's own names` };
+    const resolution = resolvePm2Target(arg, processes, cliCwd);
+    if (resolution.kind !== 'pm-id') {
+        const what = resolution.kind === 'none' ? 'no process (it is gone)' : `a ${resolution.kind} target`;
+        return { ok: false, reason: `PM2 would read ${arg} as ${what}` };
+    }
+    const target = processes.find((p) => p.pmId === pmId);
+    if (!target || resolution.pmIds.length !== 1 || target.name !== name) {
+        return { ok: false, reason: `pm_id ${arg} is ${target ? `"${target.name}"` : 'no process'}, not an instance of ${name}` };
+    }
+    return { ok: true, pmIds: [pmId] };
+}
+/**
+ * The gate for `pm2 delete <id> <id> …`: PM2 resolves each target in turn, against a
+ * list that only loses the processes deleted before it (no name or namespace appears),
+ * so the command is safe when each id alone passes gatePmId against the one fresh list.
+ * (A process another user names after a later id while the command runs is beyond any
+ * gate, as between two calls; the isolation check right after the delete reports it.)
+ */
+function gatePmIds(instances, processes, ownNames, cliCwd) {
+    if (instances.length === 0)
+        return { ok: false, reason: 'no pm_id to delete' };
+    const ids = instances.map((i) => i.pmId);
+    if (new Set(ids).size !== ids.length)
+        return { ok: false, reason: 'a pm_id is listed twice (PM2 would fail on the second)' };
+    for (const { pmId, name } of instances) {
+        const verdict = gatePmId(pmId, name, processes, ownNames, cliCwd);
+        if (!verdict.ok)
+            return verdict;
+    }
+    return { ok: true, pmIds: ids };
+}
+/**
+ * The gate for `pm2 start <script> --name <name>` (a swap's new set): the name must be
+ * own and plain, and the script an absolute path PM2 runs as a file (with a `/`, PM2
+ * never reads it as a name, namespace or pm_id; never one it would read as a config).
+ * PM2 restarts a stopped or errored process of that name and path instead of starting:
+ * that process is own by its name.
+ */
+function gateScriptStart(name, script, namespace, processes, ownNames) {
+    if (!ownNames.has(name))
+        return { ok: false, reason: `"${name}" is not one of this deploy's own names` };
+    if (name.startsWith('-') || pm2ReadsAsNumber(name))
+        return { ok: false, reason: `"${name}" is not a plain name` };
+    if (!script.startsWith('/'))
+        return { ok: false, reason: `script ${script} is not an absolute path` };
+    if (looksLikeConfigFile(script))
+        return { ok: false, reason: `PM2 would read ${script} as a config file, which matches apps by name` };
+    if (namespace !== null && (namespace.startsWith('-') || namespace === ''))
+        return { ok: false, reason: `namespace "${namespace}" is not plain` };
+    return { ok: true, pmIds: processes.filter((p) => p.name === name).map((p) => p.pmId) };
+}
+
+;// CONCATENATED MODULE: ./src/core/report/shell-quote.ts
+// Shell quoting for the commands a person pastes (restore hints, planned commands): any word, pasted as itself.
 /**
  * Quotes one word for a POSIX shell (bash, zsh, dash): bare when it holds only safe
  * characters, else in single quotes. Control characters (a newline in a path, an
@@ -42197,17 +42225,12 @@ function shellQuote(word) {
 function shellCommand(argv) {
     return argv.map(shellQuote).join(' ');
 }
+
+;// CONCATENATED MODULE: ./src/core/report/restore.ts
+
+
 const ARGS_NOT_RECORDED = 'Arguments and environment variables are not recorded in snapshots (they may hold secrets): append `-- <args>` ' +
     "and set the app's environment as before, or start it from its own ecosystem file instead: `pm2 start <file> --only <name>`.";
-/** The title of a deploy during which the PM2 daemon went away. */
-const DAEMON_GONE_TITLE = 'PM2 daemon gone';
-/** The message of a deploy during which the PM2 daemon went away: no own process is to blame. */
-function daemonGoneMessage(pm2Home, commandsSent) {
-    return (`The PM2 daemon at ${pm2Home} is gone: it stopped answering during the deploy` +
-        `${commandsSent > 0 ? ` (after ${commandsSent} pm2 command(s) were sent)` : ''}, and every process it ran, own or not, went with it. ` +
-        'This is not a fault of the own processes. Start it again as the user who owns it: `pm2 resurrect` (it starts the daemon and the ' +
-        'apps of the last `pm2 save`); then re-run this deploy.');
-}
 /**
  * For a failed or aborted deploy: how to bring back every other app that is missing
  * or no longer online, from the before-snapshot. A name that is gone entirely gets a
@@ -42390,83 +42413,101 @@ function restartHints(name, was, now, after, render) {
         }
     ];
 }
-// ---------------------------------------------------------------------------------
-// Verdict and next steps
-// ---------------------------------------------------------------------------------
-function isSafetyAbort(report) {
-    // Other apps that went down with a vanished daemon were not changed by anyone's deploy.
-    if (report.title === DAEMON_GONE_TITLE)
-        return false;
-    return report.message.startsWith('SAFETY ABORT') || report.violations.length > 0;
+
+;// CONCATENATED MODULE: ./src/core/report/markdown.ts
+// Markdown that no content can break: escaped text, code spans and fences, tables, quotes.
+/** Text in a Markdown table cell or line: no HTML, no cell breaks, no line breaks. */
+function md(s) {
+    return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
-/** The one-line verdict: what happened. */
-function verdictHeadline(report) {
-    const target = `${report.app}${report.environmentSuffix}`;
-    switch (report.result) {
-        case 'deployed':
-            return { icon: '✅', text: `Deployed ${target}` };
-        case 'dry-run':
-            return { icon: '🔍', text: `Dry run for ${target}: nothing changed` };
-        case 'aborted':
-            return { icon: '⛔', text: `Aborted, nothing changed: ${report.title || 'deploy refused'} (${target})` };
-        case 'failed':
-            if (isSafetyAbort(report))
-                return { icon: '🛑', text: `SAFETY ABORT: other apps changed during the deploy of ${target}` };
-            return { icon: '❌', text: `Failed: ${report.title || 'deploy failed'} (${target})` };
-        case 'rolled-back':
-            return { icon: '↩️', text: `Rolled back: the new release was not healthy; ${report.release?.live ?? 'the previous release'} serves again (${target})` };
+/** A code span that survives any content, inside a table cell too. */
+function mdCode(s) {
+    const runs = s.match(/`+/g) ?? [];
+    const ticks = '`'.repeat(Math.max(0, ...runs.map((r) => r.length)) + 1);
+    const body = s.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+    const pad = body.startsWith('`') || body.endsWith('`') ? ' ' : '';
+    return `${ticks}${pad}${body}${pad}${ticks}`;
+}
+/** A fenced code block that no content can close early. */
+function mdFence(lines, info = '') {
+    const runs = lines.join('\n').match(/`{3,}/g) ?? [];
+    const fence = '`'.repeat(Math.max(2, ...runs.map((r) => r.length)) + 1);
+    return [fence + info, ...lines, fence];
+}
+function mdTable(header, rows) {
+    return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+}
+/** The message as a block quote, line by line (lists in it stay lists). */
+function mdQuote(text) {
+    return text.split(/\r?\n/).map((l) => (l.trim() === '' ? '>' : `> ${mdInline(l)}`));
+}
+/** Our own sentences with `code` in them: escape HTML outside code spans only. */
+function mdInline(text) {
+    return text
+        .replace(/\r?\n/g, ' ')
+        .split('`')
+        .map((part, i) => (i % 2 === 1 ? part : part.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')))
+        .join('`');
+}
+
+;// CONCATENATED MODULE: ./src/core/report/restore-block.ts
+
+
+/** What is wrong with a restore hint's app and what its command does. */
+function hintAction(h) {
+    const where = [h.execMode, h.namespace !== 'default' ? `namespace ${h.namespace}` : ''].filter(Boolean).join(', ');
+    switch (h.kind) {
+        case 'start':
+            return `${h.missing === 1 ? 'its process is' : `its ${h.missing} processes are`} gone → start it again from the snapshot (${where})`;
+        case 'scale':
+            return `${h.missing} of its ${h.before} processes gone → scale it back to ${h.before}`;
+        case 'restart':
+            return 'still listed, no longer online → restart it';
+        case 'resurrect':
+            return h.command
+                ? `gone → \`pm2 resurrect\` starts them from PM2's saved process list (saved ${h.dumpSavedAt ?? '?'}): ${(h.wouldStart ?? []).join(', ')}`
+                : 'gone with the PM2 daemon, and no saved process list to bring them back from';
     }
 }
-/** What the person reading the job should do next, most important first. */
-function nextSteps(report) {
-    const steps = [];
-    const restorable = report.restore.filter((h) => h.command);
-    switch (report.result) {
-        case 'deployed':
-            if (report.warnings.length > 0)
-                steps.push('Deployed, with warnings: read them below.');
-            break;
-        case 'dry-run':
-            steps.push('Nothing was changed. Run again without `dry-run: true` to send the planned commands.');
-            break;
-        case 'aborted':
-            steps.push('Nothing was changed by this job: the old processes still run. Fix the cause above and re-run the job.');
-            if (report.restore.length > 0)
-                steps.push('Yet other apps are missing or down: bring them back with the restore commands below.');
-            break;
-        case 'failed':
-            if (isSafetyAbort(report)) {
-                const changed = [...new Set(report.violations.map((v) => v.name))];
-                steps.push(restorable.length > 0
-                    ? `Bring back the other apps first: run the restore commands below on the host, as the user who owns the PM2 daemon.`
-                    : `Check the other apps now (${changed.join(', ') || 'see the table'}): \`pm2 ls\` on the host, as the daemon's user.`);
-                steps.push('Then find who changed them: every command this job sent is listed below and was checked to reach own processes only — ' +
-                    'look for another deploy or a person on the host at the same time, or an own app whose start script calls pm2.');
-            }
-            else if (report.title === DAEMON_GONE_TITLE) {
-                steps.push('The PM2 daemon is gone, with every process it ran: on the host, as the user who owns it, check `ps` for apps left running as orphans, ' +
-                    (restorable.length > 0 ? 'then run the restore command below (`pm2 resurrect`),' : 'then start the daemon and the apps from their ecosystem files,') +
-                    ' and re-run this deploy. Do not run `pm2 ls` or `pm2 start` first: they start an empty daemon.');
-            }
-            else {
-                steps.push('Own processes were changed and are not healthy: read the cause above and the last log lines of each failing process in the log.');
-                steps.push(report.release?.switched
-                    ? `The rollback did not bring the previous release back healthy: see what runs now above. \`${report.release.link}\` names ${report.release.live ?? 'nothing'}.`
-                    : 'To roll back, re-run the deploy of the last good commit. `pm2 save` was not run, so the saved process list is the old one.');
-                if (report.restore.length > 0)
-                    steps.push('Other apps are missing or down too: bring them back with the restore commands below.');
-            }
-            break;
-        case 'rolled-back':
-            steps.push('The new release failed (the cause is above) and the previous release was put back and verified: the app serves the previous release.');
-            steps.push('Fix the release and deploy again. `pm2 save` was not run, so the saved process list is the last good one.');
-            break;
+function restoreBlock(report, style) {
+    if (report.restore.length === 0)
+        return [];
+    const out = [];
+    const commands = report.restore.filter((h) => h.command).map((h) => h.command);
+    const general = [...new Set(report.restore.flatMap((h) => h.caveats.filter((c) => c === ARGS_NOT_RECORDED)))];
+    const specific = (h) => h.caveats.filter((c) => c !== ARGS_NOT_RECORDED);
+    if (style === 'md') {
+        out.push('', '### Restore the other apps', '');
+        for (const h of report.restore) {
+            out.push(`- ${mdCode(h.name)}: ${md(hintAction(h))}${h.command ? '' : ' — **no safe one-line command**'}`);
+            for (const c of specific(h))
+                out.push(`  - ${mdInline(c)}`);
+        }
+        if (commands.length > 0) {
+            out.push('', "Run on the host, as the user who owns the PM2 daemon:", '', ...mdFence(commands, 'sh'));
+        }
+        for (const c of general)
+            out.push('', `${mdInline(c)}`);
     }
-    return steps;
+    else {
+        out.push('', "Restore the other apps (from the before-snapshot):");
+        for (const h of report.restore) {
+            out.push(`  - ${h.name}: ${hintAction(h)}${h.command ? '' : ' (no safe one-line command)'}`);
+            for (const c of specific(h))
+                out.push(`      ${c}`);
+        }
+        if (commands.length > 0) {
+            out.push("  Run on the host, as the user who owns the PM2 daemon:");
+            for (const c of commands)
+                out.push(`    ${c}`);
+        }
+        for (const c of general)
+            out.push(`  ${c}`);
+    }
+    return out;
 }
-// ---------------------------------------------------------------------------------
-// Tables
-// ---------------------------------------------------------------------------------
+
+;// CONCATENATED MODULE: ./src/core/report/tables.ts
 function fmtUptime(startedAt, at) {
     if (!startedAt)
         return '–';
@@ -42547,95 +42588,86 @@ function timingEntries(report) {
 function noProcessList(report) {
     return report.snapshots.before === null && report.processes.before.length === 0 && report.processes.after.length === 0;
 }
-// ---------------------------------------------------------------------------------
-// Markdown (job summary)
-// ---------------------------------------------------------------------------------
-/** Text in a Markdown table cell or line: no HTML, no cell breaks, no line breaks. */
-function md(s) {
-    return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+
+;// CONCATENATED MODULE: ./src/core/report/verdict.ts
+
+function isSafetyAbort(report) {
+    // Other apps that went down with a vanished daemon were not changed by anyone's deploy.
+    if (report.title === DAEMON_GONE_TITLE)
+        return false;
+    return report.message.startsWith('SAFETY ABORT') || report.violations.length > 0;
 }
-/** A code span that survives any content, inside a table cell too. */
-function mdCode(s) {
-    const runs = s.match(/`+/g) ?? [];
-    const ticks = '`'.repeat(Math.max(0, ...runs.map((r) => r.length)) + 1);
-    const body = s.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
-    const pad = body.startsWith('`') || body.endsWith('`') ? ' ' : '';
-    return `${ticks}${pad}${body}${pad}${ticks}`;
-}
-/** A fenced code block that no content can close early. */
-function mdFence(lines, info = '') {
-    const runs = lines.join('\n').match(/`{3,}/g) ?? [];
-    const fence = '`'.repeat(Math.max(2, ...runs.map((r) => r.length)) + 1);
-    return [fence + info, ...lines, fence];
-}
-function mdTable(header, rows) {
-    return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
-}
-/** The message as a block quote, line by line (lists in it stay lists). */
-function mdQuote(text) {
-    return text.split(/\r?\n/).map((l) => (l.trim() === '' ? '>' : `> ${mdInline(l)}`));
-}
-/** Our own sentences with `code` in them: escape HTML outside code spans only. */
-function mdInline(text) {
-    return text
-        .replace(/\r?\n/g, ' ')
-        .split('`')
-        .map((part, i) => (i % 2 === 1 ? part : part.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')))
-        .join('`');
-}
-/** What is wrong with a restore hint's app and what its command does. */
-function hintAction(h) {
-    const where = [h.execMode, h.namespace !== 'default' ? `namespace ${h.namespace}` : ''].filter(Boolean).join(', ');
-    switch (h.kind) {
-        case 'start':
-            return `${h.missing === 1 ? 'its process is' : `its ${h.missing} processes are`} gone → start it again from the snapshot (${where})`;
-        case 'scale':
-            return `${h.missing} of its ${h.before} processes gone → scale it back to ${h.before}`;
-        case 'restart':
-            return 'still listed, no longer online → restart it';
-        case 'resurrect':
-            return h.command
-                ? `gone → \`pm2 resurrect\` starts them from PM2's saved process list (saved ${h.dumpSavedAt ?? '?'}): ${(h.wouldStart ?? []).join(', ')}`
-                : 'gone with the PM2 daemon, and no saved process list to bring them back from';
+/** The one-line verdict: what happened. */
+function verdictHeadline(report) {
+    const target = `${report.app}${report.environmentSuffix}`;
+    switch (report.result) {
+        case 'deployed':
+            return { icon: '✅', text: `Deployed ${target}` };
+        case 'dry-run':
+            return { icon: '🔍', text: `Dry run for ${target}: nothing changed` };
+        case 'aborted':
+            return { icon: '⛔', text: `Aborted, nothing changed: ${report.title || 'deploy refused'} (${target})` };
+        case 'failed':
+            if (isSafetyAbort(report))
+                return { icon: '🛑', text: `SAFETY ABORT: other apps changed during the deploy of ${target}` };
+            return { icon: '❌', text: `Failed: ${report.title || 'deploy failed'} (${target})` };
+        case 'rolled-back':
+            return { icon: '↩️', text: `Rolled back: the new release was not healthy; ${report.release?.live ?? 'the previous release'} serves again (${target})` };
     }
 }
-function restoreBlock(report, style) {
-    if (report.restore.length === 0)
-        return [];
-    const out = [];
-    const commands = report.restore.filter((h) => h.command).map((h) => h.command);
-    const general = [...new Set(report.restore.flatMap((h) => h.caveats.filter((c) => c === ARGS_NOT_RECORDED)))];
-    const specific = (h) => h.caveats.filter((c) => c !== ARGS_NOT_RECORDED);
-    if (style === 'md') {
-        out.push('', '### Restore the other apps', '');
-        for (const h of report.restore) {
-            out.push(`- ${mdCode(h.name)}: ${md(hintAction(h))}${h.command ? '' : ' — **no safe one-line command**'}`);
-            for (const c of specific(h))
-                out.push(`  - ${mdInline(c)}`);
-        }
-        if (commands.length > 0) {
-            out.push('', "Run on the host, as the user who owns the PM2 daemon:", '', ...mdFence(commands, 'sh'));
-        }
-        for (const c of general)
-            out.push('', `${mdInline(c)}`);
+/** What the person reading the job should do next, most important first. */
+function nextSteps(report) {
+    const steps = [];
+    const restorable = report.restore.filter((h) => h.command);
+    switch (report.result) {
+        case 'deployed':
+            if (report.warnings.length > 0)
+                steps.push('Deployed, with warnings: read them below.');
+            break;
+        case 'dry-run':
+            steps.push('Nothing was changed. Run again without `dry-run: true` to send the planned commands.');
+            break;
+        case 'aborted':
+            steps.push('Nothing was changed by this job: the old processes still run. Fix the cause above and re-run the job.');
+            if (report.restore.length > 0)
+                steps.push('Yet other apps are missing or down: bring them back with the restore commands below.');
+            break;
+        case 'failed':
+            if (isSafetyAbort(report)) {
+                const changed = [...new Set(report.violations.map((v) => v.name))];
+                steps.push(restorable.length > 0
+                    ? `Bring back the other apps first: run the restore commands below on the host, as the user who owns the PM2 daemon.`
+                    : `Check the other apps now (${changed.join(', ') || 'see the table'}): \`pm2 ls\` on the host, as the daemon's user.`);
+                steps.push('Then find who changed them: every command this job sent is listed below and was checked to reach own processes only — ' +
+                    'look for another deploy or a person on the host at the same time, or an own app whose start script calls pm2.');
+            }
+            else if (report.title === DAEMON_GONE_TITLE) {
+                steps.push('The PM2 daemon is gone, with every process it ran: on the host, as the user who owns it, check `ps` for apps left running as orphans, ' +
+                    (restorable.length > 0 ? 'then run the restore command below (`pm2 resurrect`),' : 'then start the daemon and the apps from their ecosystem files,') +
+                    ' and re-run this deploy. Do not run `pm2 ls` or `pm2 start` first: they start an empty daemon.');
+            }
+            else {
+                steps.push('Own processes were changed and are not healthy: read the cause above and the last log lines of each failing process in the log.');
+                steps.push(report.release?.switched
+                    ? `The rollback did not bring the previous release back healthy: see what runs now above. \`${report.release.link}\` names ${report.release.live ?? 'nothing'}.`
+                    : 'To roll back, re-run the deploy of the last good commit. `pm2 save` was not run, so the saved process list is the old one.');
+                if (report.restore.length > 0)
+                    steps.push('Other apps are missing or down too: bring them back with the restore commands below.');
+            }
+            break;
+        case 'rolled-back':
+            steps.push('The new release failed (the cause is above) and the previous release was put back and verified: the app serves the previous release.');
+            steps.push('Fix the release and deploy again. `pm2 save` was not run, so the saved process list is the last good one.');
+            break;
     }
-    else {
-        out.push('', "Restore the other apps (from the before-snapshot):");
-        for (const h of report.restore) {
-            out.push(`  - ${h.name}: ${hintAction(h)}${h.command ? '' : ' (no safe one-line command)'}`);
-            for (const c of specific(h))
-                out.push(`      ${c}`);
-        }
-        if (commands.length > 0) {
-            out.push("  Run on the host, as the user who owns the PM2 daemon:");
-            for (const c of commands)
-                out.push(`    ${c}`);
-        }
-        for (const c of general)
-            out.push(`  ${c}`);
-    }
-    return out;
+    return steps;
 }
+
+;// CONCATENATED MODULE: ./src/core/report/summary.ts
+
+
+
+
 /** The job summary (Markdown): verdict first, then what to do, then the evidence. */
 function renderSummary(report) {
     const out = [];
@@ -42699,9 +42731,11 @@ function renderSummary(report) {
     out.push('', `Report schema v${report.schemaVersion} · started ${report.startedAt} · finished ${report.finishedAt}`, '', '</details>', '');
     return out.join('\n');
 }
-// ---------------------------------------------------------------------------------
-// Log
-// ---------------------------------------------------------------------------------
+
+;// CONCATENATED MODULE: ./src/core/report/log.ts
+
+
+
 function pad(rows) {
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)));
     return rows.map((r) => r.map((c, i) => c + ' '.repeat(widths[i] - [...c].length)).join('  ').trimEnd());
@@ -42755,9 +42789,9 @@ function renderLogVerdict(report) {
     out.push(`Timings: ${timingEntries(report).map(([k, ms]) => `${k} ${fmtMs(ms)}`).join(' · ')}`);
     return out.flatMap((l) => l.split(/\r?\n/)).map(defuse).join('\n');
 }
-// ---------------------------------------------------------------------------------
-// Annotation
-// ---------------------------------------------------------------------------------
+
+;// CONCATENATED MODULE: ./src/core/report/annotation.ts
+
 /** The ::error annotation for an abort or failure: a title, the cause, the first step, the restore commands. */
 function renderAnnotation(report) {
     if (report.result !== 'aborted' && report.result !== 'failed' && report.result !== 'rolled-back')
@@ -42772,6 +42806,22 @@ function renderAnnotation(report) {
         lines.push('Restore:', ...commands.map((c) => `  ${c}`));
     return { title, message: lines.join('\n') };
 }
+
+;// CONCATENATED MODULE: ./src/core/report.ts
+// The deploy report (the `report` output), and what a person reads of it: the job summary,
+// the same verdict and tables in the log (Gitea before 1.27 shows no summary), the
+// annotation, and the restore hint. Pure: data in, text out. No environment values: only
+// the report's fixed fields are rendered. One module per concern in ./report/.
+
+
+
+
+
+
+
+
+
+
 
 ;// CONCATENATED MODULE: ./src/shell/dump.ts
 // PM2's saved process list (`<pm2-home>/dump.pm2`, written by `pm2 save`): the restore
@@ -42833,6 +42883,12 @@ function planMoves(targets, processes) {
         return { kind: 'recreate', name: want.name, changed };
     });
 }
+/** The one command that deletes `instances` by pm_id; none when there are none. */
+function deleteByIds(instances, why) {
+    return instances.length === 0 ? [] : [{ verb: 'delete-ids', instances: instances.map(({ pmId, name }) => ({ pmId, name })), why }];
+}
+/** The Swap phase's command: every swapped app's old instances at once, sent only after the new sets are verified. */
+const retireOld = (instances) => deleteByIds(instances, 'swap: the old instances, once the new ones serve');
 function scriptStartArgs(cmd) {
     const args = ['start', cmd.script, '--name', cmd.name, '--cwd', cmd.cwd];
     if (cmd.execMode === 'cluster')
@@ -42848,7 +42904,7 @@ function scriptStartArgs(cmd) {
         args.push('--', ...cmd.args);
     return args;
 }
-/** The commands of one swap: the new set, then each old instance by pm_id (sent only after the new set is verified). */
+/** One swap: the command of the new set, and the old instances (deleted by retireOld once the new set is verified). */
 function planSwap(move, want, processes, extra = {}) {
     const force = processes.some((p) => p.name === want.name && p.script === want.script);
     return {
@@ -42867,7 +42923,7 @@ function planSwap(move, want, processes, extra = {}) {
             envFrom: extra.envFrom ?? null,
             why: `swap: ${move.changed.join(', ')}; new instances beside the old`
         },
-        deletes: move.oldPmIds.map((pmId) => ({ verb: 'delete-id', pmId, name: want.name, why: `swap: the old instance, once the new ones serve` }))
+        old: move.oldPmIds.map((pmId) => ({ pmId, name: want.name }))
     };
 }
 /** Ecosystem options PM2's CLI can take for a script start, as `--flag=value` (a value may start with `-`). */
@@ -42971,8 +43027,8 @@ function commandArgs(cmd) {
             return ['save'];
         case 'start-script':
             return scriptStartArgs(cmd);
-        case 'delete-id':
-            return ['delete', String(cmd.pmId)];
+        case 'delete-ids':
+            return ['delete', ...cmd.instances.map((i) => String(i.pmId))];
         default:
             return [cmd.verb, cmd.ecosystem, '--only', cmd.only.join(','), ...(cmd.env ? ['--env', cmd.env] : []), '--update-env'];
     }
@@ -43062,7 +43118,7 @@ function planReleaseDeploy(input, moves, swaps) {
     for (const name of input.ownNames)
         if (swapped.has(name))
             commands.push(swaps.get(name).start);
-    return { commands, retire: [...swapped].flatMap((n) => swaps.get(n).deletes), downtime: recreated };
+    return { commands, retire: [...swapped].flatMap((n) => swaps.get(n).old), downtime: recreated };
 }
 
 ;// CONCATENATED MODULE: ./src/core/release.ts
@@ -44651,7 +44707,8 @@ function checkRunsWhatFileSays(ctx, processes, apps, workingDirectory) {
 
 ;// CONCATENATED MODULE: ./src/deploy/change.ts
 // The phases that change PM2 (promises 1, 3, 9): commands sent through the gate, isolation
-// after every delete and at the end, a swap's old instances retired, pm2 save.
+// after every delete and at the end, a swap's old instances retired in one call, pm2 save.
+
 
 
 
@@ -44690,7 +44747,7 @@ async function sendAll(ctx, pm2, commands) {
         if (sent.exitCode !== 0) {
             throw new DeployStop('failed', `${sent.command} failed with exit code ${sent.exitCode}: ${sent.messages.slice(-3).join(' ')}`, 'pm2 command failed');
         }
-        if (cmd.verb === 'delete' || cmd.verb === 'delete-id')
+        if (cmd.verb === 'delete' || cmd.verb === 'delete-ids')
             await isolation(ctx, pm2, 'after cleanup');
     }
 }
@@ -44710,7 +44767,8 @@ async function sendPlan(ctx, pm2) {
 }
 /**
  * Swap (promise 9): the new instances of each swapped app verified online and stable
- * beside the old ones (health URLs wait: either set may answer), then the old deleted by pm_id.
+ * beside the old ones (health URLs wait: either set may answer), then every old instance
+ * deleted by pm_id in one gated `pm2 delete <id> <id> …`.
  */
 async function completeSwaps(ctx, pm2, apps) {
     const { state, inputs } = ctx;
@@ -44723,7 +44781,7 @@ async function completeSwaps(ctx, pm2, apps) {
         await sendAll(ctx, pm2, newInstancesOfSwaps(state, await pm2.list()));
         throw new DeployStop('failed', `The new instances are not healthy: ${verdict.reason}. They were removed; the old instances still serve.`, 'Deploy not healthy');
     }
-    await sendAll(ctx, pm2, state.retire);
+    await sendAll(ctx, pm2, retireOld(state.retire));
     state.retired = true;
 }
 /** Swap phase: completeSwaps over the apps of the file being deployed. */
@@ -44741,13 +44799,14 @@ async function save(ctx, pm2) {
     if (sent.exitCode !== 0)
         ctx.state.warnings.push(`pm2 save exited ${sent.exitCode}: the deploy is live but the saved list is old`);
 }
-/** The new instances of swaps whose old instances still serve: deleted by pm_id to undo the swap. */
+/** The new instances of swaps whose old instances still serve: deleted by pm_id, in one command, to undo the swap. */
 function newInstancesOfSwaps(state, list) {
     if (state.retired)
         return [];
     const old = new Set(state.retire.map((d) => d.pmId));
     const names = new Set(state.retire.map((d) => d.name));
-    return list.filter((p) => names.has(p.name) && !old.has(p.pmId)).map((p) => ({ verb: 'delete-id', pmId: p.pmId, name: p.name, why: 'the new instances of a swap that did not serve' }));
+    const fresh = list.filter((p) => names.has(p.name) && !old.has(p.pmId)).map((p) => ({ pmId: p.pmId, name: p.name }));
+    return deleteByIds(fresh, 'the new instances of a swap that did not serve');
 }
 
 ;// CONCATENATED MODULE: ./src/core/ownership.ts
@@ -44832,6 +44891,38 @@ function collisionProblems(ownNames, processes) {
 }
 function isOwn(process, ownNames) {
     return ownNames.has(process.name);
+}
+
+;// CONCATENATED MODULE: ./src/deploy/plan-commands.ts
+// The commands for one source of own apps (promise 9), shared by the plan and a rollback's
+// redeploy of the previous release: its own module, so plan.ts and release.ts need not import each other.
+
+
+
+/**
+ * The commands for the own apps of `source` on `processes` (promise 9): with an ecosystem
+ * file and reload/restart, a cluster app whose script, cwd or interpreter changes is
+ * swapped and a fork app recreated; the rest moves in place.
+ */
+function planCommands(ctx, apps, source, processes, names = ctx.state.ownNames) {
+    const { inputs, state } = ctx;
+    const input = { ownNames: names, processes, strategy: inputs.strategy, ecosystem: source.ecosystem, ecosystemEnv: inputs.ecosystemEnv, save: inputs.save };
+    if (!source.ecosystem || inputs.strategy === 'recreate')
+        return planReleaseDeploy(input, [], new Map());
+    const targets = appTargets(names, apps, source.workingDirectory, processes);
+    const moves = planMoves(targets, processes);
+    const swaps = new Map();
+    for (const move of moves) {
+        const target = targets.find((t) => t.name === move.name);
+        const app = apps.find((a) => a.name === move.name);
+        if (move.kind !== 'swap' || !target || !app)
+            continue;
+        if (app.swap?.unsupported.length) {
+            state.warnings.push(`${move.name}: ${app.swap.unsupported.join(', ')} cannot be given to the new instances of a swap (no pm2 start flag carries them): they apply again at the next reload`);
+        }
+        swaps.set(move.name, planSwap(move, target, processes, { flags: app.swap?.flags ?? [], args: app.swap?.args ?? [], envFrom: { ecosystem: source.ecosystem, envName: inputs.ecosystemEnv } }));
+    }
+    return planReleaseDeploy(input, moves, swaps);
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/release.ts
@@ -45020,7 +45111,7 @@ async function planAndPreflight(ctx, pm2) {
     for (const name of planned.downtime) {
         state.warnings.push(`${name} runs in fork mode and its script, cwd or interpreter changes: it is deleted and started fresh, with a moment of downtime (cluster mode switches with none)`);
     }
-    for (const cmd of [...state.plan, ...state.retire]) {
+    for (const cmd of [...state.plan, ...retireOld(state.retire)]) {
         pm2.check(cmd, state.before, state.own);
         info(`${describeCommand(cmd)}    # ${cmd.why}`);
     }
@@ -45034,30 +45125,46 @@ async function planAndPreflight(ctx, pm2) {
     }
     state.checks.push({ name: 'preflight', ok: true, detail: 'scripts and cwd exist, interpreters fit' });
 }
+
+;// CONCATENATED MODULE: ./src/core/pm2-versions.ts
+// The pm2 versions the action is tested against, as data, and what it says when the host's
+// pm2 CLI or daemon is outside them. CI runs the e2e subset on 5.4.x, 6.0.x and 7.0.x. Pure.
+/** The supported range, [from, below): target resolution, the CLI's flags and the RPC reads are those of 5.4 – 7.x. */
+const SUPPORTED_PM2 = { from: [5, 4, 0], below: [8, 0, 0], text: '5.4 to 7.x (tested: 5.4.3, 6.0.14, 7.0.4)' };
+/** major.minor.patch of a version string (`6.0.14`, `v5.4.3`, `7.0.4-beta.1`); null when it is not one. */
+function parseVersion(v) {
+    const m = v.trim().match(/^v?(\d+)\.(\d+)\.(\d+)/);
+    return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : null;
+}
+function compare(a, b) {
+    for (let i = 0; i < 3; i++)
+        if (a[i] !== b[i])
+            return a[i] - b[i];
+    return 0;
+}
+function isSupportedPm2(v) {
+    const t = parseVersion(v);
+    return t !== null && compare(t, SUPPORTED_PM2.from) >= 0 && compare(t, SUPPORTED_PM2.below) < 0;
+}
 /**
- * The commands for the own apps of `source` on `processes` (promise 9): with an ecosystem
- * file and reload/restart, a cluster app whose script, cwd or interpreter changes is
- * swapped and a fork app recreated; the rest moves in place.
+ * The warnings for the versions found (null: not known, e.g. a wrapper script or no RPC):
+ * one naming every version outside the range, and one when CLI and daemon differ
+ * (the daemon in memory is older or newer than the pm2 that sends the commands).
  */
-function planCommands(ctx, apps, source, processes, names = ctx.state.ownNames) {
-    const { inputs, state } = ctx;
-    const input = { ownNames: names, processes, strategy: inputs.strategy, ecosystem: source.ecosystem, ecosystemEnv: inputs.ecosystemEnv, save: inputs.save };
-    if (!source.ecosystem || inputs.strategy === 'recreate')
-        return planReleaseDeploy(input, [], new Map());
-    const targets = appTargets(names, apps, source.workingDirectory, processes);
-    const moves = planMoves(targets, processes);
-    const swaps = new Map();
-    for (const move of moves) {
-        const target = targets.find((t) => t.name === move.name);
-        const app = apps.find((a) => a.name === move.name);
-        if (move.kind !== 'swap' || !target || !app)
-            continue;
-        if (app.swap?.unsupported.length) {
-            state.warnings.push(`${move.name}: ${app.swap.unsupported.join(', ')} cannot be given to the new instances of a swap (no pm2 start flag carries them): they apply again at the next reload`);
-        }
-        swaps.set(move.name, planSwap(move, target, processes, { flags: app.swap?.flags ?? [], args: app.swap?.args ?? [], envFrom: { ecosystem: source.ecosystem, envName: inputs.ecosystemEnv } }));
+function pm2VersionWarnings(found) {
+    const out = [];
+    const outside = [
+        ...(found.cli !== null && !isSupportedPm2(found.cli) ? [`pm2 CLI ${found.cli}`] : []),
+        ...(found.daemon !== null && !isSupportedPm2(found.daemon) ? [`PM2 daemon ${found.daemon}`] : [])
+    ];
+    if (outside.length > 0) {
+        out.push(`${outside.join(' and ')} ${outside.length > 1 ? 'are' : 'is'} outside the supported range, pm2 ${SUPPORTED_PM2.text}: ` +
+            'the way PM2 resolves targets and the commands the action sends were verified on those versions only. Upgrade pm2 on the host (`npm i -g pm2@7`; then `pm2 update`, which restarts every process of the daemon, so agree a moment with everyone who runs apps on it).');
     }
-    return planReleaseDeploy(input, moves, swaps);
+    if (found.cli !== null && found.daemon !== null && found.cli !== found.daemon) {
+        out.push(`the pm2 CLI (${found.cli}) and the running PM2 daemon (${found.daemon}) differ: the daemon in memory predates the installed pm2 (or the reverse). \`pm2 update\` makes them one version, but restarts every process of the daemon: agree a moment with everyone who runs apps on it.`);
+    }
+    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/shell/clean-env.ts
@@ -45573,6 +45680,7 @@ class Ownership {
 
 
 
+
 /** Inputs and ownership: parse the inputs, start connecting and reading the file meanwhile. */
 async function start(state, ports) {
     const inputs = getInputs();
@@ -45615,6 +45723,10 @@ async function connect(ctx) {
             info(`${k}: ${v}`);
     if (!opened)
         throw failure;
+    for (const w of pm2VersionWarnings({ cli: state.metadata.pm2CliVersion, daemon: state.metadata.pm2DaemonVersion })) {
+        info(`warning: ${w}`);
+        state.warnings.push(w);
+    }
     state.session = opened;
     return opened;
 }
@@ -46569,7 +46681,7 @@ async function deploy(state, ports) {
     await state.phase('PM2 state before', () => recordBefore(ctx, pm2));
     await state.phase('Plan and preflight', () => planAndPreflight(ctx, pm2));
     if (ctx.inputs.dryRun)
-        return state.conclude('dry-run', `dry run: ${state.plan.length + state.retire.length} command(s) planned and checked, nothing sent`);
+        return state.conclude('dry-run', `dry run: ${state.plan.length + (state.retire.length > 0 ? 1 : 0)} command(s) planned and checked, nothing sent`);
     await changeAndVerify(ctx, pm2).catch((err) => recover(ctx, pm2, err));
     await state.phase('Isolation check', () => isolationAtEnd(ctx, pm2));
     if (ctx.inputs.save)

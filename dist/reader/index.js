@@ -1412,6 +1412,12 @@ function planMoves(targets, processes) {
         return { kind: 'recreate', name: want.name, changed };
     });
 }
+/** The one command that deletes `instances` by pm_id; none when there are none. */
+function deleteByIds(instances, why) {
+    return instances.length === 0 ? [] : [{ verb: 'delete-ids', instances: instances.map(({ pmId, name }) => ({ pmId, name })), why }];
+}
+/** The Swap phase's command: every swapped app's old instances at once, sent only after the new sets are verified. */
+const retireOld = (instances) => deleteByIds(instances, 'swap: the old instances, once the new ones serve');
 function scriptStartArgs(cmd) {
     const args = ['start', cmd.script, '--name', cmd.name, '--cwd', cmd.cwd];
     if (cmd.execMode === 'cluster')
@@ -1427,7 +1433,7 @@ function scriptStartArgs(cmd) {
         args.push('--', ...cmd.args);
     return args;
 }
-/** The commands of one swap: the new set, then each old instance by pm_id (sent only after the new set is verified). */
+/** One swap: the command of the new set, and the old instances (deleted by retireOld once the new set is verified). */
 function planSwap(move, want, processes, extra = {}) {
     const force = processes.some((p) => p.name === want.name && p.script === want.script);
     return {
@@ -1446,7 +1452,7 @@ function planSwap(move, want, processes, extra = {}) {
             envFrom: extra.envFrom ?? null,
             why: `swap: ${move.changed.join(', ')}; new instances beside the old`
         },
-        deletes: move.oldPmIds.map((pmId) => ({ verb: 'delete-id', pmId, name: want.name, why: `swap: the old instance, once the new ones serve` }))
+        old: move.oldPmIds.map((pmId) => ({ pmId, name: want.name }))
     };
 }
 /** Ecosystem options PM2's CLI can take for a script start, as `--flag=value` (a value may start with `-`). */

@@ -1,7 +1,7 @@
 // The deploy plan as data: which pm2 commands, on which targets. Pure.
 import { UserError } from './errors.js'
 import type { ProcessRecord } from './process-record.js'
-import { scriptStartArgs, type AppMove, type DeleteById, type ScriptStart } from './swap.js'
+import { scriptStartArgs, type AppMove, type DeleteByIds, type OldInstance, type ScriptStart } from './swap.js'
 
 export type ByNameVerb = 'restart' | 'reload' | 'delete'
 export type EcosystemVerb = 'startOrReload' | 'startOrRestart' | 'start'
@@ -11,7 +11,7 @@ export type PlannedCommand =
   | { verb: EcosystemVerb; ecosystem: string; only: string[]; env: string | null; why: string }
   | { verb: 'save'; why: string }
   | ScriptStart
-  | DeleteById
+  | DeleteByIds
 
 /** The pm2 argument array for a planned command. `--update-env` so the new env takes effect. */
 export function commandArgs(cmd: PlannedCommand): string[] {
@@ -25,8 +25,8 @@ export function commandArgs(cmd: PlannedCommand): string[] {
       return ['save']
     case 'start-script':
       return scriptStartArgs(cmd)
-    case 'delete-id':
-      return ['delete', String(cmd.pmId)]
+    case 'delete-ids':
+      return ['delete', ...cmd.instances.map((i) => String(i.pmId))]
     default:
       return [cmd.verb, cmd.ecosystem, '--only', cmd.only.join(','), ...(cmd.env ? ['--env', cmd.env] : []), '--update-env']
   }
@@ -103,8 +103,8 @@ export function planDeploy(input: PlanInput): PlannedCommand[] {
 export interface ReleasePlan {
   /** Sent first, in order: cleanup, recreated apps' delete, the ecosystem start of the rest, each swap's new set. */
   commands: PlannedCommand[]
-  /** Each swap's old instances: sent only once the new sets are verified (promise 9). */
-  retire: DeleteById[]
+  /** Each swap's old instances: deleted in one command (retireOld) once the new sets are verified (promise 9). */
+  retire: OldInstance[]
   /** Apps that go down for a moment (fork mode with changed paths): the summary says so. */
   downtime: string[]
 }
@@ -116,7 +116,7 @@ export interface ReleasePlan {
  * are deleted by name first, everything else goes through startOrReload/startOrRestart
  * as in planDeploy. `recreate` and plans without an ecosystem file are planDeploy's.
  */
-export function planReleaseDeploy(input: PlanInput, moves: readonly AppMove[], swaps: ReadonlyMap<string, { start: ScriptStart; deletes: DeleteById[] }>): ReleasePlan {
+export function planReleaseDeploy(input: PlanInput, moves: readonly AppMove[], swaps: ReadonlyMap<string, { start: ScriptStart; old: OldInstance[] }>): ReleasePlan {
   if (input.strategy === 'recreate' || !input.ecosystem) return { commands: planDeploy(input), retire: [], downtime: [] }
   const swapped = new Set(moves.filter((m) => m.kind === 'swap').map((m) => m.name))
   for (const name of swapped) if (!swaps.has(name)) throw new PlanError(`no swap commands planned for ${name}`)
@@ -133,5 +133,5 @@ export function planReleaseDeploy(input: PlanInput, moves: readonly AppMove[], s
     commands.push(...base.filter((c) => c.verb !== 'delete'))
   }
   for (const name of input.ownNames) if (swapped.has(name)) commands.push(swaps.get(name)!.start)
-  return { commands, retire: [...swapped].flatMap((n) => swaps.get(n)!.deletes), downtime: recreated }
+  return { commands, retire: [...swapped].flatMap((n) => swaps.get(n)!.old), downtime: recreated }
 }

@@ -3,7 +3,7 @@
 // matches running processes by name, so a cluster app is swapped: `pm2 start <script>
 // --name <name> -i N` beside the old instances (a script path can start a second set
 // under one name; the daemon is the cluster master, so both sets share the port), then
-// the old instances deleted one pm_id at a time through the gate. Pure.
+// the old instances deleted by pm_id in one `pm2 delete <id> <id> …`, every id gated. Pure.
 import type { ProcessRecord } from './process-record.js'
 
 /** What the ecosystem file resolves an app to, in the form PM2 records it (pm_exec_path, pm_cwd, exec_interpreter). */
@@ -82,13 +82,27 @@ export interface ScriptStart {
   why: string
 }
 
-export interface DeleteById {
-  verb: 'delete-id'
+/** One instance a swap retires (or undoes), by pm_id. */
+export interface OldInstance {
   pmId: number
   /** The own name the process has, checked again by the gate against a fresh list. */
   name: string
+}
+
+/** `pm2 delete <id> <id> …`: PM2 deletes each target in turn, in one CLI call; the gate checks every id. */
+export interface DeleteByIds {
+  verb: 'delete-ids'
+  instances: OldInstance[]
   why: string
 }
+
+/** The one command that deletes `instances` by pm_id; none when there are none. */
+export function deleteByIds(instances: readonly OldInstance[], why: string): DeleteByIds[] {
+  return instances.length === 0 ? [] : [{ verb: 'delete-ids', instances: instances.map(({ pmId, name }) => ({ pmId, name })), why }]
+}
+
+/** The Swap phase's command: every swapped app's old instances at once, sent only after the new sets are verified. */
+export const retireOld = (instances: readonly OldInstance[]): DeleteByIds[] => deleteByIds(instances, 'swap: the old instances, once the new ones serve')
 
 export function scriptStartArgs(cmd: ScriptStart): string[] {
   const args = ['start', cmd.script, '--name', cmd.name, '--cwd', cmd.cwd]
@@ -101,13 +115,13 @@ export function scriptStartArgs(cmd: ScriptStart): string[] {
   return args
 }
 
-/** The commands of one swap: the new set, then each old instance by pm_id (sent only after the new set is verified). */
+/** One swap: the command of the new set, and the old instances (deleted by retireOld once the new set is verified). */
 export function planSwap(
   move: Extract<AppMove, { kind: 'swap' }>,
   want: AppTarget,
   processes: readonly ProcessRecord[],
   extra: { flags?: string[]; args?: string[]; envFrom?: ScriptStart['envFrom'] } = {}
-): { start: ScriptStart; deletes: DeleteById[] } {
+): { start: ScriptStart; old: OldInstance[] } {
   const force = processes.some((p) => p.name === want.name && p.script === want.script)
   return {
     start: {
@@ -125,7 +139,7 @@ export function planSwap(
       envFrom: extra.envFrom ?? null,
       why: `swap: ${move.changed.join(', ')}; new instances beside the old`
     },
-    deletes: move.oldPmIds.map((pmId) => ({ verb: 'delete-id', pmId, name: want.name, why: `swap: the old instance, once the new ones serve` }))
+    old: move.oldPmIds.map((pmId) => ({ pmId, name: want.name }))
   }
 }
 

@@ -96,9 +96,9 @@ export class UnsafeCommandError extends UserError {}
  */
 export function gateCommand(cmd: PlannedCommand, processes: readonly ProcessRecord[], ownNames: ReadonlySet<string>, cliCwd: string): void {
   if (cmd.verb === 'save') return
-  if (cmd.verb === 'delete-id') {
-    const verdict = gatePmId(cmd.pmId, cmd.name, processes, ownNames, cliCwd)
-    if (!verdict.ok) throw new UnsafeCommandError(`refused to send pm2 delete ${cmd.pmId}: ${verdict.reason}`)
+  if (cmd.verb === 'delete-ids') {
+    const verdict = gatePmIds(cmd.instances, processes, ownNames, cliCwd)
+    if (!verdict.ok) throw new UnsafeCommandError(`refused to send pm2 delete ${cmd.instances.map((i) => i.pmId).join(' ')}: ${verdict.reason}`)
     return
   }
   if (cmd.verb === 'start-script') {
@@ -145,6 +145,29 @@ export function gatePmId(
     return { ok: false, reason: `pm_id ${arg} is ${target ? `"${target.name}"` : 'no process'}, not an instance of ${name}` }
   }
   return { ok: true, pmIds: [pmId] }
+}
+
+/**
+ * The gate for `pm2 delete <id> <id> …`: PM2 resolves each target in turn, against a
+ * list that only loses the processes deleted before it (no name or namespace appears),
+ * so the command is safe when each id alone passes gatePmId against the one fresh list.
+ * (A process another user names after a later id while the command runs is beyond any
+ * gate, as between two calls; the isolation check right after the delete reports it.)
+ */
+export function gatePmIds(
+  instances: readonly { pmId: number; name: string }[],
+  processes: readonly ProcessRecord[],
+  ownNames: ReadonlySet<string>,
+  cliCwd: string
+): GateVerdict {
+  if (instances.length === 0) return { ok: false, reason: 'no pm_id to delete' }
+  const ids = instances.map((i) => i.pmId)
+  if (new Set(ids).size !== ids.length) return { ok: false, reason: 'a pm_id is listed twice (PM2 would fail on the second)' }
+  for (const { pmId, name } of instances) {
+    const verdict = gatePmId(pmId, name, processes, ownNames, cliCwd)
+    if (!verdict.ok) return verdict
+  }
+  return { ok: true, pmIds: ids }
 }
 
 /**

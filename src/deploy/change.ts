@@ -1,5 +1,5 @@
 // The phases that change PM2 (promises 1, 3, 9): commands sent through the gate, isolation
-// after every delete and at the end, a swap's old instances retired, pm2 save.
+// after every delete and at the end, a swap's old instances retired in one call, pm2 save.
 import * as core from '@actions/core'
 import { messageOf } from '../core/errors.js'
 import { checkIsolation, formatViolations } from '../core/isolation.js'
@@ -11,7 +11,7 @@ import type { EcosystemApp } from '../shell/ecosystem-protocol.js'
 import { printUntrusted } from '../shell/print.js'
 import { saveCommandsStarted } from '../shell/state.js'
 import type { Pm2Port } from './ports.js'
-import type { DeleteById } from '../core/swap.js'
+import { deleteByIds, retireOld, type DeleteByIds } from '../core/swap.js'
 import type { DeployContext } from './context.js'
 import type { DeployState } from './state.js'
 import { expectedCounts, watchOwn } from './verify.js'
@@ -45,7 +45,7 @@ export async function sendAll(ctx: DeployContext, pm2: Pm2Port, commands: readon
     if (sent.exitCode !== 0) {
       throw new DeployStop('failed', `${sent.command} failed with exit code ${sent.exitCode}: ${sent.messages.slice(-3).join(' ')}`, 'pm2 command failed')
     }
-    if (cmd.verb === 'delete' || cmd.verb === 'delete-id') await isolation(ctx, pm2, 'after cleanup')
+    if (cmd.verb === 'delete' || cmd.verb === 'delete-ids') await isolation(ctx, pm2, 'after cleanup')
   }
 }
 
@@ -63,7 +63,8 @@ export async function sendPlan(ctx: DeployContext, pm2: Pm2Port): Promise<void> 
 
 /**
  * Swap (promise 9): the new instances of each swapped app verified online and stable
- * beside the old ones (health URLs wait: either set may answer), then the old deleted by pm_id.
+ * beside the old ones (health URLs wait: either set may answer), then every old instance
+ * deleted by pm_id in one gated `pm2 delete <id> <id> …`.
  */
 export async function completeSwaps(ctx: DeployContext, pm2: Pm2Port, apps: readonly EcosystemApp[]): Promise<void> {
   const { state, inputs } = ctx
@@ -76,7 +77,7 @@ export async function completeSwaps(ctx: DeployContext, pm2: Pm2Port, apps: read
     await sendAll(ctx, pm2, newInstancesOfSwaps(state, await pm2.list()))
     throw new DeployStop('failed', `The new instances are not healthy: ${verdict.reason}. They were removed; the old instances still serve.`, 'Deploy not healthy')
   }
-  await sendAll(ctx, pm2, state.retire)
+  await sendAll(ctx, pm2, retireOld(state.retire))
   state.retired = true
 }
 
@@ -97,10 +98,11 @@ export async function save(ctx: DeployContext, pm2: Pm2Port): Promise<void> {
   if (sent.exitCode !== 0) ctx.state.warnings.push(`pm2 save exited ${sent.exitCode}: the deploy is live but the saved list is old`)
 }
 
-/** The new instances of swaps whose old instances still serve: deleted by pm_id to undo the swap. */
-export function newInstancesOfSwaps(state: DeployState, list: Awaited<ReturnType<Pm2Port['list']>>): DeleteById[] {
+/** The new instances of swaps whose old instances still serve: deleted by pm_id, in one command, to undo the swap. */
+export function newInstancesOfSwaps(state: DeployState, list: Awaited<ReturnType<Pm2Port['list']>>): DeleteByIds[] {
   if (state.retired) return []
   const old = new Set(state.retire.map((d) => d.pmId))
   const names = new Set(state.retire.map((d) => d.name))
-  return list.filter((p) => names.has(p.name) && !old.has(p.pmId)).map((p) => ({ verb: 'delete-id', pmId: p.pmId, name: p.name, why: 'the new instances of a swap that did not serve' }))
+  const fresh = list.filter((p) => names.has(p.name) && !old.has(p.pmId)).map((p) => ({ pmId: p.pmId, name: p.name }))
+  return deleteByIds(fresh, 'the new instances of a swap that did not serve')
 }

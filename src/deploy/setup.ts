@@ -2,6 +2,7 @@
 // and workflow metadata, the host lock, the list and snapshot before any change.
 import os from 'node:os'
 import * as core from '@actions/core'
+import { pm2VersionWarnings } from '../core/pm2-versions.js'
 import { cleanEnvironment } from '../shell/clean-env.js'
 import { getInputs } from '../shell/inputs.js'
 import { acquireHostLock, lockFilePath, newLockToken } from '../shell/lock.js'
@@ -54,6 +55,10 @@ export async function connect(ctx: DeployContext): Promise<Pm2Port> {
   })
   for (const [k, v] of Object.entries(state.metadata)) if (v !== null) core.info(`${k}: ${v}`)
   if (!opened) throw failure
+  for (const w of pm2VersionWarnings({ cli: state.metadata.pm2CliVersion, daemon: state.metadata.pm2DaemonVersion })) {
+    core.info(`warning: ${w}`)
+    state.warnings.push(w)
+  }
   state.session = opened
   return opened
 }

@@ -3,7 +3,7 @@
 import * as core from '@actions/core'
 import type { Violation } from '../core/isolation.js'
 import type { PlannedCommand } from '../core/plan.js'
-import type { DeleteById } from '../core/swap.js'
+import type { OldInstance } from '../core/swap.js'
 import type { ProcessRecord } from '../core/process-record.js'
 import type { CheckRecord, DeployResult, ReleaseRecord } from '../core/report-schema.js'
 import type { WorkflowMetadata } from '../core/workflow-metadata.js'
@@ -33,7 +33,7 @@ export class DeployState {
   ownNames: readonly string[] = []
   plan: readonly PlannedCommand[] = []
   /** Each swap's old instances, deleted by pm_id once the new ones are verified (promise 9). */
-  retire: readonly DeleteById[] = []
+  retire: readonly OldInstance[] = []
   retired = false
   /** The release switch (promise 10): what was live, what is, whether it was switched back. */
   release: ReleaseRecord | null = null
