@@ -41794,7 +41794,8 @@ function previousOwnDirectories(file, app, suffix) {
     const lines = text.split('\n');
     for (let i = lines.length - 1; i >= 0; i--) {
         const line = lines[i].trim();
-        if (!line)
+        // Most lines are other apps' or keep no directories: skipped before parsing.
+        if (!line.includes('"ownDirectories"'))
             continue;
         let parsed;
         try {

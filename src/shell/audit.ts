@@ -219,7 +219,8 @@ export function previousOwnDirectories(file: string | null, app: string, suffix:
   const lines = text.split('\n')
   for (let i = lines.length - 1; i >= 0; i--) {
     const line = lines[i]!.trim()
-    if (!line) continue
+    // Most lines are other apps' or keep no directories: skipped before parsing.
+    if (!line.includes('"ownDirectories"')) continue
     let parsed: unknown
     try {
       parsed = JSON.parse(line)
