@@ -147,8 +147,9 @@ describe('the deploy over a fake PM2', () => {
     }
     const link = path.join(dir, 'current')
     fs.symlinkSync(path.join(releases, 'r1'), link)
-    // shop-api-test errored: the plan deletes it first, and a neighbour restarts right then.
-    const fake = new FakePm2(crowdedHost().map((p) => (p.name === 'shop-api-test' ? { ...p, status: 'errored' } : p)))
+    // shop-api-test errored (in r1: this deploy's, not another project's): the plan deletes it first, and a neighbour restarts right then.
+    const r1 = path.join(releases, 'r1')
+    const fake = new FakePm2(crowdedHost().map((p) => (p.name === 'shop-api-test' ? { ...p, status: 'errored', pid: 99_999_998, cwd: r1, script: path.join(r1, 'server.js') } : p)))
     fake.afterSend = (cmd, f) => {
       if (cmd.verb === 'delete') f.respawn(f.processes.find((p) => p.name === 'stock-alert-test')!)
     }
@@ -161,6 +162,30 @@ describe('the deploy over a fake PM2', () => {
     const report = JSON.parse(fs.readFileSync(outputs().report!, 'utf8'))
     expect(report.release).toMatchObject({ switched: true, rolledBack: false })
     expect(report.warnings.join('\n')).toMatch(/no rollback: other apps changed \(SAFETY ABORT\)/)
+  })
+
+  test('another project\'s process with an own name, outside every directory of this deploy, is refused before any command; adopt takes it over', async () => {
+    const project = path.join(dir, 'project')
+    fs.mkdirSync(project)
+    fs.writeFileSync(path.join(project, 'server.js'), '')
+    fs.writeFileSync(path.join(project, 'eco.config.js'), '')
+    // An `api` of another project, in its own directory (pid above pid_max: no /proc to read).
+    const other = processRecord({ pmId: 0, name: 'shop-api', pid: 99_999_997, cwd: '/srv/other-project', script: '/srv/other-project/server.js' })
+    const app = { name: 'shop-api', script: 'server.js', cwd: null, interpreter: null, execMode: null, instances: null, namespace: null, appendEnvToName: false, namePrefix: null }
+    const inputs = { app: 'shop', ecosystem: 'eco.config.js', 'working-directory': project, save: 'false' }
+    const refused = new FakePm2([other])
+    setInputs(inputs)
+    expect(await run({ openPm2: async () => refused, readEcosystem: async () => [app] })).toBe('aborted')
+    expect(refused.sent).toEqual([])
+    const report = JSON.parse(fs.readFileSync(outputs().report!, 'utf8'))
+    expect(report.checks).toContainEqual(expect.objectContaining({ name: 'identity', ok: false }))
+    expect(report.message).toMatch(/shop-api \(pm_id 0, pid 99999997\) runs from \/srv\/other-project.*adopt: true/s)
+    const adopted = new FakePm2([{ ...other }])
+    setInputs({ ...inputs, adopt: 'true', 'dry-run': 'true' })
+    expect(await run({ openPm2: async () => adopted, readEcosystem: async () => [app] })).toBe('dry-run')
+    const planned = JSON.parse(fs.readFileSync(outputs().report!, 'utf8'))
+    expect(planned.checks).toContainEqual(expect.objectContaining({ name: 'identity', ok: true, detail: expect.stringMatching(/^adopt: true: taking over shop-api/) }))
+    expect(planned.plan.length).toBeGreaterThan(0)
   })
 
   test('a reload PM2 swallowed (exit 0, no new process) after a release switch is a stale release: failed, never deployed', async () => {

@@ -41682,7 +41682,9 @@ const AuditRecordSchema = strictObject({
     metadata: AuditMetadataSchema.nullable(),
     report: nstr,
     /** The before/after snapshot files of this run (added later: absent from older lines). */
-    snapshots: strictObject({ before: nstr, after: nstr }).optional()
+    snapshots: strictObject({ before: nstr, after: nstr }).optional(),
+    /** Each own name → the real directories its processes ran from at the end (added later: absent from older lines). */
+    ownDirectories: record(schemas_string(), array(schemas_string())).optional()
 });
 /** Picks the fixed fields: whatever else a caller's objects carry never reaches the log. */
 function buildAuditRecord(r) {
@@ -41726,7 +41728,8 @@ function buildAuditRecord(r) {
             }
             : null,
         report: r.report,
-        snapshots: { before: r.snapshots?.before ?? null, after: r.snapshots?.after ?? null }
+        snapshots: { before: r.snapshots?.before ?? null, after: r.snapshots?.after ?? null },
+        ...(r.ownDirectories ? { ownDirectories: Object.fromEntries(Object.entries(r.ownDirectories).map(([name, dirs]) => [name, [...dirs]])) } : {})
     };
 }
 /**
@@ -41772,6 +41775,66 @@ function tryAppendAudit(target, record) {
         }
         return `could not append to the audit log ${target.file}: ${e.message}`;
     }
+}
+/** The fields a later deploy reads back; loose, so lines of newer versions with more fields still count. */
+const PreviousRecordSchema = object({
+    time: schemas_string(),
+    app: schemas_string(),
+    environmentSuffix: schemas_string(),
+    ownDirectories: record(schemas_string(), array(schemas_string())).optional(),
+    metadata: object({ runUrl: nstr.optional() }).nullable().optional()
+});
+/** How far back a deploy looks for the previous record of its app: the log is append-only and may be large. */
+const TAIL_BYTES = 4 * 1024 * 1024;
+/**
+ * For each own name, where it ran at the newest record of `app` + `suffix` that kept it,
+ * from the last few MB of the log; empty when there is none (or the log is off, missing or unreadable).
+ */
+function previousOwnDirectories(file, app, suffix) {
+    const out = {};
+    if (!file)
+        return out;
+    let text;
+    try {
+        const fd = external_node_fs_default().openSync(file, 'r');
+        try {
+            const size = external_node_fs_default().fstatSync(fd).size;
+            const start = Math.max(0, size - TAIL_BYTES);
+            const buf = Buffer.alloc(size - start);
+            external_node_fs_default().readSync(fd, buf, 0, buf.length, start);
+            text = buf.toString('utf8');
+            // The first line of a cut tail is partial.
+            if (start > 0)
+                text = text.slice(text.indexOf('\n') + 1);
+        }
+        finally {
+            external_node_fs_default().closeSync(fd);
+        }
+    }
+    catch {
+        return out;
+    }
+    const lines = text.split('\n');
+    for (let i = lines.length - 1; i >= 0; i--) {
+        const line = lines[i].trim();
+        // Most lines are other apps' or keep no directories: skipped before parsing.
+        if (!line.includes('"ownDirectories"'))
+            continue;
+        let parsed;
+        try {
+            parsed = JSON.parse(line);
+        }
+        catch {
+            continue;
+        }
+        const r = PreviousRecordSchema.safeParse(parsed);
+        if (!r.success || r.data.app !== app || r.data.environmentSuffix !== suffix)
+            continue;
+        for (const [name, directories] of Object.entries(r.data.ownDirectories ?? {})) {
+            out[name] ??= { directories, time: r.data.time, runUrl: r.data.metadata?.runUrl ?? null };
+        }
+    }
+    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/core/report-schema.ts
@@ -43192,7 +43255,642 @@ function planReleaseDeploy(input, moves, swaps) {
     return { commands, retire: [...swapped].flatMap((n) => swaps.get(n).old), downtime: recreated };
 }
 
+;// CONCATENATED MODULE: ./src/core/release.ts
+// Release switches as data (promises 4 and 10): where a path through the link will
+// lead after the switch, which old releases a prune may remove, and which own
+// processes still run something other than what the ecosystem file says. Pure.
+
+/**
+ * `p` as it will resolve once `link` names `releaseDir`: the link itself, or any path
+ * below it, is re-rooted in the release; every other path is returned unchanged.
+ * `realLink` is the link's path with its parent directory resolved, for paths that
+ * reach the link through another symlinked parent.
+ */
+function throughLinkAfterSwitch(p, link, releaseDir, realLink = link) {
+    for (const l of new Set([link, realLink])) {
+        if (p === l)
+            return releaseDir;
+        if (p.startsWith(l + (external_node_path_default()).sep))
+            return external_node_path_default().join(releaseDir, p.slice(l.length + 1));
+    }
+    return p;
+}
+/** `p` re-rooted from one release into another (the previous release on rollback); unchanged outside `from`. */
+function intoRelease(p, from, to) {
+    if (p === from)
+        return to;
+    if (p.startsWith(from + (external_node_path_default()).sep))
+        return external_node_path_default().join(to, p.slice(from.length + 1));
+    return p;
+}
+/** Whether `p` is `dir` or below it. */
+function isWithin(p, dir) {
+    return p === dir || p.startsWith(dir.endsWith((external_node_path_default()).sep) ? dir : dir + (external_node_path_default()).sep);
+}
+/**
+ * keep-releases: the `keep` newest release directories (by mtime, ties by name) stay;
+ * the live and previous releases, and any directory a PM2 process runs from or below,
+ * stay whatever their age. `keep` 0 removes nothing.
+ */
+function planPrune(input) {
+    const sorted = [...input.releases].sort((a, b) => b.mtimeMs - a.mtimeMs || b.path.localeCompare(a.path));
+    return sorted.map((r, i) => {
+        if (r.path === input.live)
+            return { path: r.path, remove: false, reason: 'the live release' };
+        if (r.path === input.previous)
+            return { path: r.path, remove: false, reason: 'the previous release (rollback target)' };
+        const user = input.inUse.find((u) => isWithin(u.path, r.path));
+        if (user)
+            return { path: r.path, remove: false, reason: `PM2 process ${user.name} (pm_id ${user.pmId}) runs from it` };
+        if (input.keep === 0)
+            return { path: r.path, remove: false, reason: 'keep-releases is 0: every release is kept' };
+        if (i < input.keep)
+            return { path: r.path, remove: false, reason: `one of the ${input.keep} newest` };
+        return { path: r.path, remove: true, reason: `older than the ${input.keep} newest` };
+    });
+}
+/** PM2 records node as `node`; a configured path to a node binary is the same choice only by that path. */
+const release_sameInterpreter = (a, b) => a === b || external_node_path_default().basename(a) === b || external_node_path_default().basename(b) === a;
+/**
+ * Promise 4: own processes that run something other than what the file says. A path
+ * string alone proves nothing after a switch (a path through the link resolves to the
+ * new release even for a process that loaded the old one), so a process spawned before
+ * `switchedAt` whose app lives in `releaseDir` is stale whatever its paths say.
+ */
+function staleProcesses(facts, wanted, opts) {
+    const out = [];
+    for (const f of facts) {
+        const want = wanted.get(f.name);
+        if (!want)
+            continue;
+        const why = [];
+        const cwd = f.procCwd ?? f.realPmCwd;
+        if (cwd !== null && cwd !== want.cwd)
+            why.push(`runs from ${cwd}, the file says ${want.cwd}`);
+        if (f.realScript !== null && want.script !== null && f.realScript !== want.script)
+            why.push(`runs ${f.realScript}, the file says ${want.script}`);
+        if (f.interpreter !== null && want.interpreter !== null && !release_sameInterpreter(f.interpreter, want.interpreter)) {
+            why.push(`runs with ${f.interpreter}, the file says ${want.interpreter}`);
+        }
+        const inRelease = opts.releaseDir !== null && (isWithin(want.cwd, opts.releaseDir) || (want.script !== null && isWithin(want.script, opts.releaseDir)));
+        if (why.length === 0 && opts.switchedAt !== null && inRelease && (f.startedAt === null || f.startedAt < opts.switchedAt)) {
+            why.push(f.startedAt === null
+                ? 'PM2 does not say when it started, so it cannot be shown to run the new release'
+                : `was started ${new Date(f.startedAt).toISOString()}, before the switch to ${opts.releaseDir}: it still runs the previous release's code`);
+        }
+        if (why.length > 0)
+            out.push({ pmId: f.pmId, name: f.name, message: `${f.name} (pm_id ${f.pmId}, pid ${f.pid}) ${why.join('; ')}` });
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/core/identity.ts
+// Who runs an own name (SPEC "Who owns what"): a running process with an own name is ours
+// only if it runs from this deploy's own directories; else it is another project's that
+// chose the same generic name. Pure: the shell gathers the paths and the real cwd/script.
+
+
+/**
+ * The deploy's own directories: each path as given and as its real path, and, for the
+ * innermost symlink of a path (a `current` link switched by hand), the directory that holds
+ * its target, the releases, when they live beside the link (in its directory or below it).
+ * A symlink higher up (`/home` → `/usr/home`) or one leading elsewhere (`~/apps` →
+ * `/mnt/disk/apps`) does not make the directory holding its target own: that would be every
+ * project beside it.
+ */
+function ownDirectories(paths) {
+    const dirs = new Set();
+    for (const p of paths) {
+        dirs.add(p.path);
+        dirs.add(p.real);
+        const innermost = p.links.at(-1);
+        const holder = innermost?.realTarget ? external_node_path_default().dirname(innermost.realTarget) : null;
+        if (innermost && holder && innermost.realParent !== external_node_path_default().parse(innermost.realParent).root && isWithin(holder, innermost.realParent))
+            dirs.add(holder);
+    }
+    // A directory inside another one adds nothing: the shortest list says the same.
+    const sorted = [...dirs].sort();
+    return sorted.filter((d) => !sorted.some((o) => o !== d && isWithin(d, o)));
+}
+const inside = (p, dirs) => p !== null && dirs.some((d) => isWithin(p, d));
+/** Whether a process runs another project's code: everything known about it lies outside the own directories. */
+function isForeign(p, ownDirs) {
+    if (p.cwd === null && p.script === null)
+        return false;
+    return !inside(p.cwd, ownDirs) && !inside(p.script, ownDirs);
+}
+/** A path from the process list, printable on one line (another project's path may hold anything). */
+const shownPath = (p) => p === null ? '(unknown)' : [...p].map((c) => (c < ' ' || c === '\u007f' ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : c)).join('');
+const identity_describe = (p) => `${p.name} (pm_id ${p.pmId}, pid ${p.pid}) runs from ${shownPath(p.cwd)}, script ${shownPath(p.script)}`;
+/** Whether a previous deploy of this app left `p` where it runs (an older release this action started, say). */
+const leftThereBefore = (p, recorded) => p.cwd !== null && (recorded?.[p.name]?.directories.includes(p.cwd) ?? false);
+/** The identity check: every own-named process runs from the own directories (or where this app's last deploy left it), or `adopt` takes it over. */
+function judgeIdentity(input) {
+    const outside = input.processes.filter((p) => isForeign(p, input.ownDirs));
+    const foreign = outside.filter((p) => !leftThereBefore(p, input.recorded));
+    const where = input.ownDirs.map(shownPath).join(', ');
+    if (foreign.length === 0) {
+        const known = outside.length > 0 ? `; ${outside.length} where the last recorded deploy of this app left them` : '';
+        return { ok: true, foreign, detail: `${input.processes.length} process(es) with own names, all run from this deploy's directories (${where})${known}`, message: null };
+    }
+    if (input.adopt) {
+        return { ok: true, foreign, detail: `adopt: true: taking over ${foreign.map(identity_describe).join('; ')}`, message: null };
+    }
+    const names = [...new Set(foreign.map((p) => p.name))];
+    const message = `Another project runs a process with an own name, nothing was changed:\n` +
+        foreign.map((p) => `- ${identity_describe(p)}: outside this deploy's directories`).join('\n') +
+        `\nThis deploy's directories: ${where}.\n` +
+        `A process with an own name that runs from elsewhere belongs to another project that chose the same name (${names.map((n) => `"${n}"`).join(', ')}). ` +
+        `Stop or rename that process (or rename this app's), or set \`adopt: true\` to take over own names wherever they run.`;
+    return { ok: false, foreign, detail: foreign.map((p) => `${identity_describe(p)}: another project's`).join('; '), message };
+}
+/** Each own name → the real directories its processes run from, sorted, for the audit record. */
+function directoriesByName(processes) {
+    const out = {};
+    for (const p of processes) {
+        if (p.cwd === null)
+            continue;
+        const dirs = (out[p.name] ??= []);
+        if (!dirs.includes(p.cwd))
+            dirs.push(p.cwd);
+    }
+    for (const dirs of Object.values(out))
+        dirs.sort();
+    return out;
+}
+/**
+ * With only a whitelist, names alone declare ownership: a warning for each own name whose
+ * processes now run from a directory the last deploy that recorded it did not.
+ */
+function movedWarnings(previous, now) {
+    const out = [];
+    for (const [name, dirs] of Object.entries(now)) {
+        const was = previous[name];
+        if (!was || was.directories.length === 0)
+            continue;
+        const moved = dirs.filter((d) => !was.directories.includes(d));
+        if (moved.length === 0)
+            continue;
+        out.push(`${name} runs from ${moved.map(shownPath).join(', ')}, but ran from ${was.directories.map(shownPath).join(', ')} at the last recorded deploy ` +
+            `(${was.time}${was.runUrl ? `, ${was.runUrl}` : ''}). If that is another project's process with the same name, ` +
+            `stop or rename it: with only a \`whitelist\`, names alone declare ownership (an \`ecosystem\` file or \`current-link\` lets the deploy refuse it)`);
+    }
+    return out;
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
+;// CONCATENATED MODULE: ./src/shell/print.ts
+// The one printer of the job log (promise 14): every line goes through asText, so whatever
+// the action did not compose (a log tail, pm2's output, a process name inside our own
+// sentence, a remote host's lines) reaches the runner as text. ESLint keeps core.info here.
+
+
+
+/** A line of the action's own, which may hold untrusted parts (names, paths, pm2's words): printed as text. */
+function printLine(text) {
+    for (const line of linesAsText(text))
+        info(line);
+}
+/** Prints lines the action did not compose as plain log lines, each neutralised. */
+function printUntrusted(lines, indent = '') {
+    for (const line of lines.flatMap(linesAsText))
+        info(indent + line);
+}
+/**
+ * Runs `print` inside GitHub's documented `::stop-commands::<token>` … `::<token>::` (act
+ * and Gitea's act_runner honour it too), with a token no app can guess: defence in depth
+ * around a block of untrusted lines, which are each neutralised anyway.
+ */
+function guarded(print) {
+    const token = `pm2-safe-deploy-${(0,external_node_crypto_.randomBytes)(12).toString('hex')}`;
+    info(`::stop-commands::${token}`);
+    try {
+        print();
+    }
+    finally {
+        info(`::${token}::`);
+    }
+}
+/** A warning annotation whose text may hold untrusted parts: each of its lines as text (@actions/core escapes the rest). */
+function warn(text) {
+    warning(linesAsText(text).join('\n'));
+}
+
+;// CONCATENATED MODULE: ./src/shell/proc.ts
+// What a process really runs, read from the OS rather than PM2's record: PM2 keeps
+// pm_cwd/pm_exec_path across a reload, and a path through a release link resolves to
+// the new release even for a process that still runs the old one.
+
+/** The real working directory of a live process (Linux /proc); null elsewhere or when not ours to read. */
+function processCwd(pid) {
+    if (!Number.isInteger(pid) || pid <= 0)
+        return null;
+    try {
+        return external_node_fs_default().readlinkSync(`/proc/${pid}/cwd`);
+    }
+    catch {
+        return null;
+    }
+}
+/** The real path of `p`, or `p` itself when it does not resolve (gone, or not a path). */
+function realOrSelf(p) {
+    try {
+        return external_node_fs_default().realpathSync(p);
+    }
+    catch {
+        return p;
+    }
+}
+/** The facts rule (c) of core/release.ts needs, for each process. */
+function runningFacts(processes) {
+    return processes.map((p) => ({
+        pmId: p.pmId,
+        name: p.name,
+        pid: p.pid,
+        procCwd: processCwd(p.pid),
+        pmCwd: p.cwd,
+        realPmCwd: p.cwd ? realOrSelf(p.cwd) : null,
+        script: p.script,
+        realScript: p.script ? realOrSelf(p.script) : null,
+        interpreter: p.interpreter,
+        startedAt: p.startedAt
+    }));
+}
+
+;// CONCATENATED MODULE: ./src/shell/deploy-paths.ts
+// The deploy's paths as the file system resolves them, for the identity check (core/identity.ts):
+// each path's real form and every symlink on it, with where that symlink leads.
+
+
+
+const realOrNull = (p) => {
+    try {
+        return external_node_fs_default().realpathSync(p);
+    }
+    catch {
+        return null;
+    }
+};
+const isLink = (p) => {
+    try {
+        return external_node_fs_default().lstatSync(p).isSymbolicLink();
+    }
+    catch {
+        return false;
+    }
+};
+/** One absolute path: its real form (the longest existing prefix resolved, the rest kept) and the symlinks on it. */
+function resolveDeployPath(role, p) {
+    const abs = external_node_path_default().resolve(p);
+    const { root } = external_node_path_default().parse(abs);
+    const parts = abs.slice(root.length).split((external_node_path_default()).sep).filter(Boolean);
+    const links = [];
+    let real = root;
+    let current = root;
+    for (const [i, part] of parts.entries()) {
+        current = external_node_path_default().join(current, part);
+        if (isLink(current))
+            links.push({ link: current, realParent: realOrNull(external_node_path_default().dirname(current)) ?? external_node_path_default().dirname(current), realTarget: realOrNull(current) });
+        const resolved = realOrNull(current);
+        if (resolved === null) {
+            real = external_node_path_default().join(real, ...parts.slice(i));
+            break;
+        }
+        real = resolved;
+    }
+    return { role, path: abs, real, links };
+}
+/** The real form of a path from the process list: a script or cwd since removed keeps its resolved parent. */
+const realPath = (p) => (p === null || !external_node_path_default().isAbsolute(p) ? p : resolveDeployPath('', p).real);
+/** Every process with an own name, with its real cwd (the OS's, else PM2's resolved) and real script. */
+function ownNamedProcesses(processes, own) {
+    return processes
+        .filter((p) => own.has(p.name))
+        .map((p) => ({ pmId: p.pmId, name: p.name, pid: p.pid, cwd: processCwd(p.pid) ?? realPath(p.cwd), script: realPath(p.script) }));
+}
+
+;// CONCATENATED MODULE: ./src/core/interpreter.ts
+// The interpreter rules of promise 5, modelled on PM2's own (Common.sink.resolveInterpreter,
+// lib/API/interpreter.json): which interpreter PM2 picks, what a script really is, and
+// whether the two fit. Pure: the shell reads the file's first bytes (shell/preflight.ts).
+
+const NODE_EXTENSIONS = new Set(['.js', '.cjs', '.mjs', '.ts', '.cts', '.mts', '.jsx', '.tsx']);
+/** PM2's lib/API/interpreter.json: the interpreter it picks by extension when none is set. */
+const PM2_INTERPRETER_BY_EXTENSION = {
+    '.sh': 'bash',
+    '.py': 'python',
+    '.rb': 'ruby',
+    '.php': 'php',
+    '.pl': 'perl',
+    '.js': 'node',
+    '.coffee': 'coffee',
+    '.ls': 'lsc',
+    '.ts': 'bun',
+    '.tsx': 'bun'
+};
+/** A script's kind from its extension and first bytes (magic number, shebang line). */
+function kindOf(ext, head) {
+    if (head && head[0] === 0x7f && head.subarray(1, 4).toString() === 'ELF')
+        return { kind: 'native', shebang: null };
+    const magic = head?.subarray(0, 4).toString('hex');
+    if (magic === 'cffaedfe' || magic === 'feedfacf' || magic === 'cafebabe')
+        return { kind: 'native', shebang: null };
+    const first = head ? (head.toString('utf8').split('\n')[0] ?? '') : '';
+    if (first.startsWith('#!')) {
+        const shebang = first.trimEnd();
+        if (/python/.test(shebang))
+            return { kind: 'python', shebang };
+        if (/\b(node|nodejs|bun|deno)\b/.test(shebang))
+            return { kind: 'node', shebang };
+        if (/\b(ba|z|da|k)?sh\b/.test(shebang))
+            return { kind: 'shell', shebang };
+        return { kind: 'other-script', shebang };
+    }
+    if (ext === '.py')
+        return { kind: 'python', shebang: null };
+    if (ext === '.sh')
+        return { kind: 'shell', shebang: null };
+    if (NODE_EXTENSIONS.has(ext))
+        return { kind: 'node', shebang: null };
+    return { kind: 'unknown', shebang: null };
+}
+/** The interpreter PM2 will use: the configured one, else by extension, else 'none' for binaries, else node. */
+function pm2Interpreter(configured, script, kind) {
+    if (configured)
+        return configured;
+    const byExtension = PM2_INTERPRETER_BY_EXTENSION[external_node_path_default().extname(script)];
+    if (byExtension)
+        return byExtension;
+    return kind === 'native' ? 'none' : 'node';
+}
+function isNodeInterpreter(interpreter) {
+    const base = external_node_path_default().basename(interpreter);
+    return /^(node|nodejs|bun)(\d+(\.\d+)*)?(\.exe)?$/.test(base) || interpreter.startsWith('node@');
+}
+function isPythonInterpreter(interpreter) {
+    return /^python(\d+(\.\d+)*)?$/.test(external_node_path_default().basename(interpreter));
+}
+const PYTHON_FIX = "set `interpreter: 'none'` (the script's #! line then picks the python) or `interpreter` to the virtualenv's python, e.g. '/srv/app/.venv/bin/python'";
+/** Whether `interpreter` can run a script of this kind; a problem with its fix, or null. */
+function interpreterMismatch(interpreter, info, configured) {
+    const how = configured ? `\`interpreter: '${interpreter}'\`` : `PM2 would run it with ${interpreter} (no \`interpreter\` set)`;
+    if (interpreter === 'none') {
+        if (info.kind !== 'native' && !info.shebang) {
+            return "has `interpreter: 'none'`, so the OS runs it directly, but it is neither a binary nor starts with a #! line: add a #! line or set `interpreter`";
+        }
+        if (!info.executable)
+            return "has `interpreter: 'none'`, so the OS runs it directly, but it is not executable: `chmod +x` it in the build";
+        return null;
+    }
+    if (info.kind === 'native')
+        return `is a native binary, but ${how}: set \`interpreter: 'none'\` so PM2 executes it directly`;
+    if (isNodeInterpreter(interpreter)) {
+        if (info.kind === 'python')
+            return `is a python script, but ${how}: ${PYTHON_FIX}`;
+        if (info.kind === 'shell' || info.kind === 'other-script') {
+            return `is a ${info.kind === 'shell' ? 'shell' : 'non-node'} script (${info.shebang ?? 'by its extension'}), but ${how}: set \`interpreter: 'none'\` so its #! line runs it`;
+        }
+    }
+    if (isPythonInterpreter(interpreter) && (info.kind === 'node' || info.kind === 'shell')) {
+        return `is a ${info.kind} script, but ${how}: remove \`interpreter\` or set it to the one the script needs`;
+    }
+    return null;
+}
+
+;// CONCATENATED MODULE: ./src/core/renaming.ts
+// Ecosystem options that make PM2 create a process under another name than the file's
+// (SPEC "Who owns what"): own names would not be the names PM2 creates, so the action
+// would start processes it does not own and then miss its own.
+/**
+ * Why PM2 would start `app` under another name, with the fix, or null.
+ * `append_env_to_name` renames only when pm2 gets `--env` (PM2's API.js:
+ * `if (app.append_env_to_name && opts.env) app.name += '-' + opts.env`), so it is
+ * refused only with an `ecosystem-env`; without one PM2 keeps the file's name.
+ * `name_prefix` is refused whenever it is set: PM2's schema declares it as an app option
+ * that makes the name `<prefix>:<name>`, and whether a PM2 version applies it is not the
+ * action's to guess.
+ */
+function renamingProblem(app, ecosystemEnv) {
+    if (app.namePrefix !== null) {
+        return (`sets \`name_prefix: '${app.namePrefix}'\`, which makes PM2 name the process "${app.namePrefix}:${app.name}", ` +
+            `not the own name "${app.name}": remove \`name_prefix\` and write the whole name in \`name\``);
+    }
+    if (app.appendEnvToName && ecosystemEnv) {
+        return (`sets \`append_env_to_name\`, so with \`ecosystem-env: ${ecosystemEnv}\` PM2 would start it as "${app.name}-${ecosystemEnv}", ` +
+            `not the own name "${app.name}": remove \`append_env_to_name\` and write the whole name in the file ` +
+            `(\`name: '${app.name}-${ecosystemEnv}'\`, one app entry per environment)`);
+    }
+    return null;
+}
+
+;// CONCATENATED MODULE: ./src/shell/which.ts
+// Finding executables as a shell would: an executable regular file, or the first one on PATH.
+
+
+function isExecutableFile(file) {
+    try {
+        external_node_fs_default().accessSync(file, (external_node_fs_default()).constants.X_OK);
+        return external_node_fs_default().statSync(file).isFile();
+    }
+    catch {
+        return false;
+    }
+}
+/** `which`: the first executable file called `name` on `searchPath`. */
+function findOnPath(name, searchPath) {
+    for (const dir of (searchPath ?? '').split((external_node_path_default()).delimiter)) {
+        if (!dir)
+            continue;
+        const candidate = external_node_path_default().join(dir, name);
+        if (isExecutableFile(candidate))
+            return candidate;
+    }
+    return null;
+}
+
+;// CONCATENATED MODULE: ./src/shell/preflight.ts
+// Promise 5: everything that can be checked before a change is checked first, so a
+// deploy that will fail fails while the old processes still run. Pure but for file
+// reads; the interpreter rules model PM2's own (Common.sink.resolveInterpreter).
+
+
+
+
+
+
+function readHead(file) {
+    try {
+        const fd = external_node_fs_default().openSync(file, 'r');
+        try {
+            const head = Buffer.alloc(512);
+            return head.subarray(0, external_node_fs_default().readSync(fd, head, 0, 512, 0));
+        }
+        finally {
+            external_node_fs_default().closeSync(fd);
+        }
+    }
+    catch {
+        return null;
+    }
+}
+/** What a script really is, by magic bytes, shebang and extension. */
+function inspectScript(file) {
+    const head = readHead(file);
+    const { kind, shebang } = kindOf(external_node_path_default().extname(file).toLowerCase(), head);
+    return { kind, shebang, executable: isExecutableFile(file) };
+}
+function scriptKind(file) {
+    return inspectScript(file).kind;
+}
+/**
+ * PM2's CLI checks the interpreter with `which` from its own directory (the working
+ * directory); the daemon then spawns it from the app's cwd. A relative path must hold in both.
+ */
+function interpreterMissing(interpreter, workingDirectory, searchPath, appCwd = workingDirectory) {
+    // 'none' needs nothing; PM2 falls back to its own node; node@version is resolved through nvm.
+    if (interpreter === 'none' || interpreter === 'node' || interpreter.includes('@'))
+        return null;
+    if (interpreter.includes('/')) {
+        const dirs = external_node_path_default().isAbsolute(interpreter) ? [workingDirectory] : [...new Set([workingDirectory, appCwd])];
+        const missing = dirs.map((d) => external_node_path_default().resolve(d, interpreter)).filter((f) => !isExecutableFile(f));
+        if (missing.length === 0)
+            return null;
+        return (`interpreter ${missing[0]} does not exist or is not executable: create the virtualenv (or install the runtime) before deploying, or fix \`interpreter\`` +
+            (external_node_path_default().isAbsolute(interpreter) ? '' : ' (PM2 looks for a relative interpreter from working-directory and runs it from the app\'s cwd: use an absolute path)'));
+    }
+    // PM2 uses python3 when .py's default `python` is not installed.
+    if (interpreter === 'python' && (findOnPath('python', searchPath) || findOnPath('python3', searchPath)))
+        return null;
+    if (findOnPath(interpreter, searchPath))
+        return null;
+    return `interpreter ${interpreter} is not on the PATH pm2 gets: install it, or set \`interpreter\` to its absolute path`;
+}
+/** Where PM2 will look for the app: cwd relative to the CLI's cwd, script relative to cwd. */
+function resolveAppPaths(app, workingDirectory) {
+    if (!app.script)
+        return null;
+    const cwd = app.cwd ? external_node_path_default().resolve(workingDirectory, app.cwd) : workingDirectory;
+    return { name: app.name, cwd, script: external_node_path_default().resolve(cwd, app.script) };
+}
+/** Checks each own app of the ecosystem file before anything changes. */
+function preflightApps(ownNames, apps, workingDirectory, opts = {}) {
+    const searchPath = opts.searchPath ?? process.env.PATH;
+    const map = opts.mapPath ?? ((p) => p);
+    const problems = [];
+    for (const name of ownNames) {
+        const app = apps.find((a) => a.name === name);
+        if (!app) {
+            problems.push({
+                app: name,
+                problem: `is not declared in the ecosystem file (it declares ${apps.map((a) => a.name).join(', ') || 'nothing'}): add it, or fix the whitelist/suffix`
+            });
+            continue;
+        }
+        const renamed = renamingProblem(app, opts.ecosystemEnv ?? null);
+        if (renamed)
+            problems.push({ app: name, problem: renamed });
+        const unmapped = resolveAppPaths(app, workingDirectory);
+        const resolved = unmapped && { ...unmapped, cwd: map(unmapped.cwd), script: map(unmapped.script) };
+        if (!resolved || !app.script) {
+            problems.push({ app: name, problem: 'has no `script` in the ecosystem file: PM2 would refuse to start it' });
+            continue;
+        }
+        if (!external_node_fs_default().existsSync(resolved.cwd) || !external_node_fs_default().statSync(resolved.cwd).isDirectory()) {
+            problems.push({ app: name, problem: `cwd ${resolved.cwd} does not exist (missing release directory?)` });
+            continue;
+        }
+        // PM2 runs a script with spaces as `bash -c "<script>"`: a command line, not a file.
+        if (app.script.includes(' '))
+            continue;
+        let scriptPath = resolved.script;
+        if (!external_node_fs_default().existsSync(scriptPath)) {
+            // PM2 falls back to a command on PATH (e.g. `npm`) when no such file exists.
+            const onPath = app.script.includes('/') ? null : findOnPath(app.script, searchPath);
+            if (!onPath) {
+                problems.push({ app: name, problem: `script ${resolved.script} does not exist (missing build artifacts or release? run the build first)` });
+                continue;
+            }
+            scriptPath = onPath;
+        }
+        if (external_node_fs_default().statSync(scriptPath).isDirectory()) {
+            problems.push({ app: name, problem: `script ${scriptPath} is a directory: point \`script\` at the file to run` });
+            continue;
+        }
+        const info = inspectScript(scriptPath);
+        const configured = app.interpreter && external_node_path_default().isAbsolute(app.interpreter) ? map(app.interpreter) : app.interpreter;
+        const interpreter = pm2Interpreter(configured, scriptPath, info.kind);
+        const mismatch = interpreterMismatch(interpreter, info, app.interpreter !== null);
+        if (mismatch) {
+            problems.push({ app: name, problem: `script ${scriptPath} ${mismatch}` });
+            continue;
+        }
+        const missing = interpreterMissing(interpreter, workingDirectory, searchPath, resolved.cwd);
+        if (missing)
+            problems.push({ app: name, problem: missing });
+    }
+    return problems;
+}
+
+;// CONCATENATED MODULE: ./src/deploy/identity.ts
+// Who runs an own name (SPEC "Who owns what"), in preflight: with an ecosystem file or
+// `current-link`, every process with an own name must run from this deploy's directories
+// (or where the last recorded deploy of this app left it), or the deploy is refused before any command; with only a whitelist, a name whose
+// directory moved since the last recorded deploy is warned about. Rules: core/identity.ts.
+
+
+
+
+
+
+
+/** The paths this deploy names: working-directory, each own app's cwd and script directory, current-link, the directory of release-dir. */
+function deployPaths(inputs, ownNames, apps) {
+    const paths = [resolveDeployPath('working-directory', inputs.workingDirectory)];
+    for (const name of ownNames) {
+        const app = apps.find((a) => a.name === name);
+        const resolved = app && resolveAppPaths(app, inputs.workingDirectory);
+        if (!resolved)
+            continue;
+        paths.push(resolveDeployPath(`${name} cwd`, resolved.cwd), resolveDeployPath(`${name} script directory`, external_node_path_default().dirname(resolved.script)));
+    }
+    if (inputs.release) {
+        paths.push(resolveDeployPath('current-link', inputs.release.currentLink), resolveDeployPath('the directory of release-dir', external_node_path_default().dirname(inputs.release.releaseDir)));
+    }
+    return paths;
+}
+/** The identity check (before any command): refused when another project runs an own name, unless `adopt: true`. */
+function checkIdentity(ctx, apps) {
+    const { state, inputs } = ctx;
+    if (!inputs.ecosystem && !inputs.release)
+        return warnIfMoved(ctx);
+    const ownDirs = ownDirectories(deployPaths(inputs, state.ownNames, apps));
+    const recorded = previousOwnDirectories(inputs.auditLog, inputs.app, inputs.suffix);
+    const verdict = judgeIdentity({ ownDirs, processes: ownNamedProcesses(state.before, state.own), adopt: inputs.adopt, recorded });
+    state.checks.push({ name: 'identity', ok: verdict.ok, detail: verdict.detail });
+    if (verdict.message)
+        throw new DeployStop('aborted', verdict.message, 'Another project runs an own name');
+    if (verdict.foreign.length > 0)
+        state.warnings.push(verdict.detail);
+    printLine(`identity: ${verdict.detail}`);
+}
+/** With only a whitelist: names alone declare ownership; a directory that moved since the last recorded deploy is warned about. */
+function warnIfMoved(ctx) {
+    const { state, inputs } = ctx;
+    const previous = previousOwnDirectories(inputs.auditLog, inputs.app, inputs.suffix);
+    const moved = movedWarnings(previous, directoriesByName(ownNamedProcesses(state.before, state.own)));
+    state.warnings.push(...moved);
+    const compared = Object.keys(previous).length > 0 ? 'directories compared with the last recorded deploy' : 'no earlier deploy recorded their directories';
+    state.checks.push({ name: 'identity', ok: true, detail: `only a whitelist: names alone declare ownership; ${compared}; ${moved.length} moved` });
+}
+/** Each own name → the real directories its processes run from, for the audit record; null when no list was read. */
+function ownDirectoriesOf(list, own) {
+    return list ? directoriesByName(ownNamedProcesses(list, own)) : null;
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/records.ts
+
 
 
 
@@ -43265,48 +43963,9 @@ function auditOf(state, ending) {
         commands: state.sent,
         violations: state.violations,
         metadata: ending.metadata ?? state.metadata,
-        snapshots: { ...state.snapshots }
+        snapshots: { ...state.snapshots },
+        ownDirectories: ownDirectoriesOf(ending.processes ?? null, state.own)
     });
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
-;// CONCATENATED MODULE: ./src/shell/print.ts
-// The one printer of the job log (promise 14): every line goes through asText, so whatever
-// the action did not compose (a log tail, pm2's output, a process name inside our own
-// sentence, a remote host's lines) reaches the runner as text. ESLint keeps core.info here.
-
-
-
-/** A line of the action's own, which may hold untrusted parts (names, paths, pm2's words): printed as text. */
-function printLine(text) {
-    for (const line of linesAsText(text))
-        info(line);
-}
-/** Prints lines the action did not compose as plain log lines, each neutralised. */
-function printUntrusted(lines, indent = '') {
-    for (const line of lines.flatMap(linesAsText))
-        info(indent + line);
-}
-/**
- * Runs `print` inside GitHub's documented `::stop-commands::<token>` … `::<token>::` (act
- * and Gitea's act_runner honour it too), with a token no app can guess: defence in depth
- * around a block of untrusted lines, which are each neutralised anyway.
- */
-function guarded(print) {
-    const token = `pm2-safe-deploy-${(0,external_node_crypto_.randomBytes)(12).toString('hex')}`;
-    info(`::stop-commands::${token}`);
-    try {
-        print();
-    }
-    finally {
-        info(`::${token}::`);
-    }
-}
-/** A warning annotation whose text may hold untrusted parts: each of its lines as text (@actions/core escapes the rest). */
-function warn(text) {
-    warning(linesAsText(text).join('\n'));
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/cancel.ts
@@ -43645,7 +44304,7 @@ async function finish(state) {
         const after = await recordAfter(state);
         const report = reportOf(state, after);
         const reportFile = writeReport(state, report);
-        audit(state, report, reportFile);
+        audit(state, report, reportFile, after);
         await tell(report, reportFile);
     }
     finally {
@@ -43698,12 +44357,15 @@ function writeReport(state, report) {
     }
     return file;
 }
-/** Every attempt is recorded, also one refused for invalid inputs: the audit path comes from the raw inputs. */
-function audit(state, report, reportFile) {
+/**
+ * Every attempt is recorded, also one refused for invalid inputs: the audit path comes from the raw inputs.
+ * Own directories only after commands were sent: until then a process with an own name may be anyone's.
+ */
+function audit(state, report, reportFile, after) {
     const target = resolveAuditTarget(state.env, (name) => getInput(name));
     const metadata = state.metadata ??
         collectMetadata(state.env, { actionVersion: ACTION_VERSION, pm2CliVersion: null, pm2DaemonVersion: null, pm2Home: state.inputs?.pm2Home ?? target?.pm2Home ?? '', pm2ReadPath: null });
-    const problem = tryAppendAudit(target, auditOf(state, { result: report.result, message: report.message, report: reportFile || null, metadata }));
+    const problem = tryAppendAudit(target, auditOf(state, { result: report.result, message: report.message, report: reportFile || null, metadata, processes: state.changed ? after : null }));
     if (problem)
         report.warnings.push(problem);
 }
@@ -43847,95 +44509,6 @@ function readProgress() {
         releaseSwitch: parsed(core.getState(state_STATE.releaseSwitch), ReleaseSwitchSchema),
         commandsStarted: parsed(core.getState(state_STATE.commandsStarted), z.array(z.string())) ?? []
     };
-}
-
-;// CONCATENATED MODULE: ./src/core/release.ts
-// Release switches as data (promises 4 and 10): where a path through the link will
-// lead after the switch, which old releases a prune may remove, and which own
-// processes still run something other than what the ecosystem file says. Pure.
-
-/**
- * `p` as it will resolve once `link` names `releaseDir`: the link itself, or any path
- * below it, is re-rooted in the release; every other path is returned unchanged.
- * `realLink` is the link's path with its parent directory resolved, for paths that
- * reach the link through another symlinked parent.
- */
-function throughLinkAfterSwitch(p, link, releaseDir, realLink = link) {
-    for (const l of new Set([link, realLink])) {
-        if (p === l)
-            return releaseDir;
-        if (p.startsWith(l + (external_node_path_default()).sep))
-            return external_node_path_default().join(releaseDir, p.slice(l.length + 1));
-    }
-    return p;
-}
-/** `p` re-rooted from one release into another (the previous release on rollback); unchanged outside `from`. */
-function intoRelease(p, from, to) {
-    if (p === from)
-        return to;
-    if (p.startsWith(from + (external_node_path_default()).sep))
-        return external_node_path_default().join(to, p.slice(from.length + 1));
-    return p;
-}
-/** Whether `p` is `dir` or below it. */
-function isWithin(p, dir) {
-    return p === dir || p.startsWith(dir.endsWith((external_node_path_default()).sep) ? dir : dir + (external_node_path_default()).sep);
-}
-/**
- * keep-releases: the `keep` newest release directories (by mtime, ties by name) stay;
- * the live and previous releases, and any directory a PM2 process runs from or below,
- * stay whatever their age. `keep` 0 removes nothing.
- */
-function planPrune(input) {
-    const sorted = [...input.releases].sort((a, b) => b.mtimeMs - a.mtimeMs || b.path.localeCompare(a.path));
-    return sorted.map((r, i) => {
-        if (r.path === input.live)
-            return { path: r.path, remove: false, reason: 'the live release' };
-        if (r.path === input.previous)
-            return { path: r.path, remove: false, reason: 'the previous release (rollback target)' };
-        const user = input.inUse.find((u) => isWithin(u.path, r.path));
-        if (user)
-            return { path: r.path, remove: false, reason: `PM2 process ${user.name} (pm_id ${user.pmId}) runs from it` };
-        if (input.keep === 0)
-            return { path: r.path, remove: false, reason: 'keep-releases is 0: every release is kept' };
-        if (i < input.keep)
-            return { path: r.path, remove: false, reason: `one of the ${input.keep} newest` };
-        return { path: r.path, remove: true, reason: `older than the ${input.keep} newest` };
-    });
-}
-/** PM2 records node as `node`; a configured path to a node binary is the same choice only by that path. */
-const release_sameInterpreter = (a, b) => a === b || external_node_path_default().basename(a) === b || external_node_path_default().basename(b) === a;
-/**
- * Promise 4: own processes that run something other than what the file says. A path
- * string alone proves nothing after a switch (a path through the link resolves to the
- * new release even for a process that loaded the old one), so a process spawned before
- * `switchedAt` whose app lives in `releaseDir` is stale whatever its paths say.
- */
-function staleProcesses(facts, wanted, opts) {
-    const out = [];
-    for (const f of facts) {
-        const want = wanted.get(f.name);
-        if (!want)
-            continue;
-        const why = [];
-        const cwd = f.procCwd ?? f.realPmCwd;
-        if (cwd !== null && cwd !== want.cwd)
-            why.push(`runs from ${cwd}, the file says ${want.cwd}`);
-        if (f.realScript !== null && want.script !== null && f.realScript !== want.script)
-            why.push(`runs ${f.realScript}, the file says ${want.script}`);
-        if (f.interpreter !== null && want.interpreter !== null && !release_sameInterpreter(f.interpreter, want.interpreter)) {
-            why.push(`runs with ${f.interpreter}, the file says ${want.interpreter}`);
-        }
-        const inRelease = opts.releaseDir !== null && (isWithin(want.cwd, opts.releaseDir) || (want.script !== null && isWithin(want.script, opts.releaseDir)));
-        if (why.length === 0 && opts.switchedAt !== null && inRelease && (f.startedAt === null || f.startedAt < opts.switchedAt)) {
-            why.push(f.startedAt === null
-                ? 'PM2 does not say when it started, so it cannot be shown to run the new release'
-                : `was started ${new Date(f.startedAt).toISOString()}, before the switch to ${opts.releaseDir}: it still runs the previous release's code`);
-        }
-        if (why.length > 0)
-            out.push({ pmId: f.pmId, name: f.name, message: `${f.name} (pm_id ${f.pmId}, pid ${f.pid}) ${why.join('; ')}` });
-    }
-    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/core/verify.ts
@@ -44098,309 +44671,6 @@ async function fetchStatus(url) {
     const res = await fetch(url, { signal: AbortSignal.timeout(5000), redirect: 'manual' });
     await res.body?.cancel();
     return res.status;
-}
-
-;// CONCATENATED MODULE: ./src/shell/proc.ts
-// What a process really runs, read from the OS rather than PM2's record: PM2 keeps
-// pm_cwd/pm_exec_path across a reload, and a path through a release link resolves to
-// the new release even for a process that still runs the old one.
-
-/** The real working directory of a live process (Linux /proc); null elsewhere or when not ours to read. */
-function processCwd(pid) {
-    if (!Number.isInteger(pid) || pid <= 0)
-        return null;
-    try {
-        return external_node_fs_default().readlinkSync(`/proc/${pid}/cwd`);
-    }
-    catch {
-        return null;
-    }
-}
-/** The real path of `p`, or `p` itself when it does not resolve (gone, or not a path). */
-function realOrSelf(p) {
-    try {
-        return external_node_fs_default().realpathSync(p);
-    }
-    catch {
-        return p;
-    }
-}
-/** The facts rule (c) of core/release.ts needs, for each process. */
-function runningFacts(processes) {
-    return processes.map((p) => ({
-        pmId: p.pmId,
-        name: p.name,
-        pid: p.pid,
-        procCwd: processCwd(p.pid),
-        pmCwd: p.cwd,
-        realPmCwd: p.cwd ? realOrSelf(p.cwd) : null,
-        script: p.script,
-        realScript: p.script ? realOrSelf(p.script) : null,
-        interpreter: p.interpreter,
-        startedAt: p.startedAt
-    }));
-}
-
-;// CONCATENATED MODULE: ./src/core/interpreter.ts
-// The interpreter rules of promise 5, modelled on PM2's own (Common.sink.resolveInterpreter,
-// lib/API/interpreter.json): which interpreter PM2 picks, what a script really is, and
-// whether the two fit. Pure: the shell reads the file's first bytes (shell/preflight.ts).
-
-const NODE_EXTENSIONS = new Set(['.js', '.cjs', '.mjs', '.ts', '.cts', '.mts', '.jsx', '.tsx']);
-/** PM2's lib/API/interpreter.json: the interpreter it picks by extension when none is set. */
-const PM2_INTERPRETER_BY_EXTENSION = {
-    '.sh': 'bash',
-    '.py': 'python',
-    '.rb': 'ruby',
-    '.php': 'php',
-    '.pl': 'perl',
-    '.js': 'node',
-    '.coffee': 'coffee',
-    '.ls': 'lsc',
-    '.ts': 'bun',
-    '.tsx': 'bun'
-};
-/** A script's kind from its extension and first bytes (magic number, shebang line). */
-function kindOf(ext, head) {
-    if (head && head[0] === 0x7f && head.subarray(1, 4).toString() === 'ELF')
-        return { kind: 'native', shebang: null };
-    const magic = head?.subarray(0, 4).toString('hex');
-    if (magic === 'cffaedfe' || magic === 'feedfacf' || magic === 'cafebabe')
-        return { kind: 'native', shebang: null };
-    const first = head ? (head.toString('utf8').split('\n')[0] ?? '') : '';
-    if (first.startsWith('#!')) {
-        const shebang = first.trimEnd();
-        if (/python/.test(shebang))
-            return { kind: 'python', shebang };
-        if (/\b(node|nodejs|bun|deno)\b/.test(shebang))
-            return { kind: 'node', shebang };
-        if (/\b(ba|z|da|k)?sh\b/.test(shebang))
-            return { kind: 'shell', shebang };
-        return { kind: 'other-script', shebang };
-    }
-    if (ext === '.py')
-        return { kind: 'python', shebang: null };
-    if (ext === '.sh')
-        return { kind: 'shell', shebang: null };
-    if (NODE_EXTENSIONS.has(ext))
-        return { kind: 'node', shebang: null };
-    return { kind: 'unknown', shebang: null };
-}
-/** The interpreter PM2 will use: the configured one, else by extension, else 'none' for binaries, else node. */
-function pm2Interpreter(configured, script, kind) {
-    if (configured)
-        return configured;
-    const byExtension = PM2_INTERPRETER_BY_EXTENSION[external_node_path_default().extname(script)];
-    if (byExtension)
-        return byExtension;
-    return kind === 'native' ? 'none' : 'node';
-}
-function isNodeInterpreter(interpreter) {
-    const base = external_node_path_default().basename(interpreter);
-    return /^(node|nodejs|bun)(\d+(\.\d+)*)?(\.exe)?$/.test(base) || interpreter.startsWith('node@');
-}
-function isPythonInterpreter(interpreter) {
-    return /^python(\d+(\.\d+)*)?$/.test(external_node_path_default().basename(interpreter));
-}
-const PYTHON_FIX = "set `interpreter: 'none'` (the script's #! line then picks the python) or `interpreter` to the virtualenv's python, e.g. '/srv/app/.venv/bin/python'";
-/** Whether `interpreter` can run a script of this kind; a problem with its fix, or null. */
-function interpreterMismatch(interpreter, info, configured) {
-    const how = configured ? `\`interpreter: '${interpreter}'\`` : `PM2 would run it with ${interpreter} (no \`interpreter\` set)`;
-    if (interpreter === 'none') {
-        if (info.kind !== 'native' && !info.shebang) {
-            return "has `interpreter: 'none'`, so the OS runs it directly, but it is neither a binary nor starts with a #! line: add a #! line or set `interpreter`";
-        }
-        if (!info.executable)
-            return "has `interpreter: 'none'`, so the OS runs it directly, but it is not executable: `chmod +x` it in the build";
-        return null;
-    }
-    if (info.kind === 'native')
-        return `is a native binary, but ${how}: set \`interpreter: 'none'\` so PM2 executes it directly`;
-    if (isNodeInterpreter(interpreter)) {
-        if (info.kind === 'python')
-            return `is a python script, but ${how}: ${PYTHON_FIX}`;
-        if (info.kind === 'shell' || info.kind === 'other-script') {
-            return `is a ${info.kind === 'shell' ? 'shell' : 'non-node'} script (${info.shebang ?? 'by its extension'}), but ${how}: set \`interpreter: 'none'\` so its #! line runs it`;
-        }
-    }
-    if (isPythonInterpreter(interpreter) && (info.kind === 'node' || info.kind === 'shell')) {
-        return `is a ${info.kind} script, but ${how}: remove \`interpreter\` or set it to the one the script needs`;
-    }
-    return null;
-}
-
-;// CONCATENATED MODULE: ./src/core/renaming.ts
-// Ecosystem options that make PM2 create a process under another name than the file's
-// (SPEC "Who owns what"): own names would not be the names PM2 creates, so the action
-// would start processes it does not own and then miss its own.
-/**
- * Why PM2 would start `app` under another name, with the fix, or null.
- * `append_env_to_name` renames only when pm2 gets `--env` (PM2's API.js:
- * `if (app.append_env_to_name && opts.env) app.name += '-' + opts.env`), so it is
- * refused only with an `ecosystem-env`; without one PM2 keeps the file's name.
- * `name_prefix` is refused whenever it is set: PM2's schema declares it as an app option
- * that makes the name `<prefix>:<name>`, and whether a PM2 version applies it is not the
- * action's to guess.
- */
-function renamingProblem(app, ecosystemEnv) {
-    if (app.namePrefix !== null) {
-        return (`sets \`name_prefix: '${app.namePrefix}'\`, which makes PM2 name the process "${app.namePrefix}:${app.name}", ` +
-            `not the own name "${app.name}": remove \`name_prefix\` and write the whole name in \`name\``);
-    }
-    if (app.appendEnvToName && ecosystemEnv) {
-        return (`sets \`append_env_to_name\`, so with \`ecosystem-env: ${ecosystemEnv}\` PM2 would start it as "${app.name}-${ecosystemEnv}", ` +
-            `not the own name "${app.name}": remove \`append_env_to_name\` and write the whole name in the file ` +
-            `(\`name: '${app.name}-${ecosystemEnv}'\`, one app entry per environment)`);
-    }
-    return null;
-}
-
-;// CONCATENATED MODULE: ./src/shell/which.ts
-// Finding executables as a shell would: an executable regular file, or the first one on PATH.
-
-
-function isExecutableFile(file) {
-    try {
-        external_node_fs_default().accessSync(file, (external_node_fs_default()).constants.X_OK);
-        return external_node_fs_default().statSync(file).isFile();
-    }
-    catch {
-        return false;
-    }
-}
-/** `which`: the first executable file called `name` on `searchPath`. */
-function findOnPath(name, searchPath) {
-    for (const dir of (searchPath ?? '').split((external_node_path_default()).delimiter)) {
-        if (!dir)
-            continue;
-        const candidate = external_node_path_default().join(dir, name);
-        if (isExecutableFile(candidate))
-            return candidate;
-    }
-    return null;
-}
-
-;// CONCATENATED MODULE: ./src/shell/preflight.ts
-// Promise 5: everything that can be checked before a change is checked first, so a
-// deploy that will fail fails while the old processes still run. Pure but for file
-// reads; the interpreter rules model PM2's own (Common.sink.resolveInterpreter).
-
-
-
-
-
-
-function readHead(file) {
-    try {
-        const fd = external_node_fs_default().openSync(file, 'r');
-        try {
-            const head = Buffer.alloc(512);
-            return head.subarray(0, external_node_fs_default().readSync(fd, head, 0, 512, 0));
-        }
-        finally {
-            external_node_fs_default().closeSync(fd);
-        }
-    }
-    catch {
-        return null;
-    }
-}
-/** What a script really is, by magic bytes, shebang and extension. */
-function inspectScript(file) {
-    const head = readHead(file);
-    const { kind, shebang } = kindOf(external_node_path_default().extname(file).toLowerCase(), head);
-    return { kind, shebang, executable: isExecutableFile(file) };
-}
-function scriptKind(file) {
-    return inspectScript(file).kind;
-}
-/**
- * PM2's CLI checks the interpreter with `which` from its own directory (the working
- * directory); the daemon then spawns it from the app's cwd. A relative path must hold in both.
- */
-function interpreterMissing(interpreter, workingDirectory, searchPath, appCwd = workingDirectory) {
-    // 'none' needs nothing; PM2 falls back to its own node; node@version is resolved through nvm.
-    if (interpreter === 'none' || interpreter === 'node' || interpreter.includes('@'))
-        return null;
-    if (interpreter.includes('/')) {
-        const dirs = external_node_path_default().isAbsolute(interpreter) ? [workingDirectory] : [...new Set([workingDirectory, appCwd])];
-        const missing = dirs.map((d) => external_node_path_default().resolve(d, interpreter)).filter((f) => !isExecutableFile(f));
-        if (missing.length === 0)
-            return null;
-        return (`interpreter ${missing[0]} does not exist or is not executable: create the virtualenv (or install the runtime) before deploying, or fix \`interpreter\`` +
-            (external_node_path_default().isAbsolute(interpreter) ? '' : ' (PM2 looks for a relative interpreter from working-directory and runs it from the app\'s cwd: use an absolute path)'));
-    }
-    // PM2 uses python3 when .py's default `python` is not installed.
-    if (interpreter === 'python' && (findOnPath('python', searchPath) || findOnPath('python3', searchPath)))
-        return null;
-    if (findOnPath(interpreter, searchPath))
-        return null;
-    return `interpreter ${interpreter} is not on the PATH pm2 gets: install it, or set \`interpreter\` to its absolute path`;
-}
-/** Where PM2 will look for the app: cwd relative to the CLI's cwd, script relative to cwd. */
-function resolveAppPaths(app, workingDirectory) {
-    if (!app.script)
-        return null;
-    const cwd = app.cwd ? external_node_path_default().resolve(workingDirectory, app.cwd) : workingDirectory;
-    return { name: app.name, cwd, script: external_node_path_default().resolve(cwd, app.script) };
-}
-/** Checks each own app of the ecosystem file before anything changes. */
-function preflightApps(ownNames, apps, workingDirectory, opts = {}) {
-    const searchPath = opts.searchPath ?? process.env.PATH;
-    const map = opts.mapPath ?? ((p) => p);
-    const problems = [];
-    for (const name of ownNames) {
-        const app = apps.find((a) => a.name === name);
-        if (!app) {
-            problems.push({
-                app: name,
-                problem: `is not declared in the ecosystem file (it declares ${apps.map((a) => a.name).join(', ') || 'nothing'}): add it, or fix the whitelist/suffix`
-            });
-            continue;
-        }
-        const renamed = renamingProblem(app, opts.ecosystemEnv ?? null);
-        if (renamed)
-            problems.push({ app: name, problem: renamed });
-        const unmapped = resolveAppPaths(app, workingDirectory);
-        const resolved = unmapped && { ...unmapped, cwd: map(unmapped.cwd), script: map(unmapped.script) };
-        if (!resolved || !app.script) {
-            problems.push({ app: name, problem: 'has no `script` in the ecosystem file: PM2 would refuse to start it' });
-            continue;
-        }
-        if (!external_node_fs_default().existsSync(resolved.cwd) || !external_node_fs_default().statSync(resolved.cwd).isDirectory()) {
-            problems.push({ app: name, problem: `cwd ${resolved.cwd} does not exist (missing release directory?)` });
-            continue;
-        }
-        // PM2 runs a script with spaces as `bash -c "<script>"`: a command line, not a file.
-        if (app.script.includes(' '))
-            continue;
-        let scriptPath = resolved.script;
-        if (!external_node_fs_default().existsSync(scriptPath)) {
-            // PM2 falls back to a command on PATH (e.g. `npm`) when no such file exists.
-            const onPath = app.script.includes('/') ? null : findOnPath(app.script, searchPath);
-            if (!onPath) {
-                problems.push({ app: name, problem: `script ${resolved.script} does not exist (missing build artifacts or release? run the build first)` });
-                continue;
-            }
-            scriptPath = onPath;
-        }
-        if (external_node_fs_default().statSync(scriptPath).isDirectory()) {
-            problems.push({ app: name, problem: `script ${scriptPath} is a directory: point \`script\` at the file to run` });
-            continue;
-        }
-        const info = inspectScript(scriptPath);
-        const configured = app.interpreter && external_node_path_default().isAbsolute(app.interpreter) ? map(app.interpreter) : app.interpreter;
-        const interpreter = pm2Interpreter(configured, scriptPath, info.kind);
-        const mismatch = interpreterMismatch(interpreter, info, app.interpreter !== null);
-        if (mismatch) {
-            problems.push({ app: name, problem: `script ${scriptPath} ${mismatch}` });
-            continue;
-        }
-        const missing = interpreterMissing(interpreter, workingDirectory, searchPath, resolved.cwd);
-        if (missing)
-            problems.push({ app: name, problem: missing });
-    }
-    return problems;
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/app-targets.ts
@@ -45020,6 +45290,7 @@ async function pruneReleases(ctx, pm2, release) {
 
 
 
+
 /** Plan and preflight (promises 1, 5 and 9): every command gated, every app checked, nothing sent. */
 async function planAndPreflight(ctx, pm2) {
     const { state, inputs } = ctx;
@@ -45027,6 +45298,7 @@ async function planAndPreflight(ctx, pm2) {
     const collisions = collisionProblems(state.ownNames, state.before);
     if (collisions.length > 0)
         throw new OwnershipError(collisions.join('\n'));
+    checkIdentity(ctx, apps);
     const planned = planCommands(ctx, apps, { ecosystem: inputs.ecosystem, workingDirectory: inputs.workingDirectory }, state.before);
     state.plan = planned.commands;
     state.retire = planned.retire;

@@ -35389,13 +35389,13 @@ function handleTupleResults(itemResults, final, items, input, optoutStart) {
     }
     return final;
 }
-const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodRecord", (inst, def) => {
+const $ZodRecord = /*@__PURE__*/ $constructor("$ZodRecord", (inst, def) => {
     $ZodType.init(inst, def);
-    const memo = core.globalConfig.memoizer;
+    const memo = globalConfig.memoizer;
     memo?.attach(inst);
     inst._zod.parse = (payload, ctx) => {
         const input = payload.value;
-        if (!util.isPlainObject(input)) {
+        if (!isPlainObject(input)) {
             payload.issues.push({
                 expected: "record",
                 code: "invalid_type",
@@ -35424,7 +35424,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                         payload.issues.push({
                             code: "invalid_key",
                             origin: "record",
-                            issues: keyResult.issues.map((iss) => util.finalizeIssue(iss, ctx, core.config())),
+                            issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
                             input: key,
                             path: [key],
                             inst,
@@ -35438,14 +35438,14 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                     if (result instanceof Promise) {
                         proms.push(result.then((result) => {
                             if (result.issues.length) {
-                                payload.issues.push(...util.prefixIssues(key, result.issues));
+                                payload.issues.push(...prefixIssues(key, result.issues));
                             }
                             payload.value[outKey] = result.value;
                         }));
                     }
                     else {
                         if (result.issues.length) {
-                            payload.issues.push(...util.prefixIssues(key, result.issues));
+                            payload.issues.push(...prefixIssues(key, result.issues));
                         }
                         payload.value[outKey] = result.value;
                     }
@@ -35491,7 +35491,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                     throw new Error("Async schemas not supported in object keys currently");
                 }
                 // Numeric string fallback: if key is a numeric string and failed, retry with Number(key). This handles z.number(), z.literal([1, 2, 3]), and unions containing numeric literals
-                const checkNumericKey = typeof key === "string" && regexes.number.test(key) && keyResult.issues.length;
+                const checkNumericKey = typeof key === "string" && number.test(key) && keyResult.issues.length;
                 if (checkNumericKey) {
                     const retryResult = def.keyType._zod.run({ value: Number(key), issues: [] }, ctx);
                     if (retryResult instanceof Promise) {
@@ -35515,7 +35515,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                         payload.issues.push({
                             code: "invalid_key",
                             origin: "record",
-                            issues: keyResult.issues.map((iss) => util.finalizeIssue(iss, ctx, core.config())),
+                            issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
                             input: key,
                             path: [key],
                             inst,
@@ -35531,14 +35531,14 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                 if (result instanceof Promise) {
                     proms.push(result.then((result) => {
                         if (result.issues.length) {
-                            payload.issues.push(...util.prefixIssues(key, result.issues));
+                            payload.issues.push(...prefixIssues(key, result.issues));
                         }
                         payload.value[outKey] = result.value;
                     }));
                 }
                 else {
                     if (result.issues.length) {
-                        payload.issues.push(...util.prefixIssues(key, result.issues));
+                        payload.issues.push(...prefixIssues(key, result.issues));
                     }
                     payload.value[outKey] = result.value;
                 }
@@ -35558,7 +35558,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
         }
         return payload;
     };
-})));
+});
 const $ZodMap = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodMap", (inst, def) => {
     $ZodType.init(inst, def);
     const memo = core.globalConfig.memoizer;
@@ -40629,14 +40629,14 @@ function tuple(items, _paramsOrRest, _params) {
         ...util.normalizeParams(params),
     });
 }
-const ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodRecord", (inst, def) => {
+const ZodRecord = /*@__PURE__*/ $constructor("ZodRecord", (inst, def) => {
     _ensureDefaultMemoizer();
-    core.$ZodRecord.init(inst, def);
+    $ZodRecord.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.recordProcessor(inst, ctx, json, params);
+    inst._zod.processJSONSchema = (ctx, json, params) => recordProcessor(inst, ctx, json, params);
     inst.keyType = def.keyType;
     inst.valueType = def.valueType;
-})));
+});
 function record(keyType, valueType, params) {
     // v3-compat: z.record(valueType, params?) — defaults keyType to z.string()
     if (!valueType || !valueType._zod) {
@@ -40644,14 +40644,14 @@ function record(keyType, valueType, params) {
             type: "record",
             keyType: schemas_string(),
             valueType: keyType,
-            ...util.normalizeParams(valueType),
+            ...normalizeParams(valueType),
         });
     }
     return new ZodRecord({
         type: "record",
         keyType,
         valueType: valueType,
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 // type alksjf = core.output<core.$ZodRecordKey>;
@@ -41659,7 +41659,9 @@ const AuditRecordSchema = strictObject({
     metadata: AuditMetadataSchema.nullable(),
     report: nstr,
     /** The before/after snapshot files of this run (added later: absent from older lines). */
-    snapshots: strictObject({ before: nstr, after: nstr }).optional()
+    snapshots: strictObject({ before: nstr, after: nstr }).optional(),
+    /** Each own name → the real directories its processes ran from at the end (added later: absent from older lines). */
+    ownDirectories: record(schemas_string(), array(schemas_string())).optional()
 });
 /** Picks the fixed fields: whatever else a caller's objects carry never reaches the log. */
 function buildAuditRecord(r) {
@@ -41703,7 +41705,8 @@ function buildAuditRecord(r) {
             }
             : null,
         report: r.report,
-        snapshots: { before: r.snapshots?.before ?? null, after: r.snapshots?.after ?? null }
+        snapshots: { before: r.snapshots?.before ?? null, after: r.snapshots?.after ?? null },
+        ...(r.ownDirectories ? { ownDirectories: Object.fromEntries(Object.entries(r.ownDirectories).map(([name, dirs]) => [name, [...dirs]])) } : {})
     };
 }
 /**
@@ -41749,6 +41752,66 @@ function tryAppendAudit(target, record) {
         }
         return `could not append to the audit log ${target.file}: ${e.message}`;
     }
+}
+/** The fields a later deploy reads back; loose, so lines of newer versions with more fields still count. */
+const PreviousRecordSchema = object({
+    time: schemas_string(),
+    app: schemas_string(),
+    environmentSuffix: schemas_string(),
+    ownDirectories: record(schemas_string(), array(schemas_string())).optional(),
+    metadata: object({ runUrl: nstr.optional() }).nullable().optional()
+});
+/** How far back a deploy looks for the previous record of its app: the log is append-only and may be large. */
+const TAIL_BYTES = (/* unused pure expression or super */ null && (4 * 1024 * 1024));
+/**
+ * For each own name, where it ran at the newest record of `app` + `suffix` that kept it,
+ * from the last few MB of the log; empty when there is none (or the log is off, missing or unreadable).
+ */
+function previousOwnDirectories(file, app, suffix) {
+    const out = {};
+    if (!file)
+        return out;
+    let text;
+    try {
+        const fd = fs.openSync(file, 'r');
+        try {
+            const size = fs.fstatSync(fd).size;
+            const start = Math.max(0, size - TAIL_BYTES);
+            const buf = Buffer.alloc(size - start);
+            fs.readSync(fd, buf, 0, buf.length, start);
+            text = buf.toString('utf8');
+            // The first line of a cut tail is partial.
+            if (start > 0)
+                text = text.slice(text.indexOf('\n') + 1);
+        }
+        finally {
+            fs.closeSync(fd);
+        }
+    }
+    catch {
+        return out;
+    }
+    const lines = text.split('\n');
+    for (let i = lines.length - 1; i >= 0; i--) {
+        const line = lines[i].trim();
+        // Most lines are other apps' or keep no directories: skipped before parsing.
+        if (!line.includes('"ownDirectories"'))
+            continue;
+        let parsed;
+        try {
+            parsed = JSON.parse(line);
+        }
+        catch {
+            continue;
+        }
+        const r = PreviousRecordSchema.safeParse(parsed);
+        if (!r.success || r.data.app !== app || r.data.environmentSuffix !== suffix)
+            continue;
+        for (const [name, directories] of Object.entries(r.data.ownDirectories ?? {})) {
+            out[name] ??= { directories, time: r.data.time, runUrl: r.data.metadata?.runUrl ?? null };
+        }
+    }
+    return out;
 }
 
 // EXTERNAL MODULE: external "node:crypto"

@@ -23,7 +23,7 @@ export async function finish(state: DeployState): Promise<void> {
     const after = await recordAfter(state)
     const report = reportOf(state, after)
     const reportFile = writeReport(state, report)
-    audit(state, report, reportFile)
+    audit(state, report, reportFile, after)
     await tell(report, reportFile)
   } finally {
     state.lock?.release()
@@ -73,13 +73,16 @@ function writeReport(state: DeployState, report: DeployReport): string {
   return file
 }
 
-/** Every attempt is recorded, also one refused for invalid inputs: the audit path comes from the raw inputs. */
-function audit(state: DeployState, report: DeployReport, reportFile: string): void {
+/**
+ * Every attempt is recorded, also one refused for invalid inputs: the audit path comes from the raw inputs.
+ * Own directories only after commands were sent: until then a process with an own name may be anyone's.
+ */
+function audit(state: DeployState, report: DeployReport, reportFile: string, after: readonly ProcessRecord[] | null): void {
   const target = resolveAuditTarget(state.env, (name) => core.getInput(name))
   const metadata =
     state.metadata ??
     collectMetadata(state.env, { actionVersion: ACTION_VERSION, pm2CliVersion: null, pm2DaemonVersion: null, pm2Home: state.inputs?.pm2Home ?? target?.pm2Home ?? '', pm2ReadPath: null })
-  const problem = tryAppendAudit(target, auditOf(state, { result: report.result, message: report.message, report: reportFile || null, metadata }))
+  const problem = tryAppendAudit(target, auditOf(state, { result: report.result, message: report.message, report: reportFile || null, metadata, processes: state.changed ? after : null }))
   if (problem) report.warnings.push(problem)
 }
 

@@ -4,6 +4,7 @@ import { collisionProblems, OwnershipError } from '../core/ownership.js'
 import { describeCommand } from '../core/plan.js'
 import { retireOld } from '../core/swap.js'
 import { preflightApps } from '../shell/preflight.js'
+import { checkIdentity } from './identity.js'
 import type { Pm2Port } from './ports.js'
 import { afterSwitch, releaseRecord } from './release.js'
 import type { DeployContext } from './context.js'
@@ -16,6 +17,7 @@ export async function planAndPreflight(ctx: DeployContext, pm2: Pm2Port): Promis
   const apps = await ctx.ownership.ecosystemApps()
   const collisions = collisionProblems(state.ownNames, state.before)
   if (collisions.length > 0) throw new OwnershipError(collisions.join('\n'))
+  checkIdentity(ctx, apps)
   const planned = planCommands(ctx, apps, { ecosystem: inputs.ecosystem, workingDirectory: inputs.workingDirectory }, state.before)
   state.plan = planned.commands
   state.retire = planned.retire

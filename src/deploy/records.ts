@@ -9,6 +9,7 @@ import { buildAuditRecord, type AuditRecord } from '../shell/audit.js'
 import * as core from '@actions/core'
 import type { Snapshot } from '../shell/snapshot.js'
 import type { WorkflowMetadata } from '../core/workflow-metadata.js'
+import { ownDirectoriesOf } from './identity.js'
 import type { DeployState } from './state.js'
 
 export function snapshotOf(state: DeployState, label: Snapshot['label'], processes: readonly ProcessRecord[]): Snapshot {
@@ -76,6 +77,8 @@ export interface AuditEnding {
   report: string | null
   /** Collected for the audit alone when the run stopped before its metadata phase. */
   metadata?: WorkflowMetadata | null
+  /** The list the own directories are read from (the one at the end); null: none recorded. */
+  processes?: readonly ProcessRecord[] | null
 }
 
 export function auditOf(state: DeployState, ending: AuditEnding): AuditRecord {
@@ -89,6 +92,7 @@ export function auditOf(state: DeployState, ending: AuditEnding): AuditRecord {
     commands: state.sent,
     violations: state.violations,
     metadata: ending.metadata ?? state.metadata,
-    snapshots: { ...state.snapshots }
+    snapshots: { ...state.snapshots },
+    ownDirectories: ownDirectoriesOf(ending.processes ?? null, state.own)
   })
 }

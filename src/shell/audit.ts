@@ -7,6 +7,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
 import { DEFAULT_AUDIT_FILE_NAME, envInputs, resolveAuditLog, resolvePm2Home, type InputReader } from './inputs.js'
+import type { RecordedDirectories } from '../core/identity.js'
 import type { WorkflowMetadata } from './metadata.js'
 
 export const AUDIT_SCHEMA_VERSION = 1
@@ -59,7 +60,9 @@ export const AuditRecordSchema = z.strictObject({
   metadata: AuditMetadataSchema.nullable(),
   report: nstr,
   /** The before/after snapshot files of this run (added later: absent from older lines). */
-  snapshots: z.strictObject({ before: nstr, after: nstr }).optional()
+  snapshots: z.strictObject({ before: nstr, after: nstr }).optional(),
+  /** Each own name → the real directories its processes ran from at the end (added later: absent from older lines). */
+  ownDirectories: z.record(z.string(), z.array(z.string())).optional()
 })
 export type AuditRecord = z.infer<typeof AuditRecordSchema>
 
@@ -77,6 +80,7 @@ export interface AuditInput {
   metadata: WorkflowMetadata | null
   report: string | null
   snapshots?: { before: string | null; after: string | null }
+  ownDirectories?: Readonly<Record<string, readonly string[]>> | null
 }
 
 /** Picks the fixed fields: whatever else a caller's objects carry never reaches the log. */
@@ -121,7 +125,8 @@ export function buildAuditRecord(r: AuditInput): AuditRecord {
         }
       : null,
     report: r.report,
-    snapshots: { before: r.snapshots?.before ?? null, after: r.snapshots?.after ?? null }
+    snapshots: { before: r.snapshots?.before ?? null, after: r.snapshots?.after ?? null },
+    ...(r.ownDirectories ? { ownDirectories: Object.fromEntries(Object.entries(r.ownDirectories).map(([name, dirs]) => [name, [...dirs]])) } : {})
   }
 }
 
@@ -173,4 +178,60 @@ export function tryAppendAudit(target: AuditTarget | null, record: AuditRecord):
     }
     return `could not append to the audit log ${target.file}: ${e.message}`
   }
+}
+
+/** The fields a later deploy reads back; loose, so lines of newer versions with more fields still count. */
+const PreviousRecordSchema = z.object({
+  time: z.string(),
+  app: z.string(),
+  environmentSuffix: z.string(),
+  ownDirectories: z.record(z.string(), z.array(z.string())).optional(),
+  metadata: z.object({ runUrl: nstr.optional() }).nullable().optional()
+})
+
+/** How far back a deploy looks for the previous record of its app: the log is append-only and may be large. */
+const TAIL_BYTES = 4 * 1024 * 1024
+
+/**
+ * For each own name, where it ran at the newest record of `app` + `suffix` that kept it,
+ * from the last few MB of the log; empty when there is none (or the log is off, missing or unreadable).
+ */
+export function previousOwnDirectories(file: string | null, app: string, suffix: string): Record<string, RecordedDirectories> {
+  const out: Record<string, RecordedDirectories> = {}
+  if (!file) return out
+  let text: string
+  try {
+    const fd = fs.openSync(file, 'r')
+    try {
+      const size = fs.fstatSync(fd).size
+      const start = Math.max(0, size - TAIL_BYTES)
+      const buf = Buffer.alloc(size - start)
+      fs.readSync(fd, buf, 0, buf.length, start)
+      text = buf.toString('utf8')
+      // The first line of a cut tail is partial.
+      if (start > 0) text = text.slice(text.indexOf('\n') + 1)
+    } finally {
+      fs.closeSync(fd)
+    }
+  } catch {
+    return out
+  }
+  const lines = text.split('\n')
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!.trim()
+    // Most lines are other apps' or keep no directories: skipped before parsing.
+    if (!line.includes('"ownDirectories"')) continue
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(line)
+    } catch {
+      continue
+    }
+    const r = PreviousRecordSchema.safeParse(parsed)
+    if (!r.success || r.data.app !== app || r.data.environmentSuffix !== suffix) continue
+    for (const [name, directories] of Object.entries(r.data.ownDirectories ?? {})) {
+      out[name] ??= { directories, time: r.data.time, runUrl: r.data.metadata?.runUrl ?? null }
+    }
+  }
+  return out
 }
