@@ -10,6 +10,7 @@ import { CACHE_DIR } from './bundle.js'
  * lines; only sh built-ins and that node are used (the session's PATH may have nothing).
  */
 const PROBE = `
+JS='process.stdout.write(process.execPath + " " + process.version)'
 IFS= read -r h || h=
 case $h in
   '~/'*) h=$HOME/\${h#??} ;;
@@ -17,7 +18,7 @@ case $h in
   /*) ;;
   *) h=$HOME/$h ;;
 esac
-node= from=
+info= from=
 if [ -r "$h/pm2.pid" ]; then
   pid=
   IFS= read -r pid < "$h/pm2.pid"
@@ -26,26 +27,31 @@ if [ -r "$h/pm2.pid" ]; then
     *) title=
        [ -r "/proc/$pid/cmdline" ] && IFS= read -r title < "/proc/$pid/cmdline" 2>/dev/null
        case $title in
-         'PM2 v'*) node=$("/proc/$pid/exe" -e 'process.stdout.write(process.execPath)' 2>/dev/null) && from=daemon || node= ;;
+         'PM2 v'*) info=$("/proc/$pid/exe" -e "$JS" 2>/dev/null) && from=daemon || info= ;;
        esac ;;
   esac
 fi
-if [ -z "$node" ]; then
+if [ -z "$info" ]; then
   out=$("\${SHELL:-/bin/sh}" -lc 'command -v node' </dev/null 2>/dev/null) || out=
   nl='
 '
   out=\${out##*"$nl"}
-  case $out in /*) node=$out from=login ;; esac
+  case $out in /*) info=$("$out" -e "$JS" 2>/dev/null) && from=login || info= ;; esac
 fi
-v=
-[ -n "$node" ] && v=$("$node" -e 'process.stdout.write(process.version)' 2>/dev/null)
+node=\${info% *} v=\${info##* }
 b=no
 [ -f "$HOME/${CACHE_DIR}/$1/host/index.js" ] && b=yes
-printf 'node=%s\\nfrom=%s\\nversion=%s\\nhome=%s\\npm2home=%s\\nbundle=%s\\n' "$node" "$from" "$v" "$HOME" "$h" "$b"
+printf 'node=%s\\nfrom=%s\\nversion=%s\\nhome=%s\\npm2home=%s\\nbundle=%s\\n--\\n' "$node" "$from" "$v" "$HOME" "$h" "$b"
+# With "start": this bundle there and a node of 20 or newer, the run starts now, reading its inputs from the rest of stdin.
+if [ "$2" = start ] && [ "$b" = yes ]; then
+  case $v in
+    v[2-9][0-9].*|v[1-9][0-9][0-9]*) exec "$node" "$HOME/${CACHE_DIR}/$1/host/index.js" start ;;
+  esac
+fi
 `
 
-export function probeCommand(bundleHash: string): string {
-  return shellCommand(PROBE, [bundleHash])
+export function probeCommand(bundleHash: string, thenStart = false): string {
+  return shellCommand(PROBE, thenStart ? [bundleHash, 'start'] : [bundleHash])
 }
 
 /** `node <args…>` on the host: the node path the probe found is data, not code. */
