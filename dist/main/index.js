@@ -47196,9 +47196,10 @@ class SshHostDeployer {
                 return;
             probe = parseProbe(head.subarray(0, at).toString());
             const p = probe;
-            if (p.node)
+            reader = this.reader(stream, relay, (answer) => {
                 this.sayProbe(host, p);
-            reader = this.reader(stream, relay, (answer) => this.started(host, stream, { label: host.label, runDir: answer.runDir, node: p.node, agent: this.agentPath(p) }));
+                this.started(host, stream, { label: host.label, runDir: answer.runDir, node: p.node, agent: this.agentPath(p) });
+            });
             reader.feed(head.subarray(at + 4));
         };
         const input = `${this.o.inputs['pm2-home'] ?? ''}\n${payload ? JSON.stringify(payload) : ''}`;
@@ -47464,7 +47465,21 @@ class SshTransport {
             const out = [];
             let stderr = '';
             let timedOut = false;
-            child.stdout.on('data', (d) => (opts.onStdout ? opts.onStdout(d) : out.push(d)));
+            let refused = null;
+            child.stdout.on('data', (d) => {
+                if (refused !== null)
+                    return;
+                if (!opts.onStdout)
+                    return void out.push(d);
+                try {
+                    opts.onStdout(d);
+                }
+                catch (err) {
+                    // The reader refused what the host sent (not the agent's frames): stop reading it.
+                    refused = err instanceof Error ? err.message : String(err);
+                    child.kill('SIGKILL');
+                }
+            });
             child.stderr.on('data', (d) => (stderr += d.toString()));
             child.stdin.on('error', () => undefined);
             const timer = setTimeout(() => {
@@ -47477,6 +47492,8 @@ class SshTransport {
             });
             child.on('close', (code, signal) => {
                 clearTimeout(timer);
+                if (refused !== null)
+                    return resolve({ code: 254, stdout: Buffer.concat(out), stderr: refused, timedOut });
                 resolve({ code: code ?? (signal ? 255 : 1), stdout: Buffer.concat(out), stderr, timedOut });
             });
             const input = opts.input;
@@ -47594,6 +47611,7 @@ function state_readRemoteState() {
 // The runner's side of a remote deploy (promise 12): the main step with `ssh-host` runs this
 // instead of the local run(), the post step runs remotePost. One transport for the job's hosts,
 // one SshHostDeployer, the rollout over the hosts, and the hosts' results as this step's.
+
 
 
 
@@ -47740,11 +47758,12 @@ async function driver_remotePost() {
         core.warning(`Could not collect the hosts' results: ${messageOf(err)}`);
     }
     finally {
-        if (saved.sshDir) {
+        const left = saved.sshDir !== null && (fs.existsSync(saved.sshDir.dir) || fs.existsSync(saved.sshDir.controlDir));
+        if (saved.sshDir && left) {
             await closeLeftMasters(saved.sshDir.dir);
             removeSshDir(saved.sshDir.dir, saved.sshDir.controlDir);
         }
-        core.info(saved.sshDir ? 'Removed the ssh key, known_hosts and control sockets of this job.' : 'No ssh files to remove.');
+        core.info(left ? 'Removed the ssh key, known_hosts and control sockets the main step left.' : 'The main step left no ssh key or sockets on the runner.');
     }
 }
 async function collectMissed(missed) {

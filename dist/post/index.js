@@ -47073,9 +47073,10 @@ class SshHostDeployer {
                 return;
             probe = parseProbe(head.subarray(0, at).toString());
             const p = probe;
-            if (p.node)
+            reader = this.reader(stream, relay, (answer) => {
                 this.sayProbe(host, p);
-            reader = this.reader(stream, relay, (answer) => this.started(host, stream, { label: host.label, runDir: answer.runDir, node: p.node, agent: this.agentPath(p) }));
+                this.started(host, stream, { label: host.label, runDir: answer.runDir, node: p.node, agent: this.agentPath(p) });
+            });
             reader.feed(head.subarray(at + 4));
         };
         const input = `${this.o.inputs['pm2-home'] ?? ''}\n${payload ? JSON.stringify(payload) : ''}`;
@@ -47329,7 +47330,21 @@ class SshTransport {
             const out = [];
             let stderr = '';
             let timedOut = false;
-            child.stdout.on('data', (d) => (opts.onStdout ? opts.onStdout(d) : out.push(d)));
+            let refused = null;
+            child.stdout.on('data', (d) => {
+                if (refused !== null)
+                    return;
+                if (!opts.onStdout)
+                    return void out.push(d);
+                try {
+                    opts.onStdout(d);
+                }
+                catch (err) {
+                    // The reader refused what the host sent (not the agent's frames): stop reading it.
+                    refused = err instanceof Error ? err.message : String(err);
+                    child.kill('SIGKILL');
+                }
+            });
             child.stderr.on('data', (d) => (stderr += d.toString()));
             child.stdin.on('error', () => undefined);
             const timer = setTimeout(() => {
@@ -47342,6 +47357,8 @@ class SshTransport {
             });
             child.on('close', (code, signal) => {
                 clearTimeout(timer);
+                if (refused !== null)
+                    return resolve({ code: 254, stdout: Buffer.concat(out), stderr: refused, timedOut });
                 resolve({ code: code ?? (signal ? 255 : 1), stdout: Buffer.concat(out), stderr, timedOut });
             });
             const input = opts.input;
@@ -47459,6 +47476,7 @@ function readRemoteState() {
 // The runner's side of a remote deploy (promise 12): the main step with `ssh-host` runs this
 // instead of the local run(), the post step runs remotePost. One transport for the job's hosts,
 // one SshHostDeployer, the rollout over the hosts, and the hosts' results as this step's.
+
 
 
 
@@ -47605,11 +47623,12 @@ async function remotePost() {
         warning(`Could not collect the hosts' results: ${errors_messageOf(err)}`);
     }
     finally {
-        if (saved.sshDir) {
+        const left = saved.sshDir !== null && (external_node_fs_default().existsSync(saved.sshDir.dir) || external_node_fs_default().existsSync(saved.sshDir.controlDir));
+        if (saved.sshDir && left) {
             await closeLeftMasters(saved.sshDir.dir);
             removeSshDir(saved.sshDir.dir, saved.sshDir.controlDir);
         }
-        info(saved.sshDir ? 'Removed the ssh key, known_hosts and control sockets of this job.' : 'No ssh files to remove.');
+        info(left ? 'Removed the ssh key, known_hosts and control sockets the main step left.' : 'The main step left no ssh key or sockets on the runner.');
     }
 }
 async function collectMissed(missed) {

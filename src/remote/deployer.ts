@@ -137,8 +137,10 @@ export class SshHostDeployer implements HostDeployer {
       if (at < 0) return
       probe = parseProbe(head.subarray(0, at).toString())
       const p = probe
-      if (p.node) this.sayProbe(host, p)
-      reader = this.reader(stream, relay, (answer) => this.started(host, stream, { label: host.label, runDir: answer.runDir, node: p.node, agent: this.agentPath(p) }))
+      reader = this.reader(stream, relay, (answer) => {
+        this.sayProbe(host, p)
+        this.started(host, stream, { label: host.label, runDir: answer.runDir, node: p.node, agent: this.agentPath(p) })
+      })
       reader.feed(head.subarray(at + 4))
     }
     const input = `${this.o.inputs['pm2-home'] ?? ''}\n${payload ? JSON.stringify(payload) : ''}`
