@@ -233,7 +233,7 @@ class FrameReader {
                 at = nl + 1;
                 const m = this.header.match(/^([SLR])(\d+)$/);
                 if (!m)
-                    throw new Error(`unexpected data from the host agent: ${JSON.stringify(this.header.slice(0, 80))}`);
+                    throw new Error(`unexpected data from the host agent: ${JSON.stringify(this.header.slice(0, 500))}`);
                 this.kind = m[1];
                 this.left = Number(m[2]);
                 this.header = '';
@@ -388,7 +388,7 @@ async function start() {
     // Its own session (detached: setsid), no tty: a dropped connection does not reach it.
     const child = (0,external_node_child_process_namespaceObject.spawn)('/bin/sh', ['-c', SUPERVISOR, 'pm2-safe-deploy', process.execPath, main, process.argv[1], dir], { detached: true, stdio: ['ignore', log, log], cwd: home() });
     child.unref();
-    await agent_frame('S', Buffer.from(JSON.stringify({ runDir: dir, node: process.execPath, pm2, supervisor: child.pid })));
+    await agent_frame('S', Buffer.from(JSON.stringify({ runDir: dir, node: process.execPath, version: process.version, pm2, supervisor: child.pid })));
     await follow(dir, 0);
 }
 /** One frame of the stream the runner reads: a kind letter and a byte count on a line, then the bytes (FRAME in protocol.ts). */

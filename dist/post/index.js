@@ -46723,7 +46723,7 @@ class FrameReader {
                 at = nl + 1;
                 const m = this.header.match(/^([SLR])(\d+)$/);
                 if (!m)
-                    throw new Error(`unexpected data from the host agent: ${JSON.stringify(this.header.slice(0, 80))}`);
+                    throw new Error(`unexpected data from the host agent: ${JSON.stringify(this.header.slice(0, 500))}`);
                 this.kind = m[1];
                 this.left = Number(m[2]);
                 this.header = '';
@@ -46856,7 +46856,7 @@ case $h in
   /*) ;;
   *) h=$HOME/$h ;;
 esac
-info= from=
+exe= from=
 if [ -r "$h/pm2.pid" ]; then
   pid=
   IFS= read -r pid < "$h/pm2.pid"
@@ -46864,28 +46864,27 @@ if [ -r "$h/pm2.pid" ]; then
     ''|*[!0-9]*) ;;
     *) title=
        [ -r "/proc/$pid/cmdline" ] && IFS= read -r title < "/proc/$pid/cmdline" 2>/dev/null
-       case $title in
-         'PM2 v'*) info=$("/proc/$pid/exe" -e "$JS" 2>/dev/null) && from=daemon || info= ;;
-       esac ;;
+       case $title in 'PM2 v'*) [ -x "/proc/$pid/exe" ] && exe=/proc/$pid/exe from=daemon ;; esac ;;
   esac
 fi
-if [ -z "$info" ]; then
+if [ -z "$exe" ]; then
   out=$("\${SHELL:-/bin/sh}" -lc 'command -v node' </dev/null 2>/dev/null) || out=
   nl='
 '
   out=\${out##*"$nl"}
-  case $out in /*) info=$("$out" -e "$JS" 2>/dev/null) && from=login || info= ;; esac
+  case $out in /*) exe=$out from=login ;; esac
 fi
-node=\${info% *} v=\${info##* }
 b=no
 [ -f "$HOME/${CACHE_DIR}/$1/host/index.js" ] && b=yes
-printf 'node=%s\\nfrom=%s\\nversion=%s\\nhome=%s\\npm2home=%s\\nbundle=%s\\n--\\n' "$node" "$from" "$v" "$HOME" "$h" "$b"
-# With "start": this bundle there and a node of 20 or newer, the run starts now, reading its inputs from the rest of stdin.
-if [ "$2" = start ] && [ "$b" = yes ]; then
-  case $v in
-    v[2-9][0-9].*|v[1-9][0-9][0-9]*) exec "$node" "$HOME/${CACHE_DIR}/$1/host/index.js" start ;;
-  esac
+# With "start" and this bundle there, the run starts now (the agent checks its node), reading its inputs from the rest of stdin.
+if [ "$2" = start ] && [ "$b" = yes ] && [ -n "$exe" ]; then
+  printf 'from=%s\\nhome=%s\\npm2home=%s\\nbundle=yes\\nstarting=yes\\n--\\n' "$from" "$HOME" "$h"
+  exec "$exe" "$HOME/${CACHE_DIR}/$1/host/index.js" start
 fi
+info=
+[ -n "$exe" ] && info=$("$exe" -e "$JS" 2>/dev/null)
+node=\${info% *} v=\${info##* }
+printf 'node=%s\\nfrom=%s\\nversion=%s\\nhome=%s\\npm2home=%s\\nbundle=%s\\n--\\n' "$node" "$from" "$v" "$HOME" "$h" "$b"
 `;
 function probeCommand(bundleHash, thenStart = false) {
     return ssh_shellCommand(PROBE, thenStart ? [bundleHash, 'start'] : [bundleHash]);
@@ -47074,8 +47073,8 @@ class SshHostDeployer {
             probe = parseProbe(head.subarray(0, at).toString());
             const p = probe;
             reader = this.reader(stream, relay, (answer) => {
-                this.sayProbe(host, p);
-                this.started(host, stream, { label: host.label, runDir: answer.runDir, node: p.node, agent: this.agentPath(p) });
+                this.sayProbe(host, { ...p, node: answer.node, version: answer.version });
+                this.started(host, stream, { label: host.label, runDir: answer.runDir, node: answer.node, agent: this.agentPath(p) });
             });
             reader.feed(head.subarray(at + 4));
         };
@@ -47084,6 +47083,8 @@ class SshHostDeployer {
         if (stream.run)
             return { outcome: this.finishFollow(host, stream.run, stream, relay, t0, r) };
         this.refuseTransport(host, r);
+        if (r.code === 254)
+            throw new HostRefused(`${host.label}: the action could not start on the host: ${r.stderr}`, 'Remote deploy not started', true);
         const found = probe ?? parseProbe(head.toString());
         if (r.code !== 0 || !found.home)
             throw new HostRefused(`${host.label}: the host's shell failed (exit ${r.code}): ${r.stderr.trim().slice(0, 500)}`, 'Remote host not usable', true);

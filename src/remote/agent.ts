@@ -124,7 +124,7 @@ async function start(): Promise<void> {
   // Its own session (detached: setsid), no tty: a dropped connection does not reach it.
   const child = spawn('/bin/sh', ['-c', SUPERVISOR, 'pm2-safe-deploy', process.execPath, main, process.argv[1]!, dir], { detached: true, stdio: ['ignore', log, log], cwd: home() })
   child.unref()
-  await frame('S', Buffer.from(JSON.stringify({ runDir: dir, node: process.execPath, pm2, supervisor: child.pid })))
+  await frame('S', Buffer.from(JSON.stringify({ runDir: dir, node: process.execPath, version: process.version, pm2, supervisor: child.pid })))
   await follow(dir, 0)
 }
 

@@ -138,8 +138,8 @@ export class SshHostDeployer implements HostDeployer {
       probe = parseProbe(head.subarray(0, at).toString())
       const p = probe
       reader = this.reader(stream, relay, (answer) => {
-        this.sayProbe(host, p)
-        this.started(host, stream, { label: host.label, runDir: answer.runDir, node: p.node, agent: this.agentPath(p) })
+        this.sayProbe(host, { ...p, node: answer.node, version: answer.version })
+        this.started(host, stream, { label: host.label, runDir: answer.runDir, node: answer.node, agent: this.agentPath(p) })
       })
       reader.feed(head.subarray(at + 4))
     }
@@ -147,6 +147,7 @@ export class SshHostDeployer implements HostDeployer {
     const r = await this.o.transport.run(host, probeCommand(hash, payload !== null), { input, timeoutMs: payload ? FOLLOW_MS : SHORT_MS, onStdout })
     if (stream.run) return { outcome: this.finishFollow(host, stream.run, stream, relay, t0, r) }
     this.refuseTransport(host, r)
+    if (r.code === 254) throw new HostRefused(`${host.label}: the action could not start on the host: ${r.stderr}`, 'Remote deploy not started', true)
     const found: Probe = probe ?? parseProbe(head.toString())
     if (r.code !== 0 || !found.home) throw new HostRefused(`${host.label}: the host's shell failed (exit ${r.code}): ${r.stderr.trim().slice(0, 500)}`, 'Remote host not usable', true)
     if (!found.node) {

@@ -16,7 +16,9 @@ export interface StartPayload {
 
 export interface StartAnswer {
   runDir: string
+  /** The node the run uses (the agent's own: the daemon's, resolved), and its version. */
   node: string
+  version: string
   pm2: string | null
   supervisor: number
 }
@@ -65,7 +67,7 @@ export class FrameReader {
         this.header += chunk.subarray(at, nl).toString('latin1')
         at = nl + 1
         const m = this.header.match(/^([SLR])(\d+)$/)
-        if (!m) throw new Error(`unexpected data from the host agent: ${JSON.stringify(this.header.slice(0, 80))}`)
+        if (!m) throw new Error(`unexpected data from the host agent: ${JSON.stringify(this.header.slice(0, 500))}`)
         this.kind = m[1]!
         this.left = Number(m[2])
         this.header = ''

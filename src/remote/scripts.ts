@@ -18,7 +18,7 @@ case $h in
   /*) ;;
   *) h=$HOME/$h ;;
 esac
-info= from=
+exe= from=
 if [ -r "$h/pm2.pid" ]; then
   pid=
   IFS= read -r pid < "$h/pm2.pid"
@@ -26,28 +26,27 @@ if [ -r "$h/pm2.pid" ]; then
     ''|*[!0-9]*) ;;
     *) title=
        [ -r "/proc/$pid/cmdline" ] && IFS= read -r title < "/proc/$pid/cmdline" 2>/dev/null
-       case $title in
-         'PM2 v'*) info=$("/proc/$pid/exe" -e "$JS" 2>/dev/null) && from=daemon || info= ;;
-       esac ;;
+       case $title in 'PM2 v'*) [ -x "/proc/$pid/exe" ] && exe=/proc/$pid/exe from=daemon ;; esac ;;
   esac
 fi
-if [ -z "$info" ]; then
+if [ -z "$exe" ]; then
   out=$("\${SHELL:-/bin/sh}" -lc 'command -v node' </dev/null 2>/dev/null) || out=
   nl='
 '
   out=\${out##*"$nl"}
-  case $out in /*) info=$("$out" -e "$JS" 2>/dev/null) && from=login || info= ;; esac
+  case $out in /*) exe=$out from=login ;; esac
 fi
-node=\${info% *} v=\${info##* }
 b=no
 [ -f "$HOME/${CACHE_DIR}/$1/host/index.js" ] && b=yes
-printf 'node=%s\\nfrom=%s\\nversion=%s\\nhome=%s\\npm2home=%s\\nbundle=%s\\n--\\n' "$node" "$from" "$v" "$HOME" "$h" "$b"
-# With "start": this bundle there and a node of 20 or newer, the run starts now, reading its inputs from the rest of stdin.
-if [ "$2" = start ] && [ "$b" = yes ]; then
-  case $v in
-    v[2-9][0-9].*|v[1-9][0-9][0-9]*) exec "$node" "$HOME/${CACHE_DIR}/$1/host/index.js" start ;;
-  esac
+# With "start" and this bundle there, the run starts now (the agent checks its node), reading its inputs from the rest of stdin.
+if [ "$2" = start ] && [ "$b" = yes ] && [ -n "$exe" ]; then
+  printf 'from=%s\\nhome=%s\\npm2home=%s\\nbundle=yes\\nstarting=yes\\n--\\n' "$from" "$HOME" "$h"
+  exec "$exe" "$HOME/${CACHE_DIR}/$1/host/index.js" start
 fi
+info=
+[ -n "$exe" ] && info=$("$exe" -e "$JS" 2>/dev/null)
+node=\${info% *} v=\${info##* }
+printf 'node=%s\\nfrom=%s\\nversion=%s\\nhome=%s\\npm2home=%s\\nbundle=%s\\n--\\n' "$node" "$from" "$v" "$HOME" "$h" "$b"
 `
 
 export function probeCommand(bundleHash: string, thenStart = false): string {
