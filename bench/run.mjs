@@ -10,6 +10,7 @@
 //   6. start cost of the bundle against a bare node
 //   7. release switch under load (swap vs recreate), a crash-looping release rolled back
 //   8. a swap's cost at 2, 8 and 32 instances: pm2 calls and the Swap phase (`--only swap`)
+//   9. a one-host remote deploy over loopback sshd vs the same deploy on the host; bundle bytes on a second deploy (bench/remote.mjs)
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
@@ -17,6 +18,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
+import { benchRemote } from './remote.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const PM2_BIN = path.join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2')
@@ -493,6 +495,7 @@ async function main() {
     if (want('startup')) await benchStartup()
     if (want('release')) await benchRelease()
     if (want('swap')) await benchSwap()
+    if (want('remote')) await benchRemote({ ROOT, MAIN, APPS, ROUNDS, row, median })
   } finally {
     cleanup()
   }

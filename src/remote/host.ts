@@ -30,6 +30,10 @@ export interface HostOutcome {
   /** The host's verdict, one line. */
   message: string
   ms: number
+  /** The host's own step outputs (its GITHUB_OUTPUT: result, report, release, …; paths are the host's). */
+  outputs: Record<string, string>
+  /** The host's job summary (Markdown), to append to the runner's. */
+  summary: string
 }
 
 export interface HostDeployer {

@@ -31,6 +31,6 @@ export function guarded(print: () => void): void {
 }
 
 /** A warning annotation whose text may hold untrusted parts: each of its lines as text (@actions/core escapes the rest). */
-export function warn(text: string): void {
-  core.warning(linesAsText(text).join('\n'))
+export function warn(text: string, properties?: core.AnnotationProperties): void {
+  core.warning(linesAsText(text).join('\n'), properties)
 }
