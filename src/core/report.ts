@@ -459,12 +459,12 @@ function noProcessList(report: DeployReport): boolean {
 // ---------------------------------------------------------------------------------
 
 /** Text in a Markdown table cell or line: no HTML, no cell breaks, no line breaks. */
-function md(s: string): string {
+export function md(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
 }
 
 /** A code span that survives any content, inside a table cell too. */
-function mdCode(s: string): string {
+export function mdCode(s: string): string {
   const runs = s.match(/`+/g) ?? []
   const ticks = '`'.repeat(Math.max(0, ...runs.map((r) => r.length)) + 1)
   const body = s.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|')
@@ -479,12 +479,12 @@ function mdFence(lines: readonly string[], info = ''): string[] {
   return [fence + info, ...lines, fence]
 }
 
-function mdTable(header: string[], rows: string[][]): string[] {
+export function mdTable(header: string[], rows: string[][]): string[] {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)]
 }
 
 /** The message as a block quote, line by line (lists in it stay lists). */
-function mdQuote(text: string): string[] {
+export function mdQuote(text: string): string[] {
   return text.split(/\r?\n/).map((l) => (l.trim() === '' ? '>' : `> ${mdInline(l)}`))
 }
 
@@ -615,7 +615,7 @@ export function renderSummary(report: DeployReport): string {
 // Log
 // ---------------------------------------------------------------------------------
 
-function pad(rows: string[][]): string[] {
+export function pad(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)))
   return rows.map((r) => r.map((c, i) => c + ' '.repeat(widths[i]! - [...c].length)).join('  ').trimEnd())
 }
