@@ -30,6 +30,8 @@ export interface HostOutcome {
   /** The host's verdict, one line. */
   message: string
   ms: number
+  /** The host's job summary (Markdown), as the host wrote it; a fleet puts it under its table of hosts. */
+  summary?: string | null
 }
 
 export interface HostDeployer {
