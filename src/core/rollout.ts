@@ -18,6 +18,13 @@ export interface HostEnd {
   ms: number
 }
 
+/**
+ * The input the runner adds for a host's fleet rollback (never set by a workflow): its value, the
+ * reason, opens the message of that run's report and audit line on the host, so the host's own
+ * records say it was switched back by a fleet. Like every `INPUT_*`, it never reaches pm2 (promise 7).
+ */
+export const FLEET_ROLLBACK_INPUT = 'fleet-rollback'
+
 export interface RolloutInput<H extends { label: string }> {
   /** The `ssh-host` lines, in order. */
   hosts: readonly H[]
