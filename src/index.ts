@@ -1,5 +1,5 @@
 // Entry point of the main step (runs.main). The node version check comes first.
 import './node-version.js'
-import { run } from './main.js'
+import { mainStep } from './step.js'
 
-void run().then(() => process.exit())
+void mainStep().then(() => process.exit())

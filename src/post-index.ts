@@ -1,5 +1,5 @@
 // Entry point of the post step (runs.post). The node version check comes first.
 import './node-version.js'
-import { run } from './post.js'
+import { postStep } from './step.js'
 
-void run()
+void postStep()

@@ -11,7 +11,7 @@ const HOSTS = [1, 2, 3].map(spec)
 const NEW = '/srv/app/releases/new'
 const OLD = (h: HostSpec) => `/srv/app/releases/old-${h.host}`
 
-type Script = (host: HostSpec, purpose: HostPurpose) => Partial<HostOutcome> & { result: DeployResult }
+type Script = (host: HostSpec, purpose: HostPurpose) => Partial<Omit<HostOutcome, 'outputs' | 'summary'>> & { result: DeployResult }
 
 /** A fake fleet: every host starts on its own old release; `script` says how each run ends. */
 function fakeDeployer(script: Script, onDeploy?: (host: HostSpec, purpose: HostPurpose) => void) {
@@ -32,6 +32,8 @@ function fakeDeployer(script: Script, onDeploy?: (host: HostSpec, purpose: HostP
         report: `/home/deploy/.pm2/pm2-safe-deploy/runs/${host.host}-${calls.length}/report.json`,
         message: `${host.host} ${s.result}`,
         ms: 10,
+        outputs: {},
+        summary: `summary of ${host.host}`,
         ...s
       }
     }

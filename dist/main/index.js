@@ -4,7 +4,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(218);
+module.exports = __nccwpck_require__(218);
 
 
 /***/ }),
@@ -24,10 +24,10 @@ var assert = __nccwpck_require__(2613);
 var util = __nccwpck_require__(9023);
 
 
-__webpack_unused_export__ = httpOverHttp;
-__webpack_unused_export__ = httpsOverHttp;
-__webpack_unused_export__ = httpOverHttps;
-__webpack_unused_export__ = httpsOverHttps;
+exports.httpOverHttp = httpOverHttp;
+exports.httpsOverHttp = httpsOverHttp;
+exports.httpOverHttps = httpOverHttps;
+exports.httpsOverHttps = httpsOverHttps;
 
 
 function httpOverHttp(options) {
@@ -317,7 +317,7 @@ __webpack_unused_export__ = Client
 __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = Agent
-__webpack_unused_export__ = ProxyAgent
+module.exports.kT = ProxyAgent
 __webpack_unused_export__ = EnvHttpProxyAgent
 __webpack_unused_export__ = RetryAgent
 __webpack_unused_export__ = RetryHandler
@@ -28614,6 +28614,36 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -28631,8 +28661,65 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
+/******/ })();
+/******/ 
 /************************************************************************/
 var __webpack_exports__ = {};
+
+// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/platform.js
+var platform_namespaceObject = {};
+__nccwpck_require__.r(platform_namespaceObject);
+__nccwpck_require__.d(platform_namespaceObject, {
+  arch: () => (arch),
+  getDetails: () => (getDetails),
+  isLinux: () => (isLinux),
+  isMacOS: () => (isMacOS),
+  isWindows: () => (isWindows),
+  platform: () => (platform)
+});
+
+// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/core.js
+var core_namespaceObject = {};
+__nccwpck_require__.r(core_namespaceObject);
+__nccwpck_require__.d(core_namespaceObject, {
+  ExitCode: () => (ExitCode),
+  addPath: () => (addPath),
+  debug: () => (debug),
+  endGroup: () => (endGroup),
+  error: () => (error),
+  exportVariable: () => (exportVariable),
+  getBooleanInput: () => (getBooleanInput),
+  getIDToken: () => (getIDToken),
+  getInput: () => (getInput),
+  getMultilineInput: () => (getMultilineInput),
+  getState: () => (getState),
+  group: () => (group),
+  info: () => (info),
+  isDebug: () => (isDebug),
+  markdownSummary: () => (markdownSummary),
+  notice: () => (notice),
+  platform: () => (platform_namespaceObject),
+  saveState: () => (saveState),
+  setCommandEcho: () => (setCommandEcho),
+  setFailed: () => (setFailed),
+  setOutput: () => (setOutput),
+  setSecret: () => (setSecret),
+  startGroup: () => (startGroup),
+  summary: () => (summary),
+  toPlatformPath: () => (toPlatformPath),
+  toPosixPath: () => (toPosixPath),
+  toWin32Path: () => (toWin32Path),
+  warning: () => (warning)
+});
 
 ;// CONCATENATED MODULE: ./src/node-version.ts
 // Imported first by every entry: act_runner and Forgejo's runner run the first `node` on
@@ -28661,7 +28748,7 @@ function isUserError(err) {
     return err instanceof UserError;
 }
 /** The message of anything thrown (a library may throw a non-Error). */
-function messageOf(err) {
+function errors_messageOf(err) {
     return err instanceof Error ? err.message : String(err);
 }
 
@@ -28697,7 +28784,7 @@ const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta
  * Sanitizes an input into a string so it can be passed into issueCommand safely
  * @param input input to sanitize into a string
  */
-function utils_toCommandValue(input) {
+function toCommandValue(input) {
     if (input === null || input === undefined) {
         return '';
     }
@@ -28712,7 +28799,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -28762,12 +28849,12 @@ function utils_toCommandProperties(annotationProperties) {
  * This is an internal utility function that powers the public API functions
  * such as setSecret, warning, error, and exportVariable.
  */
-function command_issueCommand(command, properties, message) {
+function issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
     process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
 }
-function command_issue(name, message = '') {
-    command_issueCommand(name, {}, message);
+function issue(name, message = '') {
+    issueCommand(name, {}, message);
 }
 const CMD_STRING = '::';
 class Command {
@@ -28804,13 +28891,13 @@ class Command {
     }
 }
 function escapeData(s) {
-    return utils_toCommandValue(s)
+    return toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A');
 }
 function escapeProperty(s) {
-    return utils_toCommandValue(s)
+    return toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A')
@@ -28830,7 +28917,7 @@ const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta
 
 
 
-function file_command_issueFileCommand(command, message) {
+function issueFileCommand(command, message) {
     const filePath = process.env[`GITHUB_${command}`];
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
@@ -28838,13 +28925,13 @@ function file_command_issueFileCommand(command, message) {
     if (!external_fs_namespaceObject.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_namespaceObject.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+    external_fs_namespaceObject.appendFileSync(filePath, `${toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
         encoding: 'utf8'
     });
 }
-function file_command_prepareKeyValueMessage(key, value) {
+function prepareKeyValueMessage(key, value) {
     const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
-    const convertedValue = utils_toCommandValue(value);
+    const convertedValue = toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
     // the delimiter.
@@ -28861,8 +28948,10 @@ function file_command_prepareKeyValueMessage(key, value) {
 const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
+var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
+var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -28955,7 +29044,7 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(770);
+var tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
@@ -29033,7 +29122,7 @@ const HttpResponseRetryCodes = [
     HttpCodes.ServiceUnavailable,
     HttpCodes.GatewayTimeout
 ];
-const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
 const ExponentialBackoffCeiling = 10;
 const ExponentialBackoffTimeSlice = 5;
 class HttpClientError extends Error {
@@ -29079,7 +29168,7 @@ function isHttps(requestUrl) {
     const parsedUrl = new URL(requestUrl);
     return parsedUrl.protocol === 'https:';
 }
-class lib_HttpClient {
+class HttpClient {
     constructor(userAgent, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
@@ -29382,7 +29471,7 @@ class lib_HttpClient {
     }
     getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
             return;
@@ -29393,7 +29482,7 @@ class lib_HttpClient {
         const info = {};
         info.parsedUrl = requestUrl;
         const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? https : http;
+        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
         const defaultPort = usingSsl ? 443 : 80;
         info.options = {};
         info.options.host = info.parsedUrl.hostname;
@@ -29492,7 +29581,7 @@ class lib_HttpClient {
     }
     _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
             agent = this._proxyAgent;
@@ -29507,7 +29596,7 @@ class lib_HttpClient {
         const usingSsl = parsedUrl.protocol === 'https:';
         let maxSockets = 100;
         if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
         }
         // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
         if (proxyUrl && proxyUrl.hostname) {
@@ -29532,7 +29621,7 @@ class lib_HttpClient {
         // if tunneling agent isn't assigned create a new agent
         if (!agent) {
             const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
             this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -29555,7 +29644,7 @@ class lib_HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -29686,7 +29775,7 @@ class BasicCredentialHandler {
         });
     }
 }
-class auth_BearerCredentialHandler {
+class BearerCredentialHandler {
     constructor(token) {
         this.token = token;
     }
@@ -29744,13 +29833,13 @@ var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 
 
 
-class oidc_utils_OidcClient {
+class OidcClient {
     static createHttpClient(allowRetry = true, maxRetry = 10) {
         const requestOptions = {
             allowRetries: allowRetry,
             maxRetries: maxRetry
         };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
     }
     static getRequestToken() {
         const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
@@ -29769,7 +29858,7 @@ class oidc_utils_OidcClient {
     static getCall(id_token_url) {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
+            const httpclient = OidcClient.createHttpClient();
             const res = yield httpclient
                 .getJson(id_token_url)
                 .catch(error => {
@@ -29788,13 +29877,13 @@ class oidc_utils_OidcClient {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             try {
                 // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
+                let id_token_url = OidcClient.getIDTokenUrl();
                 if (audience) {
                     const encodedAudience = encodeURIComponent(audience);
                     id_token_url = `${id_token_url}&audience=${encodedAudience}`;
                 }
                 debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
+                const id_token = yield OidcClient.getCall(id_token_url);
                 setSecret(id_token);
                 return id_token;
             }
@@ -30083,7 +30172,7 @@ const _summary = new Summary();
 /**
  * @deprecated use `core.summary`
  */
-const markdownSummary = (/* unused pure expression or super */ null && (_summary));
+const markdownSummary = _summary;
 const summary = _summary;
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
@@ -30117,7 +30206,7 @@ function toWin32Path(pth) {
  * @return string The platform-specific path.
  */
 function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, path.sep);
+    return pth.replace(/[/\\]/g, external_path_namespaceObject.sep);
 }
 //# sourceMappingURL=path-utils.js.map
 // EXTERNAL MODULE: external "string_decoder"
@@ -31192,7 +31281,7 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  * @param     options            optional exec options.  See ExecOptions
  * @returns   Promise<number>    exit code
  */
-function exec_exec(commandLine, args, options) {
+function exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
         const commandArgs = argStringToArray(commandLine);
         if (commandArgs.length === 0) {
@@ -31238,7 +31327,7 @@ function getExecOutput(commandLine, args, options) {
             }
         };
         const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
         //flush any remaining characters
         stdout += stdoutDecoder.end();
         stderr += stderrDecoder.end();
@@ -31263,10 +31352,10 @@ var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, 
 
 
 const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+    const { stdout: version } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
         silent: true
     });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+    const { stdout: name } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
         silent: true
     });
     return {
@@ -31276,7 +31365,7 @@ const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* 
 });
 const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
     var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
+    const { stdout } = yield getExecOutput('sw_vers', undefined, {
         silent: true
     });
     const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
@@ -31287,7 +31376,7 @@ const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* ()
     };
 });
 const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+    const { stdout } = yield getExecOutput('lsb_release', ['-i', '-r', '-s'], {
         silent: true
     });
     const [name, version] = stdout.trim().split('\n');
@@ -31392,7 +31481,7 @@ function exportVariable(name, val) {
  * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
  * ```
  */
-function core_setSecret(secret) {
+function setSecret(secret) {
     issueCommand('add-mask', {}, secret);
 }
 /**
@@ -31407,7 +31496,7 @@ function addPath(inputPath) {
     else {
         issueCommand('add-path', {}, inputPath);
     }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
+    process.env['PATH'] = `${inputPath}${external_path_namespaceObject.delimiter}${process.env['PATH']}`;
 }
 /**
  * Gets the value of an input.
@@ -31476,10 +31565,10 @@ function getBooleanInput(name, options) {
 function setOutput(name, value) {
     const filePath = process.env['GITHUB_OUTPUT'] || '';
     if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
+        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
     }
     process.stdout.write(external_os_namespaceObject.EOL);
-    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
+    issueCommand('set-output', { name }, toCommandValue(value));
 }
 /**
  * Enables or disables the echoing of commands into stdout for the rest of the step.
@@ -31514,7 +31603,7 @@ function isDebug() {
  * Writes debug message to user log
  * @param message debug message
  */
-function core_debug(message) {
+function debug(message) {
     issueCommand('debug', {}, message);
 }
 /**
@@ -31523,7 +31612,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -31531,7 +31620,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -31556,13 +31645,13 @@ function info(message) {
  * @param name The name of the output group
  */
 function startGroup(name) {
-    command_issue('group', name);
+    issue('group', name);
 }
 /**
  * End an output group.
  */
 function endGroup() {
-    command_issue('endgroup');
+    issue('endgroup');
 }
 /**
  * Wrap an asynchronous function call in a group.
@@ -31598,9 +31687,9 @@ function group(name, fn) {
 function saveState(name, value) {
     const filePath = process.env['GITHUB_STATE'] || '';
     if (filePath) {
-        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
+        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
     }
-    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
+    issueCommand('save-state', { name }, toCommandValue(value));
 }
 /**
  * Gets the value of an state set by this action's main execution.
@@ -41204,7 +41293,7 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 class ReleaseError extends UserError {
 }
 /** The real path the link names now; null when there is no link or it dangles. */
-function liveRelease(link) {
+function release_liveRelease(link) {
     try {
         if (!external_node_fs_default().lstatSync(link).isSymbolicLink())
             return null;
@@ -41222,7 +41311,7 @@ function liveRelease(link) {
 /** The bytes a link's name may have: its temporary sibling (switchLink) adds up to 40 and must fit in 255. */
 const MAX_LINK_NAME_BYTES = 255 - 40;
 function switchLink(link, target) {
-    const previous = liveRelease(link);
+    const previous = release_liveRelease(link);
     const dir = external_node_path_default().dirname(link);
     const tmp = external_node_path_default().join(dir, `.${external_node_path_default().basename(link)}.pm2-safe-deploy-${process.pid}-${Date.now().toString(36)}`);
     try {
@@ -41685,7 +41774,7 @@ const AuditRecordSchema = strictObject({
     snapshots: strictObject({ before: nstr, after: nstr }).optional()
 });
 /** Picks the fixed fields: whatever else a caller's objects carry never reaches the log. */
-function buildAuditRecord(r) {
+function audit_buildAuditRecord(r) {
     const m = r.metadata;
     return {
         schemaVersion: AUDIT_SCHEMA_VERSION,
@@ -41734,7 +41823,7 @@ function buildAuditRecord(r) {
  * other invalid inputs is still recorded. null: `audit-log: off`. The same resolution
  * as parseInputs: both call resolvePm2Home and resolveAuditLog.
  */
-function resolveAuditTarget(env, read = envInputs(env)) {
+function audit_resolveAuditTarget(env, read = envInputs(env)) {
     const raw = read('audit-log') ?? '';
     const pm2Home = resolvePm2Home(read('pm2-home') ?? '', env);
     const file = resolveAuditLog(raw, pm2Home, env);
@@ -41758,7 +41847,7 @@ function appendAudit(target, record) {
     }
 }
 /** Appends, turning any failure into a message for a warning; null on success. */
-function tryAppendAudit(target, record) {
+function audit_tryAppendAudit(target, record) {
     if (!target)
         return null;
     try {
@@ -43065,7 +43154,7 @@ function reportOf(state, after) {
     };
 }
 function auditOf(state, ending) {
-    return buildAuditRecord({
+    return audit_buildAuditRecord({
         time: new Date().toISOString(),
         result: ending.result,
         message: ending.message,
@@ -43110,7 +43199,7 @@ async function interrupted(state, signal) {
         warning(`A pm2 command was still running ${signal === 'SIGINT' ? 'after Ctrl-C' : `after ${signal}`}; it may finish after this step ends.`);
     const changed = state.changed;
     const message = `Deploy interrupted by ${signal} ${changed ? 'after sending pm2 commands: it may be half done' : 'before any change'}`;
-    const problem = tryAppendAudit(resolveAuditTarget(state.env, (name) => getInput(name)), auditOf(state, { result: changed ? 'failed' : 'aborted', message, report: null }));
+    const problem = audit_tryAppendAudit(audit_resolveAuditTarget(state.env, (name) => getInput(name)), auditOf(state, { result: changed ? 'failed' : 'aborted', message, report: null }));
     if (problem)
         warning(problem);
     const released = state.lock?.release() ?? false;
@@ -43332,7 +43421,7 @@ function ensureRunDir(target, startedAt, runTag) {
             throw err;
         // Checked before the deploy starts (inputs.ts), so this is the disk refusing: still the user's to fix.
         const code = err.code;
-        throw new RunDirError(`Cannot create the run directory for snapshots and the report under ${shortPath(target.snapshotDir)} (${code ?? messageOf(err)}: ${unusablePath(code)}). ` +
+        throw new RunDirError(`Cannot create the run directory for snapshots and the report under ${shortPath(target.snapshotDir)} (${code ?? errors_messageOf(err)}: ${unusablePath(code)}). ` +
             (target.isDefault ? 'Check `pm2-home`, or set `snapshot-dir` to a directory this job can write.' : 'Point `snapshot-dir` at a directory this job can write, or leave it empty.'));
     }
 }
@@ -43432,7 +43521,7 @@ async function recordAfter(state) {
         after = state.endList ?? (await session.list());
     }
     catch (err) {
-        state.warnings.push(`could not take the after snapshot: ${messageOf(err)}`);
+        state.warnings.push(`could not take the after snapshot: ${errors_messageOf(err)}`);
         return null;
     }
     // A list read but not written is still the list: restore hints must not take every process for gone.
@@ -43440,7 +43529,7 @@ async function recordAfter(state) {
         state.snapshots.after = writeSnapshot(state.runDirectory(runDirTarget(inputs)), state.runTag, snapshotOf(state, 'after', after));
     }
     catch (err) {
-        state.warnings.push(`could not write the after snapshot: ${messageOf(err)}`);
+        state.warnings.push(`could not write the after snapshot: ${errors_messageOf(err)}`);
     }
     return after;
 }
@@ -43453,7 +43542,7 @@ function writeReport(state, report) {
         external_node_fs_default().writeFileSync(file, JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });
     }
     catch (err) {
-        warning(`could not write the report: ${messageOf(err)}`);
+        warning(`could not write the report: ${errors_messageOf(err)}`);
         return '';
     }
     // The default dir keeps the newest runs only; this run's is never removed.
@@ -43462,17 +43551,17 @@ function writeReport(state, report) {
             pruneRuns(target.snapshotDir, external_node_path_default().dirname(file));
         }
         catch (err) {
-            warning(`could not remove old runs from ${target.snapshotDir}: ${messageOf(err)}`);
+            warning(`could not remove old runs from ${target.snapshotDir}: ${errors_messageOf(err)}`);
         }
     }
     return file;
 }
 /** Every attempt is recorded, also one refused for invalid inputs: the audit path comes from the raw inputs. */
 function audit(state, report, reportFile) {
-    const target = resolveAuditTarget(state.env, (name) => getInput(name));
+    const target = audit_resolveAuditTarget(state.env, (name) => getInput(name));
     const metadata = state.metadata ??
         collectMetadata(state.env, { actionVersion: ACTION_VERSION, pm2CliVersion: null, pm2DaemonVersion: null, pm2Home: state.inputs?.pm2Home ?? target?.pm2Home ?? '', pm2ReadPath: null });
-    const problem = tryAppendAudit(target, auditOf(state, { result: report.result, message: report.message, report: reportFile || null, metadata }));
+    const problem = audit_tryAppendAudit(target, auditOf(state, { result: report.result, message: report.message, report: reportFile || null, metadata }));
     if (problem)
         report.warnings.push(problem);
 }
@@ -43488,7 +43577,7 @@ async function tell(report, reportFile) {
             await summary.addRaw(renderSummary(report)).write();
         }
         catch (err) {
-            warning(`could not write the job summary: ${messageOf(err)}`);
+            warning(`could not write the job summary: ${errors_messageOf(err)}`);
         }
     }
     setReportOutputs(report, reportFile);
@@ -43611,7 +43700,7 @@ function saveLockState(lock) {
     saveState(state_STATE.lockToken, lock.token);
 }
 /** The lock the main step was about to take, or null when it took none. */
-function readLockState() {
+function state_readLockState() {
     const file = core.getState(state_STATE.lockFile);
     const token = core.getState(state_STATE.lockToken);
     return file && token ? { file, token } : null;
@@ -43639,7 +43728,7 @@ function parsed(raw, schema) {
         return null;
     }
 }
-function readProgress() {
+function state_readProgress() {
     return {
         snapshotBefore: core.getState(state_STATE.snapshotBefore) || null,
         releaseSwitch: parsed(core.getState(state_STATE.releaseSwitch), ReleaseSwitchSchema),
@@ -44067,7 +44156,7 @@ function isExecutableFile(file) {
     }
 }
 /** `which`: the first executable file called `name` on `searchPath`. */
-function findOnPath(name, searchPath) {
+function which_findOnPath(name, searchPath) {
     for (const dir of (searchPath ?? '').split((external_node_path_default()).delimiter)) {
         if (!dir)
             continue;
@@ -44129,9 +44218,9 @@ function interpreterMissing(interpreter, workingDirectory, searchPath, appCwd = 
             (external_node_path_default().isAbsolute(interpreter) ? '' : ' (PM2 looks for a relative interpreter from working-directory and runs it from the app\'s cwd: use an absolute path)'));
     }
     // PM2 uses python3 when .py's default `python` is not installed.
-    if (interpreter === 'python' && (findOnPath('python', searchPath) || findOnPath('python3', searchPath)))
+    if (interpreter === 'python' && (which_findOnPath('python', searchPath) || which_findOnPath('python3', searchPath)))
         return null;
-    if (findOnPath(interpreter, searchPath))
+    if (which_findOnPath(interpreter, searchPath))
         return null;
     return `interpreter ${interpreter} is not on the PATH pm2 gets: install it, or set \`interpreter\` to its absolute path`;
 }
@@ -44175,7 +44264,7 @@ function preflightApps(ownNames, apps, workingDirectory, opts = {}) {
         let scriptPath = resolved.script;
         if (!external_node_fs_default().existsSync(scriptPath)) {
             // PM2 falls back to a command on PATH (e.g. `npm`) when no such file exists.
-            const onPath = app.script.includes('/') ? null : findOnPath(app.script, searchPath);
+            const onPath = app.script.includes('/') ? null : which_findOnPath(app.script, searchPath);
             if (!onPath) {
                 problems.push({ app: name, problem: `script ${resolved.script} does not exist (missing build artifacts or release? run the build first)` });
                 continue;
@@ -44436,7 +44525,7 @@ async function sendPlan(ctx, pm2) {
             throw err;
         if (!state.changed)
             throw err instanceof UnsafeCommandError ? new DeployStop('aborted', err.message, 'Unsafe command refused') : err;
-        throw new DeployStop('failed', messageOf(err), 'Deploy failed');
+        throw new DeployStop('failed', errors_messageOf(err), 'Deploy failed');
     }
 }
 /**
@@ -44624,7 +44713,7 @@ async function switchRelease(state, release) {
     saveReleaseSwitch({ link: release.link, previous: release.previous, target: release.target });
     switchLink(release.link, release.target);
     release.switched = true;
-    release.live = liveRelease(release.link);
+    release.live = release_liveRelease(release.link);
     info(`${release.link} → ${release.target} (was ${release.previous ?? 'no link: a first deploy'})`);
 }
 /** The link back where it was, when a deploy stopped before changing anything (a refused first command). */
@@ -44633,7 +44722,7 @@ function unswitch(release) {
         return;
     restoreLink(release.link, release.previous);
     release.switched = false;
-    release.live = liveRelease(release.link);
+    release.live = release_liveRelease(release.link);
     info(`${release.link} put back to ${release.previous ?? 'nothing'}: nothing was changed`);
 }
 /** Whether a failure is one a rollback answers: own processes failed after the switch, never a SAFETY ABORT. */
@@ -44670,7 +44759,7 @@ async function rollBack(ctx, pm2, release, cause) {
     try {
         restoreLink(release.link, release.previous);
         release.rolledBack = true;
-        release.live = liveRelease(release.link);
+        release.live = release_liveRelease(release.link);
         state.switchedAt = Date.now();
         info(`${release.link} → ${release.previous} again`);
         await redeployPrevious(ctx, pm2, release, forwardSwitch);
@@ -44681,7 +44770,7 @@ async function rollBack(ctx, pm2, release, cause) {
             throw err;
         const running = (await pm2.list().catch(() => [])).filter((p) => state.own.has(p.name));
         const where = running.map((p) => `${p.name} (pm_id ${p.pmId}) ${p.status} in ${processCwd(p.pid) ?? p.cwd ?? '?'}`).join('; ') || 'no own process';
-        throw new DeployStop('failed', `${cause.message}\nThe rollback failed too: ${messageOf(err)}\nNow ${release.link} names ${liveRelease(release.link) ?? 'nothing'}; own processes: ${where}.`, 'Rollback failed');
+        throw new DeployStop('failed', `${cause.message}\nThe rollback failed too: ${errors_messageOf(err)}\nNow ${release.link} names ${release_liveRelease(release.link) ?? 'nothing'}; own processes: ${where}.`, 'Rollback failed');
     }
     throw new DeployStop('rolled-back', `${cause.message}\nRolled back: ${release.link} names ${release.previous} again, and the previous release was verified serving.`, `Rolled back: ${cause.title}`);
 }
@@ -44956,14 +45045,14 @@ function holderAlive(holder, host = external_node_os_default().hostname()) {
     }
     return true;
 }
-function describeHolder(h) {
+function lock_describeHolder(h) {
     const who = [h.repository, h.workflow, h.job].filter(Boolean).join(' / ') || 'a deploy';
     return `${who} (app ${h.app}${h.suffix}, run ${h.runId ?? '?'}${h.runUrl ? ` ${h.runUrl}` : ''}, pid ${h.pid} on ${h.host}, since ${h.since})`;
 }
 /** Why the lock in `state` may be removed by someone other than its holder; null: it may not. */
 function staleReason(state, host, graceMs = UNREADABLE_GRACE_MS) {
     if (state.kind === 'held') {
-        return holderAlive(state.holder, host) ? null : `its holder is gone: ${describeHolder(state.holder)}`;
+        return holderAlive(state.holder, host) ? null : `its holder is gone: ${lock_describeHolder(state.holder)}`;
     }
     if (state.kind === 'unreadable' && state.ageMs >= graceMs) {
         return `it is empty or cut short and ${Math.round(state.ageMs / 1000)} s old (its writer died while taking it)`;
@@ -45124,7 +45213,7 @@ function releaseIfHeld(file, token) {
  * For the post step: releases the lock `token` names if that holder's process is gone.
  * Never touches another deploy's lock, nor one whose holder still runs.
  */
-function releaseAfterMainStep(file, token, host = os.hostname()) {
+function lock_releaseAfterMainStep(file, token, host = os.hostname()) {
     const state = readLock(file);
     if (state.kind === 'absent')
         return { outcome: 'not-held', holder: null, detail: 'the host lock was already released' };
@@ -45211,7 +45300,7 @@ async function acquireHostLock(opts) {
 function describeState(state) {
     switch (state.kind) {
         case 'held':
-            return describeHolder(state.holder);
+            return lock_describeHolder(state.holder);
         case 'unreadable':
             return 'a deploy that is writing the lock file right now';
         case 'foreign':
@@ -45408,7 +45497,7 @@ let timeoutTool;
 /** coreutils `timeout`, looked up once in the system directories first (a runner's PATH may be short). */
 function timeoutExecutable() {
     if (timeoutTool === undefined)
-        timeoutTool = findOnPath('timeout', ['/usr/bin', '/bin', process.env.PATH ?? ''].join(':'));
+        timeoutTool = which_findOnPath('timeout', ['/usr/bin', '/bin', process.env.PATH ?? ''].join(':'));
     return timeoutTool;
 }
 /** @actions/exec splits its first argument on spaces: quote the tool so a path with spaces stays one word. */
@@ -45779,7 +45868,7 @@ function locatePm2Executable(pm2Path, envPath) {
             return abs;
         throw new Pm2NotFoundError(`pm2 not found: "${abs}" is not an executable file. ${hint}`);
     }
-    const found = findOnPath(pm2Path, envPath);
+    const found = which_findOnPath(pm2Path, envPath);
     if (found)
         return found;
     throw new Pm2NotFoundError(`pm2 not found: "${pm2Path}" is not on the runner's PATH. A runner installed as a service has a fixed PATH ` +
@@ -46332,9 +46421,1260 @@ async function recover(ctx, pm2, err) {
     throw err;
 }
 
+;// CONCATENATED MODULE: ./src/post.ts
+// The post step (runs.post, post-if: always(); entry post-index.ts): releases the host lock if the main
+// step died while holding it. It never releases a lock another job holds, nor one
+// whose main step process is still running.
+
+
+
+
+
+
+/** How far the killed main step got, from what it saved as it went: the record says what to check. */
+function progressNote(p, live = liveRelease) {
+    const parts = [];
+    if (p.commandsStarted.length === 0)
+        parts.push('It had sent no pm2 command.');
+    else
+        parts.push(`pm2 commands it started (the last may not have finished): ${p.commandsStarted.join('; ')}. Check the processes of this app.`);
+    const sw = p.releaseSwitch;
+    if (sw) {
+        const now = live(sw.link);
+        const was = sw.previous ?? 'nothing (a first deploy)';
+        if (now === sw.target && now !== sw.previous) {
+            parts.push(`A release switch was half done: ${sw.link} names ${sw.target} (was ${was}), but the processes may still run the previous release. ` +
+                `A new deploy of ${sw.target} keeps the release its processes still run as the one to roll back to; to go back by hand: ${sw.previous ? `ln -sfn ${sw.previous} ${sw.link}` : `rm ${sw.link}`}.`);
+        }
+        else {
+            parts.push(`It had begun a release switch of ${sw.link} to ${sw.target} (was ${was}); the link now names ${now ?? 'nothing'}.`);
+        }
+    }
+    return parts.join(' ');
+}
+/** A main step killed outright (SIGKILL) wrote no audit record: the post step writes one for it. */
+function auditKilledMainStep(holder, progress, note) {
+    const problem = tryAppendAudit(resolveAuditTarget(process.env, (name) => core.getInput(name)), buildAuditRecord({
+        time: new Date().toISOString(),
+        result: 'failed',
+        message: `The main step (pid ${holder.pid}, run ${holder.runId ?? '?'}) died holding the host lock; the post step released it. ${note}`,
+        app: holder.app,
+        environmentSuffix: holder.suffix,
+        strategy: core.getInput('strategy'),
+        dryRun: false,
+        ownNames: [],
+        commands: [],
+        violations: [],
+        metadata: null,
+        report: null,
+        snapshots: { before: progress.snapshotBefore, after: null }
+    }));
+    if (problem)
+        core.warning(problem);
+}
+async function post_run() {
+    const saved = readLockState();
+    if (!saved) {
+        core.info('This job took no host lock: nothing to release.');
+        return;
+    }
+    const { file, token } = saved;
+    try {
+        const r = releaseAfterMainStep(file, token);
+        switch (r.outcome) {
+            case 'released': {
+                const progress = readProgress();
+                const note = progressNote(progress);
+                auditKilledMainStep(r.holder, progress, note);
+                core.warning(`The main step ended without releasing the host lock ${file} (killed, or the job was cancelled): released it. ` +
+                    `Check the processes of this app: the deploy may be half done. ${note}`);
+                break;
+            }
+            case 'holder-running':
+                core.warning(`The main step's process (pid ${r.holder.pid}) still runs and holds the host lock ${file}: left alone; it is released when that process ends.`);
+                break;
+            case 'not-held':
+                core.info(`Host lock ${file}: ${r.detail}${r.holder ? ` (${describeHolder(r.holder)})` : ''}; nothing to release.`);
+                break;
+        }
+    }
+    catch (err) {
+        core.warning(`Could not check the host lock ${file}: ${messageOf(err)}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/ssh.ts
+// The OpenSSH client's argv and its generated `-F` config, as data (promise 12). Host keys are
+// always checked (BatchMode, StrictHostKeyChecking, a known_hosts file from the input only), the
+// key is offered alone (IdentitiesOnly), one connection per host is reused (ControlMaster) and a
+// silent drop is seen (ServerAlive). Options on ssh's command line do not reach a ProxyJump hop:
+// everything lives in the config file, which ssh passes on to the jump.
+
+/** A user name ssh and a remote shell take as one plain word. */
+const USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+/** A DNS name or IPv4 address; an IPv6 address goes in brackets. */
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?)*\.?|\[[0-9A-Fa-f:.]+\])$/;
+/** Parses `[user@]host[:port]`; the reason in words when it is not one (no option-like or multi-word values reach ssh). */
+function parseSshAddress(line) {
+    const m = line.match(/^(?:([^@\s]+)@)?(\[[^\]\s]+\]|[^:@\s]+)(?::(\d+))?$/);
+    if (!m)
+        return `${JSON.stringify(line)} is not \`[user@]host[:port]\``;
+    const [, user, rawHost, rawPort] = m;
+    if (user !== undefined && !USER.test(user))
+        return `${JSON.stringify(line)}: the user ${JSON.stringify(user)} is not a plain user name`;
+    if (!HOST.test(rawHost))
+        return `${JSON.stringify(line)}: ${JSON.stringify(rawHost)} is not a host name or address`;
+    const port = rawPort === undefined ? 22 : Number(rawPort);
+    if (!(port >= 1 && port <= 65535))
+        return `${JSON.stringify(line)}: the port must be 1-65535`;
+    return { user: user ?? null, host: rawHost.replace(/^\[(.*)\]$/, '$1'), port };
+}
+/** The names a known_hosts line must carry for a host: `host` on port 22, `[host]:port` otherwise. */
+function knownHostsName(host, port) {
+    return port === 22 ? host : `[${host}]:${port}`;
+}
+const KEY_TYPES = /^(ssh-ed25519|ssh-rsa|ssh-dss|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com|[a-z0-9-]+-cert-v01@openssh\.com)$/;
+/** `ssh-known-hosts` as known_hosts lines; every line that is not one is a problem, said with the fix. */
+function parseKnownHosts(input) {
+    const lines = [];
+    const problems = [];
+    input.split(/\r?\n/).forEach((raw, i) => {
+        const text = raw.trim();
+        if (text === '' || text.startsWith('#'))
+            return;
+        const fields = text.split(/\s+/);
+        const marker = fields[0] === '@cert-authority' || fields[0] === '@revoked' ? fields.shift() : null;
+        const [patterns, keyType, key] = fields;
+        if (/^SHA256:|^MD5:|^([0-9a-f]{2}:){15}/i.test(text)) {
+            problems.push(`line ${i + 1} is a key fingerprint, not a known_hosts line: give the lines \`ssh-keyscan -p PORT HOST\` prints (run it from a trusted machine and compare the fingerprint)`);
+        }
+        else if (!patterns || !keyType || !key || !KEY_TYPES.test(keyType) || !/^[A-Za-z0-9+/]+=*$/.test(key)) {
+            problems.push(`line ${i + 1} is not a known_hosts line (\`host-pattern key-type base64-key\`, as \`ssh-keyscan -p PORT HOST\` prints it)`);
+        }
+        else
+            lines.push({ marker, patterns: patterns.split(','), keyType, text });
+    });
+    return { lines, problems };
+}
+/** OpenSSH's `*`/`?` patterns. */
+function globMatches(pattern, name) {
+    const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+    return re.test(name);
+}
+/** A hashed `|1|salt|hash` pattern: HMAC-SHA1 of the name keyed by the salt. */
+function hashedMatches(pattern, name) {
+    const [, , salt, hash] = pattern.split('|');
+    if (!salt || !hash)
+        return false;
+    return (0,external_node_crypto_.createHmac)('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64') === hash;
+}
+/** Whether some usable (not revoked) line names this host at this port. */
+function knownHostsCover(lines, host, port) {
+    const name = knownHostsName(host, port);
+    return lines.some((l) => {
+        if (l.marker === '@revoked')
+            return false;
+        let hit = false;
+        for (const p of l.patterns) {
+            const negated = p.startsWith('!');
+            const bare = negated ? p.slice(1) : p;
+            const matches = bare.startsWith('|1|') ? hashedMatches(bare, name) : globMatches(bare, name);
+            if (matches && negated)
+                return false;
+            if (matches)
+                hit = true;
+        }
+        return hit;
+    });
+}
+/** A value in ssh_config: double-quoted; `%` doubled where ssh expands tokens. Refuses what cannot be quoted. */
+function configValue(value, tokens) {
+    if (/["\n\r\0]/.test(value))
+        throw new Error(`an ssh config value cannot hold quotes or line breaks: ${JSON.stringify(value)}`);
+    return `"${tokens ? value.replace(/%/g, '%%') : value}"`;
+}
+/** How long a silent connection lives: ServerAliveInterval × ServerAliveCountMax. */
+const KEEPALIVE = { intervalSeconds: 5, countMax: 3 };
+/** The generated `-F` config: one `Host` block per target (by alias), then the fixed options for all. */
+function sshConfigText(hosts, files, jump) {
+    const out = ['# pm2-safe-deploy: generated for one job, removed by its post step'];
+    for (const h of hosts) {
+        out.push(`Host ${h.alias}`, `  HostName ${h.address.host}`, `  Port ${h.address.port}`, `  User ${h.address.user}`);
+        if (jump)
+            out.push(`  ProxyJump ${jump.user ? `${jump.user}@` : ''}${jump.host.includes(':') ? `[${jump.host}]` : jump.host}:${jump.port}`);
+    }
+    out.push('Host *', '  BatchMode yes', '  StrictHostKeyChecking yes', `  UserKnownHostsFile ${configValue(files.knownHosts, true)}`, '  GlobalKnownHostsFile /dev/null', '  UpdateHostKeys no', '  CheckHostIP no', '  HashKnownHosts no', ...(files.key ? ['  IdentitiesOnly yes', `  IdentityFile ${configValue(files.key, true)}`, '  IdentityAgent none'] : ['  IdentitiesOnly no']), '  PasswordAuthentication no', '  KbdInteractiveAuthentication no', '  ForwardAgent no', '  ForwardX11 no', '  ClearAllForwardings yes', '  PermitLocalCommand no', '  RequestTTY no', `  ServerAliveInterval ${KEEPALIVE.intervalSeconds}`, `  ServerAliveCountMax ${KEEPALIVE.countMax}`, '  ConnectTimeout 15', '  ControlMaster auto', '  ControlPersist 300', `  ControlPath ${configValue(`${files.controlDir}/%C`, false)}`, '  LogLevel ERROR');
+    return out.join('\n') + '\n';
+}
+/** ssh's argv for one remote command (a string the remote shell parses: build it with shellCommand). */
+function sshArgv(configFile, alias, remoteCommand) {
+    return ['-F', configFile, '-T', '--', alias, remoteCommand];
+}
+/** ssh's argv to close a host's shared connection. */
+function ssh_sshExitArgv(configFile, alias) {
+    return ['-F', configFile, '-O', 'exit', '--', alias];
+}
+/** One word for a POSIX shell, whatever it holds. */
+function shQuote(word) {
+    return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+/** `sh -c <script> psd <args…>` as one string for the remote login shell: the script is fixed, the args are data. */
+function ssh_shellCommand(script, args = []) {
+    return ['sh', '-c', script, 'pm2-safe-deploy', ...args].map(shQuote).join(' ');
+}
+/** What an exit 255 was, from ssh's stderr. */
+function classifySshFailure(stderr) {
+    if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for .* has changed/i.test(stderr))
+        return 'host-key-changed';
+    if (/Host key verification failed|No \S+ host key is known|host key is not known/i.test(stderr))
+        return 'host-key-unknown';
+    if (/Permission denied|Too many authentication failures|no mutual signature|Authentication failed/i.test(stderr))
+        return 'auth';
+    if (/Connection refused|Connection timed out|No route to host|Could not resolve|Network is unreachable|Connection closed|Connection reset|kex_exchange_identification|Broken pipe|timed out/i.test(stderr)) {
+        return 'unreachable';
+    }
+    return 'other';
+}
+/** The message of a connection that did not work, naming the host and the fix. */
+function sshFailureMessage(kind, label, address, stderr) {
+    const scan = `\`ssh-keyscan -p ${address.port} ${address.host}\``;
+    const detail = stderr.trim().split('\n').filter(Boolean).slice(-2).join(' / ');
+    switch (kind) {
+        case 'host-key-unknown':
+            return `${label}: the host's key is not in ssh-known-hosts, so the connection was refused (host keys are always verified). Fix: run ${scan} from a trusted machine, check the fingerprint (\`ssh-keygen -lf -\`), and add the line to the ssh-known-hosts input.`;
+        case 'host-key-changed':
+            return `${label}: the host's key does NOT match ssh-known-hosts: someone may be intercepting the connection, or the host was reinstalled. Nothing was sent. Fix: confirm the new key on the host itself (\`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\`), then replace its line in ssh-known-hosts.`;
+        case 'auth':
+            return `${label}: ${address.user} was refused (${detail}). Fix: put the public half of ssh-key in ~${address.user}/.ssh/authorized_keys on the host, or set ssh-user to the user who owns the PM2 daemon.`;
+        case 'unreachable':
+            return `${label}: cannot connect to ${address.host} port ${address.port} (${detail}). Fix: check the host, the port and the firewall (and ssh-jump, if the host is behind one).`;
+        default:
+            return `${label}: ssh failed (${detail || 'exit 255'}).`;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/remote/inputs.ts
+// The remote inputs (promise 12), parsed once on the runner. The deploy inputs are NOT checked
+// here: their paths are the host's, so they travel as text and the host's run() parses them.
+
+
+
+
+
+/** The inputs that drive the transport: the host never sees them (an empty `ssh-host` there means a local deploy). */
+const REMOTE_INPUT_NAMES = ['ssh-host', 'ssh-user', 'ssh-key', 'ssh-known-hosts', 'ssh-jump', 'upload', 'rollback-hosts'];
+const readAction = (name) => getInput(name);
+/** Whether this step deploys over SSH. */
+function inputs_remoteRequested(read = readAction) {
+    return read('ssh-host').trim() !== '';
+}
+const lines = (v) => v
+    .split(/\r?\n/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '' && !s.startsWith('#'));
+function inputs_parseRemoteInputs(read = readAction, runnerUser = () => external_node_os_default().userInfo().username) {
+    const problems = [];
+    const user = read('ssh-user').trim();
+    if (user && !/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(user))
+        problems.push(`ssh-user: ${JSON.stringify(user)} is not a plain user name`);
+    const hosts = [];
+    for (const label of lines(read('ssh-host'))) {
+        const a = parseSshAddress(label);
+        if (typeof a === 'string')
+            problems.push(`ssh-host: ${a}`);
+        else if (hosts.some((h) => h.label === label))
+            problems.push(`ssh-host: ${label} is listed twice`);
+        else
+            hosts.push({ label, user: a.user ?? (user || runnerUser()), host: a.host, port: a.port });
+    }
+    const jumpText = read('ssh-jump').trim();
+    const jump = jumpText ? parseSshAddress(jumpText) : null;
+    if (typeof jump === 'string')
+        problems.push(`ssh-jump: ${jump}`);
+    const known = parseKnownHosts(read('ssh-known-hosts'));
+    problems.push(...known.problems.map((p) => `ssh-known-hosts: ${p}`));
+    if (known.lines.length === 0 && known.problems.length === 0) {
+        problems.push('ssh-known-hosts is required with ssh-host (host keys are always verified): run `ssh-keyscan -p PORT HOST` for each host from a trusted machine, check the fingerprints, and pass the lines (e.g. from a secret or a variable)');
+    }
+    const rollbackHosts = schemas_enum(['true', 'false']).safeParse((read('rollback-hosts').trim() || INPUT_DEFAULTS['rollback-hosts']).toLowerCase());
+    if (!rollbackHosts.success)
+        problems.push('rollback-hosts must be true or false');
+    const upload = read('upload').trim() || null;
+    if (upload && !read('release-dir').trim())
+        problems.push('upload needs release-dir: the directory on each host the upload becomes (e.g. /var/www/app/releases/${{ github.sha }})');
+    if (problems.length > 0)
+        throw new InputError(`Invalid inputs:\n${problems.map((p) => `- ${p}`).join('\n')}`);
+    const key = read('ssh-key');
+    return {
+        hosts,
+        key: key.trim() ? key : null,
+        knownHosts: known.lines,
+        jump: jump,
+        upload,
+        rollbackHosts: rollbackHosts.data === 'true',
+        forwarded: forwardedInputs(read)
+    };
+}
+/** Every deploy input by its action.yml name, defaults filled in, the remote ones left out. */
+function forwardedInputs(read) {
+    const out = {};
+    for (const name of Object.keys(INPUT_DEFAULTS)) {
+        if (REMOTE_INPUT_NAMES.includes(name))
+            continue;
+        out[name] = read(name);
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/remote/bundle.ts
+// The action's own bundle, shipped to a host once per content hash (promise 12): the files of
+// dist/main, dist/post, dist/reader and dist/host, named by the sha256 of their list. The host
+// unpacks them into a temporary directory, checks every file's sha256 and the whole hash, and
+// renames the directory into ~/.cache/pm2-safe-deploy/<sha256>/: a copy cut short is never used.
+
+
+
+
+const BUNDLE_PARTS = ['main', 'post', 'reader', 'host'];
+/** Where bundles live on a host, under the SSH user's HOME. */
+const CACHE_DIR = '.cache/pm2-safe-deploy';
+const sha256 = (data) => external_node_crypto_default().createHash('sha256').update(data).digest('hex');
+/** The hash of a file list: the same function the host's installer runs (INSTALLER below). */
+function bundleHash(files) {
+    return sha256([...files].sort((a, b) => (a.path < b.path ? -1 : 1)).map((f) => `${f.path}\0${f.sha256}\n`).join(''));
+}
+/** dist/, found from the running bundle (dist/main/index.js or dist/post/index.js), or from the sources. */
+function distRoot() {
+    const candidates = [
+        process.argv[1] ? external_node_path_default().join(external_node_path_default().dirname(process.argv[1]), '..') : '',
+        external_node_path_default().join(external_node_path_default().dirname((0,external_node_url_.fileURLToPath)(import.meta.url)), '..'),
+        external_node_path_default().join(external_node_path_default().dirname((0,external_node_url_.fileURLToPath)(import.meta.url)), '..', '..', 'dist')
+    ];
+    const found = candidates.find((c) => c && external_node_fs_default().existsSync(external_node_path_default().join(c, 'host', 'index.js')) && external_node_fs_default().existsSync(external_node_path_default().join(c, 'main', 'index.js')));
+    if (!found)
+        throw new Error('cannot find the action\'s bundle (dist/main and dist/host): is the action checkout complete?');
+    return found;
+}
+function bundle_readBundle(root = distRoot()) {
+    const files = [];
+    const walk = (rel) => {
+        for (const e of external_node_fs_default().readdirSync(external_node_path_default().join(root, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+            const r = external_node_path_default().posix.join(rel, e.name);
+            if (e.isDirectory())
+                walk(r);
+            else if (e.isFile()) {
+                const data = external_node_fs_default().readFileSync(external_node_path_default().join(root, r));
+                files.push({ path: r, size: data.length, sha256: sha256(data) });
+            }
+        }
+    };
+    for (const part of BUNDLE_PARTS)
+        walk(part);
+    return { root, files, hash: bundleHash(files), bytes: files.reduce((n, f) => n + f.size, 0) };
+}
+/** The stream the installer reads: a JSON manifest line, then every file's bytes in manifest order. */
+function packBundle(b) {
+    const manifest = Buffer.from(JSON.stringify({ hash: b.hash, files: b.files }) + '\n');
+    return Buffer.concat([manifest, ...b.files.map((f) => external_node_fs_default().readFileSync(external_node_path_default().join(b.root, f.path)))]);
+}
+/**
+ * The host's installer, run as `node -e INSTALLER` (fixed code, no input in it): reads the pack
+ * from stdin, writes it to a temporary directory, checks every sha256 and the bundle hash, and
+ * renames the directory into place (a concurrent install of the same hash wins harmlessly).
+ */
+const INSTALLER = `
+const fs = require('fs'), path = require('path'), crypto = require('crypto')
+const sha = (d) => crypto.createHash('sha256').update(d).digest('hex')
+const chunks = []
+process.stdin.on('data', (c) => chunks.push(c))
+process.stdin.on('end', () => {
+  const all = Buffer.concat(chunks)
+  const nl = all.indexOf(10)
+  const m = JSON.parse(all.subarray(0, nl).toString())
+  if (!/^[0-9a-f]{64}$/.test(m.hash)) throw new Error('bad bundle hash')
+  const cache = path.join(process.env.HOME, '${CACHE_DIR}')
+  const final = path.join(cache, m.hash)
+  fs.mkdirSync(cache, { recursive: true, mode: 0o700 })
+  const tmp = fs.mkdtempSync(path.join(cache, '.tmp-' + m.hash.slice(0, 12) + '-'))
+  try {
+    let at = nl + 1
+    for (const f of m.files) {
+      if (!/^[A-Za-z0-9_.-]+(\\/[A-Za-z0-9_.-]+)*$/.test(f.path) || f.path.split('/').includes('..')) throw new Error('bad path ' + f.path)
+      const data = all.subarray(at, at + f.size)
+      at += f.size
+      if (data.length !== f.size || sha(data) !== f.sha256) throw new Error('sha256 mismatch for ' + f.path + ': the copy is incomplete or damaged')
+      fs.mkdirSync(path.join(tmp, path.dirname(f.path)), { recursive: true })
+      fs.writeFileSync(path.join(tmp, f.path), data, { mode: 0o600 })
+    }
+    const again = m.files.slice().sort((a, b) => (a.path < b.path ? -1 : 1)).map((f) => f.path + '\\0' + sha(fs.readFileSync(path.join(tmp, f.path))) + '\\n').join('')
+    if (sha(again) !== m.hash) throw new Error('bundle hash mismatch after the copy')
+    try { fs.renameSync(tmp, final) } catch (e) { if (!fs.existsSync(path.join(final, 'host', 'index.js'))) throw e }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+  process.stdout.write('installed ' + m.hash + '\\n')
+})
+`;
+
+;// CONCATENATED MODULE: ./src/core/relay.ts
+// Promise 14 for a remote host's log: of the workflow commands the host's own run() writes, only
+// annotations and log groups are re-issued on the runner; every other line (set-output,
+// add-mask, stop-commands, save-state, debug, an app's text) is shown as text.
+const RELAYED = /^::(error|warning|notice|group|endgroup)(?: ([^:]*))?::(.*)$/;
+const PROPERTIES = new Set(['title', 'file', 'line', 'endLine', 'col', 'endColumn']);
+/** Undoes @actions/core's escaping of command data (`%25`, `%0D`, `%0A`) and properties (also `%3A`, `%2C`). */
+function unescapeCommandValue(value) {
+    return value.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%');
+}
+/** A host line that is one of the relayed commands, or null: the line is then text. */
+function relayedCommand(line) {
+    const m = line.match(RELAYED);
+    if (!m)
+        return null;
+    const [, kind, props, data] = m;
+    if (kind === 'endgroup')
+        return { kind: 'endgroup' };
+    if (kind === 'group')
+        return { kind: 'group', title: unescapeCommandValue(data) };
+    const properties = {};
+    for (const pair of (props ?? '').split(',')) {
+        const eq = pair.indexOf('=');
+        if (eq <= 0)
+            continue;
+        const name = pair.slice(0, eq).trim();
+        if (PROPERTIES.has(name))
+            properties[name] = unescapeCommandValue(pair.slice(eq + 1));
+    }
+    return { kind: kind, message: unescapeCommandValue(data), properties };
+}
+
+;// CONCATENATED MODULE: ./src/remote/relay.ts
+// The host's log, relayed to the job as it arrives (promise 14): annotations and groups through
+// @actions/core, every other line through printUntrusted. Bytes come in chunks of any size: a
+// line is handled once it is complete.
+
+
+
+class LogRelay {
+    pending = Buffer.alloc(0);
+    groupOpen = false;
+    /** The last phase (log group) the host began: how far it got. */
+    lastPhase = null;
+    /** The host's own annotations, in order. */
+    annotations = [];
+    feed(chunk) {
+        let data = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+        for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10)) {
+            this.line(data.subarray(0, nl).toString('utf8').replace(/\r$/, ''));
+            data = data.subarray(nl + 1);
+        }
+        this.pending = Buffer.from(data);
+    }
+    /** The end of the host's log: a last line without its newline, and a group the host left open. */
+    end() {
+        if (this.pending.length)
+            this.line(this.pending.toString('utf8'));
+        this.pending = Buffer.alloc(0);
+        if (this.groupOpen)
+            endGroup();
+        this.groupOpen = false;
+    }
+    line(line) {
+        const cmd = relayedCommand(line);
+        if (!cmd)
+            return printUntrusted([line]);
+        switch (cmd.kind) {
+            case 'group':
+                if (this.groupOpen)
+                    endGroup();
+                startGroup(cmd.title);
+                this.groupOpen = true;
+                this.lastPhase = cmd.title;
+                return;
+            case 'endgroup':
+                if (this.groupOpen)
+                    endGroup();
+                this.groupOpen = false;
+                return;
+            default:
+                this.annotations.push({ kind: cmd.kind, message: cmd.message });
+                core_namespaceObject[cmd.kind](cmd.message, cmd.properties);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/remote/scripts.ts
+// The fixed POSIX sh scripts the runner sends as ssh commands. No input is ever interpolated
+// into them: values arrive as positional arguments (the bundle hash, paths the host reported)
+// or on stdin (an input such as pm2-home), and each is quoted as one word by shellCommand.
+
+
+/**
+ * Finds the node to run the bundle with: the PM2 daemon's (its pid file under pm2-home, read from
+ * stdin's first line; the process must be a PM2 daemon), else a login shell's. Prints key=value
+ * lines; only sh built-ins and that node are used (the session's PATH may have nothing).
+ */
+const PROBE = `
+IFS= read -r h || h=
+case $h in
+  '~/'*) h=$HOME/\${h#??} ;;
+  '') h=\${PM2_HOME:-$HOME/.pm2} ;;
+  /*) ;;
+  *) h=$HOME/$h ;;
+esac
+node= from=
+if [ -r "$h/pm2.pid" ]; then
+  IFS= read -r pid < "$h/pm2.pid" || pid=
+  case $pid in
+    ''|*[!0-9]*) ;;
+    *) title=
+       [ -r "/proc/$pid/cmdline" ] && IFS= read -r title < "/proc/$pid/cmdline" 2>/dev/null
+       case $title in
+         'PM2 v'*) node=$("/proc/$pid/exe" -e 'process.stdout.write(process.execPath)' 2>/dev/null) && from=daemon || node= ;;
+       esac ;;
+  esac
+fi
+if [ -z "$node" ]; then
+  out=$("\${SHELL:-/bin/sh}" -lc 'command -v node' </dev/null 2>/dev/null) || out=
+  nl='
+'
+  out=\${out##*"$nl"}
+  case $out in /*) node=$out from=login ;; esac
+fi
+v=
+[ -n "$node" ] && v=$("$node" -e 'process.stdout.write(process.version)' 2>/dev/null)
+b=no
+[ -f "$HOME/${CACHE_DIR}/$1/host/index.js" ] && b=yes
+printf 'node=%s\\nfrom=%s\\nversion=%s\\nhome=%s\\npm2home=%s\\nbundle=%s\\n' "$node" "$from" "$v" "$HOME" "$h" "$b"
+`;
+function probeCommand(bundleHash) {
+    return ssh_shellCommand(PROBE, [bundleHash]);
+}
+/** `node <args…>` on the host: the node path the probe found is data, not code. */
+function nodeCommand(node, args) {
+    return ssh_shellCommand('n=$1; shift; exec "$n" "$@"', [node, ...args]);
+}
+function parseProbe(text) {
+    const kv = {};
+    for (const line of text.split('\n')) {
+        const eq = line.indexOf('=');
+        if (eq > 0)
+            kv[line.slice(0, eq)] = line.slice(eq + 1);
+    }
+    return {
+        node: kv.node ?? '',
+        from: (kv.from ?? ''),
+        version: kv.version ?? '',
+        home: kv.home ?? '',
+        pm2Home: kv.pm2home ?? '',
+        bundlePresent: kv.bundle === 'yes'
+    };
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: ./src/remote/upload.ts
+// `upload` (SPEC "Inputs"): a directory on the runner copied to `release-dir` on the host, as a
+// tar stream over the host's shared connection. The host unpacks it beside release-dir and
+// renames it into place only when the whole stream arrived: a partial copy is never made live.
+
+
+
+
+
+
+
+
+class UploadError extends UserError {
+}
+const UPLOAD_MS = 30 * 60_000;
+/** The upload directory on the runner, checked before any host is contacted. */
+function uploadSource(input, workspace) {
+    const dir = external_node_path_default().resolve(workspace, input);
+    let ok = false;
+    try {
+        ok = external_node_fs_default().statSync(dir).isDirectory();
+    }
+    catch {
+        ok = false;
+    }
+    if (!ok)
+        throw new UploadError(`upload: ${dir} does not exist or is not a directory on the runner: build the release into it before this step, or fix \`upload\``);
+    return dir;
+}
+async function uploadRelease(t, host, node, agent, source, inputs) {
+    const tar = which_findOnPath('tar', [process.env.PATH ?? '', '/usr/bin', '/bin'].join((external_node_path_default()).delimiter));
+    if (!tar)
+        throw new UploadError('upload needs `tar` on the runner, and this runner has none: install it before this step');
+    const header = { releaseDir: inputs['release-dir'] ?? '', currentLink: inputs['current-link'] ?? '' };
+    const stream = new external_node_stream_.PassThrough();
+    stream.write(JSON.stringify(header) + '\n');
+    const packer = (0,external_node_child_process_namespaceObject.spawn)(tar, ['-c', '-f', '-', '-C', source, '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let bytes = 0;
+    let tarErr = '';
+    packer.stdout.on('data', (d) => (bytes += d.length));
+    packer.stderr.on('data', (d) => (tarErr += d.toString()));
+    packer.stdout.pipe(stream);
+    const packed = new Promise((resolve) => packer.on('close', (c) => resolve(c ?? 1)));
+    const r = await t.run(host, nodeCommand(node, [agent, 'upload']), { input: stream, timeoutMs: UPLOAD_MS });
+    const tarCode = await packed;
+    if (tarCode !== 0)
+        throw new UploadError(`upload: packing ${source} failed (tar exit ${tarCode}): ${tarErr.trim().slice(-300)}; nothing was made live on ${host.label}`);
+    if (r.code !== 0)
+        throw new UploadError(`upload to ${host.label} failed (exit ${r.code}): ${r.stderr.trim().slice(-500)}; nothing was made live`);
+    const answer = JSON.parse(r.stdout.toString());
+    info(`${host.label}: uploaded ${source} to ${answer.releaseDir} (${bytes} bytes${answer.replaced ? ', replacing the directory there' : ''})`);
+}
+
+;// CONCATENATED MODULE: ./src/remote/deployer.ts
+// One host's guarded deploy over SSH (promise 12), the HostDeployer a fleet loops over: check
+// the host key and find node (one connection), ship the bundle if this version is not there,
+// upload the release, start the detached run, follow its log to the end (reconnecting after a
+// drop), and read its result. The deploy itself is the host's run(), unchanged.
+
+
+
+
+
+
+
+const SHORT_MS = 60_000;
+/** One follow connection lasts at most this long; the next one continues at the same byte. */
+const FOLLOW_MS = 30 * 60_000;
+const MIN_NODE_MAJOR = 20;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Thrown for a host that cannot be deployed before anything on it changed: ends `aborted`. */
+class HostRefused extends Error {
+    title;
+    reached;
+    constructor(message, title, reached) {
+        super(message);
+        this.title = title;
+        this.reached = reached;
+    }
+}
+class SshHostDeployer {
+    o;
+    /** The run being followed, and whether a cancel reached it. */
+    active = null;
+    host = null;
+    cancelled = null;
+    /** Bundle bytes sent to hosts by this job (0 when every host had this version). */
+    bundleBytesSent = 0;
+    constructor(o) {
+        this.o = o;
+    }
+    async deploy(host, purpose) {
+        const t0 = Date.now();
+        this.host = host;
+        try {
+            if (!knownHostsCover(this.o.knownHosts, host.host, host.port)) {
+                const name = host.port === 22 ? host.host : `[${host.host}]:${host.port}`;
+                throw new HostRefused(`${host.label}: ssh-known-hosts has no line for ${name}, so the action will not connect (host keys are always verified). Fix: run \`ssh-keyscan -p ${host.port} ${host.host}\` from a trusted machine, check the fingerprint, and add the line for ${name} to ssh-known-hosts.`, 'Host key not known', false);
+            }
+            const probe = await this.probe(host);
+            const agent = await this.ensureBundle(host, probe);
+            this.checkCancel();
+            if (this.o.upload && purpose.kind === 'deploy')
+                await uploadRelease(this.o.transport, host, probe.node, agent, this.o.upload, this.o.inputs);
+            this.checkCancel();
+            const inputs = purpose.kind === 'fleet-rollback' ? { ...this.o.inputs, 'release-dir': purpose.release } : this.o.inputs;
+            const run = await this.start(host, probe, agent, inputs);
+            return await this.collect(host, run, t0);
+        }
+        catch (err) {
+            if (!(err instanceof HostRefused) && !isUserError(err))
+                throw err;
+            const refused = err instanceof HostRefused ? err : new HostRefused(err.message, 'Remote deploy refused', true);
+            error(refused.message, { title: refused.title });
+            return { host, result: 'aborted', reached: refused.reached, switched: false, release: null, previous: null, report: null, message: refused.message, ms: Date.now() - t0, outputs: {}, summary: '' };
+        }
+        finally {
+            this.active = null;
+            this.host = null;
+        }
+    }
+    checkCancel() {
+        if (this.cancelled)
+            throw new HostRefused(`${this.host?.label}: the job was cancelled before the deploy started on the host: nothing on it was changed.`, 'Deploy cancelled', true);
+    }
+    /** A command whose exit 255 is a connection that did not work: before anything changed, so `aborted`. */
+    async mustRun(host, command, input) {
+        const r = await this.o.transport.run(host, command, { input, timeoutMs: SHORT_MS });
+        if (r.code === 255 || r.timedOut) {
+            const kind = r.timedOut ? 'unreachable' : classifySshFailure(r.stderr);
+            const title = kind.startsWith('host-key') ? 'Host key verification failed' : 'SSH connection failed';
+            throw new HostRefused(sshFailureMessage(kind, host.label, host, r.timedOut ? 'no answer within 60 s' : r.stderr), title, false);
+        }
+        return r;
+    }
+    /** The first connection (host key checked here): the node to use, the user's home, whether this bundle is there. */
+    async probe(host) {
+        const r = await this.mustRun(host, probeCommand(this.o.bundle().hash), `${this.o.inputs['pm2-home'] ?? ''}\n`);
+        const probe = parseProbe(r.stdout.toString());
+        if (r.code !== 0 || !probe.home)
+            throw new HostRefused(`${host.label}: the host's shell failed (exit ${r.code}): ${r.stderr.trim().slice(0, 500)}`, 'Remote host not usable', true);
+        if (!probe.node) {
+            throw new HostRefused(`${host.label}: no node found for ${host.user}: no PM2 daemon of ${host.user} runs at ${probe.pm2Home} (its pm2.pid names the node it runs), and a login shell's PATH has no \`node\`. ` +
+                'Fix: start the PM2 daemon as the SSH user (ssh-user must be the user who owns it), set pm2-home to its PM2_HOME, or install node where a login shell finds it.', 'No node on the host', true);
+        }
+        if (Number(probe.version.replace(/^v/, '').split('.')[0]) < MIN_NODE_MAJOR) {
+            throw new HostRefused(`${host.label}: ${probe.node} is node ${probe.version || '(unknown version)'}; the action needs node ${MIN_NODE_MAJOR} or newer on the host. Fix: run the PM2 daemon with a newer node, or put one first on a login shell's PATH.`, 'Node too old on the host', true);
+        }
+        info(`${host.label}: node ${probe.node} ${probe.version} (${probe.from === 'daemon' ? "the PM2 daemon's" : "a login shell's"}), home ${probe.home}`);
+        return probe;
+    }
+    /** The bundle in ~/.cache/pm2-safe-deploy/<sha256>/, shipped once per version and verified on the host. */
+    async ensureBundle(host, probe) {
+        const b = this.o.bundle();
+        const agent = `${probe.home}/${CACHE_DIR}/${b.hash}/host/index.js`;
+        if (probe.bundlePresent) {
+            info(`${host.label}: the action's bundle ${b.hash.slice(0, 12)} is already there (0 bytes sent)`);
+            return agent;
+        }
+        const pack = packBundle(b);
+        const r = await this.mustRun(host, nodeCommand(probe.node, ['-e', INSTALLER]), pack);
+        if (r.code !== 0)
+            throw new HostRefused(`${host.label}: the action's bundle could not be installed in ~/${CACHE_DIR}/: ${r.stderr.trim().slice(-500)}`, 'Bundle not installed', true);
+        this.bundleBytesSent += pack.length;
+        info(`${host.label}: sent the action's bundle ${b.hash.slice(0, 12)} (${pack.length} bytes, sha256 verified on the host)`);
+        return agent;
+    }
+    async start(host, probe, agent, inputs) {
+        const payload = { tag: this.o.tag, inputs, env: this.o.metadata };
+        const r = await this.mustRun(host, nodeCommand(probe.node, [agent, 'start']), JSON.stringify(payload));
+        if (r.code !== 0)
+            throw new HostRefused(`${host.label}: the deploy could not be started on the host: ${r.stderr.trim().slice(-500)}`, 'Remote deploy not started', true);
+        const answer = JSON.parse(r.stdout.toString());
+        const run = { label: host.label, runDir: answer.runDir, node: probe.node, agent };
+        info(`${host.label}: the deploy runs on the host, detached from this connection (its log and result: ${answer.runDir})`);
+        this.active = run;
+        this.o.onStarted?.(run);
+        return run;
+    }
+    /** Follows a started run's log to its end (reconnecting after drops), then reads its result. The post step calls this too. */
+    async collect(host, run, t0 = Date.now(), relay = new LogRelay()) {
+        this.active = run;
+        this.host = host;
+        const lost = await this.follow(host, run, relay);
+        relay.end();
+        if (lost) {
+            const how = relay.lastPhase ? `it had reached the phase "${relay.lastPhase}"` : 'it had not reported a phase yet';
+            const message = `${host.label}: the host stayed unreachable for ${Math.round(this.o.reconnectMs / 1000)} s (${lost}); ${how}. The deploy there goes on without this job: ` +
+                `its log, outputs and report are in ${run.runDir} on the host, and its audit log records the result.`;
+            error(message, { title: 'Remote host unreachable' });
+            return { host, result: 'failed', reached: true, switched: false, release: null, previous: null, report: null, message, ms: Date.now() - t0, outputs: {}, summary: '' };
+        }
+        const res = await this.result(host, run);
+        return this.outcomeOf(host, res, relay, t0);
+    }
+    /** Streams the log from the last byte seen; a drop (exit 255) is retried until reconnectMs. Returns why it gave up, or null. */
+    async follow(host, run, relay) {
+        let offset = 0;
+        let lostSince = null;
+        let why = '';
+        for (let attempt = 0;; attempt++) {
+            const r = await this.o.transport.run(host, nodeCommand(run.node, [run.agent, 'follow', run.runDir, String(offset)]), {
+                timeoutMs: FOLLOW_MS,
+                onStdout: (chunk) => {
+                    offset += chunk.length;
+                    relay.feed(chunk);
+                }
+            });
+            if (r.code === 0) {
+                if (lostSince !== null)
+                    info(`${host.label}: reconnected; the host's log continues from byte ${offset}.`);
+                return null;
+            }
+            if (r.code !== 255 && !r.timedOut)
+                throw new Error(`${host.label}: following the host's run failed (exit ${r.code}): ${r.stderr.trim().slice(-300)}`);
+            why = r.timedOut ? 'no end within 30 min' : r.stderr.trim().split('\n').pop() || 'connection lost';
+            if (lostSince === null) {
+                lostSince = Date.now();
+                warning(`${host.label}: the connection dropped (${why}); the deploy on the host goes on (it is detached). Reconnecting…`);
+            }
+            else if (Date.now() - lostSince > this.o.reconnectMs)
+                return why;
+            await sleep(Math.min(5000, 250 * 2 ** Math.min(attempt, 5)));
+        }
+    }
+    async result(host, run) {
+        for (let i = 0;; i++) {
+            const r = await this.o.transport.run(host, nodeCommand(run.node, [run.agent, 'result', run.runDir]), { timeoutMs: SHORT_MS });
+            if (r.code === 0)
+                return JSON.parse(r.stdout.toString());
+            if (i >= 5)
+                throw new Error(`${host.label}: could not read the host's result (exit ${r.code}): ${r.stderr.trim().slice(-300)}`);
+            await sleep(1000);
+        }
+    }
+    outcomeOf(host, res, relay, t0) {
+        const RESULTS = ['deployed', 'dry-run', 'aborted', 'failed', 'rolled-back'];
+        const stated = RESULTS.find((r) => r === res.outputs.result);
+        const changed = res.releaseSwitch !== null || res.commandsStarted > 0;
+        const result = stated ?? (changed ? 'failed' : 'aborted');
+        const last = relay.annotations.filter((a) => a.kind === 'error').pop()?.message;
+        let message = `${host.label}: ${result}${last ? `: ${last}` : ''}`;
+        if (!stated) {
+            const how = res.main?.signal ? `was killed by ${res.main.signal}` : `ended with exit code ${res.main?.code ?? '?'}`;
+            message = `${host.label}: the deploy on the host ${how} before it reported a result (${changed ? 'after it had changed PM2 or the release link: check the app' : 'before any change'}).`;
+            error(message, { title: result === 'aborted' ? 'Remote deploy stopped' : 'Remote deploy failed' });
+        }
+        const rel = res.release;
+        return {
+            host,
+            result,
+            reached: true,
+            switched: rel ? rel.switched && !rel.rolledBack : false,
+            release: rel?.live ?? (res.outputs.release || null),
+            previous: rel?.previous ?? res.releaseSwitch?.previous ?? null,
+            report: res.outputs.report || null,
+            message,
+            ms: Date.now() - t0,
+            outputs: res.outputs,
+            summary: res.summary
+        };
+    }
+    /** A cancel of the job: before the host's run starts nothing is sent; before its release switch it is stopped; after it, left to finish. */
+    async cancel() {
+        const run = this.active;
+        const host = this.host;
+        if (!run || !host) {
+            this.cancelled = 'before-start';
+            return 'The job was cancelled before the deploy started on the host: nothing there was changed.';
+        }
+        try {
+            const r = await this.o.transport.run(host, nodeCommand(run.node, [run.agent, 'cancel', run.runDir]), { timeoutMs: 5000 });
+            const answer = JSON.parse(r.stdout.toString());
+            this.cancelled = answer.state;
+            if (answer.state === 'stopped')
+                return `${host.label}: cancelled before the release switch: the host's deploy was stopped (it releases its lock and records the attempt).`;
+            if (answer.state === 'past-switch') {
+                return `${host.label}: the job was cancelled after the host switched the release (or sent pm2 commands): the host finishes its verification, or its rollback, on its own; this job reports which if it can (else the post step does, and the host's audit log records it).`;
+            }
+            return `${host.label}: the deploy on the host had already finished.`;
+        }
+        catch (err) {
+            return `${host.label}: the cancel could not reach the host (${errors_messageOf(err)}): the deploy there goes on and its audit log records the result.`;
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/remote/rollout.ts
+async function rollout(deployer, hosts) {
+    const outcomes = [];
+    for (const host of hosts) {
+        const o = await deployer.deploy(host, { kind: 'deploy' });
+        outcomes.push(o);
+        if (o.result !== 'deployed' && o.result !== 'dry-run')
+            break;
+    }
+    return outcomes;
+}
+
+;// CONCATENATED MODULE: ./src/remote/ssh.ts
+// The runner's side of the transport: the OpenSSH client with a generated config, a known_hosts
+// file and the key in a 0600 file, all in one 0700 directory under RUNNER_TEMP that the post step
+// removes. Children are spawned with an argument array (never a shell); node's spawn, not
+// @actions/exec, because a remote command streams stdin and stdout and must be bounded.
+
+
+
+
+
+
+
+
+class SshMissingError extends UserError {
+}
+/** The runner's `ssh`, or a clear error naming the fix. */
+function findSsh(env = process.env) {
+    const found = which_findOnPath('ssh', [env.PATH ?? '', '/usr/bin', '/bin', '/usr/local/bin'].join((external_node_path_default()).delimiter));
+    if (!found) {
+        throw new SshMissingError('ssh-host needs the OpenSSH client (`ssh`) on the runner, and this runner has none. Fix: install it before this step ' +
+            '(Debian/Ubuntu image: `apt-get install -y openssh-client`; Alpine: `apk add openssh-client`), or use a runner image that has it (GitHub\'s hosted runners do).');
+    }
+    return found;
+}
+/** Control sockets need a short path (sun_path is ~104 bytes): RUNNER_TEMP unless that is too deep. */
+function controlDirFor(dir) {
+    if (Buffer.byteLength(external_node_path_default().join(dir, 'c', 'x'.repeat(40))) < 100)
+        return external_node_path_default().join(dir, 'c');
+    return external_node_fs_default().mkdtempSync(external_node_path_default().join(external_node_os_default().tmpdir(), 'psd-'));
+}
+/** The runner's ssh files for one job (key, known_hosts, config, control sockets), and the commands over them. */
+class SshTransport {
+    ssh;
+    dir;
+    files;
+    aliases = new Map();
+    constructor(ssh, dir, files) {
+        this.ssh = ssh;
+        this.dir = dir;
+        this.files = files;
+    }
+    /** Writes the files for these hosts under `tempRoot` (RUNNER_TEMP). The key is written with mode 0600 from the start. */
+    static open(ssh, tempRoot, hosts, key, knownHosts, jump) {
+        external_node_fs_default().mkdirSync(tempRoot, { recursive: true });
+        const dir = external_node_fs_default().mkdtempSync(external_node_path_default().join(tempRoot, 'psd-ssh-'));
+        external_node_fs_default().chmodSync(dir, 0o700);
+        const controlDir = controlDirFor(dir);
+        external_node_fs_default().mkdirSync(controlDir, { recursive: true, mode: 0o700 });
+        const files = { config: external_node_path_default().join(dir, 'config'), knownHosts: external_node_path_default().join(dir, 'known_hosts'), key: key ? external_node_path_default().join(dir, 'id') : null, controlDir };
+        if (key && files.key)
+            external_node_fs_default().writeFileSync(files.key, key.replace(/\r\n/g, '\n').trimEnd() + '\n', { mode: 0o600, flag: 'wx' });
+        external_node_fs_default().writeFileSync(files.knownHosts, knownHosts.join('\n') + '\n', { mode: 0o600 });
+        const t = new SshTransport(ssh, dir, files);
+        const entries = hosts.map((h, i) => {
+            const alias = `psd-host-${i}`;
+            t.aliases.set(h.label, alias);
+            return { alias, address: { user: h.user, host: h.host, port: h.port } };
+        });
+        external_node_fs_default().writeFileSync(files.config, sshConfigText(entries, files, jump), { mode: 0o600 });
+        return t;
+    }
+    alias(host) {
+        const a = this.aliases.get(host.label);
+        if (!a)
+            throw new Error(`no ssh config entry for ${host.label}`);
+        return a;
+    }
+    /** Runs one remote command on the host's shared connection; never throws (a spawn failure is code 127). */
+    run(host, remoteCommand, opts) {
+        return new Promise((resolve) => {
+            const child = (0,external_node_child_process_namespaceObject.spawn)(this.ssh, sshArgv(this.files.config, this.alias(host), remoteCommand), {
+                stdio: ['pipe', 'pipe', 'pipe'],
+                env: sshEnv(process.env, this.files.key !== null)
+            });
+            const out = [];
+            let stderr = '';
+            let timedOut = false;
+            child.stdout.on('data', (d) => (opts.onStdout ? opts.onStdout(d) : out.push(d)));
+            child.stderr.on('data', (d) => (stderr += d.toString()));
+            child.stdin.on('error', () => undefined);
+            const timer = setTimeout(() => {
+                timedOut = true;
+                child.kill('SIGKILL');
+            }, opts.timeoutMs);
+            child.on('error', (err) => {
+                clearTimeout(timer);
+                resolve({ code: 127, stdout: Buffer.alloc(0), stderr: err.message, timedOut: false });
+            });
+            child.on('close', (code, signal) => {
+                clearTimeout(timer);
+                resolve({ code: code ?? (signal ? 255 : 1), stdout: Buffer.concat(out), stderr, timedOut });
+            });
+            const input = opts.input;
+            if (input === undefined)
+                child.stdin.end();
+            else if (typeof input === 'string' || Buffer.isBuffer(input))
+                child.stdin.end(input);
+            else
+                input.pipe(child.stdin);
+        });
+    }
+    /** Closes every shared connection (the masters would otherwise linger for ControlPersist). */
+    async closeAll(hosts) {
+        await Promise.all(hosts.map((h) => new Promise((resolve) => {
+            const child = (0,external_node_child_process_namespaceObject.spawn)(this.ssh, ssh_sshExitArgv(this.files.config, this.alias(h)), { stdio: 'ignore', env: sshEnv(process.env, this.files.key !== null) });
+            const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+            child.on('error', () => resolve());
+            child.on('close', () => {
+                clearTimeout(timer);
+                resolve();
+            });
+        })));
+    }
+    /** Removes the key, known_hosts, config and sockets. */
+    dispose() {
+        ssh_removeSshDir(this.dir, this.files.controlDir);
+    }
+}
+/** A killed main step's shared connections: closed through its config, when it is still there. */
+async function ssh_closeLeftMasters(dir) {
+    const config = path.join(dir, 'config');
+    let aliases = [];
+    try {
+        aliases = [...fs.readFileSync(config, 'utf8').matchAll(/^Host (psd-host-\d+)$/gm)].map((m) => m[1]);
+    }
+    catch {
+        return;
+    }
+    const ssh = findOnPath('ssh', [process.env.PATH ?? '', '/usr/bin', '/bin'].join(path.delimiter));
+    if (!ssh)
+        return;
+    await Promise.all(aliases.map((a) => new Promise((resolve) => {
+        const child = spawn(ssh, sshExitArgv(config, a), { stdio: 'ignore', env: sshEnv(process.env, true) });
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.on('error', () => resolve());
+        child.on('close', () => {
+            clearTimeout(timer);
+            resolve();
+        });
+    })));
+}
+/** Removes a transport's directory (and its control directory when that lives elsewhere); the key first. */
+function ssh_removeSshDir(dir, controlDir) {
+    const key = external_node_path_default().join(dir, 'id');
+    try {
+        // Overwritten before unlinking: the bytes do not stay in a freed block the next job can read.
+        const size = external_node_fs_default().statSync(key).size;
+        external_node_fs_default().writeFileSync(key, external_node_crypto_default().randomBytes(size));
+    }
+    catch {
+        // no key file
+    }
+    external_node_fs_default().rmSync(dir, { recursive: true, force: true });
+    if (controlDir && !controlDir.startsWith(dir + (external_node_path_default()).sep))
+        external_node_fs_default().rmSync(controlDir, { recursive: true, force: true });
+}
+/** The environment for ssh: the runner's, minus every input and state value (a secret), with the agent only when no key is given. */
+function sshEnv(env, haveKey) {
+    const out = {};
+    for (const [k, v] of Object.entries(env)) {
+        if (v === undefined || /^(INPUT_|STATE_)/.test(k))
+            continue;
+        if (haveKey && k === 'SSH_AUTH_SOCK')
+            continue;
+        out[k] = v;
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/remote/state.ts
+// What the main step of a remote deploy saves for its post step (STATE_*): the ssh directory to
+// remove, the host runs started, and those whose result the main step collected.
+
+
+const REMOTE_STATE = { sshDir: 'remote-ssh-dir', runs: 'remote-runs', collected: 'remote-collected' };
+const SshDirSchema = object({ dir: schemas_string().min(1), controlDir: schemas_string().min(1) });
+const RunsSchema = array(object({ label: schemas_string(), runDir: schemas_string(), node: schemas_string(), agent: schemas_string() }));
+function saveSshDir(dir, controlDir) {
+    saveState(REMOTE_STATE.sshDir, JSON.stringify({ dir, controlDir }));
+}
+function saveRuns(runs) {
+    saveState(REMOTE_STATE.runs, JSON.stringify(runs));
+}
+function saveCollected(runDirs) {
+    saveState(REMOTE_STATE.collected, JSON.stringify(runDirs));
+}
+function state_parsed(raw, schema) {
+    try {
+        const r = schema.safeParse(JSON.parse(raw));
+        return r.success ? r.data : null;
+    }
+    catch {
+        return null;
+    }
+}
+function state_readRemoteState() {
+    return {
+        sshDir: state_parsed(core.getState(REMOTE_STATE.sshDir), SshDirSchema),
+        runs: state_parsed(core.getState(REMOTE_STATE.runs), RunsSchema) ?? [],
+        collected: state_parsed(core.getState(REMOTE_STATE.collected), z.array(z.string())) ?? []
+    };
+}
+
+;// CONCATENATED MODULE: ./src/remote/driver.ts
+// The runner's side of a remote deploy (promise 12): the main step with `ssh-host` runs this
+// instead of the local run(), the post step runs remotePost. One transport for the job's hosts,
+// one SshHostDeployer, the rollout over the hosts, and the hosts' results as this step's.
+
+
+
+
+
+
+
+
+
+
+
+/** The host's own outputs that are this step's too (one host); paths in them are the host's. */
+const RELAYED_OUTPUTS = [OUTPUT.result, OUTPUT.ownProcesses, OUTPUT.violations, OUTPUT.snapshotBefore, OUTPUT.snapshotAfter, OUTPUT.report, OUTPUT.release];
+/** How long a host may stay unreachable mid-deploy (PM2SD_RECONNECT_SECONDS: tests shorten it). */
+const reconnectMs = () => Number(process.env.PM2SD_RECONNECT_SECONDS ?? 300) * 1000;
+/** The job's metadata for the host's report: GITHUB_*, GITEA_*, FORGEJO_* and the runner's name, no file paths, no tokens. */
+function jobMetadata(env) {
+    const out = {};
+    for (const [k, v] of Object.entries(env)) {
+        if (v === undefined || !/^(GITHUB_|GITEA_|FORGEJO_|RUNNER_(NAME|OS|ARCH|ENVIRONMENT)$|CI$)/.test(k))
+            continue;
+        if (/TOKEN|SECRET|PASSWORD|KEY|_(OUTPUT|STATE|STEP_SUMMARY|ENV|PATH|WORKSPACE|EVENT_PATH)$/.test(k))
+            continue;
+        out[k] = v;
+    }
+    return out;
+}
+function runTag(env) {
+    return `${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${env.GITHUB_JOB ?? 'job'}`;
+}
+function openJob(remote, bundle) {
+    const transport = SshTransport.open(findSsh(), process.env.RUNNER_TEMP || external_node_os_default().tmpdir(), remote.hosts, remote.key, remote.knownHosts.map((l) => l.text), remote.jump);
+    saveSshDir(transport.dir, transport.files.controlDir);
+    const runs = [];
+    const deployer = new SshHostDeployer({
+        transport,
+        knownHosts: remote.knownHosts,
+        bundle,
+        inputs: remote.forwarded,
+        upload: remote.upload,
+        tag: runTag(process.env),
+        metadata: jobMetadata(process.env),
+        reconnectMs: reconnectMs(),
+        onStarted: (run) => {
+            runs.push(run);
+            saveRuns(runs);
+        }
+    });
+    return { remote, transport, deployer, runs };
+}
+/** SIGINT/SIGTERM (a cancelled job): the deployer stops the host's run before its switch, else lets it finish and says so. */
+function driver_handleCancel(deployer) {
+    let seen = null;
+    const on = (signal) => {
+        if (seen)
+            return info(`${signal} after ${seen}: still following the host's deploy`);
+        seen = signal;
+        void deployer.cancel().then((m) => warning(m, { title: 'Deploy cancelled' }));
+    };
+    for (const s of ['SIGINT', 'SIGTERM'])
+        process.on(s, on);
+    return () => ['SIGINT', 'SIGTERM'].forEach((s) => process.removeListener(s, on));
+}
+async function runRemote() {
+    let job = null;
+    let collected = false;
+    try {
+        const remote = inputs_parseRemoteInputs();
+        findSsh();
+        const source = remote.upload ? uploadSource(remote.upload, process.env.GITHUB_WORKSPACE || process.cwd()) : null;
+        let bundle = null;
+        job = openJob({ ...remote, upload: source }, () => (bundle ??= bundle_readBundle()));
+        const dispose = driver_handleCancel(job.deployer);
+        try {
+            const outcomes = await rollout(job.deployer, remote.hosts);
+            saveCollected(job.runs.map((r) => r.runDir));
+            collected = true;
+            return await publish(outcomes, remote.hosts);
+        }
+        finally {
+            dispose();
+        }
+    }
+    catch (err) {
+        const user = isUserError(err);
+        setOutput(OUTPUT.result, 'aborted');
+        failStep(user ? errors_messageOf(err) : `Unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, user ? 'Remote deploy refused' : 'pm2-safe-deploy failed');
+        return 'aborted';
+    }
+    finally {
+        if (job) {
+            await job.transport.closeAll(job.remote.hosts);
+            // The key is kept only while a host's result is still to be collected (by the post step).
+            if (job.runs.length === 0 || collected)
+                job.transport.dispose();
+        }
+    }
+}
+/** The overall result of the hosts: deployed only if every host is; else the first host's that was not. */
+function overall(outcomes, hosts) {
+    const bad = outcomes.find((o) => o.result !== 'deployed' && o.result !== 'dry-run');
+    if (bad)
+        return bad.result;
+    return outcomes.length === hosts.length && outcomes.every((o) => o.result === 'dry-run') ? 'dry-run' : 'deployed';
+}
+function hostsOutput(outcomes) {
+    return JSON.stringify(Object.fromEntries(outcomes.map((o) => [o.host.label, { result: o.result, release: o.release, previous: o.previous, report: o.report }])));
+}
+async function publish(outcomes, hosts) {
+    const result = overall(outcomes, hosts);
+    if (outcomes.length === 1 && hosts.length === 1) {
+        for (const name of RELAYED_OUTPUTS)
+            if (outcomes[0].outputs[name] !== undefined)
+                setOutput(name, outcomes[0].outputs[name]);
+    }
+    setOutput(OUTPUT.result, result);
+    setOutput(OUTPUT.hosts, hostsOutput(outcomes));
+    await appendSummaries(outcomes);
+    for (const o of outcomes)
+        info(`${o.host.label}: ${o.result}${o.release ? ` (release ${o.release})` : ''} in ${(o.ms / 1000).toFixed(1)} s`);
+    if (result !== 'deployed' && result !== 'dry-run')
+        process.exitCode = ExitCode.Failure;
+    return result;
+}
+async function appendSummaries(outcomes) {
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    for (const o of outcomes) {
+        summary.addRaw(`\n### ${o.host.label}: ${o.result}\n\n`);
+        if (o.summary)
+            summary.addRaw(o.summary);
+    }
+    await summary.write();
+}
+/** The post step with `ssh-host`: collects a host's result the main step missed, then removes the key and sockets. */
+async function driver_remotePost() {
+    const saved = readRemoteState();
+    const missed = saved.runs.filter((r) => !saved.collected.includes(r.runDir));
+    try {
+        if (missed.length > 0)
+            await collectMissed(missed);
+    }
+    catch (err) {
+        core.warning(`Could not collect the hosts' results: ${messageOf(err)}`);
+    }
+    finally {
+        if (saved.sshDir) {
+            await closeLeftMasters(saved.sshDir.dir);
+            removeSshDir(saved.sshDir.dir, saved.sshDir.controlDir);
+        }
+        core.info(saved.sshDir ? 'Removed the ssh key, known_hosts and control sockets of this job.' : 'No ssh files to remove.');
+    }
+}
+async function collectMissed(missed) {
+    const remote = parseRemoteInputs();
+    const job = openJob(remote, () => readBundle());
+    try {
+        for (const run of missed) {
+            const host = remote.hosts.find((h) => h.label === run.label);
+            if (!host)
+                continue;
+            core.info(`${host.label}: the main step ended before the host's result was collected: collecting it now`);
+            const o = await job.deployer.collect(host, run);
+            await appendSummaries([o]);
+            const done = o.result === 'deployed' || o.result === 'dry-run';
+            if (done)
+                core.notice(`${host.label}: the deploy on the host ended ${o.result} after the main step stopped.`, { title: `Remote deploy ${o.result}` });
+            else
+                core.error(`${host.label}: the deploy on the host ended ${o.result} after the main step stopped. ${o.message}`, { title: `Remote deploy ${o.result}` });
+            if (!done)
+                process.exitCode = core.ExitCode.Failure;
+        }
+    }
+    finally {
+        await job.transport.closeAll(remote.hosts);
+        job.transport.dispose();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/step.ts
+
+
+
+
+function mainStep() {
+    return inputs_remoteRequested() ? runRemote() : run();
+}
+function postStep() {
+    return remoteRequested() ? remotePost() : runPost();
+}
+
 ;// CONCATENATED MODULE: ./src/index.ts
 // Entry point of the main step (runs.main). The node version check comes first.
 
 
-void run().then(() => process.exit());
+void mainStep().then(() => process.exit());
 

@@ -4,7 +4,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(218);
+module.exports = __nccwpck_require__(218);
 
 
 /***/ }),
@@ -24,10 +24,10 @@ var assert = __nccwpck_require__(2613);
 var util = __nccwpck_require__(9023);
 
 
-__webpack_unused_export__ = httpOverHttp;
-__webpack_unused_export__ = httpsOverHttp;
-__webpack_unused_export__ = httpOverHttps;
-__webpack_unused_export__ = httpsOverHttps;
+exports.httpOverHttp = httpOverHttp;
+exports.httpsOverHttp = httpsOverHttp;
+exports.httpOverHttps = httpOverHttps;
+exports.httpsOverHttps = httpsOverHttps;
 
 
 function httpOverHttp(options) {
@@ -317,7 +317,7 @@ __webpack_unused_export__ = Client
 __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = Agent
-__webpack_unused_export__ = ProxyAgent
+module.exports.kT = ProxyAgent
 __webpack_unused_export__ = EnvHttpProxyAgent
 __webpack_unused_export__ = RetryAgent
 __webpack_unused_export__ = RetryHandler
@@ -28614,6 +28614,36 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -28631,8 +28661,65 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
+/******/ })();
+/******/ 
 /************************************************************************/
 var __webpack_exports__ = {};
+
+// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/platform.js
+var platform_namespaceObject = {};
+__nccwpck_require__.r(platform_namespaceObject);
+__nccwpck_require__.d(platform_namespaceObject, {
+  arch: () => (arch),
+  getDetails: () => (getDetails),
+  isLinux: () => (isLinux),
+  isMacOS: () => (isMacOS),
+  isWindows: () => (isWindows),
+  platform: () => (platform)
+});
+
+// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/core.js
+var core_namespaceObject = {};
+__nccwpck_require__.r(core_namespaceObject);
+__nccwpck_require__.d(core_namespaceObject, {
+  ExitCode: () => (ExitCode),
+  addPath: () => (addPath),
+  debug: () => (debug),
+  endGroup: () => (endGroup),
+  error: () => (error),
+  exportVariable: () => (exportVariable),
+  getBooleanInput: () => (getBooleanInput),
+  getIDToken: () => (getIDToken),
+  getInput: () => (getInput),
+  getMultilineInput: () => (getMultilineInput),
+  getState: () => (getState),
+  group: () => (group),
+  info: () => (info),
+  isDebug: () => (isDebug),
+  markdownSummary: () => (markdownSummary),
+  notice: () => (notice),
+  platform: () => (platform_namespaceObject),
+  saveState: () => (saveState),
+  setCommandEcho: () => (setCommandEcho),
+  setFailed: () => (setFailed),
+  setOutput: () => (setOutput),
+  setSecret: () => (setSecret),
+  startGroup: () => (startGroup),
+  summary: () => (summary),
+  toPlatformPath: () => (toPlatformPath),
+  toPosixPath: () => (toPosixPath),
+  toWin32Path: () => (toWin32Path),
+  warning: () => (warning)
+});
 
 ;// CONCATENATED MODULE: ./src/node-version.ts
 // Imported first by every entry: act_runner and Forgejo's runner run the first `node` on
@@ -28651,6 +28738,43 @@ if (Number(found.split('.')[0]) < MIN_MAJOR) {
 }
 
 
+;// CONCATENATED MODULE: ./src/core/errors.ts
+// One base for every error whose message is written for the user: what was wrong and how
+// to fix it. The orchestration classifies by this class alone; anything else is a bug and
+// keeps its stack trace.
+class errors_UserError extends Error {
+}
+function errors_isUserError(err) {
+    return err instanceof errors_UserError;
+}
+/** The message of anything thrown (a library may throw a non-Error). */
+function errors_messageOf(err) {
+    return err instanceof Error ? err.message : String(err);
+}
+
+;// CONCATENATED MODULE: ./src/core/outcome.ts
+// How a deploy that stopped early ends: the result, the message and the annotation title.
+
+/** Ends the deploy with a result and a title of its own (`aborted` means nothing was changed). */
+class outcome_DeployStop extends errors_UserError {
+    result;
+    title;
+    constructor(result, message, title) {
+        super(message);
+        this.result = result;
+        this.title = title;
+    }
+}
+/** The outcome of an error that ended the deploy; `changed`: a pm2 command was sent. */
+function outcome_outcomeOf(err, changed) {
+    if (err instanceof outcome_DeployStop)
+        return { result: err.result, message: err.message, title: err.title };
+    const result = changed ? 'failed' : 'aborted';
+    if (isUserError(err))
+        return { result, message: err.message, title: changed ? 'Deploy failed' : 'Deploy refused' };
+    return { result, message: `Unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, title: 'Unexpected error' };
+}
+
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -28660,7 +28784,7 @@ const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta
  * Sanitizes an input into a string so it can be passed into issueCommand safely
  * @param input input to sanitize into a string
  */
-function utils_toCommandValue(input) {
+function toCommandValue(input) {
     if (input === null || input === undefined) {
         return '';
     }
@@ -28675,7 +28799,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -28725,12 +28849,12 @@ function utils_toCommandProperties(annotationProperties) {
  * This is an internal utility function that powers the public API functions
  * such as setSecret, warning, error, and exportVariable.
  */
-function command_issueCommand(command, properties, message) {
+function issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
     process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
 }
-function command_issue(name, message = '') {
-    command_issueCommand(name, {}, message);
+function issue(name, message = '') {
+    issueCommand(name, {}, message);
 }
 const CMD_STRING = '::';
 class Command {
@@ -28767,13 +28891,13 @@ class Command {
     }
 }
 function escapeData(s) {
-    return utils_toCommandValue(s)
+    return toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A');
 }
 function escapeProperty(s) {
-    return utils_toCommandValue(s)
+    return toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A')
@@ -28793,20 +28917,20 @@ const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta
 
 
 
-function file_command_issueFileCommand(command, message) {
+function issueFileCommand(command, message) {
     const filePath = process.env[`GITHUB_${command}`];
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
     }
-    if (!fs.existsSync(filePath)) {
+    if (!external_fs_namespaceObject.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    fs.appendFileSync(filePath, `${toCommandValue(message)}${os.EOL}`, {
+    external_fs_namespaceObject.appendFileSync(filePath, `${toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
         encoding: 'utf8'
     });
 }
-function file_command_prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
+function prepareKeyValueMessage(key, value) {
+    const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
     const convertedValue = toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
@@ -28817,15 +28941,17 @@ function file_command_prepareKeyValueMessage(key, value) {
     if (convertedValue.includes(delimiter)) {
         throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
     }
-    return `${key}<<${delimiter}${os.EOL}${convertedValue}${os.EOL}${delimiter}`;
+    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
 }
 //# sourceMappingURL=file-command.js.map
 ;// CONCATENATED MODULE: external "path"
 const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
+var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
+var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -28918,7 +29044,7 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(770);
+var tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
@@ -28996,7 +29122,7 @@ const HttpResponseRetryCodes = [
     HttpCodes.ServiceUnavailable,
     HttpCodes.GatewayTimeout
 ];
-const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
 const ExponentialBackoffCeiling = 10;
 const ExponentialBackoffTimeSlice = 5;
 class HttpClientError extends Error {
@@ -29042,7 +29168,7 @@ function isHttps(requestUrl) {
     const parsedUrl = new URL(requestUrl);
     return parsedUrl.protocol === 'https:';
 }
-class lib_HttpClient {
+class HttpClient {
     constructor(userAgent, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
@@ -29345,7 +29471,7 @@ class lib_HttpClient {
     }
     getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
             return;
@@ -29356,7 +29482,7 @@ class lib_HttpClient {
         const info = {};
         info.parsedUrl = requestUrl;
         const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? https : http;
+        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
         const defaultPort = usingSsl ? 443 : 80;
         info.options = {};
         info.options.host = info.parsedUrl.hostname;
@@ -29455,7 +29581,7 @@ class lib_HttpClient {
     }
     _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
             agent = this._proxyAgent;
@@ -29470,7 +29596,7 @@ class lib_HttpClient {
         const usingSsl = parsedUrl.protocol === 'https:';
         let maxSockets = 100;
         if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
         }
         // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
         if (proxyUrl && proxyUrl.hostname) {
@@ -29495,7 +29621,7 @@ class lib_HttpClient {
         // if tunneling agent isn't assigned create a new agent
         if (!agent) {
             const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
             this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -29518,7 +29644,7 @@ class lib_HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -29649,7 +29775,7 @@ class BasicCredentialHandler {
         });
     }
 }
-class auth_BearerCredentialHandler {
+class BearerCredentialHandler {
     constructor(token) {
         this.token = token;
     }
@@ -29707,13 +29833,13 @@ var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 
 
 
-class oidc_utils_OidcClient {
+class OidcClient {
     static createHttpClient(allowRetry = true, maxRetry = 10) {
         const requestOptions = {
             allowRetries: allowRetry,
             maxRetries: maxRetry
         };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
     }
     static getRequestToken() {
         const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
@@ -29732,7 +29858,7 @@ class oidc_utils_OidcClient {
     static getCall(id_token_url) {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
+            const httpclient = OidcClient.createHttpClient();
             const res = yield httpclient
                 .getJson(id_token_url)
                 .catch(error => {
@@ -29751,13 +29877,13 @@ class oidc_utils_OidcClient {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             try {
                 // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
+                let id_token_url = OidcClient.getIDTokenUrl();
                 if (audience) {
                     const encodedAudience = encodeURIComponent(audience);
                     id_token_url = `${id_token_url}&audience=${encodedAudience}`;
                 }
                 debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
+                const id_token = yield OidcClient.getCall(id_token_url);
                 setSecret(id_token);
                 return id_token;
             }
@@ -30046,8 +30172,8 @@ const _summary = new Summary();
 /**
  * @deprecated use `core.summary`
  */
-const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = (/* unused pure expression or super */ null && (_summary));
+const markdownSummary = _summary;
+const summary = _summary;
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
 
@@ -30080,7 +30206,7 @@ function toWin32Path(pth) {
  * @return string The platform-specific path.
  */
 function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, path.sep);
+    return pth.replace(/[/\\]/g, external_path_namespaceObject.sep);
 }
 //# sourceMappingURL=path-utils.js.map
 // EXTERNAL MODULE: external "string_decoder"
@@ -31155,16 +31281,16 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  * @param     options            optional exec options.  See ExecOptions
  * @returns   Promise<number>    exit code
  */
-function exec_exec(commandLine, args, options) {
+function exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
+        const commandArgs = argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
+        const runner = new ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -31184,8 +31310,8 @@ function getExecOutput(commandLine, args, options) {
         let stdout = '';
         let stderr = '';
         //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
+        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
         const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
         const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
         const stdErrListener = (data) => {
@@ -31201,7 +31327,7 @@ function getExecOutput(commandLine, args, options) {
             }
         };
         const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
         //flush any remaining characters
         stdout += stdoutDecoder.end();
         stderr += stderrDecoder.end();
@@ -31226,10 +31352,10 @@ var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, 
 
 
 const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+    const { stdout: version } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
         silent: true
     });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+    const { stdout: name } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
         silent: true
     });
     return {
@@ -31239,7 +31365,7 @@ const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* 
 });
 const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
     var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
+    const { stdout } = yield getExecOutput('sw_vers', undefined, {
         silent: true
     });
     const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
@@ -31250,7 +31376,7 @@ const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* ()
     };
 });
 const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+    const { stdout } = yield getExecOutput('lsb_release', ['-i', '-r', '-s'], {
         silent: true
     });
     const [name, version] = stdout.trim().split('\n');
@@ -31355,7 +31481,7 @@ function exportVariable(name, val) {
  * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
  * ```
  */
-function core_setSecret(secret) {
+function setSecret(secret) {
     issueCommand('add-mask', {}, secret);
 }
 /**
@@ -31370,7 +31496,7 @@ function addPath(inputPath) {
     else {
         issueCommand('add-path', {}, inputPath);
     }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
+    process.env['PATH'] = `${inputPath}${external_path_namespaceObject.delimiter}${process.env['PATH']}`;
 }
 /**
  * Gets the value of an input.
@@ -31441,7 +31567,7 @@ function setOutput(name, value) {
     if (filePath) {
         return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
     }
-    process.stdout.write(os.EOL);
+    process.stdout.write(external_os_namespaceObject.EOL);
     issueCommand('set-output', { name }, toCommandValue(value));
 }
 /**
@@ -31477,7 +31603,7 @@ function isDebug() {
  * Writes debug message to user log
  * @param message debug message
  */
-function core_debug(message) {
+function debug(message) {
     issueCommand('debug', {}, message);
 }
 /**
@@ -31494,7 +31620,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -31596,20 +31722,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ./src/core/errors.ts
-// One base for every error whose message is written for the user: what was wrong and how
-// to fix it. The orchestration classifies by this class alone; anything else is a bug and
-// keeps its stack trace.
-class errors_UserError extends (/* unused pure expression or super */ null && (Error)) {
-}
-function isUserError(err) {
-    return err instanceof errors_UserError;
-}
-/** The message of anything thrown (a library may throw a non-Error). */
-function messageOf(err) {
-    return err instanceof Error ? err.message : String(err);
-}
-
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_namespaceObject);
@@ -35389,13 +35501,13 @@ function handleTupleResults(itemResults, final, items, input, optoutStart) {
     }
     return final;
 }
-const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodRecord", (inst, def) => {
+const $ZodRecord = /*@__PURE__*/ $constructor("$ZodRecord", (inst, def) => {
     $ZodType.init(inst, def);
-    const memo = core.globalConfig.memoizer;
+    const memo = globalConfig.memoizer;
     memo?.attach(inst);
     inst._zod.parse = (payload, ctx) => {
         const input = payload.value;
-        if (!util.isPlainObject(input)) {
+        if (!isPlainObject(input)) {
             payload.issues.push({
                 expected: "record",
                 code: "invalid_type",
@@ -35424,7 +35536,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                         payload.issues.push({
                             code: "invalid_key",
                             origin: "record",
-                            issues: keyResult.issues.map((iss) => util.finalizeIssue(iss, ctx, core.config())),
+                            issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
                             input: key,
                             path: [key],
                             inst,
@@ -35438,14 +35550,14 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                     if (result instanceof Promise) {
                         proms.push(result.then((result) => {
                             if (result.issues.length) {
-                                payload.issues.push(...util.prefixIssues(key, result.issues));
+                                payload.issues.push(...prefixIssues(key, result.issues));
                             }
                             payload.value[outKey] = result.value;
                         }));
                     }
                     else {
                         if (result.issues.length) {
-                            payload.issues.push(...util.prefixIssues(key, result.issues));
+                            payload.issues.push(...prefixIssues(key, result.issues));
                         }
                         payload.value[outKey] = result.value;
                     }
@@ -35491,7 +35603,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                     throw new Error("Async schemas not supported in object keys currently");
                 }
                 // Numeric string fallback: if key is a numeric string and failed, retry with Number(key). This handles z.number(), z.literal([1, 2, 3]), and unions containing numeric literals
-                const checkNumericKey = typeof key === "string" && regexes.number.test(key) && keyResult.issues.length;
+                const checkNumericKey = typeof key === "string" && number.test(key) && keyResult.issues.length;
                 if (checkNumericKey) {
                     const retryResult = def.keyType._zod.run({ value: Number(key), issues: [] }, ctx);
                     if (retryResult instanceof Promise) {
@@ -35515,7 +35627,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                         payload.issues.push({
                             code: "invalid_key",
                             origin: "record",
-                            issues: keyResult.issues.map((iss) => util.finalizeIssue(iss, ctx, core.config())),
+                            issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
                             input: key,
                             path: [key],
                             inst,
@@ -35531,14 +35643,14 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                 if (result instanceof Promise) {
                     proms.push(result.then((result) => {
                         if (result.issues.length) {
-                            payload.issues.push(...util.prefixIssues(key, result.issues));
+                            payload.issues.push(...prefixIssues(key, result.issues));
                         }
                         payload.value[outKey] = result.value;
                     }));
                 }
                 else {
                     if (result.issues.length) {
-                        payload.issues.push(...util.prefixIssues(key, result.issues));
+                        payload.issues.push(...prefixIssues(key, result.issues));
                     }
                     payload.value[outKey] = result.value;
                 }
@@ -35558,7 +35670,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
         }
         return payload;
     };
-})));
+});
 const $ZodMap = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodMap", (inst, def) => {
     $ZodType.init(inst, def);
     const memo = core.globalConfig.memoizer;
@@ -36377,7 +36489,7 @@ function _string(Class, params) {
 }
 // @__NO_SIDE_EFFECTS__
 function _coercedString(Class, params) {
-    return new Class(snapshotChecks({ type: "string", coerce: true, ...util.normalizeParams(params) }));
+    return new Class(snapshotChecks({ type: "string", coerce: true, ...normalizeParams(params) }));
 }
 // @__NO_SIDE_EFFECTS__
 function _email(Class, params) {
@@ -36690,7 +36802,7 @@ function _number(Class, params) {
 }
 // @__NO_SIDE_EFFECTS__
 function _coercedNumber(Class, params) {
-    return new Class(snapshotChecks({ type: "number", coerce: true, checks: [], ...util.normalizeParams(params) }));
+    return new Class(snapshotChecks({ type: "number", coerce: true, checks: [], ...normalizeParams(params) }));
 }
 // @__NO_SIDE_EFFECTS__
 function _int(Class, params) {
@@ -40629,14 +40741,14 @@ function tuple(items, _paramsOrRest, _params) {
         ...util.normalizeParams(params),
     });
 }
-const ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodRecord", (inst, def) => {
+const ZodRecord = /*@__PURE__*/ $constructor("ZodRecord", (inst, def) => {
     _ensureDefaultMemoizer();
-    core.$ZodRecord.init(inst, def);
+    $ZodRecord.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.recordProcessor(inst, ctx, json, params);
+    inst._zod.processJSONSchema = (ctx, json, params) => recordProcessor(inst, ctx, json, params);
     inst.keyType = def.keyType;
     inst.valueType = def.valueType;
-})));
+});
 function record(keyType, valueType, params) {
     // v3-compat: z.record(valueType, params?) — defaults keyType to z.string()
     if (!valueType || !valueType._zod) {
@@ -40644,14 +40756,14 @@ function record(keyType, valueType, params) {
             type: "record",
             keyType: schemas_string(),
             valueType: keyType,
-            ...util.normalizeParams(valueType),
+            ...normalizeParams(valueType),
         });
     }
     return new ZodRecord({
         type: "record",
         keyType,
         valueType: valueType,
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 // type alksjf = core.output<core.$ZodRecordKey>;
@@ -41181,7 +41293,7 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 class ReleaseError extends (/* unused pure expression or super */ null && (UserError)) {
 }
 /** The real path the link names now; null when there is no link or it dangles. */
-function liveRelease(link) {
+function release_liveRelease(link) {
     try {
         if (!external_node_fs_default().lstatSync(link).isSymbolicLink())
             return null;
@@ -41198,8 +41310,8 @@ function liveRelease(link) {
  */
 /** The bytes a link's name may have: its temporary sibling (switchLink) adds up to 40 and must fit in 255. */
 const release_MAX_LINK_NAME_BYTES = (/* unused pure expression or super */ null && (255 - 40));
-function switchLink(link, target) {
-    const previous = liveRelease(link);
+function release_switchLink(link, target) {
+    const previous = release_liveRelease(link);
     const dir = path.dirname(link);
     const tmp = path.join(dir, `.${path.basename(link)}.pm2-safe-deploy-${process.pid}-${Date.now().toString(36)}`);
     try {
@@ -41218,9 +41330,9 @@ function switchLink(link, target) {
     return { previous };
 }
 /** Puts the link back as it was: at `previous`, or removed when there was none (a first deploy). */
-function restoreLink(link, previous) {
+function release_restoreLink(link, previous) {
     if (previous) {
-        switchLink(link, previous);
+        release_switchLink(link, previous);
         return;
     }
     try {
@@ -41235,7 +41347,7 @@ function restoreLink(link, previous) {
  * The release directories beside `releaseDir` (its parent's subdirectories, real
  * paths): no symlinks (the link itself may live there), no hidden entries.
  */
-function listReleases(releaseDir) {
+function release_listReleases(releaseDir) {
     const parent = path.dirname(fs.realpathSync(releaseDir));
     const out = [];
     for (const entry of fs.readdirSync(parent, { withFileTypes: true })) {
@@ -41252,7 +41364,7 @@ function listReleases(releaseDir) {
     return out;
 }
 /** Removes one release directory; the error, if any, as text (a prune failure never fails a deploy). */
-function removeRelease(dir) {
+function release_removeRelease(dir) {
     try {
         fs.rmSync(dir, { recursive: true, force: true });
         return null;
@@ -41271,7 +41383,7 @@ function removeRelease(dir) {
 
 
 
-class InputError extends (/* unused pure expression or super */ null && (UserError)) {
+class InputError extends errors_UserError {
 }
 const bool = (name) => schemas_string()
     .trim()
@@ -41390,15 +41502,15 @@ const INPUT_DEFAULTS = {
     'rollback-hosts': 'true'
 };
 /** The inputs of an environment other than the process's (tests, benches): INPUT_<NAME> as the runner sets it. */
-function envInputs(env) {
+function inputs_envInputs(env) {
     return (name) => env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`];
 }
 /** Reads an input of `env` (INPUT_<NAME>, upper-cased, spaces to _). */
 function readRawInput(env, name) {
-    return envInputs(env)(name);
+    return inputs_envInputs(env)(name);
 }
 /** The action's inputs, read through @actions/core and validated once. */
-function getInputs() {
+function inputs_getInputs() {
     return parseInputs(process.env, (name) => core.getInput(name));
 }
 /**
@@ -41406,7 +41518,7 @@ function getInputs() {
  * (working directory, PM2_HOME, snapshot dir, audit log) so the rest of the action
  * works with absolute paths only.
  */
-function parseInputs(env = process.env, read = envInputs(env)) {
+function parseInputs(env = process.env, read = inputs_envInputs(env)) {
     const raw = {};
     for (const [name, fallback] of Object.entries(INPUT_DEFAULTS)) {
         const value = read(name);
@@ -41423,11 +41535,11 @@ function parseInputs(env = process.env, read = envInputs(env)) {
     // A relative working-directory is taken inside the release being deployed.
     const workingDirectory = path.resolve(release && release.relativeWorkingDirectory !== null ? release.releaseDir : workspace, v['working-directory']);
     const home = homeDir(env);
-    const pm2Home = resolvePm2Home(v['pm2-home'], env);
+    const pm2Home = inputs_resolvePm2Home(v['pm2-home'], env);
     const snapshotDirIsDefault = v['snapshot-dir'] === '';
-    const snapshotDir = snapshotDirIsDefault ? defaultRunsRoot(pm2Home) : path.resolve(workspace, expandHome(v['snapshot-dir'], home));
+    const snapshotDir = snapshotDirIsDefault ? inputs_defaultRunsRoot(pm2Home) : path.resolve(workspace, expandHome(v['snapshot-dir'], home));
     const auditLog = resolveAuditLog(v['audit-log'], pm2Home, env);
-    const conflicts = [...conflictingInputs(v['stable-seconds'], v['timeout-seconds']), ...(snapshotDirIsDefault ? [] : snapshotDirProblems(snapshotDir))];
+    const conflicts = [...conflictingInputs(v['stable-seconds'], v['timeout-seconds']), ...(snapshotDirIsDefault ? [] : inputs_snapshotDirProblems(snapshotDir))];
     if (conflicts.length > 0)
         throw new InputError(`Invalid inputs:\n${conflicts.map((c) => `- ${c}`).join('\n')}`);
     return {
@@ -41481,7 +41593,7 @@ function resolveReleaseInputs(linkInput, releaseInput, workingDirectoryInput, wo
     let live = null;
     let linkStat = null;
     if (Buffer.byteLength(path.basename(currentLink)) > MAX_LINK_NAME_BYTES) {
-        fail(`current-link: the name ${shortPath(path.basename(currentLink))} is too long: the switch needs a temporary link beside it with a longer name. Use a name of at most ${MAX_LINK_NAME_BYTES} bytes, e.g. \`current\``);
+        fail(`current-link: the name ${inputs_shortPath(path.basename(currentLink))} is too long: the switch needs a temporary link beside it with a longer name. Use a name of at most ${MAX_LINK_NAME_BYTES} bytes, e.g. \`current\``);
     }
     try {
         linkStat = fs.lstatSync(currentLink);
@@ -41489,10 +41601,10 @@ function resolveReleaseInputs(linkInput, releaseInput, workingDirectoryInput, wo
     catch (err) {
         const code = err.code;
         if (code !== 'ENOENT')
-            fail(`current-link: ${shortPath(currentLink)} cannot be used (${code}: ${unusablePath(code)})`);
+            fail(`current-link: ${inputs_shortPath(currentLink)} cannot be used (${code}: ${inputs_unusablePath(code)})`);
         // no link yet: a first deploy, the parent must exist for the link to be created
         if (!inputs_isDirectory(path.dirname(currentLink)))
-            fail(`current-link: ${shortPath(path.dirname(currentLink))} (the directory of ${shortPath(currentLink)}) does not exist`);
+            fail(`current-link: ${inputs_shortPath(path.dirname(currentLink))} (the directory of ${inputs_shortPath(currentLink)}) does not exist`);
     }
     if (linkStat && !linkStat.isSymbolicLink()) {
         fail(`current-link: ${currentLink} exists but is not a symlink (a ${linkStat.isDirectory() ? 'directory' : 'file'}). ` +
@@ -41543,7 +41655,7 @@ function conflictingInputs(stableSeconds, timeoutSeconds) {
     ];
 }
 /** A snapshot-dir that cannot be a directory: it, or the nearest part of its path that exists, is not one. */
-function snapshotDirProblems(dir) {
+function inputs_snapshotDirProblems(dir) {
     for (let p = dir;; p = path.dirname(p)) {
         let stat = null;
         try {
@@ -41553,7 +41665,7 @@ function snapshotDirProblems(dir) {
             // Missing, or under a file (ENOTDIR): look at its parent, which names the file. Anything else cannot be made either.
             const code = err.code;
             if (code !== 'ENOENT' && code !== 'ENOTDIR')
-                return [`snapshot-dir: ${shortPath(dir)} cannot be used (${code}: ${unusablePath(code)}). Point snapshot-dir at a directory this job can create, or leave it empty for <pm2-home>/pm2-safe-deploy/runs/.`];
+                return [`snapshot-dir: ${inputs_shortPath(dir)} cannot be used (${code}: ${inputs_unusablePath(code)}). Point snapshot-dir at a directory this job can create, or leave it empty for <pm2-home>/pm2-safe-deploy/runs/.`];
         }
         if (stat) {
             if (stat.isDirectory())
@@ -41566,11 +41678,11 @@ function snapshotDirProblems(dir) {
     }
 }
 /** A path as the user wrote it, cut short when it is too long to read in a message. */
-function shortPath(p) {
+function inputs_shortPath(p) {
     return p.length > 200 ? `${p.slice(0, 100)}…${p.slice(-60)} (${p.length} characters)` : p;
 }
 /** What an fs error code on a path the user gave means, in words. */
-function unusablePath(code) {
+function inputs_unusablePath(code) {
     if (code === 'ENAMETOOLONG')
         return 'a name in it is longer than 255 bytes, or the whole path longer than 4096';
     if (code === 'EACCES' || code === 'EPERM')
@@ -41582,7 +41694,7 @@ function unusablePath(code) {
     return 'the system refused it';
 }
 /** snapshot-dir's default: `<pm2-home>/pm2-safe-deploy/runs`, beside the audit log (runners delete RUNNER_TEMP). */
-function defaultRunsRoot(pm2Home) {
+function inputs_defaultRunsRoot(pm2Home) {
     return path.join(pm2Home, 'pm2-safe-deploy', 'runs');
 }
 const DEFAULT_AUDIT_FILE_NAME = 'pm2-safe-deploy.audit.jsonl';
@@ -41591,7 +41703,7 @@ function expandHome(p, home) {
     return p === '~' || p.startsWith('~/') ? external_node_path_default().join(home, p.slice(1)) : p;
 }
 /** PM2_HOME from the `pm2-home` input: empty means $PM2_HOME, else ~/.pm2. */
-function resolvePm2Home(input, env) {
+function inputs_resolvePm2Home(input, env) {
     const home = homeDir(env);
     return external_node_path_default().resolve(expandHome(input.trim() || env.PM2_HOME || external_node_path_default().join(home, '.pm2'), home));
 }
@@ -41662,7 +41774,7 @@ const AuditRecordSchema = strictObject({
     snapshots: strictObject({ before: nstr, after: nstr }).optional()
 });
 /** Picks the fixed fields: whatever else a caller's objects carry never reaches the log. */
-function buildAuditRecord(r) {
+function audit_buildAuditRecord(r) {
     const m = r.metadata;
     return {
         schemaVersion: AUDIT_SCHEMA_VERSION,
@@ -41711,9 +41823,9 @@ function buildAuditRecord(r) {
  * other invalid inputs is still recorded. null: `audit-log: off`. The same resolution
  * as parseInputs: both call resolvePm2Home and resolveAuditLog.
  */
-function resolveAuditTarget(env, read = envInputs(env)) {
+function audit_resolveAuditTarget(env, read = inputs_envInputs(env)) {
     const raw = read('audit-log') ?? '';
-    const pm2Home = resolvePm2Home(read('pm2-home') ?? '', env);
+    const pm2Home = inputs_resolvePm2Home(read('pm2-home') ?? '', env);
     const file = resolveAuditLog(raw, pm2Home, env);
     return file ? { file, explicit: raw.trim() !== '', pm2Home } : null;
 }
@@ -41735,7 +41847,7 @@ function appendAudit(target, record) {
     }
 }
 /** Appends, turning any failure into a message for a warning; null on success. */
-function tryAppendAudit(target, record) {
+function audit_tryAppendAudit(target, record) {
     if (!target)
         return null;
     try {
@@ -41751,9 +41863,2898 @@ function tryAppendAudit(target, record) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/core/targets.ts
+// How PM2 resolves the target argument of delete/restart/reload/stop, mirrored from
+// pm2's API._operate and Client.getProcessIdByName (pm2 5.4 – 7.0), and the gate
+// that every mutating command passes before it is sent.
+
+
+/** Substrings that make PM2 read an argument as a config file (Common.isConfigFile). */
+const CONFIG_FILE_MARKERS = ['.json', '.yml', '.yaml', '.config.js', '.config.cjs', '.config.mjs'];
+function targets_looksLikeConfigFile(arg) {
+    return CONFIG_FILE_MARKERS.some((m) => arg.includes(m));
+}
+/** JavaScript's isNaN coercion, as PM2 uses it: '', ' 1', '0x1f', '1e3' and 'Infinity' are numbers. */
+function targets_pm2ReadsAsNumber(arg) {
+    return !Number.isNaN(Number(arg));
+}
+/**
+ * Which processes `pm2 <delete|restart|reload|stop> <arg>` would reach, run from `cliCwd`.
+ * Regex targets strip every slash and match unanchored, as PM2 does.
+ */
+function targets_resolvePm2Target(arg, processes, cliCwd) {
+    const ids = (pred) => processes.filter(pred).map((p) => p.pmId);
+    if (arg === 'all')
+        return { kind: 'all', pmIds: ids(() => true) };
+    if (arg === '-')
+        return { kind: 'stdin', pmIds: [] };
+    if (targets_looksLikeConfigFile(arg))
+        return { kind: 'config-file', pmIds: [] };
+    if (!targets_pm2ReadsAsNumber(arg) && arg.startsWith('/') && arg.endsWith('/')) {
+        let regex;
+        try {
+            regex = new RegExp(arg.replace(/\//g, ''));
+        }
+        catch {
+            return { kind: 'regex', pmIds: [] };
+        }
+        return { kind: 'regex', pmIds: ids((p) => regex.test(p.name)) };
+    }
+    const scriptPath = external_node_path_default().resolve(cliCwd, arg);
+    const byName = ids((p) => p.name === arg || p.script === scriptPath);
+    if (byName.length > 0)
+        return { kind: 'name-or-script', pmIds: byName };
+    const byNamespace = ids((p) => p.namespace === arg);
+    if (byNamespace.length > 0)
+        return { kind: 'namespace', pmIds: byNamespace };
+    if (targets_pm2ReadsAsNumber(arg)) {
+        const byId = ids((p) => p.pmId === Number(arg));
+        if (byId.length > 0)
+            return { kind: 'pm-id', pmIds: byId };
+    }
+    return { kind: 'none', pmIds: [] };
+}
+/**
+ * The safety gate for a by-name target: allowed only when the argument is an own name
+ * and PM2 would resolve it to own processes only, by name. Any other reading (regex,
+ * namespace, pm_id, config file, a flag, nothing at all) is refused.
+ */
+function gateTarget(arg, processes, ownNames, cliCwd) {
+    if (!ownNames.has(arg))
+        return { ok: false, reason: `"${arg}" is not one of this deploy's own names` };
+    if (arg.startsWith('-'))
+        return { ok: false, reason: `"${arg}" would be read by pm2 as an option` };
+    if (targets_pm2ReadsAsNumber(arg))
+        return { ok: false, reason: `"${arg}" could be read by PM2 as a pm_id` };
+    const resolution = targets_resolvePm2Target(arg, processes, cliCwd);
+    if (resolution.kind !== 'name-or-script') {
+        const what = resolution.kind === 'none' ? 'no process (PM2 would fail or fall back to a namespace)' : `a ${resolution.kind} target`;
+        return { ok: false, reason: `PM2 would read "${arg}" as ${what}` };
+    }
+    const byId = new Map(processes.map((p) => [p.pmId, p]));
+    const foreign = resolution.pmIds.map((id) => byId.get(id)).filter((p) => p !== undefined && !ownNames.has(p.name));
+    if (foreign.length > 0) {
+        const list = foreign.map((p) => `${p.name} (pm_id ${p.pmId})`).join(', ');
+        return { ok: false, reason: `"${arg}" would also reach ${list}` };
+    }
+    return { ok: true, pmIds: resolution.pmIds };
+}
+/** A planned command the gate refused: its message says which target and why. */
+class targets_UnsafeCommandError extends errors_UserError {
+}
+/**
+ * Checks a planned command against `processes` (a fresh list) without sending it. By-name
+ * targets must resolve to own processes only; ecosystem commands may name own apps only.
+ */
+function gateCommand(cmd, processes, ownNames, cliCwd) {
+    if (cmd.verb === 'save')
+        return;
+    if (cmd.verb === 'delete-id') {
+        const verdict = gatePmId(cmd.pmId, cmd.name, processes, ownNames, cliCwd);
+        if (!verdict.ok)
+            throw new targets_UnsafeCommandError(`refused to send pm2 delete ${cmd.pmId}: ${verdict.reason}`);
+        return;
+    }
+    if (cmd.verb === 'start-script') {
+        const verdict = gateScriptStart(cmd.name, cmd.script, cmd.namespace, processes, ownNames);
+        if (!verdict.ok)
+            throw new targets_UnsafeCommandError(`refused to send pm2 start ${cmd.script} --name ${cmd.name}: ${verdict.reason}`);
+        return;
+    }
+    if ('targets' in cmd) {
+        for (const target of cmd.targets) {
+            const verdict = gateTarget(target, processes, ownNames, cliCwd);
+            if (!verdict.ok)
+                throw new targets_UnsafeCommandError(`refused to send pm2 ${cmd.verb} ${target}: ${verdict.reason}`);
+        }
+        return;
+    }
+    const foreign = cmd.only.filter((n) => !ownNames.has(n) || n.includes(','));
+    if (foreign.length > 0 || cmd.only.length === 0) {
+        throw new targets_UnsafeCommandError(`refused to send pm2 ${cmd.verb}: --only must list own names only (got ${cmd.only.join(', ')})`);
+    }
+}
+/**
+ * The gate for `pm2 delete <pm_id>` (a swap's old instance): PM2 reads a number first
+ * as a name, then as a namespace, and only then as a pm_id, so the number is a safe
+ * target only while no process has it as name or namespace (nor as a script path from
+ * `cliCwd`), and only when the process with that pm_id is own and has `name`.
+ */
+function gatePmId(pmId, name, processes, ownNames, cliCwd) {
+    const arg = String(pmId);
+    if (!Number.isSafeInteger(pmId) || pmId < 0)
+        return { ok: false, reason: `${arg} is not a pm_id` };
+    if (!ownNames.has(name))
+        return { ok: false, reason: `"${name}" is not one of this deploy's own names` };
+    const resolution = targets_resolvePm2Target(arg, processes, cliCwd);
+    if (resolution.kind !== 'pm-id') {
+        const what = resolution.kind === 'none' ? 'no process (it is gone)' : `a ${resolution.kind} target`;
+        return { ok: false, reason: `PM2 would read ${arg} as ${what}` };
+    }
+    const target = processes.find((p) => p.pmId === pmId);
+    if (!target || resolution.pmIds.length !== 1 || target.name !== name) {
+        return { ok: false, reason: `pm_id ${arg} is ${target ? `"${target.name}"` : 'no process'}, not an instance of ${name}` };
+    }
+    return { ok: true, pmIds: [pmId] };
+}
+/**
+ * The gate for `pm2 start <script> --name <name>` (a swap's new set): the name must be
+ * own and plain, and the script an absolute path PM2 runs as a file (with a `/`, PM2
+ * never reads it as a name, namespace or pm_id; never one it would read as a config).
+ * PM2 restarts a stopped or errored process of that name and path instead of starting:
+ * that process is own by its name.
+ */
+function gateScriptStart(name, script, namespace, processes, ownNames) {
+    if (!ownNames.has(name))
+        return { ok: false, reason: `"${name}" is not one of this deploy's own names` };
+    if (name.startsWith('-') || targets_pm2ReadsAsNumber(name))
+        return { ok: false, reason: `"${name}" is not a plain name` };
+    if (!script.startsWith('/'))
+        return { ok: false, reason: `script ${script} is not an absolute path` };
+    if (targets_looksLikeConfigFile(script))
+        return { ok: false, reason: `PM2 would read ${script} as a config file, which matches apps by name` };
+    if (namespace !== null && (namespace.startsWith('-') || namespace === ''))
+        return { ok: false, reason: `namespace "${namespace}" is not plain` };
+    return { ok: true, pmIds: processes.filter((p) => p.name === name).map((p) => p.pmId) };
+}
+
+;// CONCATENATED MODULE: ./src/core/report-schema.ts
+// The JSON report (the `report` output), defined once: the TypeScript type is derived
+// from this schema, the README documents its fields (a test keeps the two in step),
+// and docs/report.schema.json is its JSON Schema for other tools.
+//
+// Stability: fields are only ever added within a schemaVersion. Removing or renaming a
+// field, or changing its meaning or type, bumps REPORT_SCHEMA_VERSION. Readers should
+// check `schemaVersion` and ignore fields they do not know.
+
+const report_schema_REPORT_SCHEMA_VERSION = 1;
+const str = schemas_string();
+const report_schema_nstr = schemas_string().nullable();
+/** One PM2 process, the fixed fields the action records. Never any environment value. */
+const ProcessRecordSchema = strictObject({
+    pmId: schemas_number().int().describe('PM2 process id'),
+    name: str.describe('process name'),
+    namespace: str.describe('PM2 namespace (`default` when none was set)'),
+    pid: schemas_number().int().describe('OS pid; 0 when not running'),
+    status: str.describe('PM2 status: online, launching, stopping, stopped, waiting restart, errored'),
+    restarts: schemas_number().describe('PM2 restart_time'),
+    unstableRestarts: schemas_number().describe('PM2 unstable_restarts'),
+    startedAt: schemas_number().nullable().describe('spawn time of the current OS process, ms since the epoch (PM2 pm_uptime)'),
+    execMode: str.describe('`fork` or `cluster`'),
+    instances: schemas_number().nullable().describe('instances setting of the app'),
+    interpreter: report_schema_nstr.describe('PM2 exec_interpreter: `node`, `none`, `python3`, a path, …'),
+    script: report_schema_nstr.describe('absolute script path (PM2 pm_exec_path)'),
+    cwd: report_schema_nstr.describe('working directory (PM2 pm_cwd)'),
+    outLog: report_schema_nstr.describe('stdout log file'),
+    errLog: report_schema_nstr.describe('stderr log file'),
+    memory: schemas_number().nullable().describe('resident memory in bytes'),
+    cpu: schemas_number().nullable().describe('CPU percent')
+})
+    .describe('a PM2 process');
+const WorkflowMetadataSchema = strictObject({
+    platform: schemas_enum(['gitea', 'github', 'local']).describe('`gitea` (GITEA_ACTIONS=true), `github` (GITHUB_ACTIONS=true) or `local`'),
+    repository: report_schema_nstr.describe('GITHUB_REPOSITORY'),
+    workflow: report_schema_nstr.describe('GITHUB_WORKFLOW'),
+    workflowRef: report_schema_nstr.describe('GITHUB_WORKFLOW_REF (GitHub only)'),
+    workflowSha: report_schema_nstr.describe('GITHUB_WORKFLOW_SHA (GitHub only)'),
+    workflowFile: report_schema_nstr.describe('the running workflow file, relative to the workspace, when found'),
+    workflowFileSha256: report_schema_nstr.describe('sha256 of that file'),
+    runId: report_schema_nstr.describe('GITHUB_RUN_ID'),
+    runNumber: report_schema_nstr.describe('GITHUB_RUN_NUMBER'),
+    runAttempt: report_schema_nstr.describe('GITHUB_RUN_ATTEMPT'),
+    runUrl: report_schema_nstr.describe('link to the run'),
+    job: report_schema_nstr.describe('GITHUB_JOB'),
+    event: report_schema_nstr.describe('GITHUB_EVENT_NAME'),
+    ref: report_schema_nstr.describe('GITHUB_REF'),
+    sha: report_schema_nstr.describe('GITHUB_SHA'),
+    actor: report_schema_nstr.describe('GITHUB_ACTOR'),
+    runner: report_schema_nstr.describe('RUNNER_NAME'),
+    runnerOs: report_schema_nstr.describe('RUNNER_OS'),
+    host: str.describe('host name'),
+    user: str.describe('OS user the action ran as'),
+    actionVersion: str.describe('version of pm2-safe-deploy'),
+    nodeVersion: str.describe('node version running the action'),
+    pm2CliVersion: report_schema_nstr.describe('version of the pm2 package at `pm2-path`'),
+    pm2DaemonVersion: report_schema_nstr.describe('version the running daemon reports'),
+    pm2Home: str.describe('PM2_HOME used'),
+    pm2ReadPath: schemas_enum(['rpc', 'cli']).nullable().describe('how the process list was read: the daemon socket or `pm2 jlist`')
+})
+    .describe('who deployed what, from where; every GitHub/Gitea variable is optional');
+const ViolationSchema = strictObject({
+    kind: schemas_enum(['count-changed', 'went-offline', 'restarted']).describe('what changed'),
+    name: str.describe('the other app (process name)'),
+    detail: str.describe('human-readable detail, e.g. `2 process(es) before, 0 after`')
+});
+const CheckSchema = strictObject({
+    name: str.describe('check name: `targets`, `preflight`, `isolation after cleanup`, `own processes healthy`, `isolation at the end`'),
+    ok: schemas_boolean().describe('passed'),
+    detail: str.describe('what was found')
+});
+const CommandSchema = strictObject({
+    command: str.describe('the pm2 command line as sent (an argument array, shown joined)'),
+    exitCode: schemas_number().int().describe('pm2 exit code; -1 when it timed out'),
+    ms: schemas_number().describe('duration in milliseconds'),
+    messages: array(str).describe("pm2's own output lines (no environment)")
+});
+const PlanEntrySchema = strictObject({
+    command: str.describe('a planned pm2 command'),
+    why: str.describe('why it is planned')
+});
+const RestoreHintSchema = strictObject({
+    kind: schemas_enum(['start', 'scale', 'restart', 'resurrect'])
+        .describe('`start` (the name is gone), `scale` (some of its processes are gone), `restart` (present but no longer online), `resurrect` (gone names that PM2\'s saved dump holds, or the whole daemon gone)'),
+    name: str.describe('the other app (process name); for `resurrect`, the lost names, comma separated'),
+    namespace: str.describe('its namespace before the deploy'),
+    missing: schemas_number().int().describe('processes of this name missing or offline'),
+    before: schemas_number().int().describe('processes of this name before the deploy'),
+    script: report_schema_nstr.describe('script path from the before-snapshot'),
+    cwd: report_schema_nstr.describe('working directory from the before-snapshot'),
+    interpreter: report_schema_nstr.describe('interpreter from the before-snapshot'),
+    execMode: str.describe('`fork` or `cluster` from the before-snapshot'),
+    instances: schemas_number().nullable().describe('instances setting from the before-snapshot'),
+    argv: array(str).nullable().describe('pm2 arguments of the command (null when no safe command exists)'),
+    command: report_schema_nstr.describe('the same as one line to paste into a POSIX shell on the host, as the daemon\'s user (paths single-quoted)'),
+    caveats: array(str).describe('what the command cannot restore (args and environment are never recorded) and other cautions'),
+    wouldStart: array(str).optional().describe('`resurrect` only: every name `pm2 resurrect` would start (in the dump, not running)'),
+    dumpSavedAt: report_schema_nstr.optional().describe('`resurrect` only: when `dump.pm2` was last written (`pm2 save`)')
+})
+    .describe('how to bring back another app that the deploy found missing or offline');
+const DeployResultSchema = schemas_enum(['deployed', 'dry-run', 'aborted', 'failed', 'rolled-back']);
+const ReleaseRecordSchema = strictObject({
+    link: str.describe('the `current-link` input'),
+    target: str.describe('the release this deploy made live (real path of `release-dir`)'),
+    previous: report_schema_nstr.describe('the release live before (null on a first deploy)'),
+    switched: schemas_boolean().describe('whether the link was switched (false for a redeploy of the live release, or when the deploy stopped before)'),
+    rolledBack: schemas_boolean().describe('whether the link was switched back to `previous`'),
+    live: report_schema_nstr.describe('the release the link names at the end (the `release` output)'),
+    downtime: array(str).describe('own apps that were deleted and started fresh (fork mode with changed paths): they had downtime'),
+    swapped: array(str).describe('own cluster apps switched with new instances beside the old (no downtime)'),
+    pruned: array(strictObject({ path: str, remove: schemas_boolean(), reason: str, error: report_schema_nstr }))
+        .describe('keep-releases: every sibling release directory, kept or removed, and why')
+})
+    .describe('the release switch (with `current-link` and `release-dir`)');
+const DeployReportSchema = strictObject({
+    schemaVersion: literal(report_schema_REPORT_SCHEMA_VERSION).describe('version of this schema; bumped on any incompatible change'),
+    result: DeployResultSchema.describe('`deployed`, `dry-run`, `aborted` (refused before changing anything), `failed` (changed, then failed) or `rolled-back` (failed, and the previous release was restored and verified)'),
+    title: str.describe('short cause of an abort or failure (the annotation title), e.g. `SAFETY ABORT`, `Preflight failed`; empty on success'),
+    message: str.describe('why it ended this way; SAFETY ABORT messages start with `SAFETY ABORT:`; may span lines'),
+    app: str.describe('the `app` input'),
+    environmentSuffix: str.describe('the `environment-suffix` input'),
+    strategy: str.describe('`reload`, `restart` or `recreate` (empty when the inputs were invalid)'),
+    dryRun: schemas_boolean().describe('the `dry-run` input'),
+    ownNames: array(str).describe('own process names, in order'),
+    metadata: WorkflowMetadataSchema.nullable().describe('workflow metadata (null when the inputs were invalid)'),
+    plan: array(PlanEntrySchema).describe('planned pm2 commands, in order'),
+    commands: array(CommandSchema).describe('pm2 commands actually sent, in order'),
+    checks: array(CheckSchema).describe('checks run, in order'),
+    violations: array(ViolationSchema).describe('isolation violations: other apps that changed'),
+    warnings: array(str).describe('warnings (stale cwd, foreign restarts with `foreign-restarts: warn`, …)'),
+    processes: strictObject({
+        before: array(ProcessRecordSchema).describe('every process before any change'),
+        after: array(ProcessRecordSchema).describe('every process at the end (empty when it could not be read)')
+    })
+        .describe('the PM2 process list before and after'),
+    snapshots: strictObject({
+        before: report_schema_nstr.describe('path of the before-snapshot file'),
+        after: report_schema_nstr.describe('path of the after-snapshot file')
+    })
+        .describe('snapshot files (the same paths as the outputs)'),
+    restore: array(RestoreHintSchema).describe('on `failed`/`aborted`: how to bring back other apps that went missing or offline; empty otherwise'),
+    release: ReleaseRecordSchema.nullable().describe('the release switch; null without `current-link`'),
+    timings: record(schemas_string(), schemas_number()).describe('milliseconds per phase (log group name), and `total`'),
+    startedAt: iso_datetime().describe('ISO 8601 time the action started'),
+    finishedAt: iso_datetime().describe('ISO 8601 time the report was written')
+})
+    .describe('pm2-safe-deploy report');
+const SCHEMA_MATCHES_SOURCE_TYPES = (/* unused pure expression or super */ null && ([true, true, true]));
+/**
+ * JSON Schema (draft 2020-12) of the report, for tools that do not use zod
+ * (docs/report.schema.json). Unlike the zod schema, which the action's own tests hold
+ * it to exactly, it allows unknown fields: fields may be added within a schemaVersion.
+ */
+function reportJsonSchema() {
+    const open = (node) => {
+        if (Array.isArray(node))
+            return node.map(open);
+        if (node === null || typeof node !== 'object')
+            return node;
+        const out = {};
+        for (const [k, v] of Object.entries(node))
+            if (!(k === 'additionalProperties' && v === false))
+                out[k] = open(v);
+        return out;
+    };
+    const schema = open(z.toJSONSchema(DeployReportSchema, { target: 'draft-2020-12' }));
+    return { ...schema, title: `pm2-safe-deploy report, schemaVersion ${report_schema_REPORT_SCHEMA_VERSION}` };
+}
+
+;// CONCATENATED MODULE: ./src/core/report.ts
+
+
+// ---------------------------------------------------------------------------------
+// Shell quoting and the restore hint
+// ---------------------------------------------------------------------------------
+/**
+ * Quotes one word for a POSIX shell (bash, zsh, dash): bare when it holds only safe
+ * characters, else in single quotes. Control characters (a newline in a path, an
+ * escape sequence) would be pasted invisibly, so such words use bash/zsh `$'…'`
+ * quoting with every such byte escaped.
+ */
+function shellQuote(word) {
+    if (word !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word))
+        return word;
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(word)) {
+        let out = '';
+        for (const ch of word) {
+            const c = ch.codePointAt(0);
+            if (ch === '\\' || ch === "'")
+                out += '\\' + ch;
+            else if (c < 0x20 || c === 0x7f)
+                out += '\\x' + c.toString(16).padStart(2, '0');
+            else if ((c >= 0x80 && c <= 0x9f) || c === 0x2028 || c === 0x2029)
+                out += '\\u' + c.toString(16).padStart(4, '0');
+            else
+                out += ch;
+        }
+        return `$'${out}'`;
+    }
+    return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+function shellCommand(argv) {
+    return argv.map(shellQuote).join(' ');
+}
+const ARGS_NOT_RECORDED = (/* unused pure expression or super */ null && ('Arguments and environment variables are not recorded in snapshots (they may hold secrets): append `-- <args>` ' +
+    "and set the app's environment as before, or start it from its own ecosystem file instead: `pm2 start <file> --only <name>`."));
+/** The title of a deploy during which the PM2 daemon went away. */
+const report_DAEMON_GONE_TITLE = 'PM2 daemon gone';
+/** The message of a deploy during which the PM2 daemon went away: no own process is to blame. */
+function report_daemonGoneMessage(pm2Home, commandsSent) {
+    return (`The PM2 daemon at ${pm2Home} is gone: it stopped answering during the deploy` +
+        `${commandsSent > 0 ? ` (after ${commandsSent} pm2 command(s) were sent)` : ''}, and every process it ran, own or not, went with it. ` +
+        'This is not a fault of the own processes. Start it again as the user who owns it: `pm2 resurrect` (it starts the daemon and the ' +
+        'apps of the last `pm2 save`); then re-run this deploy.');
+}
+/**
+ * For a failed or aborted deploy: how to bring back every other app that is missing
+ * or no longer online, from the before-snapshot. A name that is gone entirely gets a
+ * `pm2 start` with its recorded script, name, namespace, cwd, interpreter, exec mode
+ * and instances; a name with some processes gone gets `pm2 scale`; a process still
+ * listed but no longer online gets `pm2 restart <name>` when PM2 would read that name
+ * as that app only. Empty for `deployed` and `dry-run`.
+ */
+function report_restoreHints(input) {
+    if (input.result !== 'failed' && input.result !== 'aborted' && input.result !== 'rolled-back')
+        return [];
+    const prefix = input.pm2Home ? [`PM2_HOME=${shellQuote(input.pm2Home)}`] : [];
+    const render = (argv) => [...prefix, shellCommand(argv)].join(' ');
+    if (input.daemonGone)
+        return [daemonGoneHint(input, render)];
+    const hints = snapshotHints(input, render);
+    return input.dump ? preferResurrect(hints, input, input.dump, render) : hints;
+}
+const dumpCaveat = (dump, wouldStart) => `\`pm2 resurrect\` starts every name in ${dump.file} (saved ${dump.savedAt}) that is not running, with its saved script, args and env: ` +
+    `here ${wouldStart.join(', ')}.`;
+/** A resurrect hint stands for several apps: no single script, cwd or mode. */
+const NO_SINGLE_APP = { script: null, cwd: null, interpreter: null, execMode: '', instances: null };
+/** The daemon is gone: a `pm2 start` would spawn a daemon with that one app; resurrect brings back the saved host. */
+function daemonGoneHint(input, render) {
+    const names = [...new Set(input.before.map((p) => p.name))].sort();
+    const argv = input.dump && input.dump.names.length > 0 ? ['pm2', 'resurrect'] : null;
+    const orphans = 'If the daemon was killed outright (SIGKILL, OOM), its apps may still run as orphans holding their ports: check `ps` for them before starting anything.';
+    return {
+        kind: 'resurrect',
+        name: names.join(', ') || '(all)',
+        namespace: 'default',
+        missing: input.before.length,
+        before: input.before.length,
+        ...NO_SINGLE_APP,
+        argv,
+        command: argv ? render(argv) : null,
+        caveats: argv
+            ? [`The PM2 daemon is gone: run this as the user who owns it. ${dumpCaveat(input.dump, input.dump.names)}`, orphans]
+            : [
+                `The PM2 daemon is gone and there is no saved process list (${input.pm2Home ?? 'PM2_HOME'}/dump.pm2) to bring it back from: ` +
+                    'as the user who owns it, start the apps again from their ecosystem files (the before-snapshot lists them), then `pm2 save`.',
+                orphans
+            ],
+        wouldStart: argv ? [...input.dump.names] : [],
+        dumpSavedAt: input.dump?.savedAt ?? null
+    };
+}
+/** Names gone entirely that the dump holds are brought back by one `pm2 resurrect`, with their args and env. */
+function preferResurrect(hints, input, dump, render) {
+    const inDump = new Set(dump.names);
+    const covered = hints.filter((h) => h.kind === 'start' && inDump.has(h.name));
+    if (covered.length === 0)
+        return hints;
+    const running = new Set(input.after.map((p) => p.name));
+    const wouldStart = dump.names.filter((n) => !running.has(n));
+    const lost = new Set(covered.map((h) => h.name));
+    const extra = wouldStart.filter((n) => !lost.has(n));
+    const argv = ['pm2', 'resurrect'];
+    const resurrect = {
+        kind: 'resurrect',
+        name: [...lost].join(', '),
+        namespace: covered[0].namespace,
+        missing: covered.reduce((n, h) => n + h.missing, 0),
+        before: covered.reduce((n, h) => n + h.before, 0),
+        ...NO_SINGLE_APP,
+        argv,
+        command: render(argv),
+        caveats: [
+            dumpCaveat(dump, wouldStart),
+            ...(extra.length > 0
+                ? [`That includes ${extra.join(', ')}, which this deploy did not lose (own processes, or apps deleted since the save): delete them again afterwards if they should not run.`]
+                : []),
+            ...(input.afterListed ? [] : ['The process list at the end could not be read: check `pm2 ls` first.'])
+        ],
+        wouldStart,
+        dumpSavedAt: dump.savedAt
+    };
+    return [resurrect, ...hints.filter((h) => !covered.includes(h))];
+}
+/** Hints rebuilt from the before-snapshot: `pm2 start`, `pm2 scale` or `pm2 restart`, per name. */
+function snapshotHints(input, render) {
+    const own = new Set(input.ownNames);
+    const listCaveat = input.afterListed
+        ? []
+        : ['The process list at the end could not be read (is the daemon up? `pm2 ping`): this assumes every process in the before-snapshot is gone. Check `pm2 ls` first.'];
+    const names = [...new Set(input.before.filter((p) => !own.has(p.name)).map((p) => p.name))].sort();
+    return names.flatMap((name) => {
+        const was = input.before.filter((p) => p.name === name);
+        const now = input.after.filter((p) => p.name === name);
+        if (now.length === 0)
+            return startHints(name, was, listCaveat, render);
+        if (now.length < was.length)
+            return [scaleHint(name, was, now, listCaveat, render)];
+        return restartHints(name, was, now, input.after, render);
+    });
+}
+/** The fields every hint for `name` carries, from its first recorded process. */
+function hintFields(name, was) {
+    const first = was[0];
+    return { name, namespace: first.namespace, before: was.length, script: first.script, cwd: first.cwd, interpreter: first.interpreter, execMode: first.execMode, instances: first.instances };
+}
+/** The name is gone: start it again, one command per distinct recorded config. */
+function startHints(name, was, listCaveat, render) {
+    const groups = new Map();
+    for (const p of was) {
+        const key = JSON.stringify([p.namespace, p.script, p.cwd, p.interpreter, p.execMode]);
+        groups.set(key, [...(groups.get(key) ?? []), p]);
+    }
+    return [...groups.values()].map((procs) => {
+        const p = procs[0];
+        const caveats = [ARGS_NOT_RECORDED, ...listCaveat];
+        let argv = null;
+        if (!p.script) {
+            caveats.unshift('The snapshot has no script path for it: start it from its ecosystem file.');
+        }
+        else {
+            argv = ['pm2', 'start', p.script, '--name', name];
+            if (p.namespace && p.namespace !== 'default')
+                argv.push('--namespace', p.namespace);
+            if (p.cwd)
+                argv.push('--cwd', p.cwd);
+            if (p.interpreter)
+                argv.push('--interpreter', p.interpreter);
+            if (p.execMode === 'cluster')
+                argv.push('-i', String(procs.length));
+            else if (procs.length > 1)
+                argv.push('-x', '-i', String(procs.length));
+            if (looksLikeConfigFile(p.script)) {
+                caveats.unshift('PM2 reads a script path containing .json, .yml, .yaml or .config.js as a config file: start it from its ecosystem file instead.');
+            }
+        }
+        return {
+            kind: 'start',
+            ...hintFields(name, was),
+            namespace: p.namespace,
+            script: p.script,
+            cwd: p.cwd,
+            interpreter: p.interpreter,
+            execMode: p.execMode,
+            instances: p.instances,
+            missing: procs.length,
+            argv,
+            command: argv ? render(argv) : null,
+            caveats
+        };
+    });
+}
+/** Some of its processes are gone: `pm2 scale` copies the recorded config of those still listed. */
+function scaleHint(name, was, now, listCaveat, render) {
+    const argv = ['pm2', 'scale', name, String(was.length)];
+    return {
+        kind: 'scale',
+        ...hintFields(name, was),
+        missing: was.length - now.length,
+        argv,
+        command: render(argv),
+        caveats: [`${now.length} of its ${was.length} processes are still listed; \`pm2 scale\` copies their recorded config (args and env included).`, ...listCaveat]
+    };
+}
+/** All still listed, some no longer online: `pm2 restart` by name, when PM2 would read the name as this app alone. */
+function restartHints(name, was, now, after, render) {
+    const nowIds = new Set(now.map((p) => p.pmId));
+    const offline = was.filter((p) => p.status === 'online' && nowIds.has(p.pmId) && now.find((q) => q.pmId === p.pmId).status !== 'online');
+    if (offline.length === 0)
+        return [];
+    const target = resolvePm2Target(name, after, '/');
+    const byIdAfter = new Map(after.map((p) => [p.pmId, p]));
+    const safe = target.kind === 'name-or-script' && target.pmIds.every((id) => byIdAfter.get(id)?.name === name);
+    const argv = safe ? ['pm2', 'restart', name] : null;
+    return [
+        {
+            kind: 'restart',
+            ...hintFields(name, was),
+            missing: offline.length,
+            argv,
+            command: argv ? render(argv) : null,
+            caveats: safe
+                ? ['`pm2 restart` starts it with the config PM2 recorded (args and env included).']
+                : [`PM2 would not read "${name}" as this app alone (${target.kind} target): restart it by hand from \`pm2 ls\` or from its ecosystem file.`]
+        }
+    ];
+}
+// ---------------------------------------------------------------------------------
+// Verdict and next steps
+// ---------------------------------------------------------------------------------
+function isSafetyAbort(report) {
+    // Other apps that went down with a vanished daemon were not changed by anyone's deploy.
+    if (report.title === report_DAEMON_GONE_TITLE)
+        return false;
+    return report.message.startsWith('SAFETY ABORT') || report.violations.length > 0;
+}
+/** The one-line verdict: what happened. */
+function verdictHeadline(report) {
+    const target = `${report.app}${report.environmentSuffix}`;
+    switch (report.result) {
+        case 'deployed':
+            return { icon: '✅', text: `Deployed ${target}` };
+        case 'dry-run':
+            return { icon: '🔍', text: `Dry run for ${target}: nothing changed` };
+        case 'aborted':
+            return { icon: '⛔', text: `Aborted, nothing changed: ${report.title || 'deploy refused'} (${target})` };
+        case 'failed':
+            if (isSafetyAbort(report))
+                return { icon: '🛑', text: `SAFETY ABORT: other apps changed during the deploy of ${target}` };
+            return { icon: '❌', text: `Failed: ${report.title || 'deploy failed'} (${target})` };
+        case 'rolled-back':
+            return { icon: '↩️', text: `Rolled back: the new release was not healthy; ${report.release?.live ?? 'the previous release'} serves again (${target})` };
+    }
+}
+/** What the person reading the job should do next, most important first. */
+function nextSteps(report) {
+    const steps = [];
+    const restorable = report.restore.filter((h) => h.command);
+    switch (report.result) {
+        case 'deployed':
+            if (report.warnings.length > 0)
+                steps.push('Deployed, with warnings: read them below.');
+            break;
+        case 'dry-run':
+            steps.push('Nothing was changed. Run again without `dry-run: true` to send the planned commands.');
+            break;
+        case 'aborted':
+            steps.push('Nothing was changed by this job: the old processes still run. Fix the cause above and re-run the job.');
+            if (report.restore.length > 0)
+                steps.push('Yet other apps are missing or down: bring them back with the restore commands below.');
+            break;
+        case 'failed':
+            if (isSafetyAbort(report)) {
+                const changed = [...new Set(report.violations.map((v) => v.name))];
+                steps.push(restorable.length > 0
+                    ? `Bring back the other apps first: run the restore commands below on the host, as the user who owns the PM2 daemon.`
+                    : `Check the other apps now (${changed.join(', ') || 'see the table'}): \`pm2 ls\` on the host, as the daemon's user.`);
+                steps.push('Then find who changed them: every command this job sent is listed below and was checked to reach own processes only — ' +
+                    'look for another deploy or a person on the host at the same time, or an own app whose start script calls pm2.');
+            }
+            else if (report.title === report_DAEMON_GONE_TITLE) {
+                steps.push('The PM2 daemon is gone, with every process it ran: on the host, as the user who owns it, check `ps` for apps left running as orphans, ' +
+                    (restorable.length > 0 ? 'then run the restore command below (`pm2 resurrect`),' : 'then start the daemon and the apps from their ecosystem files,') +
+                    ' and re-run this deploy. Do not run `pm2 ls` or `pm2 start` first: they start an empty daemon.');
+            }
+            else {
+                steps.push('Own processes were changed and are not healthy: read the cause above and the last log lines of each failing process in the log.');
+                steps.push(report.release?.switched
+                    ? `The rollback did not bring the previous release back healthy: see what runs now above. \`${report.release.link}\` names ${report.release.live ?? 'nothing'}.`
+                    : 'To roll back, re-run the deploy of the last good commit. `pm2 save` was not run, so the saved process list is the old one.');
+                if (report.restore.length > 0)
+                    steps.push('Other apps are missing or down too: bring them back with the restore commands below.');
+            }
+            break;
+        case 'rolled-back':
+            steps.push('The new release failed (the cause is above) and the previous release was put back and verified: the app serves the previous release.');
+            steps.push('Fix the release and deploy again. `pm2 save` was not run, so the saved process list is the last good one.');
+            break;
+    }
+    return steps;
+}
+// ---------------------------------------------------------------------------------
+// Tables
+// ---------------------------------------------------------------------------------
+function fmtUptime(startedAt, at) {
+    if (!startedAt)
+        return '–';
+    const s = Math.max(0, Math.round((Date.parse(at) - startedAt) / 1000));
+    if (s < 120)
+        return `${s}s`;
+    if (s < 7200)
+        return `${Math.round(s / 60)}m`;
+    if (s < 172800)
+        return `${Math.round(s / 3600)}h`;
+    return `${Math.round(s / 86400)}d`;
+}
+function fmtMem(bytes) {
+    return bytes == null ? '–' : `${(bytes / 1048576).toFixed(1)} MB`;
+}
+function fmtMs(ms) {
+    return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+const arrow = (a, b) => `${a} → ${b}`;
+/** Own processes, before → after, one row per process (paired by name, then pm_id order). */
+function ownRows(report) {
+    const rows = [];
+    for (const name of report.ownNames) {
+        const b = report.processes.before.filter((p) => p.name === name);
+        const a = report.processes.after.filter((p) => p.name === name);
+        const n = Math.max(b.length, a.length, 1);
+        for (let i = 0; i < n; i++) {
+            const x = b[i];
+            const y = a[i];
+            const ids = [...new Set([x?.pmId, y?.pmId].filter((id) => id !== undefined))];
+            rows.push({
+                name,
+                pmId: ids.length ? ids.join(' → ') : '–',
+                status: arrow(x?.status ?? '–', y?.status ?? '–'),
+                pid: arrow(x ? String(x.pid) : '–', y ? String(y.pid) : '–'),
+                restarts: arrow(x ? String(x.restarts) : '–', y ? String(y.restarts) : '–'),
+                uptime: arrow(x ? fmtUptime(x.startedAt, report.startedAt) : '–', y ? fmtUptime(y.startedAt, report.finishedAt) : '–'),
+                memory: arrow(x ? fmtMem(x.memory) : '–', y ? fmtMem(y.memory) : '–')
+            });
+        }
+    }
+    return rows;
+}
+function statusSummary(ps) {
+    if (ps.length === 0)
+        return '–';
+    const byStatus = new Map();
+    for (const p of ps)
+        byStatus.set(p.status, (byStatus.get(p.status) ?? 0) + 1);
+    return [...byStatus].map(([s, n]) => `${n} ${s}`).join(', ');
+}
+/** True when the report holds a process list from the end of the run. */
+function afterKnown(report) {
+    return report.snapshots.after !== null || report.processes.after.length > 0;
+}
+/** Other apps grouped by name: count and status, before → after. */
+function otherRows(report) {
+    const own = new Set(report.ownNames);
+    const all = [...report.processes.before, ...report.processes.after].filter((p) => !own.has(p.name));
+    const names = [...new Set(all.map((p) => p.name))].sort();
+    const known = afterKnown(report);
+    return names.map((name) => {
+        const b = report.processes.before.filter((p) => p.name === name);
+        const a = report.processes.after.filter((p) => p.name === name);
+        const namespaces = [...new Set([...b, ...a].map((p) => p.namespace))];
+        return {
+            name,
+            namespace: namespaces.join(', '),
+            count: arrow(String(b.length), known ? String(a.length) : '?'),
+            status: arrow(statusSummary(b), known ? statusSummary(a) : '?'),
+            changes: [...new Set(report.violations.filter((v) => v.name === name).map((v) => v.kind))]
+        };
+    });
+}
+function timingEntries(report) {
+    return Object.entries(report.timings);
+}
+function noProcessList(report) {
+    return report.snapshots.before === null && report.processes.before.length === 0 && report.processes.after.length === 0;
+}
+// ---------------------------------------------------------------------------------
+// Markdown (job summary)
+// ---------------------------------------------------------------------------------
+/** Text in a Markdown table cell or line: no HTML, no cell breaks, no line breaks. */
+function md(s) {
+    return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+/** A code span that survives any content, inside a table cell too. */
+function mdCode(s) {
+    const runs = s.match(/`+/g) ?? [];
+    const ticks = '`'.repeat(Math.max(0, ...runs.map((r) => r.length)) + 1);
+    const body = s.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+    const pad = body.startsWith('`') || body.endsWith('`') ? ' ' : '';
+    return `${ticks}${pad}${body}${pad}${ticks}`;
+}
+/** A fenced code block that no content can close early. */
+function mdFence(lines, info = '') {
+    const runs = lines.join('\n').match(/`{3,}/g) ?? [];
+    const fence = '`'.repeat(Math.max(2, ...runs.map((r) => r.length)) + 1);
+    return [fence + info, ...lines, fence];
+}
+function mdTable(header, rows) {
+    return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+}
+/** The message as a block quote, line by line (lists in it stay lists). */
+function mdQuote(text) {
+    return text.split(/\r?\n/).map((l) => (l.trim() === '' ? '>' : `> ${mdInline(l)}`));
+}
+/** Our own sentences with `code` in them: escape HTML outside code spans only. */
+function mdInline(text) {
+    return text
+        .replace(/\r?\n/g, ' ')
+        .split('`')
+        .map((part, i) => (i % 2 === 1 ? part : part.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')))
+        .join('`');
+}
+/** What is wrong with a restore hint's app and what its command does. */
+function hintAction(h) {
+    const where = [h.execMode, h.namespace !== 'default' ? `namespace ${h.namespace}` : ''].filter(Boolean).join(', ');
+    switch (h.kind) {
+        case 'start':
+            return `${h.missing === 1 ? 'its process is' : `its ${h.missing} processes are`} gone → start it again from the snapshot (${where})`;
+        case 'scale':
+            return `${h.missing} of its ${h.before} processes gone → scale it back to ${h.before}`;
+        case 'restart':
+            return 'still listed, no longer online → restart it';
+        case 'resurrect':
+            return h.command
+                ? `gone → \`pm2 resurrect\` starts them from PM2's saved process list (saved ${h.dumpSavedAt ?? '?'}): ${(h.wouldStart ?? []).join(', ')}`
+                : 'gone with the PM2 daemon, and no saved process list to bring them back from';
+    }
+}
+function restoreBlock(report, style) {
+    if (report.restore.length === 0)
+        return [];
+    const out = [];
+    const commands = report.restore.filter((h) => h.command).map((h) => h.command);
+    const general = [...new Set(report.restore.flatMap((h) => h.caveats.filter((c) => c === ARGS_NOT_RECORDED)))];
+    const specific = (h) => h.caveats.filter((c) => c !== ARGS_NOT_RECORDED);
+    if (style === 'md') {
+        out.push('', '### Restore the other apps', '');
+        for (const h of report.restore) {
+            out.push(`- ${mdCode(h.name)}: ${md(hintAction(h))}${h.command ? '' : ' — **no safe one-line command**'}`);
+            for (const c of specific(h))
+                out.push(`  - ${mdInline(c)}`);
+        }
+        if (commands.length > 0) {
+            out.push('', "Run on the host, as the user who owns the PM2 daemon:", '', ...mdFence(commands, 'sh'));
+        }
+        for (const c of general)
+            out.push('', `${mdInline(c)}`);
+    }
+    else {
+        out.push('', "Restore the other apps (from the before-snapshot):");
+        for (const h of report.restore) {
+            out.push(`  - ${h.name}: ${hintAction(h)}${h.command ? '' : ' (no safe one-line command)'}`);
+            for (const c of specific(h))
+                out.push(`      ${c}`);
+        }
+        if (commands.length > 0) {
+            out.push("  Run on the host, as the user who owns the PM2 daemon:");
+            for (const c of commands)
+                out.push(`    ${c}`);
+        }
+        for (const c of general)
+            out.push(`  ${c}`);
+    }
+    return out;
+}
+/** The job summary (Markdown): verdict first, then what to do, then the evidence. */
+function report_renderSummary(report) {
+    const out = [];
+    const v = verdictHeadline(report);
+    out.push(`## ${v.icon} ${md(v.text)}`, '');
+    out.push(...mdQuote(report.message));
+    const steps = nextSteps(report);
+    if (steps.length > 0) {
+        out.push('', '**What to do**', '');
+        steps.forEach((s, i) => out.push(`${i + 1}. ${mdInline(s)}`));
+    }
+    if (report.violations.length > 0) {
+        out.push('', '### Other apps that changed', '');
+        out.push(...mdTable(['app', 'what changed', 'detail'], report.violations.map((x) => [mdCode(x.name), x.kind, md(x.detail)])));
+    }
+    out.push(...restoreBlock(report, 'md'));
+    if (report.warnings.length > 0) {
+        out.push('', '### Warnings', '');
+        for (const w of report.warnings)
+            out.push(`- ⚠️ ${md(w)}`);
+    }
+    out.push('', `### Own processes (${report.ownNames.length} name${report.ownNames.length === 1 ? '' : 's'}), before → after`, '');
+    if (noProcessList(report))
+        out.push("Not read: the action stopped before it read PM2's process list.");
+    else {
+        out.push(...mdTable(['name', 'pm_id', 'status', 'pid', 'restarts', 'uptime', 'memory'], ownRows(report).map((r) => [mdCode(r.name), r.pmId, r.status, r.pid, r.restarts, r.uptime, r.memory])));
+    }
+    const others = otherRows(report);
+    out.push('', `### Other apps on this daemon (${others.length}), before → after`, '');
+    if (noProcessList(report))
+        out.push('Not read.');
+    else if (others.length === 0)
+        out.push('None.');
+    else {
+        out.push(...mdTable(['app', 'namespace', 'processes', 'status', ''], others.map((r) => [mdCode(r.name), mdCode(r.namespace), r.count, md(r.status), r.changes.length ? `⚠️ ${r.changes.join(', ')}` : 'unchanged'])));
+    }
+    out.push('', '### Commands sent', '');
+    if (report.commands.length > 0) {
+        out.push(...mdFence(report.commands.map((c) => `${c.command}   → exit ${c.exitCode} (${fmtMs(c.ms)})`)));
+    }
+    else {
+        out.push(report.dryRun ? 'None: dry run.' : 'None: nothing was changed.');
+        if (report.plan.length > 0) {
+            out.push('', 'Planned (not sent):', '');
+            out.push(...mdFence(report.plan.map((p) => `${p.command}   # ${p.why}`)));
+        }
+    }
+    if (report.checks.length > 0) {
+        out.push('', '### Checks', '');
+        for (const c of report.checks)
+            out.push(`- ${c.ok ? '✅' : '❌'} ${md(c.name)}: ${md(c.detail)}`);
+    }
+    out.push('', '### Timings', '');
+    out.push(...mdTable(['phase', 'time'], timingEntries(report).map(([k, ms]) => [md(k), fmtMs(ms)])));
+    out.push('', '<details><summary>Workflow metadata</summary>', '');
+    const m = report.metadata;
+    if (m)
+        out.push(...mdTable(['field', 'value'], Object.entries(m).filter(([, x]) => x !== null && x !== '').map(([k, x]) => [k, md(String(x))])));
+    else
+        out.push('Not collected: the inputs were invalid.');
+    out.push('', `Report schema v${report.schemaVersion} · started ${report.startedAt} · finished ${report.finishedAt}`, '', '</details>', '');
+    return out.join('\n');
+}
+// ---------------------------------------------------------------------------------
+// Log
+// ---------------------------------------------------------------------------------
+function pad(rows) {
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)));
+    return rows.map((r) => r.map((c, i) => c + ' '.repeat(widths[i] - [...c].length)).join('  ').trimEnd());
+}
+/** A line starting with `::` would be read by the runner as a workflow command. */
+function defuse(line) {
+    return line.replace(/^(\s*):(?=:)/, '$1: ');
+}
+/** The same verdict and tables for the log, compact: Gitea before 1.27 shows no job summary. */
+function report_renderLogVerdict(report) {
+    const out = [];
+    const v = verdictHeadline(report);
+    out.push(`==== pm2-safe-deploy: ${v.icon} ${v.text} [${report.result}] ====`);
+    for (const l of report.message.split(/\r?\n/))
+        out.push(`  ${l}`);
+    const steps = nextSteps(report);
+    if (steps.length > 0) {
+        out.push('What to do:');
+        for (const s of steps)
+            out.push(`  - ${s}`);
+    }
+    if (report.violations.length > 0) {
+        out.push('Other apps that changed:');
+        for (const x of report.violations)
+            out.push(`  ! ${x.name}: ${x.kind}: ${x.detail}`);
+    }
+    out.push(...restoreBlock(report, 'log'));
+    for (const w of report.warnings)
+        out.push(`warning: ${w}`);
+    out.push('', 'Own processes, before → after:');
+    if (noProcessList(report))
+        out.push("  not read: the action stopped before it read PM2's process list");
+    else {
+        const rows = ownRows(report).map((r) => [r.name, r.pmId, r.status, r.pid, r.restarts, r.uptime, r.memory]);
+        out.push(...pad([['name', 'pm_id', 'status', 'pid', 'restarts', 'uptime', 'memory'], ...rows]).map((l) => '  ' + l));
+    }
+    const others = otherRows(report);
+    out.push(`Other apps (${others.length}), before → after:`);
+    if (others.length > 0) {
+        const rows = others.map((r) => [r.name, r.namespace, r.count, r.status, r.changes.length ? `CHANGED: ${r.changes.join(', ')}` : '']);
+        out.push(...pad([['app', 'namespace', 'processes', 'status', ''], ...rows]).map((l) => '  ' + l));
+    }
+    if (report.commands.length > 0) {
+        out.push('Commands sent:');
+        for (const c of report.commands)
+            out.push(`  ${c.command} → exit ${c.exitCode} (${fmtMs(c.ms)})`);
+    }
+    else {
+        out.push(`Commands sent: none${report.plan.length > 0 ? `; planned: ${report.plan.map((p) => p.command).join('; ')}` : ''}`);
+    }
+    out.push(`Timings: ${timingEntries(report).map(([k, ms]) => `${k} ${fmtMs(ms)}`).join(' · ')}`);
+    return out.flatMap((l) => l.split(/\r?\n/)).map(defuse).join('\n');
+}
+// ---------------------------------------------------------------------------------
+// Annotation
+// ---------------------------------------------------------------------------------
+/** The ::error annotation for an abort or failure: a title, the cause, the first step, the restore commands. */
+function report_renderAnnotation(report) {
+    if (report.result !== 'aborted' && report.result !== 'failed' && report.result !== 'rolled-back')
+        return null;
+    const title = `pm2-safe-deploy: ${isSafetyAbort(report) && report.result === 'failed' ? 'SAFETY ABORT' : report.title || report.result}`;
+    const lines = [report.message];
+    const first = nextSteps(report)[0];
+    if (first)
+        lines.push(`What to do: ${first}`);
+    const commands = report.restore.filter((h) => h.command).map((h) => h.command);
+    if (commands.length > 0)
+        lines.push('Restore:', ...commands.map((c) => `  ${c}`));
+    return { title, message: lines.join('\n') };
+}
+
+;// CONCATENATED MODULE: ./src/shell/dump.ts
+// PM2's saved process list (`<pm2-home>/dump.pm2`, written by `pm2 save`): the restore
+// hint prefers `pm2 resurrect` when it holds the names a deploy lost. The dump carries
+// every app's full environment; only the names (and the file's save time) are kept:
+// the schema picks `name` and zod drops every other key.
+
+
+
+const DumpSchema = array(object({ name: schemas_string() }));
+/** The names in PM2's dump and when it was saved; null when there is none or it does not parse. */
+function dump_readDumpSummary(pm2Home) {
+    const file = path.join(pm2Home, 'dump.pm2');
+    try {
+        const savedAt = fs.statSync(file).mtime.toISOString();
+        const parsed = DumpSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
+        if (!parsed.success)
+            return null;
+        return { file, savedAt, names: [...new Set(parsed.data.map((a) => a.name))] };
+    }
+    catch {
+        return null;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/swap.ts
+/** PM2 records node as `node`; a path to a node binary is the same choice only by that exact path. */
+function sameInterpreter(recorded, wanted) {
+    return recorded === null || wanted === null || recorded === wanted;
+}
+/** Which of script, cwd, interpreter of `p` a reload or restart would leave as it is, against what the file says. */
+function changedFields(p, want) {
+    const out = [];
+    if (p.script !== null && p.script !== want.script)
+        out.push(`script ${p.script} → ${want.script}`);
+    if (p.cwd !== null && p.cwd !== want.cwd)
+        out.push(`cwd ${p.cwd} → ${want.cwd}`);
+    if (!sameInterpreter(p.interpreter, want.interpreter))
+        out.push(`interpreter ${p.interpreter} → ${want.interpreter}`);
+    return out;
+}
+/**
+ * How each own app moves under `strategy`. `recreate` is always delete-then-start and
+ * is planned by plan.ts; this decides for `reload` and `restart`. Processes left
+ * stopped or errored are deleted and started fresh by plan.ts as before, so they are
+ * not swapped.
+ */
+function swap_planMoves(targets, processes) {
+    return targets.map((want) => {
+        const mine = processes.filter((p) => p.name === want.name && p.status !== 'stopped' && p.status !== 'errored');
+        if (mine.length === 0)
+            return { kind: 'start', name: want.name };
+        const changed = [...new Set(mine.flatMap((p) => changedFields(p, want)))];
+        if (changed.length === 0)
+            return { kind: 'in-place', name: want.name };
+        const allCluster = mine.every((p) => p.execMode === 'cluster');
+        if (want.execMode === 'cluster' && allCluster)
+            return { kind: 'swap', name: want.name, oldPmIds: mine.map((p) => p.pmId).sort((a, b) => a - b), changed };
+        return { kind: 'recreate', name: want.name, changed };
+    });
+}
+function scriptStartArgs(cmd) {
+    const args = ['start', cmd.script, '--name', cmd.name, '--cwd', cmd.cwd];
+    if (cmd.execMode === 'cluster')
+        args.push('-i', String(cmd.instances));
+    if (cmd.interpreter !== null)
+        args.push('--interpreter', cmd.interpreter);
+    if (cmd.namespace !== null)
+        args.push('--namespace', cmd.namespace);
+    if (cmd.force)
+        args.push('-f');
+    args.push(...cmd.flags);
+    if (cmd.args.length > 0)
+        args.push('--', ...cmd.args);
+    return args;
+}
+/** The commands of one swap: the new set, then each old instance by pm_id (sent only after the new set is verified). */
+function swap_planSwap(move, want, processes, extra = {}) {
+    const force = processes.some((p) => p.name === want.name && p.script === want.script);
+    return {
+        start: {
+            verb: 'start-script',
+            name: want.name,
+            script: want.script,
+            cwd: want.cwd,
+            instances: want.instances,
+            execMode: want.execMode,
+            interpreter: want.interpreter,
+            namespace: want.namespace,
+            flags: extra.flags ?? [],
+            args: extra.args ?? [],
+            force,
+            envFrom: extra.envFrom ?? null,
+            why: `swap: ${move.changed.join(', ')}; new instances beside the old`
+        },
+        deletes: move.oldPmIds.map((pmId) => ({ verb: 'delete-id', pmId, name: want.name, why: `swap: the old instance, once the new ones serve` }))
+    };
+}
+/** Ecosystem options PM2's CLI can take for a script start, as `--flag=value` (a value may start with `-`). */
+const VALUE_FLAGS = {
+    max_memory_restart: '--max-memory-restart',
+    out_file: '--output',
+    error_file: '--error',
+    log_file: '--log',
+    kill_timeout: '--kill-timeout',
+    listen_timeout: '--listen-timeout',
+    max_restarts: '--max-restarts',
+    restart_delay: '--restart-delay',
+    exp_backoff_restart_delay: '--exp-backoff-restart-delay',
+    log_date_format: '--log-date-format',
+    log_type: '--log-type',
+    cron_restart: '--cron-restart',
+    uid: '--uid',
+    gid: '--gid'
+};
+const TRUE_FLAGS = {
+    merge_logs: '--merge-logs',
+    combine_logs: '--merge-logs',
+    wait_ready: '--wait-ready',
+    time: '--time',
+    shutdown_with_message: '--shutdown-with-message',
+    source_map_support: '--source-map-support',
+    disable_logs: '--disable-logs'
+};
+const FALSE_FLAGS = {
+    autorestart: '--no-autorestart',
+    treekill: '--no-treekill',
+    vizion: '--no-vizion',
+    pmx: '--no-pmx'
+};
+/** Read elsewhere: identity and paths (AppTarget), env (the pm2 command's environment), args (after `--`). */
+const HANDLED = new Set(['name', 'script', 'cwd', 'interpreter', 'exec_interpreter', 'exec_mode', 'instances', 'namespace', 'env', 'args']);
+/**
+ * The CLI flags that carry an app's ecosystem options into a script start, and the
+ * options no flag can carry (the swap would drop them: the caller decides, e.g. recreate).
+ */
+function ecosystemOptionFlags(options) {
+    const flags = [];
+    const unsupported = [];
+    for (const [key, value] of Object.entries(options)) {
+        if (HANDLED.has(key) || key.startsWith('env_') || value === undefined || value === null)
+            continue;
+        if (key === 'node_args' || key === 'interpreter_args') {
+            const v = Array.isArray(value) ? value.map(String).join(' ') : String(value);
+            if (v.trim() !== '')
+                flags.push(`--node-args=${v}`);
+        }
+        else if (key in VALUE_FLAGS && (typeof value === 'string' || typeof value === 'number'))
+            flags.push(`${VALUE_FLAGS[key]}=${value}`);
+        else if (key in TRUE_FLAGS && typeof value === 'boolean') {
+            if (value)
+                flags.push(TRUE_FLAGS[key]);
+        }
+        else if (key in FALSE_FLAGS && typeof value === 'boolean') {
+            if (!value)
+                flags.push(FALSE_FLAGS[key]);
+        }
+        else
+            unsupported.push(key);
+    }
+    return { flags: [...new Set(flags)], unsupported };
+}
+/**
+ * The environment of the one pm2 command that starts a swap's new set: PM2 gives a
+ * script start the caller's environment, so the file's `env` and `env_<name>` are
+ * merged over the clean environment as PM2 merges them for a config start. Minus
+ * `name`, `namespace` and `pm_id`, which PM2 would read over `--name` and `--namespace`.
+ */
+function swapStartEnv(cleanEnv, appEnv, envByName) {
+    const out = { ...cleanEnv };
+    for (const layer of [appEnv, envByName]) {
+        for (const [k, v] of Object.entries(layer ?? {})) {
+            if (v === undefined || v === null)
+                continue;
+            out[k] = typeof v === 'object' ? JSON.stringify(v) : String(v);
+        }
+    }
+    delete out.name;
+    delete out.namespace;
+    delete out.pm_id;
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/core/plan.ts
+// The deploy plan as data: which pm2 commands, on which targets. Pure.
+
+
+/** The pm2 argument array for a planned command. `--update-env` so the new env takes effect. */
+function commandArgs(cmd) {
+    switch (cmd.verb) {
+        case 'restart':
+        case 'delete':
+            return [cmd.verb, ...cmd.targets, ...(cmd.verb === 'restart' ? ['--update-env'] : [])];
+        case 'reload':
+            return ['reload', ...cmd.targets, '--update-env'];
+        case 'save':
+            return ['save'];
+        case 'start-script':
+            return scriptStartArgs(cmd);
+        case 'delete-id':
+            return ['delete', String(cmd.pmId)];
+        default:
+            return [cmd.verb, cmd.ecosystem, '--only', cmd.only.join(','), ...(cmd.env ? ['--env', cmd.env] : []), '--update-env'];
+    }
+}
+function plan_describeCommand(cmd) {
+    return `pm2 ${commandArgs(cmd).join(' ')}`;
+}
+class PlanError extends (/* unused pure expression or super */ null && (UserError)) {
+}
+const DOWN = new Set(['stopped', 'errored']);
+/**
+ * Plans the cleanup and restart of own processes.
+ * - Without an ecosystem file: restart/reload the own processes PM2 has, by name; a
+ *   stopped or errored one is restarted with its recorded config; an own name PM2
+ *   does not have, or `recreate`, is an error.
+ * - With an ecosystem file: own processes left stopped/errored are deleted and started
+ *   fresh; `reload`/`restart` go through startOrReload/startOrRestart --only own names;
+ *   `recreate` deletes every own process PM2 has, then starts them from the file.
+ */
+function planDeploy(input) {
+    const { ownNames, processes, strategy, ecosystem, ecosystemEnv } = input;
+    const present = (name) => processes.filter((p) => p.name === name);
+    const commands = [];
+    if (!ecosystem) {
+        if (strategy === 'recreate') {
+            throw new PlanError('`strategy: recreate` starts processes fresh, which needs their definition: set `ecosystem` to the file that declares them, or use `reload` or `restart`.');
+        }
+        const missing = ownNames.filter((n) => present(n).length === 0);
+        if (missing.length > 0) {
+            throw new PlanError(`PM2 has no process named ${missing.map((n) => `"${n}"`).join(', ')}. Without an ecosystem file the action can only ` +
+                'restart processes PM2 already has: start them once by hand, set `ecosystem`, or fix the whitelist/suffix.');
+        }
+        const down = ownNames.filter((n) => present(n).some((p) => DOWN.has(p.status)));
+        const up = ownNames.filter((n) => !down.includes(n));
+        if (down.length > 0)
+            commands.push({ verb: 'restart', targets: down, why: 'stopped or errored: restart with its recorded config' });
+        if (up.length > 0) {
+            if (strategy === 'restart')
+                commands.push({ verb: 'restart', targets: up, why: 'strategy restart' });
+            // `pm2 reload` takes one target per call.
+            else
+                for (const name of up)
+                    commands.push({ verb: 'reload', targets: [name], why: 'strategy reload' });
+        }
+    }
+    else {
+        const existing = ownNames.filter((n) => present(n).length > 0);
+        const toDelete = strategy === 'recreate' ? existing : existing.filter((n) => present(n).some((p) => DOWN.has(p.status)));
+        if (toDelete.length > 0) {
+            commands.push({
+                verb: 'delete',
+                targets: toDelete,
+                why: strategy === 'recreate' ? 'strategy recreate: start fresh' : 'stopped or errored: start fresh from the ecosystem file'
+            });
+        }
+        const verb = strategy === 'recreate' ? 'start' : strategy === 'restart' ? 'startOrRestart' : 'startOrReload';
+        commands.push({ verb, ecosystem, only: [...ownNames], env: ecosystemEnv, why: `strategy ${strategy}` });
+    }
+    return commands;
+}
+/**
+ * The plan when script, cwd or interpreter of own apps may change (a release switch),
+ * for `reload`/`restart` with an ecosystem file: swapped apps leave the ecosystem
+ * command (a config start would reload their old instances in place), recreated ones
+ * are deleted by name first, everything else goes through startOrReload/startOrRestart
+ * as in planDeploy. `recreate` and plans without an ecosystem file are planDeploy's.
+ */
+function plan_planReleaseDeploy(input, moves, swaps) {
+    if (input.strategy === 'recreate' || !input.ecosystem)
+        return { commands: planDeploy(input), retire: [], downtime: [] };
+    const swapped = new Set(moves.filter((m) => m.kind === 'swap').map((m) => m.name));
+    for (const name of swapped)
+        if (!swaps.has(name))
+            throw new PlanError(`no swap commands planned for ${name}`);
+    const recreated = moves.filter((m) => m.kind === 'recreate').map((m) => m.name);
+    const rest = input.ownNames.filter((n) => !swapped.has(n));
+    const commands = [];
+    if (rest.length > 0) {
+        const base = planDeploy({ ...input, ownNames: rest });
+        const cleanup = base.find((c) => c.verb === 'delete');
+        const targets = [...new Set([...(cleanup && 'targets' in cleanup ? cleanup.targets : []), ...recreated])];
+        if (targets.length > 0) {
+            commands.push({ verb: 'delete', targets, why: recreated.length ? `paths changed in fork mode (${recreated.join(', ')}): start fresh, with downtime` : cleanup.why });
+        }
+        commands.push(...base.filter((c) => c.verb !== 'delete'));
+    }
+    for (const name of input.ownNames)
+        if (swapped.has(name))
+            commands.push(swaps.get(name).start);
+    return { commands, retire: [...swapped].flatMap((n) => swaps.get(n).deletes), downtime: recreated };
+}
+
+;// CONCATENATED MODULE: ./src/deploy/records.ts
+
+
+
+
+
+
+function records_snapshotOf(state, label, processes) {
+    return {
+        schemaVersion: 1,
+        label,
+        takenAt: new Date().toISOString(),
+        pm2Home: state.inputs?.pm2Home ?? '',
+        ownNames: [...state.ownNames],
+        processes: [...processes]
+    };
+}
+/** The app, suffix, strategy and dry-run of the attempt; from the raw inputs when they did not parse. */
+function attempt(state) {
+    const i = state.inputs;
+    return {
+        app: i?.app ?? core.getInput('app'),
+        environmentSuffix: i?.suffix ?? '',
+        strategy: i?.strategy ?? '',
+        dryRun: i?.dryRun ?? false
+    };
+}
+function records_reportOf(state, after) {
+    const { result, title, message } = state.outcome;
+    return {
+        schemaVersion: REPORT_SCHEMA_VERSION,
+        result,
+        title,
+        message,
+        ...attempt(state),
+        ownNames: [...state.ownNames],
+        metadata: state.metadata,
+        plan: state.plan.map((c) => ({ command: describeCommand(c), why: c.why })),
+        commands: state.sent.map((c) => ({ command: c.command, exitCode: c.exitCode, ms: c.ms, messages: c.messages })),
+        checks: state.checks,
+        violations: state.violations,
+        warnings: state.warnings,
+        processes: { before: [...state.before], after: [...(after ?? [])] },
+        snapshots: { ...state.snapshots },
+        restore: restoreHints({
+            result,
+            ownNames: state.ownNames,
+            before: state.before,
+            after: after ?? [],
+            afterListed: after !== null,
+            pm2Home: state.inputs?.pm2Home ?? null,
+            // Names and save time only: PM2's dump carries every app's env.
+            dump: state.inputs && result !== 'deployed' && result !== 'dry-run' ? readDumpSummary(state.inputs.pm2Home) : null,
+            daemonGone: state.daemonGone
+        }),
+        release: state.release,
+        timings: { ...state.timings, total: Date.now() - state.startedAt },
+        startedAt: new Date(state.startedAt).toISOString(),
+        finishedAt: new Date().toISOString()
+    };
+}
+function records_auditOf(state, ending) {
+    return buildAuditRecord({
+        time: new Date().toISOString(),
+        result: ending.result,
+        message: ending.message,
+        report: ending.report,
+        ...attempt(state),
+        ownNames: state.ownNames,
+        commands: state.sent,
+        violations: state.violations,
+        metadata: ending.metadata ?? state.metadata,
+        snapshots: { ...state.snapshots }
+    });
+}
+
+;// CONCATENATED MODULE: ./src/deploy/cancel.ts
+// A cancelled job: GitHub sends SIGINT, then SIGTERM 7.5 s later, then SIGKILL; Gitea sends
+// SIGKILL at once (the post step then releases the lock). One handler serves the whole
+// sequence: it lets a pm2 command in flight finish (briefly), records the attempt once,
+// releases the lock and exits; a later signal only says it is still at it.
+
+
+
+const SIGNALS = (/* unused pure expression or super */ null && (['SIGINT', 'SIGTERM']));
+/** How long a pm2 command in flight may still take: well inside GitHub's 7.5 s to SIGTERM. */
+const SETTLE_MS = 5000;
+function cancel_handleCancel(state) {
+    let first = null;
+    const onSignal = (signal) => {
+        if (first) {
+            core.info(`${signal} after ${first}: still recording the interrupted deploy and releasing the lock`);
+            return;
+        }
+        first = signal;
+        void interrupted(state, signal);
+    };
+    for (const s of SIGNALS)
+        process.on(s, onSignal);
+    return { dispose: () => SIGNALS.forEach((s) => process.removeListener(s, onSignal)) };
+}
+async function interrupted(state, signal) {
+    const settled = (await state.session?.settle(SETTLE_MS)) ?? true;
+    if (!settled)
+        core.warning(`A pm2 command was still running ${signal === 'SIGINT' ? 'after Ctrl-C' : `after ${signal}`}; it may finish after this step ends.`);
+    const changed = state.changed;
+    const message = `Deploy interrupted by ${signal} ${changed ? 'after sending pm2 commands: it may be half done' : 'before any change'}`;
+    const problem = tryAppendAudit(resolveAuditTarget(state.env, (name) => core.getInput(name)), auditOf(state, { result: changed ? 'failed' : 'aborted', message, report: null }));
+    if (problem)
+        core.warning(problem);
+    const released = state.lock?.release() ?? false;
+    core.error(`Deploy interrupted by ${signal}; ${released ? 'the host lock was released' : 'no host lock was held'}.` +
+        (changed ? ' Check the processes: the deploy may be half done.' : ' Nothing was changed.'));
+    process.exit(1);
+}
+
+;// CONCATENATED MODULE: ./src/deploy/daemon-gone.ts
+// A deploy that failed because the PM2 daemon went away under it is told as such: the
+// own processes are not to blame, and the only restore that does not start an empty
+// daemon is `pm2 resurrect` (src/core/report.ts).
+
+/** After a stop with a session: whether the daemon is gone; if so, the outcome says it. */
+async function daemon_gone_noteDaemonGone(state) {
+    const { session, inputs } = state;
+    // A rollback that ended verified had a daemon to verify with.
+    if (!session || !inputs || !['failed', 'aborted'].includes(state.outcome.result))
+        return;
+    // `pm2 kill` stops the apps before the socket closes: when processes were seen stopping (the
+    // action never stops any), watch the socket a while; otherwise one look, so a plain failure waits for nothing.
+    const waitMs = state.sawStopping ? 10_000 : 0;
+    if (!(await session.goneWithin(waitMs)))
+        return;
+    state.daemonGone = true;
+    state.outcome = { result: state.changed ? 'failed' : 'aborted', message: daemonGoneMessage(inputs.pm2Home, state.sent.length), title: DAEMON_GONE_TITLE };
+}
+
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
+;// CONCATENATED MODULE: ./src/shell/metadata.ts
+// Promise 2: who deployed what, from where. Every variable is optional (Gitea sets
+// no GITHUB_WORKFLOW_REF or GITHUB_WORKFLOW_SHA).
+
+
+
+
+const v = (env, key) => {
+    const value = env[key];
+    return value === undefined || value === '' ? null : value;
+};
+/**
+ * The workflow file that is running, inside the workspace. GitHub names it in
+ * GITHUB_WORKFLOW_REF (owner/repo/.github/workflows/x.yml@ref); Gitea only in
+ * GITHUB_WORKFLOW, which is the file name when the workflow has no `name:`.
+ */
+function findWorkflowFile(env) {
+    const workspace = v(env, 'GITHUB_WORKSPACE');
+    if (!workspace)
+        return null;
+    const candidates = [];
+    const ref = v(env, 'GITHUB_WORKFLOW_REF');
+    const m = ref?.match(/^[^/]+\/[^/]+\/(.+?)@/);
+    if (m?.[1])
+        candidates.push(m[1]);
+    const wf = v(env, 'GITHUB_WORKFLOW');
+    if (wf && /\.ya?ml$/.test(wf))
+        candidates.push(`.gitea/workflows/${wf}`, `.github/workflows/${wf}`, wf);
+    for (const rel of candidates) {
+        const full = path.resolve(workspace, rel);
+        if (full.startsWith(path.resolve(workspace) + path.sep) && fs.existsSync(full))
+            return full;
+    }
+    return null;
+}
+function metadata_collectMetadata(env, extra) {
+    const server = v(env, 'GITHUB_SERVER_URL');
+    const repo = v(env, 'GITHUB_REPOSITORY');
+    const runId = v(env, 'GITHUB_RUN_ID');
+    const workflowFile = findWorkflowFile(env);
+    let workflowFileSha256 = null;
+    if (workflowFile) {
+        try {
+            workflowFileSha256 = crypto.createHash('sha256').update(fs.readFileSync(workflowFile)).digest('hex');
+        }
+        catch {
+            workflowFileSha256 = null;
+        }
+    }
+    let user = v(env, 'USER') ?? 'unknown';
+    try {
+        user = os.userInfo().username;
+    }
+    catch {
+        // keep $USER
+    }
+    return {
+        platform: env.GITEA_ACTIONS === 'true' ? 'gitea' : env.GITHUB_ACTIONS === 'true' ? 'github' : 'local',
+        repository: repo,
+        workflow: v(env, 'GITHUB_WORKFLOW'),
+        workflowRef: v(env, 'GITHUB_WORKFLOW_REF'),
+        workflowSha: v(env, 'GITHUB_WORKFLOW_SHA'),
+        workflowFile: workflowFile && env.GITHUB_WORKSPACE ? path.relative(env.GITHUB_WORKSPACE, workflowFile) : null,
+        workflowFileSha256,
+        runId,
+        runNumber: v(env, 'GITHUB_RUN_NUMBER'),
+        runAttempt: v(env, 'GITHUB_RUN_ATTEMPT'),
+        runUrl: server && repo && runId ? `${server}/${repo}/actions/runs/${runId}` : null,
+        job: v(env, 'GITHUB_JOB'),
+        event: v(env, 'GITHUB_EVENT_NAME'),
+        ref: v(env, 'GITHUB_REF'),
+        sha: v(env, 'GITHUB_SHA'),
+        actor: v(env, 'GITHUB_ACTOR'),
+        runner: v(env, 'RUNNER_NAME'),
+        runnerOs: v(env, 'RUNNER_OS'),
+        host: os.hostname(),
+        user,
+        actionVersion: extra.actionVersion,
+        nodeVersion: process.version,
+        pm2CliVersion: extra.pm2CliVersion,
+        pm2DaemonVersion: extra.pm2DaemonVersion,
+        pm2Home: extra.pm2Home,
+        pm2ReadPath: extra.pm2ReadPath
+    };
+}
+
+;// CONCATENATED MODULE: ./src/shell/outputs.ts
+// The step's outputs (SPEC "Outputs"), each named once, written through @actions/core.
+
+const outputs_OUTPUT = {
+    result: 'result',
+    ownProcesses: 'own-processes',
+    violations: 'violations',
+    snapshotBefore: 'snapshot-before',
+    snapshotAfter: 'snapshot-after',
+    report: 'report',
+    release: 'release',
+    hosts: 'hosts'
+};
+function outputs_setOwnProcessesOutput(ownNames) {
+    core.setOutput(outputs_OUTPUT.ownProcesses, JSON.stringify(ownNames));
+}
+/** Every output from the finished report; `reportFile` is empty when it could not be written. */
+function outputs_setReportOutputs(report, reportFile) {
+    core.setOutput(outputs_OUTPUT.result, report.result);
+    outputs_setOwnProcessesOutput(report.ownNames);
+    core.setOutput(outputs_OUTPUT.violations, String(report.violations.length));
+    core.setOutput(outputs_OUTPUT.snapshotBefore, report.snapshots.before ?? '');
+    core.setOutput(outputs_OUTPUT.snapshotAfter, report.snapshots.after ?? '');
+    core.setOutput(outputs_OUTPUT.report, reportFile);
+}
+/** With `current-link`: the release directory live at the end. */
+function outputs_setReleaseOutput(live) {
+    core.setOutput(outputs_OUTPUT.release, live ?? '');
+}
+/**
+ * Fails the step with one titled annotation: core.setFailed (exit code 1 plus an error)
+ * takes no title, and a titled error beside its untitled one would say the same twice.
+ */
+function outputs_failStep(message, title) {
+    process.exitCode = core.ExitCode.Failure;
+    core.error(message, { title });
+}
+
+;// CONCATENATED MODULE: ./src/shell/snapshot.ts
+// Snapshot files: the fixed fields of every process (never env), written before any change.
+
+
+function snapshotFileName(label, runTag) {
+    return `pm2-safe-deploy-${runTag}-${label}.json`;
+}
+function snapshot_writeSnapshot(dir, runTag, snapshot) {
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, snapshotFileName(snapshot.label, runTag));
+    fs.writeFileSync(file, JSON.stringify(snapshot, null, 2) + '\n', { mode: 0o600 });
+    return file;
+}
+
+;// CONCATENATED MODULE: ./src/shell/runs.ts
+// Promise 11: the record outlives the job. Runners delete RUNNER_TEMP when the job ends,
+// so by default each run's snapshots and report go to their own directory under
+// `<pm2-home>/pm2-safe-deploy/runs/` (0700, files 0600), beside the audit log, and only
+// the newest KEEP_RUNS runs are kept there. A `snapshot-dir` the user sets is used as it
+// is, and nothing in it is ever removed.
+
+
+
+
+
+
+/**
+ * Creates (once) and returns the directory this run writes to. The default lives in
+ * PM2_HOME, which is never created here: a wrong PM2_HOME must not gain a directory.
+ */
+function runs_ensureRunDir(target, startedAt, runTag) {
+    try {
+        return makeRunDir(target, startedAt, runTag);
+    }
+    catch (err) {
+        if (err instanceof UserError)
+            throw err;
+        // Checked before the deploy starts (inputs.ts), so this is the disk refusing: still the user's to fix.
+        const code = err.code;
+        throw new RunDirError(`Cannot create the run directory for snapshots and the report under ${shortPath(target.snapshotDir)} (${code ?? messageOf(err)}: ${unusablePath(code)}). ` +
+            (target.isDefault ? 'Check `pm2-home`, or set `snapshot-dir` to a directory this job can write.' : 'Point `snapshot-dir` at a directory this job can write, or leave it empty.'));
+    }
+}
+class RunDirError extends (/* unused pure expression or super */ null && (UserError)) {
+}
+function makeRunDir(target, startedAt, runTag) {
+    if (!target.isDefault) {
+        fs.mkdirSync(target.snapshotDir, { recursive: true });
+        return target.snapshotDir;
+    }
+    if (!fs.existsSync(target.pm2Home)) {
+        throw new RunDirError(`PM2_HOME ${shortPath(target.pm2Home)} does not exist, so the run directory under it was not made (is PM2_HOME right?)`);
+    }
+    const parent = path.dirname(target.snapshotDir);
+    for (const dir of [parent, target.snapshotDir])
+        mkdirPrivate(dir);
+    const dir = path.join(target.snapshotDir, runDirName(startedAt, runTag));
+    mkdirPrivate(dir);
+    return dir;
+}
+function mkdirPrivate(dir) {
+    try {
+        fs.mkdirSync(dir, { mode: 0o700 });
+    }
+    catch (err) {
+        if (err.code !== 'EEXIST')
+            throw err;
+    }
+}
+/** Removes the oldest run directories of the default root beyond `keep`; never `currentDir`. Returns what it removed. */
+function runs_pruneRuns(root, currentDir, keep = KEEP_RUNS) {
+    if (path.dirname(currentDir) !== root)
+        return [];
+    const names = fs.readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const removed = [];
+    for (const name of runsToRemove(names, path.basename(currentDir), keep)) {
+        fs.rmSync(path.join(root, name), { recursive: true, force: true });
+        removed.push(name);
+    }
+    return removed;
+}
+/** The run directory target of parsed inputs. */
+function runs_runDirTarget(inputs) {
+    return { snapshotDir: inputs.snapshotDir, isDefault: inputs.snapshotDirIsDefault, pm2Home: inputs.pm2Home };
+}
+/** Where the report of a run whose inputs did not parse goes: the same resolution, from the raw inputs. */
+function runs_runDirTargetFromRawInputs(env, read = envInputs(env)) {
+    const pm2Home = resolvePm2Home(read('pm2-home') ?? '', env);
+    const raw = (read('snapshot-dir') ?? '').trim();
+    const dir = raw === '' ? null : path.resolve(env.GITHUB_WORKSPACE || process.cwd(), raw);
+    // A snapshot-dir that is itself the refused input (a file) cannot hold the report: the default can.
+    if (dir === null || snapshotDirProblems(dir).length > 0)
+        return { snapshotDir: defaultRunsRoot(pm2Home), isDefault: true, pm2Home };
+    return { snapshotDir: dir, isDefault: false, pm2Home };
+}
+
+;// CONCATENATED MODULE: ./src/deploy/finish.ts
+// The end of every run, whatever stopped it: the after snapshot, the report file, the audit
+// line, the verdict in the log and the job summary, the outputs; then the lock and the
+// connection are let go.
+
+
+
+
+
+
+
+
+
+
+
+
+async function finish_finish(state) {
+    try {
+        const after = await recordAfter(state);
+        const report = reportOf(state, after);
+        const reportFile = writeReport(state, report);
+        audit(state, report, reportFile);
+        await tell(report, reportFile);
+    }
+    finally {
+        state.lock?.release();
+        await closeConnection(state);
+    }
+}
+/** The list at the end (the one the end check passed on, else a new read) and its snapshot; null when unreadable. */
+async function recordAfter(state) {
+    const { session, inputs } = state;
+    if (!session || !inputs || state.daemonGone)
+        return null;
+    let after;
+    try {
+        after = state.endList ?? (await session.list());
+    }
+    catch (err) {
+        state.warnings.push(`could not take the after snapshot: ${messageOf(err)}`);
+        return null;
+    }
+    // A list read but not written is still the list: restore hints must not take every process for gone.
+    try {
+        state.snapshots.after = writeSnapshot(state.runDirectory(runDirTarget(inputs)), state.runTag, snapshotOf(state, 'after', after));
+    }
+    catch (err) {
+        state.warnings.push(`could not write the after snapshot: ${messageOf(err)}`);
+    }
+    return after;
+}
+/** The report goes beside the snapshots (promise 11); inputs that did not parse resolve the same place from the raw inputs. */
+function writeReport(state, report) {
+    const target = state.inputs ? runDirTarget(state.inputs) : runDirTargetFromRawInputs(state.env, (name) => core.getInput(name));
+    let file = '';
+    try {
+        file = path.join(state.runDirectory(target), `pm2-safe-deploy-${state.runTag}-report.json`);
+        fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });
+    }
+    catch (err) {
+        core.warning(`could not write the report: ${messageOf(err)}`);
+        return '';
+    }
+    // The default dir keeps the newest runs only; this run's is never removed.
+    if (target.isDefault) {
+        try {
+            pruneRuns(target.snapshotDir, path.dirname(file));
+        }
+        catch (err) {
+            core.warning(`could not remove old runs from ${target.snapshotDir}: ${messageOf(err)}`);
+        }
+    }
+    return file;
+}
+/** Every attempt is recorded, also one refused for invalid inputs: the audit path comes from the raw inputs. */
+function audit(state, report, reportFile) {
+    const target = resolveAuditTarget(state.env, (name) => core.getInput(name));
+    const metadata = state.metadata ??
+        collectMetadata(state.env, { actionVersion: ACTION_VERSION, pm2CliVersion: null, pm2DaemonVersion: null, pm2Home: state.inputs?.pm2Home ?? target?.pm2Home ?? '', pm2ReadPath: null });
+    const problem = tryAppendAudit(target, auditOf(state, { result: report.result, message: report.message, report: reportFile || null, metadata }));
+    if (problem)
+        report.warnings.push(problem);
+}
+/** The verdict for people: warnings, the log verdict, the job summary (where the runner shows one), outputs, failure. */
+async function tell(report, reportFile) {
+    for (const w of report.warnings)
+        core.warning(w);
+    core.info('');
+    core.info(renderLogVerdict(report));
+    // core.summary needs the file variable: a local run or an old Gitea has none.
+    if (process.env.GITHUB_STEP_SUMMARY) {
+        try {
+            await core.summary.addRaw(renderSummary(report)).write();
+        }
+        catch (err) {
+            core.warning(`could not write the job summary: ${messageOf(err)}`);
+        }
+    }
+    setReportOutputs(report, reportFile);
+    if (report.release)
+        setReleaseOutput(report.release.live);
+    if (report.result === 'aborted' || report.result === 'failed' || report.result === 'rolled-back') {
+        const annotation = renderAnnotation(report);
+        failStep(annotation?.message ?? report.message, annotation?.title ?? `pm2-safe-deploy: ${report.title || report.result}`);
+    }
+}
+/** Closes the connection, also one opened while the inputs were checked but never used. */
+async function closeConnection(state) {
+    const session = state.session ?? (await state.opening?.catch(() => null));
+    session?.close();
+}
+
+;// CONCATENATED MODULE: ./src/core/untrusted.ts
+// Promise 14: text the action did not compose (app logs, process names, pm2's, the reader's
+// and a remote host's output) reaches the runner as text, never as a workflow command.
+// Pure: every printer of such text goes through asText (src/shell/print.ts).
+/** A line a runner could read as a command: `::cmd…::` at the start (GitHub trims first; act does not), or `##[cmd]` (the v1 form). */
+const COMMAND_LIKE = /^\s*::|##\[/;
+/** Shown before a neutralised line: visible, so a reader sees the line was the app's, not the action's. */
+const NEUTRAL_MARK = '⟩ ';
+/** One line, safe to print: a command-like line gets a visible mark in front, and `##[` is broken up. */
+function asText(line) {
+    if (!COMMAND_LIKE.test(line))
+        return line;
+    return NEUTRAL_MARK + line.replace(/##\[/g, '#\u200b#[');
+}
+/** A block of untrusted text, split into lines, each safe to print. */
+function linesAsText(text) {
+    return text.split(/\r\n|\r|\n/).map(asText);
+}
+
+;// CONCATENATED MODULE: ./src/shell/print.ts
+// The one printer of untrusted text (promise 14): whatever the action did not compose goes through here.
+
+
+/** Prints lines the action did not compose (a log tail, pm2's output, a remote host's lines) as plain log lines. */
+function print_printUntrusted(lines, indent = '') {
+    for (const line of lines.flatMap(linesAsText))
+        info(indent + line);
+}
+
+;// CONCATENATED MODULE: ./src/shell/state.ts
+// The state the main step saves for the post step (core.saveState → STATE_<name>), each key
+// named once. The lock's are saved before the lock is taken: a main step killed right after taking
+// it still leaves the post step what it needs, and a token that never held the lock matches nothing.
+// The progress keys (snapshot, release switch, commands started) let the post step say, for a main
+// step killed outright, how far it got.
+
+
+const state_STATE = {
+    lockFile: 'lock-file',
+    lockToken: 'lock-token',
+    snapshotBefore: 'snapshot-before',
+    releaseSwitch: 'release-switch',
+    commandsStarted: 'commands-started'
+};
+function state_saveLockState(lock) {
+    core.saveState(state_STATE.lockFile, lock.file);
+    core.saveState(state_STATE.lockToken, lock.token);
+}
+/** The lock the main step was about to take, or null when it took none. */
+function readLockState() {
+    const file = getState(state_STATE.lockFile);
+    const token = getState(state_STATE.lockToken);
+    return file && token ? { file, token } : null;
+}
+const ReleaseSwitchSchema = object({ link: schemas_string(), previous: schemas_string().nullable(), target: schemas_string() });
+function state_saveSnapshotBefore(file) {
+    core.saveState(state_STATE.snapshotBefore, file);
+}
+/** Saved right before the link is switched: the post step of a killed step can say where it was. */
+function state_saveReleaseSwitch(s) {
+    core.saveState(state_STATE.releaseSwitch, JSON.stringify(s));
+}
+/** Saved right before each command is sent: every command the step started, in order. */
+function state_saveCommandsStarted(commands) {
+    core.saveState(state_STATE.commandsStarted, JSON.stringify(commands));
+}
+function parsed(raw, schema) {
+    if (!raw)
+        return null;
+    try {
+        const r = schema.safeParse(JSON.parse(raw));
+        return r.success ? r.data : null;
+    }
+    catch {
+        return null;
+    }
+}
+function readProgress() {
+    return {
+        snapshotBefore: getState(state_STATE.snapshotBefore) || null,
+        releaseSwitch: parsed(getState(state_STATE.releaseSwitch), ReleaseSwitchSchema),
+        commandsStarted: parsed(getState(state_STATE.commandsStarted), array(schemas_string())) ?? []
+    };
+}
+
+;// CONCATENATED MODULE: ./src/core/release.ts
+// Release switches as data (promises 4 and 10): where a path through the link will
+// lead after the switch, which old releases a prune may remove, and which own
+// processes still run something other than what the ecosystem file says. Pure.
+
+/**
+ * `p` as it will resolve once `link` names `releaseDir`: the link itself, or any path
+ * below it, is re-rooted in the release; every other path is returned unchanged.
+ * `realLink` is the link's path with its parent directory resolved, for paths that
+ * reach the link through another symlinked parent.
+ */
+function release_throughLinkAfterSwitch(p, link, releaseDir, realLink = link) {
+    for (const l of new Set([link, realLink])) {
+        if (p === l)
+            return releaseDir;
+        if (p.startsWith(l + path.sep))
+            return path.join(releaseDir, p.slice(l.length + 1));
+    }
+    return p;
+}
+/** `p` re-rooted from one release into another (the previous release on rollback); unchanged outside `from`. */
+function release_intoRelease(p, from, to) {
+    if (p === from)
+        return to;
+    if (p.startsWith(from + path.sep))
+        return path.join(to, p.slice(from.length + 1));
+    return p;
+}
+/** Whether `p` is `dir` or below it. */
+function isWithin(p, dir) {
+    return p === dir || p.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
+}
+/**
+ * keep-releases: the `keep` newest release directories (by mtime, ties by name) stay;
+ * the live and previous releases, and any directory a PM2 process runs from or below,
+ * stay whatever their age. `keep` 0 removes nothing.
+ */
+function release_planPrune(input) {
+    const sorted = [...input.releases].sort((a, b) => b.mtimeMs - a.mtimeMs || b.path.localeCompare(a.path));
+    return sorted.map((r, i) => {
+        if (r.path === input.live)
+            return { path: r.path, remove: false, reason: 'the live release' };
+        if (r.path === input.previous)
+            return { path: r.path, remove: false, reason: 'the previous release (rollback target)' };
+        const user = input.inUse.find((u) => isWithin(u.path, r.path));
+        if (user)
+            return { path: r.path, remove: false, reason: `PM2 process ${user.name} (pm_id ${user.pmId}) runs from it` };
+        if (input.keep === 0)
+            return { path: r.path, remove: false, reason: 'keep-releases is 0: every release is kept' };
+        if (i < input.keep)
+            return { path: r.path, remove: false, reason: `one of the ${input.keep} newest` };
+        return { path: r.path, remove: true, reason: `older than the ${input.keep} newest` };
+    });
+}
+/** PM2 records node as `node`; a configured path to a node binary is the same choice only by that path. */
+const release_sameInterpreter = (a, b) => a === b || path.basename(a) === b || path.basename(b) === a;
+/**
+ * Promise 4: own processes that run something other than what the file says. A path
+ * string alone proves nothing after a switch (a path through the link resolves to the
+ * new release even for a process that loaded the old one), so a process spawned before
+ * `switchedAt` whose app lives in `releaseDir` is stale whatever its paths say.
+ */
+function release_staleProcesses(facts, wanted, opts) {
+    const out = [];
+    for (const f of facts) {
+        const want = wanted.get(f.name);
+        if (!want)
+            continue;
+        const why = [];
+        const cwd = f.procCwd ?? f.realPmCwd;
+        if (cwd !== null && cwd !== want.cwd)
+            why.push(`runs from ${cwd}, the file says ${want.cwd}`);
+        if (f.realScript !== null && want.script !== null && f.realScript !== want.script)
+            why.push(`runs ${f.realScript}, the file says ${want.script}`);
+        if (f.interpreter !== null && want.interpreter !== null && !release_sameInterpreter(f.interpreter, want.interpreter)) {
+            why.push(`runs with ${f.interpreter}, the file says ${want.interpreter}`);
+        }
+        const inRelease = opts.releaseDir !== null && (isWithin(want.cwd, opts.releaseDir) || (want.script !== null && isWithin(want.script, opts.releaseDir)));
+        if (why.length === 0 && opts.switchedAt !== null && inRelease && (f.startedAt === null || f.startedAt < opts.switchedAt)) {
+            why.push(f.startedAt === null
+                ? 'PM2 does not say when it started, so it cannot be shown to run the new release'
+                : `was started ${new Date(f.startedAt).toISOString()}, before the switch to ${opts.releaseDir}: it still runs the previous release's code`);
+        }
+        if (why.length > 0)
+            out.push({ pmId: f.pmId, name: f.name, message: `${f.name} (pm_id ${f.pmId}, pid ${f.pid}) ${why.join('; ')}` });
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/core/verify.ts
+const BAD = new Set(['errored', 'stopped', 'stopping', 'waiting restart', 'one-launch-status']);
+/** One look at the own processes: a hard failure, not yet ready, or ready. */
+function assessOwn(processes, ownNames, expectedCounts) {
+    const failing = [];
+    const reasons = [];
+    const waiting = [];
+    for (const name of ownNames) {
+        const mine = processes.filter((p) => p.name === name);
+        const bad = mine.filter((p) => BAD.has(p.status));
+        if (bad.length > 0) {
+            failing.push(name);
+            reasons.push(`${name} is ${[...new Set(bad.map((p) => p.status))].join('/')}`);
+            continue;
+        }
+        const want = expectedCounts.get(name) ?? 1;
+        const online = mine.filter((p) => p.status === 'online').length;
+        if (mine.length === 0)
+            waiting.push(`${name} has no process`);
+        else if (online < want)
+            waiting.push(`${name} has ${online}/${want} online`);
+    }
+    if (failing.length > 0)
+        return { state: 'failed', reason: reasons.join('; '), failing };
+    if (waiting.length > 0)
+        return { state: 'waiting', reason: waiting.join('; ') };
+    return { state: 'ready' };
+}
+/**
+ * Own processes that changed since the window started: a new pid, more restarts, a
+ * fall from online, or gone. A change of an app that was up is a crash loop.
+ */
+function changedSince(baseline, mine, now) {
+    const names = new Set();
+    const detail = [];
+    for (const [pmId, b] of baseline) {
+        const p = mine.find((q) => q.pmId === pmId);
+        const up = ((now - b.at) / 1000).toFixed(1);
+        if (!p) {
+            names.add(b.name);
+            detail.push(`${b.name} (pm_id ${pmId}) disappeared after ${up} s: something deleted it`);
+        }
+        else if (p.restarts !== b.restarts || (p.pid !== b.pid && p.pid > 0) || p.status === 'waiting restart') {
+            names.add(b.name);
+            detail.push(`crash loop: ${b.name} (pm_id ${pmId}) restarted ${up} s after coming up (pid ${b.pid} → ${p.pid || '-'}, restarts ${b.restarts} → ${p.restarts}, now ${p.status})`);
+        }
+        else if (p.status !== 'online') {
+            names.add(b.name);
+            detail.push(`${b.name} (pm_id ${pmId}) went down ${up} s after coming up (now ${p.status})`);
+        }
+    }
+    for (const p of mine) {
+        if (!baseline.has(p.pmId)) {
+            names.add(p.name);
+            detail.push(`${p.name} (pm_id ${p.pmId}) appeared after the processes came up`);
+        }
+    }
+    return { names: [...names], detail };
+}
+/**
+ * How many instances PM2 starts for an app's `instances` setting: a number; 0 or 'max'
+ * for one per CPU; -n for all CPUs but n (at least one); unset for one.
+ */
+function verify_expectedInstances(instances, cpus) {
+    if (instances === null)
+        return 1;
+    const n = instances === 'max' ? 0 : Number(instances);
+    if (!Number.isFinite(n))
+        return 1;
+    if (n === 0)
+        return cpus;
+    if (n < 0)
+        return Math.max(1, cpus + n);
+    return n;
+}
+/** How often to look while processes come up or a health URL is not yet 2xx. */
+const BUSY_POLL_MS = 500;
+const is2xx = (v) => typeof v === 'number' && v >= 200 && v < 300;
+async function verify_verifyOwnHealthy(opts) {
+    const now = opts.now ?? Date.now;
+    const sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    const fetchStatus = opts.fetchStatus;
+    const pollMs = opts.pollMs ?? 500;
+    const started = now();
+    const deadline = started + opts.timeoutSeconds * 1000;
+    const own = new Set(opts.ownNames);
+    const healthy = {};
+    // Set when every own process is first online; any change after that fails at once.
+    let baseline = null;
+    let stableSince = 0;
+    let processes = [];
+    let lastReason = 'not checked yet';
+    const result = (ok, reason, failing = []) => ({
+        ok,
+        reason,
+        failing,
+        processes: processes.filter((p) => own.has(p.name)),
+        healthy,
+        ms: now() - started
+    });
+    for (;;) {
+        // Only a quiet stability window may wait the full poll interval (a crash wakes it
+        // through `sleep` when events are watched); coming up and health URLs are re-checked often.
+        let quiet = false;
+        processes = await opts.list();
+        const mine = processes.filter((p) => own.has(p.name));
+        if (baseline) {
+            const changed = changedSince(baseline, mine, now());
+            if (changed.detail.length > 0)
+                return result(false, changed.detail.join('; '), changed.names);
+        }
+        const assessment = assessOwn(processes, opts.ownNames, opts.expectedCounts);
+        if (assessment.state === 'failed')
+            return result(false, assessment.reason, assessment.failing);
+        if (assessment.state === 'ready') {
+            if (!baseline) {
+                stableSince = now();
+                baseline = new Map(mine.map((p) => [p.pmId, { pid: p.pid, restarts: p.restarts, name: p.name, at: stableSince }]));
+            }
+            for (const url of opts.healthUrls) {
+                if (is2xx(healthy[url]))
+                    continue;
+                try {
+                    healthy[url] = await fetchStatus(url);
+                }
+                catch (err) {
+                    const cause = err.cause?.code;
+                    healthy[url] = cause ? `${err.message} (${cause})` : err.message;
+                }
+            }
+            const unhealthy = opts.healthUrls.filter((u) => !is2xx(healthy[u]));
+            const stableFor = now() - stableSince;
+            if (unhealthy.length === 0 && stableFor >= opts.stableSeconds * 1000) {
+                return result(true, `all own processes online and stable for ${(stableFor / 1000).toFixed(1)} s` + (opts.healthUrls.length ? ', health URLs 2xx' : ''));
+            }
+            quiet = unhealthy.length === 0;
+            lastReason =
+                unhealthy.length > 0
+                    ? `health URL ${unhealthy.map((u) => `${u} → ${healthy[u]}`).join(', ')}`
+                    : `stable for ${(stableFor / 1000).toFixed(1)} of ${opts.stableSeconds} s`;
+        }
+        else {
+            lastReason = assessment.reason;
+        }
+        if (now() >= deadline) {
+            const down = opts.ownNames.filter((n) => !processes.some((p) => p.name === n && p.status === 'online'));
+            return result(false, `not healthy within timeout-seconds (${opts.timeoutSeconds} s): ${lastReason}`, down.length ? down : [...opts.ownNames]);
+        }
+        const windowLeft = quiet ? stableSince + opts.stableSeconds * 1000 - now() : Infinity;
+        await sleep(Math.max(0, Math.min(quiet ? pollMs : Math.min(pollMs, BUSY_POLL_MS), deadline - now(), windowLeft)));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/shell/proc.ts
+// What a process really runs, read from the OS rather than PM2's record: PM2 keeps
+// pm_cwd/pm_exec_path across a reload, and a path through a release link resolves to
+// the new release even for a process that still runs the old one.
+
+/** The real working directory of a live process (Linux /proc); null elsewhere or when not ours to read. */
+function proc_processCwd(pid) {
+    if (!Number.isInteger(pid) || pid <= 0)
+        return null;
+    try {
+        return fs.readlinkSync(`/proc/${pid}/cwd`);
+    }
+    catch {
+        return null;
+    }
+}
+/** The real path of `p`, or `p` itself when it does not resolve (gone, or not a path). */
+function proc_realOrSelf(p) {
+    try {
+        return fs.realpathSync(p);
+    }
+    catch {
+        return p;
+    }
+}
+/** The facts rule (c) of core/release.ts needs, for each process. */
+function proc_runningFacts(processes) {
+    return processes.map((p) => ({
+        pmId: p.pmId,
+        name: p.name,
+        pid: p.pid,
+        procCwd: proc_processCwd(p.pid),
+        pmCwd: p.cwd,
+        realPmCwd: p.cwd ? proc_realOrSelf(p.cwd) : null,
+        script: p.script,
+        realScript: p.script ? proc_realOrSelf(p.script) : null,
+        interpreter: p.interpreter,
+        startedAt: p.startedAt
+    }));
+}
+
+;// CONCATENATED MODULE: ./src/core/interpreter.ts
+// The interpreter rules of promise 5, modelled on PM2's own (Common.sink.resolveInterpreter,
+// lib/API/interpreter.json): which interpreter PM2 picks, what a script really is, and
+// whether the two fit. Pure: the shell reads the file's first bytes (shell/preflight.ts).
+
+const NODE_EXTENSIONS = new Set(['.js', '.cjs', '.mjs', '.ts', '.cts', '.mts', '.jsx', '.tsx']);
+/** PM2's lib/API/interpreter.json: the interpreter it picks by extension when none is set. */
+const PM2_INTERPRETER_BY_EXTENSION = {
+    '.sh': 'bash',
+    '.py': 'python',
+    '.rb': 'ruby',
+    '.php': 'php',
+    '.pl': 'perl',
+    '.js': 'node',
+    '.coffee': 'coffee',
+    '.ls': 'lsc',
+    '.ts': 'bun',
+    '.tsx': 'bun'
+};
+/** A script's kind from its extension and first bytes (magic number, shebang line). */
+function interpreter_kindOf(ext, head) {
+    if (head && head[0] === 0x7f && head.subarray(1, 4).toString() === 'ELF')
+        return { kind: 'native', shebang: null };
+    const magic = head?.subarray(0, 4).toString('hex');
+    if (magic === 'cffaedfe' || magic === 'feedfacf' || magic === 'cafebabe')
+        return { kind: 'native', shebang: null };
+    const first = head ? (head.toString('utf8').split('\n')[0] ?? '') : '';
+    if (first.startsWith('#!')) {
+        const shebang = first.trimEnd();
+        if (/python/.test(shebang))
+            return { kind: 'python', shebang };
+        if (/\b(node|nodejs|bun|deno)\b/.test(shebang))
+            return { kind: 'node', shebang };
+        if (/\b(ba|z|da|k)?sh\b/.test(shebang))
+            return { kind: 'shell', shebang };
+        return { kind: 'other-script', shebang };
+    }
+    if (ext === '.py')
+        return { kind: 'python', shebang: null };
+    if (ext === '.sh')
+        return { kind: 'shell', shebang: null };
+    if (NODE_EXTENSIONS.has(ext))
+        return { kind: 'node', shebang: null };
+    return { kind: 'unknown', shebang: null };
+}
+/** The interpreter PM2 will use: the configured one, else by extension, else 'none' for binaries, else node. */
+function interpreter_pm2Interpreter(configured, script, kind) {
+    if (configured)
+        return configured;
+    const byExtension = PM2_INTERPRETER_BY_EXTENSION[path.extname(script)];
+    if (byExtension)
+        return byExtension;
+    return kind === 'native' ? 'none' : 'node';
+}
+function isNodeInterpreter(interpreter) {
+    const base = path.basename(interpreter);
+    return /^(node|nodejs|bun)(\d+(\.\d+)*)?(\.exe)?$/.test(base) || interpreter.startsWith('node@');
+}
+function isPythonInterpreter(interpreter) {
+    return /^python(\d+(\.\d+)*)?$/.test(path.basename(interpreter));
+}
+const PYTHON_FIX = "set `interpreter: 'none'` (the script's #! line then picks the python) or `interpreter` to the virtualenv's python, e.g. '/srv/app/.venv/bin/python'";
+/** Whether `interpreter` can run a script of this kind; a problem with its fix, or null. */
+function interpreter_interpreterMismatch(interpreter, info, configured) {
+    const how = configured ? `\`interpreter: '${interpreter}'\`` : `PM2 would run it with ${interpreter} (no \`interpreter\` set)`;
+    if (interpreter === 'none') {
+        if (info.kind !== 'native' && !info.shebang) {
+            return "has `interpreter: 'none'`, so the OS runs it directly, but it is neither a binary nor starts with a #! line: add a #! line or set `interpreter`";
+        }
+        if (!info.executable)
+            return "has `interpreter: 'none'`, so the OS runs it directly, but it is not executable: `chmod +x` it in the build";
+        return null;
+    }
+    if (info.kind === 'native')
+        return `is a native binary, but ${how}: set \`interpreter: 'none'\` so PM2 executes it directly`;
+    if (isNodeInterpreter(interpreter)) {
+        if (info.kind === 'python')
+            return `is a python script, but ${how}: ${PYTHON_FIX}`;
+        if (info.kind === 'shell' || info.kind === 'other-script') {
+            return `is a ${info.kind === 'shell' ? 'shell' : 'non-node'} script (${info.shebang ?? 'by its extension'}), but ${how}: set \`interpreter: 'none'\` so its #! line runs it`;
+        }
+    }
+    if (isPythonInterpreter(interpreter) && (info.kind === 'node' || info.kind === 'shell')) {
+        return `is a ${info.kind} script, but ${how}: remove \`interpreter\` or set it to the one the script needs`;
+    }
+    return null;
+}
+
+;// CONCATENATED MODULE: ./src/shell/which.ts
+// Finding executables as a shell would: an executable regular file, or the first one on PATH.
+
+
+function which_isExecutableFile(file) {
+    try {
+        external_node_fs_default().accessSync(file, (external_node_fs_default()).constants.X_OK);
+        return external_node_fs_default().statSync(file).isFile();
+    }
+    catch {
+        return false;
+    }
+}
+/** `which`: the first executable file called `name` on `searchPath`. */
+function which_findOnPath(name, searchPath) {
+    for (const dir of (searchPath ?? '').split((external_node_path_default()).delimiter)) {
+        if (!dir)
+            continue;
+        const candidate = external_node_path_default().join(dir, name);
+        if (which_isExecutableFile(candidate))
+            return candidate;
+    }
+    return null;
+}
+
+;// CONCATENATED MODULE: ./src/shell/preflight.ts
+// Promise 5: everything that can be checked before a change is checked first, so a
+// deploy that will fail fails while the old processes still run. Pure but for file
+// reads; the interpreter rules model PM2's own (Common.sink.resolveInterpreter).
+
+
+
+
+
+
+function readHead(file) {
+    try {
+        const fd = fs.openSync(file, 'r');
+        try {
+            const head = Buffer.alloc(512);
+            return head.subarray(0, fs.readSync(fd, head, 0, 512, 0));
+        }
+        finally {
+            fs.closeSync(fd);
+        }
+    }
+    catch {
+        return null;
+    }
+}
+/** What a script really is, by magic bytes, shebang and extension. */
+function inspectScript(file) {
+    const head = readHead(file);
+    const { kind, shebang } = kindOf(path.extname(file).toLowerCase(), head);
+    return { kind, shebang, executable: isExecutableFile(file) };
+}
+function scriptKind(file) {
+    return inspectScript(file).kind;
+}
+/**
+ * PM2's CLI checks the interpreter with `which` from its own directory (the working
+ * directory); the daemon then spawns it from the app's cwd. A relative path must hold in both.
+ */
+function interpreterMissing(interpreter, workingDirectory, searchPath, appCwd = workingDirectory) {
+    // 'none' needs nothing; PM2 falls back to its own node; node@version is resolved through nvm.
+    if (interpreter === 'none' || interpreter === 'node' || interpreter.includes('@'))
+        return null;
+    if (interpreter.includes('/')) {
+        const dirs = path.isAbsolute(interpreter) ? [workingDirectory] : [...new Set([workingDirectory, appCwd])];
+        const missing = dirs.map((d) => path.resolve(d, interpreter)).filter((f) => !isExecutableFile(f));
+        if (missing.length === 0)
+            return null;
+        return (`interpreter ${missing[0]} does not exist or is not executable: create the virtualenv (or install the runtime) before deploying, or fix \`interpreter\`` +
+            (path.isAbsolute(interpreter) ? '' : ' (PM2 looks for a relative interpreter from working-directory and runs it from the app\'s cwd: use an absolute path)'));
+    }
+    // PM2 uses python3 when .py's default `python` is not installed.
+    if (interpreter === 'python' && (findOnPath('python', searchPath) || findOnPath('python3', searchPath)))
+        return null;
+    if (findOnPath(interpreter, searchPath))
+        return null;
+    return `interpreter ${interpreter} is not on the PATH pm2 gets: install it, or set \`interpreter\` to its absolute path`;
+}
+/** Where PM2 will look for the app: cwd relative to the CLI's cwd, script relative to cwd. */
+function preflight_resolveAppPaths(app, workingDirectory) {
+    if (!app.script)
+        return null;
+    const cwd = app.cwd ? path.resolve(workingDirectory, app.cwd) : workingDirectory;
+    return { name: app.name, cwd, script: path.resolve(cwd, app.script) };
+}
+/** Checks each own app of the ecosystem file before anything changes. */
+function preflight_preflightApps(ownNames, apps, workingDirectory, opts = {}) {
+    const searchPath = opts.searchPath ?? process.env.PATH;
+    const map = opts.mapPath ?? ((p) => p);
+    const problems = [];
+    for (const name of ownNames) {
+        const app = apps.find((a) => a.name === name);
+        if (!app) {
+            problems.push({
+                app: name,
+                problem: `is not declared in the ecosystem file (it declares ${apps.map((a) => a.name).join(', ') || 'nothing'}): add it, or fix the whitelist/suffix`
+            });
+            continue;
+        }
+        const renamed = renamingProblem(app, opts.ecosystemEnv ?? null);
+        if (renamed)
+            problems.push({ app: name, problem: renamed });
+        const unmapped = preflight_resolveAppPaths(app, workingDirectory);
+        const resolved = unmapped && { ...unmapped, cwd: map(unmapped.cwd), script: map(unmapped.script) };
+        if (!resolved || !app.script) {
+            problems.push({ app: name, problem: 'has no `script` in the ecosystem file: PM2 would refuse to start it' });
+            continue;
+        }
+        if (!fs.existsSync(resolved.cwd) || !fs.statSync(resolved.cwd).isDirectory()) {
+            problems.push({ app: name, problem: `cwd ${resolved.cwd} does not exist (missing release directory?)` });
+            continue;
+        }
+        // PM2 runs a script with spaces as `bash -c "<script>"`: a command line, not a file.
+        if (app.script.includes(' '))
+            continue;
+        let scriptPath = resolved.script;
+        if (!fs.existsSync(scriptPath)) {
+            // PM2 falls back to a command on PATH (e.g. `npm`) when no such file exists.
+            const onPath = app.script.includes('/') ? null : findOnPath(app.script, searchPath);
+            if (!onPath) {
+                problems.push({ app: name, problem: `script ${resolved.script} does not exist (missing build artifacts or release? run the build first)` });
+                continue;
+            }
+            scriptPath = onPath;
+        }
+        if (fs.statSync(scriptPath).isDirectory()) {
+            problems.push({ app: name, problem: `script ${scriptPath} is a directory: point \`script\` at the file to run` });
+            continue;
+        }
+        const info = inspectScript(scriptPath);
+        const configured = app.interpreter && path.isAbsolute(app.interpreter) ? map(app.interpreter) : app.interpreter;
+        const interpreter = pm2Interpreter(configured, scriptPath, info.kind);
+        const mismatch = interpreterMismatch(interpreter, info, app.interpreter !== null);
+        if (mismatch) {
+            problems.push({ app: name, problem: `script ${scriptPath} ${mismatch}` });
+            continue;
+        }
+        const missing = interpreterMissing(interpreter, workingDirectory, searchPath, resolved.cwd);
+        if (missing)
+            problems.push({ app: name, problem: missing });
+    }
+    return problems;
+}
+
+;// CONCATENATED MODULE: ./src/deploy/app-targets.ts
+// What the ecosystem file resolves each own app to, in the two forms the core compares:
+// as PM2 will record it (for planning moves) and as real paths now (for "runs what the
+// file says"). Reads the file system; the rules are in core/swap.ts and core/release.ts.
+
+
+
+
+
+const app_targets_availableCpus = () => (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+/** PM2's rule: cluster when exec_mode says so, or when `instances` is set and exec_mode is not. */
+const isCluster = (app) => (app.execMode ? /^cluster/.test(app.execMode) : app.instances !== null);
+/**
+ * Each own app as PM2 will record it. A script PM2 finds on PATH (`script: npm`) is
+ * recorded under another path: the recorded one stands in, so it never reads as a change.
+ */
+function app_targets_appTargets(names, apps, workingDirectory, before) {
+    const out = [];
+    for (const name of names) {
+        const app = apps.find((a) => a.name === name);
+        const paths = app && resolveAppPaths(app, workingDirectory);
+        if (!app || !paths)
+            continue;
+        const recorded = before.find((p) => p.name === name && p.script !== null)?.script ?? null;
+        out.push({
+            name,
+            script: fs.existsSync(paths.script) || recorded === null ? paths.script : recorded,
+            cwd: paths.cwd,
+            interpreter: app.interpreter,
+            execMode: isCluster(app) ? 'cluster' : 'fork',
+            instances: expectedInstances(app.instances, app_targets_availableCpus()),
+            namespace: app.namespace
+        });
+    }
+    return out;
+}
+/** Each own app's script and cwd as real paths now (after a switch, through the new link). */
+function app_targets_wantedPaths(names, apps, workingDirectory) {
+    const out = new Map();
+    for (const name of names) {
+        const app = apps.find((a) => a.name === name);
+        const paths = app && resolveAppPaths(app, workingDirectory);
+        if (!app || !paths)
+            continue;
+        out.set(name, { script: fs.existsSync(paths.script) ? realOrSelf(paths.script) : null, cwd: realOrSelf(paths.cwd), interpreter: app.interpreter });
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/shell/logs.ts
+// The last lines of a process's log files, read straight from disk (no pm2 call).
+
+function logs_tailFile(file, lines, maxBytes = 256 * 1024) {
+    if (lines <= 0)
+        return [];
+    let fd;
+    try {
+        fd = fs.openSync(file, 'r');
+    }
+    catch {
+        return [];
+    }
+    try {
+        const size = fs.fstatSync(fd).size;
+        const length = Math.min(size, maxBytes);
+        const buf = Buffer.alloc(length);
+        fs.readSync(fd, buf, 0, length, size - length);
+        const all = buf.toString('utf8').split(/\r?\n/);
+        if (all[all.length - 1] === '')
+            all.pop();
+        return all.slice(-lines);
+    }
+    finally {
+        fs.closeSync(fd);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/deploy/own-processes.ts
+// What the job log shows about failing own processes beyond the verdict: their last log lines.
+
+
+
+/** The last `lines` of each failing own process's out and error logs, one group per name. */
+function own_processes_showLogs(names, processes, lines) {
+    for (const name of names) {
+        const mine = processes.filter((q) => q.name === name);
+        if (mine.length === 0)
+            continue;
+        core.startGroup(`Last ${lines} log lines of ${name}`);
+        // Cluster instances may each have their own files; merged logs are shown once.
+        const files = new Map();
+        for (const p of mine) {
+            if (p.outLog && !files.has(p.outLog))
+                files.set(p.outLog, 'out');
+            if (p.errLog && !files.has(p.errLog))
+                files.set(p.errLog, 'error');
+        }
+        for (const [file, label] of files) {
+            core.info(`--- ${label}: ${file}`);
+            printUntrusted(tailFile(file, lines));
+        }
+        core.endGroup();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/deploy/verify.ts
+// Verify own processes (promise 4): online, stable, answering, and running what the file says.
+
+
+
+
+
+
+
+
+/** The own processes as verification sees them: a swap's old instances, still serving, left out. */
+const withoutRetired = (state, list) => {
+    const old = new Set(state.retired ? [] : state.retire.map((d) => d.pmId));
+    return list.filter((p) => !old.has(p.pmId));
+};
+/** Own processes online and stable (promise 4), with the event bus when there is a window to watch. */
+async function verify_watchOwn(ctx, pm2, names, expected, opts) {
+    const { state, inputs } = ctx;
+    // With PM2's event bus a crash wakes the check at once and the list is read every 2 s as a
+    // safety net; without it (a pm2 wrapper, CLI reads) the list is read every 0.5 s.
+    const eventSleep = opts.stableSeconds > 0 || opts.healthUrls.length > 0 ? await pm2.eventSleep(new Set(names)) : null;
+    const verdict = await verifyOwnHealthy({
+        ownNames: names,
+        expectedCounts: new Map(names.map((n) => [n, expected(n)])),
+        stableSeconds: opts.stableSeconds,
+        timeoutSeconds: inputs.timeoutSeconds,
+        healthUrls: opts.healthUrls,
+        list: async () => withoutRetired(state, await pm2.list()),
+        fetchStatus,
+        pollMs: eventSleep ? 2000 : 500,
+        ...(eventSleep ? { sleep: eventSleep } : {})
+    });
+    if (!verdict.ok) {
+        // The action never stops a process; a daemon shutting down does (see deploy/daemon-gone.ts).
+        ctx.state.sawStopping ||= verdict.processes.some((p) => p.status === 'stopping');
+        showLogs(verdict.failing, verdict.processes.length ? verdict.processes : await pm2.list(), inputs.logLines);
+    }
+    return verdict;
+}
+/** How many instances each own name must have: the file's `instances`, else as many as before. */
+function verify_expectedCounts(ctx, apps) {
+    return (name) => ctx.inputs.ecosystem
+        ? expectedInstances(apps.find((a) => a.name === name)?.instances ?? null, availableCpus())
+        : Math.max(1, ctx.state.before.filter((p) => p.name === name).length);
+}
+/** Verify own processes (promise 4): online, stable, answering, and running what the file says. */
+async function verify_verifyOwn(ctx, pm2) {
+    const { state, inputs } = ctx;
+    const apps = await ctx.ownership.ecosystemApps();
+    const swappedAll = state.retired && state.ownNames.every((n) => state.retire.some((d) => d.name === n));
+    // Swapped apps already stayed up for the window beside the old ones: the check now is that they still do.
+    const verdict = await verify_watchOwn(ctx, pm2, state.ownNames, verify_expectedCounts(ctx, apps), { stableSeconds: swappedAll ? 0 : inputs.stableSeconds, healthUrls: inputs.healthUrls });
+    state.checks.push({ name: 'own processes healthy', ok: verdict.ok, detail: verdict.reason });
+    core.info(verdict.reason);
+    if (!verdict.ok)
+        throw new DeployStop('failed', `Own processes are not healthy: ${verdict.reason}`, 'Deploy not healthy');
+    if (inputs.ecosystem)
+        checkRunsWhatFileSays(ctx, verdict.processes, apps, inputs.workingDirectory);
+}
+/** Promise 4's second half: each own process runs the script, cwd and interpreter the file resolves to now. */
+function checkRunsWhatFileSays(ctx, processes, apps, workingDirectory) {
+    const { state } = ctx;
+    const stale = staleProcesses(runningFacts(processes), wantedPaths(state.ownNames, apps, workingDirectory), {
+        switchedAt: state.switchedAt,
+        releaseDir: state.release?.switched ? state.release.live : null
+    });
+    const detail = stale.length ? stale.map((s) => s.message).join('; ') : 'every own process runs the script, cwd and interpreter of the file';
+    state.checks.push({ name: 'runs what the file says', ok: stale.length === 0, detail });
+    if (stale.length > 0) {
+        throw new DeployStop('failed', `Own processes do not run what the ecosystem file says (a stale release): ${detail}. \`strategy: recreate\` starts them from the file's paths.`, 'Stale release');
+    }
+    core.info(detail);
+}
+
+;// CONCATENATED MODULE: ./src/deploy/change.ts
+// The phases that change PM2 (promises 1, 3, 9): commands sent through the gate, isolation
+// after every delete and at the end, a swap's old instances retired, pm2 save.
+
+
+
+
+
+
+
+
+
+/** Isolation (promise 3): every other process as it was before; a change is a SAFETY ABORT. */
+async function change_isolation(ctx, pm2, label) {
+    const { state, inputs } = ctx;
+    const now = await pm2.freshList();
+    // Another app stopping: the action never stops one, a daemon shutting down does (deploy/daemon-gone.ts).
+    state.sawStopping ||= now.some((p) => !state.own.has(p.name) && p.status === 'stopping');
+    const r = checkIsolation(state.before, now, state.own, inputs.foreignRestarts);
+    for (const w of r.warnings)
+        state.warnings.push(`${w.name}: ${w.detail}`);
+    const detail = r.violations.length ? formatViolations(r.violations) : 'other apps unchanged';
+    state.checks.push({ name: `isolation ${label}`, ok: r.violations.length === 0, detail });
+    if (r.violations.length > 0) {
+        state.violations.push(...r.violations);
+        throw new DeployStop('failed', `SAFETY ABORT: other apps changed ${label}: ${detail}`, 'SAFETY ABORT');
+    }
+    core.info(`isolation ${label}: other apps unchanged`);
+    return now;
+}
+/** Sends `commands` in order, each gated on a fresh list; a non-zero exit stops; isolation after every delete. */
+async function change_sendAll(ctx, pm2, commands) {
+    for (const cmd of commands) {
+        // For the post step, should this step be killed while the command runs.
+        saveCommandsStarted([...ctx.state.sent.map((c) => c.command), describeCommand(cmd)]);
+        const sent = await pm2.send(cmd, ctx.state.own);
+        core.info(`${sent.command} → exit ${sent.exitCode} (${sent.ms} ms)`);
+        printUntrusted(sent.messages, '  ');
+        if (sent.exitCode !== 0) {
+            throw new DeployStop('failed', `${sent.command} failed with exit code ${sent.exitCode}: ${sent.messages.slice(-3).join(' ')}`, 'pm2 command failed');
+        }
+        if (cmd.verb === 'delete' || cmd.verb === 'delete-id')
+            await change_isolation(ctx, pm2, 'after cleanup');
+    }
+}
+/** Deploy: the plan's commands in order; a refusal before the first one changes nothing. */
+async function change_sendPlan(ctx, pm2) {
+    const { state } = ctx;
+    try {
+        await change_sendAll(ctx, pm2, state.plan);
+    }
+    catch (err) {
+        if (err instanceof DeployStop)
+            throw err;
+        if (!state.changed)
+            throw err instanceof UnsafeCommandError ? new DeployStop('aborted', err.message, 'Unsafe command refused') : err;
+        throw new DeployStop('failed', messageOf(err), 'Deploy failed');
+    }
+}
+/**
+ * Swap (promise 9): the new instances of each swapped app verified online and stable
+ * beside the old ones (health URLs wait: either set may answer), then the old deleted by pm_id.
+ */
+async function change_completeSwaps(ctx, pm2, apps) {
+    const { state, inputs } = ctx;
+    const names = [...new Set(state.retire.map((d) => d.name))];
+    const verdict = await watchOwn(ctx, pm2, names, expectedCounts(ctx, apps), { stableSeconds: inputs.stableSeconds, healthUrls: [] });
+    state.checks.push({ name: 'new instances healthy', ok: verdict.ok, detail: verdict.reason });
+    core.info(verdict.reason);
+    if (!verdict.ok) {
+        // The old instances still serve: the failed new set goes, so a bad release never stays beside them.
+        await change_sendAll(ctx, pm2, change_newInstancesOfSwaps(state, await pm2.list()));
+        throw new DeployStop('failed', `The new instances are not healthy: ${verdict.reason}. They were removed; the old instances still serve.`, 'Deploy not healthy');
+    }
+    await change_sendAll(ctx, pm2, state.retire);
+    state.retired = true;
+}
+/** Swap phase: completeSwaps over the apps of the file being deployed. */
+async function change_swapInstances(ctx, pm2) {
+    await change_completeSwaps(ctx, pm2, await ctx.ownership.ecosystemApps());
+}
+/** Isolation check at the end; nothing changes PM2 after it (save writes a file), so its list is the after snapshot too. */
+async function change_isolationAtEnd(ctx, pm2) {
+    ctx.state.endList = await change_isolation(ctx, pm2, 'at the end');
+}
+/** Save: `pm2 save` only after a verified deploy, so the dump keeps the last good state. */
+async function change_save(ctx, pm2) {
+    const sent = await pm2.send({ verb: 'save', why: 'deploy verified' }, ctx.state.own);
+    core.info(`${sent.command} → exit ${sent.exitCode}`);
+    if (sent.exitCode !== 0)
+        ctx.state.warnings.push(`pm2 save exited ${sent.exitCode}: the deploy is live but the saved list is old`);
+}
+/** The new instances of swaps whose old instances still serve: deleted by pm_id to undo the swap. */
+function change_newInstancesOfSwaps(state, list) {
+    if (state.retired)
+        return [];
+    const old = new Set(state.retire.map((d) => d.pmId));
+    const names = new Set(state.retire.map((d) => d.name));
+    return list.filter((p) => names.has(p.name) && !old.has(p.pmId)).map((p) => ({ verb: 'delete-id', pmId: p.pmId, name: p.name, why: 'the new instances of a swap that did not serve' }));
+}
+
+;// CONCATENATED MODULE: ./src/core/ownership.ts
+// Who owns what (SPEC "Who owns what"): own names come from the whitelist plus the
+// suffix, or from the ecosystem file; never from a pattern over the process list.
+
+
+class ownership_OwnershipError extends (/* unused pure expression or super */ null && (UserError)) {
+}
+/** Own names in order: whitelist + suffix, or the ecosystem file's app names. */
+function ownership_deriveOwnNames(input) {
+    const { app, suffix, whitelist, ecosystemAppNames, requireAppPrefix = true } = input;
+    let names;
+    if (whitelist.length > 0) {
+        for (const entry of whitelist) {
+            if (suffix !== '' && entry.endsWith(suffix)) {
+                throw new ownership_OwnershipError(`whitelist entry "${entry}" already ends with the environment suffix "${suffix}". ` +
+                    `List base names only: drop the suffix and write "${entry.slice(0, -suffix.length)}".`);
+            }
+        }
+        names = whitelist.map((entry) => entry + suffix);
+    }
+    else if (ecosystemAppNames && ecosystemAppNames.length > 0) {
+        names = [...ecosystemAppNames];
+    }
+    else {
+        throw new ownership_OwnershipError('Neither `whitelist` nor `ecosystem` names any process. Set `whitelist` to the base names of this app\'s processes ' +
+            '(e.g. "flyer-crawler-api, flyer-crawler-worker") or point `ecosystem` at the file that declares them.');
+    }
+    const seen = new Set();
+    for (const name of names) {
+        const problem = nameProblem(name, app, suffix, requireAppPrefix);
+        if (problem)
+            throw new ownership_OwnershipError(problem);
+        if (seen.has(name))
+            throw new ownership_OwnershipError(`own name "${name}" is listed twice: list each process once.`);
+        seen.add(name);
+    }
+    return names;
+}
+/** Why a name cannot be an own name, or null. Static rules only (no process list). */
+function nameProblem(name, app, suffix, requireAppPrefix = true) {
+    const quoted = JSON.stringify(name);
+    if (name === '')
+        return 'an own name is empty: remove the empty whitelist entry.';
+    if (name === 'all')
+        return `own name ${quoted} is PM2's word for every process: rename the process.`;
+    if (pm2ReadsAsNumber(name) || pm2ReadsAsNumber(name.trim()))
+        return `own name ${quoted} is numeric, and PM2 reads numbers as pm_ids or namespaces: give the process a name with letters.`;
+    if (name.includes('/'))
+        return `own name ${quoted} contains "/", which PM2 reads as a regex or a script path: remove the slash.`;
+    if (/\s/.test(name))
+        return `own name ${quoted} contains white space: use "-" or "_" instead.`;
+    if (name.startsWith('-'))
+        return `own name ${quoted} starts with "-", which pm2 reads as an option: rename the process.`;
+    if (looksLikeConfigFile(name))
+        return `own name ${quoted} looks like a config file to PM2 (.json, .yml, .yaml, .config.js): rename the process.`;
+    // Apps whose processes share no prefix (orchestrator, agent-scaffold, …) opt out of this rule only.
+    if (requireAppPrefix && !name.startsWith(app))
+        return (`own name ${quoted} does not start with the app name "${app}": every own process must be named "${app}…${suffix}". ` +
+            `If this app's processes share no common prefix, set \`require-app-prefix: false\` (the suffix is still checked), ` +
+            `or rename the process.`);
+    if (!name.endsWith(suffix)) {
+        const shape = requireAppPrefix ? `"${app}…${suffix}"` : `"…${suffix}"`;
+        return `own name ${quoted} does not end with the environment suffix "${suffix}": every own process must be named ${shape}.`;
+    }
+    return null;
+}
+/** Refusals that need the live process list: an own name that is another app's namespace. */
+function ownership_collisionProblems(ownNames, processes) {
+    const own = new Set(ownNames);
+    const problems = [];
+    for (const name of ownNames) {
+        const holders = processes.filter((p) => !own.has(p.name) && p.namespace === name);
+        if (holders.length > 0) {
+            const who = [...new Set(holders.map((p) => p.name))].join(', ');
+            problems.push(`own name "${name}" is also the namespace of ${who}; PM2 would fall back to that namespace ` +
+                `whenever "${name}" has no process. Rename the process or move those apps to another namespace.`);
+        }
+    }
+    return problems;
+}
+function isOwn(process, ownNames) {
+    return ownNames.has(process.name);
+}
+
+;// CONCATENATED MODULE: ./src/deploy/release.ts
+// The release switch (promise 10): the link switched right before the first command, put
+// back and the previous release redeployed when the new one is not healthy, old releases
+// pruned after a verified deploy. The rules are in core/release.ts; the link in shell/release.ts.
+
+
+
+
+
+
+
+
+
+
+
+
+/** The release record of this deploy, before anything is switched; null without `current-link`. */
+function release_releaseRecord(inputs, planned, own) {
+    const r = inputs.release;
+    if (!r)
+        return null;
+    const swapped = [...new Set(planned.retire.map((d) => d.name))];
+    // A redeploy whose own processes still run another release: a switch cut short (a killed deploy); that release is the one to go back to.
+    const previous = r.redeploy ? (runningRelease(own, r.releaseDir) ?? r.live) : r.live;
+    return { link: r.currentLink, target: r.releaseDir, previous, switched: false, rolledBack: false, live: r.live, downtime: planned.downtime, swapped, pruned: [] };
+}
+/** The one sibling release directory own processes really run from, other than `releaseDir`; null when none or several. */
+function runningRelease(own, releaseDir) {
+    const parent = path.dirname(releaseDir);
+    const dirs = new Set();
+    for (const p of own) {
+        const cwd = processCwd(p.pid) ?? (p.cwd ? realOrSelf(p.cwd) : null);
+        const top = cwd ? path.relative(parent, cwd).split(path.sep)[0] : undefined;
+        if (top && top !== '..' && !path.isAbsolute(top))
+            dirs.add(path.join(parent, top));
+    }
+    dirs.delete(releaseDir);
+    return dirs.size === 1 ? [...dirs][0] : null;
+}
+/** For preflight: a path as it will lead once the link names the new release (unchanged without a switch). */
+function release_afterSwitch(inputs) {
+    const r = inputs.release;
+    if (!r || r.redeploy)
+        return undefined;
+    const realLink = path.join(realOrSelf(path.dirname(r.currentLink)), path.basename(r.currentLink));
+    return (p) => throughLinkAfterSwitch(p, r.currentLink, r.releaseDir, realLink);
+}
+/** Release switch: the link renamed over to the new release, right before the first command. */
+async function release_switchRelease(state, release) {
+    if (release.previous === release.target) {
+        core.info(`${release.link} already names ${release.target}: a redeploy, no switch (and nothing to roll back to)`);
+        return;
+    }
+    if (release.live === release.target)
+        core.info(`${release.link} already names ${release.target}, but own processes run ${release.previous}: a switch cut short; ${release.previous} is the release to roll back to`);
+    state.switchedAt = Date.now();
+    saveReleaseSwitch({ link: release.link, previous: release.previous, target: release.target });
+    switchLink(release.link, release.target);
+    release.switched = true;
+    release.live = liveRelease(release.link);
+    core.info(`${release.link} → ${release.target} (was ${release.previous ?? 'no link: a first deploy'})`);
+}
+/** The link back where it was, when a deploy stopped before changing anything (a refused first command). */
+function release_unswitch(release) {
+    if (!release.switched)
+        return;
+    restoreLink(release.link, release.previous);
+    release.switched = false;
+    release.live = liveRelease(release.link);
+    core.info(`${release.link} put back to ${release.previous ?? 'nothing'}: nothing was changed`);
+}
+/** Whether a failure is one a rollback answers: own processes failed after the switch, never a SAFETY ABORT. */
+function release_rollbackApplies(ctx, err) {
+    const { state, inputs } = ctx;
+    return (err instanceof DeployStop &&
+        err.result === 'failed' &&
+        state.violations.length === 0 &&
+        inputs.rollback &&
+        state.release?.switched === true &&
+        state.release.previous !== null);
+}
+/** Why a failed deploy after a switch was not rolled back, for the summary; null when it was, or nothing was switched. */
+function release_noRollbackReason(ctx, err) {
+    const release = ctx.state.release;
+    if (!release?.switched || !(err instanceof DeployStop) || err.result !== 'failed')
+        return null;
+    if (ctx.state.violations.length > 0)
+        return `no rollback: other apps changed (SAFETY ABORT), so nothing more is sent; ${release.link} still names ${release.target}`;
+    if (!ctx.inputs.rollback)
+        return `no rollback (\`rollback: false\`): ${release.link} still names ${release.target}`;
+    if (release.previous === null)
+        return `no rollback: this was the first release behind ${release.link}, there is none to go back to`;
+    return null;
+}
+/**
+ * Rollback: the link back to the previous release, a swap's new instances removed (its
+ * old ones never stopped), every other own app deployed from the previous release's file
+ * the same way, verified. Ends `rolled-back`, or `failed` saying what runs now.
+ */
+async function release_rollBack(ctx, pm2, release, cause) {
+    const { state } = ctx;
+    const forwardSwitch = state.switchedAt ?? 0;
+    try {
+        restoreLink(release.link, release.previous);
+        release.rolledBack = true;
+        release.live = liveRelease(release.link);
+        state.switchedAt = Date.now();
+        core.info(`${release.link} → ${release.previous} again`);
+        await redeployPrevious(ctx, pm2, release, forwardSwitch);
+        await isolation(ctx, pm2, 'after the rollback');
+    }
+    catch (err) {
+        if (err instanceof DeployStop && err.message.startsWith('SAFETY ABORT'))
+            throw err;
+        const running = (await pm2.list().catch(() => [])).filter((p) => state.own.has(p.name));
+        const where = running.map((p) => `${p.name} (pm_id ${p.pmId}) ${p.status} in ${processCwd(p.pid) ?? p.cwd ?? '?'}`).join('; ') || 'no own process';
+        throw new DeployStop('failed', `${cause.message}\nThe rollback failed too: ${messageOf(err)}\nNow ${release.link} names ${liveRelease(release.link) ?? 'nothing'}; own processes: ${where}.`, 'Rollback failed');
+    }
+    throw new DeployStop('rolled-back', `${cause.message}\nRolled back: ${release.link} names ${release.previous} again, and the previous release was verified serving.`, `Rolled back: ${cause.title}`);
+}
+async function redeployPrevious(ctx, pm2, release, forwardSwitch) {
+    const { state, inputs } = ctx;
+    const previous = release.previous ?? release.target;
+    await sendAll(ctx, pm2, newInstancesOfSwaps(state, await pm2.list()));
+    const untouched = new Set(state.retired ? [] : state.retire.map((d) => d.name));
+    const source = {
+        ecosystem: inputs.ecosystem && intoRelease(inputs.ecosystem, release.target, previous),
+        workingDirectory: intoRelease(inputs.workingDirectory, release.target, previous)
+    };
+    const apps = source.ecosystem ? await ctx.ports.readEcosystem(source.ecosystem, ctx.cleanEnv, source.workingDirectory) : [];
+    const names = state.ownNames.filter((n) => !untouched.has(n) && (!source.ecosystem || apps.some((a) => a.name === n)));
+    const planned = planCommands(ctx, apps, source, await pm2.list(), names);
+    state.retire = planned.retire;
+    state.retired = false;
+    await sendAll(ctx, pm2, planned.commands);
+    if (planned.retire.length > 0)
+        await completeSwaps(ctx, pm2, apps);
+    const verdict = await watchOwn(ctx, pm2, state.ownNames, expectedCounts(ctx, apps), { stableSeconds: inputs.stableSeconds, healthUrls: inputs.healthUrls });
+    state.checks.push({ name: 'previous release healthy', ok: verdict.ok, detail: verdict.reason });
+    if (!verdict.ok)
+        throw new Error(`the previous release is not healthy either: ${verdict.reason}`);
+    // Processes spawned before the forward switch never saw the new release; any other must run the previous one.
+    const facts = runningFacts(verdict.processes).filter((f) => f.startedAt === null || f.startedAt >= forwardSwitch);
+    const stale = source.ecosystem ? staleProcesses(facts, wantedPaths(names, apps, source.workingDirectory), { switchedAt: state.switchedAt, releaseDir: previous }) : [];
+    if (stale.length > 0)
+        throw new Error(`own processes still run the failed release: ${stale.map((s) => s.message).join('; ')}`);
+    core.info(`previous release verified: ${verdict.reason}`);
+}
+/** Keep releases: the newest `keep-releases` siblings stay, and every one in use, live or previous; each decision reported. */
+async function release_pruneReleases(ctx, pm2, release) {
+    const inUse = runningFacts(await pm2.list()).flatMap((f) => [f.procCwd ?? f.realPmCwd, f.realScript].flatMap((p) => (p === null ? [] : [{ name: f.name, pmId: f.pmId, path: p }])));
+    const decisions = planPrune({ releases: listReleases(release.target), keep: ctx.inputs.keepReleases, live: release.live ?? release.target, previous: release.previous, inUse });
+    release.pruned = decisions.map((d) => ({ ...d, error: d.remove ? removeRelease(d.path) : null }));
+    for (const d of release.pruned) {
+        core.info(`${d.remove ? (d.error ? 'could not remove' : 'removed') : 'kept'} ${d.path}: ${d.reason}${d.error ? ` (${d.error})` : ''}`);
+        if (d.error)
+            ctx.state.warnings.push(`keep-releases could not remove ${d.path}: ${d.error}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/deploy/plan.ts
+// Plan and preflight (promises 1, 5, 9): the commands decided from data, each gated, every app checked.
+
+
+
+
+
+
+
+
+/** Plan and preflight (promises 1, 5 and 9): every command gated, every app checked, nothing sent. */
+async function plan_planAndPreflight(ctx, pm2) {
+    const { state, inputs } = ctx;
+    const apps = await ctx.ownership.ecosystemApps();
+    const collisions = collisionProblems(state.ownNames, state.before);
+    if (collisions.length > 0)
+        throw new OwnershipError(collisions.join('\n'));
+    const planned = plan_planCommands(ctx, apps, { ecosystem: inputs.ecosystem, workingDirectory: inputs.workingDirectory }, state.before);
+    state.plan = planned.commands;
+    state.retire = planned.retire;
+    state.release = releaseRecord(inputs, planned, state.before.filter((p) => state.own.has(p.name)));
+    for (const name of planned.downtime) {
+        state.warnings.push(`${name} runs in fork mode and its script, cwd or interpreter changes: it is deleted and started fresh, with a moment of downtime (cluster mode switches with none)`);
+    }
+    for (const cmd of [...state.plan, ...state.retire]) {
+        pm2.check(cmd, state.before, state.own);
+        core.info(`${describeCommand(cmd)}    # ${cmd.why}`);
+    }
+    state.checks.push({ name: 'targets', ok: true, detail: 'every planned command reaches own processes only' });
+    if (!inputs.ecosystem)
+        return;
+    const problems = preflightApps(state.ownNames, apps, inputs.workingDirectory, { searchPath: pm2.searchPath, ecosystemEnv: inputs.ecosystemEnv, mapPath: afterSwitch(inputs) });
+    if (problems.length > 0) {
+        state.checks.push({ name: 'preflight', ok: false, detail: problems.map((p) => `${p.app} ${p.problem}`).join('; ') });
+        throw new DeployStop('aborted', `Preflight failed, nothing was changed:\n${problems.map((p) => `- ${p.app} ${p.problem}`).join('\n')}`, 'Preflight failed');
+    }
+    state.checks.push({ name: 'preflight', ok: true, detail: 'scripts and cwd exist, interpreters fit' });
+}
+/**
+ * The commands for the own apps of `source` on `processes` (promise 9): with an ecosystem
+ * file and reload/restart, a cluster app whose script, cwd or interpreter changes is
+ * swapped and a fork app recreated; the rest moves in place.
+ */
+function plan_planCommands(ctx, apps, source, processes, names = ctx.state.ownNames) {
+    const { inputs, state } = ctx;
+    const input = { ownNames: names, processes, strategy: inputs.strategy, ecosystem: source.ecosystem, ecosystemEnv: inputs.ecosystemEnv, save: inputs.save };
+    if (!source.ecosystem || inputs.strategy === 'recreate')
+        return planReleaseDeploy(input, [], new Map());
+    const targets = appTargets(names, apps, source.workingDirectory, processes);
+    const moves = planMoves(targets, processes);
+    const swaps = new Map();
+    for (const move of moves) {
+        const target = targets.find((t) => t.name === move.name);
+        const app = apps.find((a) => a.name === move.name);
+        if (move.kind !== 'swap' || !target || !app)
+            continue;
+        if (app.swap?.unsupported.length) {
+            state.warnings.push(`${move.name}: ${app.swap.unsupported.join(', ')} cannot be given to the new instances of a swap (no pm2 start flag carries them): they apply again at the next reload`);
+        }
+        swaps.set(move.name, planSwap(move, target, processes, { flags: app.swap?.flags ?? [], args: app.swap?.args ?? [], envFrom: { ecosystem: source.ecosystem, envName: inputs.ecosystemEnv } }));
+    }
+    return planReleaseDeploy(input, moves, swaps);
+}
+
 ;// CONCATENATED MODULE: ./src/shell/lock.ts
 // Promise 6: one deploy at a time per PM2 daemon. The lock lives beside the daemon,
 // in PM2_HOME, so it serialises deploys from any repository, workflow or matrix job.
@@ -41807,10 +44808,10 @@ class LockError extends (/* unused pure expression or super */ null && (UserErro
 }
 class LockTimeoutError extends (/* unused pure expression or super */ null && (LockError)) {
 }
-function newLockToken() {
+function lock_newLockToken() {
     return crypto.randomUUID();
 }
-function lockFilePath(pm2Home) {
+function lock_lockFilePath(pm2Home) {
     return path.join(pm2Home, LOCK_FILE_NAME);
 }
 /** Linux: the start time of `pid` in clock ticks after boot (field 22 of /proc/<pid>/stat). */
@@ -42069,12 +45070,12 @@ function releaseAfterMainStep(file, token, host = external_node_os_default().hos
  * taken over with a warning. The lock is also released when the process exits
  * (uncaught error, process.exit in a signal handler); only SIGKILL leaves it behind.
  */
-async function acquireHostLock(opts) {
-    const file = lockFilePath(opts.pm2Home);
+async function lock_acquireHostLock(opts) {
+    const file = lock_lockFilePath(opts.pm2Home);
     const holder = {
         ...opts.holder,
         host: opts.holder.host || os.hostname(),
-        token: opts.holder.token ?? newLockToken(),
+        token: opts.holder.token ?? lock_newLockToken(),
         pid: process.pid,
         procStart: processStart(process.pid),
         since: ''
@@ -42165,60 +45166,1136 @@ function heldLock(file, holder) {
     return { file, holder, release };
 }
 
-;// CONCATENATED MODULE: ./src/shell/state.ts
-// The state the main step saves for the post step (core.saveState → STATE_<name>), each key
-// named once. The lock's are saved before the lock is taken: a main step killed right after taking
-// it still leaves the post step what it needs, and a token that never held the lock matches nothing.
-// The progress keys (snapshot, release switch, commands started) let the post step say, for a main
-// step killed outright, how far it got.
+;// CONCATENATED MODULE: ./src/deploy/ownership.ts
+// Own names, resolved once: from the whitelist at once, or from the ecosystem file, which
+// is read in a child process while the daemon connection, the lock and the first list are
+// taken. The lock's wait asks for them first, so a mistake never waits on another deploy.
 
 
-const state_STATE = {
-    lockFile: 'lock-file',
-    lockToken: 'lock-token',
-    snapshotBefore: 'snapshot-before',
-    releaseSwitch: 'release-switch',
-    commandsStarted: 'commands-started'
-};
-function saveLockState(lock) {
-    core.saveState(state_STATE.lockFile, lock.file);
-    core.saveState(state_STATE.lockToken, lock.token);
+
+class ownership_Ownership {
+    state;
+    inputs;
+    reading;
+    names = null;
+    logged = false;
+    constructor(state, inputs, 
+    /** The ecosystem file being read (no apps without one). */
+    reading) {
+        this.state = state;
+        this.inputs = inputs;
+        this.reading = reading;
+        reading.catch(() => undefined);
+    }
+    /** Whether own names need the ecosystem file (no whitelist). */
+    get fromFile() {
+        return this.inputs.whitelist.length === 0 && this.inputs.ecosystem !== null;
+    }
+    async ecosystemApps() {
+        const apps = await this.reading;
+        if (this.inputs.ecosystem && !this.logged)
+            core.info(`ecosystem ${this.inputs.ecosystem}: ${apps.map((a) => a.name).join(', ')}`);
+        this.logged = true;
+        return apps;
+    }
+    /** Own names, derived and checked once; later calls share the first. */
+    resolve() {
+        return (this.names ??= this.derive());
+    }
+    async derive() {
+        const { app, suffix, whitelist } = this.inputs;
+        const apps = whitelist.length === 0 ? await this.ecosystemApps() : [];
+        const names = deriveOwnNames({ app, suffix, whitelist, ecosystemAppNames: apps.map((a) => a.name), requireAppPrefix: this.inputs.requireAppPrefix });
+        this.state.ownNames = names;
+        core.info(`own processes${whitelist.length === 0 ? ' (the apps of the ecosystem file)' : ''}: ${names.join(', ')}`);
+        setOwnProcessesOutput(names);
+        return names;
+    }
 }
-/** The lock the main step was about to take, or null when it took none. */
-function readLockState() {
-    const file = getState(state_STATE.lockFile);
-    const token = getState(state_STATE.lockToken);
-    return file && token ? { file, token } : null;
+
+;// CONCATENATED MODULE: ./src/deploy/setup.ts
+// The phases before any plan (promises 2, 6, 8): inputs and ownership, the daemon connection
+// and workflow metadata, the host lock, the list and snapshot before any change.
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Inputs and ownership: parse the inputs, start connecting and reading the file meanwhile. */
+async function setup_start(state, ports) {
+    const inputs = getInputs();
+    state.inputs = inputs;
+    const cleanEnv = cleanEnvironment(state.env, inputs.pm2Home);
+    // Connecting needs nothing from the ecosystem file: its errors surface in "Workflow metadata", in order.
+    const opening = ports.openPm2({ pm2Path: inputs.pm2Path, pm2Home: inputs.pm2Home, env: state.env, workingDirectory: inputs.workingDirectory });
+    opening.catch(() => undefined);
+    state.opening = opening;
+    const reading = inputs.ecosystem ? ports.readEcosystem(inputs.ecosystem, cleanEnv, inputs.workingDirectory) : Promise.resolve([]);
+    const ownership = new Ownership(state, inputs, reading);
+    core.info(`app: ${inputs.app}  suffix: ${JSON.stringify(inputs.suffix)}  strategy: ${inputs.strategy}${inputs.dryRun ? '  (dry run)' : ''}`);
+    core.info(`PM2_HOME: ${inputs.pm2Home}`);
+    if (ownership.fromFile)
+        core.info(`own processes: the apps of ${inputs.ecosystem} (being read)`);
+    else
+        await ownership.resolve();
+    return { state, inputs, ownership, cleanEnv, ports, opening };
 }
-const ReleaseSwitchSchema = object({ link: schemas_string(), previous: schemas_string().nullable(), target: schemas_string() });
-function saveSnapshotBefore(file) {
-    core.saveState(state_STATE.snapshotBefore, file);
-}
-/** Saved right before the link is switched: the post step of a killed step can say where it was. */
-function saveReleaseSwitch(s) {
-    core.saveState(state_STATE.releaseSwitch, JSON.stringify(s));
-}
-/** Saved right before each command is sent: every command the step started, in order. */
-function saveCommandsStarted(commands) {
-    core.saveState(state_STATE.commandsStarted, JSON.stringify(commands));
-}
-function parsed(raw, schema) {
-    if (!raw)
-        return null;
+/** Workflow metadata (promise 2), with the pm2 versions of the connection just opened (recorded also when it failed). */
+async function setup_connect(ctx) {
+    const { state, inputs } = ctx;
+    let opened = null;
+    let failure = null;
     try {
-        const r = schema.safeParse(JSON.parse(raw));
-        return r.success ? r.data : null;
+        opened = await ctx.opening;
+    }
+    catch (err) {
+        failure = err;
+    }
+    state.metadata = collectMetadata(state.env, {
+        actionVersion: ACTION_VERSION,
+        pm2CliVersion: opened?.cliVersion ?? null,
+        pm2DaemonVersion: opened ? await opened.daemonVersion() : null,
+        pm2Home: inputs.pm2Home,
+        pm2ReadPath: opened?.readPath ?? null
+    });
+    for (const [k, v] of Object.entries(state.metadata))
+        if (v !== null)
+            core.info(`${k}: ${v}`);
+    if (!opened)
+        throw failure;
+    state.session = opened;
+    return opened;
+}
+/** Host lock (promise 6): one deploy at a time per daemon. */
+async function setup_takeHostLock(ctx) {
+    const { state, inputs } = ctx;
+    const m = state.metadata;
+    const token = newLockToken();
+    // Saved before taking the lock: the post step can release it even if this step dies right after.
+    saveLockState({ file: lockFilePath(inputs.pm2Home), token });
+    state.lock = await acquireHostLock({
+        pm2Home: inputs.pm2Home,
+        holder: {
+            repository: m?.repository ?? null,
+            workflow: m?.workflow ?? null,
+            runId: m?.runId ?? null,
+            runUrl: m?.runUrl ?? null,
+            job: m?.job ?? null,
+            app: inputs.app,
+            suffix: inputs.suffix,
+            host: m?.host ?? os.hostname(),
+            token
+        },
+        timeoutSeconds: inputs.lockTimeoutSeconds,
+        beforeWaiting: async () => void (await ctx.ownership.resolve()),
+        log: { info: core.info, warning: core.warning }
+    });
+    core.info(`Holding ${state.lock.file}`);
+}
+/** PM2 state before (promise 2): the list and its snapshot, before any change. */
+async function setup_recordBefore(ctx, pm2) {
+    const { state, inputs } = ctx;
+    [state.before] = await Promise.all([pm2.list(), ctx.ownership.resolve()]);
+    state.snapshots.before = writeSnapshot(state.runDirectory(runDirTarget(inputs)), state.runTag, snapshotOf(state, 'before', state.before));
+    core.setOutput(OUTPUT.snapshotBefore, state.snapshots.before);
+    saveSnapshotBefore(state.snapshots.before);
+    core.info(`${state.before.length} process(es); snapshot: ${state.snapshots.before}`);
+    const own = state.own;
+    for (const p of state.before) {
+        core.info(`  ${own.has(p.name) ? '*' : ' '} ${p.pmId}\t${p.name}\t${p.namespace}\t${p.status}\tpid ${p.pid}\t↻${p.restarts}`);
+    }
+}
+
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./src/shell/ecosystem-protocol.ts
+// What the ecosystem reader child prints, and how the action finds it in its stdout.
+/** Prefixes the reader's one result line: the file itself may print to stdout. */
+const RESULT_MARK = '@@pm2-safe-deploy-ecosystem@@';
+
+;// CONCATENATED MODULE: ./src/shell/exec.ts
+// Every child process the action starts (pm2, the ecosystem reader) goes through
+// @actions/exec: an argument array, never a shell. @actions/exec has no timeout and hands
+// out no child, so the bound on a call comes from coreutils `timeout` wrapped around it.
+
+
+/** Seconds `timeout` waits after its SIGTERM before it sends SIGKILL. */
+const KILL_AFTER_S = 3;
+/** `timeout`'s exit codes when it ended the command (SIGTERM, then SIGKILL). */
+const TIMED_OUT_CODES = new Set([124, 137]);
+let timeoutTool;
+/** coreutils `timeout`, looked up once in the system directories first (a runner's PATH may be short). */
+function timeoutExecutable() {
+    if (timeoutTool === undefined)
+        timeoutTool = which_findOnPath('timeout', ['/usr/bin', '/bin', process.env.PATH ?? ''].join(':'));
+    return timeoutTool;
+}
+/** @actions/exec splits its first argument on spaces: quote the tool so a path with spaces stays one word. */
+const quoteTool = (file) => `"${file.replace(/"/g, '\\"')}"`;
+/** Runs `executable args…` bounded by `timeoutMs`; never throws (a spawn failure is exit 127). */
+async function runBounded(executable, args, opts) {
+    const started = Date.now();
+    const wrapper = timeoutExecutable();
+    const [tool, argv] = wrapper
+        ? [wrapper, [`--kill-after=${KILL_AFTER_S}`, `${Math.max(1, Math.ceil(opts.timeoutMs / 1000))}`, executable, ...args]]
+        : [executable, [...args]];
+    const running = getExecOutput(quoteTool(tool), argv, { cwd: opts.cwd, env: opts.env, silent: true, ignoreReturnCode: true })
+        .then((out) => ({ code: out.exitCode, stdout: out.stdout, stderr: out.stderr }))
+        .catch((err) => ({ code: 127, stdout: '', stderr: err.message }));
+    // Without `timeout` (not Linux/coreutils) the wait is bounded here; the child is left to finish.
+    const bound = wrapper ? null : new Promise((resolve) => setTimeout(() => resolve(null), opts.timeoutMs).unref());
+    const out = await (bound ? Promise.race([running, bound]) : running);
+    const ms = Date.now() - started;
+    if (out === null)
+        return { code: -1, stdout: '', stderr: `no answer within ${opts.timeoutMs / 1000} s`, timedOut: true, ms };
+    const timedOut = wrapper !== null && TIMED_OUT_CODES.has(out.code) && ms >= opts.timeoutMs - 100;
+    return { ...out, timedOut, ms };
+}
+
+;// CONCATENATED MODULE: ./src/shell/ecosystem.ts
+// Ecosystem files are code (.js/.cjs) or data (.json/.yml): either way they are read
+// in a separate node process with the clean environment, never in the action's own
+// process, and only a fixed set of fields comes back (never `env`).
+
+
+
+
+
+
+
+const READ_TIMEOUT_MS = 30_000;
+class EcosystemError extends errors_UserError {
+}
+const AppSchema = object({
+    name: schemas_string(),
+    script: schemas_string().nullable(),
+    cwd: schemas_string().nullable(),
+    interpreter: schemas_string().nullable(),
+    execMode: schemas_string().nullable(),
+    instances: union([schemas_number(), schemas_string()]).nullable(),
+    namespace: schemas_string().nullable(),
+    appendEnvToName: schemas_boolean(),
+    namePrefix: schemas_string().nullable(),
+    swap: object({ flags: array(schemas_string()), unsupported: array(schemas_string()), args: array(schemas_string()) }).optional()
+});
+const ReaderOutputSchema = union([
+    object({ ok: literal(true), apps: array(AppSchema) }),
+    object({ ok: literal(false), error: schemas_string(), line: schemas_number().nullable(), column: schemas_number().nullable(), fix: schemas_string() })
+]);
+const ECOSYSTEM_EXTENSIONS = ['.js', '.cjs', '.mjs', '.json', '.yml', '.yaml'];
+/** PM2's Common.knonwConfigFileExtensions (5.4 to 7.x), in its order. */
+const PM2_CONFIG_MARKERS = [
+    ['.json', 'json'],
+    ['.yml', 'yaml'],
+    ['.yaml', 'yaml'],
+    ['.config.js', 'js'],
+    ['.config.cjs', 'js'],
+    ['.config.mjs', 'mjs']
+];
+/**
+ * How PM2 will read `arg` (Common.isConfigFile): the first marker found anywhere in
+ * the string, or null when PM2 takes it for a script to run.
+ */
+function pm2ConfigKind(arg) {
+    for (const [marker, kind] of PM2_CONFIG_MARKERS)
+        if (arg.includes(marker))
+            return kind;
+    return null;
+}
+/**
+ * Whether PM2 can use `file` as given to its CLI. `pm2 start apps.js` runs the file
+ * itself as an app (a new process named "apps") and `pm2 startOrReload apps.js`
+ * crashes; PM2 require()s JS configs and ignores an ES module's `export default`.
+ */
+function ecosystemFileProblem(file) {
+    const ext = external_node_path_default().extname(file).toLowerCase();
+    const base = external_node_path_default().basename(file);
+    const stem = base.slice(0, base.length - ext.length).replace(/\.config$/, '');
+    if (!ECOSYSTEM_EXTENSIONS.includes(ext)) {
+        return `ecosystem file ${file} has extension "${ext}": use one of ${ECOSYSTEM_EXTENSIONS.join(' ')}.`;
+    }
+    if (ext === '.mjs') {
+        return (`ecosystem file ${file} is an ES module, which PM2 cannot use: it loads ecosystem files with require() and ignores ` +
+            `\`export default\` (older Node cannot require an ES module at all). Write it as CommonJS ` +
+            `(\`module.exports = { apps: [...] }\`) in ${stem}.config.cjs, or as JSON or YAML.`);
+    }
+    const want = ext === '.json' ? 'json' : ext === '.yml' || ext === '.yaml' ? 'yaml' : 'js';
+    const got = pm2ConfigKind(file);
+    if (got === null) {
+        return (`ecosystem file ${file}: PM2 reads a JavaScript file as an ecosystem file only when its name contains ` +
+            `".config.js" or ".config.cjs"; it would run ${base} itself as an app instead. Rename it to ${stem}.config${ext === '.cjs' ? '.cjs' : '.js'} ` +
+            'and set `ecosystem` to the new name.');
+    }
+    if (got !== want) {
+        const marker = PM2_CONFIG_MARKERS.find(([m]) => file.includes(m))[0];
+        return (`ecosystem file ${file}: PM2 picks the file type from the first of ${PM2_CONFIG_MARKERS.map(([m]) => m).join(' ')} found ` +
+            `anywhere in the path, finds "${marker}" and would read this ${ext} file as ${got}. Move or rename it so that ` +
+            `"${marker}" is not in the path.`);
+    }
+    return null;
+}
+/**
+ * The reader bundle (dist/reader): beside the running main bundle (dist/main), or, when
+ * the TypeScript runs unbundled (`npm run local-action`), in the checkout's dist/.
+ */
+function readerBundle() {
+    const here = external_node_path_default().dirname((0,external_node_url_.fileURLToPath)(import.meta.url));
+    const candidates = [
+        process.argv[1] ? external_node_path_default().join(external_node_path_default().dirname(process.argv[1]), '..', 'reader', 'index.js') : '',
+        external_node_path_default().join(here, '..', 'reader', 'index.js'),
+        external_node_path_default().join(here, '..', '..', 'dist', 'reader', 'index.js')
+    ];
+    return candidates.find((c) => c !== '' && external_node_fs_default().existsSync(c)) ?? null;
+}
+/**
+ * Reads the ecosystem file in a child node process (the small reader bundle, which
+ * loads nothing but the file), from `cwd` (where pm2 will run, so that relative
+ * paths in the file agree).
+ */
+async function readEcosystem(file, env, cwd = external_node_path_default().dirname(file)) {
+    const problem = ecosystemFileProblem(file);
+    if (problem)
+        throw new EcosystemError(problem);
+    if (!external_node_fs_default().existsSync(file)) {
+        throw new EcosystemError(`ecosystem file ${file} does not exist. Check \`ecosystem\` and \`working-directory\` (the path is relative to it).`);
+    }
+    const reader = readerBundle();
+    if (!reader)
+        throw new EcosystemError('cannot find the action\'s ecosystem reader (dist/reader/index.js beside dist/main): is the action checkout complete?');
+    const result = await runBounded(process.execPath, [reader, file], { env, cwd, timeoutMs: READ_TIMEOUT_MS });
+    const line = result.stdout
+        .split('\n')
+        .reverse()
+        .find((l) => l.startsWith(RESULT_MARK));
+    let parsed = null;
+    if (line) {
+        try {
+            parsed = ReaderOutputSchema.parse(JSON.parse(line.slice(RESULT_MARK.length)));
+        }
+        catch {
+            parsed = null;
+        }
+    }
+    if (!parsed) {
+        const why = result.timedOut
+            ? `reading it took longer than ${READ_TIMEOUT_MS / 1000} s. An ecosystem file must only declare apps: does it start servers or wait on the network?`
+            : `the reader exited with code ${result.code}${result.stderr.trim() ? `: ${result.stderr.trim().split('\n').slice(-3).join(' ').slice(0, 400)}` : ''}. ` +
+                `Check that \`node ${file}\` runs without error.`;
+        throw new EcosystemError(`could not read ecosystem file ${file}: ${why}`);
+    }
+    if (!parsed.ok) {
+        const where = parsed.line ? ` line ${parsed.line}${parsed.column ? `, column ${parsed.column}` : ''}` : '';
+        throw new EcosystemError(`invalid ecosystem file ${file}${where}: ${parsed.error}. ${parsed.fix}`);
+    }
+    return parsed.apps;
+}
+
+;// CONCATENATED MODULE: ./src/shell/clean-env.ts
+// Promise 7: apps inherit the environment of the pm2 command that starts them, so the
+// runner's own variables must not reach pm2 (nor, through `pm2 save`, dump.pm2). The
+// user's step `env:` passes through, and so does the job's plain metadata
+// (GITHUB_SHA, GITHUB_REPOSITORY, GITEA_ACTIONS, …): an app may read it, and it is
+// neither a secret nor a path that stops existing when the step ends.
+/** The prefixes of the forges' variables: GitHub's runner sets GITHUB_*, act_runner also GITEA_* copies, Forgejo's runner FORGEJO_*. */
+const FORGE_PREFIXES = ['GITHUB_', 'GITEA_', 'FORGEJO_'];
+/** After a forge prefix: the runner's per-step files (fresh for each step, deleted with the job) and the event payload file. */
+const STEP_FILE_NAMES = ['OUTPUT', 'STATE', 'STEP_SUMMARY', 'ENV', 'PATH', 'EVENT_PATH'];
+/** PM2 reads these from the caller over the app's own config and the command line. */
+const PM2_OVERRIDES = ['name', 'namespace', 'pm_id'];
+/** A forge's per-step file path or token: `GITEA_OUTPUT`, `FORGEJO_TOKEN`, `GITEA_RUNNER_REGISTRATION_TOKEN`, … */
+function isForgeStepFileOrToken(key) {
+    const prefix = FORGE_PREFIXES.find((p) => key.startsWith(p));
+    if (!prefix)
+        return false;
+    const rest = key.slice(prefix.length);
+    return STEP_FILE_NAMES.includes(rest) || rest.endsWith('TOKEN');
+}
+function isRunnerOnlyVariable(key) {
+    return (key === 'RUNNER_TRACKING_ID' ||
+        key.startsWith('INPUT_') ||
+        key.startsWith('STATE_') ||
+        key.startsWith('ACTIONS_') ||
+        isForgeStepFileOrToken(key) ||
+        PM2_OVERRIDES.includes(key));
+}
+/** The environment for every pm2 call: the caller's, minus the runner's, with PM2_HOME set. */
+function clean_env_cleanEnvironment(env, pm2Home) {
+    const clean = {};
+    for (const [key, value] of Object.entries(env)) {
+        if (value !== undefined && !isRunnerOnlyVariable(key))
+            clean[key] = value;
+    }
+    clean.PM2_HOME = pm2Home;
+    return clean;
+}
+
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
+;// CONCATENATED MODULE: external "node:module"
+const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
+;// CONCATENATED MODULE: ./src/shell/pm2/rpc.ts
+// A read-only connection to the PM2 daemon's RPC socket, through the host pm2's own
+// axon modules (never bundled: they must speak the daemon's protocol version). One
+// connection serves every read of the run: a list costs milliseconds instead of a
+// 250–430 ms CLI start. Only read methods are ever called on it.
+
+
+
+/** True when something accepts connections on `$PM2_HOME/rpc.sock`. Starts nothing. */
+function socketAnswers(socketPath, timeoutMs = 2000) {
+    return new Promise((resolve) => {
+        const sock = external_node_net_default().connect(socketPath);
+        const done = (ok) => {
+            clearTimeout(timer);
+            sock.destroy();
+            resolve(ok);
+        };
+        const timer = setTimeout(() => done(false), timeoutMs);
+        sock.once('connect', () => done(true));
+        sock.once('error', () => done(false));
+    });
+}
+/** axon and axon-rpc from the host's pm2: pm2 ≥ 6 vendors them under modules/, older ones depend on them. */
+function loadAxon(pm2Root) {
+    const req = (0,external_node_module_namespaceObject.createRequire)(external_node_path_default().join(pm2Root, 'package.json'));
+    try {
+        try {
+            return { axon: req(external_node_path_default().join(pm2Root, 'modules', 'pm2-axon')), rpc: req(external_node_path_default().join(pm2Root, 'modules', 'pm2-axon-rpc')) };
+        }
+        catch {
+            return { axon: req('pm2-axon'), rpc: req('pm2-axon-rpc') };
+        }
     }
     catch {
         return null;
     }
 }
-function readProgress() {
+/**
+ * PM2's event bus (`$PM2_HOME/pub.sock`): the daemon announces every start, exit and
+ * restart there. Watching it, a crash is seen the moment it happens, and the process
+ * list need only be read now and then. Only the name and the event of a message are
+ * read; the rest (which carries the app's environment) is dropped.
+ */
+class Pm2Bus {
+    socket;
+    listeners = new Set();
+    constructor(socket) {
+        this.socket = socket;
+    }
+    static async open(pm2Root, pm2Home, timeoutMs = 3000) {
+        const modules = loadAxon(pm2Root);
+        if (!modules)
+            return null;
+        const socket = modules.axon.socket('sub-emitter');
+        socket.on('error', () => undefined);
+        const connected = await new Promise((resolve) => {
+            const timer = setTimeout(() => resolve(false), timeoutMs);
+            const sock = socket.connect(external_node_path_default().join(pm2Home, 'pub.sock'));
+            sock.on?.('error', () => undefined);
+            sock.on?.('socket error', () => undefined);
+            sock.once?.('connect', () => {
+                clearTimeout(timer);
+                resolve(true);
+            });
+        });
+        if (!connected) {
+            socket.close();
+            return null;
+        }
+        const bus = new Pm2Bus(socket);
+        socket.on('process:event', (data) => {
+            const d = data;
+            const name = String(d?.process?.name ?? '');
+            const event = String(d?.event ?? '');
+            for (const l of bus.listeners)
+                l(name, event);
+        });
+        return bus;
+    }
+    onProcessEvent(listener) {
+        this.listeners.add(listener);
+        return () => this.listeners.delete(listener);
+    }
+    close() {
+        this.listeners.clear();
+        this.socket.close();
+    }
+}
+const READ_METHODS = new Set(['getMonitorData', 'getVersion', 'ping']);
+class Pm2Rpc {
+    socket;
+    client;
+    constructor(socket, client) {
+        this.socket = socket;
+        this.client = client;
+    }
+    /** Loads axon from the host's pm2 package; null when that package cannot provide it. */
+    static async open(pm2Root, pm2Home, timeoutMs = 5000) {
+        const modules = loadAxon(pm2Root);
+        if (!modules)
+            return null;
+        const { axon, rpc } = modules;
+        const socket = axon.socket('req');
+        const client = new rpc.Client(socket);
+        const connected = await new Promise((resolve) => {
+            const timer = setTimeout(() => resolve(false), timeoutMs);
+            client.sock.once('connect', () => {
+                clearTimeout(timer);
+                resolve(true);
+            });
+            socket.connect(external_node_path_default().join(pm2Home, 'rpc.sock'));
+        });
+        if (!connected) {
+            socket.close();
+            return null;
+        }
+        // A daemon that goes away mid-run must not crash the action with an unhandled error.
+        socket.on('error', () => undefined);
+        socket.on('socket error', () => undefined);
+        return new Pm2Rpc(socket, client);
+    }
+    call(method, timeoutMs = 10_000) {
+        if (!READ_METHODS.has(method))
+            return Promise.reject(new Error(`pm2 RPC method ${method} is not a read`));
+        // A closed connection is never answered (axon would only reconnect): fail at once, not at the timeout.
+        if (this.socket.connected === false)
+            return Promise.reject(new Error(`the PM2 daemon closed its connection before ${method}`));
+        return new Promise((resolve, reject) => {
+            const end = (fn) => {
+                clearTimeout(timer);
+                this.socket.removeListener('reconnect attempt', closed);
+                fn();
+            };
+            const closed = () => end(() => reject(new Error(`the PM2 daemon closed its connection during ${method}`)));
+            const timer = setTimeout(() => end(() => reject(new Error(`PM2 daemon did not answer ${method} within ${timeoutMs} ms`))), timeoutMs);
+            this.socket.once('reconnect attempt', closed);
+            this.client.call(method, {}, (err, result) => end(() => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(result))));
+        });
+    }
+    close() {
+        this.socket.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/shell/daemon-gone.ts
+// Whether the PM2 daemon went away under a deploy. `pm2 kill` (or a daemon shutting
+// down) first stops every app, then exits: for a moment the apps read `stopping` while
+// the socket still answers. So after a failure the socket is watched a little while
+// before deciding, and longer when processes were seen `stopping` (the action never
+// sends `stop`). Starts nothing: it only connects to the socket.
+
+
+async function daemonWentAway(pm2Home, opts) {
+    const socket = external_node_path_default().join(pm2Home, 'rpc.sock');
+    const deadline = Date.now() + opts.waitMs;
+    for (;;) {
+        if (!(await socketAnswers(socket)))
+            return true;
+        if (Date.now() >= deadline)
+            return false;
+        await new Promise((r) => setTimeout(r, opts.pollMs ?? 250));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/shell/pm2/cli.ts
+// Runs the host's pm2 CLI through shell/exec.ts (argument arrays, a time bound, the clean
+// environment, a working directory chosen by the caller) and reads its messages.
+
+// eslint-disable-next-line no-control-regex -- ANSI escapes start with ESC
+const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
+function stripAnsi(text) {
+    return text.replace(ANSI, '');
+}
+async function runCli(executable, args, opts) {
+    const result = await runBounded(executable, args, opts);
+    return { ...result, stdout: stripAnsi(result.stdout), stderr: stripAnsi(result.stderr) };
+}
+/** PM2's own message lines ([PM2] …, errors), without the process table it prints after every command. */
+function pm2Messages(result) {
+    return `${result.stdout}\n${result.stderr}`
+        .split(/\r?\n/)
+        .map((l) => l.trimEnd())
+        .filter((l) => l !== '' && !/^[\s│├┌└┐┘┤┬┴┼─|+-]/.test(l));
+}
+
+;// CONCATENATED MODULE: ./src/shell/pm2/locate.ts
+// Finding the host's pm2: the executable named by `pm2-path`, and the pm2 package behind it.
+
+
+
+
+class Pm2NotFoundError extends errors_UserError {
+}
+/** The absolute path of the pm2 executable, searched on PATH when `pm2-path` is a bare name. */
+function locatePm2Executable(pm2Path, envPath) {
+    const hint = 'Set the `pm2-path` input to the full path of pm2 as the daemon\'s user sees it ' +
+        '(run `command -v pm2` in a login shell on the host; with nvm it is like ~/.nvm/versions/node/v20.x/bin/pm2).';
+    if (pm2Path.includes('/')) {
+        const abs = external_node_path_default().resolve(pm2Path);
+        if (which_isExecutableFile(abs))
+            return abs;
+        throw new Pm2NotFoundError(`pm2 not found: "${abs}" is not an executable file. ${hint}`);
+    }
+    const found = which_findOnPath(pm2Path, envPath);
+    if (found)
+        return found;
+    throw new Pm2NotFoundError(`pm2 not found: "${pm2Path}" is not on the runner's PATH. A runner installed as a service has a fixed PATH ` +
+        `that often lacks nvm's bin directory. ${hint}`);
+}
+/** The root of the pm2 package the executable belongs to, or null for a wrapper script. */
+function locatePm2Package(executable) {
+    let dir;
+    try {
+        dir = external_node_path_default().dirname(external_node_fs_default().realpathSync(executable));
+    }
+    catch {
+        return null;
+    }
+    for (let i = 0; i < 4; i++) {
+        try {
+            const pkg = JSON.parse(external_node_fs_default().readFileSync(external_node_path_default().join(dir, 'package.json'), 'utf8'));
+            if (pkg.name === 'pm2')
+                return dir;
+        }
+        catch {
+            // not here: look one level up
+        }
+        dir = external_node_path_default().dirname(dir);
+    }
+    return null;
+}
+function readPm2PackageVersion(root) {
+    if (!root)
+        return null;
+    try {
+        return JSON.parse(external_node_fs_default().readFileSync(external_node_path_default().join(root, 'package.json'), 'utf8')).version ?? null;
+    }
+    catch {
+        return null;
+    }
+}
+
+;// CONCATENATED MODULE: ./node_modules/zod/v4/classic/coerce.js
+
+
+function coerce_string(params) {
+    return _coercedString(ZodString, params);
+}
+function coerce_number(params) {
+    return _coercedNumber(ZodNumber, params);
+}
+function coerce_boolean(params) {
+    return core._coercedBoolean(schemas.ZodBoolean, params);
+}
+function coerce_bigint(params) {
+    return core._coercedBigint(schemas.ZodBigInt, params);
+}
+function coerce_date(params) {
+    return core._coercedDate(schemas.ZodDate, params);
+}
+
+;// CONCATENATED MODULE: ./src/shell/pm2/process-list.ts
+// PM2's process list, validated with zod and reduced to a fixed set of fields.
+// pm2_env carries every app's whole environment (secrets included) twice; nothing
+// outside this module ever sees it, and nothing here copies it.
+
+
+const optionalString = schemas_string().nullish().catch(null);
+const optionalNumber = coerce_number().nullish().catch(null);
+// Plain (stripping) objects: only the listed keys are read and kept, so parsing costs the
+// same whatever an app's environment holds, and the environment never leaves this module.
+const Pm2EnvSchema = object({
+    name: coerce_string().optional(),
+    namespace: coerce_string().optional().catch(undefined),
+    status: schemas_string().catch('unknown'),
+    restart_time: coerce_number().catch(0),
+    unstable_restarts: coerce_number().catch(0),
+    pm_uptime: optionalNumber,
+    exec_mode: schemas_string().catch('fork_mode'),
+    instances: union([schemas_number(), schemas_string()]).nullish().catch(null),
+    exec_interpreter: optionalString,
+    pm_exec_path: optionalString,
+    pm_cwd: optionalString,
+    pm_out_log_path: optionalString,
+    pm_err_log_path: optionalString,
+    pm_id: schemas_number().optional()
+});
+const ProcessSchema = object({
+    name: coerce_string().optional(),
+    pm_id: schemas_number().int().nonnegative(),
+    pid: coerce_number().catch(0),
+    monit: object({ memory: optionalNumber, cpu: optionalNumber }).nullish().catch(null),
+    pm2_env: Pm2EnvSchema
+});
+const ProcessListSchema = array(ProcessSchema);
+function toRecord(p) {
+    const env = p.pm2_env;
+    const instances = env.instances == null ? null : Number(env.instances);
     return {
-        snapshotBefore: getState(state_STATE.snapshotBefore) || null,
-        releaseSwitch: parsed(getState(state_STATE.releaseSwitch), ReleaseSwitchSchema),
-        commandsStarted: parsed(getState(state_STATE.commandsStarted), array(schemas_string())) ?? []
+        pmId: p.pm_id,
+        name: String(p.name ?? env.name ?? ''),
+        namespace: env.namespace ?? 'default',
+        pid: Number.isFinite(p.pid) ? p.pid : 0,
+        status: env.status,
+        restarts: env.restart_time,
+        unstableRestarts: env.unstable_restarts,
+        startedAt: env.pm_uptime ?? null,
+        execMode: env.exec_mode.replace(/_mode$/, ''),
+        instances: Number.isFinite(instances) ? instances : null,
+        interpreter: env.exec_interpreter ?? null,
+        script: env.pm_exec_path ?? null,
+        cwd: env.pm_cwd ?? null,
+        outLog: env.pm_out_log_path ?? null,
+        errLog: env.pm_err_log_path ?? null,
+        memory: p.monit?.memory ?? null,
+        cpu: p.monit?.cpu ?? null
     };
+}
+class ProcessListError extends errors_UserError {
+}
+/** Validates a parsed process list (from the RPC socket or `pm2 jlist`) and reduces it. */
+function toProcessRecords(raw) {
+    const parsed = ProcessListSchema.safeParse(raw);
+    if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new ProcessListError(`PM2's process list has an unexpected shape (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unknown'}). ` +
+            'Is pm2-path a real pm2 and the daemon a PM2 daemon?');
+    }
+    return parsed.data.map(toRecord).sort((a, b) => a.pmId - b.pmId);
+}
+/** The index of the bracket that closes the one at `open`, skipping JSON strings; -1 if none. */
+function matchingBracket(text, open) {
+    let depth = 0;
+    let inString = false;
+    for (let i = open; i < text.length; i++) {
+        const c = text[i];
+        if (inString) {
+            if (c === '\\')
+                i++;
+            else if (c === '"')
+                inString = false;
+        }
+        else if (c === '"')
+            inString = true;
+        else if (c === '[' || c === '{')
+            depth++;
+        else if (c === ']' || c === '}') {
+            depth--;
+            if (depth === 0)
+                return i;
+        }
+    }
+    return -1;
+}
+/**
+ * `pm2 jlist` prints banners, daemon spawn lines or update notices around its JSON
+ * on some hosts. Take the first JSON array of objects out of the noise. Errors never
+ * quote the output: it holds every app's environment.
+ */
+function extractJsonArray(stdout) {
+    for (let i = stdout.indexOf('['); i !== -1; i = stdout.indexOf('[', i + 1)) {
+        const end = matchingBracket(stdout, i);
+        if (end === -1)
+            continue;
+        try {
+            const value = JSON.parse(stdout.slice(i, end + 1));
+            if (Array.isArray(value) && value.every((v) => typeof v === 'object' && v !== null && !Array.isArray(v)))
+                return value;
+        }
+        catch {
+            // not this one
+        }
+    }
+    throw new ProcessListError(`pm2 jlist printed no JSON process list (${stdout.length} bytes of other output). Check that pm2-path is a real pm2.`);
+}
+
+;// CONCATENATED MODULE: ./src/shell/pm2/session.ts
+// The only code that runs pm2. Reads go over one RPC connection to the daemon (or
+// `pm2 -s jlist` when the host's pm2 cannot provide one); every mutating command is
+// gated against a fresh process list right before it is sent.
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+class NoDaemonError extends errors_UserError {
+}
+class Pm2CommandError extends errors_UserError {
+}
+const session_READ_TIMEOUT_MS = 20_000;
+const MUTATION_TIMEOUT_MS = 180_000;
+/** How old a list may be and still count as fresh for the gate: far less than any human or deploy step. */
+const FRESH_MS = 250;
+class Pm2Session {
+    executable;
+    pm2Home;
+    cliVersion;
+    env;
+    rpc;
+    scratchDir;
+    workingDirectory;
+    pm2Root;
+    readerBundle;
+    sent = [];
+    constructor(executable, pm2Home, cliVersion, env, rpc, 
+    /** An empty private directory: no script path can equal path.resolve(<name>) from here. */
+    scratchDir, workingDirectory, pm2Root, readerBundle = null) {
+        this.executable = executable;
+        this.pm2Home = pm2Home;
+        this.cliVersion = cliVersion;
+        this.env = env;
+        this.rpc = rpc;
+        this.scratchDir = scratchDir;
+        this.workingDirectory = workingDirectory;
+        this.pm2Root = pm2Root;
+        this.readerBundle = readerBundle;
+    }
+    /** Locates pm2 and checks a daemon answers at PM2_HOME, without ever starting one. */
+    static async open(opts) {
+        const executable = locatePm2Executable(opts.pm2Path, opts.env.PATH);
+        const env = clean_env_cleanEnvironment(opts.env, opts.pm2Home);
+        // nvm and similar installs keep node beside pm2; a service PATH may have neither.
+        if (opts.pm2Path.includes('/'))
+            env.PATH = [external_node_path_default().dirname(executable), env.PATH].filter(Boolean).join((external_node_path_default()).delimiter);
+        await assertDaemonAnswers(opts.pm2Home);
+        const root = locatePm2Package(executable);
+        const rpc = root ? await Pm2Rpc.open(root, opts.pm2Home) : null;
+        const scratchDir = external_node_fs_default().mkdtempSync(external_node_path_default().join(external_node_os_default().tmpdir(), 'pm2-safe-deploy-cwd-'));
+        return new Pm2Session(executable, opts.pm2Home, readPm2PackageVersion(root), env, rpc, scratchDir, opts.workingDirectory, root, opts.readerBundle ?? null);
+    }
+    /** The PATH pm2 runs with (pm2's own directory first): where it finds bare scripts and interpreters. */
+    get searchPath() {
+        return this.env.PATH ?? '';
+    }
+    get readPath() {
+        return this.rpc ? 'rpc' : 'cli';
+    }
+    /** The pm2 command being sent, if any. */
+    inFlight = null;
+    /**
+     * Waits (at most `timeoutMs`) for a pm2 command in flight to finish: a cancelled job
+     * must not release the host lock while its command still changes the daemon.
+     */
+    async settle(timeoutMs) {
+        if (!this.inFlight)
+            return true;
+        let timer;
+        const done = await Promise.race([
+            this.inFlight.then(() => true),
+            new Promise((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))
+        ]);
+        clearTimeout(timer);
+        return done;
+    }
+    /** The last list read, and when; forgotten as soon as a command is sent. */
+    last = null;
+    /** The process list, fresh from the daemon. */
+    async list() {
+        const at = Date.now();
+        const list = await this.readList();
+        this.last = { at, list };
+        return list;
+    }
+    /**
+     * A list read at most `maxAgeMs` ago with no command sent since, else a new one: a
+     * check right after a read (plan → first command, verify → isolation) costs nothing.
+     */
+    async freshList(maxAgeMs = FRESH_MS) {
+        return this.last && Date.now() - this.last.at <= maxAgeMs ? this.last.list : this.list();
+    }
+    async readList() {
+        if (this.rpc)
+            return toProcessRecords(await this.rpc.call('getMonitorData', session_READ_TIMEOUT_MS));
+        // `pm2 jlist` starts a daemon when none answers: check first, every time.
+        await assertDaemonAnswers(this.pm2Home);
+        const result = await runCli(this.executable, ['-s', 'jlist'], {
+            env: this.env,
+            cwd: this.scratchDir,
+            timeoutMs: session_READ_TIMEOUT_MS
+        });
+        if (result.code !== 0 || result.timedOut) {
+            throw new Pm2CommandError(`pm2 jlist failed (exit ${result.code}${result.timedOut ? ', timed out' : ''}): ${result.stderr.trim()}`);
+        }
+        return toProcessRecords(extractJsonArray(result.stdout));
+    }
+    async daemonVersion() {
+        if (!this.rpc)
+            return null;
+        try {
+            return String(await this.rpc.call('getVersion', 5000));
+        }
+        catch {
+            return null;
+        }
+    }
+    /**
+     * Checks a planned command against `processes` without sending it. By-name targets
+     * must resolve to own processes only; ecosystem commands may name own apps only.
+     */
+    check(cmd, processes, ownNames) {
+        gateCommand(cmd, processes, ownNames, this.scratchDir);
+    }
+    /** Gates the command against a fresh process list, then sends it. */
+    async send(cmd, ownNames) {
+        if (cmd.verb !== 'save')
+            this.check(cmd, await this.freshList(), ownNames);
+        // The pm2 CLI starts a daemon when none answers (promise 8); a list up to FRESH_MS old does not prove one is there.
+        await assertDaemonAnswers(this.pm2Home);
+        const args = commandArgs(cmd);
+        const cwd = cmd.verb === 'startOrReload' || cmd.verb === 'startOrRestart' || cmd.verb === 'start' ? this.workingDirectory : this.scratchDir;
+        this.last = null;
+        const [exe, argv] = this.launcher(cmd, args);
+        const running = runCli(exe, argv, { env: this.env, cwd, timeoutMs: MUTATION_TIMEOUT_MS });
+        this.inFlight = running;
+        const result = await running.finally(() => (this.inFlight = null));
+        this.last = null;
+        const sent = {
+            command: `pm2 ${args.join(' ')}`,
+            args,
+            cwd,
+            exitCode: result.timedOut ? -1 : result.code,
+            ms: result.ms,
+            messages: pm2Messages(result)
+        };
+        this.sent.push(sent);
+        return sent;
+    }
+    /**
+     * pm2 itself, or, for a swap's start that takes the app's env from the ecosystem file,
+     * the ecosystem reader running pm2 with that env: the action never holds the values.
+     */
+    launcher(cmd, args) {
+        if (cmd.verb !== 'start-script' || !cmd.envFrom)
+            return [this.executable, args];
+        const reader = this.readerBundle ?? readerBundle();
+        if (!reader)
+            throw new Pm2CommandError("cannot find the action's ecosystem reader (dist/reader/index.js beside dist/main): is the action checkout complete?");
+        const { ecosystem, envName } = cmd.envFrom;
+        return [process.execPath, [reader, '--exec-with-app-env', ecosystem, cmd.name, envName ?? '', '--', this.executable, ...args]];
+    }
+    bus = null;
+    /**
+     * A sleep that ends early when PM2 announces a start, exit or restart of one of
+     * `names` (or at once if one came since the last sleep); null without the event bus.
+     */
+    async eventSleep(names) {
+        if (!this.rpc || !this.pm2Root)
+            return null;
+        const bus = await (this.bus ??= Pm2Bus.open(this.pm2Root, this.pm2Home));
+        if (!bus)
+            return null;
+        let pending = false;
+        let wake = null;
+        bus.onProcessEvent((name) => {
+            if (!names.has(name))
+                return;
+            pending = true;
+            wake?.();
+        });
+        return (ms) => new Promise((resolve) => {
+            const done = () => {
+                clearTimeout(timer);
+                wake = null;
+                pending = false;
+                resolve();
+            };
+            const timer = setTimeout(done, ms);
+            if (pending)
+                done();
+            else
+                wake = done;
+        });
+    }
+    async goneWithin(waitMs) {
+        return daemonWentAway(this.pm2Home, { waitMs });
+    }
+    close() {
+        void this.bus?.then((b) => b?.close());
+        this.rpc?.close();
+        external_node_fs_default().rmSync(this.scratchDir, { recursive: true, force: true });
+    }
+}
+/** Promise 8: no daemon at PM2_HOME is an error, never a reason to start one. */
+async function assertDaemonAnswers(pm2Home) {
+    const socket = external_node_path_default().join(pm2Home, 'rpc.sock');
+    if (await socketAnswers(socket))
+        return;
+    const exists = external_node_fs_default().existsSync(pm2Home);
+    throw new NoDaemonError(`No PM2 daemon answers at ${socket}. ` +
+        (exists
+            ? 'The directory exists but its daemon is not running (or belongs to another user). '
+            : `${pm2Home} does not exist. `) +
+        'Set `pm2-home` to the PM2_HOME of the user whose daemon runs the apps (often /home/<user>/.pm2), and run the ' +
+        'runner as that user. The action never starts a daemon: an empty one would look like a host with no processes.');
+}
+
+;// CONCATENATED MODULE: ./src/deploy/ports.ts
+
+
+const ports_SHELL = {
+    openPm2: (opts) => Pm2Session.open(opts),
+    readEcosystem: readEcosystem
+};
+
+;// CONCATENATED MODULE: ./src/deploy/state.ts
+// The one explicit state of a deploy: what the phases found and decided, in the order the
+// report tells it. Phases fill it; finish() turns it into the snapshot, report and audit record.
+
+
+class state_DeployState {
+    env;
+    startedAt = Date.now();
+    /** Names this run's files: unique per attempt, job and process. */
+    runTag;
+    timings = {};
+    checks = [];
+    violations = [];
+    warnings = [];
+    inputs = null;
+    metadata = null;
+    ownNames = [];
+    plan = [];
+    /** Each swap's old instances, deleted by pm_id once the new ones are verified (promise 9). */
+    retire = [];
+    retired = false;
+    /** The release switch (promise 10): what was live, what is, whether it was switched back. */
+    release = null;
+    /** When the link was switched: own processes spawned before it still run the previous release. */
+    switchedAt = null;
+    before = [];
+    /** The list the end isolation check passed on: nothing changes PM2 after it. */
+    endList = null;
+    snapshots = { before: null, after: null };
+    /** The daemon connection, opened while the inputs are checked and the file is read. */
+    opening = null;
+    session = null;
+    lock = null;
+    outcome = { result: 'deployed', message: '', title: '' };
+    /** This run's directory for snapshots and the report (promise 11): made on first use. */
+    runDir = null;
+    /** Processes seen `stopping` when the own processes failed: the action never stops any, a daemon shutting down does. */
+    sawStopping = false;
+    /** The PM2 daemon stopped answering during the deploy. */
+    daemonGone = false;
+    constructor(env) {
+        this.env = env;
+        this.runTag = `${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${env.GITHUB_JOB ?? 'job'}-${process.pid}-${this.startedAt}`.replace(/[^\w.-]/g, '_');
+    }
+    get own() {
+        return new Set(this.ownNames);
+    }
+    get sent() {
+        return this.session?.sent ?? [];
+    }
+    /** Whether any pm2 command was sent: from then on a stop is `failed`, never `aborted`. */
+    get changed() {
+        return this.sent.length > 0;
+    }
+    /** Runs one phase as a log group, adding its time to `timings` under the group's title. */
+    async phase(title, fn) {
+        const t0 = Date.now();
+        try {
+            return await core.group(title, fn);
+        }
+        finally {
+            this.timings[title] = (this.timings[title] ?? 0) + Date.now() - t0;
+        }
+    }
+    runDirectory(target) {
+        return (this.runDir ??= ensureRunDir(target, new Date(this.startedAt), this.runTag));
+    }
+    conclude(result, message) {
+        this.outcome = { result, message, title: '' };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/main.ts
+// The guarded deploy, as a list of named phases over one DeployState (src/deploy/): the
+// pure core (src/core/) decides, the shell (src/shell/) does the I/O. No side effects at import.
+
+
+
+
+
+
+
+
+
+
+
+async function main_run(ports = SHELL) {
+    const state = new DeployState(process.env);
+    const cancel = handleCancel(state);
+    try {
+        await deploy(state, ports);
+    }
+    catch (err) {
+        state.outcome = outcomeOf(err, state.changed);
+        await noteDaemonGone(state);
+    }
+    finally {
+        // Removed last: a cancel while the after snapshot is taken still releases the lock.
+        await finish(state).finally(() => cancel.dispose());
+    }
+    return state.outcome.result;
+}
+async function deploy(state, ports) {
+    const ctx = await state.phase('Inputs and ownership', () => start(state, ports));
+    const pm2 = await state.phase('Workflow metadata', () => connect(ctx));
+    await state.phase('Host lock', () => takeHostLock(ctx));
+    await state.phase('PM2 state before', () => recordBefore(ctx, pm2));
+    await state.phase('Plan and preflight', () => planAndPreflight(ctx, pm2));
+    if (ctx.inputs.dryRun)
+        return state.conclude('dry-run', `dry run: ${state.plan.length + state.retire.length} command(s) planned and checked, nothing sent`);
+    await changeAndVerify(ctx, pm2).catch((err) => recover(ctx, pm2, err));
+    await state.phase('Isolation check', () => isolationAtEnd(ctx, pm2));
+    if (ctx.inputs.save)
+        await state.phase('Save', () => save(ctx, pm2));
+    const release = state.release;
+    if (release && ctx.inputs.keepReleases > 0)
+        await state.phase('Keep releases', () => pruneReleases(ctx, pm2, release));
+    state.conclude('deployed', `${state.ownNames.length} own process name(s) deployed and stable; other apps unchanged`);
+}
+/** The part a rollback can undo: the link switched, the commands sent, a swap's old instances retired, all verified. */
+async function changeAndVerify(ctx, pm2) {
+    const { state } = ctx;
+    const release = state.release;
+    if (release)
+        await state.phase('Release switch', () => switchRelease(state, release));
+    await state.phase('Deploy', () => sendPlan(ctx, pm2));
+    if (state.retire.length > 0)
+        await state.phase('Swap', () => swapInstances(ctx, pm2));
+    await state.phase('Verify own processes', () => verifyOwn(ctx, pm2));
+}
+/** After the switch: the link put back when nothing changed; the previous release redeployed when own processes failed. */
+async function recover(ctx, pm2, err) {
+    const release = ctx.state.release;
+    if (release && !ctx.state.changed)
+        unswitch(release);
+    else if (release && rollbackApplies(ctx, err))
+        await ctx.state.phase('Rollback', () => rollBack(ctx, pm2, release, err));
+    const why = noRollbackReason(ctx, err);
+    if (why)
+        ctx.state.warnings.push(why);
+    throw err;
 }
 
 ;// CONCATENATED MODULE: ./src/post.ts
@@ -42232,7 +46309,7 @@ function readProgress() {
 
 
 /** How far the killed main step got, from what it saved as it went: the record says what to check. */
-function progressNote(p, live = liveRelease) {
+function progressNote(p, live = release_liveRelease) {
     const parts = [];
     if (p.commandsStarted.length === 0)
         parts.push('It had sent no pm2 command.');
@@ -42254,7 +46331,7 @@ function progressNote(p, live = liveRelease) {
 }
 /** A main step killed outright (SIGKILL) wrote no audit record: the post step writes one for it. */
 function auditKilledMainStep(holder, progress, note) {
-    const problem = tryAppendAudit(resolveAuditTarget(process.env, (name) => getInput(name)), buildAuditRecord({
+    const problem = audit_tryAppendAudit(audit_resolveAuditTarget(process.env, (name) => getInput(name)), audit_buildAuditRecord({
         time: new Date().toISOString(),
         result: 'failed',
         message: `The main step (pid ${holder.pid}, run ${holder.runId ?? '?'}) died holding the host lock; the post step released it. ${note}`,
@@ -42272,7 +46349,7 @@ function auditKilledMainStep(holder, progress, note) {
     if (problem)
         warning(problem);
 }
-async function run() {
+async function post_run() {
     const saved = readLockState();
     if (!saved) {
         info('This job took no host lock: nothing to release.');
@@ -42299,13 +46376,1170 @@ async function run() {
         }
     }
     catch (err) {
-        warning(`Could not check the host lock ${file}: ${messageOf(err)}`);
+        warning(`Could not check the host lock ${file}: ${errors_messageOf(err)}`);
     }
+}
+
+;// CONCATENATED MODULE: ./src/core/ssh.ts
+// The OpenSSH client's argv and its generated `-F` config, as data (promise 12). Host keys are
+// always checked (BatchMode, StrictHostKeyChecking, a known_hosts file from the input only), the
+// key is offered alone (IdentitiesOnly), one connection per host is reused (ControlMaster) and a
+// silent drop is seen (ServerAlive). Options on ssh's command line do not reach a ProxyJump hop:
+// everything lives in the config file, which ssh passes on to the jump.
+
+/** A user name ssh and a remote shell take as one plain word. */
+const USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+/** A DNS name or IPv4 address; an IPv6 address goes in brackets. */
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?)*\.?|\[[0-9A-Fa-f:.]+\])$/;
+/** Parses `[user@]host[:port]`; the reason in words when it is not one (no option-like or multi-word values reach ssh). */
+function parseSshAddress(line) {
+    const m = line.match(/^(?:([^@\s]+)@)?(\[[^\]\s]+\]|[^:@\s]+)(?::(\d+))?$/);
+    if (!m)
+        return `${JSON.stringify(line)} is not \`[user@]host[:port]\``;
+    const [, user, rawHost, rawPort] = m;
+    if (user !== undefined && !USER.test(user))
+        return `${JSON.stringify(line)}: the user ${JSON.stringify(user)} is not a plain user name`;
+    if (!HOST.test(rawHost))
+        return `${JSON.stringify(line)}: ${JSON.stringify(rawHost)} is not a host name or address`;
+    const port = rawPort === undefined ? 22 : Number(rawPort);
+    if (!(port >= 1 && port <= 65535))
+        return `${JSON.stringify(line)}: the port must be 1-65535`;
+    return { user: user ?? null, host: rawHost.replace(/^\[(.*)\]$/, '$1'), port };
+}
+/** The names a known_hosts line must carry for a host: `host` on port 22, `[host]:port` otherwise. */
+function knownHostsName(host, port) {
+    return port === 22 ? host : `[${host}]:${port}`;
+}
+const KEY_TYPES = /^(ssh-ed25519|ssh-rsa|ssh-dss|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com|[a-z0-9-]+-cert-v01@openssh\.com)$/;
+/** `ssh-known-hosts` as known_hosts lines; every line that is not one is a problem, said with the fix. */
+function parseKnownHosts(input) {
+    const lines = [];
+    const problems = [];
+    input.split(/\r?\n/).forEach((raw, i) => {
+        const text = raw.trim();
+        if (text === '' || text.startsWith('#'))
+            return;
+        const fields = text.split(/\s+/);
+        const marker = fields[0] === '@cert-authority' || fields[0] === '@revoked' ? fields.shift() : null;
+        const [patterns, keyType, key] = fields;
+        if (/^SHA256:|^MD5:|^([0-9a-f]{2}:){15}/i.test(text)) {
+            problems.push(`line ${i + 1} is a key fingerprint, not a known_hosts line: give the lines \`ssh-keyscan -p PORT HOST\` prints (run it from a trusted machine and compare the fingerprint)`);
+        }
+        else if (!patterns || !keyType || !key || !KEY_TYPES.test(keyType) || !/^[A-Za-z0-9+/]+=*$/.test(key)) {
+            problems.push(`line ${i + 1} is not a known_hosts line (\`host-pattern key-type base64-key\`, as \`ssh-keyscan -p PORT HOST\` prints it)`);
+        }
+        else
+            lines.push({ marker, patterns: patterns.split(','), keyType, text });
+    });
+    return { lines, problems };
+}
+/** OpenSSH's `*`/`?` patterns. */
+function globMatches(pattern, name) {
+    const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+    return re.test(name);
+}
+/** A hashed `|1|salt|hash` pattern: HMAC-SHA1 of the name keyed by the salt. */
+function hashedMatches(pattern, name) {
+    const [, , salt, hash] = pattern.split('|');
+    if (!salt || !hash)
+        return false;
+    return (0,external_node_crypto_.createHmac)('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64') === hash;
+}
+/** Whether some usable (not revoked) line names this host at this port. */
+function knownHostsCover(lines, host, port) {
+    const name = knownHostsName(host, port);
+    return lines.some((l) => {
+        if (l.marker === '@revoked')
+            return false;
+        let hit = false;
+        for (const p of l.patterns) {
+            const negated = p.startsWith('!');
+            const bare = negated ? p.slice(1) : p;
+            const matches = bare.startsWith('|1|') ? hashedMatches(bare, name) : globMatches(bare, name);
+            if (matches && negated)
+                return false;
+            if (matches)
+                hit = true;
+        }
+        return hit;
+    });
+}
+/** A value in ssh_config: double-quoted; `%` doubled where ssh expands tokens. Refuses what cannot be quoted. */
+function configValue(value, tokens) {
+    if (/["\n\r\0]/.test(value))
+        throw new Error(`an ssh config value cannot hold quotes or line breaks: ${JSON.stringify(value)}`);
+    return `"${tokens ? value.replace(/%/g, '%%') : value}"`;
+}
+/** How long a silent connection lives: ServerAliveInterval × ServerAliveCountMax. */
+const KEEPALIVE = { intervalSeconds: 5, countMax: 3 };
+/** The generated `-F` config: one `Host` block per target (by alias), then the fixed options for all. */
+function sshConfigText(hosts, files, jump) {
+    const out = ['# pm2-safe-deploy: generated for one job, removed by its post step'];
+    for (const h of hosts) {
+        out.push(`Host ${h.alias}`, `  HostName ${h.address.host}`, `  Port ${h.address.port}`, `  User ${h.address.user}`);
+        if (jump)
+            out.push(`  ProxyJump ${jump.user ? `${jump.user}@` : ''}${jump.host.includes(':') ? `[${jump.host}]` : jump.host}:${jump.port}`);
+    }
+    out.push('Host *', '  BatchMode yes', '  StrictHostKeyChecking yes', `  UserKnownHostsFile ${configValue(files.knownHosts, true)}`, '  GlobalKnownHostsFile /dev/null', '  UpdateHostKeys no', '  CheckHostIP no', '  HashKnownHosts no', ...(files.key ? ['  IdentitiesOnly yes', `  IdentityFile ${configValue(files.key, true)}`, '  IdentityAgent none'] : ['  IdentitiesOnly no']), '  PasswordAuthentication no', '  KbdInteractiveAuthentication no', '  ForwardAgent no', '  ForwardX11 no', '  ClearAllForwardings yes', '  PermitLocalCommand no', '  RequestTTY no', `  ServerAliveInterval ${KEEPALIVE.intervalSeconds}`, `  ServerAliveCountMax ${KEEPALIVE.countMax}`, '  ConnectTimeout 15', '  ControlMaster auto', '  ControlPersist 300', `  ControlPath ${configValue(`${files.controlDir}/%C`, false)}`, '  LogLevel ERROR');
+    return out.join('\n') + '\n';
+}
+/** ssh's argv for one remote command (a string the remote shell parses: build it with shellCommand). */
+function sshArgv(configFile, alias, remoteCommand) {
+    return ['-F', configFile, '-T', '--', alias, remoteCommand];
+}
+/** ssh's argv to close a host's shared connection. */
+function sshExitArgv(configFile, alias) {
+    return ['-F', configFile, '-O', 'exit', '--', alias];
+}
+/** One word for a POSIX shell, whatever it holds. */
+function shQuote(word) {
+    return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+/** `sh -c <script> psd <args…>` as one string for the remote login shell: the script is fixed, the args are data. */
+function ssh_shellCommand(script, args = []) {
+    return ['sh', '-c', script, 'pm2-safe-deploy', ...args].map(shQuote).join(' ');
+}
+/** What an exit 255 was, from ssh's stderr. */
+function classifySshFailure(stderr) {
+    if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for .* has changed/i.test(stderr))
+        return 'host-key-changed';
+    if (/Host key verification failed|No \S+ host key is known|host key is not known/i.test(stderr))
+        return 'host-key-unknown';
+    if (/Permission denied|Too many authentication failures|no mutual signature|Authentication failed/i.test(stderr))
+        return 'auth';
+    if (/Connection refused|Connection timed out|No route to host|Could not resolve|Network is unreachable|Connection closed|Connection reset|kex_exchange_identification|Broken pipe|timed out/i.test(stderr)) {
+        return 'unreachable';
+    }
+    return 'other';
+}
+/** The message of a connection that did not work, naming the host and the fix. */
+function sshFailureMessage(kind, label, address, stderr) {
+    const scan = `\`ssh-keyscan -p ${address.port} ${address.host}\``;
+    const detail = stderr.trim().split('\n').filter(Boolean).slice(-2).join(' / ');
+    switch (kind) {
+        case 'host-key-unknown':
+            return `${label}: the host's key is not in ssh-known-hosts, so the connection was refused (host keys are always verified). Fix: run ${scan} from a trusted machine, check the fingerprint (\`ssh-keygen -lf -\`), and add the line to the ssh-known-hosts input.`;
+        case 'host-key-changed':
+            return `${label}: the host's key does NOT match ssh-known-hosts: someone may be intercepting the connection, or the host was reinstalled. Nothing was sent. Fix: confirm the new key on the host itself (\`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\`), then replace its line in ssh-known-hosts.`;
+        case 'auth':
+            return `${label}: ${address.user} was refused (${detail}). Fix: put the public half of ssh-key in ~${address.user}/.ssh/authorized_keys on the host, or set ssh-user to the user who owns the PM2 daemon.`;
+        case 'unreachable':
+            return `${label}: cannot connect to ${address.host} port ${address.port} (${detail}). Fix: check the host, the port and the firewall (and ssh-jump, if the host is behind one).`;
+        default:
+            return `${label}: ssh failed (${detail || 'exit 255'}).`;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/remote/inputs.ts
+// The remote inputs (promise 12), parsed once on the runner. The deploy inputs are NOT checked
+// here: their paths are the host's, so they travel as text and the host's run() parses them.
+
+
+
+
+
+/** The inputs that drive the transport: the host never sees them (an empty `ssh-host` there means a local deploy). */
+const REMOTE_INPUT_NAMES = ['ssh-host', 'ssh-user', 'ssh-key', 'ssh-known-hosts', 'ssh-jump', 'upload', 'rollback-hosts'];
+const readAction = (name) => getInput(name);
+/** Whether this step deploys over SSH. */
+function inputs_remoteRequested(read = readAction) {
+    return read('ssh-host').trim() !== '';
+}
+const lines = (v) => v
+    .split(/\r?\n/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '' && !s.startsWith('#'));
+function inputs_parseRemoteInputs(read = readAction, runnerUser = () => external_node_os_default().userInfo().username) {
+    const problems = [];
+    const user = read('ssh-user').trim();
+    if (user && !/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(user))
+        problems.push(`ssh-user: ${JSON.stringify(user)} is not a plain user name`);
+    const hosts = [];
+    for (const label of lines(read('ssh-host'))) {
+        const a = parseSshAddress(label);
+        if (typeof a === 'string')
+            problems.push(`ssh-host: ${a}`);
+        else if (hosts.some((h) => h.label === label))
+            problems.push(`ssh-host: ${label} is listed twice`);
+        else
+            hosts.push({ label, user: a.user ?? (user || runnerUser()), host: a.host, port: a.port });
+    }
+    const jumpText = read('ssh-jump').trim();
+    const jump = jumpText ? parseSshAddress(jumpText) : null;
+    if (typeof jump === 'string')
+        problems.push(`ssh-jump: ${jump}`);
+    const known = parseKnownHosts(read('ssh-known-hosts'));
+    problems.push(...known.problems.map((p) => `ssh-known-hosts: ${p}`));
+    if (known.lines.length === 0 && known.problems.length === 0) {
+        problems.push('ssh-known-hosts is required with ssh-host (host keys are always verified): run `ssh-keyscan -p PORT HOST` for each host from a trusted machine, check the fingerprints, and pass the lines (e.g. from a secret or a variable)');
+    }
+    const rollbackHosts = schemas_enum(['true', 'false']).safeParse((read('rollback-hosts').trim() || INPUT_DEFAULTS['rollback-hosts']).toLowerCase());
+    if (!rollbackHosts.success)
+        problems.push('rollback-hosts must be true or false');
+    const upload = read('upload').trim() || null;
+    if (upload && !read('release-dir').trim())
+        problems.push('upload needs release-dir: the directory on each host the upload becomes (e.g. /var/www/app/releases/${{ github.sha }})');
+    if (problems.length > 0)
+        throw new InputError(`Invalid inputs:\n${problems.map((p) => `- ${p}`).join('\n')}`);
+    const key = read('ssh-key');
+    return {
+        hosts,
+        key: key.trim() ? key : null,
+        knownHosts: known.lines,
+        jump: jump,
+        upload,
+        rollbackHosts: rollbackHosts.data === 'true',
+        forwarded: forwardedInputs(read)
+    };
+}
+/** Every deploy input by its action.yml name, defaults filled in, the remote ones left out. */
+function forwardedInputs(read) {
+    const out = {};
+    for (const name of Object.keys(INPUT_DEFAULTS)) {
+        if (REMOTE_INPUT_NAMES.includes(name))
+            continue;
+        out[name] = read(name);
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/remote/bundle.ts
+// The action's own bundle, shipped to a host once per content hash (promise 12): the files of
+// dist/main, dist/post, dist/reader and dist/host, named by the sha256 of their list. The host
+// unpacks them into a temporary directory, checks every file's sha256 and the whole hash, and
+// renames the directory into ~/.cache/pm2-safe-deploy/<sha256>/: a copy cut short is never used.
+
+
+
+
+const BUNDLE_PARTS = ['main', 'post', 'reader', 'host'];
+/** Where bundles live on a host, under the SSH user's HOME. */
+const CACHE_DIR = '.cache/pm2-safe-deploy';
+const sha256 = (data) => external_node_crypto_default().createHash('sha256').update(data).digest('hex');
+/** The hash of a file list: the same function the host's installer runs (INSTALLER below). */
+function bundleHash(files) {
+    return sha256([...files].sort((a, b) => (a.path < b.path ? -1 : 1)).map((f) => `${f.path}\0${f.sha256}\n`).join(''));
+}
+/** dist/, found from the running bundle (dist/main/index.js or dist/post/index.js), or from the sources. */
+function distRoot() {
+    const candidates = [
+        process.argv[1] ? external_node_path_default().join(external_node_path_default().dirname(process.argv[1]), '..') : '',
+        external_node_path_default().join(external_node_path_default().dirname((0,external_node_url_.fileURLToPath)(import.meta.url)), '..'),
+        external_node_path_default().join(external_node_path_default().dirname((0,external_node_url_.fileURLToPath)(import.meta.url)), '..', '..', 'dist')
+    ];
+    const found = candidates.find((c) => c && external_node_fs_default().existsSync(external_node_path_default().join(c, 'host', 'index.js')) && external_node_fs_default().existsSync(external_node_path_default().join(c, 'main', 'index.js')));
+    if (!found)
+        throw new Error('cannot find the action\'s bundle (dist/main and dist/host): is the action checkout complete?');
+    return found;
+}
+function bundle_readBundle(root = distRoot()) {
+    const files = [];
+    const walk = (rel) => {
+        for (const e of external_node_fs_default().readdirSync(external_node_path_default().join(root, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+            const r = external_node_path_default().posix.join(rel, e.name);
+            if (e.isDirectory())
+                walk(r);
+            else if (e.isFile()) {
+                const data = external_node_fs_default().readFileSync(external_node_path_default().join(root, r));
+                files.push({ path: r, size: data.length, sha256: sha256(data) });
+            }
+        }
+    };
+    for (const part of BUNDLE_PARTS)
+        walk(part);
+    return { root, files, hash: bundleHash(files), bytes: files.reduce((n, f) => n + f.size, 0) };
+}
+/** The stream the installer reads: a JSON manifest line, then every file's bytes in manifest order. */
+function packBundle(b) {
+    const manifest = Buffer.from(JSON.stringify({ hash: b.hash, files: b.files }) + '\n');
+    return Buffer.concat([manifest, ...b.files.map((f) => external_node_fs_default().readFileSync(external_node_path_default().join(b.root, f.path)))]);
+}
+/**
+ * The host's installer, run as `node -e INSTALLER` (fixed code, no input in it): reads the pack
+ * from stdin, writes it to a temporary directory, checks every sha256 and the bundle hash, and
+ * renames the directory into place (a concurrent install of the same hash wins harmlessly).
+ */
+const INSTALLER = `
+const fs = require('fs'), path = require('path'), crypto = require('crypto')
+const sha = (d) => crypto.createHash('sha256').update(d).digest('hex')
+const chunks = []
+process.stdin.on('data', (c) => chunks.push(c))
+process.stdin.on('end', () => {
+  const all = Buffer.concat(chunks)
+  const nl = all.indexOf(10)
+  const m = JSON.parse(all.subarray(0, nl).toString())
+  if (!/^[0-9a-f]{64}$/.test(m.hash)) throw new Error('bad bundle hash')
+  const cache = path.join(process.env.HOME, '${CACHE_DIR}')
+  const final = path.join(cache, m.hash)
+  fs.mkdirSync(cache, { recursive: true, mode: 0o700 })
+  const tmp = fs.mkdtempSync(path.join(cache, '.tmp-' + m.hash.slice(0, 12) + '-'))
+  try {
+    let at = nl + 1
+    for (const f of m.files) {
+      if (!/^[A-Za-z0-9_.-]+(\\/[A-Za-z0-9_.-]+)*$/.test(f.path) || f.path.split('/').includes('..')) throw new Error('bad path ' + f.path)
+      const data = all.subarray(at, at + f.size)
+      at += f.size
+      if (data.length !== f.size || sha(data) !== f.sha256) throw new Error('sha256 mismatch for ' + f.path + ': the copy is incomplete or damaged')
+      fs.mkdirSync(path.join(tmp, path.dirname(f.path)), { recursive: true })
+      fs.writeFileSync(path.join(tmp, f.path), data, { mode: 0o600 })
+    }
+    const again = m.files.slice().sort((a, b) => (a.path < b.path ? -1 : 1)).map((f) => f.path + '\\0' + sha(fs.readFileSync(path.join(tmp, f.path))) + '\\n').join('')
+    if (sha(again) !== m.hash) throw new Error('bundle hash mismatch after the copy')
+    try { fs.renameSync(tmp, final) } catch (e) { if (!fs.existsSync(path.join(final, 'host', 'index.js'))) throw e }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+  process.stdout.write('installed ' + m.hash + '\\n')
+})
+`;
+
+;// CONCATENATED MODULE: ./src/core/relay.ts
+// Promise 14 for a remote host's log: of the workflow commands the host's own run() writes, only
+// annotations and log groups are re-issued on the runner; every other line (set-output,
+// add-mask, stop-commands, save-state, debug, an app's text) is shown as text.
+const RELAYED = /^::(error|warning|notice|group|endgroup)(?: ([^:]*))?::(.*)$/;
+const PROPERTIES = new Set(['title', 'file', 'line', 'endLine', 'col', 'endColumn']);
+/** Undoes @actions/core's escaping of command data (`%25`, `%0D`, `%0A`) and properties (also `%3A`, `%2C`). */
+function unescapeCommandValue(value) {
+    return value.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%');
+}
+/** A host line that is one of the relayed commands, or null: the line is then text. */
+function relayedCommand(line) {
+    const m = line.match(RELAYED);
+    if (!m)
+        return null;
+    const [, kind, props, data] = m;
+    if (kind === 'endgroup')
+        return { kind: 'endgroup' };
+    if (kind === 'group')
+        return { kind: 'group', title: unescapeCommandValue(data) };
+    const properties = {};
+    for (const pair of (props ?? '').split(',')) {
+        const eq = pair.indexOf('=');
+        if (eq <= 0)
+            continue;
+        const name = pair.slice(0, eq).trim();
+        if (PROPERTIES.has(name))
+            properties[name] = unescapeCommandValue(pair.slice(eq + 1));
+    }
+    return { kind: kind, message: unescapeCommandValue(data), properties };
+}
+
+;// CONCATENATED MODULE: ./src/remote/relay.ts
+// The host's log, relayed to the job as it arrives (promise 14): annotations and groups through
+// @actions/core, every other line through printUntrusted. Bytes come in chunks of any size: a
+// line is handled once it is complete.
+
+
+
+class LogRelay {
+    pending = Buffer.alloc(0);
+    groupOpen = false;
+    /** The last phase (log group) the host began: how far it got. */
+    lastPhase = null;
+    /** The host's own annotations, in order. */
+    annotations = [];
+    feed(chunk) {
+        let data = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+        for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10)) {
+            this.line(data.subarray(0, nl).toString('utf8').replace(/\r$/, ''));
+            data = data.subarray(nl + 1);
+        }
+        this.pending = Buffer.from(data);
+    }
+    /** The end of the host's log: a last line without its newline, and a group the host left open. */
+    end() {
+        if (this.pending.length)
+            this.line(this.pending.toString('utf8'));
+        this.pending = Buffer.alloc(0);
+        if (this.groupOpen)
+            endGroup();
+        this.groupOpen = false;
+    }
+    line(line) {
+        const cmd = relayedCommand(line);
+        if (!cmd)
+            return print_printUntrusted([line]);
+        switch (cmd.kind) {
+            case 'group':
+                if (this.groupOpen)
+                    endGroup();
+                startGroup(cmd.title);
+                this.groupOpen = true;
+                this.lastPhase = cmd.title;
+                return;
+            case 'endgroup':
+                if (this.groupOpen)
+                    endGroup();
+                this.groupOpen = false;
+                return;
+            default:
+                this.annotations.push({ kind: cmd.kind, message: cmd.message });
+                core_namespaceObject[cmd.kind](cmd.message, cmd.properties);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/remote/scripts.ts
+// The fixed POSIX sh scripts the runner sends as ssh commands. No input is ever interpolated
+// into them: values arrive as positional arguments (the bundle hash, paths the host reported)
+// or on stdin (an input such as pm2-home), and each is quoted as one word by shellCommand.
+
+
+/**
+ * Finds the node to run the bundle with: the PM2 daemon's (its pid file under pm2-home, read from
+ * stdin's first line; the process must be a PM2 daemon), else a login shell's. Prints key=value
+ * lines; only sh built-ins and that node are used (the session's PATH may have nothing).
+ */
+const PROBE = `
+IFS= read -r h || h=
+case $h in
+  '~/'*) h=$HOME/\${h#??} ;;
+  '') h=\${PM2_HOME:-$HOME/.pm2} ;;
+  /*) ;;
+  *) h=$HOME/$h ;;
+esac
+node= from=
+if [ -r "$h/pm2.pid" ]; then
+  IFS= read -r pid < "$h/pm2.pid" || pid=
+  case $pid in
+    ''|*[!0-9]*) ;;
+    *) title=
+       [ -r "/proc/$pid/cmdline" ] && IFS= read -r title < "/proc/$pid/cmdline" 2>/dev/null
+       case $title in
+         'PM2 v'*) node=$("/proc/$pid/exe" -e 'process.stdout.write(process.execPath)' 2>/dev/null) && from=daemon || node= ;;
+       esac ;;
+  esac
+fi
+if [ -z "$node" ]; then
+  out=$("\${SHELL:-/bin/sh}" -lc 'command -v node' </dev/null 2>/dev/null) || out=
+  nl='
+'
+  out=\${out##*"$nl"}
+  case $out in /*) node=$out from=login ;; esac
+fi
+v=
+[ -n "$node" ] && v=$("$node" -e 'process.stdout.write(process.version)' 2>/dev/null)
+b=no
+[ -f "$HOME/${CACHE_DIR}/$1/host/index.js" ] && b=yes
+printf 'node=%s\\nfrom=%s\\nversion=%s\\nhome=%s\\npm2home=%s\\nbundle=%s\\n' "$node" "$from" "$v" "$HOME" "$h" "$b"
+`;
+function probeCommand(bundleHash) {
+    return ssh_shellCommand(PROBE, [bundleHash]);
+}
+/** `node <args…>` on the host: the node path the probe found is data, not code. */
+function nodeCommand(node, args) {
+    return ssh_shellCommand('n=$1; shift; exec "$n" "$@"', [node, ...args]);
+}
+function parseProbe(text) {
+    const kv = {};
+    for (const line of text.split('\n')) {
+        const eq = line.indexOf('=');
+        if (eq > 0)
+            kv[line.slice(0, eq)] = line.slice(eq + 1);
+    }
+    return {
+        node: kv.node ?? '',
+        from: (kv.from ?? ''),
+        version: kv.version ?? '',
+        home: kv.home ?? '',
+        pm2Home: kv.pm2home ?? '',
+        bundlePresent: kv.bundle === 'yes'
+    };
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: ./src/remote/upload.ts
+// `upload` (SPEC "Inputs"): a directory on the runner copied to `release-dir` on the host, as a
+// tar stream over the host's shared connection. The host unpacks it beside release-dir and
+// renames it into place only when the whole stream arrived: a partial copy is never made live.
+
+
+
+
+
+
+
+
+class UploadError extends errors_UserError {
+}
+const UPLOAD_MS = 30 * 60_000;
+/** The upload directory on the runner, checked before any host is contacted. */
+function upload_uploadSource(input, workspace) {
+    const dir = path.resolve(workspace, input);
+    let ok = false;
+    try {
+        ok = fs.statSync(dir).isDirectory();
+    }
+    catch {
+        ok = false;
+    }
+    if (!ok)
+        throw new UploadError(`upload: ${dir} does not exist or is not a directory on the runner: build the release into it before this step, or fix \`upload\``);
+    return dir;
+}
+async function uploadRelease(t, host, node, agent, source, inputs) {
+    const tar = which_findOnPath('tar', [process.env.PATH ?? '', '/usr/bin', '/bin'].join((external_node_path_default()).delimiter));
+    if (!tar)
+        throw new UploadError('upload needs `tar` on the runner, and this runner has none: install it before this step');
+    const header = { releaseDir: inputs['release-dir'] ?? '', currentLink: inputs['current-link'] ?? '' };
+    const stream = new external_node_stream_.PassThrough();
+    stream.write(JSON.stringify(header) + '\n');
+    const packer = (0,external_node_child_process_namespaceObject.spawn)(tar, ['-c', '-f', '-', '-C', source, '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let bytes = 0;
+    let tarErr = '';
+    packer.stdout.on('data', (d) => (bytes += d.length));
+    packer.stderr.on('data', (d) => (tarErr += d.toString()));
+    packer.stdout.pipe(stream);
+    const packed = new Promise((resolve) => packer.on('close', (c) => resolve(c ?? 1)));
+    const r = await t.run(host, nodeCommand(node, [agent, 'upload']), { input: stream, timeoutMs: UPLOAD_MS });
+    const tarCode = await packed;
+    if (tarCode !== 0)
+        throw new UploadError(`upload: packing ${source} failed (tar exit ${tarCode}): ${tarErr.trim().slice(-300)}; nothing was made live on ${host.label}`);
+    if (r.code !== 0)
+        throw new UploadError(`upload to ${host.label} failed (exit ${r.code}): ${r.stderr.trim().slice(-500)}; nothing was made live`);
+    const answer = JSON.parse(r.stdout.toString());
+    info(`${host.label}: uploaded ${source} to ${answer.releaseDir} (${bytes} bytes${answer.replaced ? ', replacing the directory there' : ''})`);
+}
+
+;// CONCATENATED MODULE: ./src/remote/deployer.ts
+// One host's guarded deploy over SSH (promise 12), the HostDeployer a fleet loops over: check
+// the host key and find node (one connection), ship the bundle if this version is not there,
+// upload the release, start the detached run, follow its log to the end (reconnecting after a
+// drop), and read its result. The deploy itself is the host's run(), unchanged.
+
+
+
+
+
+
+
+const SHORT_MS = 60_000;
+/** One follow connection lasts at most this long; the next one continues at the same byte. */
+const FOLLOW_MS = 30 * 60_000;
+const MIN_NODE_MAJOR = 20;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Thrown for a host that cannot be deployed before anything on it changed: ends `aborted`. */
+class HostRefused extends Error {
+    title;
+    reached;
+    constructor(message, title, reached) {
+        super(message);
+        this.title = title;
+        this.reached = reached;
+    }
+}
+class SshHostDeployer {
+    o;
+    /** The run being followed, and whether a cancel reached it. */
+    active = null;
+    host = null;
+    cancelled = null;
+    /** Bundle bytes sent to hosts by this job (0 when every host had this version). */
+    bundleBytesSent = 0;
+    constructor(o) {
+        this.o = o;
+    }
+    async deploy(host, purpose) {
+        const t0 = Date.now();
+        this.host = host;
+        try {
+            if (!knownHostsCover(this.o.knownHosts, host.host, host.port)) {
+                const name = host.port === 22 ? host.host : `[${host.host}]:${host.port}`;
+                throw new HostRefused(`${host.label}: ssh-known-hosts has no line for ${name}, so the action will not connect (host keys are always verified). Fix: run \`ssh-keyscan -p ${host.port} ${host.host}\` from a trusted machine, check the fingerprint, and add the line for ${name} to ssh-known-hosts.`, 'Host key not known', false);
+            }
+            const probe = await this.probe(host);
+            const agent = await this.ensureBundle(host, probe);
+            this.checkCancel();
+            if (this.o.upload && purpose.kind === 'deploy')
+                await uploadRelease(this.o.transport, host, probe.node, agent, this.o.upload, this.o.inputs);
+            this.checkCancel();
+            const inputs = purpose.kind === 'fleet-rollback' ? { ...this.o.inputs, 'release-dir': purpose.release } : this.o.inputs;
+            const run = await this.start(host, probe, agent, inputs);
+            return await this.collect(host, run, t0);
+        }
+        catch (err) {
+            if (!(err instanceof HostRefused) && !errors_isUserError(err))
+                throw err;
+            const refused = err instanceof HostRefused ? err : new HostRefused(err.message, 'Remote deploy refused', true);
+            error(refused.message, { title: refused.title });
+            return { host, result: 'aborted', reached: refused.reached, switched: false, release: null, previous: null, report: null, message: refused.message, ms: Date.now() - t0, outputs: {}, summary: '' };
+        }
+        finally {
+            this.active = null;
+            this.host = null;
+        }
+    }
+    checkCancel() {
+        if (this.cancelled)
+            throw new HostRefused(`${this.host?.label}: the job was cancelled before the deploy started on the host: nothing on it was changed.`, 'Deploy cancelled', true);
+    }
+    /** A command whose exit 255 is a connection that did not work: before anything changed, so `aborted`. */
+    async mustRun(host, command, input) {
+        const r = await this.o.transport.run(host, command, { input, timeoutMs: SHORT_MS });
+        if (r.code === 255 || r.timedOut) {
+            const kind = r.timedOut ? 'unreachable' : classifySshFailure(r.stderr);
+            const title = kind.startsWith('host-key') ? 'Host key verification failed' : 'SSH connection failed';
+            throw new HostRefused(sshFailureMessage(kind, host.label, host, r.timedOut ? 'no answer within 60 s' : r.stderr), title, false);
+        }
+        return r;
+    }
+    /** The first connection (host key checked here): the node to use, the user's home, whether this bundle is there. */
+    async probe(host) {
+        const r = await this.mustRun(host, probeCommand(this.o.bundle().hash), `${this.o.inputs['pm2-home'] ?? ''}\n`);
+        const probe = parseProbe(r.stdout.toString());
+        if (r.code !== 0 || !probe.home)
+            throw new HostRefused(`${host.label}: the host's shell failed (exit ${r.code}): ${r.stderr.trim().slice(0, 500)}`, 'Remote host not usable', true);
+        if (!probe.node) {
+            throw new HostRefused(`${host.label}: no node found for ${host.user}: no PM2 daemon of ${host.user} runs at ${probe.pm2Home} (its pm2.pid names the node it runs), and a login shell's PATH has no \`node\`. ` +
+                'Fix: start the PM2 daemon as the SSH user (ssh-user must be the user who owns it), set pm2-home to its PM2_HOME, or install node where a login shell finds it.', 'No node on the host', true);
+        }
+        if (Number(probe.version.replace(/^v/, '').split('.')[0]) < MIN_NODE_MAJOR) {
+            throw new HostRefused(`${host.label}: ${probe.node} is node ${probe.version || '(unknown version)'}; the action needs node ${MIN_NODE_MAJOR} or newer on the host. Fix: run the PM2 daemon with a newer node, or put one first on a login shell's PATH.`, 'Node too old on the host', true);
+        }
+        info(`${host.label}: node ${probe.node} ${probe.version} (${probe.from === 'daemon' ? "the PM2 daemon's" : "a login shell's"}), home ${probe.home}`);
+        return probe;
+    }
+    /** The bundle in ~/.cache/pm2-safe-deploy/<sha256>/, shipped once per version and verified on the host. */
+    async ensureBundle(host, probe) {
+        const b = this.o.bundle();
+        const agent = `${probe.home}/${CACHE_DIR}/${b.hash}/host/index.js`;
+        if (probe.bundlePresent) {
+            info(`${host.label}: the action's bundle ${b.hash.slice(0, 12)} is already there (0 bytes sent)`);
+            return agent;
+        }
+        const pack = packBundle(b);
+        const r = await this.mustRun(host, nodeCommand(probe.node, ['-e', INSTALLER]), pack);
+        if (r.code !== 0)
+            throw new HostRefused(`${host.label}: the action's bundle could not be installed in ~/${CACHE_DIR}/: ${r.stderr.trim().slice(-500)}`, 'Bundle not installed', true);
+        this.bundleBytesSent += pack.length;
+        info(`${host.label}: sent the action's bundle ${b.hash.slice(0, 12)} (${pack.length} bytes, sha256 verified on the host)`);
+        return agent;
+    }
+    async start(host, probe, agent, inputs) {
+        const payload = { tag: this.o.tag, inputs, env: this.o.metadata };
+        const r = await this.mustRun(host, nodeCommand(probe.node, [agent, 'start']), JSON.stringify(payload));
+        if (r.code !== 0)
+            throw new HostRefused(`${host.label}: the deploy could not be started on the host: ${r.stderr.trim().slice(-500)}`, 'Remote deploy not started', true);
+        const answer = JSON.parse(r.stdout.toString());
+        const run = { label: host.label, runDir: answer.runDir, node: probe.node, agent };
+        info(`${host.label}: the deploy runs on the host, detached from this connection (its log and result: ${answer.runDir})`);
+        this.active = run;
+        this.o.onStarted?.(run);
+        return run;
+    }
+    /** Follows a started run's log to its end (reconnecting after drops), then reads its result. The post step calls this too. */
+    async collect(host, run, t0 = Date.now(), relay = new LogRelay()) {
+        this.active = run;
+        this.host = host;
+        const lost = await this.follow(host, run, relay);
+        relay.end();
+        if (lost) {
+            const how = relay.lastPhase ? `it had reached the phase "${relay.lastPhase}"` : 'it had not reported a phase yet';
+            const message = `${host.label}: the host stayed unreachable for ${Math.round(this.o.reconnectMs / 1000)} s (${lost}); ${how}. The deploy there goes on without this job: ` +
+                `its log, outputs and report are in ${run.runDir} on the host, and its audit log records the result.`;
+            error(message, { title: 'Remote host unreachable' });
+            return { host, result: 'failed', reached: true, switched: false, release: null, previous: null, report: null, message, ms: Date.now() - t0, outputs: {}, summary: '' };
+        }
+        const res = await this.result(host, run);
+        return this.outcomeOf(host, res, relay, t0);
+    }
+    /** Streams the log from the last byte seen; a drop (exit 255) is retried until reconnectMs. Returns why it gave up, or null. */
+    async follow(host, run, relay) {
+        let offset = 0;
+        let lostSince = null;
+        let why = '';
+        for (let attempt = 0;; attempt++) {
+            const r = await this.o.transport.run(host, nodeCommand(run.node, [run.agent, 'follow', run.runDir, String(offset)]), {
+                timeoutMs: FOLLOW_MS,
+                onStdout: (chunk) => {
+                    offset += chunk.length;
+                    relay.feed(chunk);
+                }
+            });
+            if (r.code === 0) {
+                if (lostSince !== null)
+                    info(`${host.label}: reconnected; the host's log continues from byte ${offset}.`);
+                return null;
+            }
+            if (r.code !== 255 && !r.timedOut)
+                throw new Error(`${host.label}: following the host's run failed (exit ${r.code}): ${r.stderr.trim().slice(-300)}`);
+            why = r.timedOut ? 'no end within 30 min' : r.stderr.trim().split('\n').pop() || 'connection lost';
+            if (lostSince === null) {
+                lostSince = Date.now();
+                warning(`${host.label}: the connection dropped (${why}); the deploy on the host goes on (it is detached). Reconnecting…`);
+            }
+            else if (Date.now() - lostSince > this.o.reconnectMs)
+                return why;
+            await sleep(Math.min(5000, 250 * 2 ** Math.min(attempt, 5)));
+        }
+    }
+    async result(host, run) {
+        for (let i = 0;; i++) {
+            const r = await this.o.transport.run(host, nodeCommand(run.node, [run.agent, 'result', run.runDir]), { timeoutMs: SHORT_MS });
+            if (r.code === 0)
+                return JSON.parse(r.stdout.toString());
+            if (i >= 5)
+                throw new Error(`${host.label}: could not read the host's result (exit ${r.code}): ${r.stderr.trim().slice(-300)}`);
+            await sleep(1000);
+        }
+    }
+    outcomeOf(host, res, relay, t0) {
+        const RESULTS = ['deployed', 'dry-run', 'aborted', 'failed', 'rolled-back'];
+        const stated = RESULTS.find((r) => r === res.outputs.result);
+        const changed = res.releaseSwitch !== null || res.commandsStarted > 0;
+        const result = stated ?? (changed ? 'failed' : 'aborted');
+        const last = relay.annotations.filter((a) => a.kind === 'error').pop()?.message;
+        let message = `${host.label}: ${result}${last ? `: ${last}` : ''}`;
+        if (!stated) {
+            const how = res.main?.signal ? `was killed by ${res.main.signal}` : `ended with exit code ${res.main?.code ?? '?'}`;
+            message = `${host.label}: the deploy on the host ${how} before it reported a result (${changed ? 'after it had changed PM2 or the release link: check the app' : 'before any change'}).`;
+            error(message, { title: result === 'aborted' ? 'Remote deploy stopped' : 'Remote deploy failed' });
+        }
+        const rel = res.release;
+        return {
+            host,
+            result,
+            reached: true,
+            switched: rel ? rel.switched && !rel.rolledBack : false,
+            release: rel?.live ?? (res.outputs.release || null),
+            previous: rel?.previous ?? res.releaseSwitch?.previous ?? null,
+            report: res.outputs.report || null,
+            message,
+            ms: Date.now() - t0,
+            outputs: res.outputs,
+            summary: res.summary
+        };
+    }
+    /** A cancel of the job: before the host's run starts nothing is sent; before its release switch it is stopped; after it, left to finish. */
+    async cancel() {
+        const run = this.active;
+        const host = this.host;
+        if (!run || !host) {
+            this.cancelled = 'before-start';
+            return 'The job was cancelled before the deploy started on the host: nothing there was changed.';
+        }
+        try {
+            const r = await this.o.transport.run(host, nodeCommand(run.node, [run.agent, 'cancel', run.runDir]), { timeoutMs: 5000 });
+            const answer = JSON.parse(r.stdout.toString());
+            this.cancelled = answer.state;
+            if (answer.state === 'stopped')
+                return `${host.label}: cancelled before the release switch: the host's deploy was stopped (it releases its lock and records the attempt).`;
+            if (answer.state === 'past-switch') {
+                return `${host.label}: the job was cancelled after the host switched the release (or sent pm2 commands): the host finishes its verification, or its rollback, on its own; this job reports which if it can (else the post step does, and the host's audit log records it).`;
+            }
+            return `${host.label}: the deploy on the host had already finished.`;
+        }
+        catch (err) {
+            return `${host.label}: the cancel could not reach the host (${errors_messageOf(err)}): the deploy there goes on and its audit log records the result.`;
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/remote/ssh.ts
+// The runner's side of the transport: the OpenSSH client with a generated config, a known_hosts
+// file and the key in a 0600 file, all in one 0700 directory under RUNNER_TEMP that the post step
+// removes. Children are spawned with an argument array (never a shell); node's spawn, not
+// @actions/exec, because a remote command streams stdin and stdout and must be bounded.
+
+
+
+
+
+
+
+
+class SshMissingError extends errors_UserError {
+}
+/** The runner's `ssh`, or a clear error naming the fix. */
+function ssh_findSsh(env = process.env) {
+    const found = which_findOnPath('ssh', [env.PATH ?? '', '/usr/bin', '/bin', '/usr/local/bin'].join((external_node_path_default()).delimiter));
+    if (!found) {
+        throw new SshMissingError('ssh-host needs the OpenSSH client (`ssh`) on the runner, and this runner has none. Fix: install it before this step ' +
+            '(Debian/Ubuntu image: `apt-get install -y openssh-client`; Alpine: `apk add openssh-client`), or use a runner image that has it (GitHub\'s hosted runners do).');
+    }
+    return found;
+}
+/** Control sockets need a short path (sun_path is ~104 bytes): RUNNER_TEMP unless that is too deep. */
+function controlDirFor(dir) {
+    if (Buffer.byteLength(external_node_path_default().join(dir, 'c', 'x'.repeat(40))) < 100)
+        return external_node_path_default().join(dir, 'c');
+    return external_node_fs_default().mkdtempSync(external_node_path_default().join(external_node_os_default().tmpdir(), 'psd-'));
+}
+/** The runner's ssh files for one job (key, known_hosts, config, control sockets), and the commands over them. */
+class SshTransport {
+    ssh;
+    dir;
+    files;
+    aliases = new Map();
+    constructor(ssh, dir, files) {
+        this.ssh = ssh;
+        this.dir = dir;
+        this.files = files;
+    }
+    /** Writes the files for these hosts under `tempRoot` (RUNNER_TEMP). The key is written with mode 0600 from the start. */
+    static open(ssh, tempRoot, hosts, key, knownHosts, jump) {
+        external_node_fs_default().mkdirSync(tempRoot, { recursive: true });
+        const dir = external_node_fs_default().mkdtempSync(external_node_path_default().join(tempRoot, 'psd-ssh-'));
+        external_node_fs_default().chmodSync(dir, 0o700);
+        const controlDir = controlDirFor(dir);
+        external_node_fs_default().mkdirSync(controlDir, { recursive: true, mode: 0o700 });
+        const files = { config: external_node_path_default().join(dir, 'config'), knownHosts: external_node_path_default().join(dir, 'known_hosts'), key: key ? external_node_path_default().join(dir, 'id') : null, controlDir };
+        if (key && files.key)
+            external_node_fs_default().writeFileSync(files.key, key.replace(/\r\n/g, '\n').trimEnd() + '\n', { mode: 0o600, flag: 'wx' });
+        external_node_fs_default().writeFileSync(files.knownHosts, knownHosts.join('\n') + '\n', { mode: 0o600 });
+        const t = new SshTransport(ssh, dir, files);
+        const entries = hosts.map((h, i) => {
+            const alias = `psd-host-${i}`;
+            t.aliases.set(h.label, alias);
+            return { alias, address: { user: h.user, host: h.host, port: h.port } };
+        });
+        external_node_fs_default().writeFileSync(files.config, sshConfigText(entries, files, jump), { mode: 0o600 });
+        return t;
+    }
+    alias(host) {
+        const a = this.aliases.get(host.label);
+        if (!a)
+            throw new Error(`no ssh config entry for ${host.label}`);
+        return a;
+    }
+    /** Runs one remote command on the host's shared connection; never throws (a spawn failure is code 127). */
+    run(host, remoteCommand, opts) {
+        return new Promise((resolve) => {
+            const child = (0,external_node_child_process_namespaceObject.spawn)(this.ssh, sshArgv(this.files.config, this.alias(host), remoteCommand), {
+                stdio: ['pipe', 'pipe', 'pipe'],
+                env: sshEnv(process.env, this.files.key !== null)
+            });
+            const out = [];
+            let stderr = '';
+            let timedOut = false;
+            child.stdout.on('data', (d) => (opts.onStdout ? opts.onStdout(d) : out.push(d)));
+            child.stderr.on('data', (d) => (stderr += d.toString()));
+            child.stdin.on('error', () => undefined);
+            const timer = setTimeout(() => {
+                timedOut = true;
+                child.kill('SIGKILL');
+            }, opts.timeoutMs);
+            child.on('error', (err) => {
+                clearTimeout(timer);
+                resolve({ code: 127, stdout: Buffer.alloc(0), stderr: err.message, timedOut: false });
+            });
+            child.on('close', (code, signal) => {
+                clearTimeout(timer);
+                resolve({ code: code ?? (signal ? 255 : 1), stdout: Buffer.concat(out), stderr, timedOut });
+            });
+            const input = opts.input;
+            if (input === undefined)
+                child.stdin.end();
+            else if (typeof input === 'string' || Buffer.isBuffer(input))
+                child.stdin.end(input);
+            else
+                input.pipe(child.stdin);
+        });
+    }
+    /** Closes every shared connection (the masters would otherwise linger for ControlPersist). */
+    async closeAll(hosts) {
+        await Promise.all(hosts.map((h) => new Promise((resolve) => {
+            const child = (0,external_node_child_process_namespaceObject.spawn)(this.ssh, sshExitArgv(this.files.config, this.alias(h)), { stdio: 'ignore', env: sshEnv(process.env, this.files.key !== null) });
+            const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+            child.on('error', () => resolve());
+            child.on('close', () => {
+                clearTimeout(timer);
+                resolve();
+            });
+        })));
+    }
+    /** Removes the key, known_hosts, config and sockets. */
+    dispose() {
+        removeSshDir(this.dir, this.files.controlDir);
+    }
+}
+/** A killed main step's shared connections: closed through its config, when it is still there. */
+async function closeLeftMasters(dir) {
+    const config = external_node_path_default().join(dir, 'config');
+    let aliases = [];
+    try {
+        aliases = [...external_node_fs_default().readFileSync(config, 'utf8').matchAll(/^Host (psd-host-\d+)$/gm)].map((m) => m[1]);
+    }
+    catch {
+        return;
+    }
+    const ssh = which_findOnPath('ssh', [process.env.PATH ?? '', '/usr/bin', '/bin'].join((external_node_path_default()).delimiter));
+    if (!ssh)
+        return;
+    await Promise.all(aliases.map((a) => new Promise((resolve) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(ssh, sshExitArgv(config, a), { stdio: 'ignore', env: sshEnv(process.env, true) });
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.on('error', () => resolve());
+        child.on('close', () => {
+            clearTimeout(timer);
+            resolve();
+        });
+    })));
+}
+/** Removes a transport's directory (and its control directory when that lives elsewhere); the key first. */
+function removeSshDir(dir, controlDir) {
+    const key = external_node_path_default().join(dir, 'id');
+    try {
+        // Overwritten before unlinking: the bytes do not stay in a freed block the next job can read.
+        const size = external_node_fs_default().statSync(key).size;
+        external_node_fs_default().writeFileSync(key, external_node_crypto_default().randomBytes(size));
+    }
+    catch {
+        // no key file
+    }
+    external_node_fs_default().rmSync(dir, { recursive: true, force: true });
+    if (controlDir && !controlDir.startsWith(dir + (external_node_path_default()).sep))
+        external_node_fs_default().rmSync(controlDir, { recursive: true, force: true });
+}
+/** The environment for ssh: the runner's, minus every input and state value (a secret), with the agent only when no key is given. */
+function sshEnv(env, haveKey) {
+    const out = {};
+    for (const [k, v] of Object.entries(env)) {
+        if (v === undefined || /^(INPUT_|STATE_)/.test(k))
+            continue;
+        if (haveKey && k === 'SSH_AUTH_SOCK')
+            continue;
+        out[k] = v;
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/remote/state.ts
+// What the main step of a remote deploy saves for its post step (STATE_*): the ssh directory to
+// remove, the host runs started, and those whose result the main step collected.
+
+
+const REMOTE_STATE = { sshDir: 'remote-ssh-dir', runs: 'remote-runs', collected: 'remote-collected' };
+const SshDirSchema = object({ dir: schemas_string().min(1), controlDir: schemas_string().min(1) });
+const RunsSchema = array(object({ label: schemas_string(), runDir: schemas_string(), node: schemas_string(), agent: schemas_string() }));
+function saveSshDir(dir, controlDir) {
+    saveState(REMOTE_STATE.sshDir, JSON.stringify({ dir, controlDir }));
+}
+function saveRuns(runs) {
+    saveState(REMOTE_STATE.runs, JSON.stringify(runs));
+}
+function state_saveCollected(runDirs) {
+    core.saveState(REMOTE_STATE.collected, JSON.stringify(runDirs));
+}
+function state_parsed(raw, schema) {
+    try {
+        const r = schema.safeParse(JSON.parse(raw));
+        return r.success ? r.data : null;
+    }
+    catch {
+        return null;
+    }
+}
+function readRemoteState() {
+    return {
+        sshDir: state_parsed(getState(REMOTE_STATE.sshDir), SshDirSchema),
+        runs: state_parsed(getState(REMOTE_STATE.runs), RunsSchema) ?? [],
+        collected: state_parsed(getState(REMOTE_STATE.collected), array(schemas_string())) ?? []
+    };
+}
+
+;// CONCATENATED MODULE: ./src/remote/driver.ts
+// The runner's side of a remote deploy (promise 12): the main step with `ssh-host` runs this
+// instead of the local run(), the post step runs remotePost. One transport for the job's hosts,
+// one SshHostDeployer, the rollout over the hosts, and the hosts' results as this step's.
+
+
+
+
+
+
+
+
+
+
+
+/** The host's own outputs that are this step's too (one host); paths in them are the host's. */
+const RELAYED_OUTPUTS = [outputs_OUTPUT.result, outputs_OUTPUT.ownProcesses, outputs_OUTPUT.violations, outputs_OUTPUT.snapshotBefore, outputs_OUTPUT.snapshotAfter, outputs_OUTPUT.report, outputs_OUTPUT.release];
+/** How long a host may stay unreachable mid-deploy (PM2SD_RECONNECT_SECONDS: tests shorten it). */
+const reconnectMs = () => Number(process.env.PM2SD_RECONNECT_SECONDS ?? 300) * 1000;
+/** The job's metadata for the host's report: GITHUB_*, GITEA_*, FORGEJO_* and the runner's name, no file paths, no tokens. */
+function jobMetadata(env) {
+    const out = {};
+    for (const [k, v] of Object.entries(env)) {
+        if (v === undefined || !/^(GITHUB_|GITEA_|FORGEJO_|RUNNER_(NAME|OS|ARCH|ENVIRONMENT)$|CI$)/.test(k))
+            continue;
+        if (/TOKEN|SECRET|PASSWORD|KEY|_(OUTPUT|STATE|STEP_SUMMARY|ENV|PATH|WORKSPACE|EVENT_PATH)$/.test(k))
+            continue;
+        out[k] = v;
+    }
+    return out;
+}
+function runTag(env) {
+    return `${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${env.GITHUB_JOB ?? 'job'}`;
+}
+function openJob(remote, bundle) {
+    const transport = SshTransport.open(ssh_findSsh(), process.env.RUNNER_TEMP || external_node_os_default().tmpdir(), remote.hosts, remote.key, remote.knownHosts.map((l) => l.text), remote.jump);
+    saveSshDir(transport.dir, transport.files.controlDir);
+    const runs = [];
+    const deployer = new SshHostDeployer({
+        transport,
+        knownHosts: remote.knownHosts,
+        bundle,
+        inputs: remote.forwarded,
+        upload: remote.upload,
+        tag: runTag(process.env),
+        metadata: jobMetadata(process.env),
+        reconnectMs: reconnectMs(),
+        onStarted: (run) => {
+            runs.push(run);
+            saveRuns(runs);
+        }
+    });
+    return { remote, transport, deployer, runs };
+}
+/** SIGINT/SIGTERM (a cancelled job): the deployer stops the host's run before its switch, else lets it finish and says so. */
+function driver_handleCancel(deployer) {
+    let seen = null;
+    const on = (signal) => {
+        if (seen)
+            return core.info(`${signal} after ${seen}: still following the host's deploy`);
+        seen = signal;
+        void deployer.cancel().then((m) => core.warning(m, { title: 'Deploy cancelled' }));
+    };
+    for (const s of ['SIGINT', 'SIGTERM'])
+        process.on(s, on);
+    return () => ['SIGINT', 'SIGTERM'].forEach((s) => process.removeListener(s, on));
+}
+async function driver_runRemote() {
+    let job = null;
+    let collected = false;
+    try {
+        const remote = parseRemoteInputs();
+        findSsh();
+        const source = remote.upload ? uploadSource(remote.upload, process.env.GITHUB_WORKSPACE || process.cwd()) : null;
+        let bundle = null;
+        job = openJob({ ...remote, upload: source }, () => (bundle ??= readBundle()));
+        const dispose = driver_handleCancel(job.deployer);
+        try {
+            const outcomes = await rollout(job.deployer, remote.hosts);
+            saveCollected(job.runs.map((r) => r.runDir));
+            collected = true;
+            return await publish(outcomes, remote.hosts);
+        }
+        finally {
+            dispose();
+        }
+    }
+    catch (err) {
+        const user = isUserError(err);
+        core.setOutput(OUTPUT.result, 'aborted');
+        failStep(user ? messageOf(err) : `Unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, user ? 'Remote deploy refused' : 'pm2-safe-deploy failed');
+        return 'aborted';
+    }
+    finally {
+        if (job) {
+            await job.transport.closeAll(job.remote.hosts);
+            // The key is kept only while a host's result is still to be collected (by the post step).
+            if (job.runs.length === 0 || collected)
+                job.transport.dispose();
+        }
+    }
+}
+/** The overall result of the hosts: deployed only if every host is; else the first host's that was not. */
+function overall(outcomes, hosts) {
+    const bad = outcomes.find((o) => o.result !== 'deployed' && o.result !== 'dry-run');
+    if (bad)
+        return bad.result;
+    return outcomes.length === hosts.length && outcomes.every((o) => o.result === 'dry-run') ? 'dry-run' : 'deployed';
+}
+function hostsOutput(outcomes) {
+    return JSON.stringify(Object.fromEntries(outcomes.map((o) => [o.host.label, { result: o.result, release: o.release, previous: o.previous, report: o.report }])));
+}
+async function publish(outcomes, hosts) {
+    const result = overall(outcomes, hosts);
+    if (outcomes.length === 1 && hosts.length === 1) {
+        for (const name of RELAYED_OUTPUTS)
+            if (outcomes[0].outputs[name] !== undefined)
+                core.setOutput(name, outcomes[0].outputs[name]);
+    }
+    core.setOutput(OUTPUT.result, result);
+    core.setOutput(OUTPUT.hosts, hostsOutput(outcomes));
+    await appendSummaries(outcomes);
+    for (const o of outcomes)
+        core.info(`${o.host.label}: ${o.result}${o.release ? ` (release ${o.release})` : ''} in ${(o.ms / 1000).toFixed(1)} s`);
+    if (result !== 'deployed' && result !== 'dry-run')
+        process.exitCode = core.ExitCode.Failure;
+    return result;
+}
+async function appendSummaries(outcomes) {
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    for (const o of outcomes) {
+        summary.addRaw(`\n### ${o.host.label}: ${o.result}\n\n`);
+        if (o.summary)
+            summary.addRaw(o.summary);
+    }
+    await summary.write();
+}
+/** The post step with `ssh-host`: collects a host's result the main step missed, then removes the key and sockets. */
+async function remotePost() {
+    const saved = readRemoteState();
+    const missed = saved.runs.filter((r) => !saved.collected.includes(r.runDir));
+    try {
+        if (missed.length > 0)
+            await collectMissed(missed);
+    }
+    catch (err) {
+        warning(`Could not collect the hosts' results: ${errors_messageOf(err)}`);
+    }
+    finally {
+        if (saved.sshDir) {
+            await closeLeftMasters(saved.sshDir.dir);
+            removeSshDir(saved.sshDir.dir, saved.sshDir.controlDir);
+        }
+        info(saved.sshDir ? 'Removed the ssh key, known_hosts and control sockets of this job.' : 'No ssh files to remove.');
+    }
+}
+async function collectMissed(missed) {
+    const remote = inputs_parseRemoteInputs();
+    const job = openJob(remote, () => bundle_readBundle());
+    try {
+        for (const run of missed) {
+            const host = remote.hosts.find((h) => h.label === run.label);
+            if (!host)
+                continue;
+            info(`${host.label}: the main step ended before the host's result was collected: collecting it now`);
+            const o = await job.deployer.collect(host, run);
+            await appendSummaries([o]);
+            const done = o.result === 'deployed' || o.result === 'dry-run';
+            if (done)
+                notice(`${host.label}: the deploy on the host ended ${o.result} after the main step stopped.`, { title: `Remote deploy ${o.result}` });
+            else
+                error(`${host.label}: the deploy on the host ended ${o.result} after the main step stopped. ${o.message}`, { title: `Remote deploy ${o.result}` });
+            if (!done)
+                process.exitCode = ExitCode.Failure;
+        }
+    }
+    finally {
+        await job.transport.closeAll(remote.hosts);
+        job.transport.dispose();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/step.ts
+
+
+
+
+function mainStep() {
+    return remoteRequested() ? runRemote() : run();
+}
+function postStep() {
+    return inputs_remoteRequested() ? remotePost() : post_run();
 }
 
 ;// CONCATENATED MODULE: ./src/post-index.ts
 // Entry point of the post step (runs.post). The node version check comes first.
 
 
-void run();
+void postStep();
 

@@ -79,6 +79,6 @@ async function deployOne(deployer: HostDeployer, host: HostSpec, purpose: HostPu
   } catch (err) {
     const message = `unexpected error while deploying to ${host.label}: ${err instanceof Error ? err.message : String(err)}`
     // Unknown how far it got: counted as changed, and not as switched (it is not sent back by the fleet).
-    return { host, result: 'failed', reached: true, switched: false, release: null, previous: null, report: null, message, ms: now() - started }
+    return { host, result: 'failed', reached: true, switched: false, release: null, previous: null, report: null, message, ms: now() - started, outputs: {}, summary: '' }
   }
 }

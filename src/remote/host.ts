@@ -30,8 +30,10 @@ export interface HostOutcome {
   /** The host's verdict, one line. */
   message: string
   ms: number
-  /** The host's job summary (Markdown), as the host wrote it; a fleet puts it under its table of hosts. */
-  summary?: string | null
+  /** The host's own step outputs (its GITHUB_OUTPUT: result, report, release, …; paths are the host's). */
+  outputs: Record<string, string>
+  /** The host's job summary (Markdown), to append to the runner's. */
+  summary: string
 }
 
 export interface HostDeployer {

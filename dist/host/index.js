@@ -1,0 +1,556 @@
+import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
+/******/ // The require scope
+/******/ var __nccwpck_require__ = {};
+/******/ 
+/************************************************************************/
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/define property getters */
+/******/ (() => {
+/******/ 	// define getter functions for harmony exports
+/******/ 	__nccwpck_require__.d = (exports, definition) => {
+/******/ 		for(var key in definition) {
+/******/ 			if(__nccwpck_require__.o(definition, key) && !__nccwpck_require__.o(exports, key)) {
+/******/ 				Object.defineProperty(exports, key, { enumerable: true, get: definition[key] });
+/******/ 			}
+/******/ 		}
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/hasOwnProperty shorthand */
+/******/ (() => {
+/******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/************************************************************************/
+var __webpack_exports__ = {};
+
+;// CONCATENATED MODULE: ./src/node-version.ts
+// Imported first by every entry: act_runner and Forgejo's runner run the first `node` on
+// the runner's PATH whatever its version (Debian 12's is 18), so an old node gets a clear
+// message here instead of a failure somewhere inside the bundle. Nothing else is imported:
+// ESM evaluates imports in order, so this runs before any other module of the bundle.
+const MIN_MAJOR = 20;
+const found = process.versions.node;
+if (Number(found.split('.')[0]) < MIN_MAJOR) {
+    const message = `pm2-safe-deploy needs Node ${MIN_MAJOR} or newer, but this step runs under Node ${found} (${process.execPath}). ` +
+        `Fix: add an \`actions/setup-node\` step with \`node-version: 24\` before this one, ` +
+        `or put a Node ${MIN_MAJOR}+ first on the runner's PATH (act_runner and Forgejo's runner run the first \`node\` they find there).`;
+    // Gitea's act_runner shows ::error lines as plain text: the message reads on its own.
+    process.stdout.write(`::error title=Node ${found} is too old for pm2-safe-deploy::${message}\n`);
+    process.exit(1);
+}
+
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: external "node:crypto"
+const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_namespaceObject);
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_namespaceObject);
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
+;// CONCATENATED MODULE: ./src/core/command-file.ts
+// The runner's command files (GITHUB_OUTPUT, GITHUB_STATE) as @actions/core writes them:
+// `name<<DELIMITER` … `DELIMITER` for each value (and the older `name=value`). The last value of a name wins.
+function parseCommandFile(text) {
+    const out = {};
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+        const line = lines[i];
+        const heredoc = line.match(/^([^=<]+)<<(.+)$/);
+        if (heredoc) {
+            const [, name, delim] = heredoc;
+            const value = [];
+            while (++i < lines.length && lines[i] !== delim)
+                value.push(lines[i]);
+            out[name] = value.join('\n');
+        }
+        else if (line.includes('=')) {
+            out[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
+        }
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/shell/which.ts
+// Finding executables as a shell would: an executable regular file, or the first one on PATH.
+
+
+function isExecutableFile(file) {
+    try {
+        external_node_fs_default().accessSync(file, (external_node_fs_default()).constants.X_OK);
+        return external_node_fs_default().statSync(file).isFile();
+    }
+    catch {
+        return false;
+    }
+}
+/** `which`: the first executable file called `name` on `searchPath`. */
+function findOnPath(name, searchPath) {
+    for (const dir of (searchPath ?? '').split((external_node_path_default()).delimiter)) {
+        if (!dir)
+            continue;
+        const candidate = external_node_path_default().join(dir, name);
+        if (isExecutableFile(candidate))
+            return candidate;
+    }
+    return null;
+}
+
+;// CONCATENATED MODULE: external "node:url"
+const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+;// CONCATENATED MODULE: ./src/remote/bundle.ts
+// The action's own bundle, shipped to a host once per content hash (promise 12): the files of
+// dist/main, dist/post, dist/reader and dist/host, named by the sha256 of their list. The host
+// unpacks them into a temporary directory, checks every file's sha256 and the whole hash, and
+// renames the directory into ~/.cache/pm2-safe-deploy/<sha256>/: a copy cut short is never used.
+
+
+
+
+const BUNDLE_PARTS = (/* unused pure expression or super */ null && (['main', 'post', 'reader', 'host']));
+/** Where bundles live on a host, under the SSH user's HOME. */
+const CACHE_DIR = '.cache/pm2-safe-deploy';
+const sha256 = (data) => crypto.createHash('sha256').update(data).digest('hex');
+/** The hash of a file list: the same function the host's installer runs (INSTALLER below). */
+function bundleHash(files) {
+    return sha256([...files].sort((a, b) => (a.path < b.path ? -1 : 1)).map((f) => `${f.path}\0${f.sha256}\n`).join(''));
+}
+/** dist/, found from the running bundle (dist/main/index.js or dist/post/index.js), or from the sources. */
+function distRoot() {
+    const candidates = [
+        process.argv[1] ? path.join(path.dirname(process.argv[1]), '..') : '',
+        path.join(path.dirname(fileURLToPath(import.meta.url)), '..'),
+        path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist')
+    ];
+    const found = candidates.find((c) => c && fs.existsSync(path.join(c, 'host', 'index.js')) && fs.existsSync(path.join(c, 'main', 'index.js')));
+    if (!found)
+        throw new Error('cannot find the action\'s bundle (dist/main and dist/host): is the action checkout complete?');
+    return found;
+}
+function readBundle(root = distRoot()) {
+    const files = [];
+    const walk = (rel) => {
+        for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+            const r = path.posix.join(rel, e.name);
+            if (e.isDirectory())
+                walk(r);
+            else if (e.isFile()) {
+                const data = fs.readFileSync(path.join(root, r));
+                files.push({ path: r, size: data.length, sha256: sha256(data) });
+            }
+        }
+    };
+    for (const part of BUNDLE_PARTS)
+        walk(part);
+    return { root, files, hash: bundleHash(files), bytes: files.reduce((n, f) => n + f.size, 0) };
+}
+/** The stream the installer reads: a JSON manifest line, then every file's bytes in manifest order. */
+function packBundle(b) {
+    const manifest = Buffer.from(JSON.stringify({ hash: b.hash, files: b.files }) + '\n');
+    return Buffer.concat([manifest, ...b.files.map((f) => fs.readFileSync(path.join(b.root, f.path)))]);
+}
+/**
+ * The host's installer, run as `node -e INSTALLER` (fixed code, no input in it): reads the pack
+ * from stdin, writes it to a temporary directory, checks every sha256 and the bundle hash, and
+ * renames the directory into place (a concurrent install of the same hash wins harmlessly).
+ */
+const INSTALLER = (/* unused pure expression or super */ null && (`
+const fs = require('fs'), path = require('path'), crypto = require('crypto')
+const sha = (d) => crypto.createHash('sha256').update(d).digest('hex')
+const chunks = []
+process.stdin.on('data', (c) => chunks.push(c))
+process.stdin.on('end', () => {
+  const all = Buffer.concat(chunks)
+  const nl = all.indexOf(10)
+  const m = JSON.parse(all.subarray(0, nl).toString())
+  if (!/^[0-9a-f]{64}$/.test(m.hash)) throw new Error('bad bundle hash')
+  const cache = path.join(process.env.HOME, '${CACHE_DIR}')
+  const final = path.join(cache, m.hash)
+  fs.mkdirSync(cache, { recursive: true, mode: 0o700 })
+  const tmp = fs.mkdtempSync(path.join(cache, '.tmp-' + m.hash.slice(0, 12) + '-'))
+  try {
+    let at = nl + 1
+    for (const f of m.files) {
+      if (!/^[A-Za-z0-9_.-]+(\\/[A-Za-z0-9_.-]+)*$/.test(f.path) || f.path.split('/').includes('..')) throw new Error('bad path ' + f.path)
+      const data = all.subarray(at, at + f.size)
+      at += f.size
+      if (data.length !== f.size || sha(data) !== f.sha256) throw new Error('sha256 mismatch for ' + f.path + ': the copy is incomplete or damaged')
+      fs.mkdirSync(path.join(tmp, path.dirname(f.path)), { recursive: true })
+      fs.writeFileSync(path.join(tmp, f.path), data, { mode: 0o600 })
+    }
+    const again = m.files.slice().sort((a, b) => (a.path < b.path ? -1 : 1)).map((f) => f.path + '\\0' + sha(fs.readFileSync(path.join(tmp, f.path))) + '\\n').join('')
+    if (sha(again) !== m.hash) throw new Error('bundle hash mismatch after the copy')
+    try { fs.renameSync(tmp, final) } catch (e) { if (!fs.existsSync(path.join(final, 'host', 'index.js'))) throw e }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+  process.stdout.write('installed ' + m.hash + '\\n')
+})
+`));
+
+;// CONCATENATED MODULE: ./src/remote/protocol.ts
+/** Path inputs in which a leading `~/` means the SSH user's home on the host. */
+const HOST_PATH_INPUTS = ['working-directory', 'ecosystem', 'pm2-path', 'pm2-home', 'snapshot-dir', 'audit-log', 'current-link', 'release-dir'];
+
+;// CONCATENATED MODULE: ./src/remote/agent.ts
+// The host's side of a remote deploy (dist/host/index.js, run with the node the PM2 daemon runs).
+// `start` writes a run directory from the inputs on stdin and detaches a supervisor (its own
+// session, no tty: a dropped connection does not stop it) that runs the same main bundle a runner
+// runs, with the run directory's files as GITHUB_OUTPUT / GITHUB_STATE / GITHUB_STEP_SUMMARY,
+// then the post bundle if the main step died. `follow`, `result` and `cancel` read that directory.
+// Nothing here knows the deploy: it is the runner around run(), on the host.
+
+
+
+
+
+
+
+
+const home = () => process.env.HOME || '/';
+const runsRoot = () => external_node_path_default().join(home(), CACHE_DIR, 'runs');
+/** The bundle this agent belongs to: dist/host/index.js → the directory holding main/, post/, reader/. */
+const bundleRoot = () => external_node_path_default().resolve(external_node_path_default().dirname(process.argv[1]), '..');
+const KEEP_RUNS = 30;
+const F = {
+    inputs: 'inputs.json',
+    log: 'log',
+    output: 'output',
+    state: 'state',
+    summary: 'summary.md',
+    mainPid: 'main.pid',
+    mainExit: 'main.exit',
+    done: 'done',
+    cancel: 'cancel'
+};
+/** A leading `~/` means the SSH user's home (promise 12). */
+function expandHome(value) {
+    return value === '~' ? home() : value.startsWith('~/') ? external_node_path_default().join(home(), value.slice(2)) : value;
+}
+/** The runs this user's cache keeps: the newest KEEP_RUNS (finished ones only are removed). */
+function pruneRuns() {
+    let names = [];
+    try {
+        names = external_node_fs_default().readdirSync(runsRoot()).sort();
+    }
+    catch {
+        return;
+    }
+    for (const name of names.slice(0, Math.max(0, names.length - KEEP_RUNS))) {
+        const dir = external_node_path_default().join(runsRoot(), name);
+        if (external_node_fs_default().existsSync(external_node_path_default().join(dir, F.done)))
+            external_node_fs_default().rmSync(dir, { recursive: true, force: true });
+    }
+}
+/** pm2 from the daemon when `pm2-path` is the default and the session's PATH has none (nvm): beside its node, or on its PATH. */
+function daemonPm2(pm2Home) {
+    try {
+        const pid = external_node_fs_default().readFileSync(external_node_path_default().join(pm2Home, 'pm2.pid'), 'utf8').trim();
+        const exe = external_node_fs_default().readlinkSync(`/proc/${pid}/exe`);
+        const beside = findOnPath('pm2', external_node_path_default().dirname(exe));
+        if (beside)
+            return beside;
+        const environ = external_node_fs_default().readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+        const daemonPath = environ.find((e) => e.startsWith('PATH='))?.slice(5);
+        return findOnPath('pm2', daemonPath);
+    }
+    catch {
+        return null;
+    }
+}
+function readStdin() {
+    return new Promise((resolve, reject) => {
+        const chunks = [];
+        process.stdin.on('data', (c) => chunks.push(c));
+        process.stdin.on('end', () => resolve(Buffer.concat(chunks)));
+        process.stdin.on('error', reject);
+    });
+}
+/** The inputs as the host's run() reads them: `~/` expanded, pm2 found from the daemon when needed. */
+function hostInputs(inputs, searchPath) {
+    const out = { ...inputs };
+    for (const name of HOST_PATH_INPUTS)
+        if (out[name])
+            out[name] = expandHome(out[name].trim());
+    const pm2Input = (out['pm2-path'] ?? '').trim() || 'pm2';
+    let pm2 = pm2Input.includes('/') ? pm2Input : findOnPath(pm2Input, searchPath);
+    if (!pm2 && pm2Input === 'pm2') {
+        const pm2Home = external_node_path_default().resolve(expandHome(out['pm2-home']?.trim() || process.env.PM2_HOME || external_node_path_default().join(home(), '.pm2')));
+        pm2 = daemonPm2(pm2Home);
+        if (pm2)
+            out['pm2-path'] = pm2;
+    }
+    return { inputs: out, pm2 };
+}
+/** The environment of the host's main step: the session's (no SSH_*), the job's metadata, the inputs, the run's own files. */
+function stepEnv(dir, payload, inputs, searchPath) {
+    const env = {};
+    for (const [k, v] of Object.entries(process.env))
+        if (v !== undefined && !/^(SSH_|INPUT_|STATE_|GITHUB_|GITEA_|FORGEJO_|RUNNER_|ACTIONS_)/.test(k))
+            env[k] = v;
+    Object.assign(env, payload.env);
+    env.PATH = searchPath;
+    env.GITHUB_WORKSPACE = home();
+    env.RUNNER_TEMP = external_node_path_default().join(dir, 'tmp');
+    env.GITHUB_OUTPUT = external_node_path_default().join(dir, F.output);
+    env.GITHUB_STATE = external_node_path_default().join(dir, F.state);
+    env.GITHUB_STEP_SUMMARY = external_node_path_default().join(dir, F.summary);
+    env.GITHUB_ENV = external_node_path_default().join(dir, 'env');
+    env.GITHUB_PATH = external_node_path_default().join(dir, 'path');
+    for (const [name, value] of Object.entries(inputs))
+        env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
+    // The host deploys locally: an empty ssh-host there is the self-hosted mode.
+    env['INPUT_SSH-HOST'] = '';
+    return env;
+}
+async function start() {
+    const payload = JSON.parse((await readStdin()).toString());
+    external_node_fs_default().mkdirSync(runsRoot(), { recursive: true, mode: 0o700 });
+    pruneRuns();
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const dir = external_node_path_default().join(runsRoot(), `${stamp}-${payload.tag.replace(/[^\w.-]/g, '_').slice(0, 80)}-${external_node_crypto_default().randomBytes(4).toString('hex')}`);
+    external_node_fs_default().mkdirSync(external_node_path_default().join(dir, 'tmp'), { recursive: true, mode: 0o700 });
+    const searchPath = [external_node_path_default().dirname(process.execPath), process.env.PATH ?? '/usr/bin:/bin'].join((external_node_path_default()).delimiter);
+    const { inputs, pm2 } = hostInputs(payload.inputs, searchPath);
+    for (const f of [F.output, F.state, F.summary, 'env', 'path', F.log])
+        external_node_fs_default().writeFileSync(external_node_path_default().join(dir, f), '', { mode: 0o600 });
+    external_node_fs_default().writeFileSync(external_node_path_default().join(dir, F.inputs), JSON.stringify(stepEnv(dir, payload, inputs, searchPath)), { mode: 0o600 });
+    const log = external_node_fs_default().openSync(external_node_path_default().join(dir, F.log), 'a');
+    const child = (0,external_node_child_process_namespaceObject.spawn)(process.execPath, [process.argv[1], 'supervise', dir], { detached: true, stdio: ['ignore', log, log] });
+    child.unref();
+    process.stdout.write(JSON.stringify({ runDir: dir, node: process.execPath, pm2, supervisor: child.pid }) + '\n');
+}
+/** Runs one bundle entry with the step environment, its output appended to the run's log. */
+function runEntry(dir, entry, env) {
+    return new Promise((resolve) => {
+        const log = external_node_fs_default().openSync(external_node_path_default().join(dir, F.log), 'a');
+        const child = (0,external_node_child_process_namespaceObject.spawn)(process.execPath, [external_node_path_default().join(bundleRoot(), entry, 'index.js')], { env, cwd: env.GITHUB_WORKSPACE, stdio: ['ignore', log, log] });
+        if (entry === 'main')
+            external_node_fs_default().writeFileSync(external_node_path_default().join(dir, F.mainPid), String(child.pid));
+        child.on('error', (err) => {
+            external_node_fs_default().appendFileSync(external_node_path_default().join(dir, F.log), `pm2-safe-deploy host: could not start ${entry}: ${err.message}\n`);
+            resolve({ code: 127, signal: null });
+        });
+        child.on('close', (code, signal) => {
+            external_node_fs_default().closeSync(log);
+            resolve({ code, signal });
+        });
+    });
+}
+function writeAtomic(file, text) {
+    external_node_fs_default().writeFileSync(`${file}.tmp`, text, { mode: 0o600 });
+    external_node_fs_default().renameSync(`${file}.tmp`, file);
+}
+async function supervise(dir) {
+    const inputsFile = external_node_path_default().join(dir, F.inputs);
+    const env = JSON.parse(external_node_fs_default().readFileSync(inputsFile, 'utf8'));
+    let main = { code: 1, signal: null };
+    let post = null;
+    try {
+        if (external_node_fs_default().existsSync(external_node_path_default().join(dir, F.cancel))) {
+            external_node_fs_default().appendFileSync(external_node_path_default().join(dir, F.log), '::error title=Deploy cancelled::The job was cancelled before the deploy started on this host: nothing was changed.\n');
+        }
+        else {
+            main = await runEntry(dir, 'main', env);
+            writeAtomic(external_node_path_default().join(dir, F.mainExit), JSON.stringify(main));
+            // The post step's work (a lock left behind, the record of a killed step) is needed only when main did not end on its own.
+            if (main.signal !== null || (main.code !== 0 && main.code !== 1)) {
+                const state = parseCommandFile(external_node_fs_default().readFileSync(external_node_path_default().join(dir, F.state), 'utf8'));
+                const postEnv = { ...env };
+                for (const [k, v] of Object.entries(state))
+                    postEnv[`STATE_${k}`] = v;
+                post = await runEntry(dir, 'post', postEnv);
+            }
+        }
+    }
+    finally {
+        external_node_fs_default().rmSync(inputsFile, { force: true });
+        writeAtomic(external_node_path_default().join(dir, F.done), JSON.stringify({ main, post, at: new Date().toISOString() }));
+    }
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Streams the run's log from byte `offset` until the run is done and every byte is out. */
+async function follow(dir, offset) {
+    const logFile = external_node_path_default().join(dir, F.log);
+    let at = offset;
+    let wake = null;
+    const watcher = external_node_fs_default().watch(dir, () => wake?.());
+    const write = (b) => new Promise((resolve) => (process.stdout.write(b) ? resolve() : process.stdout.once('drain', resolve)));
+    process.stdout.on('error', () => process.exit(0));
+    try {
+        for (;;) {
+            const done = external_node_fs_default().existsSync(external_node_path_default().join(dir, F.done));
+            const size = external_node_fs_default().statSync(logFile).size;
+            if (size > at) {
+                const fd = external_node_fs_default().openSync(logFile, 'r');
+                const buf = Buffer.alloc(Math.min(size - at, 1 << 20));
+                const n = external_node_fs_default().readSync(fd, buf, 0, buf.length, at);
+                external_node_fs_default().closeSync(fd);
+                at += n;
+                await write(buf.subarray(0, n));
+                continue;
+            }
+            if (done)
+                return;
+            await Promise.race([sleep(250), new Promise((r) => (wake = r))]);
+        }
+    }
+    finally {
+        watcher.close();
+    }
+}
+function readText(file) {
+    try {
+        return external_node_fs_default().readFileSync(file, 'utf8');
+    }
+    catch {
+        return '';
+    }
+}
+function readJson(file) {
+    const text = readText(file);
+    try {
+        return text ? JSON.parse(text) : null;
+    }
+    catch {
+        return null;
+    }
+}
+function result(dir) {
+    const outputs = parseCommandFile(readText(external_node_path_default().join(dir, F.output)));
+    const state = parseCommandFile(readText(external_node_path_default().join(dir, F.state)));
+    const report = outputs.report ? readJson(outputs.report) : null;
+    const answer = {
+        done: external_node_fs_default().existsSync(external_node_path_default().join(dir, F.done)),
+        main: readJson(external_node_path_default().join(dir, F.mainExit)),
+        outputs,
+        summary: readText(external_node_path_default().join(dir, F.summary)),
+        releaseSwitch: state['release-switch'] ? JSON.parse(state['release-switch']) : null,
+        commandsStarted: state['commands-started'] ? JSON.parse(state['commands-started']).length : 0,
+        release: (report?.release ?? null)
+    };
+    process.stdout.write(JSON.stringify(answer) + '\n');
+}
+/** Before the release switch (or the first pm2 command without one) the deploy is stopped; after it, left to finish. */
+function cancel(dir) {
+    const say = (a) => void process.stdout.write(JSON.stringify(a) + '\n');
+    if (external_node_fs_default().existsSync(external_node_path_default().join(dir, F.done)))
+        return say({ state: 'done' });
+    const state = parseCommandFile(readText(external_node_path_default().join(dir, F.state)));
+    if (state['release-switch'] || (state['commands-started'] && state['commands-started'] !== '[]'))
+        return say({ state: 'past-switch' });
+    external_node_fs_default().writeFileSync(external_node_path_default().join(dir, F.cancel), '');
+    const pid = Number(readText(external_node_path_default().join(dir, F.mainPid)).trim());
+    if (pid > 0) {
+        try {
+            process.kill(pid, 'SIGINT');
+        }
+        catch {
+            // already gone
+        }
+    }
+    say({ state: 'stopped' });
+}
+/** `upload`: a JSON header line, then a tar stream; unpacked beside release-dir, renamed over it only when complete. */
+async function upload() {
+    const first = await new Promise((resolve, reject) => {
+        let buf = Buffer.alloc(0);
+        const onData = (c) => {
+            buf = Buffer.concat([buf, c]);
+            const nl = buf.indexOf(10);
+            if (nl < 0)
+                return;
+            process.stdin.off('data', onData);
+            process.stdin.pause();
+            resolve({ header: JSON.parse(buf.subarray(0, nl).toString()), rest: buf.subarray(nl + 1) });
+        };
+        process.stdin.on('data', onData);
+        process.stdin.on('error', reject);
+    });
+    const target = external_node_path_default().resolve(home(), expandHome(first.header.releaseDir));
+    const parent = external_node_path_default().dirname(target);
+    external_node_fs_default().mkdirSync(parent, { recursive: true });
+    const live = first.header.currentLink ? realOrNull(external_node_path_default().resolve(home(), expandHome(first.header.currentLink))) : null;
+    if (live && live === realOrNull(target))
+        fail(`release-dir ${target} is the live release (current-link names it): upload each release to a new directory, e.g. releases/<commit sha>`);
+    const tar = findOnPath('tar', [process.env.PATH ?? '', '/usr/bin', '/bin'].join((external_node_path_default()).delimiter));
+    if (!tar)
+        fail('the host has no `tar`: install it, or copy the release to the host another way and leave upload empty');
+    const tmp = external_node_fs_default().mkdtempSync(external_node_path_default().join(parent, `.${external_node_path_default().basename(target)}.upload-`));
+    const code = await new Promise((resolve) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(tar, ['-x', '-f', '-', '-C', tmp, '--no-same-owner'], { stdio: ['pipe', 'ignore', 'inherit'] });
+        child.stdin.write(first.rest);
+        process.stdin.pipe(child.stdin);
+        process.stdin.resume();
+        child.on('close', (c) => resolve(c ?? 1));
+    });
+    if (code !== 0) {
+        external_node_fs_default().rmSync(tmp, { recursive: true, force: true });
+        fail(`unpacking the upload failed (tar exit ${code}): nothing was made live`);
+    }
+    external_node_fs_default().chmodSync(tmp, 0o755);
+    let old = null;
+    if (external_node_fs_default().existsSync(target)) {
+        old = `${tmp}.old`;
+        external_node_fs_default().renameSync(target, old);
+    }
+    external_node_fs_default().renameSync(tmp, target);
+    if (old)
+        external_node_fs_default().rmSync(old, { recursive: true, force: true });
+    process.stdout.write(JSON.stringify({ releaseDir: target, replaced: old !== null }) + '\n');
+}
+function realOrNull(p) {
+    try {
+        return external_node_fs_default().realpathSync(p);
+    }
+    catch {
+        return null;
+    }
+}
+function fail(message) {
+    process.stderr.write(message + '\n');
+    process.exit(3);
+}
+async function agent(argv) {
+    const [command, dir, arg] = argv;
+    if (dir !== undefined && (!external_node_path_default().isAbsolute(dir) || !external_node_path_default().resolve(dir).startsWith(runsRoot() + (external_node_path_default()).sep)))
+        fail(`not a run directory of this user: ${dir}`);
+    switch (command) {
+        case 'start':
+            return start();
+        case 'supervise':
+            return supervise(dir);
+        case 'follow':
+            return follow(dir, Number(arg ?? 0));
+        case 'result':
+            return result(dir);
+        case 'cancel':
+            return cancel(dir);
+        case 'upload':
+            return upload();
+        default:
+            fail(`usage: node dist/host/index.js start|follow|result|cancel|upload …`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/host-index.ts
+// Entry point of the host agent (dist/host/index.js), run on a deploy host over SSH (promise 12).
+
+
+void agent(process.argv.slice(2));
+

@@ -1,0 +1,333 @@
+// The host's side of a remote deploy (dist/host/index.js, run with the node the PM2 daemon runs).
+// `start` writes a run directory from the inputs on stdin and detaches a supervisor (its own
+// session, no tty: a dropped connection does not stop it) that runs the same main bundle a runner
+// runs, with the run directory's files as GITHUB_OUTPUT / GITHUB_STATE / GITHUB_STEP_SUMMARY,
+// then the post bundle if the main step died. `follow`, `result` and `cancel` read that directory.
+// Nothing here knows the deploy: it is the runner around run(), on the host.
+import { spawn } from 'node:child_process'
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { parseCommandFile } from '../core/command-file.js'
+import { findOnPath } from '../shell/which.js'
+import { CACHE_DIR } from './bundle.js'
+import { HOST_PATH_INPUTS, type StartPayload, type HostRunResult, type CancelAnswer, type UploadHeader } from './protocol.js'
+
+const home = () => process.env.HOME || '/'
+const runsRoot = () => path.join(home(), CACHE_DIR, 'runs')
+/** The bundle this agent belongs to: dist/host/index.js → the directory holding main/, post/, reader/. */
+const bundleRoot = () => path.resolve(path.dirname(process.argv[1]!), '..')
+const KEEP_RUNS = 30
+
+const F = {
+  inputs: 'inputs.json',
+  log: 'log',
+  output: 'output',
+  state: 'state',
+  summary: 'summary.md',
+  mainPid: 'main.pid',
+  mainExit: 'main.exit',
+  done: 'done',
+  cancel: 'cancel'
+} as const
+
+/** A leading `~/` means the SSH user's home (promise 12). */
+function expandHome(value: string): string {
+  return value === '~' ? home() : value.startsWith('~/') ? path.join(home(), value.slice(2)) : value
+}
+
+/** The runs this user's cache keeps: the newest KEEP_RUNS (finished ones only are removed). */
+function pruneRuns(): void {
+  let names: string[] = []
+  try {
+    names = fs.readdirSync(runsRoot()).sort()
+  } catch {
+    return
+  }
+  for (const name of names.slice(0, Math.max(0, names.length - KEEP_RUNS))) {
+    const dir = path.join(runsRoot(), name)
+    if (fs.existsSync(path.join(dir, F.done))) fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** pm2 from the daemon when `pm2-path` is the default and the session's PATH has none (nvm): beside its node, or on its PATH. */
+function daemonPm2(pm2Home: string): string | null {
+  try {
+    const pid = fs.readFileSync(path.join(pm2Home, 'pm2.pid'), 'utf8').trim()
+    const exe = fs.readlinkSync(`/proc/${pid}/exe`)
+    const beside = findOnPath('pm2', path.dirname(exe))
+    if (beside) return beside
+    const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')
+    const daemonPath = environ.find((e) => e.startsWith('PATH='))?.slice(5)
+    return findOnPath('pm2', daemonPath)
+  } catch {
+    return null
+  }
+}
+
+function readStdin(): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    process.stdin.on('data', (c: Buffer) => chunks.push(c))
+    process.stdin.on('end', () => resolve(Buffer.concat(chunks)))
+    process.stdin.on('error', reject)
+  })
+}
+
+/** The inputs as the host's run() reads them: `~/` expanded, pm2 found from the daemon when needed. */
+function hostInputs(inputs: Record<string, string>, searchPath: string): { inputs: Record<string, string>; pm2: string | null } {
+  const out = { ...inputs }
+  for (const name of HOST_PATH_INPUTS) if (out[name]) out[name] = expandHome(out[name].trim())
+  const pm2Input = (out['pm2-path'] ?? '').trim() || 'pm2'
+  let pm2 = pm2Input.includes('/') ? pm2Input : findOnPath(pm2Input, searchPath)
+  if (!pm2 && pm2Input === 'pm2') {
+    const pm2Home = path.resolve(expandHome(out['pm2-home']?.trim() || process.env.PM2_HOME || path.join(home(), '.pm2')))
+    pm2 = daemonPm2(pm2Home)
+    if (pm2) out['pm2-path'] = pm2
+  }
+  return { inputs: out, pm2 }
+}
+
+/** The environment of the host's main step: the session's (no SSH_*), the job's metadata, the inputs, the run's own files. */
+function stepEnv(dir: string, payload: StartPayload, inputs: Record<string, string>, searchPath: string): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(SSH_|INPUT_|STATE_|GITHUB_|GITEA_|FORGEJO_|RUNNER_|ACTIONS_)/.test(k)) env[k] = v
+  Object.assign(env, payload.env)
+  env.PATH = searchPath
+  env.GITHUB_WORKSPACE = home()
+  env.RUNNER_TEMP = path.join(dir, 'tmp')
+  env.GITHUB_OUTPUT = path.join(dir, F.output)
+  env.GITHUB_STATE = path.join(dir, F.state)
+  env.GITHUB_STEP_SUMMARY = path.join(dir, F.summary)
+  env.GITHUB_ENV = path.join(dir, 'env')
+  env.GITHUB_PATH = path.join(dir, 'path')
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+  // The host deploys locally: an empty ssh-host there is the self-hosted mode.
+  env['INPUT_SSH-HOST'] = ''
+  return env
+}
+
+async function start(): Promise<void> {
+  const payload = JSON.parse((await readStdin()).toString()) as StartPayload
+  fs.mkdirSync(runsRoot(), { recursive: true, mode: 0o700 })
+  pruneRuns()
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-')
+  const dir = path.join(runsRoot(), `${stamp}-${payload.tag.replace(/[^\w.-]/g, '_').slice(0, 80)}-${crypto.randomBytes(4).toString('hex')}`)
+  fs.mkdirSync(path.join(dir, 'tmp'), { recursive: true, mode: 0o700 })
+  const searchPath = [path.dirname(process.execPath), process.env.PATH ?? '/usr/bin:/bin'].join(path.delimiter)
+  const { inputs, pm2 } = hostInputs(payload.inputs, searchPath)
+  for (const f of [F.output, F.state, F.summary, 'env', 'path', F.log]) fs.writeFileSync(path.join(dir, f), '', { mode: 0o600 })
+  fs.writeFileSync(path.join(dir, F.inputs), JSON.stringify(stepEnv(dir, payload, inputs, searchPath)), { mode: 0o600 })
+  const log = fs.openSync(path.join(dir, F.log), 'a')
+  const child = spawn(process.execPath, [process.argv[1]!, 'supervise', dir], { detached: true, stdio: ['ignore', log, log] })
+  child.unref()
+  process.stdout.write(JSON.stringify({ runDir: dir, node: process.execPath, pm2, supervisor: child.pid }) + '\n')
+}
+
+/** Runs one bundle entry with the step environment, its output appended to the run's log. */
+function runEntry(dir: string, entry: 'main' | 'post', env: Record<string, string>): Promise<{ code: number | null; signal: string | null }> {
+  return new Promise((resolve) => {
+    const log = fs.openSync(path.join(dir, F.log), 'a')
+    const child = spawn(process.execPath, [path.join(bundleRoot(), entry, 'index.js')], { env, cwd: env.GITHUB_WORKSPACE, stdio: ['ignore', log, log] })
+    if (entry === 'main') fs.writeFileSync(path.join(dir, F.mainPid), String(child.pid))
+    child.on('error', (err) => {
+      fs.appendFileSync(path.join(dir, F.log), `pm2-safe-deploy host: could not start ${entry}: ${err.message}\n`)
+      resolve({ code: 127, signal: null })
+    })
+    child.on('close', (code, signal) => {
+      fs.closeSync(log)
+      resolve({ code, signal })
+    })
+  })
+}
+
+function writeAtomic(file: string, text: string): void {
+  fs.writeFileSync(`${file}.tmp`, text, { mode: 0o600 })
+  fs.renameSync(`${file}.tmp`, file)
+}
+
+async function supervise(dir: string): Promise<void> {
+  const inputsFile = path.join(dir, F.inputs)
+  const env = JSON.parse(fs.readFileSync(inputsFile, 'utf8')) as Record<string, string>
+  let main: { code: number | null; signal: string | null } = { code: 1, signal: null }
+  let post: { code: number | null; signal: string | null } | null = null
+  try {
+    if (fs.existsSync(path.join(dir, F.cancel))) {
+      fs.appendFileSync(path.join(dir, F.log), '::error title=Deploy cancelled::The job was cancelled before the deploy started on this host: nothing was changed.\n')
+    } else {
+      main = await runEntry(dir, 'main', env)
+      writeAtomic(path.join(dir, F.mainExit), JSON.stringify(main))
+      // The post step's work (a lock left behind, the record of a killed step) is needed only when main did not end on its own.
+      if (main.signal !== null || (main.code !== 0 && main.code !== 1)) {
+        const state = parseCommandFile(fs.readFileSync(path.join(dir, F.state), 'utf8'))
+        const postEnv = { ...env }
+        for (const [k, v] of Object.entries(state)) postEnv[`STATE_${k}`] = v
+        post = await runEntry(dir, 'post', postEnv)
+      }
+    }
+  } finally {
+    fs.rmSync(inputsFile, { force: true })
+    writeAtomic(path.join(dir, F.done), JSON.stringify({ main, post, at: new Date().toISOString() }))
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Streams the run's log from byte `offset` until the run is done and every byte is out. */
+async function follow(dir: string, offset: number): Promise<void> {
+  const logFile = path.join(dir, F.log)
+  let at = offset
+  let wake: (() => void) | null = null
+  const watcher = fs.watch(dir, () => wake?.())
+  const write = (b: Buffer) => new Promise<void>((resolve) => (process.stdout.write(b) ? resolve() : process.stdout.once('drain', resolve)))
+  process.stdout.on('error', () => process.exit(0))
+  try {
+    for (;;) {
+      const done = fs.existsSync(path.join(dir, F.done))
+      const size = fs.statSync(logFile).size
+      if (size > at) {
+        const fd = fs.openSync(logFile, 'r')
+        const buf = Buffer.alloc(Math.min(size - at, 1 << 20))
+        const n = fs.readSync(fd, buf, 0, buf.length, at)
+        fs.closeSync(fd)
+        at += n
+        await write(buf.subarray(0, n))
+        continue
+      }
+      if (done) return
+      await Promise.race([sleep(250), new Promise<void>((r) => (wake = r))])
+    }
+  } finally {
+    watcher.close()
+  }
+}
+
+function readText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8')
+  } catch {
+    return ''
+  }
+}
+
+function readJson<T>(file: string): T | null {
+  const text = readText(file)
+  try {
+    return text ? (JSON.parse(text) as T) : null
+  } catch {
+    return null
+  }
+}
+
+function result(dir: string): void {
+  const outputs = parseCommandFile(readText(path.join(dir, F.output)))
+  const state = parseCommandFile(readText(path.join(dir, F.state)))
+  const report = outputs.report ? readJson<{ release?: unknown }>(outputs.report) : null
+  const answer: HostRunResult = {
+    done: fs.existsSync(path.join(dir, F.done)),
+    main: readJson(path.join(dir, F.mainExit)),
+    outputs,
+    summary: readText(path.join(dir, F.summary)),
+    releaseSwitch: state['release-switch'] ? JSON.parse(state['release-switch']) : null,
+    commandsStarted: state['commands-started'] ? (JSON.parse(state['commands-started']) as string[]).length : 0,
+    release: (report?.release ?? null) as HostRunResult['release']
+  }
+  process.stdout.write(JSON.stringify(answer) + '\n')
+}
+
+/** Before the release switch (or the first pm2 command without one) the deploy is stopped; after it, left to finish. */
+function cancel(dir: string): void {
+  const say = (a: CancelAnswer): void => void process.stdout.write(JSON.stringify(a) + '\n')
+  if (fs.existsSync(path.join(dir, F.done))) return say({ state: 'done' })
+  const state = parseCommandFile(readText(path.join(dir, F.state)))
+  if (state['release-switch'] || (state['commands-started'] && state['commands-started'] !== '[]')) return say({ state: 'past-switch' })
+  fs.writeFileSync(path.join(dir, F.cancel), '')
+  const pid = Number(readText(path.join(dir, F.mainPid)).trim())
+  if (pid > 0) {
+    try {
+      process.kill(pid, 'SIGINT')
+    } catch {
+      // already gone
+    }
+  }
+  say({ state: 'stopped' })
+}
+
+/** `upload`: a JSON header line, then a tar stream; unpacked beside release-dir, renamed over it only when complete. */
+async function upload(): Promise<void> {
+  const first = await new Promise<{ header: UploadHeader; rest: Buffer }>((resolve, reject) => {
+    let buf = Buffer.alloc(0)
+    const onData = (c: Buffer) => {
+      buf = Buffer.concat([buf, c])
+      const nl = buf.indexOf(10)
+      if (nl < 0) return
+      process.stdin.off('data', onData)
+      process.stdin.pause()
+      resolve({ header: JSON.parse(buf.subarray(0, nl).toString()) as UploadHeader, rest: buf.subarray(nl + 1) })
+    }
+    process.stdin.on('data', onData)
+    process.stdin.on('error', reject)
+  })
+  const target = path.resolve(home(), expandHome(first.header.releaseDir))
+  const parent = path.dirname(target)
+  fs.mkdirSync(parent, { recursive: true })
+  const live = first.header.currentLink ? realOrNull(path.resolve(home(), expandHome(first.header.currentLink))) : null
+  if (live && live === realOrNull(target)) fail(`release-dir ${target} is the live release (current-link names it): upload each release to a new directory, e.g. releases/<commit sha>`)
+  const tar = findOnPath('tar', [process.env.PATH ?? '', '/usr/bin', '/bin'].join(path.delimiter))
+  if (!tar) fail('the host has no `tar`: install it, or copy the release to the host another way and leave upload empty')
+  const tmp = fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.upload-`))
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(tar!, ['-x', '-f', '-', '-C', tmp, '--no-same-owner'], { stdio: ['pipe', 'ignore', 'inherit'] })
+    child.stdin.write(first.rest)
+    process.stdin.pipe(child.stdin)
+    process.stdin.resume()
+    child.on('close', (c) => resolve(c ?? 1))
+  })
+  if (code !== 0) {
+    fs.rmSync(tmp, { recursive: true, force: true })
+    fail(`unpacking the upload failed (tar exit ${code}): nothing was made live`)
+  }
+  fs.chmodSync(tmp, 0o755)
+  let old: string | null = null
+  if (fs.existsSync(target)) {
+    old = `${tmp}.old`
+    fs.renameSync(target, old)
+  }
+  fs.renameSync(tmp, target)
+  if (old) fs.rmSync(old, { recursive: true, force: true })
+  process.stdout.write(JSON.stringify({ releaseDir: target, replaced: old !== null }) + '\n')
+}
+
+function realOrNull(p: string): string | null {
+  try {
+    return fs.realpathSync(p)
+  } catch {
+    return null
+  }
+}
+
+function fail(message: string): never {
+  process.stderr.write(message + '\n')
+  process.exit(3)
+}
+
+export async function agent(argv: readonly string[]): Promise<void> {
+  const [command, dir, arg] = argv
+  if (dir !== undefined && (!path.isAbsolute(dir) || !path.resolve(dir).startsWith(runsRoot() + path.sep))) fail(`not a run directory of this user: ${dir}`)
+  switch (command) {
+    case 'start':
+      return start()
+    case 'supervise':
+      return supervise(dir!)
+    case 'follow':
+      return follow(dir!, Number(arg ?? 0))
+    case 'result':
+      return result(dir!)
+    case 'cancel':
+      return cancel(dir!)
+    case 'upload':
+      return upload()
+    default:
+      fail(`usage: node dist/host/index.js start|follow|result|cancel|upload …`)
+  }
+}

@@ -1,0 +1,179 @@
+// The runner's side of a remote deploy (promise 12): the main step with `ssh-host` runs this
+// instead of the local run(), the post step runs remotePost. One transport for the job's hosts,
+// one SshHostDeployer, the rollout over the hosts, and the hosts' results as this step's.
+import os from 'node:os'
+import * as core from '@actions/core'
+import { isUserError, messageOf } from '../core/errors.js'
+import type { DeployResult } from '../core/report-schema.js'
+import { failStep, OUTPUT } from '../shell/outputs.js'
+import { readBundle, type Bundle } from './bundle.js'
+import { SshHostDeployer, type HostRun } from './deployer.js'
+import type { HostOutcome, HostSpec } from './host.js'
+import { parseRemoteInputs, type RemoteInputs } from './inputs.js'
+import { rollout } from './rollout.js'
+import { closeLeftMasters, findSsh, removeSshDir, SshTransport } from './ssh.js'
+import { readRemoteState, saveCollected, saveRuns, saveSshDir } from './state.js'
+import { uploadSource } from './upload.js'
+
+/** The host's own outputs that are this step's too (one host); paths in them are the host's. */
+const RELAYED_OUTPUTS = [OUTPUT.result, OUTPUT.ownProcesses, OUTPUT.violations, OUTPUT.snapshotBefore, OUTPUT.snapshotAfter, OUTPUT.report, OUTPUT.release] as const
+/** How long a host may stay unreachable mid-deploy (PM2SD_RECONNECT_SECONDS: tests shorten it). */
+const reconnectMs = () => Number(process.env.PM2SD_RECONNECT_SECONDS ?? 300) * 1000
+
+/** The job's metadata for the host's report: GITHUB_*, GITEA_*, FORGEJO_* and the runner's name, no file paths, no tokens. */
+export function jobMetadata(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined || !/^(GITHUB_|GITEA_|FORGEJO_|RUNNER_(NAME|OS|ARCH|ENVIRONMENT)$|CI$)/.test(k)) continue
+    if (/TOKEN|SECRET|PASSWORD|KEY|_(OUTPUT|STATE|STEP_SUMMARY|ENV|PATH|WORKSPACE|EVENT_PATH)$/.test(k)) continue
+    out[k] = v
+  }
+  return out
+}
+
+export function runTag(env: NodeJS.ProcessEnv): string {
+  return `${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${env.GITHUB_JOB ?? 'job'}`
+}
+
+interface Job {
+  remote: RemoteInputs
+  transport: SshTransport
+  deployer: SshHostDeployer
+  runs: HostRun[]
+}
+
+function openJob(remote: RemoteInputs, bundle: () => Bundle): Job {
+  const transport = SshTransport.open(findSsh(), process.env.RUNNER_TEMP || os.tmpdir(), remote.hosts, remote.key, remote.knownHosts.map((l) => l.text), remote.jump)
+  saveSshDir(transport.dir, transport.files.controlDir)
+  const runs: HostRun[] = []
+  const deployer = new SshHostDeployer({
+    transport,
+    knownHosts: remote.knownHosts,
+    bundle,
+    inputs: remote.forwarded,
+    upload: remote.upload,
+    tag: runTag(process.env),
+    metadata: jobMetadata(process.env),
+    reconnectMs: reconnectMs(),
+    onStarted: (run) => {
+      runs.push(run)
+      saveRuns(runs)
+    }
+  })
+  return { remote, transport, deployer, runs }
+}
+
+/** SIGINT/SIGTERM (a cancelled job): the deployer stops the host's run before its switch, else lets it finish and says so. */
+function handleCancel(deployer: SshHostDeployer): () => void {
+  let seen: NodeJS.Signals | null = null
+  const on = (signal: NodeJS.Signals) => {
+    if (seen) return core.info(`${signal} after ${seen}: still following the host's deploy`)
+    seen = signal
+    void deployer.cancel().then((m) => core.warning(m, { title: 'Deploy cancelled' }))
+  }
+  for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, on)
+  return () => ['SIGINT', 'SIGTERM'].forEach((s) => process.removeListener(s, on))
+}
+
+export async function runRemote(): Promise<DeployResult> {
+  let job: Job | null = null
+  let collected = false
+  try {
+    const remote = parseRemoteInputs()
+    findSsh()
+    const source = remote.upload ? uploadSource(remote.upload, process.env.GITHUB_WORKSPACE || process.cwd()) : null
+    let bundle: Bundle | null = null
+    job = openJob({ ...remote, upload: source }, () => (bundle ??= readBundle()))
+    const dispose = handleCancel(job.deployer)
+    try {
+      const outcomes = await rollout(job.deployer, remote.hosts)
+      saveCollected(job.runs.map((r) => r.runDir))
+      collected = true
+      return await publish(outcomes, remote.hosts)
+    } finally {
+      dispose()
+    }
+  } catch (err) {
+    const user = isUserError(err)
+    core.setOutput(OUTPUT.result, 'aborted')
+    failStep(user ? messageOf(err) : `Unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, user ? 'Remote deploy refused' : 'pm2-safe-deploy failed')
+    return 'aborted'
+  } finally {
+    if (job) {
+      await job.transport.closeAll(job.remote.hosts)
+      // The key is kept only while a host's result is still to be collected (by the post step).
+      if (job.runs.length === 0 || collected) job.transport.dispose()
+    }
+  }
+}
+
+/** The overall result of the hosts: deployed only if every host is; else the first host's that was not. */
+function overall(outcomes: readonly HostOutcome[], hosts: readonly HostSpec[]): DeployResult {
+  const bad = outcomes.find((o) => o.result !== 'deployed' && o.result !== 'dry-run')
+  if (bad) return bad.result
+  return outcomes.length === hosts.length && outcomes.every((o) => o.result === 'dry-run') ? 'dry-run' : 'deployed'
+}
+
+export function hostsOutput(outcomes: readonly HostOutcome[]): string {
+  return JSON.stringify(Object.fromEntries(outcomes.map((o) => [o.host.label, { result: o.result, release: o.release, previous: o.previous, report: o.report }])))
+}
+
+async function publish(outcomes: readonly HostOutcome[], hosts: readonly HostSpec[]): Promise<DeployResult> {
+  const result = overall(outcomes, hosts)
+  if (outcomes.length === 1 && hosts.length === 1) {
+    for (const name of RELAYED_OUTPUTS) if (outcomes[0]!.outputs[name] !== undefined) core.setOutput(name, outcomes[0]!.outputs[name])
+  }
+  core.setOutput(OUTPUT.result, result)
+  core.setOutput(OUTPUT.hosts, hostsOutput(outcomes))
+  await appendSummaries(outcomes)
+  for (const o of outcomes) core.info(`${o.host.label}: ${o.result}${o.release ? ` (release ${o.release})` : ''} in ${(o.ms / 1000).toFixed(1)} s`)
+  if (result !== 'deployed' && result !== 'dry-run') process.exitCode = core.ExitCode.Failure
+  return result
+}
+
+async function appendSummaries(outcomes: readonly HostOutcome[]): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return
+  for (const o of outcomes) {
+    core.summary.addRaw(`\n### ${o.host.label}: ${o.result}\n\n`)
+    if (o.summary) core.summary.addRaw(o.summary)
+  }
+  await core.summary.write()
+}
+
+/** The post step with `ssh-host`: collects a host's result the main step missed, then removes the key and sockets. */
+export async function remotePost(): Promise<void> {
+  const saved = readRemoteState()
+  const missed = saved.runs.filter((r) => !saved.collected.includes(r.runDir))
+  try {
+    if (missed.length > 0) await collectMissed(missed)
+  } catch (err) {
+    core.warning(`Could not collect the hosts' results: ${messageOf(err)}`)
+  } finally {
+    if (saved.sshDir) {
+      await closeLeftMasters(saved.sshDir.dir)
+      removeSshDir(saved.sshDir.dir, saved.sshDir.controlDir)
+    }
+    core.info(saved.sshDir ? 'Removed the ssh key, known_hosts and control sockets of this job.' : 'No ssh files to remove.')
+  }
+}
+
+async function collectMissed(missed: readonly HostRun[]): Promise<void> {
+  const remote = parseRemoteInputs()
+  const job = openJob(remote, () => readBundle())
+  try {
+    for (const run of missed) {
+      const host = remote.hosts.find((h) => h.label === run.label)
+      if (!host) continue
+      core.info(`${host.label}: the main step ended before the host's result was collected: collecting it now`)
+      const o = await job.deployer.collect(host, run)
+      await appendSummaries([o])
+      const done = o.result === 'deployed' || o.result === 'dry-run'
+      if (done) core.notice(`${host.label}: the deploy on the host ended ${o.result} after the main step stopped.`, { title: `Remote deploy ${o.result}` })
+      else core.error(`${host.label}: the deploy on the host ended ${o.result} after the main step stopped. ${o.message}`, { title: `Remote deploy ${o.result}` })
+      if (!done) process.exitCode = core.ExitCode.Failure
+    }
+  } finally {
+    await job.transport.closeAll(remote.hosts)
+    job.transport.dispose()
+  }
+}

@@ -1,0 +1,78 @@
+// The fixed POSIX sh scripts the runner sends as ssh commands. No input is ever interpolated
+// into them: values arrive as positional arguments (the bundle hash, paths the host reported)
+// or on stdin (an input such as pm2-home), and each is quoted as one word by shellCommand.
+import { shellCommand } from '../core/ssh.js'
+import { CACHE_DIR } from './bundle.js'
+
+/**
+ * Finds the node to run the bundle with: the PM2 daemon's (its pid file under pm2-home, read from
+ * stdin's first line; the process must be a PM2 daemon), else a login shell's. Prints key=value
+ * lines; only sh built-ins and that node are used (the session's PATH may have nothing).
+ */
+const PROBE = `
+IFS= read -r h || h=
+case $h in
+  '~/'*) h=$HOME/\${h#??} ;;
+  '') h=\${PM2_HOME:-$HOME/.pm2} ;;
+  /*) ;;
+  *) h=$HOME/$h ;;
+esac
+node= from=
+if [ -r "$h/pm2.pid" ]; then
+  IFS= read -r pid < "$h/pm2.pid" || pid=
+  case $pid in
+    ''|*[!0-9]*) ;;
+    *) title=
+       [ -r "/proc/$pid/cmdline" ] && IFS= read -r title < "/proc/$pid/cmdline" 2>/dev/null
+       case $title in
+         'PM2 v'*) node=$("/proc/$pid/exe" -e 'process.stdout.write(process.execPath)' 2>/dev/null) && from=daemon || node= ;;
+       esac ;;
+  esac
+fi
+if [ -z "$node" ]; then
+  out=$("\${SHELL:-/bin/sh}" -lc 'command -v node' </dev/null 2>/dev/null) || out=
+  nl='
+'
+  out=\${out##*"$nl"}
+  case $out in /*) node=$out from=login ;; esac
+fi
+v=
+[ -n "$node" ] && v=$("$node" -e 'process.stdout.write(process.version)' 2>/dev/null)
+b=no
+[ -f "$HOME/${CACHE_DIR}/$1/host/index.js" ] && b=yes
+printf 'node=%s\\nfrom=%s\\nversion=%s\\nhome=%s\\npm2home=%s\\nbundle=%s\\n' "$node" "$from" "$v" "$HOME" "$h" "$b"
+`
+
+export function probeCommand(bundleHash: string): string {
+  return shellCommand(PROBE, [bundleHash])
+}
+
+/** `node <args…>` on the host: the node path the probe found is data, not code. */
+export function nodeCommand(node: string, args: readonly string[]): string {
+  return shellCommand('n=$1; shift; exec "$n" "$@"', [node, ...args])
+}
+
+export interface Probe {
+  node: string
+  from: 'daemon' | 'login' | ''
+  version: string
+  home: string
+  pm2Home: string
+  bundlePresent: boolean
+}
+
+export function parseProbe(text: string): Probe {
+  const kv: Record<string, string> = {}
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=')
+    if (eq > 0) kv[line.slice(0, eq)] = line.slice(eq + 1)
+  }
+  return {
+    node: kv.node ?? '',
+    from: (kv.from ?? '') as Probe['from'],
+    version: kv.version ?? '',
+    home: kv.home ?? '',
+    pm2Home: kv.pm2home ?? '',
+    bundlePresent: kv.bundle === 'yes'
+  }
+}
