@@ -5,6 +5,7 @@
 import * as core from '@actions/core'
 import { isUserError, messageOf } from '../core/errors.js'
 import type { DeployResult } from '../core/report-schema.js'
+import { FLEET_ROLLBACK_INPUT } from '../core/rollout.js'
 import { classifySshFailure, knownHostsCover, sshFailureMessage, type KnownHostsLine } from '../core/ssh.js'
 import { CACHE_DIR, INSTALLER, packBundle, type Bundle } from './bundle.js'
 import type { HostDeployer, HostOutcome, HostPurpose, HostSpec } from './host.js'
@@ -82,7 +83,8 @@ export class SshHostDeployer implements HostDeployer {
       this.checkCancel()
       if (this.o.upload && purpose.kind === 'deploy') await uploadRelease(this.o.transport, host, probe.node, agent, this.o.upload, this.o.inputs)
       this.checkCancel()
-      const inputs = purpose.kind === 'fleet-rollback' ? { ...this.o.inputs, 'release-dir': purpose.release } : this.o.inputs
+      // A fleet rollback (promise 13) deploys the release the host ran before, and its records on the host say why.
+      const inputs = purpose.kind === 'fleet-rollback' ? { ...this.o.inputs, 'release-dir': purpose.release, [FLEET_ROLLBACK_INPUT]: purpose.reason } : this.o.inputs
       const run = await this.start(host, probe, agent, inputs)
       return await this.collect(host, run, t0)
     } catch (err) {

@@ -16,6 +16,8 @@ export interface FleetRun {
   cancel: AbortSignal
   /** A line for the log, between hosts (already safe to print). */
   say(line: string): void
+  /** After each host's run has ended (the post step then need not collect it). */
+  onOutcome?: (outcome: HostOutcome) => void
   now?: () => number
 }
 
@@ -38,6 +40,7 @@ export async function rollOut(run: FleetRun): Promise<FleetEnd> {
     if (step.kind === 'done') break
     announce(run, step, record)
     const outcome = await deployOne(run.deployer, step.host, purposeOf(step), now)
+    run.onOutcome?.(outcome)
     if (step.kind === 'deploy') {
       record.deploys.push(outcome)
       if (run.cancel.aborted && !record.cancelled) record.cancelled = { during: step.host.label }
