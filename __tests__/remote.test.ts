@@ -151,4 +151,204 @@ function runsOnHost(host: TestHost): string[] {
   }
 }
 
-export { parseCommandFile, readAllFiles, runPost, spawn, jobEnv, stepEnv, MAIN }
+/** A main step started as a runner starts it, that the test can watch, signal or kill mid-deploy. */
+function startMain(h: SshHosts, inputs: Record<string, string>) {
+  const runnerDir = fs.mkdtempSync(path.join(h.dir, 'live-'))
+  const job = jobEnv({ inputs, pm2Home: path.join(h.dir, 'runner-pm2'), baseDir: runnerDir }, runnerDir)
+  const env = stepEnv(job, path.join(runnerDir, 'main'))
+  const child = spawn(process.execPath, [MAIN], { env, cwd: runnerDir, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  let done = false
+  const exited = new Promise<number>((resolve) =>
+    child.on('close', (code, signal) => {
+      done = true
+      resolve(code ?? (signal ? 137 : 1))
+    })
+  )
+  const finished = async (): Promise<ActionRun> => {
+    const code = await exited
+    return {
+      code,
+      stdout,
+      stderr,
+      outputs: parseCommandFile(fs.readFileSync(env.GITHUB_OUTPUT!, 'utf8')),
+      state: parseCommandFile(fs.readFileSync(env.GITHUB_STATE!, 'utf8')),
+      summary: fs.readFileSync(env.GITHUB_STEP_SUMMARY!, 'utf8'),
+      runnerDir,
+      jobEnv: job,
+      runner: 'github'
+    }
+  }
+  return {
+    child,
+    finished,
+    state: () => parseCommandFile(fs.readFileSync(env.GITHUB_STATE!, 'utf8')),
+    waitFor: (re: RegExp) =>
+      until(`the main step to print ${re}`, async () => {
+        if (re.test(stdout)) return true
+        if (done) throw new Error(`the main step ended before printing ${re}:\n${stdout}\n${stderr}`)
+        return null
+      }, 90_000)
+  }
+}
+
+/** Every process whose command line names one of these paths (the job's ssh clients and its shared connection). */
+function processesNaming(paths: string[]): number[] {
+  const out: number[] = []
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue
+    try {
+      const cmd = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8')
+      if (paths.some((p) => cmd.includes(p))) out.push(Number(e))
+    } catch {
+      // gone
+    }
+  }
+  return out
+}
+
+describe.skipIf(unavailable)('dropped connections, cancels, upload, hostile output, key hygiene', () => {
+  let h: SshHosts
+  let host: TestHost
+  let port: number
+  beforeAll(async () => {
+    h = await newHosts(1)
+    host = h.hosts[0]!
+    port = await freePort()
+    startNeighbour(host)
+    for (const v of ['r1', 'r2', 'r3', 'r4', 'r5']) writeRelease(host, v, { port })
+    writeRelease(host, 'slow', { port, slowLoadMs: 3000 })
+    const first = await deploy(h, host, 'r1')
+    expect(first.outputs.result, first.stdout).toBe('deployed')
+  })
+
+  test("the runner's ssh connections killed mid-deploy: the host finishes, the action reconnects and reports deployed", async () => {
+    const before = neighbours(host)
+    const m = startMain(h, inputsFor(h, host, 'r2', { 'stable-seconds': '5' }))
+    await m.waitFor(/^::group::Verify own processes$/m)
+    const ssh = JSON.parse(m.state()['remote-ssh-dir']!) as { dir: string; controlDir: string }
+    const victims = processesNaming([ssh.dir, ssh.controlDir])
+    expect(victims.length).toBeGreaterThan(0)
+    for (const pid of victims) process.kill(pid, 'SIGKILL')
+    const run = await m.finished()
+    expect(run.stdout).toMatch(/connection dropped/)
+    expect(run.stdout).toMatch(/reconnected; the host's log continues from byte \d+/)
+    expect(run.outputs.result, run.stdout).toBe('deployed')
+    expect(run.code).toBe(0)
+    expect(live(host)).toBe(path.join(host.home, 'apps/web/releases/r2'))
+    expect(neighbours(host)).toEqual(before)
+    // Every host log line arrived once: the reconnect continued at the byte it stopped at.
+    expect(run.stdout.match(/^::group::Release switch$/gm)).toHaveLength(1)
+  })
+
+  test('cancel before the release switch stops the host deploy: aborted, link and processes unchanged', async () => {
+    const before = { link: live(host), pids: host.jlist().map((p) => p.pid) }
+    const m = startMain(h, inputsFor(h, host, 'slow'))
+    await m.waitFor(/^::group::Inputs and ownership$/m)
+    await new Promise((r) => setTimeout(r, 700))
+    m.child.kill('SIGINT')
+    const run = await m.finished()
+    expect(run.stdout).toMatch(/cancelled before the release switch: the host's deploy was stopped/)
+    expect(run.outputs.result, run.stdout).toBe('aborted')
+    expect(run.code).toBe(1)
+    expect(run.stdout).toMatch(/Deploy interrupted by SIGINT; the host lock was released\. Nothing was changed\./)
+    expect({ link: live(host), pids: host.jlist().map((p) => p.pid) }).toEqual(before)
+  })
+
+  test('cancel after the switch: the host finishes its verification, and the job says so', async () => {
+    const m = startMain(h, inputsFor(h, host, 'r3', { 'stable-seconds': '3' }))
+    await m.waitFor(/^::group::Verify own processes$/m)
+    m.child.kill('SIGINT')
+    const run = await m.finished()
+    expect(run.stdout).toMatch(/cancelled after the host switched the release.*finishes its verification, or its rollback/)
+    expect(run.outputs.result, run.stdout).toBe('deployed')
+    expect(live(host)).toBe(path.join(host.home, 'apps/web/releases/r3'))
+  })
+
+  test("a main step killed outright (Gitea's cancel): the post step collects the host's result, then no key material is left", async () => {
+    const m = startMain(h, inputsFor(h, host, 'r4', { 'stable-seconds': '3' }))
+    await m.waitFor(/^::group::Deploy$/m)
+    m.child.kill('SIGKILL')
+    const main = await m.finished()
+    const ssh = JSON.parse(main.state['remote-ssh-dir']!) as { dir: string; controlDir: string }
+    expect(fs.existsSync(path.join(ssh.dir, 'id'))).toBe(true)
+    const post = await runPost(main, path.join(h.dir, 'runner-pm2'))
+    expect(post.stdout).toMatch(/the main step ended before the host's result was collected: collecting it now/)
+    expect(post.stdout).toMatch(/ended deployed after the main step stopped/)
+    expect(post.code).toBe(0)
+    expect(live(host)).toBe(path.join(host.home, 'apps/web/releases/r4'))
+    expectNoKeyMaterial(h, main.runnerDir, [ssh.dir, ssh.controlDir], main.stdout + post.stdout + post.stderr)
+  })
+
+  test('upload: a release built on the runner lands in release-dir before preflight, never half', async () => {
+    const src = fs.mkdtempSync(path.join(h.dir, 'build-'))
+    const staged = writeRelease(host, 'staging-copy', { port })
+    for (const f of ['server.js', 'ecosystem.config.js']) fs.copyFileSync(path.join(staged, f), path.join(src, f))
+    fs.writeFileSync(path.join(src, 'ecosystem.config.js'), fs.readFileSync(path.join(src, 'ecosystem.config.js'), 'utf8').replace('staging-copy', 'uploaded'))
+    const run = await deploy(h, host, 'uploaded', { upload: src })
+    expect(run.outputs.result, run.stdout).toBe('deployed')
+    expect(run.stdout).toMatch(/uploaded .* to .*apps\/web\/releases\/uploaded \(\d+ bytes/)
+    const target = path.join(host.home, 'apps/web/releases/uploaded')
+    expect(live(host)).toBe(target)
+    expect(fs.statSync(path.join(target, 'server.js')).uid).toBe(host.uid)
+    expect(fs.readdirSync(path.dirname(target)).filter((n) => n.includes('.upload-'))).toEqual([])
+    await until('the uploaded release answers', async () => ((await probe(port)) === 'uploaded' ? true : null))
+  })
+
+  test('remote log lines that look like workflow commands reach the job as text only', async () => {
+    writeRelease(host, 'hostile', {
+      port,
+      crash: true,
+      print: ['::set-output name=result::deployed', '::error title=forged::forged by the app', '::add-mask::deploy', '::stop-commands::t0k3n', '::warning::forged warning']
+    })
+    const run = await deploy(h, host, 'hostile', { 'stable-seconds': '3' })
+    expect(run.outputs.result, run.stdout).toBe('rolled-back')
+    expect(run.code).toBe(1)
+    expect(run.stdout).toMatch(/forged by the app/)
+    for (const forged of ['::set-output', '::error title=forged', '::add-mask::', '::stop-commands::', '::warning::forged']) {
+      expect(run.stdout.split('\n').filter((l) => l.startsWith(forged))).toEqual([])
+    }
+    expect(live(host)).toBe(path.join(host.home, 'apps/web/releases/uploaded'))
+  })
+
+  test('no key material anywhere on the runner after the post step, and none on the host', async () => {
+    const run = await runAction({ inputs: inputsFor(h, host, 'r5'), pm2Home: path.join(h.dir, 'runner-pm2'), baseDir: path.join(h.dir, 'runner'), timeoutMs: 110_000, post: true, keepJob: true })
+    expect(run.outputs.result, run.stdout).toBe('deployed')
+    const ssh = JSON.parse(run.state['remote-ssh-dir']!) as { dir: string; controlDir: string }
+    expectNoKeyMaterial(h, run.runnerDir, [ssh.dir, ssh.controlDir], run.stdout + run.stderr + (run.post?.stdout ?? ''))
+    const body = keyBody(h)
+    for (const f of readAllFiles(path.join(host.home, '.cache/pm2-safe-deploy/runs'))) expect(f.text.includes(body), f.file).toBe(false)
+  })
+})
+
+/** The base64 body of the client key: the part that must appear nowhere. */
+const keyBody = (h: SshHosts) => h.clientKey.split('\n').filter((l) => l && !l.startsWith('-----')).join('').slice(0, 60)
+
+function expectNoKeyMaterial(h: SshHosts, runnerDir: string, sshDirs: string[], log: string): void {
+  for (const d of sshDirs) expect(fs.existsSync(d), d).toBe(false)
+  const body = keyBody(h)
+  const firstLine = h.clientKey.split('\n')[1]!
+  for (const f of readAllFiles(runnerDir)) {
+    expect(f.text.includes(firstLine), f.file).toBe(false)
+    expect(f.text.replace(/\n/g, '').includes(body), f.file).toBe(false)
+  }
+  expect(log.includes(firstLine)).toBe(false)
+  expect(processesNaming(sshDirs)).toEqual([])
+}
+
+describe.skipIf(unavailable)('a host whose node and pm2 only the daemon knows (nvm-like, not on PATH)', () => {
+  test('the bundle runs with the daemon\'s node, and pm2 is found beside it', async () => {
+    const h = await newHosts(1, [{ nvm: true }])
+    const host = h.hosts[0]!
+    const port = await freePort()
+    writeRelease(host, 'n1', { port })
+    const run = await deploy(h, host, 'n1', { 'pm2-path': 'pm2' })
+    expect(run.outputs.result, run.stdout).toBe('deployed')
+    expect(run.stdout).toContain(`node ${host.home}/nvm/bin/node`)
+    expect(run.stdout).toMatch(/\(the PM2 daemon's\)/)
+    expect(host.jlist().filter((p) => p.name === 'web-test')).toHaveLength(2)
+  })
+})

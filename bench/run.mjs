@@ -9,6 +9,7 @@
 // runs fewer rounds and skips the 1000-process host; `--only downtime,scale` picks sections.
 //   6. start cost of the bundle against a bare node
 //   7. release switch under load (swap vs recreate), a crash-looping release rolled back
+//   8. a one-host remote deploy over loopback sshd vs the same deploy on the host; bundle bytes on a second deploy (bench/remote.mjs)
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
@@ -16,6 +17,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
+import { benchRemote } from './remote.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const PM2_BIN = path.join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2')
@@ -450,6 +452,7 @@ async function main() {
     if (want('scale')) await benchScale()
     if (want('startup')) await benchStartup()
     if (want('release')) await benchRelease()
+    if (want('remote')) await benchRemote({ ROOT, MAIN, APPS, ROUNDS, row, median })
   } finally {
     cleanup()
   }

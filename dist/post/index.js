@@ -46502,9 +46502,9 @@ function sshExitArgv(configFile, alias) {
 function shQuote(word) {
     return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
-/** `sh -c <script> psd <args…>` as one string for the remote login shell: the script is fixed, the args are data. */
+/** `/bin/sh -c <script> psd <args…>` as one string for the remote login shell (the session's PATH may have nothing): the script is fixed, the args are data. */
 function ssh_shellCommand(script, args = []) {
-    return ['sh', '-c', script, 'pm2-safe-deploy', ...args].map(shQuote).join(' ');
+    return ['/bin/sh', '-c', script, 'pm2-safe-deploy', ...args].map(shQuote).join(' ');
 }
 /** What an exit 255 was, from ssh's stderr. */
 function classifySshFailure(stderr) {
@@ -46954,7 +46954,8 @@ case $h in
 esac
 node= from=
 if [ -r "$h/pm2.pid" ]; then
-  IFS= read -r pid < "$h/pm2.pid" || pid=
+  pid=
+  IFS= read -r pid < "$h/pm2.pid"
   case $pid in
     ''|*[!0-9]*) ;;
     *) title=
@@ -47437,9 +47438,9 @@ function ssh_findSsh(env = process.env) {
     }
     return found;
 }
-/** Control sockets need a short path (sun_path is ~104 bytes): RUNNER_TEMP unless that is too deep. */
+/** Control sockets need a short path (sun_path is ~104 bytes; ssh adds `/` + %C's 40 hex + a 17-byte temporary suffix): RUNNER_TEMP unless that is too deep. */
 function controlDirFor(dir) {
-    if (Buffer.byteLength(external_node_path_default().join(dir, 'c', 'x'.repeat(40))) < 100)
+    if (Buffer.byteLength(external_node_path_default().join(dir, 'c')) + 1 + 40 + 17 < 100)
         return external_node_path_default().join(dir, 'c');
     return external_node_fs_default().mkdtempSync(external_node_path_default().join(external_node_os_default().tmpdir(), 'psd-'));
 }

@@ -167,9 +167,9 @@ export function shQuote(word: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
 }
 
-/** `sh -c <script> psd <args…>` as one string for the remote login shell: the script is fixed, the args are data. */
+/** `/bin/sh -c <script> psd <args…>` as one string for the remote login shell (the session's PATH may have nothing): the script is fixed, the args are data. */
 export function shellCommand(script: string, args: readonly string[] = []): string {
-  return ['sh', '-c', script, 'pm2-safe-deploy', ...args].map(shQuote).join(' ')
+  return ['/bin/sh', '-c', script, 'pm2-safe-deploy', ...args].map(shQuote).join(' ')
 }
 
 export type SshFailure = 'host-key-unknown' | 'host-key-changed' | 'auth' | 'unreachable' | 'other'

@@ -19,7 +19,8 @@ case $h in
 esac
 node= from=
 if [ -r "$h/pm2.pid" ]; then
-  IFS= read -r pid < "$h/pm2.pid" || pid=
+  pid=
+  IFS= read -r pid < "$h/pm2.pid"
   case $pid in
     ''|*[!0-9]*) ;;
     *) title=

@@ -42,9 +42,9 @@ export interface RunOptions {
   onStdout?: (chunk: Buffer) => void
 }
 
-/** Control sockets need a short path (sun_path is ~104 bytes): RUNNER_TEMP unless that is too deep. */
+/** Control sockets need a short path (sun_path is ~104 bytes; ssh adds `/` + %C's 40 hex + a 17-byte temporary suffix): RUNNER_TEMP unless that is too deep. */
 function controlDirFor(dir: string): string {
-  if (Buffer.byteLength(path.join(dir, 'c', 'x'.repeat(40))) < 100) return path.join(dir, 'c')
+  if (Buffer.byteLength(path.join(dir, 'c')) + 1 + 40 + 17 < 100) return path.join(dir, 'c')
   return fs.mkdtempSync(path.join(os.tmpdir(), 'psd-'))
 }
 
