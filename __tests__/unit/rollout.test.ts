@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { hostsOutput, renderFleetLogVerdict, renderFleetSummary } from '../../src/core/fleet-report.js'
 import type { DeployResult } from '../../src/core/report-schema.js'
-import { combinedResult, nextStep, rolloutVerdict, type HostEnd, type RolloutInput, type RolloutRecord } from '../../src/core/rollout.js'
+import { combinedResult, hostWords, nextStep, rolloutVerdict, type HostEnd, type RolloutInput, type RolloutRecord } from '../../src/core/rollout.js'
 
 type Host = { label: string }
 const hosts = (n: number): Host[] => Array.from({ length: n }, (_, i) => ({ label: `web-${i + 1}` }))
@@ -242,6 +242,12 @@ describe('rollout properties', () => {
 })
 
 describe('reporting a fleet', () => {
+  test("a host's verdict is told once: its own `label: result: ` opening is dropped", () => {
+    expect(hostWords('deploy@web-1', 'deploy@web-1: aborted: No PM2 daemon answers.')).toBe('No PM2 daemon answers.')
+    expect(hostWords('deploy@web-1', 'deploy@web-1: deployed')).toBe('deploy@web-1: deployed')
+    expect(hostWords('deploy@web-1', 'cannot connect')).toBe('cannot connect')
+  })
+
   const input = { hosts: hosts(3), rollbackAcross: true }
   const { record } = drive(input, (h) => end(h, h.label === 'web-2' ? 'rolled-back' : 'deployed', { message: h.label === 'web-2' ? '::error::pwned\nsecond line' : 'ok' }), back)
   const verdict = rolloutVerdict(input, record)

@@ -46741,17 +46741,24 @@ function nextStep(input, record) {
 }
 /** Why a host goes back, for its own audit line and report. */
 function rollbackReason(stop) {
-    return `fleet rollback: host ${stop.host.label} ended ${stop.result} (${firstLine(stop.message)}), so every host this run switched goes back to the release it ran before`;
+    return `fleet rollback: host ${stop.host.label} ended ${stop.result} (${firstLine(hostWords(stop.host.label, stop.message))}), so every host this run switched goes back to the release it ran before`;
 }
 function firstLine(text) {
-    return text.split(/\r?\n/, 1)[0].trim() || 'no message';
+    return text.split(/\r?\n/, 1)[0].trim().replace(/\.$/, '') || 'no message';
+}
+/** A host's verdict without the `label: result: ` it may open with (the fleet's lines name both already). */
+function hostWords(label, message) {
+    let m = message.trim();
+    if (m.startsWith(`${label}: `))
+        m = m.slice(label.length + 2);
+    return m.replace(/^(deployed|dry-run|aborted|failed|rolled-back)(: |$)/, '') || message.trim();
 }
 function lineOf(label, deploy, rollback, wentBack) {
     if (!deploy) {
         return { label, state: 'not-contacted', result: 'aborted', release: null, previous: null, report: null, reports: [], ms: 0, message: 'not contacted: the rollout stopped before this host', rollback: null };
     }
     const reports = [deploy.report, rollback?.report ?? null].filter((r) => r !== null);
-    const base = { label, previous: deploy.previous, report: reports.at(-1) ?? null, reports, ms: deploy.ms + (rollback?.ms ?? 0), message: deploy.message, rollback: rollback ? { result: rollback.result, reached: rollback.reached, message: rollback.message } : null };
+    const base = { label, previous: deploy.previous, report: reports.at(-1) ?? null, reports, ms: deploy.ms + (rollback?.ms ?? 0), message: hostWords(label, deploy.message), rollback: rollback ? { result: rollback.result, reached: rollback.reached, message: hostWords(label, rollback.message) } : null };
     if (rollback) {
         const back = rollback.result === 'deployed';
         // Not reached: nothing changed there, so it still runs what its deploy left.
@@ -46834,7 +46841,7 @@ function fleetMessage(input, record, hosts, result) {
         return `${n} host(s) deployed, one at a time, each verified before the next.`;
     if (result === 'dry-run')
         return `Dry run on ${n} host(s): nothing changed on any.`;
-    const cause = stop ? `${stop.host.label} ended ${stop.result}: ${firstLine(stop.message)}.` : '';
+    const cause = stop ? `${stop.host.label} ended ${stop.result}: ${firstLine(hostWords(stop.host.label, stop.message))}.` : '';
     if (result === 'aborted')
         return `${cause} Nothing changed on any host.${after}`.trim();
     const back = hosts.filter((h) => record.rollbacks.some((r) => r.host.label === h.label) && h.state === 'previous').map((h) => h.label);

@@ -81,11 +81,18 @@ export function nextStep<H extends { label: string }>(input: RolloutInput<H>, re
 
 /** Why a host goes back, for its own audit line and report. */
 export function rollbackReason(stop: HostEnd): string {
-  return `fleet rollback: host ${stop.host.label} ended ${stop.result} (${firstLine(stop.message)}), so every host this run switched goes back to the release it ran before`
+  return `fleet rollback: host ${stop.host.label} ended ${stop.result} (${firstLine(hostWords(stop.host.label, stop.message))}), so every host this run switched goes back to the release it ran before`
 }
 
 function firstLine(text: string): string {
-  return text.split(/\r?\n/, 1)[0]!.trim() || 'no message'
+  return text.split(/\r?\n/, 1)[0]!.trim().replace(/\.$/, '') || 'no message'
+}
+
+/** A host's verdict without the `label: result: ` it may open with (the fleet's lines name both already). */
+export function hostWords(label: string, message: string): string {
+  let m = message.trim()
+  if (m.startsWith(`${label}: `)) m = m.slice(label.length + 2)
+  return m.replace(/^(deployed|dry-run|aborted|failed|rolled-back)(: |$)/, '') || message.trim()
 }
 
 // ---------------------------------------------------------------------------------
@@ -132,7 +139,7 @@ function lineOf(label: string, deploy: HostEnd | undefined, rollback: HostEnd | 
     return { label, state: 'not-contacted', result: 'aborted', release: null, previous: null, report: null, reports: [], ms: 0, message: 'not contacted: the rollout stopped before this host', rollback: null }
   }
   const reports = [deploy.report, rollback?.report ?? null].filter((r): r is string => r !== null)
-  const base = { label, previous: deploy.previous, report: reports.at(-1) ?? null, reports, ms: deploy.ms + (rollback?.ms ?? 0), message: deploy.message, rollback: rollback ? { result: rollback.result, reached: rollback.reached, message: rollback.message } : null }
+  const base = { label, previous: deploy.previous, report: reports.at(-1) ?? null, reports, ms: deploy.ms + (rollback?.ms ?? 0), message: hostWords(label, deploy.message), rollback: rollback ? { result: rollback.result, reached: rollback.reached, message: hostWords(label, rollback.message) } : null }
   if (rollback) {
     const back = rollback.result === 'deployed'
     // Not reached: nothing changed there, so it still runs what its deploy left.
@@ -213,7 +220,7 @@ function fleetMessage(input: RolloutInput<{ label: string }>, record: RolloutRec
   }
   if (result === 'deployed') return `${n} host(s) deployed, one at a time, each verified before the next.`
   if (result === 'dry-run') return `Dry run on ${n} host(s): nothing changed on any.`
-  const cause = stop ? `${stop.host.label} ended ${stop.result}: ${firstLine(stop.message)}.` : ''
+  const cause = stop ? `${stop.host.label} ended ${stop.result}: ${firstLine(hostWords(stop.host.label, stop.message))}.` : ''
   if (result === 'aborted') return `${cause} Nothing changed on any host.${after}`.trim()
   const back = hosts.filter((h) => record.rollbacks.some((r) => r.host.label === h.label) && h.state === 'previous').map((h) => h.label)
   if (result === 'rolled-back') {
