@@ -164,3 +164,34 @@ describe('relaying a host log', () => {
     expect(unescapeCommandValue('%25%0D%0A%3A%2C')).toBe('%\r\n:,')
   })
 })
+
+describe('the framed stream of the host agent', () => {
+  test('log bytes, the start answer and the result survive any chunking; the log offset counts log bytes only', async () => {
+    const { FrameReader } = await import('../../src/remote/protocol.js')
+    const start = { runDir: '/h/.cache/pm2-safe-deploy/runs/x', node: '/usr/bin/node', pm2: null, supervisor: 1 }
+    const result = { done: true, main: { code: 0, signal: null }, outputs: { result: 'deployed' }, summary: 'ök', releaseSwitch: null, commandsStarted: 1, release: null }
+    const log = Buffer.from('::group::Deploy\nünïcode line\n')
+    const frame = (k: string, b: Buffer) => Buffer.concat([Buffer.from(`${k}${b.length}\n`), b])
+    const all = Buffer.concat([frame('S', Buffer.from(JSON.stringify(start))), frame('L', log.subarray(0, 7)), frame('L', log.subarray(7)), frame('R', Buffer.from(JSON.stringify(result)))])
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: all.length }), { maxLength: 8 }), (cuts) => {
+        const got = { start: null as unknown, log: [] as Buffer[], result: null as unknown }
+        const r = new FrameReader({ start: (a) => (got.start = a), log: (b) => got.log.push(b), result: (x) => (got.result = x) })
+        let at = 0
+        for (const c of [...new Set(cuts)].sort((a, b) => a - b)) {
+          r.feed(all.subarray(at, c))
+          at = c
+        }
+        r.feed(all.subarray(at))
+        expect(got.start).toEqual(start)
+        expect(Buffer.concat(got.log).equals(log)).toBe(true)
+        expect(got.result).toEqual(result)
+      })
+    )
+  })
+  test('anything that is not a frame is refused, not relayed', async () => {
+    const { FrameReader } = await import('../../src/remote/protocol.js')
+    const r = new FrameReader({ start: () => undefined, log: () => undefined, result: () => undefined })
+    expect(() => r.feed(Buffer.from('::set-output name=result::deployed\n'))).toThrow(/unexpected data from the host agent/)
+  })
+})

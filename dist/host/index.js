@@ -63,6 +63,8 @@ var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
+;// CONCATENATED MODULE: external "node:url"
+const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
 ;// CONCATENATED MODULE: ./src/core/command-file.ts
 // The runner's command files (GITHUB_OUTPUT, GITHUB_STATE) as @actions/core writes them:
 // `name<<DELIMITER` … `DELIMITER` for each value (and the older `name=value`). The last value of a name wins.
@@ -111,8 +113,6 @@ function findOnPath(name, searchPath) {
     return null;
 }
 
-;// CONCATENATED MODULE: external "node:url"
-const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
 ;// CONCATENATED MODULE: ./src/remote/bundle.ts
 // The action's own bundle, shipped to a host once per content hash (promise 12): the files of
 // dist/main, dist/post, dist/reader and dist/host, named by the sha256 of their list. The host
@@ -206,6 +206,58 @@ process.stdin.on('end', () => {
 ;// CONCATENATED MODULE: ./src/remote/protocol.ts
 /** Path inputs in which a leading `~/` means the SSH user's home on the host. */
 const HOST_PATH_INPUTS = ['working-directory', 'ecosystem', 'pm2-path', 'pm2-home', 'snapshot-dir', 'audit-log', 'current-link', 'release-dir'];
+/**
+ * The stream of `start` and `follow`: frames of `<kind><byte count>\n<bytes>`. S: the StartAnswer
+ * (JSON); L: bytes of the host's log; R: the HostRunResult (JSON), last. A frame cut short by a
+ * dropped connection is resumed by `follow <run dir> <log bytes received>`.
+ */
+class FrameReader {
+    on;
+    header = '';
+    kind = '';
+    left = -1;
+    body = [];
+    constructor(on) {
+        this.on = on;
+    }
+    feed(chunk) {
+        let at = 0;
+        while (at < chunk.length) {
+            if (this.left < 0) {
+                const nl = chunk.indexOf(10, at);
+                if (nl < 0) {
+                    this.header += chunk.subarray(at).toString('latin1');
+                    return;
+                }
+                this.header += chunk.subarray(at, nl).toString('latin1');
+                at = nl + 1;
+                const m = this.header.match(/^([SLR])(\d+)$/);
+                if (!m)
+                    throw new Error(`unexpected data from the host agent: ${JSON.stringify(this.header.slice(0, 500))}`);
+                this.kind = m[1];
+                this.left = Number(m[2]);
+                this.header = '';
+                this.body = [];
+            }
+            const piece = chunk.subarray(at, at + this.left);
+            at += piece.length;
+            this.left -= piece.length;
+            if (this.kind === 'L')
+                this.on.log(piece);
+            else
+                this.body.push(piece);
+            if (this.left === 0)
+                this.complete();
+        }
+    }
+    complete() {
+        this.left = -1;
+        if (this.kind === 'S')
+            this.on.start(JSON.parse(Buffer.concat(this.body).toString()));
+        if (this.kind === 'R')
+            this.on.result(JSON.parse(Buffer.concat(this.body).toString()));
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/remote/agent.ts
 // The host's side of a remote deploy (dist/host/index.js, run with the node the PM2 daemon runs).
@@ -214,6 +266,7 @@ const HOST_PATH_INPUTS = ['working-directory', 'ecosystem', 'pm2-path', 'pm2-hom
 // runs, with the run directory's files as GITHUB_OUTPUT / GITHUB_STATE / GITHUB_STEP_SUMMARY,
 // then the post bundle if the main step died. `follow`, `result` and `cancel` read that directory.
 // Nothing here knows the deploy: it is the runner around run(), on the host.
+
 
 
 
@@ -331,17 +384,23 @@ async function start() {
         external_node_fs_default().writeFileSync(external_node_path_default().join(dir, f), '', { mode: 0o600 });
     external_node_fs_default().writeFileSync(external_node_path_default().join(dir, F.inputs), JSON.stringify(stepEnv(dir, payload, inputs, searchPath)), { mode: 0o600 });
     const log = external_node_fs_default().openSync(external_node_path_default().join(dir, F.log), 'a');
-    const child = (0,external_node_child_process_namespaceObject.spawn)(process.execPath, [process.argv[1], 'supervise', dir], { detached: true, stdio: ['ignore', log, log] });
+    const main = external_node_path_default().join(bundleRoot(), 'main', 'index.js');
+    // Its own session (detached: setsid), no tty: a dropped connection does not reach it.
+    const child = (0,external_node_child_process_namespaceObject.spawn)('/bin/sh', ['-c', SUPERVISOR, 'pm2-safe-deploy', process.execPath, main, process.argv[1], dir], { detached: true, stdio: ['ignore', log, log], cwd: home() });
     child.unref();
-    process.stdout.write(JSON.stringify({ runDir: dir, node: process.execPath, pm2, supervisor: child.pid }) + '\n');
+    await agent_frame('S', Buffer.from(JSON.stringify({ runDir: dir, node: process.execPath, version: process.version, pm2, supervisor: child.pid })));
+    await follow(dir, 0);
+}
+/** One frame of the stream the runner reads: a kind letter and a byte count on a line, then the bytes (FRAME in protocol.ts). */
+function agent_frame(kind, data) {
+    const out = Buffer.concat([Buffer.from(`${kind}${data.length}\n`), data]);
+    return new Promise((resolve) => (process.stdout.write(out) ? resolve() : process.stdout.once('drain', resolve)));
 }
 /** Runs one bundle entry with the step environment, its output appended to the run's log. */
 function runEntry(dir, entry, env) {
     return new Promise((resolve) => {
         const log = external_node_fs_default().openSync(external_node_path_default().join(dir, F.log), 'a');
         const child = (0,external_node_child_process_namespaceObject.spawn)(process.execPath, [external_node_path_default().join(bundleRoot(), entry, 'index.js')], { env, cwd: env.GITHUB_WORKSPACE, stdio: ['ignore', log, log] });
-        if (entry === 'main')
-            external_node_fs_default().writeFileSync(external_node_path_default().join(dir, F.mainPid), String(child.pid));
         child.on('error', (err) => {
             external_node_fs_default().appendFileSync(external_node_path_default().join(dir, F.log), `pm2-safe-deploy host: could not start ${entry}: ${err.message}\n`);
             resolve({ code: 127, signal: null });
@@ -352,45 +411,56 @@ function runEntry(dir, entry, env) {
         });
     });
 }
-function writeAtomic(file, text) {
-    external_node_fs_default().writeFileSync(`${file}.tmp`, text, { mode: 0o600 });
-    external_node_fs_default().renameSync(`${file}.tmp`, file);
+/**
+ * The supervisor, a sh process in its own session: runs the main bundle as a runner runs a main
+ * step (exec-main: its pid in main.pid, for a cancel), records its exit code, runs the post step's work when
+ * main did not end on its own (killed: a lock left behind), then marks the run done. sh, not node:
+ * it starts in a millisecond.
+ */
+const SUPERVISOR = `
+n=$1 main=$2 agent=$3 d=$4
+if [ -e "$d/${F.cancel}" ]; then
+  printf '%s\\n' '::error title=Deploy cancelled::The job was cancelled before the deploy started on this host: nothing was changed.'
+  code=1
+else
+  "$n" "$agent" exec-main "$d" "$main"
+  code=$?
+fi
+printf '{"code":%s}\\n' "$code" > "$d/${F.mainExit}"
+case $code in 0|1) ;; *) "$n" "$agent" post-after "$d" ;; esac
+: > "$d/${F.inputs}"
+printf 'done\\n' > "$d/${F.done}"
+`;
+/**
+ * The main step, in this process: the step's environment from the run directory (dash drops the
+ * `INPUT_ENVIRONMENT-SUFFIX` kind of name, so it does not pass through the supervisor), then the
+ * main bundle imported as if node had been started on it. One node start instead of two.
+ */
+async function execMain(dir, main) {
+    const env = JSON.parse(external_node_fs_default().readFileSync(external_node_path_default().join(dir, F.inputs), 'utf8'));
+    for (const k of Object.keys(process.env))
+        delete process.env[k];
+    Object.assign(process.env, env);
+    process.chdir(env.GITHUB_WORKSPACE ?? home());
+    external_node_fs_default().writeFileSync(external_node_path_default().join(dir, F.mainPid), String(process.pid));
+    process.argv[1] = main;
+    await import(/* webpackIgnore: true */ (0,external_node_url_namespaceObject.pathToFileURL)(main).href);
 }
-async function supervise(dir) {
-    const inputsFile = external_node_path_default().join(dir, F.inputs);
-    const env = JSON.parse(external_node_fs_default().readFileSync(inputsFile, 'utf8'));
-    let main = { code: 1, signal: null };
-    let post = null;
-    try {
-        if (external_node_fs_default().existsSync(external_node_path_default().join(dir, F.cancel))) {
-            external_node_fs_default().appendFileSync(external_node_path_default().join(dir, F.log), '::error title=Deploy cancelled::The job was cancelled before the deploy started on this host: nothing was changed.\n');
-        }
-        else {
-            main = await runEntry(dir, 'main', env);
-            writeAtomic(external_node_path_default().join(dir, F.mainExit), JSON.stringify(main));
-            // The post step's work (a lock left behind, the record of a killed step) is needed only when main did not end on its own.
-            if (main.signal !== null || (main.code !== 0 && main.code !== 1)) {
-                const state = parseCommandFile(external_node_fs_default().readFileSync(external_node_path_default().join(dir, F.state), 'utf8'));
-                const postEnv = { ...env };
-                for (const [k, v] of Object.entries(state))
-                    postEnv[`STATE_${k}`] = v;
-                post = await runEntry(dir, 'post', postEnv);
-            }
-        }
-    }
-    finally {
-        external_node_fs_default().rmSync(inputsFile, { force: true });
-        writeAtomic(external_node_path_default().join(dir, F.done), JSON.stringify({ main, post, at: new Date().toISOString() }));
-    }
+/** The post step's work for a main step that was killed: the post bundle with the saved state, as a runner runs it. */
+async function postAfter(dir) {
+    const env = JSON.parse(external_node_fs_default().readFileSync(external_node_path_default().join(dir, F.inputs), 'utf8'));
+    const state = parseCommandFile(external_node_fs_default().readFileSync(external_node_path_default().join(dir, F.state), 'utf8'));
+    for (const [k, v] of Object.entries(state))
+        env[`STATE_${k}`] = v;
+    await runEntry(dir, 'post', env);
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-/** Streams the run's log from byte `offset` until the run is done and every byte is out. */
+/** Streams the run's log from byte `offset` (L frames) until the run is done and every byte is out, then its result (an R frame). */
 async function follow(dir, offset) {
     const logFile = external_node_path_default().join(dir, F.log);
     let at = offset;
     let wake = null;
     const watcher = external_node_fs_default().watch(dir, () => wake?.());
-    const write = (b) => new Promise((resolve) => (process.stdout.write(b) ? resolve() : process.stdout.once('drain', resolve)));
     process.stdout.on('error', () => process.exit(0));
     try {
         for (;;) {
@@ -402,11 +472,11 @@ async function follow(dir, offset) {
                 const n = external_node_fs_default().readSync(fd, buf, 0, buf.length, at);
                 external_node_fs_default().closeSync(fd);
                 at += n;
-                await write(buf.subarray(0, n));
+                await agent_frame('L', buf.subarray(0, n));
                 continue;
             }
             if (done)
-                return;
+                return await agent_frame('R', Buffer.from(JSON.stringify(resultOf(dir))));
             await Promise.race([sleep(250), new Promise((r) => (wake = r))]);
         }
     }
@@ -431,20 +501,27 @@ function readJson(file) {
         return null;
     }
 }
-function result(dir) {
+/** The main step's exit: a shell's code, 128 + the signal's number when it was killed. */
+function mainExit(dir) {
+    const raw = readJson(external_node_path_default().join(dir, F.mainExit));
+    if (!raw)
+        return null;
+    return raw.code > 128 ? { code: null, signal: `signal ${raw.code - 128}` } : { code: raw.code, signal: null };
+}
+function resultOf(dir) {
     const outputs = parseCommandFile(readText(external_node_path_default().join(dir, F.output)));
     const state = parseCommandFile(readText(external_node_path_default().join(dir, F.state)));
     const report = outputs.report ? readJson(outputs.report) : null;
     const answer = {
         done: external_node_fs_default().existsSync(external_node_path_default().join(dir, F.done)),
-        main: readJson(external_node_path_default().join(dir, F.mainExit)),
+        main: mainExit(dir),
         outputs,
         summary: readText(external_node_path_default().join(dir, F.summary)),
         releaseSwitch: state['release-switch'] ? JSON.parse(state['release-switch']) : null,
         commandsStarted: state['commands-started'] ? JSON.parse(state['commands-started']).length : 0,
         release: (report?.release ?? null)
     };
-    process.stdout.write(JSON.stringify(answer) + '\n');
+    return answer;
 }
 /** Before the release switch (or the first pm2 command without one) the deploy is stopped; after it, left to finish. */
 function cancel(dir) {
@@ -533,12 +610,14 @@ async function agent(argv) {
     switch (command) {
         case 'start':
             return start();
-        case 'supervise':
-            return supervise(dir);
+        case 'post-after':
+            return postAfter(dir);
+        case 'exec-main':
+            return execMain(dir, arg);
         case 'follow':
             return follow(dir, Number(arg ?? 0));
         case 'result':
-            return result(dir);
+            return void process.stdout.write(JSON.stringify(resultOf(dir)) + '\n');
         case 'cancel':
             return cancel(dir);
         case 'upload':

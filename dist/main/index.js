@@ -46976,6 +46976,62 @@ process.stdin.on('end', () => {
 })
 `;
 
+;// CONCATENATED MODULE: ./src/remote/protocol.ts
+/** Path inputs in which a leading `~/` means the SSH user's home on the host. */
+const HOST_PATH_INPUTS = (/* unused pure expression or super */ null && (['working-directory', 'ecosystem', 'pm2-path', 'pm2-home', 'snapshot-dir', 'audit-log', 'current-link', 'release-dir']));
+/**
+ * The stream of `start` and `follow`: frames of `<kind><byte count>\n<bytes>`. S: the StartAnswer
+ * (JSON); L: bytes of the host's log; R: the HostRunResult (JSON), last. A frame cut short by a
+ * dropped connection is resumed by `follow <run dir> <log bytes received>`.
+ */
+class FrameReader {
+    on;
+    header = '';
+    kind = '';
+    left = -1;
+    body = [];
+    constructor(on) {
+        this.on = on;
+    }
+    feed(chunk) {
+        let at = 0;
+        while (at < chunk.length) {
+            if (this.left < 0) {
+                const nl = chunk.indexOf(10, at);
+                if (nl < 0) {
+                    this.header += chunk.subarray(at).toString('latin1');
+                    return;
+                }
+                this.header += chunk.subarray(at, nl).toString('latin1');
+                at = nl + 1;
+                const m = this.header.match(/^([SLR])(\d+)$/);
+                if (!m)
+                    throw new Error(`unexpected data from the host agent: ${JSON.stringify(this.header.slice(0, 500))}`);
+                this.kind = m[1];
+                this.left = Number(m[2]);
+                this.header = '';
+                this.body = [];
+            }
+            const piece = chunk.subarray(at, at + this.left);
+            at += piece.length;
+            this.left -= piece.length;
+            if (this.kind === 'L')
+                this.on.log(piece);
+            else
+                this.body.push(piece);
+            if (this.left === 0)
+                this.complete();
+        }
+    }
+    complete() {
+        this.left = -1;
+        if (this.kind === 'S')
+            this.on.start(JSON.parse(Buffer.concat(this.body).toString()));
+        if (this.kind === 'R')
+            this.on.result(JSON.parse(Buffer.concat(this.body).toString()));
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/core/relay.ts
 // Promise 14 for a remote host's log: of the workflow commands the host's own run() writes, only
 // annotations and log groups are re-issued on the runner; every other line (set-output,
@@ -47075,6 +47131,7 @@ class LogRelay {
  * lines; only sh built-ins and that node are used (the session's PATH may have nothing).
  */
 const PROBE = `
+JS='process.stdout.write(process.execPath + " " + process.version)'
 IFS= read -r h || h=
 case $h in
   '~/'*) h=$HOME/\${h#??} ;;
@@ -47082,7 +47139,7 @@ case $h in
   /*) ;;
   *) h=$HOME/$h ;;
 esac
-node= from=
+exe= from=
 if [ -r "$h/pm2.pid" ]; then
   pid=
   IFS= read -r pid < "$h/pm2.pid"
@@ -47090,26 +47147,30 @@ if [ -r "$h/pm2.pid" ]; then
     ''|*[!0-9]*) ;;
     *) title=
        [ -r "/proc/$pid/cmdline" ] && IFS= read -r title < "/proc/$pid/cmdline" 2>/dev/null
-       case $title in
-         'PM2 v'*) node=$("/proc/$pid/exe" -e 'process.stdout.write(process.execPath)' 2>/dev/null) && from=daemon || node= ;;
-       esac ;;
+       case $title in 'PM2 v'*) [ -x "/proc/$pid/exe" ] && exe=/proc/$pid/exe from=daemon ;; esac ;;
   esac
 fi
-if [ -z "$node" ]; then
+if [ -z "$exe" ]; then
   out=$("\${SHELL:-/bin/sh}" -lc 'command -v node' </dev/null 2>/dev/null) || out=
   nl='
 '
   out=\${out##*"$nl"}
-  case $out in /*) node=$out from=login ;; esac
+  case $out in /*) exe=$out from=login ;; esac
 fi
-v=
-[ -n "$node" ] && v=$("$node" -e 'process.stdout.write(process.version)' 2>/dev/null)
 b=no
 [ -f "$HOME/${CACHE_DIR}/$1/host/index.js" ] && b=yes
-printf 'node=%s\\nfrom=%s\\nversion=%s\\nhome=%s\\npm2home=%s\\nbundle=%s\\n' "$node" "$from" "$v" "$HOME" "$h" "$b"
+# With "start" and this bundle there, the run starts now (the agent checks its node), reading its inputs from the rest of stdin.
+if [ "$2" = start ] && [ "$b" = yes ] && [ -n "$exe" ]; then
+  printf 'from=%s\\nhome=%s\\npm2home=%s\\nbundle=yes\\nstarting=yes\\n--\\n' "$from" "$HOME" "$h"
+  exec "$exe" "$HOME/${CACHE_DIR}/$1/host/index.js" start
+fi
+info=
+[ -n "$exe" ] && info=$("$exe" -e "$JS" 2>/dev/null)
+node=\${info% *} v=\${info##* }
+printf 'node=%s\\nfrom=%s\\nversion=%s\\nhome=%s\\npm2home=%s\\nbundle=%s\\n--\\n' "$node" "$from" "$v" "$HOME" "$h" "$b"
 `;
-function probeCommand(bundleHash) {
-    return ssh_shellCommand(PROBE, [bundleHash]);
+function probeCommand(bundleHash, thenStart = false) {
+    return ssh_shellCommand(PROBE, thenStart ? [bundleHash, 'start'] : [bundleHash]);
 }
 /** `node <args…>` on the host: the node path the probe found is data, not code. */
 function nodeCommand(node, args) {
@@ -47202,6 +47263,7 @@ async function uploadRelease(t, host, node, agent, source, inputs) {
 
 
 
+
 const SHORT_MS = 60_000;
 /** One follow connection lasts at most this long; the next one continues at the same byte. */
 const FOLLOW_MS = 30 * 60_000;
@@ -47236,16 +47298,21 @@ class SshHostDeployer {
                 const name = host.port === 22 ? host.host : `[${host.host}]:${host.port}`;
                 throw new HostRefused(`${host.label}: ssh-known-hosts has no line for ${name}, so the action will not connect (host keys are always verified). Fix: run \`ssh-keyscan -p ${host.port} ${host.host}\` from a trusted machine, check the fingerprint, and add the line for ${name} to ssh-known-hosts.`, 'Host key not known', false);
             }
-            const probe = await this.probe(host);
-            const agent = await this.ensureBundle(host, probe);
-            this.checkCancel();
-            if (this.o.upload && purpose.kind === 'deploy')
-                await uploadRelease(this.o.transport, host, probe.node, agent, this.o.upload, this.o.inputs);
-            this.checkCancel();
             // A fleet rollback (promise 13) deploys the release the host ran before, and its records on the host say why.
             const inputs = purpose.kind === 'fleet-rollback' ? { ...this.o.inputs, 'release-dir': purpose.release, [FLEET_ROLLBACK_INPUT]: purpose.reason } : this.o.inputs;
-            const run = await this.start(host, probe, agent, inputs);
-            return await this.collect(host, run, t0);
+            const payload = { tag: this.o.tag, inputs, env: this.o.metadata };
+            const upload = this.o.upload && purpose.kind === 'deploy' ? this.o.upload : null;
+            // Without an upload, the probe starts the run itself when this bundle is there: one connection round less.
+            const first = await this.probe(host, upload ? null : payload, t0);
+            if ('outcome' in first)
+                return await first.outcome;
+            const probe = first.probe;
+            const agent = await this.ensureBundle(host, probe);
+            this.checkCancel();
+            if (upload)
+                await uploadRelease(this.o.transport, host, probe.node, agent, upload, this.o.inputs);
+            this.checkCancel();
+            return await this.start(host, probe, agent, payload, t0);
         }
         catch (err) {
             if (!(err instanceof HostRefused) && !isUserError(err))
@@ -47266,37 +47333,84 @@ class SshHostDeployer {
     /** A command whose exit 255 is a connection that did not work: before anything changed, so `aborted`. */
     async mustRun(host, command, input) {
         const r = await this.o.transport.run(host, command, { input, timeoutMs: SHORT_MS });
-        if (r.code === 255 || r.timedOut) {
-            const kind = r.timedOut ? 'unreachable' : classifySshFailure(r.stderr);
-            const title = kind.startsWith('host-key') ? 'Host key verification failed' : 'SSH connection failed';
-            throw new HostRefused(sshFailureMessage(kind, host.label, host, r.timedOut ? 'no answer within 60 s' : r.stderr), title, false);
-        }
+        this.refuseTransport(host, r);
         return r;
     }
-    /** The first connection (host key checked here): the node to use, the user's home, whether this bundle is there. */
-    async probe(host) {
-        const r = await this.mustRun(host, probeCommand(this.o.bundle().hash), `${this.o.inputs['pm2-home'] ?? ''}\n`);
-        const probe = parseProbe(r.stdout.toString());
-        if (r.code !== 0 || !probe.home)
+    /**
+     * The first connection (host key checked here): the node to use, the user's home, whether this
+     * bundle is there. With a payload, the host starts the run right after the probe when it can,
+     * and this connection follows it: the outcome comes back instead of the probe.
+     */
+    async probe(host, payload, t0) {
+        const hash = this.o.bundle().hash;
+        const relay = new LogRelay();
+        const stream = { offset: 0, result: null, run: null };
+        let head = Buffer.alloc(0);
+        let reader = null;
+        let probe = null;
+        const onStdout = (c) => {
+            if (reader)
+                return reader.feed(c);
+            head = Buffer.concat([head, c]);
+            const at = head.indexOf('\n--\n');
+            if (at < 0)
+                return;
+            probe = parseProbe(head.subarray(0, at).toString());
+            const p = probe;
+            reader = this.reader(stream, relay, (answer) => {
+                this.sayProbe(host, { ...p, node: answer.node, version: answer.version });
+                this.started(host, stream, { label: host.label, runDir: answer.runDir, node: answer.node, agent: this.agentPath(p) });
+            });
+            reader.feed(head.subarray(at + 4));
+        };
+        const input = `${this.o.inputs['pm2-home'] ?? ''}\n${payload ? JSON.stringify(payload) : ''}`;
+        const r = await this.o.transport.run(host, probeCommand(hash, payload !== null), { input, timeoutMs: payload ? FOLLOW_MS : SHORT_MS, onStdout });
+        if (stream.run)
+            return { outcome: this.finishFollow(host, stream.run, stream, relay, t0, r) };
+        this.refuseTransport(host, r);
+        if (r.code === 254)
+            throw new HostRefused(`${host.label}: the action could not start on the host: ${r.stderr}`, 'Remote deploy not started', true);
+        const found = probe ?? parseProbe(head.toString());
+        if (r.code !== 0 || !found.home)
             throw new HostRefused(`${host.label}: the host's shell failed (exit ${r.code}): ${r.stderr.trim().slice(0, 500)}`, 'Remote host not usable', true);
-        if (!probe.node) {
-            throw new HostRefused(`${host.label}: no node found for ${host.user}: no PM2 daemon of ${host.user} runs at ${probe.pm2Home} (its pm2.pid names the node it runs), and a login shell's PATH has no \`node\`. ` +
+        if (!found.node) {
+            throw new HostRefused(`${host.label}: no node found for ${host.user}: no PM2 daemon of ${host.user} runs at ${found.pm2Home} (its pm2.pid names the node it runs), and a login shell's PATH has no \`node\`. ` +
                 'Fix: start the PM2 daemon as the SSH user (ssh-user must be the user who owns it), set pm2-home to its PM2_HOME, or install node where a login shell finds it.', 'No node on the host', true);
         }
-        if (Number(probe.version.replace(/^v/, '').split('.')[0]) < MIN_NODE_MAJOR) {
-            throw new HostRefused(`${host.label}: ${probe.node} is node ${probe.version || '(unknown version)'}; the action needs node ${MIN_NODE_MAJOR} or newer on the host. Fix: run the PM2 daemon with a newer node, or put one first on a login shell's PATH.`, 'Node too old on the host', true);
+        if (Number(found.version.replace(/^v/, '').split('.')[0]) < MIN_NODE_MAJOR) {
+            throw new HostRefused(`${host.label}: ${found.node} is node ${found.version || '(unknown version)'}; the action needs node ${MIN_NODE_MAJOR} or newer on the host. Fix: run the PM2 daemon with a newer node, or put one first on a login shell's PATH.`, 'Node too old on the host', true);
         }
-        info(`${host.label}: node ${probe.node} ${probe.version} (${probe.from === 'daemon' ? "the PM2 daemon's" : "a login shell's"}), home ${probe.home}`);
-        return probe;
+        return { probe: found };
+    }
+    sayProbe(host, p) {
+        info(`${host.label}: node ${p.node} ${p.version} (${p.from === 'daemon' ? "the PM2 daemon's" : "a login shell's"}), home ${p.home}`);
+        if (p.bundlePresent)
+            info(`${host.label}: the action's bundle ${this.o.bundle().hash.slice(0, 12)} is already there (0 bytes sent)`);
+    }
+    agentPath(p) {
+        return `${p.home}/${CACHE_DIR}/${this.o.bundle().hash}/host/index.js`;
+    }
+    /** An exit 255 before the run started: the connection did not work, nothing changed (`aborted`). */
+    refuseTransport(host, r) {
+        if (r.code !== 255 && !r.timedOut)
+            return;
+        const kind = r.timedOut ? 'unreachable' : classifySshFailure(r.stderr);
+        const title = kind.startsWith('host-key') ? 'Host key verification failed' : 'SSH connection failed';
+        throw new HostRefused(sshFailureMessage(kind, host.label, host, r.timedOut ? 'no answer in time' : r.stderr), title, false);
+    }
+    started(host, stream, run) {
+        stream.run = run;
+        this.active = run;
+        this.o.onStarted?.(run);
+        info(`${host.label}: the deploy runs on the host, detached from this connection (its log and result: ${run.runDir})`);
     }
     /** The bundle in ~/.cache/pm2-safe-deploy/<sha256>/, shipped once per version and verified on the host. */
     async ensureBundle(host, probe) {
         const b = this.o.bundle();
-        const agent = `${probe.home}/${CACHE_DIR}/${b.hash}/host/index.js`;
-        if (probe.bundlePresent) {
-            info(`${host.label}: the action's bundle ${b.hash.slice(0, 12)} is already there (0 bytes sent)`);
+        const agent = this.agentPath(probe);
+        this.sayProbe(host, probe);
+        if (probe.bundlePresent)
             return agent;
-        }
         const pack = packBundle(b);
         const r = await this.mustRun(host, nodeCommand(probe.node, ['-e', INSTALLER]), pack);
         if (r.code !== 0)
@@ -47305,73 +47419,73 @@ class SshHostDeployer {
         info(`${host.label}: sent the action's bundle ${b.hash.slice(0, 12)} (${pack.length} bytes, sha256 verified on the host)`);
         return agent;
     }
-    async start(host, probe, agent, inputs) {
-        const payload = { tag: this.o.tag, inputs, env: this.o.metadata };
-        const r = await this.mustRun(host, nodeCommand(probe.node, [agent, 'start']), JSON.stringify(payload));
-        if (r.code !== 0)
-            throw new HostRefused(`${host.label}: the deploy could not be started on the host: ${r.stderr.trim().slice(-500)}`, 'Remote deploy not started', true);
-        const answer = JSON.parse(r.stdout.toString());
-        const run = { label: host.label, runDir: answer.runDir, node: probe.node, agent };
-        info(`${host.label}: the deploy runs on the host, detached from this connection (its log and result: ${answer.runDir})`);
-        this.active = run;
-        this.o.onStarted?.(run);
-        return run;
+    /** Starts the detached run and follows it on the same connection (start answers, then streams the log and the result). */
+    async start(host, probe, agent, payload, t0) {
+        const relay = new LogRelay();
+        const stream = { offset: 0, result: null, run: null };
+        const reader = this.reader(stream, relay, (answer) => this.started(host, stream, { label: host.label, runDir: answer.runDir, node: probe.node, agent }));
+        const r = await this.o.transport.run(host, nodeCommand(probe.node, [agent, 'start']), { input: JSON.stringify(payload), timeoutMs: FOLLOW_MS, onStdout: (c) => reader.feed(c) });
+        if (!stream.run) {
+            if (r.code === 255 || r.timedOut) {
+                const kind = r.timedOut ? 'unreachable' : classifySshFailure(r.stderr);
+                throw new HostRefused(`${sshFailureMessage(kind, host.label, host, r.stderr)} The connection dropped as the deploy was being started: check the host's audit log before deploying again.`, 'SSH connection failed', true);
+            }
+            throw new HostRefused(`${host.label}: the deploy could not be started on the host (exit ${r.code}): ${r.stderr.trim().slice(-500)}`, 'Remote deploy not started', true);
+        }
+        return this.finishFollow(host, stream.run, stream, relay, t0, r);
+    }
+    reader(stream, relay, onStart = () => undefined) {
+        return new FrameReader({
+            start: onStart,
+            log: (b) => {
+                stream.offset += b.length;
+                relay.feed(b);
+            },
+            result: (res) => (stream.result = res)
+        });
     }
     /** Follows a started run's log to its end (reconnecting after drops), then reads its result. The post step calls this too. */
-    async collect(host, run, t0 = Date.now(), relay = new LogRelay()) {
+    async collect(host, run, t0 = Date.now()) {
         this.active = run;
         this.host = host;
-        const lost = await this.follow(host, run, relay);
-        relay.end();
-        if (lost) {
-            const how = relay.lastPhase ? `it had reached the phase "${relay.lastPhase}"` : 'it had not reported a phase yet';
-            const message = `${host.label}: the host stayed unreachable for ${Math.round(this.o.reconnectMs / 1000)} s (${lost}); ${how}. The deploy there goes on without this job: ` +
-                `its log, outputs and report are in ${run.runDir} on the host, and its audit log records the result.`;
-            error(message, { title: 'Remote host unreachable' });
-            return { host, result: 'failed', reached: true, switched: false, release: null, previous: null, report: null, message, ms: Date.now() - t0, outputs: {}, summary: '' };
-        }
-        const res = await this.result(host, run);
-        return this.outcomeOf(host, res, relay, t0);
+        const relay = new LogRelay();
+        const stream = { offset: 0, result: null, run };
+        return this.finishFollow(host, run, stream, relay, t0, null);
     }
-    /** Streams the log from the last byte seen; a drop (exit 255) is retried until reconnectMs. Returns why it gave up, or null. */
-    async follow(host, run, relay) {
-        let offset = 0;
+    /** After the first stream (or none): follow again from the byte reached until the result frame, or give up after reconnectMs. */
+    async finishFollow(host, run, stream, relay, t0, first) {
         let lostSince = null;
         let why = '';
-        for (let attempt = 0;; attempt++) {
-            const r = await this.o.transport.run(host, nodeCommand(run.node, [run.agent, 'follow', run.runDir, String(offset)]), {
-                timeoutMs: FOLLOW_MS,
-                onStdout: (chunk) => {
-                    offset += chunk.length;
-                    relay.feed(chunk);
+        let last = first;
+        for (let attempt = 0; !stream.result; attempt++) {
+            if (last && last.code !== 255 && !last.timedOut && last.code !== 0)
+                throw new Error(`${host.label}: following the host's run failed (exit ${last.code}): ${last.stderr.trim().slice(-300)}`);
+            if (last && (last.code === 255 || last.timedOut)) {
+                why = last.timedOut ? 'no end within 30 min' : last.stderr.trim().split('\n').pop() || 'connection lost';
+                if (lostSince === null) {
+                    lostSince = Date.now();
+                    warning(`${host.label}: the connection dropped (${why}); the deploy on the host goes on (it is detached). Reconnecting…`);
                 }
-            });
-            if (r.code === 0) {
-                if (lostSince !== null)
-                    info(`${host.label}: reconnected; the host's log continues from byte ${offset}.`);
-                return null;
+                else if (Date.now() - lostSince > this.o.reconnectMs)
+                    return this.unreachable(host, run, relay, why, t0);
+                await sleep(Math.min(5000, 250 * 2 ** Math.min(attempt, 5)));
             }
-            if (r.code !== 255 && !r.timedOut)
-                throw new Error(`${host.label}: following the host's run failed (exit ${r.code}): ${r.stderr.trim().slice(-300)}`);
-            why = r.timedOut ? 'no end within 30 min' : r.stderr.trim().split('\n').pop() || 'connection lost';
-            if (lostSince === null) {
-                lostSince = Date.now();
-                warning(`${host.label}: the connection dropped (${why}); the deploy on the host goes on (it is detached). Reconnecting…`);
-            }
-            else if (Date.now() - lostSince > this.o.reconnectMs)
-                return why;
-            await sleep(Math.min(5000, 250 * 2 ** Math.min(attempt, 5)));
+            const reader = this.reader(stream, relay);
+            const from = stream.offset;
+            last = await this.o.transport.run(host, nodeCommand(run.node, [run.agent, 'follow', run.runDir, String(from)]), { timeoutMs: FOLLOW_MS, onStdout: (c) => reader.feed(c) });
+            if (lostSince !== null && last.code === 0)
+                info(`${host.label}: reconnected; the host's log continues from byte ${from}.`);
         }
+        relay.end();
+        return this.outcomeOf(host, stream.result, relay, t0);
     }
-    async result(host, run) {
-        for (let i = 0;; i++) {
-            const r = await this.o.transport.run(host, nodeCommand(run.node, [run.agent, 'result', run.runDir]), { timeoutMs: SHORT_MS });
-            if (r.code === 0)
-                return JSON.parse(r.stdout.toString());
-            if (i >= 5)
-                throw new Error(`${host.label}: could not read the host's result (exit ${r.code}): ${r.stderr.trim().slice(-300)}`);
-            await sleep(1000);
-        }
+    unreachable(host, run, relay, why, t0) {
+        relay.end();
+        const how = relay.lastPhase ? `it had reached the phase "${relay.lastPhase}"` : 'it had not reported a phase yet';
+        const message = `${host.label}: the host stayed unreachable for ${Math.round(this.o.reconnectMs / 1000)} s (${why}); ${how}. The deploy there goes on without this job: ` +
+            `its log, outputs and report are in ${run.runDir} on the host, and its audit log records the result.`;
+        error(message, { title: 'Remote host unreachable' });
+        return { host, result: 'failed', reached: true, switched: false, release: null, previous: null, report: null, message, ms: Date.now() - t0, outputs: {}, summary: '' };
     }
     outcomeOf(host, res, relay, t0) {
         const RESULTS = ['deployed', 'dry-run', 'aborted', 'failed', 'rolled-back'];
@@ -47689,7 +47803,21 @@ class SshTransport {
             const out = [];
             let stderr = '';
             let timedOut = false;
-            child.stdout.on('data', (d) => (opts.onStdout ? opts.onStdout(d) : out.push(d)));
+            let refused = null;
+            child.stdout.on('data', (d) => {
+                if (refused !== null)
+                    return;
+                if (!opts.onStdout)
+                    return void out.push(d);
+                try {
+                    opts.onStdout(d);
+                }
+                catch (err) {
+                    // The reader refused what the host sent (not the agent's frames): stop reading it.
+                    refused = err instanceof Error ? err.message : String(err);
+                    child.kill('SIGKILL');
+                }
+            });
             child.stderr.on('data', (d) => (stderr += d.toString()));
             child.stdin.on('error', () => undefined);
             const timer = setTimeout(() => {
@@ -47702,6 +47830,8 @@ class SshTransport {
             });
             child.on('close', (code, signal) => {
                 clearTimeout(timer);
+                if (refused !== null)
+                    return resolve({ code: 254, stdout: Buffer.concat(out), stderr: refused, timedOut });
                 resolve({ code: code ?? (signal ? 255 : 1), stdout: Buffer.concat(out), stderr, timedOut });
             });
             const input = opts.input;
@@ -47819,6 +47949,7 @@ function state_readRemoteState() {
 // The runner's side of a remote deploy (promise 12): the main step with `ssh-host` runs this
 // instead of the local run(), the post step runs remotePost. One transport for the job's hosts,
 // one SshHostDeployer, the rollout over the hosts, and the hosts' results as this step's.
+
 
 
 
@@ -47979,11 +48110,12 @@ async function driver_remotePost() {
         core.warning(`Could not collect the hosts' results: ${messageOf(err)}`);
     }
     finally {
-        if (saved.sshDir) {
+        const left = saved.sshDir !== null && (fs.existsSync(saved.sshDir.dir) || fs.existsSync(saved.sshDir.controlDir));
+        if (saved.sshDir && left) {
             await closeLeftMasters(saved.sshDir.dir);
             removeSshDir(saved.sshDir.dir, saved.sshDir.controlDir);
         }
-        core.info(saved.sshDir ? 'Removed the ssh key, known_hosts and control sockets of this job.' : 'No ssh files to remove.');
+        core.info(left ? 'Removed the ssh key, known_hosts and control sockets the main step left.' : 'The main step left no ssh key or sockets on the runner.');
     }
 }
 async function collectMissed(missed) {

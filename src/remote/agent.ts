@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { parseCommandFile } from '../core/command-file.js'
 import { findOnPath } from '../shell/which.js'
 import { CACHE_DIR } from './bundle.js'
@@ -119,17 +120,25 @@ async function start(): Promise<void> {
   for (const f of [F.output, F.state, F.summary, 'env', 'path', F.log]) fs.writeFileSync(path.join(dir, f), '', { mode: 0o600 })
   fs.writeFileSync(path.join(dir, F.inputs), JSON.stringify(stepEnv(dir, payload, inputs, searchPath)), { mode: 0o600 })
   const log = fs.openSync(path.join(dir, F.log), 'a')
-  const child = spawn(process.execPath, [process.argv[1]!, 'supervise', dir], { detached: true, stdio: ['ignore', log, log] })
+  const main = path.join(bundleRoot(), 'main', 'index.js')
+  // Its own session (detached: setsid), no tty: a dropped connection does not reach it.
+  const child = spawn('/bin/sh', ['-c', SUPERVISOR, 'pm2-safe-deploy', process.execPath, main, process.argv[1]!, dir], { detached: true, stdio: ['ignore', log, log], cwd: home() })
   child.unref()
-  process.stdout.write(JSON.stringify({ runDir: dir, node: process.execPath, pm2, supervisor: child.pid }) + '\n')
+  await frame('S', Buffer.from(JSON.stringify({ runDir: dir, node: process.execPath, version: process.version, pm2, supervisor: child.pid })))
+  await follow(dir, 0)
+}
+
+/** One frame of the stream the runner reads: a kind letter and a byte count on a line, then the bytes (FRAME in protocol.ts). */
+function frame(kind: 'S' | 'L' | 'R', data: Buffer): Promise<void> {
+  const out = Buffer.concat([Buffer.from(`${kind}${data.length}\n`), data])
+  return new Promise<void>((resolve) => (process.stdout.write(out) ? resolve() : process.stdout.once('drain', resolve)))
 }
 
 /** Runs one bundle entry with the step environment, its output appended to the run's log. */
-function runEntry(dir: string, entry: 'main' | 'post', env: Record<string, string>): Promise<{ code: number | null; signal: string | null }> {
+function runEntry(dir: string, entry: 'post', env: Record<string, string>): Promise<{ code: number | null; signal: string | null }> {
   return new Promise((resolve) => {
     const log = fs.openSync(path.join(dir, F.log), 'a')
     const child = spawn(process.execPath, [path.join(bundleRoot(), entry, 'index.js')], { env, cwd: env.GITHUB_WORKSPACE, stdio: ['ignore', log, log] })
-    if (entry === 'main') fs.writeFileSync(path.join(dir, F.mainPid), String(child.pid))
     child.on('error', (err) => {
       fs.appendFileSync(path.join(dir, F.log), `pm2-safe-deploy host: could not start ${entry}: ${err.message}\n`)
       resolve({ code: 127, signal: null })
@@ -141,45 +150,58 @@ function runEntry(dir: string, entry: 'main' | 'post', env: Record<string, strin
   })
 }
 
-function writeAtomic(file: string, text: string): void {
-  fs.writeFileSync(`${file}.tmp`, text, { mode: 0o600 })
-  fs.renameSync(`${file}.tmp`, file)
+/**
+ * The supervisor, a sh process in its own session: runs the main bundle as a runner runs a main
+ * step (exec-main: its pid in main.pid, for a cancel), records its exit code, runs the post step's work when
+ * main did not end on its own (killed: a lock left behind), then marks the run done. sh, not node:
+ * it starts in a millisecond.
+ */
+const SUPERVISOR = `
+n=$1 main=$2 agent=$3 d=$4
+if [ -e "$d/${F.cancel}" ]; then
+  printf '%s\\n' '::error title=Deploy cancelled::The job was cancelled before the deploy started on this host: nothing was changed.'
+  code=1
+else
+  "$n" "$agent" exec-main "$d" "$main"
+  code=$?
+fi
+printf '{"code":%s}\\n' "$code" > "$d/${F.mainExit}"
+case $code in 0|1) ;; *) "$n" "$agent" post-after "$d" ;; esac
+: > "$d/${F.inputs}"
+printf 'done\\n' > "$d/${F.done}"
+`
+
+/**
+ * The main step, in this process: the step's environment from the run directory (dash drops the
+ * `INPUT_ENVIRONMENT-SUFFIX` kind of name, so it does not pass through the supervisor), then the
+ * main bundle imported as if node had been started on it. One node start instead of two.
+ */
+async function execMain(dir: string, main: string): Promise<void> {
+  const env = JSON.parse(fs.readFileSync(path.join(dir, F.inputs), 'utf8')) as Record<string, string>
+  for (const k of Object.keys(process.env)) delete process.env[k]
+  Object.assign(process.env, env)
+  process.chdir(env.GITHUB_WORKSPACE ?? home())
+  fs.writeFileSync(path.join(dir, F.mainPid), String(process.pid))
+  process.argv[1] = main
+  await import(/* webpackIgnore: true */ pathToFileURL(main).href)
 }
 
-async function supervise(dir: string): Promise<void> {
-  const inputsFile = path.join(dir, F.inputs)
-  const env = JSON.parse(fs.readFileSync(inputsFile, 'utf8')) as Record<string, string>
-  let main: { code: number | null; signal: string | null } = { code: 1, signal: null }
-  let post: { code: number | null; signal: string | null } | null = null
-  try {
-    if (fs.existsSync(path.join(dir, F.cancel))) {
-      fs.appendFileSync(path.join(dir, F.log), '::error title=Deploy cancelled::The job was cancelled before the deploy started on this host: nothing was changed.\n')
-    } else {
-      main = await runEntry(dir, 'main', env)
-      writeAtomic(path.join(dir, F.mainExit), JSON.stringify(main))
-      // The post step's work (a lock left behind, the record of a killed step) is needed only when main did not end on its own.
-      if (main.signal !== null || (main.code !== 0 && main.code !== 1)) {
-        const state = parseCommandFile(fs.readFileSync(path.join(dir, F.state), 'utf8'))
-        const postEnv = { ...env }
-        for (const [k, v] of Object.entries(state)) postEnv[`STATE_${k}`] = v
-        post = await runEntry(dir, 'post', postEnv)
-      }
-    }
-  } finally {
-    fs.rmSync(inputsFile, { force: true })
-    writeAtomic(path.join(dir, F.done), JSON.stringify({ main, post, at: new Date().toISOString() }))
-  }
+/** The post step's work for a main step that was killed: the post bundle with the saved state, as a runner runs it. */
+async function postAfter(dir: string): Promise<void> {
+  const env = JSON.parse(fs.readFileSync(path.join(dir, F.inputs), 'utf8')) as Record<string, string>
+  const state = parseCommandFile(fs.readFileSync(path.join(dir, F.state), 'utf8'))
+  for (const [k, v] of Object.entries(state)) env[`STATE_${k}`] = v
+  await runEntry(dir, 'post', env)
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-/** Streams the run's log from byte `offset` until the run is done and every byte is out. */
+/** Streams the run's log from byte `offset` (L frames) until the run is done and every byte is out, then its result (an R frame). */
 async function follow(dir: string, offset: number): Promise<void> {
   const logFile = path.join(dir, F.log)
   let at = offset
   let wake: (() => void) | null = null
   const watcher = fs.watch(dir, () => wake?.())
-  const write = (b: Buffer) => new Promise<void>((resolve) => (process.stdout.write(b) ? resolve() : process.stdout.once('drain', resolve)))
   process.stdout.on('error', () => process.exit(0))
   try {
     for (;;) {
@@ -191,10 +213,10 @@ async function follow(dir: string, offset: number): Promise<void> {
         const n = fs.readSync(fd, buf, 0, buf.length, at)
         fs.closeSync(fd)
         at += n
-        await write(buf.subarray(0, n))
+        await frame('L', buf.subarray(0, n))
         continue
       }
-      if (done) return
+      if (done) return await frame('R', Buffer.from(JSON.stringify(resultOf(dir))))
       await Promise.race([sleep(250), new Promise<void>((r) => (wake = r))])
     }
   } finally {
@@ -219,20 +241,27 @@ function readJson<T>(file: string): T | null {
   }
 }
 
-function result(dir: string): void {
+/** The main step's exit: a shell's code, 128 + the signal's number when it was killed. */
+function mainExit(dir: string): HostRunResult['main'] {
+  const raw = readJson<{ code: number }>(path.join(dir, F.mainExit))
+  if (!raw) return null
+  return raw.code > 128 ? { code: null, signal: `signal ${raw.code - 128}` } : { code: raw.code, signal: null }
+}
+
+function resultOf(dir: string): HostRunResult {
   const outputs = parseCommandFile(readText(path.join(dir, F.output)))
   const state = parseCommandFile(readText(path.join(dir, F.state)))
   const report = outputs.report ? readJson<{ release?: unknown }>(outputs.report) : null
   const answer: HostRunResult = {
     done: fs.existsSync(path.join(dir, F.done)),
-    main: readJson(path.join(dir, F.mainExit)),
+    main: mainExit(dir),
     outputs,
     summary: readText(path.join(dir, F.summary)),
     releaseSwitch: state['release-switch'] ? JSON.parse(state['release-switch']) : null,
     commandsStarted: state['commands-started'] ? (JSON.parse(state['commands-started']) as string[]).length : 0,
     release: (report?.release ?? null) as HostRunResult['release']
   }
-  process.stdout.write(JSON.stringify(answer) + '\n')
+  return answer
 }
 
 /** Before the release switch (or the first pm2 command without one) the deploy is stopped; after it, left to finish. */
@@ -317,12 +346,14 @@ export async function agent(argv: readonly string[]): Promise<void> {
   switch (command) {
     case 'start':
       return start()
-    case 'supervise':
-      return supervise(dir!)
+    case 'post-after':
+      return postAfter(dir!)
+    case 'exec-main':
+      return execMain(dir!, arg!)
     case 'follow':
       return follow(dir!, Number(arg ?? 0))
     case 'result':
-      return result(dir!)
+      return void process.stdout.write(JSON.stringify(resultOf(dir!)) + '\n')
     case 'cancel':
       return cancel(dir!)
     case 'upload':

@@ -9,11 +9,18 @@ import { FLEET_ROLLBACK_INPUT } from '../core/rollout.js'
 import { classifySshFailure, knownHostsCover, sshFailureMessage, type KnownHostsLine } from '../core/ssh.js'
 import { CACHE_DIR, INSTALLER, packBundle, type Bundle } from './bundle.js'
 import type { HostDeployer, HostOutcome, HostPurpose, HostSpec } from './host.js'
-import type { CancelAnswer, HostRunResult, StartAnswer, StartPayload } from './protocol.js'
+import { FrameReader, type CancelAnswer, type HostRunResult, type StartAnswer, type StartPayload } from './protocol.js'
 import { LogRelay } from './relay.js'
 import { nodeCommand, parseProbe, probeCommand, type Probe } from './scripts.js'
 import type { SshResult, SshTransport } from './ssh.js'
 import { uploadRelease } from './upload.js'
+
+/** What one host's stream has delivered so far. */
+interface Stream {
+  offset: number
+  result: HostRunResult | null
+  run: HostRun | null
+}
 
 /** A run started on a host: what the post step needs to collect it. */
 export interface HostRun {
@@ -78,15 +85,19 @@ export class SshHostDeployer implements HostDeployer {
           false
         )
       }
-      const probe = await this.probe(host)
-      const agent = await this.ensureBundle(host, probe)
-      this.checkCancel()
-      if (this.o.upload && purpose.kind === 'deploy') await uploadRelease(this.o.transport, host, probe.node, agent, this.o.upload, this.o.inputs)
-      this.checkCancel()
       // A fleet rollback (promise 13) deploys the release the host ran before, and its records on the host say why.
       const inputs = purpose.kind === 'fleet-rollback' ? { ...this.o.inputs, 'release-dir': purpose.release, [FLEET_ROLLBACK_INPUT]: purpose.reason } : this.o.inputs
-      const run = await this.start(host, probe, agent, inputs)
-      return await this.collect(host, run, t0)
+      const payload: StartPayload = { tag: this.o.tag, inputs, env: this.o.metadata }
+      const upload = this.o.upload && purpose.kind === 'deploy' ? this.o.upload : null
+      // Without an upload, the probe starts the run itself when this bundle is there: one connection round less.
+      const first = await this.probe(host, upload ? null : payload, t0)
+      if ('outcome' in first) return await first.outcome
+      const probe = first.probe
+      const agent = await this.ensureBundle(host, probe)
+      this.checkCancel()
+      if (upload) await uploadRelease(this.o.transport, host, probe.node, agent, upload, this.o.inputs)
+      this.checkCancel()
+      return await this.start(host, probe, agent, payload, t0)
     } catch (err) {
       if (!(err instanceof HostRefused) && !isUserError(err)) throw err
       const refused = err instanceof HostRefused ? err : new HostRefused(err.message, 'Remote deploy refused', true)
@@ -105,42 +116,86 @@ export class SshHostDeployer implements HostDeployer {
   /** A command whose exit 255 is a connection that did not work: before anything changed, so `aborted`. */
   private async mustRun(host: HostSpec, command: string, input?: Buffer | string): Promise<SshResult> {
     const r = await this.o.transport.run(host, command, { input, timeoutMs: SHORT_MS })
-    if (r.code === 255 || r.timedOut) {
-      const kind = r.timedOut ? 'unreachable' : classifySshFailure(r.stderr)
-      const title = kind.startsWith('host-key') ? 'Host key verification failed' : 'SSH connection failed'
-      throw new HostRefused(sshFailureMessage(kind, host.label, host, r.timedOut ? 'no answer within 60 s' : r.stderr), title, false)
-    }
+    this.refuseTransport(host, r)
     return r
   }
 
-  /** The first connection (host key checked here): the node to use, the user's home, whether this bundle is there. */
-  private async probe(host: HostSpec): Promise<Probe> {
-    const r = await this.mustRun(host, probeCommand(this.o.bundle().hash), `${this.o.inputs['pm2-home'] ?? ''}\n`)
-    const probe = parseProbe(r.stdout.toString())
-    if (r.code !== 0 || !probe.home) throw new HostRefused(`${host.label}: the host's shell failed (exit ${r.code}): ${r.stderr.trim().slice(0, 500)}`, 'Remote host not usable', true)
-    if (!probe.node) {
+  /**
+   * The first connection (host key checked here): the node to use, the user's home, whether this
+   * bundle is there. With a payload, the host starts the run right after the probe when it can,
+   * and this connection follows it: the outcome comes back instead of the probe.
+   */
+  private async probe(host: HostSpec, payload: StartPayload | null, t0: number): Promise<{ probe: Probe } | { outcome: Promise<HostOutcome> | HostOutcome }> {
+    const hash = this.o.bundle().hash
+    const relay = new LogRelay()
+    const stream: Stream = { offset: 0, result: null, run: null }
+    let head = Buffer.alloc(0)
+    let reader: FrameReader | null = null
+    let probe: Probe | null = null
+    const onStdout = (c: Buffer) => {
+      if (reader) return reader.feed(c)
+      head = Buffer.concat([head, c])
+      const at = head.indexOf('\n--\n')
+      if (at < 0) return
+      probe = parseProbe(head.subarray(0, at).toString())
+      const p = probe
+      reader = this.reader(stream, relay, (answer) => {
+        this.sayProbe(host, { ...p, node: answer.node, version: answer.version })
+        this.started(host, stream, { label: host.label, runDir: answer.runDir, node: answer.node, agent: this.agentPath(p) })
+      })
+      reader.feed(head.subarray(at + 4))
+    }
+    const input = `${this.o.inputs['pm2-home'] ?? ''}\n${payload ? JSON.stringify(payload) : ''}`
+    const r = await this.o.transport.run(host, probeCommand(hash, payload !== null), { input, timeoutMs: payload ? FOLLOW_MS : SHORT_MS, onStdout })
+    if (stream.run) return { outcome: this.finishFollow(host, stream.run, stream, relay, t0, r) }
+    this.refuseTransport(host, r)
+    if (r.code === 254) throw new HostRefused(`${host.label}: the action could not start on the host: ${r.stderr}`, 'Remote deploy not started', true)
+    const found: Probe = probe ?? parseProbe(head.toString())
+    if (r.code !== 0 || !found.home) throw new HostRefused(`${host.label}: the host's shell failed (exit ${r.code}): ${r.stderr.trim().slice(0, 500)}`, 'Remote host not usable', true)
+    if (!found.node) {
       throw new HostRefused(
-        `${host.label}: no node found for ${host.user}: no PM2 daemon of ${host.user} runs at ${probe.pm2Home} (its pm2.pid names the node it runs), and a login shell's PATH has no \`node\`. ` +
+        `${host.label}: no node found for ${host.user}: no PM2 daemon of ${host.user} runs at ${found.pm2Home} (its pm2.pid names the node it runs), and a login shell's PATH has no \`node\`. ` +
           'Fix: start the PM2 daemon as the SSH user (ssh-user must be the user who owns it), set pm2-home to its PM2_HOME, or install node where a login shell finds it.',
         'No node on the host',
         true
       )
     }
-    if (Number(probe.version.replace(/^v/, '').split('.')[0]) < MIN_NODE_MAJOR) {
-      throw new HostRefused(`${host.label}: ${probe.node} is node ${probe.version || '(unknown version)'}; the action needs node ${MIN_NODE_MAJOR} or newer on the host. Fix: run the PM2 daemon with a newer node, or put one first on a login shell's PATH.`, 'Node too old on the host', true)
+    if (Number(found.version.replace(/^v/, '').split('.')[0]) < MIN_NODE_MAJOR) {
+      throw new HostRefused(`${host.label}: ${found.node} is node ${found.version || '(unknown version)'}; the action needs node ${MIN_NODE_MAJOR} or newer on the host. Fix: run the PM2 daemon with a newer node, or put one first on a login shell's PATH.`, 'Node too old on the host', true)
     }
-    core.info(`${host.label}: node ${probe.node} ${probe.version} (${probe.from === 'daemon' ? "the PM2 daemon's" : "a login shell's"}), home ${probe.home}`)
-    return probe
+    return { probe: found }
+  }
+
+  private sayProbe(host: HostSpec, p: Probe): void {
+    core.info(`${host.label}: node ${p.node} ${p.version} (${p.from === 'daemon' ? "the PM2 daemon's" : "a login shell's"}), home ${p.home}`)
+    if (p.bundlePresent) core.info(`${host.label}: the action's bundle ${this.o.bundle().hash.slice(0, 12)} is already there (0 bytes sent)`)
+  }
+
+  private agentPath(p: Probe): string {
+    return `${p.home}/${CACHE_DIR}/${this.o.bundle().hash}/host/index.js`
+  }
+
+  /** An exit 255 before the run started: the connection did not work, nothing changed (`aborted`). */
+  private refuseTransport(host: HostSpec, r: SshResult): void {
+    if (r.code !== 255 && !r.timedOut) return
+    const kind = r.timedOut ? 'unreachable' : classifySshFailure(r.stderr)
+    const title = kind.startsWith('host-key') ? 'Host key verification failed' : 'SSH connection failed'
+    throw new HostRefused(sshFailureMessage(kind, host.label, host, r.timedOut ? 'no answer in time' : r.stderr), title, false)
+  }
+
+  private started(host: HostSpec, stream: Stream, run: HostRun): void {
+    stream.run = run
+    this.active = run
+    this.o.onStarted?.(run)
+    core.info(`${host.label}: the deploy runs on the host, detached from this connection (its log and result: ${run.runDir})`)
   }
 
   /** The bundle in ~/.cache/pm2-safe-deploy/<sha256>/, shipped once per version and verified on the host. */
   private async ensureBundle(host: HostSpec, probe: Probe): Promise<string> {
     const b = this.o.bundle()
-    const agent = `${probe.home}/${CACHE_DIR}/${b.hash}/host/index.js`
-    if (probe.bundlePresent) {
-      core.info(`${host.label}: the action's bundle ${b.hash.slice(0, 12)} is already there (0 bytes sent)`)
-      return agent
-    }
+    const agent = this.agentPath(probe)
+    this.sayProbe(host, probe)
+    if (probe.bundlePresent) return agent
     const pack = packBundle(b)
     const r = await this.mustRun(host, nodeCommand(probe.node, ['-e', INSTALLER]), pack)
     if (r.code !== 0) throw new HostRefused(`${host.label}: the action's bundle could not be installed in ~/${CACHE_DIR}/: ${r.stderr.trim().slice(-500)}`, 'Bundle not installed', true)
@@ -149,70 +204,74 @@ export class SshHostDeployer implements HostDeployer {
     return agent
   }
 
-  private async start(host: HostSpec, probe: Probe, agent: string, inputs: Record<string, string>): Promise<HostRun> {
-    const payload: StartPayload = { tag: this.o.tag, inputs, env: this.o.metadata }
-    const r = await this.mustRun(host, nodeCommand(probe.node, [agent, 'start']), JSON.stringify(payload))
-    if (r.code !== 0) throw new HostRefused(`${host.label}: the deploy could not be started on the host: ${r.stderr.trim().slice(-500)}`, 'Remote deploy not started', true)
-    const answer = JSON.parse(r.stdout.toString()) as StartAnswer
-    const run: HostRun = { label: host.label, runDir: answer.runDir, node: probe.node, agent }
-    core.info(`${host.label}: the deploy runs on the host, detached from this connection (its log and result: ${answer.runDir})`)
-    this.active = run
-    this.o.onStarted?.(run)
-    return run
+  /** Starts the detached run and follows it on the same connection (start answers, then streams the log and the result). */
+  private async start(host: HostSpec, probe: Probe, agent: string, payload: StartPayload, t0: number): Promise<HostOutcome> {
+    const relay = new LogRelay()
+    const stream: Stream = { offset: 0, result: null, run: null }
+    const reader = this.reader(stream, relay, (answer) => this.started(host, stream, { label: host.label, runDir: answer.runDir, node: probe.node, agent }))
+    const r = await this.o.transport.run(host, nodeCommand(probe.node, [agent, 'start']), { input: JSON.stringify(payload), timeoutMs: FOLLOW_MS, onStdout: (c) => reader.feed(c) })
+    if (!stream.run) {
+      if (r.code === 255 || r.timedOut) {
+        const kind = r.timedOut ? 'unreachable' : classifySshFailure(r.stderr)
+        throw new HostRefused(`${sshFailureMessage(kind, host.label, host, r.stderr)} The connection dropped as the deploy was being started: check the host's audit log before deploying again.`, 'SSH connection failed', true)
+      }
+      throw new HostRefused(`${host.label}: the deploy could not be started on the host (exit ${r.code}): ${r.stderr.trim().slice(-500)}`, 'Remote deploy not started', true)
+    }
+    return this.finishFollow(host, stream.run, stream, relay, t0, r)
+  }
+
+  private reader(stream: Stream, relay: LogRelay, onStart: (a: StartAnswer) => void = () => undefined): FrameReader {
+    return new FrameReader({
+      start: onStart,
+      log: (b) => {
+        stream.offset += b.length
+        relay.feed(b)
+      },
+      result: (res) => (stream.result = res)
+    })
   }
 
   /** Follows a started run's log to its end (reconnecting after drops), then reads its result. The post step calls this too. */
-  async collect(host: HostSpec, run: HostRun, t0 = Date.now(), relay = new LogRelay()): Promise<HostOutcome> {
+  async collect(host: HostSpec, run: HostRun, t0 = Date.now()): Promise<HostOutcome> {
     this.active = run
     this.host = host
-    const lost = await this.follow(host, run, relay)
-    relay.end()
-    if (lost) {
-      const how = relay.lastPhase ? `it had reached the phase "${relay.lastPhase}"` : 'it had not reported a phase yet'
-      const message =
-        `${host.label}: the host stayed unreachable for ${Math.round(this.o.reconnectMs / 1000)} s (${lost}); ${how}. The deploy there goes on without this job: ` +
-        `its log, outputs and report are in ${run.runDir} on the host, and its audit log records the result.`
-      core.error(message, { title: 'Remote host unreachable' })
-      return { host, result: 'failed', reached: true, switched: false, release: null, previous: null, report: null, message, ms: Date.now() - t0, outputs: {}, summary: '' }
-    }
-    const res = await this.result(host, run)
-    return this.outcomeOf(host, res, relay, t0)
+    const relay = new LogRelay()
+    const stream: Stream = { offset: 0, result: null, run }
+    return this.finishFollow(host, run, stream, relay, t0, null)
   }
 
-  /** Streams the log from the last byte seen; a drop (exit 255) is retried until reconnectMs. Returns why it gave up, or null. */
-  private async follow(host: HostSpec, run: HostRun, relay: LogRelay): Promise<string | null> {
-    let offset = 0
+  /** After the first stream (or none): follow again from the byte reached until the result frame, or give up after reconnectMs. */
+  private async finishFollow(host: HostSpec, run: HostRun, stream: Stream, relay: LogRelay, t0: number, first: SshResult | null): Promise<HostOutcome> {
     let lostSince: number | null = null
     let why = ''
-    for (let attempt = 0; ; attempt++) {
-      const r = await this.o.transport.run(host, nodeCommand(run.node, [run.agent, 'follow', run.runDir, String(offset)]), {
-        timeoutMs: FOLLOW_MS,
-        onStdout: (chunk) => {
-          offset += chunk.length
-          relay.feed(chunk)
-        }
-      })
-      if (r.code === 0) {
-        if (lostSince !== null) core.info(`${host.label}: reconnected; the host's log continues from byte ${offset}.`)
-        return null
+    let last = first
+    for (let attempt = 0; !stream.result; attempt++) {
+      if (last && last.code !== 255 && !last.timedOut && last.code !== 0) throw new Error(`${host.label}: following the host's run failed (exit ${last.code}): ${last.stderr.trim().slice(-300)}`)
+      if (last && (last.code === 255 || last.timedOut)) {
+        why = last.timedOut ? 'no end within 30 min' : last.stderr.trim().split('\n').pop() || 'connection lost'
+        if (lostSince === null) {
+          lostSince = Date.now()
+          core.warning(`${host.label}: the connection dropped (${why}); the deploy on the host goes on (it is detached). Reconnecting…`)
+        } else if (Date.now() - lostSince > this.o.reconnectMs) return this.unreachable(host, run, relay, why, t0)
+        await sleep(Math.min(5000, 250 * 2 ** Math.min(attempt, 5)))
       }
-      if (r.code !== 255 && !r.timedOut) throw new Error(`${host.label}: following the host's run failed (exit ${r.code}): ${r.stderr.trim().slice(-300)}`)
-      why = r.timedOut ? 'no end within 30 min' : r.stderr.trim().split('\n').pop() || 'connection lost'
-      if (lostSince === null) {
-        lostSince = Date.now()
-        core.warning(`${host.label}: the connection dropped (${why}); the deploy on the host goes on (it is detached). Reconnecting…`)
-      } else if (Date.now() - lostSince > this.o.reconnectMs) return why
-      await sleep(Math.min(5000, 250 * 2 ** Math.min(attempt, 5)))
+      const reader = this.reader(stream, relay)
+      const from = stream.offset
+      last = await this.o.transport.run(host, nodeCommand(run.node, [run.agent, 'follow', run.runDir, String(from)]), { timeoutMs: FOLLOW_MS, onStdout: (c) => reader.feed(c) })
+      if (lostSince !== null && last.code === 0) core.info(`${host.label}: reconnected; the host's log continues from byte ${from}.`)
     }
+    relay.end()
+    return this.outcomeOf(host, stream.result, relay, t0)
   }
 
-  private async result(host: HostSpec, run: HostRun): Promise<HostRunResult> {
-    for (let i = 0; ; i++) {
-      const r = await this.o.transport.run(host, nodeCommand(run.node, [run.agent, 'result', run.runDir]), { timeoutMs: SHORT_MS })
-      if (r.code === 0) return JSON.parse(r.stdout.toString()) as HostRunResult
-      if (i >= 5) throw new Error(`${host.label}: could not read the host's result (exit ${r.code}): ${r.stderr.trim().slice(-300)}`)
-      await sleep(1000)
-    }
+  private unreachable(host: HostSpec, run: HostRun, relay: LogRelay, why: string, t0: number): HostOutcome {
+    relay.end()
+    const how = relay.lastPhase ? `it had reached the phase "${relay.lastPhase}"` : 'it had not reported a phase yet'
+    const message =
+      `${host.label}: the host stayed unreachable for ${Math.round(this.o.reconnectMs / 1000)} s (${why}); ${how}. The deploy there goes on without this job: ` +
+      `its log, outputs and report are in ${run.runDir} on the host, and its audit log records the result.`
+    core.error(message, { title: 'Remote host unreachable' })
+    return { host, result: 'failed', reached: true, switched: false, release: null, previous: null, report: null, message, ms: Date.now() - t0, outputs: {}, summary: '' }
   }
 
   private outcomeOf(host: HostSpec, res: HostRunResult, relay: LogRelay, t0: number): HostOutcome {

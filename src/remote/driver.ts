@@ -1,6 +1,7 @@
 // The runner's side of a remote deploy (promise 12): the main step with `ssh-host` runs this
 // instead of the local run(), the post step runs remotePost. One transport for the job's hosts,
 // one SshHostDeployer, the rollout over the hosts, and the hosts' results as this step's.
+import fs from 'node:fs'
 import os from 'node:os'
 import * as core from '@actions/core'
 import { isUserError, messageOf } from '../core/errors.js'
@@ -162,11 +163,12 @@ export async function remotePost(): Promise<void> {
   } catch (err) {
     core.warning(`Could not collect the hosts' results: ${messageOf(err)}`)
   } finally {
-    if (saved.sshDir) {
+    const left = saved.sshDir !== null && (fs.existsSync(saved.sshDir.dir) || fs.existsSync(saved.sshDir.controlDir))
+    if (saved.sshDir && left) {
       await closeLeftMasters(saved.sshDir.dir)
       removeSshDir(saved.sshDir.dir, saved.sshDir.controlDir)
     }
-    core.info(saved.sshDir ? 'Removed the ssh key, known_hosts and control sockets of this job.' : 'No ssh files to remove.')
+    core.info(left ? 'Removed the ssh key, known_hosts and control sockets the main step left.' : 'The main step left no ssh key or sockets on the runner.')
   }
 }
 

@@ -16,7 +16,9 @@ export interface StartPayload {
 
 export interface StartAnswer {
   runDir: string
+  /** The node the run uses (the agent's own: the daemon's, resolved), and its version. */
   node: string
+  version: string
   pm2: string | null
   supervisor: number
 }
@@ -38,4 +40,51 @@ export interface CancelAnswer {
 export interface UploadHeader {
   releaseDir: string
   currentLink: string
+}
+
+/**
+ * The stream of `start` and `follow`: frames of `<kind><byte count>\n<bytes>`. S: the StartAnswer
+ * (JSON); L: bytes of the host's log; R: the HostRunResult (JSON), last. A frame cut short by a
+ * dropped connection is resumed by `follow <run dir> <log bytes received>`.
+ */
+export class FrameReader {
+  private header = ''
+  private kind = ''
+  private left = -1
+  private body: Buffer[] = []
+
+  constructor(private readonly on: { start(a: StartAnswer): void; log(b: Buffer): void; result(r: HostRunResult): void }) {}
+
+  feed(chunk: Buffer): void {
+    let at = 0
+    while (at < chunk.length) {
+      if (this.left < 0) {
+        const nl = chunk.indexOf(10, at)
+        if (nl < 0) {
+          this.header += chunk.subarray(at).toString('latin1')
+          return
+        }
+        this.header += chunk.subarray(at, nl).toString('latin1')
+        at = nl + 1
+        const m = this.header.match(/^([SLR])(\d+)$/)
+        if (!m) throw new Error(`unexpected data from the host agent: ${JSON.stringify(this.header.slice(0, 500))}`)
+        this.kind = m[1]!
+        this.left = Number(m[2])
+        this.header = ''
+        this.body = []
+      }
+      const piece = chunk.subarray(at, at + this.left)
+      at += piece.length
+      this.left -= piece.length
+      if (this.kind === 'L') this.on.log(piece)
+      else this.body.push(piece)
+      if (this.left === 0) this.complete()
+    }
+  }
+
+  private complete(): void {
+    this.left = -1
+    if (this.kind === 'S') this.on.start(JSON.parse(Buffer.concat(this.body).toString()) as StartAnswer)
+    if (this.kind === 'R') this.on.result(JSON.parse(Buffer.concat(this.body).toString()) as HostRunResult)
+  }
 }

@@ -10,6 +10,7 @@ import { CACHE_DIR } from './bundle.js'
  * lines; only sh built-ins and that node are used (the session's PATH may have nothing).
  */
 const PROBE = `
+JS='process.stdout.write(process.execPath + " " + process.version)'
 IFS= read -r h || h=
 case $h in
   '~/'*) h=$HOME/\${h#??} ;;
@@ -17,7 +18,7 @@ case $h in
   /*) ;;
   *) h=$HOME/$h ;;
 esac
-node= from=
+exe= from=
 if [ -r "$h/pm2.pid" ]; then
   pid=
   IFS= read -r pid < "$h/pm2.pid"
@@ -25,27 +26,31 @@ if [ -r "$h/pm2.pid" ]; then
     ''|*[!0-9]*) ;;
     *) title=
        [ -r "/proc/$pid/cmdline" ] && IFS= read -r title < "/proc/$pid/cmdline" 2>/dev/null
-       case $title in
-         'PM2 v'*) node=$("/proc/$pid/exe" -e 'process.stdout.write(process.execPath)' 2>/dev/null) && from=daemon || node= ;;
-       esac ;;
+       case $title in 'PM2 v'*) [ -x "/proc/$pid/exe" ] && exe=/proc/$pid/exe from=daemon ;; esac ;;
   esac
 fi
-if [ -z "$node" ]; then
+if [ -z "$exe" ]; then
   out=$("\${SHELL:-/bin/sh}" -lc 'command -v node' </dev/null 2>/dev/null) || out=
   nl='
 '
   out=\${out##*"$nl"}
-  case $out in /*) node=$out from=login ;; esac
+  case $out in /*) exe=$out from=login ;; esac
 fi
-v=
-[ -n "$node" ] && v=$("$node" -e 'process.stdout.write(process.version)' 2>/dev/null)
 b=no
 [ -f "$HOME/${CACHE_DIR}/$1/host/index.js" ] && b=yes
-printf 'node=%s\\nfrom=%s\\nversion=%s\\nhome=%s\\npm2home=%s\\nbundle=%s\\n' "$node" "$from" "$v" "$HOME" "$h" "$b"
+# With "start" and this bundle there, the run starts now (the agent checks its node), reading its inputs from the rest of stdin.
+if [ "$2" = start ] && [ "$b" = yes ] && [ -n "$exe" ]; then
+  printf 'from=%s\\nhome=%s\\npm2home=%s\\nbundle=yes\\nstarting=yes\\n--\\n' "$from" "$HOME" "$h"
+  exec "$exe" "$HOME/${CACHE_DIR}/$1/host/index.js" start
+fi
+info=
+[ -n "$exe" ] && info=$("$exe" -e "$JS" 2>/dev/null)
+node=\${info% *} v=\${info##* }
+printf 'node=%s\\nfrom=%s\\nversion=%s\\nhome=%s\\npm2home=%s\\nbundle=%s\\n--\\n' "$node" "$from" "$v" "$HOME" "$h" "$b"
 `
 
-export function probeCommand(bundleHash: string): string {
-  return shellCommand(PROBE, [bundleHash])
+export function probeCommand(bundleHash: string, thenStart = false): string {
+  return shellCommand(PROBE, thenStart ? [bundleHash, 'start'] : [bundleHash])
 }
 
 /** `node <args…>` on the host: the node path the probe found is data, not code. */

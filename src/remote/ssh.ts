@@ -94,7 +94,18 @@ export class SshTransport {
       const out: Buffer[] = []
       let stderr = ''
       let timedOut = false
-      child.stdout.on('data', (d: Buffer) => (opts.onStdout ? opts.onStdout(d) : out.push(d)))
+      let refused: string | null = null
+      child.stdout.on('data', (d: Buffer) => {
+        if (refused !== null) return
+        if (!opts.onStdout) return void out.push(d)
+        try {
+          opts.onStdout(d)
+        } catch (err) {
+          // The reader refused what the host sent (not the agent's frames): stop reading it.
+          refused = err instanceof Error ? err.message : String(err)
+          child.kill('SIGKILL')
+        }
+      })
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
       child.stdin.on('error', () => undefined)
       const timer = setTimeout(() => {
@@ -107,6 +118,7 @@ export class SshTransport {
       })
       child.on('close', (code, signal) => {
         clearTimeout(timer)
+        if (refused !== null) return resolve({ code: 254, stdout: Buffer.concat(out), stderr: refused, timedOut })
         resolve({ code: code ?? (signal ? 255 : 1), stdout: Buffer.concat(out), stderr, timedOut })
       })
       const input = opts.input
