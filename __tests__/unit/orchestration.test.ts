@@ -209,4 +209,17 @@ describe('the deploy over a fake PM2', () => {
     expect(report.checks).toContainEqual(expect.objectContaining({ name: 'runs what the file says', ok: false }))
     expect(report.message).toMatch(/before the switch to .*releases\/r2/)
   })
+
+  test('a fleet rollback run says so first in its own report and audit line on the host (promise 13)', async () => {
+    const fake = new FakePm2(crowdedHost())
+    const audit = path.join(dir, 'audit.jsonl')
+    const reason = 'fleet rollback: host deploy@web-2 ended rolled-back (not healthy), so every host this run switched goes back to the release it ran before'
+    setInputs({ app: 'shop', 'environment-suffix': '-test', whitelist: 'shop-api', save: 'false', 'audit-log': audit, 'fleet-rollback': reason })
+    expect(await run(ports(fake))).toBe('deployed')
+    const report = JSON.parse(fs.readFileSync(outputs().report!, 'utf8'))
+    expect(report.message.split('\n')).toEqual([reason, expect.stringMatching(/deployed and stable/)])
+    const lines = fs.readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    expect(lines).toHaveLength(1)
+    expect(lines[0].message).toBe(report.message)
+  })
 })

@@ -42516,6 +42516,93 @@ function restartHints(name, was, now, after, render) {
     ];
 }
 
+;// CONCATENATED MODULE: ./src/core/report/tables.ts
+function fmtUptime(startedAt, at) {
+    if (!startedAt)
+        return '–';
+    const s = Math.max(0, Math.round((Date.parse(at) - startedAt) / 1000));
+    if (s < 120)
+        return `${s}s`;
+    if (s < 7200)
+        return `${Math.round(s / 60)}m`;
+    if (s < 172800)
+        return `${Math.round(s / 3600)}h`;
+    return `${Math.round(s / 86400)}d`;
+}
+function fmtMem(bytes) {
+    return bytes == null ? '–' : `${(bytes / 1048576).toFixed(1)} MB`;
+}
+function fmtMs(ms) {
+    return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+const arrow = (a, b) => `${a} → ${b}`;
+/** Own processes, before → after, one row per process (paired by name, then pm_id order). */
+function ownRows(report) {
+    const rows = [];
+    for (const name of report.ownNames) {
+        const b = report.processes.before.filter((p) => p.name === name);
+        const a = report.processes.after.filter((p) => p.name === name);
+        const n = Math.max(b.length, a.length, 1);
+        for (let i = 0; i < n; i++) {
+            const x = b[i];
+            const y = a[i];
+            const ids = [...new Set([x?.pmId, y?.pmId].filter((id) => id !== undefined))];
+            rows.push({
+                name,
+                pmId: ids.length ? ids.join(' → ') : '–',
+                status: arrow(x?.status ?? '–', y?.status ?? '–'),
+                pid: arrow(x ? String(x.pid) : '–', y ? String(y.pid) : '–'),
+                restarts: arrow(x ? String(x.restarts) : '–', y ? String(y.restarts) : '–'),
+                uptime: arrow(x ? fmtUptime(x.startedAt, report.startedAt) : '–', y ? fmtUptime(y.startedAt, report.finishedAt) : '–'),
+                memory: arrow(x ? fmtMem(x.memory) : '–', y ? fmtMem(y.memory) : '–')
+            });
+        }
+    }
+    return rows;
+}
+function statusSummary(ps) {
+    if (ps.length === 0)
+        return '–';
+    const byStatus = new Map();
+    for (const p of ps)
+        byStatus.set(p.status, (byStatus.get(p.status) ?? 0) + 1);
+    return [...byStatus].map(([s, n]) => `${n} ${s}`).join(', ');
+}
+/** True when the report holds a process list from the end of the run. */
+function afterKnown(report) {
+    return report.snapshots.after !== null || report.processes.after.length > 0;
+}
+/** Other apps grouped by name: count and status, before → after. */
+function otherRows(report) {
+    const own = new Set(report.ownNames);
+    const all = [...report.processes.before, ...report.processes.after].filter((p) => !own.has(p.name));
+    const names = [...new Set(all.map((p) => p.name))].sort();
+    const known = afterKnown(report);
+    return names.map((name) => {
+        const b = report.processes.before.filter((p) => p.name === name);
+        const a = report.processes.after.filter((p) => p.name === name);
+        const namespaces = [...new Set([...b, ...a].map((p) => p.namespace))];
+        return {
+            name,
+            namespace: namespaces.join(', '),
+            count: arrow(String(b.length), known ? String(a.length) : '?'),
+            status: arrow(statusSummary(b), known ? statusSummary(a) : '?'),
+            changes: [...new Set(report.violations.filter((v) => v.name === name).map((v) => v.kind))]
+        };
+    });
+}
+function timingEntries(report) {
+    return Object.entries(report.timings);
+}
+function noProcessList(report) {
+    return report.snapshots.before === null && report.processes.before.length === 0 && report.processes.after.length === 0;
+}
+/** Rows as aligned plain-text columns, for the log (widths by code point). */
+function pad(rows) {
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)));
+    return rows.map((r) => r.map((c, i) => c + ' '.repeat(widths[i] - [...c].length)).join('  ').trimEnd());
+}
+
 ;// CONCATENATED MODULE: ./src/core/report/markdown.ts
 // Markdown that no content can break: escaped text, code spans and fences, tables, quotes.
 // Names, paths, pm2's words and log lines reach the summary: none may become HTML, a link,
@@ -42681,88 +42768,6 @@ function failingBlock(report) {
 /** For the log verdict: the causes, one line each. */
 function failingLog(report) {
     return causeLines(report).map((l) => `Cause: ${l}`);
-}
-
-;// CONCATENATED MODULE: ./src/core/report/tables.ts
-function fmtUptime(startedAt, at) {
-    if (!startedAt)
-        return '–';
-    const s = Math.max(0, Math.round((Date.parse(at) - startedAt) / 1000));
-    if (s < 120)
-        return `${s}s`;
-    if (s < 7200)
-        return `${Math.round(s / 60)}m`;
-    if (s < 172800)
-        return `${Math.round(s / 3600)}h`;
-    return `${Math.round(s / 86400)}d`;
-}
-function fmtMem(bytes) {
-    return bytes == null ? '–' : `${(bytes / 1048576).toFixed(1)} MB`;
-}
-function fmtMs(ms) {
-    return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
-const arrow = (a, b) => `${a} → ${b}`;
-/** Own processes, before → after, one row per process (paired by name, then pm_id order). */
-function ownRows(report) {
-    const rows = [];
-    for (const name of report.ownNames) {
-        const b = report.processes.before.filter((p) => p.name === name);
-        const a = report.processes.after.filter((p) => p.name === name);
-        const n = Math.max(b.length, a.length, 1);
-        for (let i = 0; i < n; i++) {
-            const x = b[i];
-            const y = a[i];
-            const ids = [...new Set([x?.pmId, y?.pmId].filter((id) => id !== undefined))];
-            rows.push({
-                name,
-                pmId: ids.length ? ids.join(' → ') : '–',
-                status: arrow(x?.status ?? '–', y?.status ?? '–'),
-                pid: arrow(x ? String(x.pid) : '–', y ? String(y.pid) : '–'),
-                restarts: arrow(x ? String(x.restarts) : '–', y ? String(y.restarts) : '–'),
-                uptime: arrow(x ? fmtUptime(x.startedAt, report.startedAt) : '–', y ? fmtUptime(y.startedAt, report.finishedAt) : '–'),
-                memory: arrow(x ? fmtMem(x.memory) : '–', y ? fmtMem(y.memory) : '–')
-            });
-        }
-    }
-    return rows;
-}
-function statusSummary(ps) {
-    if (ps.length === 0)
-        return '–';
-    const byStatus = new Map();
-    for (const p of ps)
-        byStatus.set(p.status, (byStatus.get(p.status) ?? 0) + 1);
-    return [...byStatus].map(([s, n]) => `${n} ${s}`).join(', ');
-}
-/** True when the report holds a process list from the end of the run. */
-function afterKnown(report) {
-    return report.snapshots.after !== null || report.processes.after.length > 0;
-}
-/** Other apps grouped by name: count and status, before → after. */
-function otherRows(report) {
-    const own = new Set(report.ownNames);
-    const all = [...report.processes.before, ...report.processes.after].filter((p) => !own.has(p.name));
-    const names = [...new Set(all.map((p) => p.name))].sort();
-    const known = afterKnown(report);
-    return names.map((name) => {
-        const b = report.processes.before.filter((p) => p.name === name);
-        const a = report.processes.after.filter((p) => p.name === name);
-        const namespaces = [...new Set([...b, ...a].map((p) => p.namespace))];
-        return {
-            name,
-            namespace: namespaces.join(', '),
-            count: arrow(String(b.length), known ? String(a.length) : '?'),
-            status: arrow(statusSummary(b), known ? statusSummary(a) : '?'),
-            changes: [...new Set(report.violations.filter((v) => v.name === name).map((v) => v.kind))]
-        };
-    });
-}
-function timingEntries(report) {
-    return Object.entries(report.timings);
-}
-function noProcessList(report) {
-    return report.snapshots.before === null && report.processes.before.length === 0 && report.processes.after.length === 0;
 }
 
 ;// CONCATENATED MODULE: ./src/core/report/verdict.ts
@@ -42960,10 +42965,6 @@ function asText(text) {
 
 
 
-function pad(rows) {
-    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)));
-    return rows.map((r) => r.map((c, i) => c + ' '.repeat(widths[i] - [...c].length)).join('  ').trimEnd());
-}
 /** The same verdict and tables for the log, compact: Gitea before 1.27 shows no job summary. */
 function renderLogVerdict(report) {
     const out = [];
@@ -43342,6 +43343,159 @@ function planReleaseDeploy(input, moves, swaps) {
         if (swapped.has(name))
             commands.push(swaps.get(name).start);
     return { commands, retire: [...swapped].flatMap((n) => swaps.get(n).old), downtime: recreated };
+}
+
+;// CONCATENATED MODULE: ./src/core/rollout.ts
+/**
+ * The input the runner adds for a host's fleet rollback (never set by a workflow): its value, the
+ * reason, opens the message of that run's report and audit line on the host, so the host's own
+ * records say it was switched back by a fleet. Like every `INPUT_*`, it never reaches pm2 (promise 7).
+ */
+const FLEET_ROLLBACK_INPUT = 'fleet-rollback';
+/** A host ended well: deployed, or (with `dry-run`) planned and checked. */
+function succeeded(o) {
+    return o.result === 'deployed' || o.result === 'dry-run';
+}
+/** A host changed: a pm2 command was sent there (aborted and dry-run change nothing). */
+function changed(o) {
+    return o.result !== 'aborted' && o.result !== 'dry-run';
+}
+/** The host whose outcome stopped the rollout, if any. */
+function stoppedBy(record) {
+    return record.deploys.find((o) => !succeeded(o)) ?? null;
+}
+/** The hosts that go back when the rollout stops: each switched host that deployed, last first, once. */
+function rollbackOrder(input, record) {
+    if (!input.rollbackAcross || record.cancelled || !stoppedBy(record))
+        return [];
+    return record.deploys.filter((o) => o.result === 'deployed' && o.switched && o.previous !== null).reverse();
+}
+/** The next thing to do: deploy the next host, roll a switched host back, or stop. */
+function nextStep(input, record) {
+    const stop = stoppedBy(record);
+    if (!stop && !record.cancelled && record.deploys.length < input.hosts.length) {
+        return { kind: 'deploy', host: input.hosts[record.deploys.length] };
+    }
+    if (record.cancelled)
+        return { kind: 'done' };
+    const pending = rollbackOrder(input, record).find((o) => !record.rollbacks.some((r) => r.host.label === o.host.label));
+    if (!pending || !stop)
+        return { kind: 'done' };
+    const host = input.hosts.find((h) => h.label === pending.host.label);
+    return { kind: 'rollback', host, release: pending.previous, reason: rollbackReason(stop) };
+}
+/** Why a host goes back, for its own audit line and report. */
+function rollbackReason(stop) {
+    return `fleet rollback: host ${stop.host.label} ended ${stop.result} (${firstLine(hostWords(stop.host.label, stop.message))}), so every host this run switched goes back to the release it ran before`;
+}
+function firstLine(text) {
+    return text.split(/\r?\n/, 1)[0].trim().replace(/\.$/, '') || 'no message';
+}
+/** A host's verdict without the `label: result: ` it may open with (the fleet's lines name both already). */
+function hostWords(label, message) {
+    let m = message.trim();
+    if (m.startsWith(`${label}: `))
+        m = m.slice(label.length + 2);
+    return m.replace(/^(deployed|dry-run|aborted|failed|rolled-back)(: |$)/, '') || message.trim();
+}
+function lineOf(label, deploy, rollback, wentBack) {
+    if (!deploy) {
+        return { label, state: 'not-contacted', result: 'aborted', release: null, previous: null, report: null, reports: [], ms: 0, message: 'not contacted: the rollout stopped before this host', rollback: null };
+    }
+    const reports = [deploy.report, rollback?.report ?? null].filter((r) => r !== null);
+    const base = { label, previous: deploy.previous, report: reports.at(-1) ?? null, reports, ms: deploy.ms + (rollback?.ms ?? 0), message: hostWords(label, deploy.message), rollback: rollback ? { result: rollback.result, reached: rollback.reached, message: hostWords(label, rollback.message) } : null };
+    if (rollback) {
+        const back = rollback.result === 'deployed';
+        // Not reached: nothing changed there, so it still runs what its deploy left.
+        const release = rollback.reached ? rollback.release : deploy.release;
+        return { ...base, state: back ? 'previous' : 'rollback-failed', result: back ? 'rolled-back' : 'failed', release };
+    }
+    if (!changed(deploy))
+        return { ...base, state: 'unchanged', result: deploy.result, release: deploy.release };
+    if (deploy.result === 'rolled-back')
+        return { ...base, state: 'previous', result: 'rolled-back', release: deploy.release };
+    if (deploy.result === 'failed')
+        return { ...base, state: 'failed', result: 'failed', release: deploy.release };
+    // Deployed with no switch: the release it ran before, reloaded and verified, when the fleet went back.
+    const onPrevious = wentBack && !deploy.switched && deploy.release !== null && deploy.release === deploy.previous;
+    return { ...base, state: onPrevious ? 'previous' : 'new', result: 'deployed', release: deploy.release };
+}
+/** Every host's end and the fleet's result (SPEC promise 13). */
+function rolloutVerdict(input, record) {
+    const stop = stoppedBy(record);
+    const wentBack = input.rollbackAcross && stop !== null && !record.cancelled;
+    const hosts = input.hosts.map((h) => lineOf(h.label, record.deploys.find((o) => o.host.label === h.label), record.rollbacks.find((o) => o.host.label === h.label), wentBack));
+    const result = combinedResult(hosts);
+    return { result, hosts, message: fleetMessage(input, record, hosts, result), title: titleOf(result, record) };
+}
+/** `deployed` only if every host is; `aborted` if none changed; `rolled-back` if every changed host is back; else `failed`. */
+function combinedResult(hosts) {
+    if (hosts.length > 0 && hosts.every((h) => h.result === 'deployed'))
+        return 'deployed';
+    if (hosts.length > 0 && hosts.every((h) => h.result === 'dry-run'))
+        return 'dry-run';
+    const touched = hosts.filter((h) => h.state !== 'not-contacted' && h.state !== 'unchanged');
+    if (touched.length === 0)
+        return 'aborted';
+    if (touched.every((h) => h.state === 'previous'))
+        return 'rolled-back';
+    return 'failed';
+}
+function titleOf(result, record) {
+    if (result === 'deployed' || result === 'dry-run')
+        return '';
+    if (record.cancelled)
+        return 'Fleet deploy cancelled';
+    if (result === 'aborted')
+        return 'Fleet deploy refused';
+    if (result === 'rolled-back')
+        return 'Fleet rolled back';
+    return 'Fleet left on mixed releases';
+}
+/** What one host runs now, in words. */
+function describeState(h) {
+    const runs = (r) => (r ? ` (runs ${r})` : '');
+    switch (h.state) {
+        case 'not-contacted':
+            return 'not contacted';
+        case 'unchanged':
+            return h.result === 'dry-run' ? 'dry run, nothing changed' : `unchanged: ${h.result}${runs(h.release)}`;
+        case 'new':
+            if (!h.release)
+                return 'deployed';
+            return `runs the new release ${h.release}${h.previous === null ? ' (there was no previous release to go back to)' : ''}`;
+        case 'previous':
+            return h.previous ? `back on its previous release ${h.previous}, verified` : 'back on its previous processes, verified';
+        case 'failed':
+            return `failed${runs(h.release)}`;
+        case 'rollback-failed':
+            return `${h.rollback?.reached ? `its rollback ended ${h.rollback.result}` : 'unreachable for its rollback'}${runs(h.release)}`;
+    }
+}
+function fleetMessage(input, record, hosts, result) {
+    const n = hosts.length;
+    const states = hosts.map((h) => `${h.label}: ${describeState(h)}`).join('; ');
+    const stop = stoppedBy(record);
+    const notContacted = hosts.filter((h) => h.state === 'not-contacted').map((h) => h.label);
+    const after = notContacted.length > 0 ? ` Not contacted: ${notContacted.join(', ')}.` : '';
+    if (record.cancelled) {
+        const during = record.cancelled.during ? ` during ${record.cancelled.during}` : '';
+        return `Cancelled${during}: the rollout stopped after that host, and no host was switched back.${after} Hosts: ${states}.`;
+    }
+    if (result === 'deployed')
+        return `${n} host(s) deployed, one at a time, each verified before the next.`;
+    if (result === 'dry-run')
+        return `Dry run on ${n} host(s): nothing changed on any.`;
+    const cause = stop ? `${stop.host.label} ended ${stop.result}: ${firstLine(hostWords(stop.host.label, stop.message))}.` : '';
+    if (result === 'aborted')
+        return `${cause} Nothing changed on any host.${after}`.trim();
+    const back = hosts.filter((h) => record.rollbacks.some((r) => r.host.label === h.label) && h.state === 'previous').map((h) => h.label);
+    if (result === 'rolled-back') {
+        const went = back.length > 0 ? ` Switched back and verified, last first: ${back.join(', ')}.` : '';
+        return `${cause}${went}${after} Every host this run changed is back on its previous release.`;
+    }
+    const why = input.rollbackAcross ? '' : ' No host was switched back (rollback-hosts is off, or there is no current-link).';
+    return `${cause}${why} The fleet is on mixed releases. Hosts: ${states}.${after}`;
 }
 
 ;// CONCATENATED MODULE: ./src/core/release.ts
@@ -43986,6 +44140,7 @@ function ownDirectoriesOf(list, own) {
 
 
 
+
 function snapshotOf(state, label, processes) {
     return {
         schemaVersion: 1,
@@ -44006,8 +44161,14 @@ function attempt(state) {
         dryRun: i?.dryRun ?? false
     };
 }
+/** A run a fleet started to switch this host back (promise 13) says so first, in its report and its audit line. */
+function noted(state, message) {
+    const reason = state.env[`INPUT_${FLEET_ROLLBACK_INPUT.toUpperCase()}`]?.trim();
+    return reason && !message.startsWith(reason) ? `${reason}\n${message}` : message;
+}
 function reportOf(state, after) {
-    const { result, title, message } = state.outcome;
+    const { result, title } = state.outcome;
+    const message = noted(state, state.outcome.message);
     return {
         schemaVersion: REPORT_SCHEMA_VERSION,
         result,
@@ -44045,7 +44206,7 @@ function auditOf(state, ending) {
     return audit_buildAuditRecord({
         time: new Date().toISOString(),
         result: ending.result,
-        message: ending.message,
+        message: noted(state, ending.message),
         report: ending.report,
         ...attempt(state),
         ownNames: state.ownNames,
@@ -45857,12 +46018,12 @@ async function acquireHostLock(opts) {
         else if (state.id !== announced) {
             if (announced === '' && opts.beforeWaiting)
                 await opts.beforeWaiting();
-            opts.log.info(`Waiting for another deploy on this PM2 daemon to finish: ${describeState(state)}`);
+            opts.log.info(`Waiting for another deploy on this PM2 daemon to finish: ${lock_describeState(state)}`);
             announced = state.id;
             lastReminder = Date.now();
         }
         else if (Date.now() - lastReminder >= remindMs) {
-            opts.log.info(`Still waiting (${Math.round((Date.now() - startedAt) / 1000)} s of ${opts.timeoutSeconds} s) for ${describeState(state)}`);
+            opts.log.info(`Still waiting (${Math.round((Date.now() - startedAt) / 1000)} s of ${opts.timeoutSeconds} s) for ${lock_describeState(state)}`);
             lastReminder = Date.now();
         }
         if (Date.now() >= deadline)
@@ -45870,7 +46031,7 @@ async function acquireHostLock(opts) {
         await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(1, deadline - Date.now()))));
     }
 }
-function describeState(state) {
+function lock_describeState(state) {
     switch (state.kind) {
         case 'held':
             return lock_describeHolder(state.holder);
@@ -45885,7 +46046,7 @@ function timeoutError(file, state, timeoutSeconds) {
         ? `It was not written by this version of pm2-safe-deploy. If no deploy is running on this daemon, delete ${file}.`
         : 'Wait for it to finish or raise `lock-timeout-seconds`; never delete the lock file while that deploy runs ' +
             '(a lock whose holder process is gone is taken over automatically).';
-    return new LockTimeoutError(`Another deploy holds the lock on this PM2 daemon (${file}): ${describeState(state)}. ` +
+    return new LockTimeoutError(`Another deploy holds the lock on this PM2 daemon (${file}): ${lock_describeState(state)}. ` +
         `Gave up after lock-timeout-seconds (${timeoutSeconds} s); nothing was changed. ${fix}`);
 }
 function heldLock(file, holder) {
@@ -47686,6 +47847,7 @@ async function uploadRelease(t, host, node, agent, source, inputs) {
 
 
 
+
 const SHORT_MS = 60_000;
 /** One follow connection lasts at most this long; the next one continues at the same byte. */
 const FOLLOW_MS = 30 * 60_000;
@@ -47720,7 +47882,8 @@ class SshHostDeployer {
                 const name = host.port === 22 ? host.host : `[${host.host}]:${host.port}`;
                 throw new HostRefused(`${host.label}: ssh-known-hosts has no line for ${name}, so the action will not connect (host keys are always verified). Fix: run \`ssh-keyscan -p ${host.port} ${host.host}\` from a trusted machine, check the fingerprint, and add the line for ${name} to ssh-known-hosts.`, 'Host key not known', false);
             }
-            const inputs = purpose.kind === 'fleet-rollback' ? { ...this.o.inputs, 'release-dir': purpose.release } : this.o.inputs;
+            // A fleet rollback (promise 13) deploys the release the host ran before, and its records on the host say why.
+            const inputs = purpose.kind === 'fleet-rollback' ? { ...this.o.inputs, 'release-dir': purpose.release, [FLEET_ROLLBACK_INPUT]: purpose.reason } : this.o.inputs;
             const payload = { tag: this.o.tag, inputs, env: this.o.metadata };
             const upload = this.o.upload && purpose.kind === 'deploy' ? this.o.upload : null;
             // Without an upload, the probe starts the run itself when this bundle is there: one connection round less.
@@ -47960,16 +48123,193 @@ class SshHostDeployer {
     }
 }
 
-;// CONCATENATED MODULE: ./src/remote/rollout.ts
-async function rollout(deployer, hosts) {
-    const outcomes = [];
-    for (const host of hosts) {
-        const o = await deployer.deploy(host, { kind: 'deploy' });
-        outcomes.push(o);
-        if (o.result !== 'deployed' && o.result !== 'dry-run')
+;// CONCATENATED MODULE: ./src/remote/fleet.ts
+// Promise 13: several `ssh-host` lines, one host at a time. The pure planner (core/rollout.ts)
+// decides each step from the outcomes so far; this loop carries the steps out over a
+// HostDeployer (the one-host remote deploy), and a fleet rollback of a host is that host
+// deployed again, to the release it ran before, with purpose `fleet-rollback`.
+
+
+async function rollOut(run) {
+    const now = run.now ?? Date.now;
+    const input = { hosts: run.hosts, rollbackAcross: run.rollbackAcross };
+    const record = { deploys: [], rollbacks: [], cancelled: null };
+    let stoppedAt = null;
+    let rolledBackAt = null;
+    for (;;) {
+        if (run.cancel.aborted && !record.cancelled)
+            record.cancelled = { during: null };
+        const step = nextStep(input, record);
+        if (step.kind === 'done')
             break;
+        announce(run, step, record);
+        const outcome = await deployOne(run.deployer, step.host, purposeOf(step), now);
+        run.onOutcome?.(outcome);
+        if (step.kind === 'deploy') {
+            record.deploys.push(outcome);
+            if (run.cancel.aborted && !record.cancelled)
+                record.cancelled = { during: step.host.label };
+            if (outcome.result !== 'deployed' && outcome.result !== 'dry-run')
+                stoppedAt = now();
+        }
+        else {
+            record.rollbacks.push(outcome);
+            rolledBackAt = now();
+        }
+        run.say(asText(`${step.host.label}: ${step.kind === 'rollback' ? 'fleet rollback ' : ''}${outcome.result}${outcome.reached ? '' : ' (not reached)'}`));
     }
-    return outcomes;
+    if (record.cancelled)
+        run.say(cancelNote(record, run.hosts.length));
+    const verdict = rolloutVerdict(input, record);
+    return { verdict, record, rollbackMs: stoppedAt !== null && rolledBackAt !== null ? rolledBackAt - stoppedAt : null };
+}
+function purposeOf(step) {
+    return step.kind === 'deploy' ? { kind: 'deploy' } : { kind: 'fleet-rollback', release: step.release, reason: step.reason };
+}
+function announce(run, step, record) {
+    const n = run.hosts.length;
+    if (step.kind === 'deploy')
+        run.say(asText(`── host ${record.deploys.length + 1} of ${n}: ${step.host.label} ──`));
+    else
+        run.say(asText(`── fleet rollback of ${step.host.label}: back to ${step.release} (${step.reason}) ──`));
+}
+function cancelNote(record, n) {
+    const left = n - record.deploys.length;
+    const during = record.cancelled?.during;
+    return asText(`Cancelled${during ? ` during ${during}: that host finished its own run` : ''}; ${left} host(s) after it not contacted, and no host is switched back (the runner is ending the job).`);
+}
+/** One host's run; a deployer that throws still yields an outcome, so the fleet can say where every host is. */
+async function deployOne(deployer, host, purpose, now) {
+    const started = now();
+    try {
+        return await deployer.deploy(host, purpose);
+    }
+    catch (err) {
+        const message = `unexpected error while deploying to ${host.label}: ${err instanceof Error ? err.message : String(err)}`;
+        // Unknown how far it got: counted as changed, and not as switched (it is not sent back by the fleet).
+        return { host, result: 'failed', reached: true, switched: false, release: null, previous: null, report: null, message, ms: now() - started, outputs: {}, summary: '' };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/fleet-report.ts
+// What a person and a workflow read of a fleet (promise 13): the `hosts` output, and the job
+// summary and log verdict that open with a table of hosts, then each host's report. Pure.
+// Host messages, releases and report paths come from the hosts: remote text, shown as text.
+
+
+
+
+/** The `hosts` output: host label → `{ result, release, previous, report }` (the report's path on that host). */
+function hostsOutput(verdict) {
+    const out = {};
+    for (const h of verdict.hosts)
+        out[h.label] = { result: h.result, release: h.release, previous: h.previous, report: h.report };
+    return JSON.stringify(out);
+}
+const ICON = { deployed: '✅', 'dry-run': '🔍', aborted: '⛔', failed: '❌', 'rolled-back': '↩️' };
+function fleetHeadline(verdict) {
+    const n = verdict.hosts.length;
+    switch (verdict.result) {
+        case 'deployed':
+            return `${ICON.deployed} Deployed to ${n} host${n === 1 ? '' : 's'}, one at a time`;
+        case 'dry-run':
+            return `${ICON['dry-run']} Dry run on ${n} hosts: nothing changed`;
+        case 'aborted':
+            return `${ICON.aborted} Aborted, nothing changed on any host: ${verdict.title}`;
+        case 'rolled-back':
+            return `${ICON['rolled-back']} Rolled back: every host this run changed is back on its previous release`;
+        case 'failed':
+            return `${ICON.failed} Failed: ${verdict.title}`;
+    }
+}
+/** One table row per host: result, release before → after, time, and what it runs now. */
+function hostRows(verdict) {
+    return verdict.hosts.map((h) => [h.label, h.result, releaseCell(h), h.state === 'not-contacted' ? '–' : fmtMs(h.ms), describeState(h)]);
+}
+function releaseCell(h) {
+    if (h.state === 'not-contacted')
+        return 'not contacted';
+    return `${h.previous ?? '–'} → ${h.release ?? '–'}`;
+}
+const HEADER = ['host', 'result', 'release before → after', 'time', 'now'];
+/** The job summary: the verdict, the table of hosts, then each host's own summary (as the host wrote it). */
+function renderFleetSummary(verdict, hostSummaries) {
+    const out = [`## ${md(fleetHeadline(verdict))}`, ''];
+    for (const l of verdict.message.split(/\r?\n/))
+        out.push(l.trim() === '' ? '>' : `> ${md(l)}`);
+    out.push('', '### Hosts, in rollout order', '');
+    out.push(...mdTable(HEADER, hostRows(verdict).map(([label, result, release, time, now]) => [mdCode(label), result, md(release), time, md(now)])));
+    for (const h of verdict.hosts) {
+        out.push('', `### Host ${mdCode(h.label)}: ${h.result}`, '');
+        if (h.state === 'not-contacted') {
+            out.push('Not contacted: no connection, no lock, no audit line on this host.');
+            continue;
+        }
+        out.push(`Report on the host: ${h.reports.length > 0 ? h.reports.map(mdCode).join(', then ') : 'none written'}`);
+        if (h.rollback)
+            out.push('', `Fleet rollback: ${h.rollback.reached ? h.rollback.result : 'host unreachable'} — ${md(h.rollback.message)}`);
+        const summary = hostSummaries.get(h.label);
+        if (summary)
+            out.push('', '<details><summary>The host\'s job summary</summary>', '', summary, '', '</details>');
+    }
+    out.push('');
+    return out.join('\n');
+}
+/** The same for the log (Gitea before 1.27 shows no summary): every line printed as text. */
+function renderFleetLogVerdict(verdict) {
+    const out = [`==== pm2-safe-deploy: ${fleetHeadline(verdict)} [${verdict.result}] ====`];
+    for (const l of verdict.message.split(/\r?\n/))
+        out.push(`  ${l}`);
+    out.push('Hosts, in rollout order:', ...pad([HEADER, ...hostRows(verdict)]).map((l) => `  ${l}`));
+    for (const h of verdict.hosts) {
+        if (h.state === 'not-contacted') {
+            out.push(`${h.label}: not contacted`);
+            continue;
+        }
+        out.push(`${h.label}: ${h.result}: ${h.message.split(/\r?\n/, 1)[0]}`);
+        if (h.rollback)
+            out.push(`  fleet rollback: ${h.rollback.reached ? h.rollback.result : 'host unreachable'}: ${h.rollback.message.split(/\r?\n/, 1)[0]}`);
+        out.push(`  report on the host: ${h.reports.join(', then ') || 'none written'}`);
+    }
+    return out.flatMap(linesAsText);
+}
+
+;// CONCATENATED MODULE: ./src/remote/fleet-finish.ts
+// The fleet's verdict for people and workflows: the log verdict, the job summary (a table of
+// hosts, then each host's report), the outputs, and a failed step unless every host deployed.
+
+
+
+
+
+async function tellFleet(end) {
+    const { verdict } = end;
+    print_printLine('');
+    for (const line of renderFleetLogVerdict(verdict))
+        print_printLine(line);
+    if (end.rollbackMs !== null)
+        print_printLine(`Fleet rollback: ${fmtMs(end.rollbackMs)} from the failing host's outcome to the last host back and verified`);
+    if (process.env.GITHUB_STEP_SUMMARY) {
+        const summaries = new Map();
+        for (const o of [...end.record.deploys, ...end.record.rollbacks]) {
+            if (o.summary)
+                summaries.set(o.host.label, [summaries.get(o.host.label), o.summary].filter(Boolean).join('\n\n'));
+        }
+        try {
+            await summary.addRaw(renderFleetSummary(verdict, summaries)).write();
+        }
+        catch (err) {
+            print_warn(`could not write the job summary: ${err instanceof Error ? err.message : String(err)}`);
+        }
+    }
+    setOutput(OUTPUT.result, verdict.result);
+    setOutput(OUTPUT.hosts, hostsOutput(verdict));
+    // One host's paths say nothing about the others: the `hosts` output has each one.
+    setOutput(OUTPUT.report, '');
+    const releases = new Set(verdict.hosts.map((h) => h.release));
+    setOutput(OUTPUT.release, releases.size === 1 ? ([...releases][0] ?? '') : '');
+    if (verdict.result !== 'deployed' && verdict.result !== 'dry-run')
+        failStep(verdict.message, `pm2-safe-deploy: ${verdict.title}`);
 }
 
 ;// CONCATENATED MODULE: ./src/remote/ssh.ts
@@ -48208,6 +48548,7 @@ function state_readRemoteState() {
 
 
 
+
 /** The host's own outputs that are this step's too (one host); paths in them are the host's. */
 const RELAYED_OUTPUTS = [OUTPUT.result, OUTPUT.ownProcesses, OUTPUT.violations, OUTPUT.snapshotBefore, OUTPUT.snapshotAfter, OUTPUT.report, OUTPUT.release];
 /** How long a host may stay unreachable mid-deploy (PM2SD_RECONNECT_SECONDS: tests shorten it). */
@@ -48247,13 +48588,14 @@ function openJob(remote, bundle) {
     });
     return { remote, transport, deployer, runs };
 }
-/** SIGINT/SIGTERM (a cancelled job): the deployer stops the host's run before its switch, else lets it finish and says so. */
-function driver_handleCancel(deployer) {
+/** SIGINT/SIGTERM (a cancelled job): the deployer stops the host's run before its switch, else lets it finish and says so; a fleet starts no other host. */
+function driver_handleCancel(deployer, fleet) {
     let seen = null;
     const on = (signal) => {
         if (seen)
             return print_printLine(`${signal} after ${seen}: still following the host's deploy`);
         seen = signal;
+        fleet.abort();
         void deployer.cancel().then((m) => print_warn(m, { title: 'Deploy cancelled' }));
     };
     for (const s of ['SIGINT', 'SIGTERM'])
@@ -48269,12 +48611,24 @@ async function runRemote() {
         const source = remote.upload ? uploadSource(remote.upload, process.env.GITHUB_WORKSPACE || process.cwd()) : null;
         let bundle = null;
         job = openJob({ ...remote, upload: source }, () => (bundle ??= bundle_readBundle()));
-        const dispose = driver_handleCancel(job.deployer);
+        const cancel = new AbortController();
+        const dispose = driver_handleCancel(job.deployer, cancel);
         try {
-            const outcomes = await rollout(job.deployer, remote.hosts);
-            saveCollected(job.runs.map((r) => r.runDir));
+            const runs = job.runs;
+            // Promise 13: one host at a time; with current-link and rollback-hosts, switched hosts go back when one fails.
+            const end = await rollOut({
+                hosts: remote.hosts,
+                rollbackAcross: remote.rollbackHosts && (remote.forwarded['current-link'] ?? '').trim() !== '',
+                deployer: job.deployer,
+                cancel: cancel.signal,
+                say: (line) => print_printLine(line),
+                onOutcome: () => saveCollected(runs.map((r) => r.runDir))
+            });
             collected = true;
-            return await publish(outcomes, remote.hosts);
+            if (remote.hosts.length === 1)
+                return await publish(end.record.deploys, remote.hosts);
+            await tellFleet(end);
+            return end.verdict.result;
         }
         finally {
             dispose();
@@ -48302,7 +48656,7 @@ function overall(outcomes, hosts) {
         return bad.result;
     return outcomes.length === hosts.length && outcomes.every((o) => o.result === 'dry-run') ? 'dry-run' : 'deployed';
 }
-function hostsOutput(outcomes) {
+function driver_hostsOutput(outcomes) {
     return JSON.stringify(Object.fromEntries(outcomes.map((o) => [o.host.label, { result: o.result, release: o.release, previous: o.previous, report: o.report }])));
 }
 async function publish(outcomes, hosts) {
@@ -48313,7 +48667,7 @@ async function publish(outcomes, hosts) {
                 setOutput(name, outcomes[0].outputs[name]);
     }
     setOutput(OUTPUT.result, result);
-    setOutput(OUTPUT.hosts, hostsOutput(outcomes));
+    setOutput(OUTPUT.hosts, driver_hostsOutput(outcomes));
     await appendSummaries(outcomes);
     for (const o of outcomes)
         print_printLine(`${o.host.label}: ${o.result}${o.release ? ` (release ${o.release})` : ''} in ${(o.ms / 1000).toFixed(1)} s`);

@@ -5,6 +5,7 @@ import { restoreHints } from '../core/report.js'
 import { readDumpSummary } from '../shell/dump.js'
 import { REPORT_SCHEMA_VERSION, type DeployReport, type DeployResult } from '../core/report-schema.js'
 import { describeCommand } from '../core/plan.js'
+import { FLEET_ROLLBACK_INPUT } from '../core/rollout.js'
 import { buildAuditRecord, type AuditRecord } from '../shell/audit.js'
 import * as core from '@actions/core'
 import type { Snapshot } from '../shell/snapshot.js'
@@ -34,8 +35,15 @@ function attempt(state: DeployState) {
   }
 }
 
+/** A run a fleet started to switch this host back (promise 13) says so first, in its report and its audit line. */
+function noted(state: DeployState, message: string): string {
+  const reason = state.env[`INPUT_${FLEET_ROLLBACK_INPUT.toUpperCase()}`]?.trim()
+  return reason && !message.startsWith(reason) ? `${reason}\n${message}` : message
+}
+
 export function reportOf(state: DeployState, after: readonly ProcessRecord[] | null): DeployReport {
-  const { result, title, message } = state.outcome
+  const { result, title } = state.outcome
+  const message = noted(state, state.outcome.message)
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     result,
@@ -85,7 +93,7 @@ export function auditOf(state: DeployState, ending: AuditEnding): AuditRecord {
   return buildAuditRecord({
     time: new Date().toISOString(),
     result: ending.result,
-    message: ending.message,
+    message: noted(state, ending.message),
     report: ending.report,
     ...attempt(state),
     ownNames: state.ownNames,

@@ -5,6 +5,7 @@
 import * as core from '@actions/core'
 import { isUserError, messageOf } from '../core/errors.js'
 import type { DeployResult } from '../core/report-schema.js'
+import { FLEET_ROLLBACK_INPUT } from '../core/rollout.js'
 import { classifySshFailure, knownHostsCover, sshFailureMessage, type KnownHostsLine } from '../core/ssh.js'
 import { CACHE_DIR, INSTALLER, packBundle, type Bundle } from './bundle.js'
 import type { HostDeployer, HostOutcome, HostPurpose, HostSpec } from './host.js'
@@ -85,7 +86,8 @@ export class SshHostDeployer implements HostDeployer {
           false
         )
       }
-      const inputs = purpose.kind === 'fleet-rollback' ? { ...this.o.inputs, 'release-dir': purpose.release } : this.o.inputs
+      // A fleet rollback (promise 13) deploys the release the host ran before, and its records on the host say why.
+      const inputs = purpose.kind === 'fleet-rollback' ? { ...this.o.inputs, 'release-dir': purpose.release, [FLEET_ROLLBACK_INPUT]: purpose.reason } : this.o.inputs
       const payload: StartPayload = { tag: this.o.tag, inputs, env: this.o.metadata }
       const upload = this.o.upload && purpose.kind === 'deploy' ? this.o.upload : null
       // Without an upload, the probe starts the run itself when this bundle is there: one connection round less.

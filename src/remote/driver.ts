@@ -11,7 +11,8 @@ import { readBundle, type Bundle } from './bundle.js'
 import { SshHostDeployer, type HostRun } from './deployer.js'
 import type { HostOutcome, HostSpec } from './host.js'
 import { parseRemoteInputs, type RemoteInputs } from './inputs.js'
-import { rollout } from './rollout.js'
+import { rollOut } from './fleet.js'
+import { tellFleet } from './fleet-finish.js'
 import { closeLeftMasters, findSsh, removeSshDir, SshTransport } from './ssh.js'
 import { readRemoteState, saveCollected, saveRuns, saveSshDir } from './state.js'
 import { uploadSource } from './upload.js'
@@ -65,12 +66,13 @@ function openJob(remote: RemoteInputs, bundle: () => Bundle): Job {
   return { remote, transport, deployer, runs }
 }
 
-/** SIGINT/SIGTERM (a cancelled job): the deployer stops the host's run before its switch, else lets it finish and says so. */
-function handleCancel(deployer: SshHostDeployer): () => void {
+/** SIGINT/SIGTERM (a cancelled job): the deployer stops the host's run before its switch, else lets it finish and says so; a fleet starts no other host. */
+function handleCancel(deployer: SshHostDeployer, fleet: AbortController): () => void {
   let seen: NodeJS.Signals | null = null
   const on = (signal: NodeJS.Signals) => {
     if (seen) return printLine(`${signal} after ${seen}: still following the host's deploy`)
     seen = signal
+    fleet.abort()
     void deployer.cancel().then((m) => warn(m, { title: 'Deploy cancelled' }))
   }
   for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, on)
@@ -86,12 +88,23 @@ export async function runRemote(): Promise<DeployResult> {
     const source = remote.upload ? uploadSource(remote.upload, process.env.GITHUB_WORKSPACE || process.cwd()) : null
     let bundle: Bundle | null = null
     job = openJob({ ...remote, upload: source }, () => (bundle ??= readBundle()))
-    const dispose = handleCancel(job.deployer)
+    const cancel = new AbortController()
+    const dispose = handleCancel(job.deployer, cancel)
     try {
-      const outcomes = await rollout(job.deployer, remote.hosts)
-      saveCollected(job.runs.map((r) => r.runDir))
+      const runs = job.runs
+      // Promise 13: one host at a time; with current-link and rollback-hosts, switched hosts go back when one fails.
+      const end = await rollOut({
+        hosts: remote.hosts,
+        rollbackAcross: remote.rollbackHosts && (remote.forwarded['current-link'] ?? '').trim() !== '',
+        deployer: job.deployer,
+        cancel: cancel.signal,
+        say: (line) => printLine(line),
+        onOutcome: () => saveCollected(runs.map((r) => r.runDir))
+      })
       collected = true
-      return await publish(outcomes, remote.hosts)
+      if (remote.hosts.length === 1) return await publish(end.record.deploys, remote.hosts)
+      await tellFleet(end)
+      return end.verdict.result
     } finally {
       dispose()
     }

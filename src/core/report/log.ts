@@ -3,13 +3,8 @@ import type { DeployReport } from '../report-schema.js'
 import { linesAsText } from '../untrusted.js'
 import { failingLog } from './failing.js'
 import { restoreBlock } from './restore-block.js'
-import { fmtMs, noProcessList, otherRows, ownRows, timingEntries } from './tables.js'
+import { fmtMs, noProcessList, otherRows, ownRows, pad, timingEntries } from './tables.js'
 import { nextSteps, verdictHeadline } from './verdict.js'
-
-function pad(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)))
-  return rows.map((r) => r.map((c, i) => c + ' '.repeat(widths[i]! - [...c].length)).join('  ').trimEnd())
-}
 
 /** The same verdict and tables for the log, compact: Gitea before 1.27 shows no job summary. */
 export function renderLogVerdict(report: DeployReport): string {

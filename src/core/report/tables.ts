@@ -105,3 +105,8 @@ export function noProcessList(report: DeployReport): boolean {
   return report.snapshots.before === null && report.processes.before.length === 0 && report.processes.after.length === 0
 }
 
+/** Rows as aligned plain-text columns, for the log (widths by code point). */
+export function pad(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)))
+  return rows.map((r) => r.map((c, i) => c + ' '.repeat(widths[i]! - [...c].length)).join('  ').trimEnd())
+}

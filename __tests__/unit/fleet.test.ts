@@ -1,0 +1,136 @@
+// The fleet orchestration (promise 13) over a fake HostDeployer: which hosts it contacts, in
+// which order and with which purpose, and what it says when a host fails, is unreachable or
+// the job is cancelled. The real hosts over sshd are in __tests__/fleet.test.ts.
+import { describe, expect, test } from 'vitest'
+import type { DeployResult } from '../../src/core/report-schema.js'
+import { rollOut } from '../../src/remote/fleet.js'
+import type { HostDeployer, HostOutcome, HostPurpose, HostSpec } from '../../src/remote/host.js'
+
+const spec = (i: number): HostSpec => ({ label: `deploy@web-${i}:22`, user: 'deploy', host: `web-${i}`, port: 22 })
+const HOSTS = [1, 2, 3].map(spec)
+const NEW = '/srv/app/releases/new'
+const OLD = (h: HostSpec) => `/srv/app/releases/old-${h.host}`
+
+type Script = (host: HostSpec, purpose: HostPurpose) => Partial<Omit<HostOutcome, 'outputs' | 'summary'>> & { result: DeployResult }
+
+/** A fake fleet: every host starts on its own old release; `script` says how each run ends. */
+function fakeDeployer(script: Script, onDeploy?: (host: HostSpec, purpose: HostPurpose) => void) {
+  const calls: { host: string; purpose: HostPurpose }[] = []
+  const deployer: HostDeployer = {
+    async deploy(host, purpose) {
+      calls.push({ host: host.host, purpose })
+      onDeploy?.(host, purpose)
+      const s = script(host, purpose)
+      const back = purpose.kind === 'fleet-rollback'
+      const deployed = s.result === 'deployed'
+      return {
+        host,
+        reached: true,
+        switched: deployed,
+        release: back ? (deployed ? purpose.release : NEW) : deployed || s.result === 'failed' ? NEW : OLD(host),
+        previous: back ? NEW : OLD(host),
+        report: `/home/deploy/.pm2/pm2-safe-deploy/runs/${host.host}-${calls.length}/report.json`,
+        message: `${host.host} ${s.result}`,
+        ms: 10,
+        outputs: {},
+        summary: `summary of ${host.host}`,
+        ...s
+      }
+    }
+  }
+  return { deployer, calls }
+}
+
+async function fleet(script: Script, opts: { rollbackAcross?: boolean; onDeploy?: (host: HostSpec, purpose: HostPurpose) => void; cancel?: AbortController } = {}) {
+  const { deployer, calls } = fakeDeployer(script, opts.onDeploy)
+  const said: string[] = []
+  let clock = 0
+  const end = await rollOut({
+    hosts: HOSTS,
+    rollbackAcross: opts.rollbackAcross ?? true,
+    deployer,
+    cancel: (opts.cancel ?? new AbortController()).signal,
+    say: (l) => said.push(l),
+    now: () => (clock += 1000)
+  })
+  return { end, calls, said }
+}
+
+const deployAll: Script = () => ({ result: 'deployed' })
+
+describe('a fleet over a HostDeployer', () => {
+  test('three hosts deployed, one at a time, in order', async () => {
+    const { end, calls } = await fleet(deployAll)
+    expect(calls.map((c) => [c.host, c.purpose.kind])).toEqual([
+      ['web-1', 'deploy'],
+      ['web-2', 'deploy'],
+      ['web-3', 'deploy']
+    ])
+    expect(end.verdict.result).toBe('deployed')
+    expect(end.rollbackMs).toBeNull()
+  })
+
+  test('the second host rolls itself back: the first is deployed again to its previous release, the third is never contacted', async () => {
+    const { end, calls, said } = await fleet((h, p) => ({ result: h.host === 'web-2' && p.kind === 'deploy' ? 'rolled-back' : 'deployed' }))
+    expect(calls.map((c) => c.host)).toEqual(['web-1', 'web-2', 'web-1'])
+    const back = calls[2]!.purpose
+    expect(back).toMatchObject({ kind: 'fleet-rollback', release: OLD(HOSTS[0]!) })
+    expect(back.kind === 'fleet-rollback' && back.reason).toMatch(/host deploy@web-2:22 ended rolled-back/)
+    expect(end.verdict.result).toBe('rolled-back')
+    expect(end.verdict.hosts.map((h) => h.state)).toEqual(['previous', 'previous', 'not-contacted'])
+    expect(end.verdict.hosts[0]!.reports).toHaveLength(2)
+    expect(end.rollbackMs).toBeGreaterThan(0)
+    expect(said.some((l) => l.startsWith('── fleet rollback of deploy@web-1:22'))).toBe(true)
+  })
+
+  test('the first host unreachable at the start: aborted, no other host contacted', async () => {
+    const { end, calls } = await fleet(() => ({ result: 'aborted', reached: false, switched: false, release: null, previous: null, report: null, message: 'ssh: connect to host web-1 port 22: Connection refused' }))
+    expect(calls.map((c) => c.host)).toEqual(['web-1'])
+    expect(end.verdict.result).toBe('aborted')
+    expect(end.verdict.message).toMatch(/Nothing changed on any host/)
+  })
+
+  test('the second host unreachable for its rollback: the first still goes back, the fleet fails naming the second', async () => {
+    const { end, calls } = await fleet((h, p) => {
+      if (h.host === 'web-3') return { result: 'rolled-back' }
+      if (h.host === 'web-2' && p.kind === 'fleet-rollback') return { result: 'aborted', reached: false, release: null, previous: null, report: null, message: 'unreachable' }
+      return { result: 'deployed' }
+    })
+    expect(calls.map((c) => `${c.host}:${c.purpose.kind}`)).toEqual(['web-1:deploy', 'web-2:deploy', 'web-3:deploy', 'web-2:fleet-rollback', 'web-1:fleet-rollback'])
+    expect(end.verdict.result).toBe('failed')
+    expect(end.verdict.message).toContain(`deploy@web-2:22: unreachable for its rollback (runs ${NEW})`)
+    expect(end.verdict.hosts[1]).toMatchObject({ result: 'failed', release: NEW, previous: OLD(HOSTS[1]!) })
+  })
+
+  test('cancel during the second host: it finishes, the third is not contacted, nothing goes back, and the log says so', async () => {
+    const cancel = new AbortController()
+    const { end, calls, said } = await fleet(deployAll, { cancel, onDeploy: (h) => h.host === 'web-2' && cancel.abort() })
+    expect(calls.map((c) => c.host)).toEqual(['web-1', 'web-2'])
+    expect(end.verdict.result).toBe('failed')
+    expect(end.verdict.title).toBe('Fleet deploy cancelled')
+    expect(end.verdict.message).toMatch(/^Cancelled during deploy@web-2:22/)
+    expect(said.at(-1)).toMatch(/Cancelled during deploy@web-2:22: that host finished its own run; 1 host\(s\) after it not contacted/)
+  })
+
+  test('cancelled before the first host ends with it aborted: nothing changed', async () => {
+    const cancel = new AbortController()
+    const { end, calls } = await fleet(() => ({ result: 'aborted', switched: false }), { cancel, onDeploy: () => cancel.abort() })
+    expect(calls).toHaveLength(1)
+    expect(end.verdict.result).toBe('aborted')
+  })
+
+  test('rollback-hosts off: the hosts before the failure keep the new release, and the fleet fails', async () => {
+    const { end, calls } = await fleet((h) => ({ result: h.host === 'web-2' ? 'rolled-back' : 'deployed' }), { rollbackAcross: false })
+    expect(calls.map((c) => c.purpose.kind)).toEqual(['deploy', 'deploy'])
+    expect(end.verdict.result).toBe('failed')
+  })
+
+  test('a deployer that throws still leaves every host named', async () => {
+    const { deployer } = fakeDeployer(deployAll)
+    const throwing: HostDeployer = { deploy: (h, p) => (h.host === 'web-2' ? Promise.reject(new Error('boom')) : deployer.deploy(h, p)) }
+    const end = await rollOut({ hosts: HOSTS, rollbackAcross: true, deployer: throwing, cancel: new AbortController().signal, say: () => {} })
+    expect(end.verdict.hosts.map((h) => h.state)).toEqual(['previous', 'failed', 'not-contacted'])
+    expect(end.verdict.result).toBe('failed')
+    expect(end.verdict.message).toMatch(/unexpected error while deploying to deploy@web-2:22: boom/)
+  })
+})

@@ -1,0 +1,232 @@
+// Promise 13: a fleet deploys one host at a time, stops at the first host that does not end
+// deployed, and switches back the hosts it already switched, last first. Pure: the plan is
+// decided from the host list and the outcomes as they arrive; src/remote/fleet.ts does the I/O.
+import type { DeployResult } from './report-schema.js'
+
+/** What the planner needs of one host's guarded deploy (src/remote/host.ts HostOutcome has it all). */
+export interface HostEnd {
+  host: { label: string }
+  result: DeployResult
+  /** Whether any connection to the host was made. */
+  reached: boolean
+  /** Whether this run switched the host's `current-link` and left it switched. */
+  switched: boolean
+  release: string | null
+  previous: string | null
+  report: string | null
+  message: string
+  ms: number
+}
+
+/**
+ * The input the runner adds for a host's fleet rollback (never set by a workflow): its value, the
+ * reason, opens the message of that run's report and audit line on the host, so the host's own
+ * records say it was switched back by a fleet. Like every `INPUT_*`, it never reaches pm2 (promise 7).
+ */
+export const FLEET_ROLLBACK_INPUT = 'fleet-rollback'
+
+export interface RolloutInput<H extends { label: string }> {
+  /** The `ssh-host` lines, in order. */
+  hosts: readonly H[]
+  /** `current-link` set and `rollback-hosts: true`: switched hosts go back when one fails. */
+  rollbackAcross: boolean
+}
+
+/** What happened so far: the deploy of each contacted host in order, then each fleet rollback in order. */
+export interface RolloutRecord<O extends HostEnd = HostEnd> {
+  deploys: O[]
+  rollbacks: O[]
+  /** Set when the runner cancelled the job: the host that was running then (null: between hosts). */
+  cancelled: { during: string | null } | null
+}
+
+export type RolloutStep<H> =
+  | { kind: 'deploy'; host: H }
+  | { kind: 'rollback'; host: H; release: string; reason: string }
+  | { kind: 'done' }
+
+/** A host ended well: deployed, or (with `dry-run`) planned and checked. */
+function succeeded(o: HostEnd): boolean {
+  return o.result === 'deployed' || o.result === 'dry-run'
+}
+
+/** A host changed: a pm2 command was sent there (aborted and dry-run change nothing). */
+function changed(o: HostEnd): boolean {
+  return o.result !== 'aborted' && o.result !== 'dry-run'
+}
+
+/** The host whose outcome stopped the rollout, if any. */
+export function stoppedBy<O extends HostEnd>(record: RolloutRecord<O>): O | null {
+  return record.deploys.find((o) => !succeeded(o)) ?? null
+}
+
+/** The hosts that go back when the rollout stops: each switched host that deployed, last first, once. */
+export function rollbackOrder<O extends HostEnd>(input: RolloutInput<{ label: string }>, record: RolloutRecord<O>): O[] {
+  if (!input.rollbackAcross || record.cancelled || !stoppedBy(record)) return []
+  return record.deploys.filter((o) => o.result === 'deployed' && o.switched && o.previous !== null).reverse()
+}
+
+/** The next thing to do: deploy the next host, roll a switched host back, or stop. */
+export function nextStep<H extends { label: string }>(input: RolloutInput<H>, record: RolloutRecord): RolloutStep<H> {
+  const stop = stoppedBy(record)
+  if (!stop && !record.cancelled && record.deploys.length < input.hosts.length) {
+    return { kind: 'deploy', host: input.hosts[record.deploys.length]! }
+  }
+  if (record.cancelled) return { kind: 'done' }
+  const pending = rollbackOrder(input, record).find((o) => !record.rollbacks.some((r) => r.host.label === o.host.label))
+  if (!pending || !stop) return { kind: 'done' }
+  const host = input.hosts.find((h) => h.label === pending.host.label)!
+  return { kind: 'rollback', host, release: pending.previous!, reason: rollbackReason(stop) }
+}
+
+/** Why a host goes back, for its own audit line and report. */
+export function rollbackReason(stop: HostEnd): string {
+  return `fleet rollback: host ${stop.host.label} ended ${stop.result} (${firstLine(hostWords(stop.host.label, stop.message))}), so every host this run switched goes back to the release it ran before`
+}
+
+function firstLine(text: string): string {
+  return text.split(/\r?\n/, 1)[0]!.trim().replace(/\.$/, '') || 'no message'
+}
+
+/** A host's verdict without the `label: result: ` it may open with (the fleet's lines name both already). */
+export function hostWords(label: string, message: string): string {
+  let m = message.trim()
+  if (m.startsWith(`${label}: `)) m = m.slice(label.length + 2)
+  return m.replace(/^(deployed|dry-run|aborted|failed|rolled-back)(: |$)/, '') || message.trim()
+}
+
+// ---------------------------------------------------------------------------------
+// Where every host ends, and the fleet's result
+// ---------------------------------------------------------------------------------
+
+/** Where one host ended. */
+export type HostState =
+  | 'not-contacted' // after the host that stopped the rollout: no connection, no lock, no audit line
+  | 'unchanged' // aborted or dry run: nothing changed on it
+  | 'new' // runs this run's release (or, without current-link, this run's deploy)
+  | 'previous' // back on the release it ran before, verified
+  | 'failed' // changed and not healthy, on the host's own terms
+  | 'rollback-failed' // switched, and its fleet rollback did not end deployed (unreachable included)
+
+export interface HostLine {
+  label: string
+  state: HostState
+  /** The host's result in the `hosts` output. */
+  result: DeployResult
+  release: string | null
+  previous: string | null
+  /** The newest report on the host (the rollback's when there was one). */
+  report: string | null
+  /** Every report this run left on the host: the deploy's, then the rollback's. */
+  reports: string[]
+  ms: number
+  /** The host's own verdict (remote text), or why it was not contacted. */
+  message: string
+  /** The fleet rollback of this host, when there was one. */
+  rollback: { result: DeployResult; reached: boolean; message: string } | null
+}
+
+export interface FleetVerdict {
+  result: DeployResult
+  message: string
+  /** An annotation title for a result that fails the job; empty when deployed. */
+  title: string
+  hosts: HostLine[]
+}
+
+function lineOf(label: string, deploy: HostEnd | undefined, rollback: HostEnd | undefined, wentBack: boolean): HostLine {
+  if (!deploy) {
+    return { label, state: 'not-contacted', result: 'aborted', release: null, previous: null, report: null, reports: [], ms: 0, message: 'not contacted: the rollout stopped before this host', rollback: null }
+  }
+  const reports = [deploy.report, rollback?.report ?? null].filter((r): r is string => r !== null)
+  const base = { label, previous: deploy.previous, report: reports.at(-1) ?? null, reports, ms: deploy.ms + (rollback?.ms ?? 0), message: hostWords(label, deploy.message), rollback: rollback ? { result: rollback.result, reached: rollback.reached, message: hostWords(label, rollback.message) } : null }
+  if (rollback) {
+    const back = rollback.result === 'deployed'
+    // Not reached: nothing changed there, so it still runs what its deploy left.
+    const release = rollback.reached ? rollback.release : deploy.release
+    return { ...base, state: back ? 'previous' : 'rollback-failed', result: back ? 'rolled-back' : 'failed', release }
+  }
+  if (!changed(deploy)) return { ...base, state: 'unchanged', result: deploy.result, release: deploy.release }
+  if (deploy.result === 'rolled-back') return { ...base, state: 'previous', result: 'rolled-back', release: deploy.release }
+  if (deploy.result === 'failed') return { ...base, state: 'failed', result: 'failed', release: deploy.release }
+  // Deployed with no switch: the release it ran before, reloaded and verified, when the fleet went back.
+  const onPrevious = wentBack && !deploy.switched && deploy.release !== null && deploy.release === deploy.previous
+  return { ...base, state: onPrevious ? 'previous' : 'new', result: 'deployed', release: deploy.release }
+}
+
+/** Every host's end and the fleet's result (SPEC promise 13). */
+export function rolloutVerdict(input: RolloutInput<{ label: string }>, record: RolloutRecord): FleetVerdict {
+  const stop = stoppedBy(record)
+  const wentBack = input.rollbackAcross && stop !== null && !record.cancelled
+  const hosts = input.hosts.map((h) =>
+    lineOf(
+      h.label,
+      record.deploys.find((o) => o.host.label === h.label),
+      record.rollbacks.find((o) => o.host.label === h.label),
+      wentBack
+    )
+  )
+  const result = combinedResult(hosts)
+  return { result, hosts, message: fleetMessage(input, record, hosts, result), title: titleOf(result, record) }
+}
+
+/** `deployed` only if every host is; `aborted` if none changed; `rolled-back` if every changed host is back; else `failed`. */
+export function combinedResult(hosts: readonly HostLine[]): DeployResult {
+  if (hosts.length > 0 && hosts.every((h) => h.result === 'deployed')) return 'deployed'
+  if (hosts.length > 0 && hosts.every((h) => h.result === 'dry-run')) return 'dry-run'
+  const touched = hosts.filter((h) => h.state !== 'not-contacted' && h.state !== 'unchanged')
+  if (touched.length === 0) return 'aborted'
+  if (touched.every((h) => h.state === 'previous')) return 'rolled-back'
+  return 'failed'
+}
+
+function titleOf(result: DeployResult, record: RolloutRecord): string {
+  if (result === 'deployed' || result === 'dry-run') return ''
+  if (record.cancelled) return 'Fleet deploy cancelled'
+  if (result === 'aborted') return 'Fleet deploy refused'
+  if (result === 'rolled-back') return 'Fleet rolled back'
+  return 'Fleet left on mixed releases'
+}
+
+/** What one host runs now, in words. */
+export function describeState(h: HostLine): string {
+  const runs = (r: string | null) => (r ? ` (runs ${r})` : '')
+  switch (h.state) {
+    case 'not-contacted':
+      return 'not contacted'
+    case 'unchanged':
+      return h.result === 'dry-run' ? 'dry run, nothing changed' : `unchanged: ${h.result}${runs(h.release)}`
+    case 'new':
+      if (!h.release) return 'deployed'
+      return `runs the new release ${h.release}${h.previous === null ? ' (there was no previous release to go back to)' : ''}`
+    case 'previous':
+      return h.previous ? `back on its previous release ${h.previous}, verified` : 'back on its previous processes, verified'
+    case 'failed':
+      return `failed${runs(h.release)}`
+    case 'rollback-failed':
+      return `${h.rollback?.reached ? `its rollback ended ${h.rollback.result}` : 'unreachable for its rollback'}${runs(h.release)}`
+  }
+}
+
+function fleetMessage(input: RolloutInput<{ label: string }>, record: RolloutRecord, hosts: HostLine[], result: DeployResult): string {
+  const n = hosts.length
+  const states = hosts.map((h) => `${h.label}: ${describeState(h)}`).join('; ')
+  const stop = stoppedBy(record)
+  const notContacted = hosts.filter((h) => h.state === 'not-contacted').map((h) => h.label)
+  const after = notContacted.length > 0 ? ` Not contacted: ${notContacted.join(', ')}.` : ''
+  if (record.cancelled) {
+    const during = record.cancelled.during ? ` during ${record.cancelled.during}` : ''
+    return `Cancelled${during}: the rollout stopped after that host, and no host was switched back.${after} Hosts: ${states}.`
+  }
+  if (result === 'deployed') return `${n} host(s) deployed, one at a time, each verified before the next.`
+  if (result === 'dry-run') return `Dry run on ${n} host(s): nothing changed on any.`
+  const cause = stop ? `${stop.host.label} ended ${stop.result}: ${firstLine(hostWords(stop.host.label, stop.message))}.` : ''
+  if (result === 'aborted') return `${cause} Nothing changed on any host.${after}`.trim()
+  const back = hosts.filter((h) => record.rollbacks.some((r) => r.host.label === h.label) && h.state === 'previous').map((h) => h.label)
+  if (result === 'rolled-back') {
+    const went = back.length > 0 ? ` Switched back and verified, last first: ${back.join(', ')}.` : ''
+    return `${cause}${went}${after} Every host this run changed is back on its previous release.`
+  }
+  const why = input.rollbackAcross ? '' : ' No host was switched back (rollback-hosts is off, or there is no current-link).'
+  return `${cause}${why} The fleet is on mixed releases. Hosts: ${states}.${after}`
+}
