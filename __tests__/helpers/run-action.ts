@@ -8,6 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { expect } from 'vitest'
 import { parse as parseYaml } from 'yaml'
+import { parseCommandFile } from '../../src/core/command-file.js'
 import { ROOT, testEnv } from './daemon.js'
 
 export const MAIN = path.join(ROOT, 'dist', 'main', 'index.js')
@@ -29,24 +30,8 @@ export interface ActionRun {
   post?: { code: number; stdout: string; stderr: string }
 }
 
-/** Parses the `name<<DELIM … DELIM` and `name=value` forms of GITHUB_OUTPUT/GITHUB_STATE. */
-export function parseCommandFile(text: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!
-    const heredoc = line.match(/^([^=<]+)<<(.+)$/)
-    if (heredoc) {
-      const [, name, delim] = heredoc
-      const value: string[] = []
-      while (++i < lines.length && lines[i] !== delim) value.push(lines[i]!)
-      out[name!] = value.join('\n')
-    } else if (line.includes('=')) {
-      out[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1)
-    }
-  }
-  return out
-}
+/** The `name<<DELIM … DELIM` and `name=value` forms of GITHUB_OUTPUT/GITHUB_STATE: the action's own parser. */
+export { parseCommandFile }
 
 function spawnNode(
   script: string,

@@ -3,7 +3,7 @@
 // decided from the host list and the outcomes as they arrive; src/remote/fleet.ts does the I/O.
 import type { DeployResult } from './report-schema.js'
 
-/** What the planner needs of one host's guarded deploy (src/remote/host.ts HostOutcome has it all). */
+/** What the planner needs of one host's guarded deploy (src/remote/host.ts HostOutcome extends it). */
 export interface HostEnd {
   host: { label: string }
   result: DeployResult

@@ -1,6 +1,6 @@
 // What the remote layer (promise 12) and the fleet rollout (promise 13) share: a host, and
 // what one guarded deploy on it ended with. A fleet is a loop over HostDeployer.deploy.
-import type { DeployResult } from '../core/report-schema.js'
+import type { HostEnd } from '../core/rollout.js'
 
 /** One `ssh-host` line, parsed: `[user@]host[:port]`, the user from `ssh-user` when the line names none. */
 export interface HostSpec {
@@ -14,22 +14,9 @@ export interface HostSpec {
 /** Why a host is deployed: the run's release, or this run's rollback of a host it already switched (promise 13). */
 export type HostPurpose = { kind: 'deploy' } | { kind: 'fleet-rollback'; release: string; reason: string }
 
-/** How one host's guarded deploy ended, as the runner saw it. */
-export interface HostOutcome {
+/** How one host's guarded deploy ended, as the runner saw it: what the planner reads (core/rollout.ts HostEnd), and more. */
+export interface HostOutcome extends HostEnd {
   host: HostSpec
-  result: DeployResult
-  /** Whether any connection to the host was made (false: nothing on it changed, nothing recorded there). */
-  reached: boolean
-  /** Whether this run switched the host's `current-link` (and left it switched). */
-  switched: boolean
-  /** The release live on the host at the end, and the one live before this run (with `current-link`). */
-  release: string | null
-  previous: string | null
-  /** The report's path on the host; null when the host wrote none. */
-  report: string | null
-  /** The host's verdict, one line. */
-  message: string
-  ms: number
   /** The host's own step outputs (its GITHUB_OUTPUT: result, report, release, …; paths are the host's). */
   outputs: Record<string, string>
   /** The host's job summary (Markdown), to append to the runner's. */
