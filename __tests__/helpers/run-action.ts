@@ -201,11 +201,26 @@ export async function runPost(
 /** Every file under `dir`, read as text: to prove a secret appears nowhere. */
 export function readAllFiles(dir: string): { file: string; text: string }[] {
   const out: { file: string; text: string }[] = []
+  // A deploy may be running: a lock's temporary file or a pruned run directory can vanish mid-walk.
+  const gone = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT'
   const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+    let entries: fs.Dirent[]
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true })
+    } catch (err) {
+      if (gone(err)) return
+      throw err
+    }
+    for (const e of entries) {
       const full = path.join(d, e.name)
       if (e.isDirectory()) walk(full)
-      else if (e.isFile()) out.push({ file: full, text: fs.readFileSync(full, 'utf8') })
+      else if (e.isFile()) {
+        try {
+          out.push({ file: full, text: fs.readFileSync(full, 'utf8') })
+        } catch (err) {
+          if (!gone(err)) throw err
+        }
+      }
     }
   }
   walk(dir)
