@@ -40,7 +40,7 @@ describe('release inputs', () => {
     expect(i.release).toEqual({ currentLink: current, releaseDir: r2, live: r1, redeploy: false, relativeWorkingDirectory: 'app' })
     expect(i.workingDirectory).toBe(path.join(r2, 'app'))
     expect(i.rollback).toBe(true)
-    expect(i.keepReleases).toBe(0)
+    expect(i.keepReleases).toBe(5)
   })
 
   test('no link yet is a first deploy; the live release again is a redeploy', () => {
@@ -59,7 +59,6 @@ describe('release inputs', () => {
   test.each([
     [{ 'INPUT_CURRENT-LINK': '/x/current' }, /current-link is set but release-dir is not/],
     [{ 'INPUT_RELEASE-DIR': '/x/r2' }, /release-dir is set but current-link is not/],
-    [{ 'INPUT_KEEP-RELEASES': '3' }, /keep-releases: needs `release-dir`/],
     [{ 'INPUT_KEEP-RELEASES': '2.5' }, /keep-releases must be a whole number/],
     [{ 'INPUT_KEEP-RELEASES': '-1' }, /keep-releases must be a whole number/],
     [{ INPUT_ROLLBACK: 'perhaps' }, /rollback must be true or false/]

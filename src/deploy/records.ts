@@ -6,7 +6,7 @@ import { readDumpSummary } from '../shell/dump.js'
 import { REPORT_SCHEMA_VERSION, type DeployReport, type DeployResult } from '../core/report-schema.js'
 import { describeCommand } from '../core/plan.js'
 import { FLEET_ROLLBACK_INPUT } from '../core/rollout.js'
-import { buildAuditRecord, type AuditRecord } from '../shell/audit.js'
+import { buildAuditRecord, type AuditRecord, type AuditRelease } from '../shell/audit.js'
 import * as core from '@actions/core'
 import type { Snapshot } from '../shell/snapshot.js'
 import type { WorkflowMetadata } from '../core/workflow-metadata.js'
@@ -101,6 +101,19 @@ export function auditOf(state: DeployState, ending: AuditEnding): AuditRecord {
     violations: state.violations,
     metadata: ending.metadata ?? state.metadata,
     snapshots: { ...state.snapshots },
-    ownDirectories: ownDirectoriesOf(ending.processes ?? null, state.own)
+    ownDirectories: ownDirectoriesOf(ending.processes ?? null, state.own),
+    release: auditReleaseOf(state)
   })
+}
+
+/** Why this run touched the release: a fleet switching this host back, `rollback-to`, or a deploy. */
+export function releaseKindOf(state: DeployState): AuditRelease['kind'] {
+  if (state.env[`INPUT_${FLEET_ROLLBACK_INPUT.toUpperCase()}`]?.trim()) return 'fleet-rollback'
+  return state.inputs?.rollbackTo ? 'rollback-to' : 'deploy'
+}
+
+function auditReleaseOf(state: DeployState): AuditRelease | null {
+  const r = state.release
+  if (!r) return null
+  return { link: r.link, target: r.target, previous: r.previous, live: r.live, switched: r.switched, rolledBack: r.rolledBack, kind: releaseKindOf(state) }
 }

@@ -8,7 +8,7 @@ import { InputError, INPUT_DEFAULTS } from '../shell/inputs.js'
 import type { HostSpec } from './host.js'
 
 /** The inputs that drive the transport: the host never sees them (an empty `ssh-host` there means a local deploy). */
-export const REMOTE_INPUT_NAMES = ['ssh-host', 'ssh-user', 'ssh-key', 'ssh-known-hosts', 'ssh-jump', 'upload', 'rollback-hosts'] as const
+export const REMOTE_INPUT_NAMES = ['ssh-host', 'ssh-user', 'ssh-key', 'ssh-known-hosts', 'ssh-jump', 'upload', 'upload-exclude', 'ssh-env', 'hosts-per-batch', 'rollback-hosts'] as const
 
 export interface RemoteInputs {
   hosts: HostSpec[]

@@ -62,7 +62,23 @@ export const AuditRecordSchema = z.strictObject({
   /** The before/after snapshot files of this run (added later: absent from older lines). */
   snapshots: z.strictObject({ before: nstr, after: nstr }).optional(),
   /** Each own name → the real directories its processes ran from at the end (added later: absent from older lines). */
-  ownDirectories: z.record(z.string(), z.array(z.string())).optional()
+  ownDirectories: z.record(z.string(), z.array(z.string())).optional(),
+  /**
+   * With `current-link` (added later: absent from older lines): the release this run tried to make
+   * live, what was live before and at the end, and why it ran. keep-releases (promise 15) and
+   * `rollback-to: previous` (promise 16) read the releases of an app from these.
+   */
+  release: z
+    .strictObject({
+      link: z.string(),
+      target: z.string(),
+      previous: nstr,
+      live: nstr,
+      switched: z.boolean(),
+      rolledBack: z.boolean(),
+      kind: z.enum(['deploy', 'rollback-to', 'fleet-rollback'])
+    })
+    .optional()
 })
 export type AuditRecord = z.infer<typeof AuditRecordSchema>
 
@@ -81,7 +97,10 @@ export interface AuditInput {
   report: string | null
   snapshots?: { before: string | null; after: string | null }
   ownDirectories?: Readonly<Record<string, readonly string[]>> | null
+  release?: AuditRelease | null
 }
+
+export type AuditRelease = NonNullable<AuditRecord['release']>
 
 /** Picks the fixed fields: whatever else a caller's objects carry never reaches the log. */
 export function buildAuditRecord(r: AuditInput): AuditRecord {
@@ -126,7 +145,20 @@ export function buildAuditRecord(r: AuditInput): AuditRecord {
       : null,
     report: r.report,
     snapshots: { before: r.snapshots?.before ?? null, after: r.snapshots?.after ?? null },
-    ...(r.ownDirectories ? { ownDirectories: Object.fromEntries(Object.entries(r.ownDirectories).map(([name, dirs]) => [name, [...dirs]])) } : {})
+    ...(r.ownDirectories ? { ownDirectories: Object.fromEntries(Object.entries(r.ownDirectories).map(([name, dirs]) => [name, [...dirs]])) } : {}),
+    ...(r.release
+      ? {
+          release: {
+            link: r.release.link,
+            target: r.release.target,
+            previous: r.release.previous,
+            live: r.release.live,
+            switched: r.release.switched,
+            rolledBack: r.release.rolledBack,
+            kind: r.release.kind
+          }
+        }
+      : {})
   }
 }
 

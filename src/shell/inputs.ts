@@ -92,6 +92,14 @@ const RawInputsSchema = z.object({
     .trim()
     .refine((v) => /^\d+$/.test(v), 'keep-releases must be a whole number (0 keeps every release)')
     .transform(Number),
+  // Promise 15: the stage that makes a release complete before it can go live (src/deploy/prepare*).
+  shared: list,
+  'shared-dir': z.string().trim(),
+  prepare: z.string(),
+  'prepare-timeout-seconds': seconds('prepare-timeout-seconds', 1),
+  migrate: z.string(),
+  // Promise 16: an earlier release made live again.
+  'rollback-to': z.string().trim(),
   adopt: bool('adopt'),
   // The remote inputs (promises 12 and 13) are read here as text; src/remote parses them for a remote deploy.
   'ssh-host': z.string(),
@@ -100,6 +108,9 @@ const RawInputsSchema = z.object({
   'ssh-known-hosts': z.string(),
   'ssh-jump': z.string().trim(),
   upload: z.string().trim(),
+  'upload-exclude': z.string(),
+  'ssh-env': z.string(),
+  'hosts-per-batch': z.string(),
   'rollback-hosts': bool('rollback-hosts')
 })
 
@@ -128,7 +139,13 @@ export const INPUT_DEFAULTS: Record<keyof z.input<typeof RawInputsSchema>, strin
   'current-link': '',
   'release-dir': '',
   rollback: 'true',
-  'keep-releases': '0',
+  'keep-releases': '5',
+  shared: '',
+  'shared-dir': '',
+  prepare: '',
+  'prepare-timeout-seconds': '900',
+  migrate: '',
+  'rollback-to': '',
   adopt: 'false',
   'ssh-host': '',
   'ssh-user': '',
@@ -136,6 +153,9 @@ export const INPUT_DEFAULTS: Record<keyof z.input<typeof RawInputsSchema>, strin
   'ssh-known-hosts': '',
   'ssh-jump': '',
   upload: '',
+  'upload-exclude': '.git',
+  'ssh-env': '',
+  'hosts-per-batch': '1',
   'rollback-hosts': 'true'
 }
 
@@ -167,6 +187,17 @@ export interface Inputs {
   release: ReleaseInputs | null
   rollback: boolean
   keepReleases: number
+  /** `shared`: paths inside the release linked into `shared-dir` before `prepare` (promise 15). */
+  shared: string[]
+  /** `shared-dir` as given (empty: `shared` beside the releases' directory); resolved by the prepare stage. */
+  sharedDir: string
+  /** `prepare`: shell text for `sh -e` in the new release; null when empty. A secret may be inlined: never log it. */
+  prepare: string | null
+  prepareTimeoutSeconds: number
+  /** `migrate`: shell text, once per deploy of a new release, under the lock; null when empty. */
+  migrate: string | null
+  /** `rollback-to`: `previous` or a release directory (promise 16); null when empty. */
+  rollbackTo: string | null
   /** `adopt`: own names are ours wherever they run (SPEC "Who owns what"). */
   adopt: boolean
 }
@@ -255,6 +286,12 @@ export function parseInputs(env: NodeJS.ProcessEnv = process.env, read: InputRea
     release,
     rollback: v.rollback,
     keepReleases: v['keep-releases'],
+    shared: v.shared,
+    sharedDir: v['shared-dir'],
+    prepare: v.prepare.trim() ? v.prepare : null,
+    prepareTimeoutSeconds: v['prepare-timeout-seconds'],
+    migrate: v.migrate.trim() ? v.migrate : null,
+    rollbackTo: v['rollback-to'] || null,
     adopt: v.adopt
   }
 }
@@ -274,10 +311,9 @@ export function resolveReleaseInputs(
   const fail = (msg: string): never => {
     throw new InputError(`Invalid inputs:\n- ${msg}`)
   }
-  if (!linkInput && !releaseInput) {
-    if (keepReleases > 0) fail('keep-releases: needs `release-dir` and `current-link` (it prunes the siblings of the release directory)')
-    return null
-  }
+  // keep-releases (default 5) applies only with a release switch: without one it has nothing to prune.
+  void keepReleases
+  if (!linkInput && !releaseInput) return null
   if (!releaseInput) fail('current-link is set but release-dir is not: set `release-dir` to the built release to make live, or remove `current-link`')
   if (!linkInput) fail('release-dir is set but current-link is not: set `current-link` to the symlink that names the live release (e.g. /var/www/app/current)')
   const currentLink = path.resolve(workspace, linkInput)
