@@ -9,6 +9,7 @@ import { z } from 'zod'
 import { DEFAULT_AUDIT_FILE_NAME, envInputs, resolveAuditLog, resolvePm2Home, type InputReader } from './inputs.js'
 import type { RecordedDirectories } from '../core/identity.js'
 import type { WorkflowMetadata } from './metadata.js'
+import type { ReleaseEvent } from '../core/release-history.js'
 
 export const AUDIT_SCHEMA_VERSION = 1
 export { DEFAULT_AUDIT_FILE_NAME }
@@ -224,13 +225,9 @@ const PreviousRecordSchema = z.object({
 /** How far back a deploy looks for the previous record of its app: the log is append-only and may be large. */
 const TAIL_BYTES = 4 * 1024 * 1024
 
-/**
- * For each own name, where it ran at the newest record of `app` + `suffix` that kept it,
- * from the last few MB of the log; empty when there is none (or the log is off, missing or unreadable).
- */
-export function previousOwnDirectories(file: string | null, app: string, suffix: string): Record<string, RecordedDirectories> {
-  const out: Record<string, RecordedDirectories> = {}
-  if (!file) return out
+/** The last few MB of the audit log as whole lines, oldest first; empty when off, missing or unreadable. */
+export function readAuditTail(file: string | null): string[] {
+  if (!file) return []
   let text: string
   try {
     const fd = fs.openSync(file, 'r')
@@ -246,24 +243,89 @@ export function previousOwnDirectories(file: string | null, app: string, suffix:
       fs.closeSync(fd)
     }
   } catch {
-    return out
+    return []
   }
-  const lines = text.split('\n')
+  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '')
+}
+
+function parseLine<T>(line: string, schema: z.ZodType<T>): T | null {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(line)
+  } catch {
+    return null
+  }
+  const r = schema.safeParse(parsed)
+  return r.success ? r.data : null
+}
+
+/**
+ * For each own name, where it ran at the newest record of `app` + `suffix` that kept it,
+ * from the last few MB of the log; empty when there is none (or the log is off, missing or unreadable).
+ */
+export function previousOwnDirectories(file: string | null, app: string, suffix: string): Record<string, RecordedDirectories> {
+  const out: Record<string, RecordedDirectories> = {}
+  const lines = readAuditTail(file)
   for (let i = lines.length - 1; i >= 0; i--) {
-    const line = lines[i]!.trim()
+    const line = lines[i]!
     // Most lines are other apps' or keep no directories: skipped before parsing.
     if (!line.includes('"ownDirectories"')) continue
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(line)
-    } catch {
-      continue
+    const r = parseLine(line, PreviousRecordSchema)
+    if (!r || r.app !== app || r.environmentSuffix !== suffix) continue
+    for (const [name, directories] of Object.entries(r.ownDirectories ?? {})) {
+      out[name] ??= { directories, time: r.time, runUrl: r.metadata?.runUrl ?? null }
     }
-    const r = PreviousRecordSchema.safeParse(parsed)
-    if (!r.success || r.data.app !== app || r.data.environmentSuffix !== suffix) continue
-    for (const [name, directories] of Object.entries(r.data.ownDirectories ?? {})) {
-      out[name] ??= { directories, time: r.data.time, runUrl: r.data.metadata?.runUrl ?? null }
-    }
+  }
+  return out
+}
+
+/** The fields of a release event a later deploy reads back; loose, as PreviousRecordSchema. */
+const ReleaseEventSchema = z.object({
+  time: z.string(),
+  result: z.string(),
+  dryRun: z.boolean().optional(),
+  app: z.string(),
+  environmentSuffix: z.string(),
+  release: z.object({
+    link: z.string(),
+    target: z.string(),
+    previous: nstr,
+    live: nstr,
+    switched: z.boolean(),
+    rolledBack: z.boolean(),
+    kind: z.string()
+  }),
+  metadata: z
+    .object({ sha: nstr.optional(), runId: nstr.optional(), runNumber: nstr.optional(), runUrl: nstr.optional(), repository: nstr.optional() })
+    .nullable()
+    .optional()
+})
+
+/**
+ * Every audit line of `app` + `suffix` that recorded a release (with `current-link`), oldest
+ * first, from the last few MB of the log: what core/release-history.ts reads the releases from.
+ */
+export function releaseEvents(file: string | null, app: string, suffix: string): ReleaseEvent[] {
+  const out: ReleaseEvent[] = []
+  for (const line of readAuditTail(file)) {
+    if (!line.includes('"release"')) continue
+    const r = parseLine(line, ReleaseEventSchema)
+    if (!r || r.app !== app || r.environmentSuffix !== suffix || r.dryRun) continue
+    const m = r.metadata ?? null
+    out.push({
+      time: r.time,
+      result: r.result,
+      link: r.release.link,
+      target: r.release.target,
+      previous: r.release.previous,
+      live: r.release.live,
+      switched: r.release.switched,
+      rolledBack: r.release.rolledBack,
+      kind: r.release.kind,
+      sha: m?.sha ?? null,
+      runId: m?.runId ?? null,
+      runUrl: m?.runUrl ?? null
+    })
   }
   return out
 }
