@@ -1,0 +1,9 @@
+// Inputs the action passes to a host's run() itself, never declared in action.yml: a user never sets them.
+
+/** Over SSH with `upload`: the host path of the complete unpacked upload, staged under a temporary
+ *  name; the host's run() makes it `release-dir` only after the release-dir checks (promise 15),
+ *  never in a dry run, and removes it when the run refuses. */
+export const STAGED_UPLOAD_INPUT = 'staged-upload'
+
+/** On a fleet: set on every host but the first, so `migrate` runs once per deploy (promise 15). */
+export const SKIP_MIGRATE_INPUT = 'skip-migrate'
