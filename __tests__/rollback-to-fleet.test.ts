@@ -61,7 +61,7 @@ test.skipIf(unavailable)('a fleet of three rolls back together, each host to the
 
   const run = await fleet(all, { 'rollback-to': 'previous', 'hosts-per-batch': '3' })
   expect(run.outputs.result, run.stdout + run.stderr).toBe('deployed')
-  const out = JSON.parse(run.outputs.hosts!) as Record<string, { result: string; release: string; previous: string }>
+  const out = JSON.parse(run.outputs.hosts!) as Record<string, { result: string; release: string; previous: string; report: string }>
   const want = ['v1', 'v1', 'v2']
   hosts.forEach((host, i) => {
     expect(out[host.label]).toMatchObject({ result: 'deployed', release: releaseOn(host, want[i]!), previous: releaseOn(host, i === 2 ? 'v3' : 'v2') })
