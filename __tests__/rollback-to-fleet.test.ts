@@ -73,4 +73,15 @@ test.skipIf(unavailable)('a fleet of three rolls back together, each host to the
   })
   for (let i = 0; i < 3; i++) expect(await until(`host ${i + 1} answers ${want[i]}`, async () => ((await probe(ports[i]!)) === want[i] ? want[i] : null))).toBe(want[i])
   expect(run.summary).toMatch(/Releases on this host \(3\), newest first/)
+
+  // All or nothing: v3 named on every host crash-loops on the second; the first is switched back to v1
+  // by the fleet (its rollback-to is not forwarded again), the third is never contacted.
+  const [a, b, c] = hosts as [TestHost, TestHost, TestHost]
+  b.writeFile('apps/web/releases/v3/server.js', 'setTimeout(() => process.exit(3), 300)\n')
+  const bad = await fleet(all, { 'rollback-to': '~/apps/web/releases/v3' })
+  expect(bad.outputs.result, bad.stdout + bad.stderr).toBe('rolled-back')
+  const badOut = JSON.parse(bad.outputs.hosts!) as Record<string, { result: string }>
+  expect([a, b, c].map((x) => badOut[x.label]!.result)).toEqual(['rolled-back', 'rolled-back', 'aborted'])
+  expect([a, b, c].map(live)).toEqual([releaseOn(a, 'v1'), releaseOn(b, 'v1'), releaseOn(c, 'v2')])
+  expect(await until('host 1 answers v1', async () => ((await probe(ports[0]!)) === 'v1' ? 'v1' : null))).toBe('v1')
 }, 400_000)
