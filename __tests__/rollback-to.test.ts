@@ -90,7 +90,9 @@ describe('rollback on demand behind `current`', () => {
       [rel(3), 'rolled back from'],
       [rel(1), 'previous']
     ])
-    expect(rep.releases![0]!.runId).toBe(rep.metadata!.runId)
+    // The commit and run are those of the deploy that brought r2, not of this rollback's run.
+    expect(rep.releases![0]!.runId).not.toBe(rep.metadata!.runId)
+    expect(rep.releases![0]!.runId).not.toBeNull()
     expect(r.summary).toMatch(/### Releases on this host \(3\), newest first/)
     expect(r.stdout).toMatch(/Releases on this host \(3\), newest first:\n\s+release\s+state\s+deployed\s+commit\s+run/)
     expect(r.summary).toMatch(/Rolled back on demand/)

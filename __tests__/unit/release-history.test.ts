@@ -139,7 +139,7 @@ describe('knownReleases', () => {
     const known = knownReleases(h.events)
     expect(known.map((k) => k.path)).toEqual([r(2), r(3), r(1)])
     expect(known.find((k) => k.path === r(3))!.rolledBackFromAt).not.toBeNull()
-    expect(known.find((k) => k.path === r(2))).toMatchObject({ sha: 'sha4', runId: '4', rolledBackFromAt: null })
+    expect(known.find((k) => k.path === r(2))).toMatchObject({ sha: 'sha2', runId: '2', deployedAt: h.events[3]!.time, rolledBackFromAt: null })
   })
 
   test('a rollback on demand that was itself unhealthy marks its target, not the live one', () => {

@@ -26,9 +26,9 @@ export interface ReleaseEvent {
 /** One release directory as the history knows it. */
 export interface KnownRelease {
   path: string
-  /** The last time a run made it live and verified it (result deployed); null if never. */
+  /** The last time a run made it live and verified it (result deployed; a rollback to it counts); null if never. */
   deployedAt: string | null
-  /** The commit and run of that deploy. */
+  /** The commit and run of the last deploy (not rollback) that made it live and verified it. */
   sha: string | null
   runId: string | null
   runUrl: string | null
@@ -52,7 +52,9 @@ export function knownReleases(events: readonly ReleaseEvent[]): KnownRelease[] {
     const target = entry(ev.target, i)
     if (ev.previous) entry(ev.previous, i)
     if (ev.result === 'deployed' && ev.live === ev.target) {
-      Object.assign(target, { deployedAt: ev.time, sha: ev.sha, runId: ev.runId, runUrl: ev.runUrl, rolledBackFromAt: null })
+      Object.assign(target, { deployedAt: ev.time, rolledBackFromAt: null })
+      // The commit and run a release came from are its deploy's: a rollback's run is of whatever commit the workflow ran at.
+      if (ev.kind === 'deploy') Object.assign(target, { sha: ev.sha, runId: ev.runId, runUrl: ev.runUrl })
       // Going back to an earlier release on purpose undoes the one that was live.
       if (ev.kind !== 'deploy' && ev.previous && ev.previous !== ev.target) entry(ev.previous, i).rolledBackFromAt = ev.time
     }

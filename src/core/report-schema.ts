@@ -147,9 +147,9 @@ export const KeptReleaseSchema = z
       .enum(['live', 'previous', 'rolled back from'])
       .nullable()
       .describe('`live`; `previous`: what `rollback-to: previous` would make live now; `rolled back from`: undone (unhealthy or on demand) since its last verified deploy; null otherwise'),
-    deployedAt: nstr.describe('when a run last made it live and verified it (from the audit log); null when the log records none'),
-    sha: nstr.describe('the commit of that run'),
-    runId: nstr.describe('the workflow run of that run'),
+    deployedAt: nstr.describe('when a run last made it live and verified it, a rollback to it included (from the audit log); null when the log records none'),
+    sha: nstr.describe('the commit of the deploy (not a rollback) that last made it live'),
+    runId: nstr.describe('the workflow run of that deploy'),
     runUrl: nstr.describe('the link to that run')
   })
   .describe('a release directory kept on the host (promise 16)')
