@@ -12,6 +12,7 @@
 //   8. a swap's cost at 2, 8 and 32 instances: pm2 calls and the Swap phase (`--only swap`)
 //   9. a one-host remote deploy over loopback sshd vs the same deploy on the host; bundle bytes on a second deploy (bench/remote.mjs)
 //  10. a fleet of 3 vs three single-host remote deploys; a fleet rollback's time to every switched host back (bench/fleet.mjs)
+//  11. `rollback-to: previous` against a deploy of the same release on one host, side by side (`--only rollback-to`)
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
@@ -405,6 +406,41 @@ function writeTinyRelease(host, name, instances) {
   fs.writeFileSync(path.join(dir, 'ecosystem.config.js'), `module.exports = { apps: [{ name: 'bench-tiny', script: 'tiny.js', cwd: __dirname, exec_mode: 'cluster', instances: ${instances} }] }\n`)
 }
 
+/**
+ * Promise 16: `rollback-to: previous` (r2 → r1) against `release-dir: r1` (r2 → r1), interleaved so both
+ * meet the same daemon and the same 2-instance swap; the audit log persists across runs (previous reads it).
+ */
+async function benchRollbackTo() {
+  console.log('11. rollback-to: previous vs a deploy of the same release, one host')
+  const host = newHost('rollback-to')
+  pm2(host, ['-s', 'ping'])
+  for (const r of ['r1', 'r2']) writeTinyRelease(host, r, 2)
+  const base = { app: 'bench', ecosystem: 'ecosystem.config.js', 'current-link': path.join(host.dir, 'current'), 'stable-seconds': 2, 'audit-log': path.join(host.dir, 'audit.jsonl'), expect: 'deployed' }
+  const deploy = (r) => runAction(host, { ...base, 'release-dir': path.join(host.dir, 'releases', r) })
+  await deploy('r1')
+  await deploy('r2')
+  const back = []
+  const again = []
+  // Twice the rounds: the two differ by an audit-log read, well inside a shared host's noise.
+  for (let i = 0; i < ROUNDS * 2; i++) {
+    // r2 live, r1 previous: both measured runs go r2 → r1.
+    const rb = await runAction(host, { ...base, 'rollback-to': 'previous' })
+    if (rb.outputs.release !== path.join(host.dir, 'releases', 'r1')) throw new Error(`rollback-to previous made ${rb.outputs.release} live, expected r1`)
+    back.push(rb.ms)
+    await deploy('r2')
+    again.push((await deploy('r1')).ms)
+    await deploy('r2')
+  }
+  const ratio = median(back) / median(again)
+  row(
+    '`rollback-to: previous` (r2 → r1) vs `release-dir: r1` (r2 → r1), 2-instance cluster app, stable-seconds 2: wall time, medians',
+    `**${ratio.toFixed(2)}×** (${(median(back) / 1000).toFixed(2)} s vs ${(median(again) / 1000).toFixed(2)} s)`,
+    '≤ 1.0',
+    ratio <= 1.0 ? 'met' : 'missed'
+  )
+  destroyHost(host)
+}
+
 async function benchSwap() {
   console.log("8. a swap's cost: pm2 calls and the Swap phase at 2, 8 and 32 instances (stable-seconds 2)")
   const stable = 2
@@ -499,6 +535,7 @@ async function main() {
     if (want('swap')) await benchSwap()
     if (want('remote')) await benchRemote({ ROOT, MAIN, APPS, ROUNDS, row, median })
     if (want('fleet')) await benchFleet({ ROOT, MAIN, APPS, ROUNDS, row, median })
+    if (want('rollback-to')) await benchRollbackTo()
   } finally {
     cleanup()
   }

@@ -11,7 +11,7 @@ import { planAndPreflight } from './deploy/plan.js'
 import { connect, recordBefore, start, takeHostLock } from './deploy/setup.js'
 import { verifyOwn } from './deploy/verify.js'
 import { SHELL, type DeployPorts, type Pm2Port } from './deploy/ports.js'
-import { noRollbackReason, pruneReleases, rollBack, rollbackApplies, switchRelease, unswitch } from './deploy/release.js'
+import { noRollbackReason, pruneReleases, rollBack, rollbackApplies, rollbackToNote, switchRelease, unswitch } from './deploy/release.js'
 import { DeployState } from './deploy/state.js'
 
 export async function run(ports: DeployPorts = SHELL): Promise<DeployResult> {
@@ -41,7 +41,7 @@ async function deploy(state: DeployState, ports: DeployPorts): Promise<void> {
   if (ctx.inputs.save) await state.phase('Save', () => save(ctx, pm2))
   const release = state.release
   if (release && ctx.inputs.keepReleases > 0) await state.phase('Keep releases', () => pruneReleases(ctx, pm2, release))
-  state.conclude('deployed', `${state.ownNames.length} own process name(s) deployed and stable; other apps unchanged`)
+  state.conclude('deployed', `${rollbackToNote(state)}${state.ownNames.length} own process name(s) deployed and stable; other apps unchanged`)
 }
 
 /** The part a rollback can undo: the link switched, the commands sent, a swap's old instances retired, all verified. */

@@ -257,7 +257,12 @@ export function rolledBackReport(): DeployReport {
         ]
       }
     ],
-    release: { link, target, previous, switched: true, rolledBack: true, live: previous, downtime: [], swapped: [], pruned: [] },
+    release: { link, target, previous, switched: true, rolledBack: true, live: previous, kind: 'deploy', downtime: [], swapped: [], pruned: [] },
+    releases: [
+      { path: previous, state: 'live', deployedAt: '2026-02-16T18:02:11.000Z', sha: '9e0b7a1c55d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6', runId: '1042', runUrl: 'https://gitea.example.com/projectium/flyer-crawler/actions/runs/1042' },
+      { path: '/var/www/flyer-crawler-test/releases/2026-02-15-2', state: 'previous', deployedAt: '2026-02-15T09:40:00.000Z', sha: '1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e', runId: '1038', runUrl: null },
+      { path: target, state: 'rolled back from', deployedAt: null, sha: null, runId: null, runUrl: null }
+    ],
     timings: { 'Inputs and ownership': 215, 'Workflow metadata': 380, 'Host lock': 4, 'PM2 state before': 20, 'Plan and preflight': 8, 'Release switch': 2, Deploy: 1720, 'Verify own processes': 2310, Rollback: 12_400, total: 17_100 }
   })
 }

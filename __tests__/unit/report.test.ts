@@ -257,3 +257,38 @@ describe('the PM2 daemon gone', () => {
     expect(report.message).toMatch(/^The PM2 daemon at \/home\/deploy\/\.pm2 is gone: .*after 2 pm2 command\(s\).*`pm2 resurrect`/)
   })
 })
+
+describe('the releases table (promise 16)', () => {
+  const withReleases = (paths: string[]): DeployReport => ({
+    ...rolledBackReport(),
+    releases: paths.map((p, i) => ({ path: p, state: i === 0 ? 'live' : null, deployedAt: null, sha: null, runId: null, runUrl: null }))
+  })
+
+  test('summary and log list every kept release, newest first, and how to make one live', () => {
+    const r = rolledBackReport()
+    const summary = renderSummary(r)
+    expect(summary).toMatch(/### Releases on this host \(3\), newest first\n\n\| release \| state \| deployed \| commit \| run \|/)
+    expect(summary).toContain('| `/var/www/flyer-crawler-test/releases/2026-02-15-2` | previous | 2026-02-15T09:40:00.000Z | 1d2e3f4a5b6c | 1038 |')
+    const log = renderLogVerdict(r)
+    expect(log).toMatch(/Releases on this host \(3\), newest first:\n\s+release\s+state/)
+    expect(log).toContain('not in the audit log')
+  })
+
+  test('absent without current-link', () => {
+    expect(renderSummary(deployedReport())).not.toContain('Releases on this host')
+    expect(renderLogVerdict(deployedReport())).not.toContain('Releases on this host')
+  })
+
+  test('property: a release path never adds a table row or column, nor a workflow command in the log', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 4 }), (names) => {
+        const paths = names.map((n) => `/srv/app/releases/${n}`)
+        const report = withReleases(paths)
+        const table = renderSummary(report).split('### Releases on this host')[1]!.split('\n\n')[1]!.split('\n')
+        expect(table.length).toBe(2 + paths.length)
+        for (const line of table) expect(line.replace(/\\\|/g, '').split('|').length).toBe(7)
+        for (const line of renderLogVerdict(report).split('\n')) expect(line).not.toMatch(/^::/)
+      })
+    )
+  })
+})

@@ -205,7 +205,7 @@ process.stdin.on('end', () => {
 
 ;// CONCATENATED MODULE: ./src/remote/protocol.ts
 /** Path inputs in which a leading `~/` means the SSH user's home on the host. */
-const HOST_PATH_INPUTS = ['working-directory', 'ecosystem', 'pm2-path', 'pm2-home', 'snapshot-dir', 'audit-log', 'current-link', 'release-dir'];
+const HOST_PATH_INPUTS = ['working-directory', 'ecosystem', 'pm2-path', 'pm2-home', 'snapshot-dir', 'audit-log', 'current-link', 'release-dir', 'rollback-to'];
 /**
  * The stream of `start` and `follow`: frames of `<kind><byte count>\n<bytes>`. S: the StartAnswer
  * (JSON); L: bytes of the host's log; R: the HostRunResult (JSON), last. A frame cut short by a

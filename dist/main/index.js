@@ -41456,6 +41456,14 @@ const RawInputsSchema = object({
         .trim()
         .refine((v) => /^\d+$/.test(v), 'keep-releases must be a whole number (0 keeps every release)')
         .transform(Number),
+    // Promise 15: the stage that makes a release complete before it can go live (src/deploy/prepare*).
+    shared: list,
+    'shared-dir': schemas_string().trim(),
+    prepare: schemas_string(),
+    'prepare-timeout-seconds': seconds('prepare-timeout-seconds', 1),
+    migrate: schemas_string(),
+    // Promise 16: an earlier release made live again.
+    'rollback-to': schemas_string().trim(),
     adopt: bool('adopt'),
     // The remote inputs (promises 12 and 13) are read here as text; src/remote parses them for a remote deploy.
     'ssh-host': schemas_string(),
@@ -41464,6 +41472,9 @@ const RawInputsSchema = object({
     'ssh-known-hosts': schemas_string(),
     'ssh-jump': schemas_string().trim(),
     upload: schemas_string().trim(),
+    'upload-exclude': schemas_string(),
+    'ssh-env': schemas_string(),
+    'hosts-per-batch': schemas_string(),
     'rollback-hosts': bool('rollback-hosts')
 });
 /** Defaults from SPEC.md; the same as action.yml, for runners that do not fill them in. */
@@ -41491,7 +41502,13 @@ const INPUT_DEFAULTS = {
     'current-link': '',
     'release-dir': '',
     rollback: 'true',
-    'keep-releases': '0',
+    'keep-releases': '5',
+    shared: '',
+    'shared-dir': '',
+    prepare: '',
+    'prepare-timeout-seconds': '900',
+    migrate: '',
+    'rollback-to': '',
     adopt: 'false',
     'ssh-host': '',
     'ssh-user': '',
@@ -41499,6 +41516,9 @@ const INPUT_DEFAULTS = {
     'ssh-known-hosts': '',
     'ssh-jump': '',
     upload: '',
+    'upload-exclude': '.git',
+    'ssh-env': '',
+    'hosts-per-batch': '1',
     'rollback-hosts': 'true'
 };
 /** The inputs of an environment other than the process's (tests, benches): INPUT_<NAME> as the runner sets it. */
@@ -41510,15 +41530,15 @@ function readRawInput(env, name) {
     return envInputs(env)(name);
 }
 /** The action's inputs, read through @actions/core and validated once. */
-function getInputs() {
-    return parseInputs(process.env, (name) => getInput(name));
+function getInputs(resolvePrevious) {
+    return parseInputs(process.env, (name) => getInput(name), resolvePrevious);
 }
 /**
  * Parses and validates all inputs from the environment. Paths are resolved here
  * (working directory, PM2_HOME, snapshot dir, audit log) so the rest of the action
  * works with absolute paths only.
  */
-function parseInputs(env = process.env, read = envInputs(env)) {
+function parseInputs(env = process.env, read = envInputs(env), resolvePrevious = noHistory) {
     const raw = {};
     for (const [name, fallback] of Object.entries(INPUT_DEFAULTS)) {
         const value = read(name);
@@ -41531,14 +41551,20 @@ function parseInputs(env = process.env, read = envInputs(env)) {
     }
     const v = parsed.data;
     const workspace = env.GITHUB_WORKSPACE || process.cwd();
-    const release = resolveReleaseInputs(v['current-link'], v['release-dir'], v['working-directory'], workspace, v['keep-releases']);
-    // A relative working-directory is taken inside the release being deployed.
-    const workingDirectory = external_node_path_default().resolve(release && release.relativeWorkingDirectory !== null ? release.releaseDir : workspace, v['working-directory']);
     const home = homeDir(env);
     const pm2Home = resolvePm2Home(v['pm2-home'], env);
+    const auditLog = resolveAuditLog(v['audit-log'], pm2Home, env);
+    const rollbackTo = v['rollback-to'] || null;
+    const releaseInput = rollbackTo
+        ? rollbackToRelease(rollbackTo, { link: v['current-link'], releaseDir: v['release-dir'], workspace, home, auditLog, app: v.app, suffix: v['environment-suffix'] }, resolvePrevious)
+        : v['release-dir'];
+    const release = resolveReleaseInputs(v['current-link'], releaseInput, v['working-directory'], workspace, v['keep-releases'], rollbackTo ? 'rollback-to' : 'release-dir');
+    if (rollbackTo && release?.redeploy)
+        fail(`rollback-to: ${release.releaseDir} is the live release already (current-link names it): name an earlier release, or \`previous\``);
+    // A relative working-directory is taken inside the release being deployed.
+    const workingDirectory = external_node_path_default().resolve(release && release.relativeWorkingDirectory !== null ? release.releaseDir : workspace, v['working-directory']);
     const snapshotDirIsDefault = v['snapshot-dir'] === '';
     const snapshotDir = snapshotDirIsDefault ? defaultRunsRoot(pm2Home) : external_node_path_default().resolve(workspace, expandHome(v['snapshot-dir'], home));
-    const auditLog = resolveAuditLog(v['audit-log'], pm2Home, env);
     const conflicts = [...conflictingInputs(v['stable-seconds'], v['timeout-seconds']), ...(snapshotDirIsDefault ? [] : snapshotDirProblems(snapshotDir))];
     if (conflicts.length > 0)
         throw new InputError(`Invalid inputs:\n${conflicts.map((c) => `- ${c}`).join('\n')}`);
@@ -41567,23 +41593,53 @@ function parseInputs(env = process.env, read = envInputs(env)) {
         release,
         rollback: v.rollback,
         keepReleases: v['keep-releases'],
+        shared: v.shared,
+        sharedDir: v['shared-dir'],
+        prepare: v.prepare.trim() ? v.prepare : null,
+        prepareTimeoutSeconds: v['prepare-timeout-seconds'],
+        migrate: v.migrate.trim() ? v.migrate : null,
+        rollbackTo,
         adopt: v.adopt
     };
+}
+function fail(msg) {
+    throw new InputError(`Invalid inputs:\n- ${msg}`);
+}
+const noHistory = () => fail('rollback-to: previous needs the audit log, which this caller does not read: pass a release directory');
+/**
+ * `rollback-to` (promise 16): the release directory it names, before anything changes. It needs
+ * `current-link` and excludes `release-dir` (`upload` is checked on the runner, remote/inputs.ts).
+ */
+function rollbackToRelease(value, o, resolvePrevious) {
+    if (o.releaseDir) {
+        fail('rollback-to and release-dir are both set: rollback-to makes an earlier release live again, release-dir deploys a new one. Set one of them per run (leave release-dir empty when rollback-to is set)');
+    }
+    if (!o.link)
+        fail('rollback-to needs current-link: set `current-link` to the symlink that names the live release (e.g. /var/www/app/current)');
+    if (value !== 'previous')
+        return external_node_path_default().resolve(o.workspace, expandHome(value, o.home));
+    const link = external_node_path_default().resolve(o.workspace, o.link);
+    let live = null;
+    try {
+        live = external_node_fs_default().lstatSync(link).isSymbolicLink() ? external_node_fs_default().realpathSync(link) : null;
+    }
+    catch {
+        // missing or dangling: nothing is live, the resolver says so
+    }
+    return resolvePrevious({ link, live, auditLog: o.auditLog, app: o.app, suffix: o.suffix });
 }
 /**
  * Checks `current-link` and `release-dir` on disk before anything else runs: both or
  * neither; an existing link must be a symlink (missing is a first deploy); the release
  * must be an existing directory reached by its real path, not through the link.
  */
-function resolveReleaseInputs(linkInput, releaseInput, workingDirectoryInput, workspace, keepReleases) {
-    const fail = (msg) => {
-        throw new InputError(`Invalid inputs:\n- ${msg}`);
-    };
-    if (!linkInput && !releaseInput) {
-        if (keepReleases > 0)
-            fail('keep-releases: needs `release-dir` and `current-link` (it prunes the siblings of the release directory)');
+function resolveReleaseInputs(linkInput, releaseInput, workingDirectoryInput, workspace, keepReleases, 
+/** Which input named the release: `release-dir`, or `rollback-to` (promise 16). */
+releaseName = 'release-dir') {
+    // keep-releases (default 5) applies only with a release switch: without one it has nothing to prune.
+    void keepReleases;
+    if (!linkInput && !releaseInput)
         return null;
-    }
     if (!releaseInput)
         fail('current-link is set but release-dir is not: set `release-dir` to the built release to make live, or remove `current-link`');
     if (!linkInput)
@@ -41620,14 +41676,14 @@ function resolveReleaseInputs(linkInput, releaseInput, workingDirectoryInput, wo
         }
     }
     if (!inputs_isDirectory(releaseAbs))
-        fail(`release-dir: ${releaseAbs} does not exist or is not a directory: build the release into it before the deploy step`);
+        fail(releaseName === 'rollback-to' ? `rollback-to: ${releaseAbs} does not exist or is not a directory: name a release directory that is on the host (see the releases table of the last run), or \`previous\`` : `release-dir: ${releaseAbs} does not exist or is not a directory: build the release into it before the deploy step`);
     const releaseDir = external_node_fs_default().realpathSync(releaseAbs);
     if (releaseAbs === currentLink || releaseAbs.startsWith(currentLink + (external_node_path_default()).sep)) {
-        fail(`release-dir: ${releaseAbs} goes through current-link ${currentLink}: set it to the release directory itself (e.g. ${releaseDir} or releases/<sha>)`);
+        fail(`${releaseName}: ${releaseAbs} goes through current-link ${currentLink}: set it to the release directory itself (e.g. ${releaseDir} or releases/<sha>)`);
     }
     const realLink = external_node_path_default().join(external_node_fs_default().realpathSync(external_node_path_default().dirname(currentLink)), external_node_path_default().basename(currentLink));
     if (realLink.startsWith(releaseDir + (external_node_path_default()).sep)) {
-        fail(`release-dir: ${releaseDir} contains current-link ${currentLink}: set it to one release directory (e.g. releases/<sha>), not the app's root`);
+        fail(`${releaseName}: ${releaseDir} contains current-link ${currentLink}: set it to one release directory (e.g. releases/<sha>), not the app's root`);
     }
     return {
         currentLink,
@@ -41773,7 +41829,22 @@ const AuditRecordSchema = strictObject({
     /** The before/after snapshot files of this run (added later: absent from older lines). */
     snapshots: strictObject({ before: nstr, after: nstr }).optional(),
     /** Each own name → the real directories its processes ran from at the end (added later: absent from older lines). */
-    ownDirectories: record(schemas_string(), array(schemas_string())).optional()
+    ownDirectories: record(schemas_string(), array(schemas_string())).optional(),
+    /**
+     * With `current-link` (added later: absent from older lines): the release this run tried to make
+     * live, what was live before and at the end, and why it ran. keep-releases (promise 15) and
+     * `rollback-to: previous` (promise 16) read the releases of an app from these.
+     */
+    release: strictObject({
+        link: schemas_string(),
+        target: schemas_string(),
+        previous: nstr,
+        live: nstr,
+        switched: schemas_boolean(),
+        rolledBack: schemas_boolean(),
+        kind: schemas_enum(['deploy', 'rollback-to', 'fleet-rollback'])
+    })
+        .optional()
 });
 /** Picks the fixed fields: whatever else a caller's objects carry never reaches the log. */
 function audit_buildAuditRecord(r) {
@@ -41818,7 +41889,20 @@ function audit_buildAuditRecord(r) {
             : null,
         report: r.report,
         snapshots: { before: r.snapshots?.before ?? null, after: r.snapshots?.after ?? null },
-        ...(r.ownDirectories ? { ownDirectories: Object.fromEntries(Object.entries(r.ownDirectories).map(([name, dirs]) => [name, [...dirs]])) } : {})
+        ...(r.ownDirectories ? { ownDirectories: Object.fromEntries(Object.entries(r.ownDirectories).map(([name, dirs]) => [name, [...dirs]])) } : {}),
+        ...(r.release
+            ? {
+                release: {
+                    link: r.release.link,
+                    target: r.release.target,
+                    previous: r.release.previous,
+                    live: r.release.live,
+                    switched: r.release.switched,
+                    rolledBack: r.release.rolledBack,
+                    kind: r.release.kind
+                }
+            }
+            : {})
     };
 }
 /**
@@ -41875,14 +41959,10 @@ const PreviousRecordSchema = object({
 });
 /** How far back a deploy looks for the previous record of its app: the log is append-only and may be large. */
 const TAIL_BYTES = 4 * 1024 * 1024;
-/**
- * For each own name, where it ran at the newest record of `app` + `suffix` that kept it,
- * from the last few MB of the log; empty when there is none (or the log is off, missing or unreadable).
- */
-function previousOwnDirectories(file, app, suffix) {
-    const out = {};
+/** The last few MB of the audit log as whole lines, oldest first; empty when off, missing or unreadable. */
+function readAuditTail(file) {
     if (!file)
-        return out;
+        return [];
     let text;
     try {
         const fd = external_node_fs_default().openSync(file, 'r');
@@ -41901,27 +41981,89 @@ function previousOwnDirectories(file, app, suffix) {
         }
     }
     catch {
-        return out;
+        return [];
     }
-    const lines = text.split('\n');
+    return text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+}
+function parseLine(line, schema) {
+    let parsed;
+    try {
+        parsed = JSON.parse(line);
+    }
+    catch {
+        return null;
+    }
+    const r = schema.safeParse(parsed);
+    return r.success ? r.data : null;
+}
+/**
+ * For each own name, where it ran at the newest record of `app` + `suffix` that kept it,
+ * from the last few MB of the log; empty when there is none (or the log is off, missing or unreadable).
+ */
+function previousOwnDirectories(file, app, suffix) {
+    const out = {};
+    const lines = readAuditTail(file);
     for (let i = lines.length - 1; i >= 0; i--) {
-        const line = lines[i].trim();
+        const line = lines[i];
         // Most lines are other apps' or keep no directories: skipped before parsing.
         if (!line.includes('"ownDirectories"'))
             continue;
-        let parsed;
-        try {
-            parsed = JSON.parse(line);
-        }
-        catch {
+        const r = parseLine(line, PreviousRecordSchema);
+        if (!r || r.app !== app || r.environmentSuffix !== suffix)
             continue;
+        for (const [name, directories] of Object.entries(r.ownDirectories ?? {})) {
+            out[name] ??= { directories, time: r.time, runUrl: r.metadata?.runUrl ?? null };
         }
-        const r = PreviousRecordSchema.safeParse(parsed);
-        if (!r.success || r.data.app !== app || r.data.environmentSuffix !== suffix)
+    }
+    return out;
+}
+/** The fields of a release event a later deploy reads back; loose, as PreviousRecordSchema. */
+const ReleaseEventSchema = object({
+    time: schemas_string(),
+    result: schemas_string(),
+    dryRun: schemas_boolean().optional(),
+    app: schemas_string(),
+    environmentSuffix: schemas_string(),
+    release: object({
+        link: schemas_string(),
+        target: schemas_string(),
+        previous: nstr,
+        live: nstr,
+        switched: schemas_boolean(),
+        rolledBack: schemas_boolean(),
+        kind: schemas_string()
+    }),
+    metadata: object({ sha: nstr.optional(), runId: nstr.optional(), runNumber: nstr.optional(), runUrl: nstr.optional(), repository: nstr.optional() })
+        .nullable()
+        .optional()
+});
+/**
+ * Every audit line of `app` + `suffix` that recorded a release (with `current-link`), oldest
+ * first, from the last few MB of the log: what core/release-history.ts reads the releases from.
+ */
+function releaseEvents(file, app, suffix) {
+    const out = [];
+    for (const line of readAuditTail(file)) {
+        if (!line.includes('"release"'))
             continue;
-        for (const [name, directories] of Object.entries(r.data.ownDirectories ?? {})) {
-            out[name] ??= { directories, time: r.data.time, runUrl: r.data.metadata?.runUrl ?? null };
-        }
+        const r = parseLine(line, ReleaseEventSchema);
+        if (!r || r.app !== app || r.environmentSuffix !== suffix || r.dryRun)
+            continue;
+        const m = r.metadata ?? null;
+        out.push({
+            time: r.time,
+            result: r.result,
+            link: r.release.link,
+            target: r.release.target,
+            previous: r.release.previous,
+            live: r.release.live,
+            switched: r.release.switched,
+            rolledBack: r.release.rolledBack,
+            kind: r.release.kind,
+            sha: m?.sha ?? null,
+            runId: m?.runId ?? null,
+            runUrl: m?.runUrl ?? null
+        });
     }
     return out;
 }
@@ -42035,12 +42177,26 @@ const ReleaseRecordSchema = strictObject({
     switched: schemas_boolean().describe('whether the link was switched (false for a redeploy of the live release, or when the deploy stopped before)'),
     rolledBack: schemas_boolean().describe('whether the link was switched back to `previous`'),
     live: report_schema_nstr.describe('the release the link names at the end (the `release` output)'),
+    kind: schemas_enum(['deploy', 'rollback-to', 'fleet-rollback'])
+        .optional()
+        .describe('why the run touched the release: `deploy`, `rollback-to` (a rollback on demand, from `previous` to `target`) or `fleet-rollback` (a fleet switching this host back)'),
     downtime: array(str).describe('own apps that were deleted and started fresh (fork mode with changed paths): they had downtime'),
     swapped: array(str).describe('own cluster apps switched with new instances beside the old (no downtime)'),
     pruned: array(strictObject({ path: str, remove: schemas_boolean(), reason: str, error: report_schema_nstr }))
         .describe('keep-releases: every sibling release directory, kept or removed, and why')
 })
     .describe('the release switch (with `current-link` and `release-dir`)');
+const KeptReleaseSchema = strictObject({
+    path: str.describe('the release directory (real path)'),
+    state: schemas_enum(['live', 'previous', 'rolled back from'])
+        .nullable()
+        .describe('`live`; `previous`: what `rollback-to: previous` would make live now; `rolled back from`: undone (unhealthy or on demand) since its last verified deploy; null otherwise'),
+    deployedAt: report_schema_nstr.describe('when a run last made it live and verified it, a rollback to it included (from the audit log); null when the log records none'),
+    sha: report_schema_nstr.describe('the commit of the deploy (not a rollback) that last made it live'),
+    runId: report_schema_nstr.describe('the workflow run of that deploy'),
+    runUrl: report_schema_nstr.describe('the link to that run')
+})
+    .describe('a release directory kept on the host (promise 16)');
 const FailingSchema = strictObject({
     name: str.describe('own process name'),
     cause: report_schema_nstr.describe("the last line of its error log (else its out log) that reads like an error, bounded; null when none"),
@@ -42081,12 +42237,15 @@ const DeployReportSchema = strictObject({
     failing: array(FailingSchema).optional().describe('own processes that failed verification, with the cause and the end of their logs (absent when none failed)'),
     restore: array(RestoreHintSchema).describe('on `failed`/`aborted`: how to bring back other apps that went missing or offline; empty otherwise'),
     release: ReleaseRecordSchema.nullable().describe('the release switch; null without `current-link`'),
+    releases: array(KeptReleaseSchema)
+        .optional()
+        .describe('with `current-link`: the release directories kept beside the live one, newest first (absent without `current-link`)'),
     timings: record(schemas_string(), schemas_number()).describe('milliseconds per phase (log group name), and `total`'),
     startedAt: iso_datetime().describe('ISO 8601 time the action started'),
     finishedAt: iso_datetime().describe('ISO 8601 time the report was written')
 })
     .describe('pm2-safe-deploy report');
-const SCHEMA_MATCHES_SOURCE_TYPES = (/* unused pure expression or super */ null && ([true, true, true]));
+const SCHEMA_MATCHES_SOURCE_TYPES = (/* unused pure expression or super */ null && ([true, true, true, true]));
 /**
  * JSON Schema (draft 2020-12) of the report, for tools that do not use zod
  * (docs/report.schema.json). Unlike the zod schema, which the action's own tests hold
@@ -42770,6 +42929,37 @@ function failingLog(report) {
     return causeLines(report).map((l) => `Cause: ${l}`);
 }
 
+;// CONCATENATED MODULE: ./src/core/report/releases.ts
+
+
+const HEADER = ['release', 'state', 'deployed', 'commit', 'run'];
+function cells(r) {
+    return [r.path, r.state ?? '', r.deployedAt ?? 'not in the audit log', r.sha ? r.sha.slice(0, 12) : '', r.runUrl ?? r.runId ?? ''];
+}
+const none = 'No release directory found beside the live one.';
+const howTo = 'To make one live again, run the deploy with `rollback-to: previous` or `rollback-to: <release>`.';
+/** The releases table for the job summary; nothing without `current-link`. */
+function releasesMd(report) {
+    const rows = report.releases;
+    if (!rows)
+        return [];
+    const out = ['', `### Releases on this host (${rows.length}), newest first`, ''];
+    if (rows.length === 0)
+        return [...out, none];
+    out.push(...mdTable(HEADER, rows.map((r) => cells(r).map((c, i) => (i === 0 ? mdCode(c) : md(c))))));
+    return [...out, '', mdInline(howTo)];
+}
+/** The same table for the log. */
+function releasesLog(report) {
+    const rows = report.releases;
+    if (!rows)
+        return [];
+    const out = [`Releases on this host (${rows.length}), newest first:`];
+    if (rows.length === 0)
+        return [...out, `  ${none}`];
+    return [...out, ...pad([HEADER, ...rows.map(cells)]).map((l) => '  ' + l), `  ${howTo}`];
+}
+
 ;// CONCATENATED MODULE: ./src/core/report/verdict.ts
 
 function isSafetyAbort(report) {
@@ -42783,6 +42973,8 @@ function verdictHeadline(report) {
     const target = `${report.app}${report.environmentSuffix}`;
     switch (report.result) {
         case 'deployed':
+            if (report.release?.kind === 'rollback-to')
+                return { icon: '⏪', text: `Rolled back on demand: ${report.release.target} is live again (${target})` };
             return { icon: '✅', text: `Deployed ${target}` };
         case 'dry-run':
             return { icon: '🔍', text: `Dry run for ${target}: nothing changed` };
@@ -42793,6 +42985,8 @@ function verdictHeadline(report) {
                 return { icon: '🛑', text: `SAFETY ABORT: other apps changed during the deploy of ${target}` };
             return { icon: '❌', text: `Failed: ${report.title || 'deploy failed'} (${target})` };
         case 'rolled-back':
+            if (report.release?.kind === 'rollback-to')
+                return { icon: '↩️', text: `Rollback on demand failed: ${report.release.target} was not healthy; ${report.release.live ?? 'the release live before'} serves again (${target})` };
             return { icon: '↩️', text: `Rolled back: the new release was not healthy; ${report.release?.live ?? 'the previous release'} serves again (${target})` };
     }
 }
@@ -42850,6 +43044,7 @@ function nextSteps(report) {
 
 
 
+
 /** The job summary (Markdown): verdict first, then what to do, then the evidence. */
 function renderSummary(report) {
     const out = [];
@@ -42872,6 +43067,7 @@ function renderSummary(report) {
         for (const w of report.warnings)
             out.push(`- ⚠️ ${md(w)}`);
     }
+    out.push(...releasesMd(report));
     out.push('', `### Own processes (${report.ownNames.length} name${report.ownNames.length === 1 ? '' : 's'}), before → after`, '');
     if (noProcessList(report))
         out.push("Not read: the action stopped before it read PM2's process list.");
@@ -42965,6 +43161,7 @@ function asText(text) {
 
 
 
+
 /** The same verdict and tables for the log, compact: Gitea before 1.27 shows no job summary. */
 function renderLogVerdict(report) {
     const out = [];
@@ -42987,6 +43184,7 @@ function renderLogVerdict(report) {
     out.push(...restoreBlock(report, 'log'));
     for (const w of report.warnings)
         out.push(`warning: ${w}`);
+    out.push(...releasesLog(report));
     out.push('', 'Own processes, before → after:');
     if (noProcessList(report))
         out.push("  not read: the action stopped before it read PM2's process list");
@@ -44132,7 +44330,175 @@ function ownDirectoriesOf(list, own) {
     return list ? directoriesByName(ownNamedProcesses(list, own)) : null;
 }
 
+;// CONCATENATED MODULE: ./src/core/release-history.ts
+// The releases of one app on one host, as its audit log tells them (promises 15 and 16): which
+// directories its deploys made live, when, from which commit, and which were rolled back from.
+// keep-releases prunes only these; `rollback-to: previous` picks from them. Pure: events in.
+/**
+ * Every release this app's deploys recorded, newest verified deploy first (never verified last,
+ * newest attempt first). A release rolled back from counts as such until a later verified deploy of it.
+ */
+function knownReleases(events) {
+    const byPath = new Map();
+    const entry = (p, i) => {
+        let e = byPath.get(p);
+        if (!e)
+            byPath.set(p, (e = { path: p, deployedAt: null, sha: null, runId: null, runUrl: null, rolledBackFromAt: null, lastSeen: i }));
+        e.lastSeen = Math.max(e.lastSeen, i);
+        return e;
+    };
+    events.forEach((ev, i) => {
+        const target = entry(ev.target, i);
+        if (ev.previous)
+            entry(ev.previous, i);
+        if (ev.result === 'deployed' && ev.live === ev.target) {
+            Object.assign(target, { deployedAt: ev.time, rolledBackFromAt: null });
+            // The commit and run a release came from are its deploy's: a rollback's run is of whatever commit the workflow ran at.
+            if (ev.kind === 'deploy')
+                Object.assign(target, { sha: ev.sha, runId: ev.runId, runUrl: ev.runUrl });
+            // Going back to an earlier release on purpose undoes the one that was live.
+            if (ev.kind !== 'deploy' && ev.previous && ev.previous !== ev.target)
+                entry(ev.previous, i).rolledBackFromAt = ev.time;
+        }
+        // An unhealthy release switched back from, automatically.
+        if (ev.rolledBack && ev.switched)
+            target.rolledBackFromAt = ev.time;
+    });
+    return [...byPath.values()]
+        .sort((a, b) => (a.deployedAt && b.deployedAt ? b.deployedAt.localeCompare(a.deployedAt) : a.deployedAt ? -1 : b.deployedAt ? 1 : b.lastSeen - a.lastSeen))
+        .map(({ lastSeen: _lastSeen, ...r }) => r);
+}
+/** The events of one link, oldest first (an app may have moved its link; the old one's history is not this one's). */
+function eventsOfLink(events, link) {
+    return events.filter((e) => e.link === link);
+}
+/** Why a release the history knows cannot be `previous`; null when it can. */
+function notACandidate(k, live, wentLiveAt, exists) {
+    if (k.path === live)
+        return 'live';
+    if (k.deployedAt === null)
+        return 'never deployed and verified';
+    if (k.rolledBackFromAt !== null)
+        return `rolled back from at ${k.rolledBackFromAt}`;
+    if (wentLiveAt !== null && k.deployedAt >= wentLiveAt)
+        return `deployed at ${k.deployedAt}, after the live release went live`;
+    if (!exists(k.path))
+        return 'no longer on disk';
+    return null;
+}
+/**
+ * Promise 16: the newest release the audit log records as deployed and verified before the live one
+ * went live, that still exists, and that was not rolled back from since. `events` are this link's
+ * (eventsOfLink), oldest first; `live` is the real path the link names now. A link switched by hand
+ * (the live release is not the one the log last left live) is refused: the log cannot say what came before.
+ */
+function previousRelease(events, live, exists) {
+    const title = 'No release to roll back to';
+    if (live === null)
+        return { title, refused: 'current-link names no release (missing or dangling): there is nothing to roll back from; pass a release directory to `rollback-to`' };
+    const last = events.at(-1);
+    if (!last)
+        return { title, refused: `the audit log records no deploy behind this current-link, so \`previous\` is unknown: pass a release directory to \`rollback-to\` instead` };
+    if (last.live !== live) {
+        return {
+            title: 'Live release switched by hand',
+            refused: `current-link names ${live}, but the audit log's last run left ${last.live ?? 'no release'} live: the link was switched outside this action, so \`previous\` is unknown. Pass the release directory to make live to \`rollback-to\` instead`
+        };
+    }
+    const known = knownReleases(events);
+    const wentLiveAt = known.find((k) => k.path === live)?.deployedAt ?? last.time;
+    const why = known.map((k) => ({ k, no: notACandidate(k, live, wentLiveAt, exists) }));
+    const chosen = why.find((w) => w.no === null);
+    if (chosen)
+        return { path: chosen.k.path };
+    const held = why.map((w) => `${w.k.path} (${w.no})`).join('; ');
+    return { title, refused: `no earlier release can be made live: the audit log holds ${held}. Pass a release directory to \`rollback-to\` instead` };
+}
+/**
+ * The release directories on disk (`onDisk`: real paths, with mtimes), with what the history
+ * says of each: newest verified deploy first, then those the log never verified, newest by mtime.
+ */
+function keptReleases(events, live, onDisk) {
+    const known = new Map(knownReleases(events).map((k) => [k.path, k]));
+    const disk = new Set(onDisk.map((d) => d.path));
+    const choice = previousRelease(events, live, (p) => disk.has(p));
+    const previous = 'path' in choice ? choice.path : null;
+    const rows = onDisk.map((d) => {
+        const k = known.get(d.path);
+        const state = d.path === live ? 'live' : d.path === previous ? 'previous' : k?.rolledBackFromAt ? 'rolled back from' : null;
+        return { row: { path: d.path, state, deployedAt: k?.deployedAt ?? null, sha: k?.sha ?? null, runId: k?.runId ?? null, runUrl: k?.runUrl ?? null }, mtimeMs: d.mtimeMs };
+    });
+    rows.sort((a, b) => {
+        const x = a.row.deployedAt;
+        const y = b.row.deployedAt;
+        if (x && y && x !== y)
+            return y.localeCompare(x);
+        if (x && !y)
+            return -1;
+        if (!x && y)
+            return 1;
+        return b.mtimeMs - a.mtimeMs || b.row.path.localeCompare(a.row.path);
+    });
+    return rows.map((r) => r.row);
+}
+
+;// CONCATENATED MODULE: ./src/deploy/releases-table.ts
+// The releases table (promise 16): the release directories beside the live one, with what the
+// audit log says of each and of this run (its line is written after the report). Read at the end
+// of every run with `current-link`, also one refused for its inputs: from the raw input then.
+
+
+
+
+
+
+
+/** This run as the audit line will record it; null when it recorded no release (or was a dry run). */
+function thisRun(state) {
+    const r = state.release;
+    if (!r || state.inputs?.dryRun)
+        return null;
+    const m = state.metadata;
+    return {
+        time: new Date().toISOString(),
+        result: state.outcome.result,
+        link: r.link,
+        target: r.target,
+        previous: r.previous,
+        live: r.live,
+        switched: r.switched,
+        rolledBack: r.rolledBack,
+        kind: releaseKindOf(state),
+        sha: m?.sha ?? null,
+        runId: m?.runId ?? null,
+        runUrl: m?.runUrl ?? null
+    };
+}
+/** The kept releases, newest first; undefined without `current-link`, or when they could not be read (a warning says why). */
+function keptReleasesOf(state) {
+    const raw = (name) => getInput(name);
+    const linkInput = state.inputs?.release?.currentLink ?? raw('current-link').trim();
+    if (!linkInput)
+        return undefined;
+    try {
+        const link = external_node_path_default().resolve(state.env.GITHUB_WORKSPACE || process.cwd(), linkInput);
+        const app = state.inputs?.app ?? raw('app').trim();
+        const suffix = state.inputs?.suffix ?? raw('environment-suffix').trim();
+        const audit = audit_resolveAuditTarget(state.env, raw);
+        const run = thisRun(state);
+        const events = eventsOfLink([...releaseEvents(audit?.file ?? null, app, suffix), ...(run ? [run] : [])], link);
+        const live = release_liveRelease(link);
+        const anchor = live ?? state.release?.target ?? null;
+        return keptReleases(events, live, anchor ? listReleases(anchor) : []);
+    }
+    catch (err) {
+        state.warnings.push(`could not list the releases kept beside ${linkInput}: ${errors_messageOf(err)}`);
+        return undefined;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/records.ts
+
 
 
 
@@ -44166,6 +44532,7 @@ function noted(state, message) {
     const reason = state.env[`INPUT_${FLEET_ROLLBACK_INPUT.toUpperCase()}`]?.trim();
     return reason && !message.startsWith(reason) ? `${reason}\n${message}` : message;
 }
+const withReleases = (releases) => (releases ? { releases } : {});
 function reportOf(state, after) {
     const { result, title } = state.outcome;
     const message = noted(state, state.outcome.message);
@@ -44197,6 +44564,7 @@ function reportOf(state, after) {
             daemonGone: state.daemonGone
         }),
         release: state.release,
+        ...withReleases(keptReleasesOf(state)),
         timings: { ...state.timings, total: Date.now() - state.startedAt },
         startedAt: new Date(state.startedAt).toISOString(),
         finishedAt: new Date().toISOString()
@@ -44214,8 +44582,21 @@ function auditOf(state, ending) {
         violations: state.violations,
         metadata: ending.metadata ?? state.metadata,
         snapshots: { ...state.snapshots },
-        ownDirectories: ownDirectoriesOf(ending.processes ?? null, state.own)
+        ownDirectories: ownDirectoriesOf(ending.processes ?? null, state.own),
+        release: auditReleaseOf(state)
     });
+}
+/** Why this run touched the release: a fleet switching this host back, `rollback-to`, or a deploy. */
+function releaseKindOf(state) {
+    if (state.env[`INPUT_${FLEET_ROLLBACK_INPUT.toUpperCase()}`]?.trim())
+        return 'fleet-rollback';
+    return state.inputs?.rollbackTo ? 'rollback-to' : 'deploy';
+}
+function auditReleaseOf(state) {
+    const r = state.release;
+    if (!r)
+        return null;
+    return { link: r.link, target: r.target, previous: r.previous, live: r.live, switched: r.switched, rolledBack: r.rolledBack, kind: releaseKindOf(state) };
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/cancel.ts
@@ -45387,14 +45768,14 @@ function planCommands(ctx, apps, source, processes, names = ctx.state.ownNames) 
 
 
 /** The release record of this deploy, before anything is switched; null without `current-link`. */
-function releaseRecord(inputs, planned, own) {
+function releaseRecord(inputs, planned, own, kind = 'deploy') {
     const r = inputs.release;
     if (!r)
         return null;
     const swapped = [...new Set(planned.retire.map((d) => d.name))];
     // A redeploy whose own processes still run another release: a switch cut short (a killed deploy); that release is the one to go back to.
     const previous = r.redeploy ? (runningRelease(own, r.releaseDir) ?? r.live) : r.live;
-    return { link: r.currentLink, target: r.releaseDir, previous, switched: false, rolledBack: false, live: r.live, downtime: planned.downtime, swapped, pruned: [] };
+    return { link: r.currentLink, target: r.releaseDir, previous, switched: false, rolledBack: false, live: r.live, kind, downtime: planned.downtime, swapped, pruned: [] };
 }
 /** The one sibling release directory own processes really run from, other than `releaseDir`; null when none or several. */
 function runningRelease(own, releaseDir) {
@@ -45408,6 +45789,11 @@ function runningRelease(own, releaseDir) {
     }
     dirs.delete(releaseDir);
     return dirs.size === 1 ? [...dirs][0] : null;
+}
+/** A rollback on demand (promise 16) says so first in its message, from which release to which. */
+function rollbackToNote(state) {
+    const r = state.release;
+    return r?.kind === 'rollback-to' ? `Rollback on demand: ${r.previous ?? 'no release'} → ${r.target} (rollback-to: ${state.inputs?.rollbackTo ?? ''}).\n` : '';
 }
 /** For preflight: a path as it will lead once the link names the new release (unchanged without a switch). */
 function afterSwitch(inputs) {
@@ -45541,6 +45927,7 @@ async function pruneReleases(ctx, pm2, release) {
 
 
 
+
 /** Plan and preflight (promises 1, 5 and 9): every command gated, every app checked, nothing sent. */
 async function planAndPreflight(ctx, pm2) {
     const { state, inputs } = ctx;
@@ -45552,7 +45939,7 @@ async function planAndPreflight(ctx, pm2) {
     const planned = planCommands(ctx, apps, { ecosystem: inputs.ecosystem, workingDirectory: inputs.workingDirectory }, state.before);
     state.plan = planned.commands;
     state.retire = planned.retire;
-    state.release = releaseRecord(inputs, planned, state.before.filter((p) => state.own.has(p.name)));
+    state.release = releaseRecord(inputs, planned, state.before.filter((p) => state.own.has(p.name)), releaseKindOf(state));
     for (const name of planned.downtime) {
         state.warnings.push(`${name} runs in fork mode and its script, cwd or interpreter changes: it is deleted and started fresh, with a moment of downtime (cluster mode switches with none)`);
     }
@@ -45649,6 +46036,31 @@ function cleanEnvironment(env, pm2Home) {
     }
     clean.PM2_HOME = pm2Home;
     return clean;
+}
+
+;// CONCATENATED MODULE: ./src/shell/rollback-to.ts
+// `rollback-to: previous` (promise 16) on this host: the audit log's release events of this app and
+// link, read back, and the choice made by core/release-history.ts. A refusal ends the run `aborted`.
+
+
+
+
+const rollback_to_isDirectory = (p) => {
+    try {
+        return external_node_fs_default().statSync(p).isDirectory();
+    }
+    catch {
+        return false;
+    }
+};
+/** The release `previous` names on this host; throws an `aborted` stop naming what the audit log holds when there is none. */
+function previousFromAuditLog(q) {
+    const events = eventsOfLink(releaseEvents(q.auditLog, q.app, q.suffix), q.link);
+    const choice = previousRelease(events, q.live, rollback_to_isDirectory);
+    if ('path' in choice)
+        return choice.path;
+    const where = q.auditLog ? `audit log ${q.auditLog}` : 'no audit log (`audit-log: off`)';
+    throw new DeployStop('aborted', `rollback-to: previous: ${choice.refused} (read from ${where}).`, choice.title);
 }
 
 ;// CONCATENATED MODULE: ./src/shell/lock.ts
@@ -46127,10 +46539,13 @@ class Ownership {
 
 
 
+
 /** Inputs and ownership: parse the inputs, start connecting and reading the file meanwhile. */
 async function start(state, ports) {
-    const inputs = getInputs();
+    const inputs = getInputs(previousFromAuditLog);
     state.inputs = inputs;
+    if (inputs.rollbackTo)
+        noteRollbackTo(inputs);
     const cleanEnv = cleanEnvironment(state.env, inputs.pm2Home);
     // Connecting needs nothing from the ecosystem file: its errors surface in "Workflow metadata", in order.
     const opening = ports.openPm2({ pm2Path: inputs.pm2Path, pm2Home: inputs.pm2Home, env: state.env, workingDirectory: inputs.workingDirectory });
@@ -46145,6 +46560,15 @@ async function start(state, ports) {
     else
         await ownership.resolve();
     return { state, inputs, ownership, cleanEnv, ports, opening };
+}
+/** A rollback on demand (promise 16) says what it goes back to, and that it neither prepares nor migrates. */
+function noteRollbackTo(inputs) {
+    const r = inputs.release;
+    if (r)
+        print_printLine(`rollback on demand (rollback-to: ${inputs.rollbackTo}): ${r.live ?? 'no release'} → ${r.releaseDir}`);
+    const skipped = [inputs.prepare && '`prepare`', inputs.migrate && '`migrate`'].filter(Boolean);
+    if (skipped.length > 0)
+        print_printLine(`${skipped.join(' and ')} not run: rollback-to returns to a release that was live before, already prepared (nothing undoes a migration)`);
 }
 /** Workflow metadata (promise 2), with the pm2 versions of the connection just opened (recorded also when it failed). */
 async function connect(ctx) {
@@ -47137,7 +47561,7 @@ async function deploy(state, ports) {
     const release = state.release;
     if (release && ctx.inputs.keepReleases > 0)
         await state.phase('Keep releases', () => pruneReleases(ctx, pm2, release));
-    state.conclude('deployed', `${state.ownNames.length} own process name(s) deployed and stable; other apps unchanged`);
+    state.conclude('deployed', `${rollbackToNote(state)}${state.ownNames.length} own process name(s) deployed and stable; other apps unchanged`);
 }
 /** The part a rollback can undo: the link switched, the commands sent, a swap's old instances retired, all verified. */
 async function changeAndVerify(ctx, pm2) {
@@ -47405,7 +47829,7 @@ function sshFailureMessage(kind, label, address, stderr) {
 
 
 /** The inputs that drive the transport: the host never sees them (an empty `ssh-host` there means a local deploy). */
-const REMOTE_INPUT_NAMES = ['ssh-host', 'ssh-user', 'ssh-key', 'ssh-known-hosts', 'ssh-jump', 'upload', 'rollback-hosts'];
+const REMOTE_INPUT_NAMES = ['ssh-host', 'ssh-user', 'ssh-key', 'ssh-known-hosts', 'ssh-jump', 'upload', 'upload-exclude', 'ssh-env', 'hosts-per-batch', 'rollback-hosts'];
 const readAction = (name) => getInput(name);
 /** Whether this step deploys over SSH. */
 function inputs_remoteRequested(read = readAction) {
@@ -47443,7 +47867,10 @@ function inputs_parseRemoteInputs(read = readAction, runnerUser = () => external
     if (!rollbackHosts.success)
         problems.push('rollback-hosts must be true or false');
     const upload = read('upload').trim() || null;
-    if (upload && !read('release-dir').trim())
+    if (upload && read('rollback-to').trim()) {
+        problems.push('upload and rollback-to are both set: rollback-to makes a release already on each host live again, with nothing uploaded. Set `upload` on deploy runs only (leave it empty when rollback-to is set)');
+    }
+    else if (upload && !read('release-dir').trim())
         problems.push('upload needs release-dir: the directory on each host the upload becomes (e.g. /var/www/app/releases/${{ github.sha }})');
     if (problems.length > 0)
         throw new InputError(`Invalid inputs:\n${problems.map((p) => `- ${p}`).join('\n')}`);
@@ -47561,7 +47988,7 @@ process.stdin.on('end', () => {
 
 ;// CONCATENATED MODULE: ./src/remote/protocol.ts
 /** Path inputs in which a leading `~/` means the SSH user's home on the host. */
-const HOST_PATH_INPUTS = (/* unused pure expression or super */ null && (['working-directory', 'ecosystem', 'pm2-path', 'pm2-home', 'snapshot-dir', 'audit-log', 'current-link', 'release-dir']));
+const HOST_PATH_INPUTS = (/* unused pure expression or super */ null && (['working-directory', 'ecosystem', 'pm2-path', 'pm2-home', 'snapshot-dir', 'audit-log', 'current-link', 'release-dir', 'rollback-to']));
 /**
  * The stream of `start` and `follow`: frames of `<kind><byte count>\n<bytes>`. S: the StartAnswer
  * (JSON); L: bytes of the host's log; R: the HostRunResult (JSON), last. A frame cut short by a
@@ -47883,7 +48310,7 @@ class SshHostDeployer {
                 throw new HostRefused(`${host.label}: ssh-known-hosts has no line for ${name}, so the action will not connect (host keys are always verified). Fix: run \`ssh-keyscan -p ${host.port} ${host.host}\` from a trusted machine, check the fingerprint, and add the line for ${name} to ssh-known-hosts.`, 'Host key not known', false);
             }
             // A fleet rollback (promise 13) deploys the release the host ran before, and its records on the host say why.
-            const inputs = purpose.kind === 'fleet-rollback' ? { ...this.o.inputs, 'release-dir': purpose.release, [FLEET_ROLLBACK_INPUT]: purpose.reason } : this.o.inputs;
+            const inputs = purpose.kind === 'fleet-rollback' ? { ...this.o.inputs, 'release-dir': purpose.release, 'rollback-to': '', [FLEET_ROLLBACK_INPUT]: purpose.reason } : this.o.inputs;
             const payload = { tag: this.o.tag, inputs, env: this.o.metadata };
             const upload = this.o.upload && purpose.kind === 'deploy' ? this.o.upload : null;
             // Without an upload, the probe starts the run itself when this bundle is there: one connection round less.
@@ -48231,14 +48658,14 @@ function releaseCell(h) {
         return 'not contacted';
     return `${h.previous ?? '–'} → ${h.release ?? '–'}`;
 }
-const HEADER = ['host', 'result', 'release before → after', 'time', 'now'];
+const fleet_report_HEADER = ['host', 'result', 'release before → after', 'time', 'now'];
 /** The job summary: the verdict, the table of hosts, then each host's own summary (as the host wrote it). */
 function renderFleetSummary(verdict, hostSummaries) {
     const out = [`## ${md(fleetHeadline(verdict))}`, ''];
     for (const l of verdict.message.split(/\r?\n/))
         out.push(l.trim() === '' ? '>' : `> ${md(l)}`);
     out.push('', '### Hosts, in rollout order', '');
-    out.push(...mdTable(HEADER, hostRows(verdict).map(([label, result, release, time, now]) => [mdCode(label), result, md(release), time, md(now)])));
+    out.push(...mdTable(fleet_report_HEADER, hostRows(verdict).map(([label, result, release, time, now]) => [mdCode(label), result, md(release), time, md(now)])));
     for (const h of verdict.hosts) {
         out.push('', `### Host ${mdCode(h.label)}: ${h.result}`, '');
         if (h.state === 'not-contacted') {
@@ -48260,7 +48687,7 @@ function renderFleetLogVerdict(verdict) {
     const out = [`==== pm2-safe-deploy: ${fleetHeadline(verdict)} [${verdict.result}] ====`];
     for (const l of verdict.message.split(/\r?\n/))
         out.push(`  ${l}`);
-    out.push('Hosts, in rollout order:', ...pad([HEADER, ...hostRows(verdict)]).map((l) => `  ${l}`));
+    out.push('Hosts, in rollout order:', ...pad([fleet_report_HEADER, ...hostRows(verdict)]).map((l) => `  ${l}`));
     for (const h of verdict.hosts) {
         if (h.state === 'not-contacted') {
             out.push(`${h.label}: not contacted`);

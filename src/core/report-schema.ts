@@ -9,6 +9,7 @@ import { z } from 'zod'
 import type { Violation } from './isolation.js'
 import type { WorkflowMetadata } from './workflow-metadata.js'
 import type { ProcessRecord } from './process-record.js'
+import type { KeptRelease } from './release-history.js'
 
 export const REPORT_SCHEMA_VERSION = 1
 
@@ -127,6 +128,10 @@ export const ReleaseRecordSchema = z
     switched: z.boolean().describe('whether the link was switched (false for a redeploy of the live release, or when the deploy stopped before)'),
     rolledBack: z.boolean().describe('whether the link was switched back to `previous`'),
     live: nstr.describe('the release the link names at the end (the `release` output)'),
+    kind: z
+      .enum(['deploy', 'rollback-to', 'fleet-rollback'])
+      .optional()
+      .describe('why the run touched the release: `deploy`, `rollback-to` (a rollback on demand, from `previous` to `target`) or `fleet-rollback` (a fleet switching this host back)'),
     downtime: z.array(str).describe('own apps that were deleted and started fresh (fork mode with changed paths): they had downtime'),
     swapped: z.array(str).describe('own cluster apps switched with new instances beside the old (no downtime)'),
     pruned: z
@@ -134,6 +139,20 @@ export const ReleaseRecordSchema = z
       .describe('keep-releases: every sibling release directory, kept or removed, and why')
   })
   .describe('the release switch (with `current-link` and `release-dir`)')
+
+export const KeptReleaseSchema = z
+  .strictObject({
+    path: str.describe('the release directory (real path)'),
+    state: z
+      .enum(['live', 'previous', 'rolled back from'])
+      .nullable()
+      .describe('`live`; `previous`: what `rollback-to: previous` would make live now; `rolled back from`: undone (unhealthy or on demand) since its last verified deploy; null otherwise'),
+    deployedAt: nstr.describe('when a run last made it live and verified it, a rollback to it included (from the audit log); null when the log records none'),
+    sha: nstr.describe('the commit of the deploy (not a rollback) that last made it live'),
+    runId: nstr.describe('the workflow run of that deploy'),
+    runUrl: nstr.describe('the link to that run')
+  })
+  .describe('a release directory kept on the host (promise 16)')
 
 const FailingSchema = z
   .strictObject({
@@ -183,6 +202,10 @@ export const DeployReportSchema = z
     failing: z.array(FailingSchema).optional().describe('own processes that failed verification, with the cause and the end of their logs (absent when none failed)'),
     restore: z.array(RestoreHintSchema).describe('on `failed`/`aborted`: how to bring back other apps that went missing or offline; empty otherwise'),
     release: ReleaseRecordSchema.nullable().describe('the release switch; null without `current-link`'),
+    releases: z
+      .array(KeptReleaseSchema)
+      .optional()
+      .describe('with `current-link`: the release directories kept beside the live one, newest first (absent without `current-link`)'),
     timings: z.record(z.string(), z.number()).describe('milliseconds per phase (log group name), and `total`'),
     startedAt: z.iso.datetime().describe('ISO 8601 time the action started'),
     finishedAt: z.iso.datetime().describe('ISO 8601 time the report was written')
@@ -203,8 +226,9 @@ type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 
 export const SCHEMA_MATCHES_SOURCE_TYPES: [
   Same<z.infer<typeof ProcessRecordSchema>, ProcessRecord>,
   Same<z.infer<typeof WorkflowMetadataSchema>, WorkflowMetadata>,
-  Same<z.infer<typeof ViolationSchema>, Violation>
-] = [true, true, true]
+  Same<z.infer<typeof ViolationSchema>, Violation>,
+  Same<z.infer<typeof KeptReleaseSchema>, KeptRelease>
+] = [true, true, true, true]
 
 /**
  * JSON Schema (draft 2020-12) of the report, for tools that do not use zod

@@ -9,6 +9,7 @@ import type { Pm2Port } from './ports.js'
 import { afterSwitch, releaseRecord } from './release.js'
 import type { DeployContext } from './context.js'
 import { planCommands } from './plan-commands.js'
+import { releaseKindOf } from './records.js'
 import { printLine } from '../shell/print.js'
 
 /** Plan and preflight (promises 1, 5 and 9): every command gated, every app checked, nothing sent. */
@@ -21,7 +22,7 @@ export async function planAndPreflight(ctx: DeployContext, pm2: Pm2Port): Promis
   const planned = planCommands(ctx, apps, { ecosystem: inputs.ecosystem, workingDirectory: inputs.workingDirectory }, state.before)
   state.plan = planned.commands
   state.retire = planned.retire
-  state.release = releaseRecord(inputs, planned, state.before.filter((p) => state.own.has(p.name)))
+  state.release = releaseRecord(inputs, planned, state.before.filter((p) => state.own.has(p.name)), releaseKindOf(state))
   for (const name of planned.downtime) {
     state.warnings.push(`${name} runs in fork mode and its script, cwd or interpreter changes: it is deleted and started fresh, with a moment of downtime (cluster mode switches with none)`)
   }

@@ -11,6 +11,7 @@ import * as core from '@actions/core'
 import type { Snapshot } from '../shell/snapshot.js'
 import type { WorkflowMetadata } from '../core/workflow-metadata.js'
 import { ownDirectoriesOf } from './identity.js'
+import { keptReleasesOf } from './releases-table.js'
 import type { DeployState } from './state.js'
 
 export function snapshotOf(state: DeployState, label: Snapshot['label'], processes: readonly ProcessRecord[]): Snapshot {
@@ -40,6 +41,8 @@ function noted(state: DeployState, message: string): string {
   const reason = state.env[`INPUT_${FLEET_ROLLBACK_INPUT.toUpperCase()}`]?.trim()
   return reason && !message.startsWith(reason) ? `${reason}\n${message}` : message
 }
+
+const withReleases = (releases: DeployReport['releases']) => (releases ? { releases } : {})
 
 export function reportOf(state: DeployState, after: readonly ProcessRecord[] | null): DeployReport {
   const { result, title } = state.outcome
@@ -72,6 +75,7 @@ export function reportOf(state: DeployState, after: readonly ProcessRecord[] | n
       daemonGone: state.daemonGone
     }),
     release: state.release,
+    ...withReleases(keptReleasesOf(state)),
     timings: { ...state.timings, total: Date.now() - state.startedAt },
     startedAt: new Date(state.startedAt).toISOString(),
     finishedAt: new Date().toISOString()

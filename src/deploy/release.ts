@@ -22,13 +22,13 @@ import type { DeployState } from './state.js'
 import { printLine } from '../shell/print.js'
 
 /** The release record of this deploy, before anything is switched; null without `current-link`. */
-export function releaseRecord(inputs: Inputs, planned: ReleasePlan, own: readonly ProcessRecord[]): ReleaseRecord | null {
+export function releaseRecord(inputs: Inputs, planned: ReleasePlan, own: readonly ProcessRecord[], kind: ReleaseRecord['kind'] = 'deploy'): ReleaseRecord | null {
   const r = inputs.release
   if (!r) return null
   const swapped = [...new Set(planned.retire.map((d) => d.name))]
   // A redeploy whose own processes still run another release: a switch cut short (a killed deploy); that release is the one to go back to.
   const previous = r.redeploy ? (runningRelease(own, r.releaseDir) ?? r.live) : r.live
-  return { link: r.currentLink, target: r.releaseDir, previous, switched: false, rolledBack: false, live: r.live, downtime: planned.downtime, swapped, pruned: [] }
+  return { link: r.currentLink, target: r.releaseDir, previous, switched: false, rolledBack: false, live: r.live, kind, downtime: planned.downtime, swapped, pruned: [] }
 }
 
 /** The one sibling release directory own processes really run from, other than `releaseDir`; null when none or several. */
@@ -42,6 +42,12 @@ function runningRelease(own: readonly ProcessRecord[], releaseDir: string): stri
   }
   dirs.delete(releaseDir)
   return dirs.size === 1 ? [...dirs][0]! : null
+}
+
+/** A rollback on demand (promise 16) says so first in its message, from which release to which. */
+export function rollbackToNote(state: DeployState): string {
+  const r = state.release
+  return r?.kind === 'rollback-to' ? `Rollback on demand: ${r.previous ?? 'no release'} → ${r.target} (rollback-to: ${state.inputs?.rollbackTo ?? ''}).\n` : ''
 }
 
 /** For preflight: a path as it will lead once the link names the new release (unchanged without a switch). */

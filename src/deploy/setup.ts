@@ -4,7 +4,8 @@ import os from 'node:os'
 import * as core from '@actions/core'
 import { pm2VersionWarnings } from '../core/pm2-versions.js'
 import { cleanEnvironment } from '../shell/clean-env.js'
-import { getInputs } from '../shell/inputs.js'
+import { getInputs, type Inputs } from '../shell/inputs.js'
+import { previousFromAuditLog } from '../shell/rollback-to.js'
 import { acquireHostLock, lockFilePath, newLockToken } from '../shell/lock.js'
 import { collectMetadata } from '../shell/metadata.js'
 import { OUTPUT } from '../shell/outputs.js'
@@ -21,8 +22,9 @@ import { printLine, warn } from '../shell/print.js'
 
 /** Inputs and ownership: parse the inputs, start connecting and reading the file meanwhile. */
 export async function start(state: DeployState, ports: DeployPorts): Promise<DeployContext> {
-  const inputs = getInputs()
+  const inputs = getInputs(previousFromAuditLog)
   state.inputs = inputs
+  if (inputs.rollbackTo) noteRollbackTo(inputs)
   const cleanEnv = cleanEnvironment(state.env, inputs.pm2Home)
   // Connecting needs nothing from the ecosystem file: its errors surface in "Workflow metadata", in order.
   const opening = ports.openPm2({ pm2Path: inputs.pm2Path, pm2Home: inputs.pm2Home, env: state.env, workingDirectory: inputs.workingDirectory })
@@ -35,6 +37,14 @@ export async function start(state: DeployState, ports: DeployPorts): Promise<Dep
   if (ownership.fromFile) printLine(`own processes: the apps of ${inputs.ecosystem} (being read)`)
   else await ownership.resolve()
   return { state, inputs, ownership, cleanEnv, ports, opening }
+}
+
+/** A rollback on demand (promise 16) says what it goes back to, and that it neither prepares nor migrates. */
+function noteRollbackTo(inputs: Inputs): void {
+  const r = inputs.release
+  if (r) printLine(`rollback on demand (rollback-to: ${inputs.rollbackTo}): ${r.live ?? 'no release'} → ${r.releaseDir}`)
+  const skipped = [inputs.prepare && '`prepare`', inputs.migrate && '`migrate`'].filter(Boolean)
+  if (skipped.length > 0) printLine(`${skipped.join(' and ')} not run: rollback-to returns to a release that was live before, already prepared (nothing undoes a migration)`)
 }
 
 /** Workflow metadata (promise 2), with the pm2 versions of the connection just opened (recorded also when it failed). */

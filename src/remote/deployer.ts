@@ -87,7 +87,7 @@ export class SshHostDeployer implements HostDeployer {
         )
       }
       // A fleet rollback (promise 13) deploys the release the host ran before, and its records on the host say why.
-      const inputs = purpose.kind === 'fleet-rollback' ? { ...this.o.inputs, 'release-dir': purpose.release, [FLEET_ROLLBACK_INPUT]: purpose.reason } : this.o.inputs
+      const inputs = purpose.kind === 'fleet-rollback' ? { ...this.o.inputs, 'release-dir': purpose.release, 'rollback-to': '', [FLEET_ROLLBACK_INPUT]: purpose.reason } : this.o.inputs
       const payload: StartPayload = { tag: this.o.tag, inputs, env: this.o.metadata }
       const upload = this.o.upload && purpose.kind === 'deploy' ? this.o.upload : null
       // Without an upload, the probe starts the run itself when this bundle is there: one connection round less.

@@ -60,7 +60,9 @@ export function parseRemoteInputs(read: Read = readAction, runnerUser: () => str
   const rollbackHosts = z.enum(['true', 'false']).safeParse((read('rollback-hosts').trim() || INPUT_DEFAULTS['rollback-hosts']).toLowerCase())
   if (!rollbackHosts.success) problems.push('rollback-hosts must be true or false')
   const upload = read('upload').trim() || null
-  if (upload && !read('release-dir').trim()) problems.push('upload needs release-dir: the directory on each host the upload becomes (e.g. /var/www/app/releases/${{ github.sha }})')
+  if (upload && read('rollback-to').trim()) {
+    problems.push('upload and rollback-to are both set: rollback-to makes a release already on each host live again, with nothing uploaded. Set `upload` on deploy runs only (leave it empty when rollback-to is set)')
+  } else if (upload && !read('release-dir').trim()) problems.push('upload needs release-dir: the directory on each host the upload becomes (e.g. /var/www/app/releases/${{ github.sha }})')
   if (problems.length > 0) throw new InputError(`Invalid inputs:\n${problems.map((p) => `- ${p}`).join('\n')}`)
   const key = read('ssh-key')
   return {

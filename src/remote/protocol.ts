@@ -3,7 +3,7 @@
 import type { ReleaseRecord } from '../core/report-schema.js'
 
 /** Path inputs in which a leading `~/` means the SSH user's home on the host. */
-export const HOST_PATH_INPUTS = ['working-directory', 'ecosystem', 'pm2-path', 'pm2-home', 'snapshot-dir', 'audit-log', 'current-link', 'release-dir'] as const
+export const HOST_PATH_INPUTS = ['working-directory', 'ecosystem', 'pm2-path', 'pm2-home', 'snapshot-dir', 'audit-log', 'current-link', 'release-dir', 'rollback-to'] as const
 
 export interface StartPayload {
   /** Names the run directory: the job's run id, attempt and job. */

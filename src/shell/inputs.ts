@@ -229,8 +229,8 @@ export function readRawInput(env: NodeJS.ProcessEnv, name: string): string | und
 }
 
 /** The action's inputs, read through @actions/core and validated once. */
-export function getInputs(): Inputs {
-  return parseInputs(process.env, (name) => core.getInput(name))
+export function getInputs(resolvePrevious?: PreviousResolver): Inputs {
+  return parseInputs(process.env, (name) => core.getInput(name), resolvePrevious)
 }
 
 /**
@@ -238,7 +238,7 @@ export function getInputs(): Inputs {
  * (working directory, PM2_HOME, snapshot dir, audit log) so the rest of the action
  * works with absolute paths only.
  */
-export function parseInputs(env: NodeJS.ProcessEnv = process.env, read: InputReader = envInputs(env)): Inputs {
+export function parseInputs(env: NodeJS.ProcessEnv = process.env, read: InputReader = envInputs(env), resolvePrevious: PreviousResolver = noHistory): Inputs {
   const raw: Record<string, string> = {}
   for (const [name, fallback] of Object.entries(INPUT_DEFAULTS)) {
     const value = read(name)
@@ -251,14 +251,19 @@ export function parseInputs(env: NodeJS.ProcessEnv = process.env, read: InputRea
   }
   const v = parsed.data
   const workspace = env.GITHUB_WORKSPACE || process.cwd()
-  const release = resolveReleaseInputs(v['current-link'], v['release-dir'], v['working-directory'], workspace, v['keep-releases'])
-  // A relative working-directory is taken inside the release being deployed.
-  const workingDirectory = path.resolve(release && release.relativeWorkingDirectory !== null ? release.releaseDir : workspace, v['working-directory'])
   const home = homeDir(env)
   const pm2Home = resolvePm2Home(v['pm2-home'], env)
+  const auditLog = resolveAuditLog(v['audit-log'], pm2Home, env)
+  const rollbackTo = v['rollback-to'] || null
+  const releaseInput = rollbackTo
+    ? rollbackToRelease(rollbackTo, { link: v['current-link'], releaseDir: v['release-dir'], workspace, home, auditLog, app: v.app, suffix: v['environment-suffix'] }, resolvePrevious)
+    : v['release-dir']
+  const release = resolveReleaseInputs(v['current-link'], releaseInput, v['working-directory'], workspace, v['keep-releases'], rollbackTo ? 'rollback-to' : 'release-dir')
+  if (rollbackTo && release?.redeploy) fail(`rollback-to: ${release.releaseDir} is the live release already (current-link names it): name an earlier release, or \`previous\``)
+  // A relative working-directory is taken inside the release being deployed.
+  const workingDirectory = path.resolve(release && release.relativeWorkingDirectory !== null ? release.releaseDir : workspace, v['working-directory'])
   const snapshotDirIsDefault = v['snapshot-dir'] === ''
   const snapshotDir = snapshotDirIsDefault ? defaultRunsRoot(pm2Home) : path.resolve(workspace, expandHome(v['snapshot-dir'], home))
-  const auditLog = resolveAuditLog(v['audit-log'], pm2Home, env)
   const conflicts = [...conflictingInputs(v['stable-seconds'], v['timeout-seconds']), ...(snapshotDirIsDefault ? [] : snapshotDirProblems(snapshotDir))]
   if (conflicts.length > 0) throw new InputError(`Invalid inputs:\n${conflicts.map((c) => `- ${c}`).join('\n')}`)
   return {
@@ -291,9 +296,52 @@ export function parseInputs(env: NodeJS.ProcessEnv = process.env, read: InputRea
     prepare: v.prepare.trim() ? v.prepare : null,
     prepareTimeoutSeconds: v['prepare-timeout-seconds'],
     migrate: v.migrate.trim() ? v.migrate : null,
-    rollbackTo: v['rollback-to'] || null,
+    rollbackTo,
     adopt: v.adopt
   }
+}
+
+function fail(msg: string): never {
+  throw new InputError(`Invalid inputs:\n- ${msg}`)
+}
+
+/** What `rollback-to: previous` is resolved from (shell/rollback-to.ts reads the audit log). */
+export interface PreviousQuery {
+  /** `current-link`, absolute, and the real path it names now (null: none). */
+  link: string
+  live: string | null
+  auditLog: string | null
+  app: string
+  suffix: string
+}
+
+/** Resolves `previous` to a release directory, or throws the reason (an `aborted` run). */
+export type PreviousResolver = (q: PreviousQuery) => string
+
+const noHistory: PreviousResolver = () => fail('rollback-to: previous needs the audit log, which this caller does not read: pass a release directory')
+
+/**
+ * `rollback-to` (promise 16): the release directory it names, before anything changes. It needs
+ * `current-link` and excludes `release-dir` (`upload` is checked on the runner, remote/inputs.ts).
+ */
+function rollbackToRelease(
+  value: string,
+  o: { link: string; releaseDir: string; workspace: string; home: string; auditLog: string | null; app: string; suffix: string },
+  resolvePrevious: PreviousResolver
+): string {
+  if (o.releaseDir) {
+    fail('rollback-to and release-dir are both set: rollback-to makes an earlier release live again, release-dir deploys a new one. Set one of them per run (leave release-dir empty when rollback-to is set)')
+  }
+  if (!o.link) fail('rollback-to needs current-link: set `current-link` to the symlink that names the live release (e.g. /var/www/app/current)')
+  if (value !== 'previous') return path.resolve(o.workspace, expandHome(value, o.home))
+  const link = path.resolve(o.workspace, o.link)
+  let live: string | null = null
+  try {
+    live = fs.lstatSync(link).isSymbolicLink() ? fs.realpathSync(link) : null
+  } catch {
+    // missing or dangling: nothing is live, the resolver says so
+  }
+  return resolvePrevious({ link, live, auditLog: o.auditLog, app: o.app, suffix: o.suffix })
 }
 
 /**
@@ -306,11 +354,10 @@ export function resolveReleaseInputs(
   releaseInput: string,
   workingDirectoryInput: string,
   workspace: string,
-  keepReleases: number
+  keepReleases: number,
+  /** Which input named the release: `release-dir`, or `rollback-to` (promise 16). */
+  releaseName: 'release-dir' | 'rollback-to' = 'release-dir'
 ): ReleaseInputs | null {
-  const fail = (msg: string): never => {
-    throw new InputError(`Invalid inputs:\n- ${msg}`)
-  }
   // keep-releases (default 5) applies only with a release switch: without one it has nothing to prune.
   void keepReleases
   if (!linkInput && !releaseInput) return null
@@ -345,14 +392,14 @@ export function resolveReleaseInputs(
       live = null
     }
   }
-  if (!isDirectory(releaseAbs)) fail(`release-dir: ${releaseAbs} does not exist or is not a directory: build the release into it before the deploy step`)
+  if (!isDirectory(releaseAbs)) fail(releaseName === 'rollback-to' ? `rollback-to: ${releaseAbs} does not exist or is not a directory: name a release directory that is on the host (see the releases table of the last run), or \`previous\`` : `release-dir: ${releaseAbs} does not exist or is not a directory: build the release into it before the deploy step`)
   const releaseDir = fs.realpathSync(releaseAbs)
   if (releaseAbs === currentLink || releaseAbs.startsWith(currentLink + path.sep)) {
-    fail(`release-dir: ${releaseAbs} goes through current-link ${currentLink}: set it to the release directory itself (e.g. ${releaseDir} or releases/<sha>)`)
+    fail(`${releaseName}: ${releaseAbs} goes through current-link ${currentLink}: set it to the release directory itself (e.g. ${releaseDir} or releases/<sha>)`)
   }
   const realLink = path.join(fs.realpathSync(path.dirname(currentLink)), path.basename(currentLink))
   if (realLink.startsWith(releaseDir + path.sep)) {
-    fail(`release-dir: ${releaseDir} contains current-link ${currentLink}: set it to one release directory (e.g. releases/<sha>), not the app's root`)
+    fail(`${releaseName}: ${releaseDir} contains current-link ${currentLink}: set it to one release directory (e.g. releases/<sha>), not the app's root`)
   }
   return {
     currentLink,

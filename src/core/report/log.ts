@@ -2,6 +2,7 @@
 import type { DeployReport } from '../report-schema.js'
 import { linesAsText } from '../untrusted.js'
 import { failingLog } from './failing.js'
+import { releasesLog } from './releases.js'
 import { restoreBlock } from './restore-block.js'
 import { fmtMs, noProcessList, otherRows, ownRows, pad, timingEntries } from './tables.js'
 import { nextSteps, verdictHeadline } from './verdict.js'
@@ -24,6 +25,7 @@ export function renderLogVerdict(report: DeployReport): string {
   }
   out.push(...restoreBlock(report, 'log'))
   for (const w of report.warnings) out.push(`warning: ${w}`)
+  out.push(...releasesLog(report))
   out.push('', 'Own processes, before → after:')
   if (noProcessList(report)) out.push("  not read: the action stopped before it read PM2's process list")
   else {

@@ -2,6 +2,7 @@
 import type { DeployReport } from '../report-schema.js'
 import { md, mdCode, mdFence, mdInline, mdQuote, mdTable } from './markdown.js'
 import { failingBlock } from './failing.js'
+import { releasesMd } from './releases.js'
 import { restoreBlock } from './restore-block.js'
 import { fmtMs, noProcessList, otherRows, ownRows, timingEntries } from './tables.js'
 import { nextSteps, verdictHeadline } from './verdict.js'
@@ -27,6 +28,7 @@ export function renderSummary(report: DeployReport): string {
     out.push('', '### Warnings', '')
     for (const w of report.warnings) out.push(`- ⚠️ ${md(w)}`)
   }
+  out.push(...releasesMd(report))
   out.push('', `### Own processes (${report.ownNames.length} name${report.ownNames.length === 1 ? '' : 's'}), before → after`, '')
   if (noProcessList(report)) out.push("Not read: the action stopped before it read PM2's process list.")
   else {

@@ -13,6 +13,7 @@ export function verdictHeadline(report: DeployReport): { icon: string; text: str
   const target = `${report.app}${report.environmentSuffix}`
   switch (report.result) {
     case 'deployed':
+      if (report.release?.kind === 'rollback-to') return { icon: '⏪', text: `Rolled back on demand: ${report.release.target} is live again (${target})` }
       return { icon: '✅', text: `Deployed ${target}` }
     case 'dry-run':
       return { icon: '🔍', text: `Dry run for ${target}: nothing changed` }
@@ -22,6 +23,7 @@ export function verdictHeadline(report: DeployReport): { icon: string; text: str
       if (isSafetyAbort(report)) return { icon: '🛑', text: `SAFETY ABORT: other apps changed during the deploy of ${target}` }
       return { icon: '❌', text: `Failed: ${report.title || 'deploy failed'} (${target})` }
     case 'rolled-back':
+      if (report.release?.kind === 'rollback-to') return { icon: '↩️', text: `Rollback on demand failed: ${report.release.target} was not healthy; ${report.release.live ?? 'the release live before'} serves again (${target})` }
       return { icon: '↩️', text: `Rolled back: the new release was not healthy; ${report.release?.live ?? 'the previous release'} serves again (${target})` }
   }
 }
