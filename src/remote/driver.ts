@@ -53,8 +53,11 @@ function openJob(remote: RemoteInputs, bundle: () => Bundle): Job {
     transport,
     knownHosts: remote.knownHosts,
     bundle,
+    jump: remote.jump,
     inputs: remote.forwarded,
     upload: remote.upload,
+    uploadExclude: remote.uploadExclude,
+    stepEnv: remote.stepEnv,
     tag: runTag(process.env),
     metadata: jobMetadata(process.env),
     reconnectMs: reconnectMs(),
@@ -84,6 +87,8 @@ export async function runRemote(): Promise<DeployResult> {
   let collected = false
   try {
     const remote = parseRemoteInputs()
+    // The ssh-env values are secrets: masked in the job log should a host's output ever echo one.
+    for (const v of Object.values(remote.stepEnv)) if (v.trim()) core.setSecret(v)
     findSsh()
     const source = remote.upload ? uploadSource(remote.upload, process.env.GITHUB_WORKSPACE || process.cwd()) : null
     let bundle: Bundle | null = null

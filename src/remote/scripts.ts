@@ -40,7 +40,7 @@ b=no
 [ -f "$HOME/${CACHE_DIR}/$1/host/index.js" ] && b=yes
 # With "start" and this bundle there, the run starts now (the agent checks its node), reading its inputs from the rest of stdin.
 if [ "$2" = start ] && [ "$b" = yes ] && [ -n "$exe" ]; then
-  printf 'from=%s\\nhome=%s\\npm2home=%s\\nbundle=yes\\nstarting=yes\\n--\\n' "$from" "$HOME" "$h"
+  printf 'node=%s\\nfrom=%s\\nhome=%s\\npm2home=%s\\nbundle=yes\\nstarting=yes\\n--\\n' "$exe" "$from" "$HOME" "$h"
   exec "$exe" "$HOME/${CACHE_DIR}/$1/host/index.js" start
 fi
 info=
@@ -65,6 +65,8 @@ export interface Probe {
   home: string
   pm2Home: string
   bundlePresent: boolean
+  /** The host is starting the run on this connection (its answer follows the header). */
+  starting: boolean
 }
 
 export function parseProbe(text: string): Probe {
@@ -79,6 +81,7 @@ export function parseProbe(text: string): Probe {
     version: kv.version ?? '',
     home: kv.home ?? '',
     pm2Home: kv.pm2home ?? '',
-    bundlePresent: kv.bundle === 'yes'
+    bundlePresent: kv.bundle === 'yes',
+    starting: kv.starting === 'yes'
   }
 }

@@ -40,7 +40,12 @@ export interface RunOptions {
   timeoutMs: number
   /** Each stdout chunk as it arrives (it is then not collected). */
   onStdout?: (chunk: Buffer) => void
+  /** Aborting it kills the command's ssh (a cancelled job). */
+  signal?: AbortSignal
 }
+
+/** What the runner keeps of a command's output: a broken or hostile host, or a shell rc file that prints, cannot fill its memory. */
+export const OUTPUT_LIMITS = { stdout: 4 << 20, stderr: 64 * 1024 } as const
 
 /** Control sockets need a short path (sun_path is ~104 bytes; ssh adds `/` + %C's 40 hex + a 17-byte temporary suffix): RUNNER_TEMP unless that is too deep. */
 function controlDirFor(dir: string): string {
@@ -92,32 +97,46 @@ export class SshTransport {
         env: sshEnv(process.env, this.files.key !== null)
       })
       const out: Buffer[] = []
+      let outBytes = 0
       let stderr = ''
       let timedOut = false
       let refused: string | null = null
+      const refuse = (why: string) => {
+        refused = why
+        child.kill('SIGKILL')
+      }
       child.stdout.on('data', (d: Buffer) => {
         if (refused !== null) return
-        if (!opts.onStdout) return void out.push(d)
+        if (!opts.onStdout) {
+          outBytes += d.length
+          if (outBytes > OUTPUT_LIMITS.stdout) return refuse(`the host sent more than ${OUTPUT_LIMITS.stdout} bytes where the action expects a short answer`)
+          return void out.push(d)
+        }
         try {
           opts.onStdout(d)
         } catch (err) {
           // The reader refused what the host sent (not the agent's frames): stop reading it.
-          refused = err instanceof Error ? err.message : String(err)
-          child.kill('SIGKILL')
+          refuse(err instanceof Error ? err.message : String(err))
         }
       })
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+      // The last 64 KiB: ssh's own error is its last line.
+      child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-OUTPUT_LIMITS.stderr)))
       child.stdin.on('error', () => undefined)
       const timer = setTimeout(() => {
         timedOut = true
         child.kill('SIGKILL')
       }, opts.timeoutMs)
+      const onAbort = () => child.kill('SIGKILL')
+      if (opts.signal?.aborted) onAbort()
+      else opts.signal?.addEventListener('abort', onAbort, { once: true })
       child.on('error', (err) => {
         clearTimeout(timer)
+        opts.signal?.removeEventListener('abort', onAbort)
         resolve({ code: 127, stdout: Buffer.alloc(0), stderr: err.message, timedOut: false })
       })
       child.on('close', (code, signal) => {
         clearTimeout(timer)
+        opts.signal?.removeEventListener('abort', onAbort)
         if (refused !== null) return resolve({ code: 254, stdout: Buffer.concat(out), stderr: refused, timedOut })
         resolve({ code: code ?? (signal ? 255 : 1), stdout: Buffer.concat(out), stderr, timedOut })
       })
