@@ -651,10 +651,15 @@ async function upload() {
     const tar = findOnPath('tar', [process.env.PATH ?? '', '/usr/bin', '/bin'].join((external_node_path_default()).delimiter));
     if (!tar)
         fail('the host has no `tar`: install it, or copy the release to the host another way and leave upload empty');
-    external_node_fs_default().mkdirSync(stagingRoot(), { recursive: true, mode: 0o700 });
-    pruneStaging();
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const dir = external_node_fs_default().mkdtempSync(external_node_path_default().join(stagingRoot(), `${stamp}-`));
+    let dir;
+    try {
+        external_node_fs_default().mkdirSync(stagingRoot(), { recursive: true, mode: 0o700 });
+        pruneStaging();
+        dir = external_node_fs_default().mkdtempSync(external_node_path_default().join(stagingRoot(), `${new Date().toISOString().replace(/[:.]/g, '-')}-`));
+    }
+    catch (err) {
+        fail(`cannot make a staging directory for the upload in ${stagingRoot()}: ${err.message}; nothing was changed`);
+    }
     let err = '';
     const code = await new Promise((resolve) => {
         // stdin straight to tar; as root too, modes get the umask and files this user (not the archive's).

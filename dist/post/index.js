@@ -41889,10 +41889,14 @@ function audit_resolveAuditTarget(env, read = inputs_envInputs(env)) {
 function appendAudit(target, record) {
     const { file, explicit } = typeof target === 'string' ? { file: target, explicit: true } : target;
     if (explicit)
-        external_node_fs_default().mkdirSync(external_node_path_default().dirname(file), { recursive: true });
+        external_node_fs_default().mkdirSync(external_node_path_default().dirname(file), { recursive: true, mode: 0o700 });
     const line = Buffer.from(JSON.stringify(AuditRecordSchema.parse(record)) + '\n', 'utf8');
-    const fd = external_node_fs_default().openSync(file, 'a', 0o640);
+    // Only the daemon's owner reads the record (SECURITY.md); a symlink planted at the name is not followed.
+    const fd = external_node_fs_default().openSync(file, (external_node_fs_default()).constants.O_WRONLY | (external_node_fs_default()).constants.O_APPEND | (external_node_fs_default()).constants.O_CREAT | (external_node_fs_default()).constants.O_NOFOLLOW, 0o600);
     try {
+        // A log an older version made 0640 becomes the owner's alone.
+        if ((external_node_fs_default().fstatSync(fd).mode & 0o077) !== 0)
+            external_node_fs_default().fchmodSync(fd, 0o600);
         let written = external_node_fs_default().writeSync(fd, line, 0, line.length);
         // A short write (disk full, signal) is finished rather than left as half a line.
         while (written < line.length)
@@ -44020,14 +44024,37 @@ function outputs_failStep(message, title) {
 // Snapshot files: the fixed fields of every process (never env), written before any change.
 
 
+
 function snapshotFileName(label, runTag) {
     return `pm2-safe-deploy-${runTag}-${label}.json`;
 }
 function snapshot_writeSnapshot(dir, runTag, snapshot) {
-    fs.mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = path.join(dir, snapshotFileName(snapshot.label, runTag));
-    fs.writeFileSync(file, JSON.stringify(snapshot, null, 2) + '\n', { mode: 0o600 });
+    snapshot_writePrivateFile(file, JSON.stringify(snapshot, null, 2) + '\n');
     return file;
+}
+/**
+ * A record only its owner reads (SECURITY.md): written to a new 0600 file (O_EXCL: never through a
+ * symlink planted at the name, never keeping an old file's mode) and renamed over the name.
+ */
+function snapshot_writePrivateFile(file, text) {
+    const tmp = `${file}.${process.pid}-${crypto.randomBytes(4).toString('hex')}.tmp`;
+    const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+    try {
+        fs.fchmodSync(fd, 0o600);
+        fs.writeSync(fd, text);
+    }
+    finally {
+        fs.closeSync(fd);
+    }
+    try {
+        fs.renameSync(tmp, file);
+    }
+    catch (err) {
+        fs.rmSync(tmp, { force: true });
+        throw err;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/shell/runs.ts
@@ -44063,7 +44090,8 @@ class RunDirError extends (/* unused pure expression or super */ null && (UserEr
 }
 function makeRunDir(target, startedAt, runTag) {
     if (!target.isDefault) {
-        fs.mkdirSync(target.snapshotDir, { recursive: true });
+        // Records only their owner reads: a directory this run makes is 0700.
+        fs.mkdirSync(target.snapshotDir, { recursive: true, mode: 0o700 });
         return target.snapshotDir;
     }
     if (!fs.existsSync(target.pm2Home)) {
@@ -44128,7 +44156,6 @@ function runs_runDirTargetFromRawInputs(env, read = envInputs(env)) {
 
 
 
-
 async function finish_finish(state) {
     try {
         const after = await recordAfter(state);
@@ -44170,7 +44197,7 @@ function writeReport(state, report) {
     let file = '';
     try {
         file = path.join(state.runDirectory(target), `pm2-safe-deploy-${state.runTag}-report.json`);
-        fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });
+        writePrivateFile(file, JSON.stringify(report, null, 2) + '\n');
     }
     catch (err) {
         warn(`could not write the report: ${messageOf(err)}`);
@@ -46641,10 +46668,44 @@ async function recover(ctx, pm2, err) {
     throw err;
 }
 
+;// CONCATENATED MODULE: ./src/core/report/shell-quote.ts
+// Shell quoting for the commands a person pastes (restore hints, planned commands): any word, pasted as itself.
+/**
+ * Quotes one word for a POSIX shell (bash, zsh, dash): bare when it holds only safe
+ * characters, else in single quotes. Control characters (a newline in a path, an
+ * escape sequence) would be pasted invisibly, so such words use bash/zsh `$'…'`
+ * quoting with every such byte escaped.
+ */
+function shell_quote_shellQuote(word) {
+    if (word !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word))
+        return word;
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(word)) {
+        let out = '';
+        for (const ch of word) {
+            const c = ch.codePointAt(0);
+            if (ch === '\\' || ch === "'")
+                out += '\\' + ch;
+            else if (c < 0x20 || c === 0x7f)
+                out += '\\x' + c.toString(16).padStart(2, '0');
+            else if ((c >= 0x80 && c <= 0x9f) || c === 0x2028 || c === 0x2029)
+                out += '\\u' + c.toString(16).padStart(4, '0');
+            else
+                out += ch;
+        }
+        return `$'${out}'`;
+    }
+    return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+function shell_quote_shellCommand(argv) {
+    return argv.map(shell_quote_shellQuote).join(' ');
+}
+
 ;// CONCATENATED MODULE: ./src/post.ts
 // The post step (runs.post, post-if: always(); entry post-index.ts): releases the host lock if the main
 // step died while holding it. It never releases a lock another job holds, nor one
 // whose main step process is still running.
+
 
 
 
@@ -46665,7 +46726,7 @@ function progressNote(p, live = release_liveRelease) {
         const was = sw.previous ?? 'nothing (a first deploy)';
         if (now === sw.target && now !== sw.previous) {
             parts.push(`A release switch was half done: ${sw.link} names ${sw.target} (was ${was}), but the processes may still run the previous release. ` +
-                `A new deploy of ${sw.target} keeps the release its processes still run as the one to roll back to; to go back by hand: ${sw.previous ? `ln -sfn ${sw.previous} ${sw.link}` : `rm ${sw.link}`}.`);
+                `A new deploy of ${sw.target} keeps the release its processes still run as the one to roll back to; to go back by hand: ${sw.previous ? `ln -sfn -- ${shell_quote_shellQuote(sw.previous)} ${shell_quote_shellQuote(sw.link)}` : `rm -- ${shell_quote_shellQuote(sw.link)}`}.`);
         }
         else {
             parts.push(`It had begun a release switch of ${sw.link} to ${sw.target} (was ${was}); the link now names ${now ?? 'nothing'}.`);
@@ -46808,6 +46869,8 @@ function knownHostsCover(lines, host, port) {
         return hit;
     });
 }
+/** The config alias of `ssh-jump`. */
+const JUMP_ALIAS = 'psd-jump';
 /** A value in ssh_config: double-quoted; `%` doubled where ssh expands tokens. Refuses what cannot be quoted. */
 function configValue(value, tokens) {
     if (/["\n\r\0]/.test(value))
@@ -46816,13 +46879,31 @@ function configValue(value, tokens) {
 }
 /** How long a silent connection lives: ServerAliveInterval × ServerAliveCountMax. */
 const KEEPALIVE = { intervalSeconds: 5, countMax: 3 };
-/** The generated `-F` config: one `Host` block per target (by alias), then the fixed options for all. */
-function sshConfigText(hosts, files, jump) {
+/**
+ * The ProxyCommand that reaches a target through the jump host. Not ProxyJump: OpenSSH turns that
+ * into `sh -c "exec ssh … -F <path> …"` without quoting the path, so a config path with a space or
+ * `$(…)` breaks or runs on the runner. Here every word is quoted (and `%` doubled, as ssh expands
+ * it), and the jump's errors go to a file the runner reads.
+ */
+function jumpProxyCommand(ssh, files, target) {
+    const hostPort = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+    const words = [shQuote(ssh), '-F', shQuote(files.config), '-W', shQuote(hostPort), '--', JUMP_ALIAS];
+    const line = `${words.join(' ')}${files.jumpErrors ? ` 2>>${shQuote(files.jumpErrors)}` : ''}`;
+    if (/[\n\r\0]/.test(line))
+        throw new Error(`an ssh config value cannot hold line breaks: ${JSON.stringify(line)}`);
+    return line.replace(/%/g, '%%');
+}
+/** The generated `-F` config: one `Host` block per target (by alias), the jump host's, then the fixed options for all. */
+function sshConfigText(hosts, files, jump, ssh = 'ssh') {
     const out = ['# pm2-safe-deploy: generated for one job, removed by its post step'];
     for (const h of hosts) {
         out.push(`Host ${h.alias}`, `  HostName ${h.address.host}`, `  Port ${h.address.port}`, `  User ${h.address.user}`);
         if (jump)
-            out.push(`  ProxyJump ${jump.user ? `${jump.user}@` : ''}${jump.host.includes(':') ? `[${jump.host}]` : jump.host}:${jump.port}`);
+            out.push(`  ProxyCommand ${jumpProxyCommand(ssh, files, h.address)}`);
+    }
+    if (jump) {
+        // Its own connection each time (no master whose errors ControlPersist hides), and no proxy of its own.
+        out.push(`Host ${JUMP_ALIAS}`, `  HostName ${jump.host}`, `  Port ${jump.port}`, ...(jump.user ? [`  User ${jump.user}`] : []), '  ControlMaster no', '  ControlPath none', '  ProxyCommand none');
     }
     out.push('Host *', '  BatchMode yes', '  StrictHostKeyChecking yes', `  UserKnownHostsFile ${configValue(files.knownHosts, true)}`, '  GlobalKnownHostsFile /dev/null', '  UpdateHostKeys no', '  CheckHostIP no', '  HashKnownHosts no', ...(files.key ? ['  IdentitiesOnly yes', `  IdentityFile ${configValue(files.key, true)}`, '  IdentityAgent none'] : ['  IdentitiesOnly no']), '  PasswordAuthentication no', '  KbdInteractiveAuthentication no', '  ForwardAgent no', '  ForwardX11 no', '  ClearAllForwardings yes', '  PermitLocalCommand no', '  RequestTTY no', `  ServerAliveInterval ${KEEPALIVE.intervalSeconds}`, `  ServerAliveCountMax ${KEEPALIVE.countMax}`, '  ConnectTimeout 15', '  ControlMaster auto', '  ControlPersist 300', `  ControlPath ${configValue(`${files.controlDir}/%C`, false)}`, '  LogLevel ERROR');
     return out.join('\n') + '\n';
@@ -47093,7 +47174,7 @@ class SshTransport {
         external_node_fs_default().chmodSync(dir, 0o700);
         const controlDir = controlDirFor(dir);
         external_node_fs_default().mkdirSync(controlDir, { recursive: true, mode: 0o700 });
-        const files = { config: external_node_path_default().join(dir, 'config'), knownHosts: external_node_path_default().join(dir, 'known_hosts'), key: key ? external_node_path_default().join(dir, 'id') : null, controlDir };
+        const files = { config: external_node_path_default().join(dir, 'config'), knownHosts: external_node_path_default().join(dir, 'known_hosts'), key: key ? external_node_path_default().join(dir, 'id') : null, controlDir, jumpErrors: jump ? external_node_path_default().join(dir, 'jump-errors') : undefined };
         if (key && files.key)
             external_node_fs_default().writeFileSync(files.key, key.replace(/\r\n/g, '\n').trimEnd() + '\n', { mode: 0o600, flag: 'wx' });
         external_node_fs_default().writeFileSync(files.knownHosts, knownHosts.join('\n') + '\n', { mode: 0o600 });
@@ -47103,7 +47184,9 @@ class SshTransport {
             t.aliases.set(h.label, alias);
             return { alias, address: { user: h.user, host: h.host, port: h.port } };
         });
-        external_node_fs_default().writeFileSync(files.config, sshConfigText(entries, files, jump), { mode: 0o600 });
+        if (files.jumpErrors)
+            external_node_fs_default().writeFileSync(files.jumpErrors, '', { mode: 0o600 });
+        external_node_fs_default().writeFileSync(files.config, sshConfigText(entries, files, jump, ssh), { mode: 0o600 });
         return t;
     }
     alias(host) {
@@ -47115,6 +47198,7 @@ class SshTransport {
     /** Runs one remote command on the host's shared connection; never throws (a spawn failure is code 127). */
     run(host, remoteCommand, opts) {
         return new Promise((resolve) => {
+            const jumpFrom = this.jumpErrorsSize();
             const child = (0,external_node_child_process_namespaceObject.spawn)(this.ssh, sshArgv(this.files.config, this.alias(host), remoteCommand), {
                 stdio: ['pipe', 'pipe', 'pipe'],
                 env: sshEnv(process.env, this.files.key !== null)
@@ -47167,7 +47251,7 @@ class SshTransport {
                 opts.signal?.removeEventListener('abort', onAbort);
                 if (refused !== null)
                     return resolve({ code: 254, stdout: Buffer.concat(out), stderr: refused, timedOut });
-                resolve({ code: code ?? (signal ? 255 : 1), stdout: Buffer.concat(out), stderr, timedOut });
+                resolve({ code: code ?? (signal ? 255 : 1), stdout: Buffer.concat(out), stderr, timedOut, jumpStderr: this.jumpErrorsSince(jumpFrom) });
             });
             const input = opts.input;
             if (input === undefined)
@@ -47177,6 +47261,33 @@ class SshTransport {
             else
                 input.pipe(child.stdin);
         });
+    }
+    jumpErrorsSize() {
+        try {
+            return this.files.jumpErrors ? external_node_fs_default().statSync(this.files.jumpErrors).size : 0;
+        }
+        catch {
+            return 0;
+        }
+    }
+    /** The jump host's errors written since `from` (the last 64 KiB). */
+    jumpErrorsSince(from) {
+        if (!this.files.jumpErrors)
+            return '';
+        try {
+            const size = external_node_fs_default().statSync(this.files.jumpErrors).size;
+            const start = Math.max(from, size - OUTPUT_LIMITS.stderr);
+            if (size <= start)
+                return '';
+            const fd = external_node_fs_default().openSync(this.files.jumpErrors, 'r');
+            const buf = Buffer.alloc(size - start);
+            external_node_fs_default().readSync(fd, buf, 0, buf.length, start);
+            external_node_fs_default().closeSync(fd);
+            return buf.toString();
+        }
+        catch {
+            return '';
+        }
     }
     /** Closes every shared connection (the masters would otherwise linger for ControlPersist). */
     async closeAll(hosts) {
@@ -48059,6 +48170,14 @@ class SshHostDeployer {
     refuseTransport(host, r) {
         if (r.code !== 255 && !r.timedOut)
             return;
+        const jump = this.o.jump;
+        const jumpKind = jump && r.jumpStderr?.trim() ? classifySshFailure(r.jumpStderr) : null;
+        if (jump && jumpKind && jumpKind !== 'other') {
+            // The jump host's own failure, named as its own (not the target's).
+            const name = knownHostsName(jump.host, jump.port);
+            const title = jumpKind.startsWith('host-key') ? 'Jump host key verification failed' : 'SSH jump host failed';
+            throw new HostRefused(sshFailureMessage(jumpKind, `${host.label}: the jump host ${name} (ssh-jump)`, { ...jump, user: jump.user ?? host.user }, r.jumpStderr ?? ''), title, false);
+        }
         const kind = r.timedOut ? 'unreachable' : classifySshFailure(r.stderr);
         const title = kind.startsWith('host-key') ? 'Host key verification failed' : 'SSH connection failed';
         throw new HostRefused(sshFailureMessage(kind, host.label, host, r.timedOut ? 'no answer in time' : r.stderr), title, false);
@@ -48545,10 +48664,6 @@ async function driver_runRemote() {
     let collected = false;
     try {
         const remote = parseRemoteInputs();
-        // The ssh-env values are secrets: masked in the job log should a host's output ever echo one.
-        for (const v of Object.values(remote.stepEnv))
-            if (v.trim())
-                core.setSecret(v);
         findSsh();
         const source = remote.upload ? uploadSource(remote.upload, process.env.GITHUB_WORKSPACE || process.cwd()) : null;
         let bundle = null;

@@ -367,10 +367,14 @@ function pruneStaging(): void {
 async function upload(): Promise<void> {
   const tar = findOnPath('tar', [process.env.PATH ?? '', '/usr/bin', '/bin'].join(path.delimiter))
   if (!tar) fail('the host has no `tar`: install it, or copy the release to the host another way and leave upload empty')
-  fs.mkdirSync(stagingRoot(), { recursive: true, mode: 0o700 })
-  pruneStaging()
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-')
-  const dir = fs.mkdtempSync(path.join(stagingRoot(), `${stamp}-`))
+  let dir: string
+  try {
+    fs.mkdirSync(stagingRoot(), { recursive: true, mode: 0o700 })
+    pruneStaging()
+    dir = fs.mkdtempSync(path.join(stagingRoot(), `${new Date().toISOString().replace(/[:.]/g, '-')}-`))
+  } catch (err) {
+    fail(`cannot make a staging directory for the upload in ${stagingRoot()}: ${(err as Error).message}; nothing was changed`)
+  }
   let err = ''
   const code = await new Promise<number>((resolve) => {
     // stdin straight to tar; as root too, modes get the umask and files this user (not the archive's).

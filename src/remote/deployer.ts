@@ -36,8 +36,6 @@ export interface HostRun {
 /** What the deployer needs of the transport (SshTransport; a fake one in unit tests). */
 export interface Transport {
   run(host: HostSpec, remoteCommand: string, opts: RunOptions): Promise<SshResult>
-  /** The jump host's own ssh errors since a command began (ControlPersist hides them from ssh's stderr). */
-  jumpErrors?(): string
 }
 
 export interface DeployerOptions {
@@ -352,6 +350,14 @@ export class SshHostDeployer implements HostDeployer {
   /** An exit 255 before the run started: the connection did not work, nothing changed (`aborted`). */
   private refuseTransport(host: HostSpec, r: SshResult): void {
     if (r.code !== 255 && !r.timedOut) return
+    const jump = this.o.jump
+    const jumpKind = jump && r.jumpStderr?.trim() ? classifySshFailure(r.jumpStderr) : null
+    if (jump && jumpKind && jumpKind !== 'other') {
+      // The jump host's own failure, named as its own (not the target's).
+      const name = knownHostsName(jump.host, jump.port)
+      const title = jumpKind.startsWith('host-key') ? 'Jump host key verification failed' : 'SSH jump host failed'
+      throw new HostRefused(sshFailureMessage(jumpKind, `${host.label}: the jump host ${name} (ssh-jump)`, { ...jump, user: jump.user ?? host.user }, r.jumpStderr ?? ''), title, false)
+    }
     const kind = r.timedOut ? 'unreachable' : classifySshFailure(r.stderr)
     const title = kind.startsWith('host-key') ? 'Host key verification failed' : 'SSH connection failed'
     throw new HostRefused(sshFailureMessage(kind, host.label, host, r.timedOut ? 'no answer in time' : r.stderr), title, false)

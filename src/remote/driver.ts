@@ -87,8 +87,6 @@ export async function runRemote(): Promise<DeployResult> {
   let collected = false
   try {
     const remote = parseRemoteInputs()
-    // The ssh-env values are secrets: masked in the job log should a host's output ever echo one.
-    for (const v of Object.values(remote.stepEnv)) if (v.trim()) core.setSecret(v)
     findSsh()
     const source = remote.upload ? uploadSource(remote.upload, process.env.GITHUB_WORKSPACE || process.cwd()) : null
     let bundle: Bundle | null = null
