@@ -143,6 +143,8 @@ describe.skipIf(unavailable)('upload, upload-exclude and ssh-env over SSH', () =
       expect(run.outputs.result, run.stdout + run.stderr).toBe('aborted')
       expect(run.stdout).toMatch(/upload to \S+ failed: cannot make a staging directory for the upload in \S+staging/)
       expect(fs.existsSync(path.join(host.home, 'apps/web/releases/big'))).toBe(false)
+      // The summary says why, not just the host's name (issue 23, point 11).
+      expect(run.summary).toMatch(/cannot make a staging directory/)
     } finally {
       fs.rmSync(staging(host), { force: true })
     }

@@ -41280,6 +41280,25 @@ function iso_duration(params) {
     return core._isoDuration(ZodISODuration, params);
 }
 
+;// CONCATENATED MODULE: ./src/core/mask-url.ts
+// A URL as the action prints or records it: a `user:pass@` and every query value may be a
+// secret (`https://user:pass@host/health`, `?token=…`), so they are masked in every message,
+// annotation, summary, report and audit line that names a health-url.
+/** The URL with its password (and user), every query value and its fragment masked; text that is no URL unchanged. */
+function mask_url_maskUrl(text) {
+    let u;
+    try {
+        u = new URL(text);
+    }
+    catch {
+        // Not a URL (an input error names it): mask what looks like credentials or a query anyway.
+        return text.replace(/\/\/[^/@\s]*@/, '//***@').replace(/\?\S*/, '?***');
+    }
+    const creds = u.username || u.password ? '***@' : '';
+    const query = [...u.searchParams.keys()].map((k) => `${encodeURIComponent(k)}=***`).join('&');
+    return `${u.protocol}//${creds}${u.host}${u.pathname}${query ? `?${query}` : u.search ? '?***' : ''}${u.hash ? '#***' : ''}`;
+}
+
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
@@ -41383,6 +41402,7 @@ function release_removeRelease(dir) {
 
 
 
+
 class InputError extends errors_UserError {
 }
 const bool = (name) => schemas_string()
@@ -41412,7 +41432,7 @@ function healthUrlProblem(u, ctx) {
         }
     }
     if (why)
-        ctx.addIssue({ code: 'custom', message: `each health-url must be an http:// or https:// URL: ${JSON.stringify(u)} is not: ${why}` });
+        ctx.addIssue({ code: 'custom', message: `each health-url must be an http:// or https:// URL: ${JSON.stringify(mask_url_maskUrl(u))} is not: ${why}` });
 }
 const list = schemas_string().transform((v) => v
     .split(/[\n,]/)
@@ -44312,6 +44332,7 @@ function readProgress() {
 }
 
 ;// CONCATENATED MODULE: ./src/core/verify.ts
+
 const BAD = new Set(['errored', 'stopped', 'stopping', 'waiting restart', 'one-launch-status']);
 /** One look at the own processes: a hard failure, not yet ready, or ready. */
 function assessOwn(processes, ownNames, expectedCounts) {
@@ -44438,7 +44459,9 @@ async function verify_verifyOwnHealthy(opts) {
                 }
                 catch (err) {
                     const cause = err.cause?.code;
-                    healthy[url] = cause ? `${err.message} (${cause})` : err.message;
+                    // An error may quote the URL (undici does, with its credentials): only the masked form is kept.
+                    const message = err.message.split(url).join(maskUrl(url));
+                    healthy[url] = cause ? `${message} (${cause})` : message;
                 }
             }
             const unhealthy = opts.healthUrls.filter((u) => !is2xx(healthy[u]));
@@ -44449,7 +44472,7 @@ async function verify_verifyOwnHealthy(opts) {
             quiet = unhealthy.length === 0;
             lastReason =
                 unhealthy.length > 0
-                    ? `health URL ${unhealthy.map((u) => `${u} → ${healthy[u]}`).join(', ')}`
+                    ? `health URL ${unhealthy.map((u) => `${maskUrl(u)} → ${healthy[u]}`).join(', ')}`
                     : `stable for ${(stableFor / 1000).toFixed(1)} of ${opts.stableSeconds} s`;
         }
         else {
@@ -47048,6 +47071,50 @@ process.stdin.on('end', () => {
   process.stdout.write('installed ' + m.hash + '\\n')
 })
 `;
+/** The exit code of VERIFIER for a cached bundle that does not match its hash (it removed it). */
+const BUNDLE_DAMAGED_EXIT = 253;
+/**
+ * Run as `node -e VERIFIER <hash> <agent args…>` (fixed code, no input in it) before every run the
+ * runner starts: hashes every file of ~/.cache/pm2-safe-deploy/<hash>/ as the installer did and,
+ * only when the whole matches, runs the agent there with the args. A truncated or altered cache is
+ * removed (the runner installs it again) and never run.
+ */
+const VERIFIER = `
+const fs = require('fs'), path = require('path'), crypto = require('crypto'), url = require('url')
+const sha = (d) => crypto.createHash('sha256').update(d).digest('hex')
+const hash = process.argv[1]
+if (!/^[0-9a-f]{64}$/.test(hash)) { process.stderr.write('bad bundle hash\\n'); process.exit(2) }
+const root = path.join(process.env.HOME, '${CACHE_DIR}', hash)
+const files = []
+const walk = (rel) => {
+  for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
+    const r = rel ? rel + '/' + e.name : e.name
+    if (e.isDirectory()) walk(r)
+    else files.push(r)
+  }
+}
+let ok = false
+try {
+  for (const part of ${JSON.stringify(BUNDLE_PARTS)}) walk(part)
+  const list = files.sort((a, b) => (a < b ? -1 : 1)).map((f) => f + '\\0' + sha(fs.readFileSync(path.join(root, f))) + '\\n').join('')
+  ok = sha(list) === hash
+} catch (e) {
+  ok = false
+}
+if (!ok) {
+  const aside = root + '.damaged-' + process.pid
+  try { fs.renameSync(root, aside); fs.rmSync(aside, { recursive: true, force: true }) } catch (e) {}
+  process.stderr.write('pm2-safe-deploy: the cached bundle ' + hash.slice(0, 12) + ' does not match its sha256 (truncated or altered): removed, not run\\n')
+  process.exit(${253})
+}
+const agent = path.join(root, 'host', 'index.js')
+process.argv = [process.execPath, agent, ...process.argv.slice(2)]
+import(url.pathToFileURL(agent).href)
+`;
+/** `node -e VERIFIER <hash> <args…>`'s arguments after node: the agent of this bundle, verified first. */
+function verifiedAgentArgs(hash, args) {
+    return ['-e', VERIFIER, hash, ...args];
+}
 
 ;// CONCATENATED MODULE: ./src/remote/scripts.ts
 // The fixed POSIX sh scripts the runner sends as ssh commands. No input is ever interpolated
@@ -47089,10 +47156,11 @@ if [ -z "$exe" ]; then
 fi
 b=no
 [ -f "$HOME/${CACHE_DIR}/$1/host/index.js" ] && b=yes
-# With "start" and this bundle there, the run starts now (the agent checks its node), reading its inputs from the rest of stdin.
+# With "start" and this bundle there, the run starts now (the agent checks its node), reading its inputs from the rest of stdin;
+# $3, the runner's fixed verifier, checks the cached bundle's sha256 first and runs nothing when it does not match.
 if [ "$2" = start ] && [ "$b" = yes ] && [ -n "$exe" ]; then
   printf 'node=%s\\nfrom=%s\\nhome=%s\\npm2home=%s\\nbundle=yes\\nstarting=yes\\n--\\n' "$exe" "$from" "$HOME" "$h"
-  exec "$exe" "$HOME/${CACHE_DIR}/$1/host/index.js" start
+  exec "$exe" -e "$3" "$1" start
 fi
 info=
 [ -n "$exe" ] && info=$("$exe" -e "$JS" 2>/dev/null)
@@ -47100,7 +47168,7 @@ node=\${info% *} v=\${info##* }
 printf 'node=%s\\nfrom=%s\\nversion=%s\\nhome=%s\\npm2home=%s\\nbundle=%s\\n--\\n' "$node" "$from" "$v" "$HOME" "$h" "$b"
 `;
 function probeCommand(bundleHash, thenStart = false) {
-    return ssh_shellCommand(PROBE, thenStart ? [bundleHash, 'start'] : [bundleHash]);
+    return ssh_shellCommand(PROBE, thenStart ? [bundleHash, 'start', VERIFIER] : [bundleHash]);
 }
 /** `node <args…>` on the host: the node path the probe found is data, not code. */
 function nodeCommand(node, args) {
@@ -47538,6 +47606,84 @@ function forwardedInputs(read) {
         out[name] = read(name);
     }
     return out;
+}
+
+;// CONCATENATED MODULE: ./src/core/report/markdown.ts
+// Markdown that no content can break: escaped text, code spans and fences, tables, quotes.
+// Names, paths, pm2's words and log lines reach the summary: none may become HTML, a link,
+// an image, emphasis, a table cell or a heading (promise 14, for the summary).
+/** Inline Markdown characters, escaped with a backslash: code, emphasis, links and images, cells, strikethrough. */
+const INLINE_SPECIAL = /[\\`*[\]|~]|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu;
+// An `_` between letters or digits never emphasises (CommonMark's flanking rules): `pm_id` stays as it is.
+/** Text anywhere in a line (a table cell, a list item, a heading): no HTML, no inline Markdown, no line breaks. */
+function markdown_md(s) {
+    return s
+        .replace(/\r\n|\r|\n/g, ' ')
+        .replace(INLINE_SPECIAL, '\\$&')
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;');
+}
+/** A line's start that Markdown would read as a block (heading, list, setext underline, quote): escaped. */
+function atLineStart(s) {
+    return s.replace(/^(\s*)(?:([#+=-])|(\d+)(?=[.)]))/, (_, sp, mark, digits) => mark ? `${sp}\\${mark}` : `${sp}${digits}\\`);
+}
+/** A code span that survives any content, inside a table cell too. */
+function markdown_mdCode(s) {
+    const runs = s.match(/`+/g) ?? [];
+    const ticks = '`'.repeat(Math.max(0, ...runs.map((r) => r.length)) + 1);
+    const body = s.replace(/\r\n|\r|\n/g, ' ').replace(/\|/g, '\\|');
+    const pad = body.startsWith('`') || body.endsWith('`') ? ' ' : '';
+    return `${ticks}${pad}${body}${pad}${ticks}`;
+}
+/** A fenced code block that no content can close early. */
+function markdown_mdFence(lines, info = '') {
+    const runs = lines.join('\n').match(/`{3,}/g) ?? [];
+    const fence = '`'.repeat(Math.max(2, ...runs.map((r) => r.length)) + 1);
+    return [fence + info, ...lines, fence];
+}
+function markdown_mdTable(header, rows) {
+    return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+}
+/** A list item of ours inside a message (`- …`, `1. …`): kept a list item. */
+const LIST_ITEM = /^(\s*)([-*+]|\d+[.)])\s+(.*)$/;
+/** The message as a block quote, line by line: lists in it stay lists, any other block start is text, and its lines stay lines. */
+function markdown_mdQuote(text) {
+    const lines = text.split(/\r\n|\r|\n/);
+    return lines.map((l, i) => {
+        if (l.trim() === '')
+            return '>';
+        const item = LIST_ITEM.exec(l);
+        if (item)
+            return `> ${item[1]}${item[2]} ${atLineStart(markdown_mdInline(item[3]))}`;
+        // A line followed by another line of text ends in a hard break: Markdown would join them into one.
+        const next = lines[i + 1];
+        const br = next !== undefined && next.trim() !== '' && !LIST_ITEM.test(next) ? '\\' : '';
+        return `> ${atLineStart(markdown_mdInline(l))}${br}`;
+    });
+}
+/**
+ * Our own sentences with `code` in them, which may hold untrusted parts: code spans found
+ * as CommonMark finds them (a backtick run closed by the next run of the same length) stay
+ * code; everything else is text, escaped; a backtick run that closes nothing is escaped too.
+ */
+function markdown_mdInline(text) {
+    const s = text.replace(/\r\n|\r|\n/g, ' ');
+    let out = '';
+    let at = 0;
+    const runs = [...s.matchAll(/`+/g)];
+    for (let i = 0; i < runs.length; i++) {
+        const open = runs[i];
+        if (open.index < at)
+            continue;
+        const close = runs.slice(i + 1).find((r) => r[0].length === open[0].length);
+        if (!close)
+            continue;
+        out += markdown_md(s.slice(at, open.index)) + s.slice(open.index, close.index + close[0].length);
+        at = close.index + close[0].length;
+        i = runs.indexOf(close);
+    }
+    return out + markdown_md(s.slice(at));
 }
 
 ;// CONCATENATED MODULE: ./src/core/internal-inputs.ts
@@ -48054,6 +48200,11 @@ class SshHostDeployer {
         const r = await this.o.transport.run(host, probeCommand(hash, payload !== null), { input, timeoutMs: payload ? FOLLOW_MS : SHORT_MS, onStdout, signal });
         if (stream.run)
             return { outcome: this.finishFollow(host, stream.run, stream, relay, t0, r) };
+        // The cached bundle failed its sha256 check before anything ran: removed on the host, installed again.
+        if (payload && probe !== null && r.code === BUNDLE_DAMAGED_EXIT) {
+            print_printLine(`${host.label}: ${r.stderr.trim().split('\n').pop() ?? 'the cached bundle did not match its sha256'}; installing it again`);
+            return { probe: { ...probe, bundlePresent: false } };
+        }
         // The run may have started and its answer been lost: found out on the host, never guessed.
         if (payload && (candidate || (probe === null && this.mayHaveRun(r))))
             return { outcome: this.settle(host, payload.run, candidate, t0, this.dropWords(r)) };
@@ -48217,7 +48368,7 @@ class SshHostDeployer {
         const stream = { offset: 0, result: null, run: null };
         const reader = this.reader(stream, relay, (answer) => this.started(host, stream, { label: host.label, runDir: answer.runDir, node: probe.node, agent }));
         const signal = this.connection(true);
-        const r = await this.o.transport.run(host, nodeCommand(probe.node, [agent, 'start']), { input: JSON.stringify(payload), timeoutMs: FOLLOW_MS, onStdout: (c) => reader.feed(c), signal });
+        const r = await this.o.transport.run(host, nodeCommand(probe.node, verifiedAgentArgs(this.o.bundle().hash, ['start'])), { input: JSON.stringify(payload), timeoutMs: FOLLOW_MS, onStdout: (c) => reader.feed(c), signal });
         if (stream.run)
             return this.finishFollow(host, stream.run, stream, relay, t0, r);
         if (this.mayHaveRun(r))
@@ -48603,6 +48754,7 @@ function readRemoteState() {
 
 
 
+
 /** The host's own outputs that are this step's too (one host); paths in them are the host's. */
 const RELAYED_OUTPUTS = [outputs_OUTPUT.result, outputs_OUTPUT.ownProcesses, outputs_OUTPUT.violations, outputs_OUTPUT.snapshotBefore, outputs_OUTPUT.snapshotAfter, outputs_OUTPUT.report, outputs_OUTPUT.release];
 /** How long a host may stay unreachable mid-deploy (PM2SD_RECONNECT_SECONDS: tests shorten it). */
@@ -48736,9 +48888,12 @@ async function appendSummaries(outcomes) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return;
     for (const o of outcomes) {
-        summary.addRaw(`\n### ${o.host.label}: ${o.result}\n\n`);
+        summary.addRaw(`\n### ${markdown_md(o.host.label)}: ${o.result}\n\n`);
+        // A host that produced no summary of its own (refused, unreachable, disk full) still says why.
         if (o.summary)
             summary.addRaw(o.summary);
+        else if (o.message)
+            summary.addRaw(`${markdown_md(o.message)}\n\n`);
     }
     await summary.write();
 }

@@ -9,7 +9,7 @@ import { STAGED_UPLOAD_INPUT } from '../core/internal-inputs.js'
 import type { DeployResult } from '../core/report-schema.js'
 import { FLEET_ROLLBACK_INPUT } from '../core/rollout.js'
 import { classifySshFailure, KEEPALIVE, knownHostsCover, knownHostsName, sshFailureMessage, type KnownHostsLine, type SshAddress } from '../core/ssh.js'
-import { CACHE_DIR, INSTALLER, packBundle, type Bundle } from './bundle.js'
+import { BUNDLE_DAMAGED_EXIT, CACHE_DIR, INSTALLER, packBundle, verifiedAgentArgs, type Bundle } from './bundle.js'
 import type { HostDeployer, HostOutcome, HostPurpose, HostSpec } from './host.js'
 import { FrameReader, type CancelAnswer, type ClaimAnswer, type HostRunResult, type StartAnswer, type StartPayload } from './protocol.js'
 import { LogRelay } from './relay.js'
@@ -234,6 +234,11 @@ export class SshHostDeployer implements HostDeployer {
     const signal = this.connection(payload !== null)
     const r = await this.o.transport.run(host, probeCommand(hash, payload !== null), { input, timeoutMs: payload ? FOLLOW_MS : SHORT_MS, onStdout, signal })
     if (stream.run) return { outcome: this.finishFollow(host, stream.run, stream, relay, t0, r) }
+    // The cached bundle failed its sha256 check before anything ran: removed on the host, installed again.
+    if (payload && probe !== null && r.code === BUNDLE_DAMAGED_EXIT) {
+      printLine(`${host.label}: ${r.stderr.trim().split('\n').pop() ?? 'the cached bundle did not match its sha256'}; installing it again`)
+      return { probe: { ...(probe as Probe), bundlePresent: false } }
+    }
     // The run may have started and its answer been lost: found out on the host, never guessed.
     if (payload && (candidate || (probe === null && this.mayHaveRun(r)))) return { outcome: this.settle(host, payload.run, candidate, t0, this.dropWords(r)) }
     this.checkCancel()
@@ -397,7 +402,7 @@ export class SshHostDeployer implements HostDeployer {
     const stream: Stream = { offset: 0, result: null, run: null }
     const reader = this.reader(stream, relay, (answer) => this.started(host, stream, { label: host.label, runDir: answer.runDir, node: probe.node, agent }))
     const signal = this.connection(true)
-    const r = await this.o.transport.run(host, nodeCommand(probe.node, [agent, 'start']), { input: JSON.stringify(payload), timeoutMs: FOLLOW_MS, onStdout: (c) => reader.feed(c), signal })
+    const r = await this.o.transport.run(host, nodeCommand(probe.node, verifiedAgentArgs(this.o.bundle().hash, ['start'])), { input: JSON.stringify(payload), timeoutMs: FOLLOW_MS, onStdout: (c) => reader.feed(c), signal })
     if (stream.run) return this.finishFollow(host, stream.run, stream, relay, t0, r)
     if (this.mayHaveRun(r)) return this.settle(host, payload.run, this.runOf(host, probe, payload.run), t0, this.dropWords(r))
     if (r.code === 255) this.refuseTransport(host, r)

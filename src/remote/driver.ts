@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import * as core from '@actions/core'
 import { isUserError, messageOf } from '../core/errors.js'
+import { md } from '../core/report/markdown.js'
 import type { DeployResult } from '../core/report-schema.js'
 import { failStep, OUTPUT } from '../shell/outputs.js'
 import { readBundle, type Bundle } from './bundle.js'
@@ -152,8 +153,10 @@ async function publish(outcomes: readonly HostOutcome[], hosts: readonly HostSpe
 async function appendSummaries(outcomes: readonly HostOutcome[]): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
   for (const o of outcomes) {
-    core.summary.addRaw(`\n### ${o.host.label}: ${o.result}\n\n`)
+    core.summary.addRaw(`\n### ${md(o.host.label)}: ${o.result}\n\n`)
+    // A host that produced no summary of its own (refused, unreachable, disk full) still says why.
     if (o.summary) core.summary.addRaw(o.summary)
+    else if (o.message) core.summary.addRaw(`${md(o.message)}\n\n`)
   }
   await core.summary.write()
 }
