@@ -110,6 +110,13 @@ describe.skipIf(unavailable)('upload, upload-exclude and ssh-env over SSH', () =
     expect(tree(path.join(host.home, 'apps'))).toEqual(before)
   })
 
+  test('upload-exclude set without .git: the step warns that .git (and its token) would go to every host', async () => {
+    const src = buildOnRunner(h, appFiles('dry2', port))
+    const run = await deploy(h, host, '~/apps/web/releases/dry2', { upload: src, 'dry-run': 'true', 'upload-exclude': 'node_modules' })
+    expect(run.stdout).toMatch(/^::warning[^\n]*\.git goes to every host, since upload-exclude does not list \.git/m)
+    expect(stagedEntries(host)).toEqual([])
+  })
+
   test('upload-exclude: by default .git (and the token actions/checkout leaves in .git/config) never reaches the host; modes get the host umask; the runner tar has no INPUT_*', async () => {
     const src = buildOnRunner(h, appFiles('u1', port))
     fs.writeFileSync(path.join(src, 'open.txt'), 'x')

@@ -49145,6 +49145,7 @@ function state_readRemoteState() {
 
 
 
+
 /** The host's own outputs that are this step's too (one host); paths in them are the host's. */
 const RELAYED_OUTPUTS = [OUTPUT.result, OUTPUT.ownProcesses, OUTPUT.violations, OUTPUT.snapshotBefore, OUTPUT.snapshotAfter, OUTPUT.report, OUTPUT.release];
 /** How long a host may stay unreachable mid-deploy (PM2SD_RECONNECT_SECONDS: tests shorten it). */
@@ -49208,6 +49209,9 @@ async function runRemote() {
         const remote = inputs_parseRemoteInputs();
         findSsh();
         const source = remote.upload ? uploadSource(remote.upload, process.env.GITHUB_WORKSPACE || process.cwd()) : null;
+        if (source && external_node_fs_default().existsSync(external_node_path_default().join(source, '.git')) && !remote.uploadExclude.includes('.git')) {
+            print_warn(`upload: ${source}/.git goes to every host, since upload-exclude does not list .git (its default): actions/checkout leaves the job's token in .git/config. Add .git to upload-exclude unless the hosts need it.`);
+        }
         let bundle = null;
         job = openJob({ ...remote, upload: source }, () => (bundle ??= bundle_readBundle()));
         const cancel = new AbortController();

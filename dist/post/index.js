@@ -48755,6 +48755,7 @@ function readRemoteState() {
 
 
 
+
 /** The host's own outputs that are this step's too (one host); paths in them are the host's. */
 const RELAYED_OUTPUTS = [outputs_OUTPUT.result, outputs_OUTPUT.ownProcesses, outputs_OUTPUT.violations, outputs_OUTPUT.snapshotBefore, outputs_OUTPUT.snapshotAfter, outputs_OUTPUT.report, outputs_OUTPUT.release];
 /** How long a host may stay unreachable mid-deploy (PM2SD_RECONNECT_SECONDS: tests shorten it). */
@@ -48818,6 +48819,9 @@ async function driver_runRemote() {
         const remote = parseRemoteInputs();
         findSsh();
         const source = remote.upload ? uploadSource(remote.upload, process.env.GITHUB_WORKSPACE || process.cwd()) : null;
+        if (source && fs.existsSync(path.join(source, '.git')) && !remote.uploadExclude.includes('.git')) {
+            warn(`upload: ${source}/.git goes to every host, since upload-exclude does not list .git (its default): actions/checkout leaves the job's token in .git/config. Add .git to upload-exclude unless the hosts need it.`);
+        }
         let bundle = null;
         job = openJob({ ...remote, upload: source }, () => (bundle ??= readBundle()));
         const cancel = new AbortController();

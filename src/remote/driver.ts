@@ -3,6 +3,7 @@
 // one SshHostDeployer, the rollout over the hosts, and the hosts' results as this step's.
 import fs from 'node:fs'
 import os from 'node:os'
+import path from 'node:path'
 import * as core from '@actions/core'
 import { isUserError, messageOf } from '../core/errors.js'
 import { md } from '../core/report/markdown.js'
@@ -90,6 +91,9 @@ export async function runRemote(): Promise<DeployResult> {
     const remote = parseRemoteInputs()
     findSsh()
     const source = remote.upload ? uploadSource(remote.upload, process.env.GITHUB_WORKSPACE || process.cwd()) : null
+    if (source && fs.existsSync(path.join(source, '.git')) && !remote.uploadExclude.includes('.git')) {
+      warn(`upload: ${source}/.git goes to every host, since upload-exclude does not list .git (its default): actions/checkout leaves the job's token in .git/config. Add .git to upload-exclude unless the hosts need it.`)
+    }
     let bundle: Bundle | null = null
     job = openJob({ ...remote, upload: source }, () => (bundle ??= readBundle()))
     const cancel = new AbortController()
