@@ -16,7 +16,8 @@ vi.mock('@actions/core', async (orig) => {
   const quiet = () => undefined
   return { ...real, error: quiet, warning: quiet, notice: quiet, info: quiet, startGroup: quiet, endGroup: quiet }
 })
-vi.mock('../../src/shell/print.js', () => ({ printLine: () => undefined, warn: () => undefined, printUntrusted: () => undefined }))
+const said = vi.hoisted(() => [] as string[])
+vi.mock('../../src/shell/print.js', () => ({ printLine: (l: string) => said.push(`print: ${l}`), warn: (l: string) => said.push(`warn: ${l}`), printUntrusted: () => undefined }))
 
 const HOST: HostSpec = { label: 'deploy@web:22', user: 'deploy', host: 'web', port: 22 }
 const HOME = '/home/deploy'
@@ -251,6 +252,18 @@ describe('the reconnect window (issue 23, point 2)', () => {
     const o = await deployerFor(host, [], 40).deploy(HOST, { kind: 'deploy' })
     expect(o.result).toBe('deployed')
     expect(host.commands.filter((c) => c === 'follow')).toHaveLength(5)
+  })
+})
+
+describe('the log at a drop (issue 23, point 11)', () => {
+  test('a keepalive timeout is named as one, and "reconnected" comes as soon as the host answers, before its log', async () => {
+    said.length = 0
+    const host = new FakeHost({ ...base, followDrops: 1, followDropWaitMs: 0 })
+    await deployerFor(host).deploy(HOST, { kind: 'deploy' })
+    const drop = said.findIndex((l) => /^warn: .*the connection dropped \(keepalive timeout: no answer to 3 keepalives 5 s apart\)/.test(l))
+    const back = said.findIndex((l) => /^print: .*reconnected; the host's log continues from byte \d+/.test(l))
+    expect(drop).toBeGreaterThanOrEqual(0)
+    expect(back).toBeGreaterThan(drop)
   })
 })
 
