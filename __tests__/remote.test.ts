@@ -292,11 +292,13 @@ describe.skipIf(unavailable)('dropped connections, cancels, upload, hostile outp
     fs.writeFileSync(path.join(src, 'ecosystem.config.js'), fs.readFileSync(path.join(src, 'ecosystem.config.js'), 'utf8').replace('staging-copy', 'uploaded'))
     const run = await deploy(h, host, 'uploaded', { upload: src })
     expect(run.outputs.result, run.stdout).toBe('deployed')
-    expect(run.stdout).toMatch(/uploaded .* to .*apps\/web\/releases\/uploaded \(\d+ bytes/)
+    expect(run.stdout).toMatch(/uploaded .* \(\d+ bytes in [\d.]+ s, leaving out \.git\); it waits on the host in \S+\/\.cache\/pm2-safe-deploy\/staging\//)
     const target = path.join(host.home, 'apps/web/releases/uploaded')
     expect(live(host)).toBe(target)
     expect(fs.statSync(path.join(target, 'server.js')).uid).toBe(host.uid)
+    // Staged in the cache, never beside the releases; moved into place by the run.
     expect(fs.readdirSync(path.dirname(target)).filter((n) => n.includes('.upload-'))).toEqual([])
+    expect(fs.readdirSync(path.join(host.home, '.cache/pm2-safe-deploy/staging'))).toEqual([])
     await until('the uploaded release answers', async () => ((await probe(port)) === 'uploaded' ? true : null))
   })
 

@@ -179,3 +179,62 @@ export async function benchRemote({ ROOT, MAIN, APPS, ROUNDS, row, median }) {
     host.destroy()
   }
 }
+
+/** The bundled action's main step over ssh whatever its result: its log, for the lines a bench reads. */
+function runStepLog(MAIN, host, inputs, workspace) {
+  const runDir = fs.mkdtempSync(path.join(host.dir, `step-${++counter}-`))
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, RUNNER_TEMP: path.join(runDir, 'tmp'), GITHUB_WORKSPACE: workspace }
+  for (const f of ['GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY']) {
+    env[f] = path.join(runDir, f.toLowerCase())
+    fs.writeFileSync(env[f], '')
+  }
+  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = String(v)
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MAIN], { env, cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (out += d))
+    child.on('close', () => {
+      fs.rmSync(runDir, { recursive: true, force: true })
+      resolve(out)
+    })
+  })
+}
+
+/**
+ * Bench 9b (issue 22): the same release uploaded twice to one host over loopback sshd: the bytes
+ * and the time of each upload, as the step reports them (`--only upload`). The release is this
+ * checkout's node_modules/pm2 (many small files, a few MB), with a .git/ the default exclude keeps out.
+ */
+export async function benchUpload({ ROOT, MAIN, row }) {
+  console.log('9b. the same release uploaded twice over loopback sshd')
+  if (process.getuid?.() !== 0 || !fs.existsSync(SSHD)) {
+    row('Upload of the same release twice', 'not run: needs root (a throwaway user) and /usr/sbin/sshd', 'report', 'not run')
+    return
+  }
+  const host = await newSshHost(ROOT)
+  const src = fs.mkdtempSync(path.join(os.tmpdir(), 'psd-bench-release-'))
+  try {
+    fs.cpSync(path.join(ROOT, 'node_modules', 'pm2'), path.join(src, 'app'), { recursive: true, dereference: true })
+    fs.mkdirSync(path.join(src, '.git'))
+    fs.writeFileSync(path.join(src, '.git', 'config'), '[core]\n')
+    const files = Number(execFileSync('sh', ['-c', `find '${src}' -type f | wc -l`], { encoding: 'utf8' }).trim())
+    const uploads = []
+    for (const name of ['u1', 'u2']) {
+      const out = await runStepLog(MAIN, host, { app: 'bench', 'release-dir': `~/app/releases/${name}`, upload: src, 'upload-exclude': '.git', 'ssh-host': host.label, 'ssh-key': host.clientKey, 'ssh-known-hosts': host.knownHosts, 'audit-log': 'off' }, src)
+      const m = out.match(/uploaded \S+ \((\d+) bytes in ([\d.]+) s/)
+      if (!m) throw new Error(`no upload line in the step's log:\n${out.slice(-3000)}`)
+      uploads.push({ bytes: Number(m[1]), s: Number(m[2]) })
+    }
+    const [a, b] = uploads
+    row(
+      `Upload of the same release twice (node_modules/pm2: ${files} files; .git left out), bytes and time of each`,
+      `${a.bytes} B in ${a.s.toFixed(1)} s / ${b.bytes} B in ${b.s.toFixed(1)} s`,
+      'report',
+      'measured'
+    )
+  } finally {
+    fs.rmSync(src, { recursive: true, force: true })
+    host.destroy()
+  }
+}

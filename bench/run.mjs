@@ -11,6 +11,7 @@
 //   7. release switch under load (swap vs recreate), a crash-looping release rolled back
 //   8. a swap's cost at 2, 8 and 32 instances: pm2 calls and the Swap phase (`--only swap`)
 //   9. a one-host remote deploy over loopback sshd vs the same deploy on the host; bundle bytes on a second deploy (bench/remote.mjs)
+//      9b. the same release uploaded twice: bytes and time of each (`--only upload`)
 //  10. a fleet of 3 vs three single-host remote deploys; a fleet rollback's time to every switched host back (bench/fleet.mjs)
 //  11. `rollback-to: previous` against a deploy of the same release on one host, side by side (`--only rollback-to`)
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
@@ -20,7 +21,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-import { benchRemote } from './remote.mjs'
+import { benchRemote, benchUpload } from './remote.mjs'
 import { benchFleet } from './fleet.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -534,6 +535,7 @@ async function main() {
     if (want('release')) await benchRelease()
     if (want('swap')) await benchSwap()
     if (want('remote')) await benchRemote({ ROOT, MAIN, APPS, ROUNDS, row, median })
+    if (want('remote') || want('upload')) await benchUpload({ ROOT, MAIN, row })
     if (want('fleet')) await benchFleet({ ROOT, MAIN, APPS, ROUNDS, row, median })
     if (want('rollback-to')) await benchRollbackTo()
   } finally {

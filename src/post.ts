@@ -3,6 +3,7 @@
 // whose main step process is still running.
 import * as core from '@actions/core'
 import { messageOf } from './core/errors.js'
+import { shellQuote } from './core/report/shell-quote.js'
 import { buildAuditRecord, resolveAuditTarget, tryAppendAudit } from './shell/audit.js'
 import { describeHolder, releaseAfterMainStep, type LockHolder } from './shell/lock.js'
 import { liveRelease } from './shell/release.js'
@@ -21,7 +22,7 @@ export function progressNote(p: SavedProgress, live: (link: string) => string | 
     if (now === sw.target && now !== sw.previous) {
       parts.push(
         `A release switch was half done: ${sw.link} names ${sw.target} (was ${was}), but the processes may still run the previous release. ` +
-          `A new deploy of ${sw.target} keeps the release its processes still run as the one to roll back to; to go back by hand: ${sw.previous ? `ln -sfn ${sw.previous} ${sw.link}` : `rm ${sw.link}`}.`
+          `A new deploy of ${sw.target} keeps the release its processes still run as the one to roll back to; to go back by hand: ${sw.previous ? `ln -sfn -- ${shellQuote(sw.previous)} ${shellQuote(sw.link)}` : `rm -- ${shellQuote(sw.link)}`}.`
       )
     } else {
       parts.push(`It had begun a release switch of ${sw.link} to ${sw.target} (was ${was}); the link now names ${now ?? 'nothing'}.`)

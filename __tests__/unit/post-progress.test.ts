@@ -20,11 +20,17 @@ describe('progressNote', () => {
   test('the link left on the new release: a half-done switch, and the command that puts it back', () => {
     const note = progressNote({ ...none, releaseSwitch: sw }, () => sw.target)
     expect(note).toContain(`A release switch was half done: ${sw.link} names ${sw.target} (was ${sw.previous})`)
-    expect(note).toContain(`to go back by hand: ln -sfn ${sw.previous} ${sw.link}.`)
+    expect(note).toContain(`to go back by hand: ln -sfn -- ${sw.previous} ${sw.link}.`)
+  })
+
+  test('a release named after a branch with shell characters is quoted in the paste hint (issue 23, point 7)', () => {
+    const evil = { link: '/srv/app/current', previous: "/srv/app/releases/fix;rm -rf ~|$(id)'x", target: '/srv/app/releases/r2' }
+    const note = progressNote({ ...none, releaseSwitch: evil }, () => evil.target)
+    expect(note).toContain(`to go back by hand: ln -sfn -- '/srv/app/releases/fix;rm -rf ~|$(id)'\\''x' /srv/app/current.`)
   })
 
   test('a first release (no previous link): the way back removes the link', () => {
-    expect(progressNote({ ...none, releaseSwitch: { ...sw, previous: null } }, () => sw.target)).toContain(`to go back by hand: rm ${sw.link}.`)
+    expect(progressNote({ ...none, releaseSwitch: { ...sw, previous: null } }, () => sw.target)).toContain(`to go back by hand: rm -- ${sw.link}.`)
   })
 
   test('the link back on the previous release (killed during a rollback): says where it points, no way back to offer', () => {

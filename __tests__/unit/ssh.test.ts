@@ -60,8 +60,19 @@ describe('the generated config', () => {
     const text = sshConfigText(hosts, { ...files, key: null }, null)
     expect(text).not.toMatch(/IdentityFile|IdentityAgent none/)
   })
-  test('ssh-jump becomes ProxyJump in the file (options on the command line do not reach the jump)', () => {
-    expect(sshConfigText(hosts, files, { user: 'bastion', host: 'jump.example', port: 22 })).toContain('  ProxyJump bastion@jump.example:22\n')
+  test('ssh-jump becomes a quoted ProxyCommand to the jump alias, whose errors go to a file (options on the command line do not reach the jump)', () => {
+    const text = sshConfigText(hosts, { ...files, jumpErrors: '/rt/psd/jump-errors' }, { user: 'bastion', host: 'jump.example', port: 22 }, '/usr/bin/ssh')
+    expect(text).toContain("  ProxyCommand /usr/bin/ssh -F /rt/psd/config -W web1:2222 -- psd-jump 2>>/rt/psd/jump-errors\n")
+    expect(text).toContain('Host psd-jump\n  HostName jump.example\n  Port 22\n  User bastion\n  ControlMaster no\n  ControlPath none\n  ProxyCommand none\n')
+    expect(text).not.toMatch(/ProxyJump/)
+  })
+  test('a config path with a space, quotes, `$(…)` or % stays one word for the jump (issue 23, point 5)', () => {
+    const dir = "/run ner/t'mp/$(touch /tmp/psd-pwned)/50%"
+    const text = sshConfigText(hosts, { ...files, config: `${dir}/config`, jumpErrors: `${dir}/jump-errors` }, { user: null, host: 'jump.example', port: 2200 }, '/usr/bin/ssh')
+    const line = text.split('\n').find((l) => l.startsWith('  ProxyCommand '))!.slice('  ProxyCommand '.length)
+    // ssh expands %% to %, then runs the line with sh -c "exec …": what sh sees is these words.
+    const argv = execFileSync('/bin/sh', ['-c', `printf '%s\\n' ${line.replace(/%%/g, '%').replace(/ 2>>.*$/, '')}`], { encoding: 'utf8' }).trimEnd().split('\n')
+    expect(argv).toEqual(['/usr/bin/ssh', '-F', `${dir}/config`, '-W', 'web1:2222', '--', 'psd-jump'])
   })
   test('a % in a path is doubled (ssh expands tokens there); quotes or line breaks are refused', () => {
     expect(sshConfigText(hosts, { ...files, knownHosts: '/rt/50%/kh' }, null)).toContain('UserKnownHostsFile "/rt/50%%/kh"')

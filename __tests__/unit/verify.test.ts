@@ -141,6 +141,21 @@ describe('verifyOwnHealthy', () => {
     expect(verdict.reason).toBe('not healthy within timeout-seconds (4 s): health URL http://127.0.0.1:9/health → fetch failed (ECONNREFUSED)')
   })
 
+  test('a health URL with a password or a token is masked in the reason, and in an error that quotes it (issue 23)', async () => {
+    const url = 'https://admin:hunter2@127.0.0.1:9/health?token=s3cr3t'
+    const { verdict } = await verifyFrames([[api()]], {
+      stableSeconds: 1,
+      timeoutSeconds: 2,
+      healthUrls: [url],
+      fetchStatus: async (u) => {
+        throw new TypeError(`Request cannot be constructed from a URL that includes credentials: ${u}`)
+      }
+    })
+    expect(verdict.ok).toBe(false)
+    expect(verdict.reason).toContain('https://***@127.0.0.1:9/health?token=***')
+    expect(verdict.reason).not.toMatch(/hunter2|s3cr3t|admin/)
+  })
+
   test('a redirect is not healthy', async () => {
     const { verdict } = await verifyFrames([[api()]], { stableSeconds: 0, timeoutSeconds: 1, healthUrls: ['http://x/'], fetchStatus: async () => 302 })
     expect(verdict.ok).toBe(false)

@@ -202,14 +202,63 @@ process.stdin.on('end', () => {
   process.stdout.write('installed ' + m.hash + '\\n')
 })
 `));
+/** The exit code of VERIFIER for a cached bundle that does not match its hash (it removed it). */
+const BUNDLE_DAMAGED_EXIT = 253;
+/**
+ * Run as `node -e VERIFIER <hash> <agent args…>` (fixed code, no input in it) before every run the
+ * runner starts: hashes every file of ~/.cache/pm2-safe-deploy/<hash>/ as the installer did and,
+ * only when the whole matches, runs the agent there with the args. A truncated or altered cache is
+ * removed (the runner installs it again) and never run.
+ */
+const VERIFIER = (/* unused pure expression or super */ null && (`
+const fs = require('fs'), path = require('path'), crypto = require('crypto'), url = require('url')
+const sha = (d) => crypto.createHash('sha256').update(d).digest('hex')
+const hash = process.argv[1]
+if (!/^[0-9a-f]{64}$/.test(hash)) { process.stderr.write('bad bundle hash\\n'); process.exit(2) }
+const root = path.join(process.env.HOME, '${CACHE_DIR}', hash)
+const files = []
+const walk = (rel) => {
+  for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
+    const r = rel ? rel + '/' + e.name : e.name
+    if (e.isDirectory()) walk(r)
+    else files.push(r)
+  }
+}
+let ok = false
+try {
+  for (const part of ${JSON.stringify(BUNDLE_PARTS)}) walk(part)
+  const list = files.sort((a, b) => (a < b ? -1 : 1)).map((f) => f + '\\0' + sha(fs.readFileSync(path.join(root, f))) + '\\n').join('')
+  ok = sha(list) === hash
+} catch (e) {
+  ok = false
+}
+if (!ok) {
+  const aside = root + '.damaged-' + process.pid
+  try { fs.renameSync(root, aside); fs.rmSync(aside, { recursive: true, force: true }) } catch (e) {}
+  process.stderr.write('pm2-safe-deploy: the cached bundle ' + hash.slice(0, 12) + ' does not match its sha256 (truncated or altered): removed, not run\\n')
+  process.exit(${253})
+}
+const agent = path.join(root, 'host', 'index.js')
+process.argv = [process.execPath, agent, ...process.argv.slice(2)]
+import(url.pathToFileURL(agent).href)
+`));
+/** `node -e VERIFIER <hash> <args…>`'s arguments after node: the agent of this bundle, verified first. */
+function verifiedAgentArgs(hash, args) {
+    return ['-e', VERIFIER, hash, ...args];
+}
 
 ;// CONCATENATED MODULE: ./src/remote/protocol.ts
 /** Path inputs in which a leading `~/` means the SSH user's home on the host. */
 const HOST_PATH_INPUTS = ['working-directory', 'ecosystem', 'pm2-path', 'pm2-home', 'snapshot-dir', 'audit-log', 'current-link', 'release-dir', 'rollback-to'];
+/** A run directory's name as the runner makes it and the agent accepts it. */
+const RUN_NAME = /^[A-Za-z0-9_.-]{1,160}$/;
+/** The largest frame the runner accepts: a host cannot make it buffer more (L frames are streamed, at most 1 MiB each). */
+const FRAME_LIMITS = { S: 64 * 1024, L: 1 << 20, R: 16 << 20, K: 0 };
 /**
  * The stream of `start` and `follow`: frames of `<kind><byte count>\n<bytes>`. S: the StartAnswer
- * (JSON); L: bytes of the host's log; R: the HostRunResult (JSON), last. A frame cut short by a
- * dropped connection is resumed by `follow <run dir> <log bytes received>`.
+ * (JSON); L: bytes of the host's log; K: a heartbeat (no bytes) while the log is quiet; R: the
+ * HostRunResult (JSON), last. A frame cut short by a dropped connection is resumed by
+ * `follow <run dir> <log bytes received>`.
  */
 class FrameReader {
     on;
@@ -220,24 +269,35 @@ class FrameReader {
     constructor(on) {
         this.on = on;
     }
+    /** Whether a frame is cut short: bytes of it are still to come. */
+    get midFrame() {
+        return this.left >= 0 || this.header !== '';
+    }
     feed(chunk) {
         let at = 0;
         while (at < chunk.length) {
             if (this.left < 0) {
                 const nl = chunk.indexOf(10, at);
-                if (nl < 0) {
-                    this.header += chunk.subarray(at).toString('latin1');
+                this.header += chunk.subarray(at, nl < 0 ? chunk.length : nl).toString('latin1');
+                if (this.header.length > 16)
+                    throw new Error(`unexpected data from the host agent: ${JSON.stringify(this.header.slice(0, 100))}`);
+                if (nl < 0)
                     return;
-                }
-                this.header += chunk.subarray(at, nl).toString('latin1');
                 at = nl + 1;
-                const m = this.header.match(/^([SLR])(\d+)$/);
+                const m = this.header.match(/^([SLRK])(\d{1,9})$/);
                 if (!m)
-                    throw new Error(`unexpected data from the host agent: ${JSON.stringify(this.header.slice(0, 500))}`);
+                    throw new Error(`unexpected data from the host agent: ${JSON.stringify(this.header.slice(0, 100))}`);
                 this.kind = m[1];
                 this.left = Number(m[2]);
+                const limit = FRAME_LIMITS[this.kind];
+                if (this.left > limit)
+                    throw new Error(`the host agent announced a ${this.kind} frame of ${this.left} bytes (at most ${limit} accepted)`);
                 this.header = '';
                 this.body = [];
+                if (this.left === 0) {
+                    this.complete();
+                    continue;
+                }
             }
             const piece = chunk.subarray(at, at + this.left);
             at += piece.length;
@@ -277,6 +337,14 @@ class FrameReader {
 
 const home = () => process.env.HOME || '/';
 const runsRoot = () => external_node_path_default().join(home(), CACHE_DIR, 'runs');
+/** Uploads wait here, outside every directory a deploy may use, until the run moves one into release-dir (promise 15). */
+const stagingRoot = () => external_node_path_default().join(home(), CACHE_DIR, 'staging');
+/** An upload no run took after a day is left over from a job that ended: removed. */
+const STAGING_MAX_AGE_MS = 24 * 3600_000;
+/** How often `follow` says it is alive while the log is quiet: a quiet host is not a lost one. */
+const HEARTBEAT_MS = 10_000;
+/** How long `cancel` waits for a signalled main step to end, to answer what it did. */
+const CANCEL_WAIT_MS = 8000;
 /** The bundle this agent belongs to: dist/host/index.js → the directory holding main/, post/, reader/. */
 const bundleRoot = () => external_node_path_default().resolve(external_node_path_default().dirname(process.argv[1]), '..');
 const KEEP_RUNS = 30;
@@ -289,7 +357,8 @@ const F = {
     mainPid: 'main.pid',
     mainExit: 'main.exit',
     done: 'done',
-    cancel: 'cancel'
+    cancel: 'cancel',
+    neverStarted: 'never-started'
 };
 /** A leading `~/` means the SSH user's home (promise 12). */
 function expandHome(value) {
@@ -357,6 +426,8 @@ function stepEnv(dir, payload, inputs, searchPath) {
         if (v !== undefined && !/^(SSH_|INPUT_|STATE_|GITHUB_|GITEA_|FORGEJO_|RUNNER_|ACTIONS_)/.test(k))
             env[k] = v;
     Object.assign(env, payload.env);
+    // ssh-env: the step's variables, as a self-hosted runner's step env reaches run() (promise 7 passes them to pm2).
+    Object.assign(env, payload.stepEnv ?? {});
     env.PATH = searchPath;
     env.GITHUB_WORKSPACE = home();
     env.RUNNER_TEMP = external_node_path_default().join(dir, 'tmp');
@@ -376,7 +447,17 @@ async function start() {
     external_node_fs_default().mkdirSync(runsRoot(), { recursive: true, mode: 0o700 });
     pruneRuns();
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const dir = external_node_path_default().join(runsRoot(), `${stamp}-${payload.tag.replace(/[^\w.-]/g, '_').slice(0, 80)}-${external_node_crypto_default().randomBytes(4).toString('hex')}`);
+    const name = RUN_NAME.test(payload.run ?? '') ? payload.run : `${stamp}-${payload.tag.replace(/[^\w.-]/g, '_').slice(0, 80)}-${external_node_crypto_default().randomBytes(4).toString('hex')}`;
+    const dir = external_node_path_default().join(runsRoot(), name);
+    try {
+        // Exclusive: a runner that lost the start's answer may have claimed the name (then this run never starts).
+        external_node_fs_default().mkdirSync(dir, { mode: 0o700 });
+    }
+    catch (err) {
+        if (err.code === 'EEXIST')
+            fail(`the run ${name} was claimed before it started (the runner lost the connection): nothing was started`, 5);
+        throw err;
+    }
     external_node_fs_default().mkdirSync(external_node_path_default().join(dir, 'tmp'), { recursive: true, mode: 0o700 });
     const searchPath = [external_node_path_default().dirname(process.execPath), process.env.PATH ?? '/usr/bin:/bin'].join((external_node_path_default()).delimiter);
     const { inputs, pm2 } = hostInputs(payload.inputs, searchPath);
@@ -443,6 +524,11 @@ async function execMain(dir, main) {
     Object.assign(process.env, env);
     process.chdir(env.GITHUB_WORKSPACE ?? home());
     external_node_fs_default().writeFileSync(external_node_path_default().join(dir, F.mainPid), String(process.pid));
+    // After main.pid: a cancel that found no pid wrote its marker first, so one of the two sees the other.
+    if (external_node_fs_default().existsSync(external_node_path_default().join(dir, F.cancel))) {
+        process.stdout.write('::error title=Deploy cancelled::The job was cancelled before the deploy started on this host: nothing was changed.\n');
+        process.exit(1);
+    }
     process.argv[1] = main;
     await import(/* webpackIgnore: true */ (0,external_node_url_namespaceObject.pathToFileURL)(main).href);
 }
@@ -460,13 +546,16 @@ async function follow(dir, offset) {
     const logFile = external_node_path_default().join(dir, F.log);
     let at = offset;
     let wake = null;
+    let sent = Date.now();
     const watcher = external_node_fs_default().watch(dir, () => wake?.());
     process.stdout.on('error', () => process.exit(0));
     try {
         for (;;) {
             const done = external_node_fs_default().existsSync(external_node_path_default().join(dir, F.done));
-            const size = external_node_fs_default().statSync(logFile).size;
+            // A run claimed while it was being created has no log yet for a moment.
+            const size = external_node_fs_default().existsSync(logFile) ? external_node_fs_default().statSync(logFile).size : 0;
             if (size > at) {
+                sent = Date.now();
                 const fd = external_node_fs_default().openSync(logFile, 'r');
                 const buf = Buffer.alloc(Math.min(size - at, 1 << 20));
                 const n = external_node_fs_default().readSync(fd, buf, 0, buf.length, at);
@@ -477,6 +566,10 @@ async function follow(dir, offset) {
             }
             if (done)
                 return await agent_frame('R', Buffer.from(JSON.stringify(resultOf(dir))));
+            if (Date.now() - sent >= HEARTBEAT_MS) {
+                sent = Date.now();
+                await agent_frame('K', Buffer.alloc(0));
+            }
             await Promise.race([sleep(250), new Promise((r) => (wake = r))]);
         }
     }
@@ -523,15 +616,23 @@ function resultOf(dir) {
     };
     return answer;
 }
-/** Before the release switch (or the first pm2 command without one) the deploy is stopped; after it, left to finish. */
-function cancel(dir) {
+/** Whether the run had switched the release or sent a pm2 command: past the point a cancel stops. */
+function pastSwitch(dir) {
+    const state = parseCommandFile(readText(external_node_path_default().join(dir, F.state)));
+    return Boolean(state['release-switch'] || (state['commands-started'] && state['commands-started'] !== '[]'));
+}
+/**
+ * Before the release switch (or the first pm2 command without one) the deploy is stopped; after
+ * it, left to finish. The marker comes first (a main step that has not written its pid yet sees
+ * it); the answer is what the run did, read after the signalled main step ended.
+ */
+async function cancel(dir) {
     const say = (a) => void process.stdout.write(JSON.stringify(a) + '\n');
     if (external_node_fs_default().existsSync(external_node_path_default().join(dir, F.done)))
         return say({ state: 'done' });
-    const state = parseCommandFile(readText(external_node_path_default().join(dir, F.state)));
-    if (state['release-switch'] || (state['commands-started'] && state['commands-started'] !== '[]'))
-        return say({ state: 'past-switch' });
     external_node_fs_default().writeFileSync(external_node_path_default().join(dir, F.cancel), '');
+    if (pastSwitch(dir))
+        return say({ state: 'past-switch' });
     const pid = Number(readText(external_node_path_default().join(dir, F.mainPid)).trim());
     if (pid > 0) {
         try {
@@ -540,71 +641,95 @@ function cancel(dir) {
         catch {
             // already gone
         }
+        const until = Date.now() + CANCEL_WAIT_MS;
+        while (Date.now() < until && !external_node_fs_default().existsSync(external_node_path_default().join(dir, F.mainExit)))
+            await sleep(100);
     }
-    say({ state: 'stopped' });
+    say({ state: pastSwitch(dir) ? 'past-switch' : 'stopped' });
 }
-/** `upload`: a JSON header line, then a tar stream; unpacked beside release-dir, renamed over it only when complete. */
+/** `claim <name>`: the run of that name, or proof it never starts (its name taken before a late `start` could take it). */
+function claim(name) {
+    if (!RUN_NAME.test(name))
+        fail(`not a run name: ${name}`);
+    external_node_fs_default().mkdirSync(runsRoot(), { recursive: true, mode: 0o700 });
+    const dir = external_node_path_default().join(runsRoot(), name);
+    const say = (a) => void process.stdout.write(JSON.stringify(a) + '\n');
+    try {
+        external_node_fs_default().mkdirSync(dir, { mode: 0o700 });
+    }
+    catch (err) {
+        if (err.code !== 'EEXIST')
+            throw err;
+        return say(external_node_fs_default().existsSync(external_node_path_default().join(dir, F.neverStarted)) ? { state: 'never-started' } : { state: 'started', runDir: dir });
+    }
+    external_node_fs_default().writeFileSync(external_node_path_default().join(dir, F.neverStarted), '');
+    external_node_fs_default().writeFileSync(external_node_path_default().join(dir, F.done), 'done\n');
+    say({ state: 'never-started' });
+}
+/** Uploads older than a day that no run took (their job ended): removed. */
+function pruneStaging() {
+    let names = [];
+    try {
+        names = external_node_fs_default().readdirSync(stagingRoot());
+    }
+    catch {
+        return;
+    }
+    for (const name of names) {
+        const p = external_node_path_default().join(stagingRoot(), name);
+        try {
+            if (Date.now() - external_node_fs_default().lstatSync(p).mtimeMs > STAGING_MAX_AGE_MS)
+                external_node_fs_default().rmSync(p, { recursive: true, force: true });
+        }
+        catch {
+            // gone meanwhile
+        }
+    }
+}
+/**
+ * `upload`: a tar stream on stdin, unpacked into a new directory under ~/.cache/pm2-safe-deploy/staging
+ * (inside no directory a deploy may use), with this user's umask and ownership. The run moves it
+ * into release-dir after its checks (promise 15); this never touches release-dir.
+ */
 async function upload() {
-    const first = await new Promise((resolve, reject) => {
-        let buf = Buffer.alloc(0);
-        const onData = (c) => {
-            buf = Buffer.concat([buf, c]);
-            const nl = buf.indexOf(10);
-            if (nl < 0)
-                return;
-            process.stdin.off('data', onData);
-            process.stdin.pause();
-            resolve({ header: JSON.parse(buf.subarray(0, nl).toString()), rest: buf.subarray(nl + 1) });
-        };
-        process.stdin.on('data', onData);
-        process.stdin.on('error', reject);
-    });
-    const target = external_node_path_default().resolve(home(), expandHome(first.header.releaseDir));
-    const parent = external_node_path_default().dirname(target);
-    external_node_fs_default().mkdirSync(parent, { recursive: true });
-    const live = first.header.currentLink ? realOrNull(external_node_path_default().resolve(home(), expandHome(first.header.currentLink))) : null;
-    if (live && live === realOrNull(target))
-        fail(`release-dir ${target} is the live release (current-link names it): upload each release to a new directory, e.g. releases/<commit sha>`);
     const tar = findOnPath('tar', [process.env.PATH ?? '', '/usr/bin', '/bin'].join((external_node_path_default()).delimiter));
     if (!tar)
         fail('the host has no `tar`: install it, or copy the release to the host another way and leave upload empty');
-    const tmp = external_node_fs_default().mkdtempSync(external_node_path_default().join(parent, `.${external_node_path_default().basename(target)}.upload-`));
+    let dir;
+    try {
+        external_node_fs_default().mkdirSync(stagingRoot(), { recursive: true, mode: 0o700 });
+        pruneStaging();
+        dir = external_node_fs_default().mkdtempSync(external_node_path_default().join(stagingRoot(), `${new Date().toISOString().replace(/[:.]/g, '-')}-`));
+    }
+    catch (err) {
+        fail(`cannot make a staging directory for the upload in ${stagingRoot()}: ${err.message}; nothing was changed`);
+    }
+    let err = '';
     const code = await new Promise((resolve) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(tar, ['-x', '-f', '-', '-C', tmp, '--no-same-owner'], { stdio: ['pipe', 'ignore', 'inherit'] });
-        child.stdin.write(first.rest);
-        process.stdin.pipe(child.stdin);
-        process.stdin.resume();
+        // stdin straight to tar; as root too, modes get the umask and files this user (not the archive's).
+        const child = (0,external_node_child_process_namespaceObject.spawn)(tar, ['-x', '-f', '-', '-C', dir, '--no-same-owner', '--no-same-permissions'], { stdio: ['inherit', 'ignore', 'pipe'] });
+        child.stderr.on('data', (d) => (err = (err + d.toString()).slice(-2000)));
+        child.on('error', (e) => {
+            err = e.message;
+            resolve(127);
+        });
         child.on('close', (c) => resolve(c ?? 1));
     });
     if (code !== 0) {
-        external_node_fs_default().rmSync(tmp, { recursive: true, force: true });
-        fail(`unpacking the upload failed (tar exit ${code}): nothing was made live`);
+        external_node_fs_default().rmSync(dir, { recursive: true, force: true });
+        fail(`unpacking the upload failed (tar exit ${code}): ${err.trim().split('\n').slice(-3).join(' / ')}; nothing was changed`);
     }
-    external_node_fs_default().chmodSync(tmp, 0o755);
-    let old = null;
-    if (external_node_fs_default().existsSync(target)) {
-        old = `${tmp}.old`;
-        external_node_fs_default().renameSync(target, old);
-    }
-    external_node_fs_default().renameSync(tmp, target);
-    if (old)
-        external_node_fs_default().rmSync(old, { recursive: true, force: true });
-    process.stdout.write(JSON.stringify({ releaseDir: target, replaced: old !== null }) + '\n');
+    const answer = { staged: dir };
+    process.stdout.write(JSON.stringify(answer) + '\n');
 }
-function realOrNull(p) {
-    try {
-        return external_node_fs_default().realpathSync(p);
-    }
-    catch {
-        return null;
-    }
-}
-function fail(message) {
+function fail(message, code = 3) {
     process.stderr.write(message + '\n');
-    process.exit(3);
+    process.exit(code);
 }
 async function agent(argv) {
     const [command, dir, arg] = argv;
+    if (command === 'claim')
+        return claim(dir ?? '');
     if (dir !== undefined && (!external_node_path_default().isAbsolute(dir) || !external_node_path_default().resolve(dir).startsWith(runsRoot() + (external_node_path_default()).sep)))
         fail(`not a run directory of this user: ${dir}`);
     switch (command) {
@@ -623,7 +748,7 @@ async function agent(argv) {
         case 'upload':
             return upload();
         default:
-            fail(`usage: node dist/host/index.js start|follow|result|cancel|upload …`);
+            fail(`usage: node dist/host/index.js start|follow|result|cancel|claim|upload …`);
     }
 }
 

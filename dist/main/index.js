@@ -41280,6 +41280,25 @@ function iso_duration(params) {
     return core._isoDuration(ZodISODuration, params);
 }
 
+;// CONCATENATED MODULE: ./src/core/mask-url.ts
+// A URL as the action prints or records it: a `user:pass@` and every query value may be a
+// secret (`https://user:pass@host/health`, `?token=…`), so they are masked in every message,
+// annotation, summary, report and audit line that names a health-url.
+/** The URL with its password (and user), every query value and its fragment masked; text that is no URL unchanged. */
+function maskUrl(text) {
+    let u;
+    try {
+        u = new URL(text);
+    }
+    catch {
+        // Not a URL (an input error names it): mask what looks like credentials or a query anyway.
+        return text.replace(/\/\/[^/@\s]*@/, '//***@').replace(/\?\S*/, '?***');
+    }
+    const creds = u.username || u.password ? '***@' : '';
+    const query = [...u.searchParams.keys()].map((k) => `${encodeURIComponent(k)}=***`).join('&');
+    return `${u.protocol}//${creds}${u.host}${u.pathname}${query ? `?${query}` : u.search ? '?***' : ''}${u.hash ? '#***' : ''}`;
+}
+
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
@@ -41383,6 +41402,7 @@ function removeRelease(dir) {
 
 
 
+
 class InputError extends UserError {
 }
 const bool = (name) => schemas_string()
@@ -41412,7 +41432,7 @@ function healthUrlProblem(u, ctx) {
         }
     }
     if (why)
-        ctx.addIssue({ code: 'custom', message: `each health-url must be an http:// or https:// URL: ${JSON.stringify(u)} is not: ${why}` });
+        ctx.addIssue({ code: 'custom', message: `each health-url must be an http:// or https:// URL: ${JSON.stringify(maskUrl(u))} is not: ${why}` });
 }
 const list = schemas_string().transform((v) => v
     .split(/[\n,]/)
@@ -41920,10 +41940,14 @@ function audit_resolveAuditTarget(env, read = envInputs(env)) {
 function appendAudit(target, record) {
     const { file, explicit } = typeof target === 'string' ? { file: target, explicit: true } : target;
     if (explicit)
-        external_node_fs_default().mkdirSync(external_node_path_default().dirname(file), { recursive: true });
+        external_node_fs_default().mkdirSync(external_node_path_default().dirname(file), { recursive: true, mode: 0o700 });
     const line = Buffer.from(JSON.stringify(AuditRecordSchema.parse(record)) + '\n', 'utf8');
-    const fd = external_node_fs_default().openSync(file, 'a', 0o640);
+    // Only the daemon's owner reads the record (SECURITY.md); a symlink planted at the name is not followed.
+    const fd = external_node_fs_default().openSync(file, (external_node_fs_default()).constants.O_WRONLY | (external_node_fs_default()).constants.O_APPEND | (external_node_fs_default()).constants.O_CREAT | (external_node_fs_default()).constants.O_NOFOLLOW, 0o600);
     try {
+        // A log an older version made 0640 becomes the owner's alone.
+        if ((external_node_fs_default().fstatSync(fd).mode & 0o077) !== 0)
+            external_node_fs_default().fchmodSync(fd, 0o600);
         let written = external_node_fs_default().writeSync(fd, line, 0, line.length);
         // A short write (disk full, signal) is finished rather than left as half a line.
         while (written < line.length)
@@ -42462,7 +42486,7 @@ function gateScriptStart(name, script, namespace, processes, ownNames) {
  * escape sequence) would be pasted invisibly, so such words use bash/zsh `$'…'`
  * quoting with every such byte escaped.
  */
-function shellQuote(word) {
+function shell_quote_shellQuote(word) {
     if (word !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word))
         return word;
     // eslint-disable-next-line no-control-regex
@@ -42484,7 +42508,7 @@ function shellQuote(word) {
     return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 function shellCommand(argv) {
-    return argv.map(shellQuote).join(' ');
+    return argv.map(shell_quote_shellQuote).join(' ');
 }
 
 ;// CONCATENATED MODULE: ./src/core/report/restore.ts
@@ -42503,7 +42527,7 @@ const ARGS_NOT_RECORDED = 'Arguments and environment variables are not recorded 
 function restoreHints(input) {
     if (input.result !== 'failed' && input.result !== 'aborted' && input.result !== 'rolled-back')
         return [];
-    const prefix = input.pm2Home ? [`PM2_HOME=${shellQuote(input.pm2Home)}`] : [];
+    const prefix = input.pm2Home ? [`PM2_HOME=${shell_quote_shellQuote(input.pm2Home)}`] : [];
     const render = (argv) => [...prefix, shellCommand(argv)].join(' ');
     if (input.daemonGone)
         return [daemonGoneHint(input, render)];
@@ -44790,14 +44814,37 @@ function failStep(message, title) {
 // Snapshot files: the fixed fields of every process (never env), written before any change.
 
 
+
 function snapshotFileName(label, runTag) {
     return `pm2-safe-deploy-${runTag}-${label}.json`;
 }
 function writeSnapshot(dir, runTag, snapshot) {
-    external_node_fs_default().mkdirSync(dir, { recursive: true });
+    external_node_fs_default().mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = external_node_path_default().join(dir, snapshotFileName(snapshot.label, runTag));
-    external_node_fs_default().writeFileSync(file, JSON.stringify(snapshot, null, 2) + '\n', { mode: 0o600 });
+    writePrivateFile(file, JSON.stringify(snapshot, null, 2) + '\n');
     return file;
+}
+/**
+ * A record only its owner reads (SECURITY.md): written to a new 0600 file (O_EXCL: never through a
+ * symlink planted at the name, never keeping an old file's mode) and renamed over the name.
+ */
+function writePrivateFile(file, text) {
+    const tmp = `${file}.${process.pid}-${external_node_crypto_default().randomBytes(4).toString('hex')}.tmp`;
+    const fd = external_node_fs_default().openSync(tmp, (external_node_fs_default()).constants.O_WRONLY | (external_node_fs_default()).constants.O_CREAT | (external_node_fs_default()).constants.O_EXCL | (external_node_fs_default()).constants.O_NOFOLLOW, 0o600);
+    try {
+        external_node_fs_default().fchmodSync(fd, 0o600);
+        external_node_fs_default().writeSync(fd, text);
+    }
+    finally {
+        external_node_fs_default().closeSync(fd);
+    }
+    try {
+        external_node_fs_default().renameSync(tmp, file);
+    }
+    catch (err) {
+        external_node_fs_default().rmSync(tmp, { force: true });
+        throw err;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/core/retention.ts
@@ -44860,7 +44907,8 @@ class RunDirError extends UserError {
 }
 function makeRunDir(target, startedAt, runTag) {
     if (!target.isDefault) {
-        external_node_fs_default().mkdirSync(target.snapshotDir, { recursive: true });
+        // Records only their owner reads: a directory this run makes is 0700.
+        external_node_fs_default().mkdirSync(target.snapshotDir, { recursive: true, mode: 0o700 });
         return target.snapshotDir;
     }
     if (!external_node_fs_default().existsSync(target.pm2Home)) {
@@ -44929,7 +44977,6 @@ const ACTION_VERSION = '0.1.0';
 
 
 
-
 async function finish(state) {
     try {
         const after = await recordAfter(state);
@@ -44971,7 +45018,7 @@ function writeReport(state, report) {
     let file = '';
     try {
         file = external_node_path_default().join(state.runDirectory(target), `pm2-safe-deploy-${state.runTag}-report.json`);
-        external_node_fs_default().writeFileSync(file, JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });
+        writePrivateFile(file, JSON.stringify(report, null, 2) + '\n');
     }
     catch (err) {
         print_warn(`could not write the report: ${errors_messageOf(err)}`);
@@ -45143,6 +45190,7 @@ function state_readProgress() {
 }
 
 ;// CONCATENATED MODULE: ./src/core/verify.ts
+
 const BAD = new Set(['errored', 'stopped', 'stopping', 'waiting restart', 'one-launch-status']);
 /** One look at the own processes: a hard failure, not yet ready, or ready. */
 function assessOwn(processes, ownNames, expectedCounts) {
@@ -45269,7 +45317,9 @@ async function verifyOwnHealthy(opts) {
                 }
                 catch (err) {
                     const cause = err.cause?.code;
-                    healthy[url] = cause ? `${err.message} (${cause})` : err.message;
+                    // An error may quote the URL (undici does, with its credentials): only the masked form is kept.
+                    const message = err.message.split(url).join(maskUrl(url));
+                    healthy[url] = cause ? `${message} (${cause})` : message;
                 }
             }
             const unhealthy = opts.healthUrls.filter((u) => !is2xx(healthy[u]));
@@ -45280,7 +45330,7 @@ async function verifyOwnHealthy(opts) {
             quiet = unhealthy.length === 0;
             lastReason =
                 unhealthy.length > 0
-                    ? `health URL ${unhealthy.map((u) => `${u} → ${healthy[u]}`).join(', ')}`
+                    ? `health URL ${unhealthy.map((u) => `${maskUrl(u)} → ${healthy[u]}`).join(', ')}`
                     : `stable for ${(stableFor / 1000).toFixed(1)} of ${opts.stableSeconds} s`;
         }
         else {
@@ -45299,7 +45349,15 @@ async function verifyOwnHealthy(opts) {
 // A health URL's status code: what promise 4's "every health-url answers 2xx" asks of the network.
 /** The status a URL answers with (redirects not followed), within 5 s; throws when it does not answer. */
 async function fetchStatus(url) {
-    const res = await fetch(url, { signal: AbortSignal.timeout(5000), redirect: 'manual' });
+    // fetch refuses a URL with credentials: `user:pass@` becomes a Basic Authorization header.
+    const u = new URL(url);
+    const headers = {};
+    if (u.username || u.password) {
+        headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+        u.username = '';
+        u.password = '';
+    }
+    const res = await fetch(u, { signal: AbortSignal.timeout(5000), redirect: 'manual', headers });
     await res.body?.cancel();
     return res.status;
 }
@@ -47598,6 +47656,7 @@ async function recover(ctx, pm2, err) {
 
 
 
+
 /** How far the killed main step got, from what it saved as it went: the record says what to check. */
 function progressNote(p, live = liveRelease) {
     const parts = [];
@@ -47611,7 +47670,7 @@ function progressNote(p, live = liveRelease) {
         const was = sw.previous ?? 'nothing (a first deploy)';
         if (now === sw.target && now !== sw.previous) {
             parts.push(`A release switch was half done: ${sw.link} names ${sw.target} (was ${was}), but the processes may still run the previous release. ` +
-                `A new deploy of ${sw.target} keeps the release its processes still run as the one to roll back to; to go back by hand: ${sw.previous ? `ln -sfn ${sw.previous} ${sw.link}` : `rm ${sw.link}`}.`);
+                `A new deploy of ${sw.target} keeps the release its processes still run as the one to roll back to; to go back by hand: ${sw.previous ? `ln -sfn -- ${shellQuote(sw.previous)} ${shellQuote(sw.link)}` : `rm -- ${shellQuote(sw.link)}`}.`);
         }
         else {
             parts.push(`It had begun a release switch of ${sw.link} to ${sw.target} (was ${was}); the link now names ${now ?? 'nothing'}.`);
@@ -47754,6 +47813,8 @@ function knownHostsCover(lines, host, port) {
         return hit;
     });
 }
+/** The config alias of `ssh-jump`. */
+const JUMP_ALIAS = 'psd-jump';
 /** A value in ssh_config: double-quoted; `%` doubled where ssh expands tokens. Refuses what cannot be quoted. */
 function configValue(value, tokens) {
     if (/["\n\r\0]/.test(value))
@@ -47762,13 +47823,31 @@ function configValue(value, tokens) {
 }
 /** How long a silent connection lives: ServerAliveInterval × ServerAliveCountMax. */
 const KEEPALIVE = { intervalSeconds: 5, countMax: 3 };
-/** The generated `-F` config: one `Host` block per target (by alias), then the fixed options for all. */
-function sshConfigText(hosts, files, jump) {
+/**
+ * The ProxyCommand that reaches a target through the jump host. Not ProxyJump: OpenSSH turns that
+ * into `sh -c "exec ssh … -F <path> …"` without quoting the path, so a config path with a space or
+ * `$(…)` breaks or runs on the runner. Here every word is quoted (and `%` doubled, as ssh expands
+ * it), and the jump's errors go to a file the runner reads.
+ */
+function jumpProxyCommand(ssh, files, target) {
+    const hostPort = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+    const words = [shQuote(ssh), '-F', shQuote(files.config), '-W', shQuote(hostPort), '--', JUMP_ALIAS];
+    const line = `${words.join(' ')}${files.jumpErrors ? ` 2>>${shQuote(files.jumpErrors)}` : ''}`;
+    if (/[\n\r\0]/.test(line))
+        throw new Error(`an ssh config value cannot hold line breaks: ${JSON.stringify(line)}`);
+    return line.replace(/%/g, '%%');
+}
+/** The generated `-F` config: one `Host` block per target (by alias), the jump host's, then the fixed options for all. */
+function sshConfigText(hosts, files, jump, ssh = 'ssh') {
     const out = ['# pm2-safe-deploy: generated for one job, removed by its post step'];
     for (const h of hosts) {
         out.push(`Host ${h.alias}`, `  HostName ${h.address.host}`, `  Port ${h.address.port}`, `  User ${h.address.user}`);
         if (jump)
-            out.push(`  ProxyJump ${jump.user ? `${jump.user}@` : ''}${jump.host.includes(':') ? `[${jump.host}]` : jump.host}:${jump.port}`);
+            out.push(`  ProxyCommand ${jumpProxyCommand(ssh, files, h.address)}`);
+    }
+    if (jump) {
+        // Its own connection each time (no master whose errors ControlPersist hides), and no proxy of its own.
+        out.push(`Host ${JUMP_ALIAS}`, `  HostName ${jump.host}`, `  Port ${jump.port}`, ...(jump.user ? [`  User ${jump.user}`] : []), '  ControlMaster no', '  ControlPath none', '  ProxyCommand none');
     }
     out.push('Host *', '  BatchMode yes', '  StrictHostKeyChecking yes', `  UserKnownHostsFile ${configValue(files.knownHosts, true)}`, '  GlobalKnownHostsFile /dev/null', '  UpdateHostKeys no', '  CheckHostIP no', '  HashKnownHosts no', ...(files.key ? ['  IdentitiesOnly yes', `  IdentityFile ${configValue(files.key, true)}`, '  IdentityAgent none'] : ['  IdentitiesOnly no']), '  PasswordAuthentication no', '  KbdInteractiveAuthentication no', '  ForwardAgent no', '  ForwardX11 no', '  ClearAllForwardings yes', '  PermitLocalCommand no', '  RequestTTY no', `  ServerAliveInterval ${KEEPALIVE.intervalSeconds}`, `  ServerAliveCountMax ${KEEPALIVE.countMax}`, '  ConnectTimeout 15', '  ControlMaster auto', '  ControlPersist 300', `  ControlPath ${configValue(`${files.controlDir}/%C`, false)}`, '  LogLevel ERROR');
     return out.join('\n') + '\n';
@@ -47820,82 +47899,10 @@ function sshFailureMessage(kind, label, address, stderr) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/remote/inputs.ts
-// The remote inputs (promise 12), parsed once on the runner. The deploy inputs are NOT checked
-// here: their paths are the host's, so they travel as text and the host's run() parses them.
-
-
-
-
-
-/** The inputs that drive the transport: the host never sees them (an empty `ssh-host` there means a local deploy). */
-const REMOTE_INPUT_NAMES = ['ssh-host', 'ssh-user', 'ssh-key', 'ssh-known-hosts', 'ssh-jump', 'upload', 'upload-exclude', 'ssh-env', 'hosts-per-batch', 'rollback-hosts'];
-const readAction = (name) => getInput(name);
-/** Whether this step deploys over SSH. */
-function inputs_remoteRequested(read = readAction) {
-    return read('ssh-host').trim() !== '';
-}
-const lines = (v) => v
-    .split(/\r?\n/)
-    .map((s) => s.trim())
-    .filter((s) => s !== '' && !s.startsWith('#'));
-function inputs_parseRemoteInputs(read = readAction, runnerUser = () => external_node_os_default().userInfo().username) {
-    const problems = [];
-    const user = read('ssh-user').trim();
-    if (user && !/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(user))
-        problems.push(`ssh-user: ${JSON.stringify(user)} is not a plain user name`);
-    const hosts = [];
-    for (const label of lines(read('ssh-host'))) {
-        const a = parseSshAddress(label);
-        if (typeof a === 'string')
-            problems.push(`ssh-host: ${a}`);
-        else if (hosts.some((h) => h.label === label))
-            problems.push(`ssh-host: ${label} is listed twice`);
-        else
-            hosts.push({ label, user: a.user ?? (user || runnerUser()), host: a.host, port: a.port });
-    }
-    const jumpText = read('ssh-jump').trim();
-    const jump = jumpText ? parseSshAddress(jumpText) : null;
-    if (typeof jump === 'string')
-        problems.push(`ssh-jump: ${jump}`);
-    const known = parseKnownHosts(read('ssh-known-hosts'));
-    problems.push(...known.problems.map((p) => `ssh-known-hosts: ${p}`));
-    if (known.lines.length === 0 && known.problems.length === 0) {
-        problems.push('ssh-known-hosts is required with ssh-host (host keys are always verified): run `ssh-keyscan -p PORT HOST` for each host from a trusted machine, check the fingerprints, and pass the lines (e.g. from a secret or a variable)');
-    }
-    const rollbackHosts = schemas_enum(['true', 'false']).safeParse((read('rollback-hosts').trim() || INPUT_DEFAULTS['rollback-hosts']).toLowerCase());
-    if (!rollbackHosts.success)
-        problems.push('rollback-hosts must be true or false');
-    const upload = read('upload').trim() || null;
-    if (upload && read('rollback-to').trim()) {
-        problems.push('upload and rollback-to are both set: rollback-to makes a release already on each host live again, with nothing uploaded. Set `upload` on deploy runs only (leave it empty when rollback-to is set)');
-    }
-    else if (upload && !read('release-dir').trim())
-        problems.push('upload needs release-dir: the directory on each host the upload becomes (e.g. /var/www/app/releases/${{ github.sha }})');
-    if (problems.length > 0)
-        throw new InputError(`Invalid inputs:\n${problems.map((p) => `- ${p}`).join('\n')}`);
-    const key = read('ssh-key');
-    return {
-        hosts,
-        key: key.trim() ? key : null,
-        knownHosts: known.lines,
-        jump: jump,
-        upload,
-        rollbackHosts: rollbackHosts.data === 'true',
-        forwarded: forwardedInputs(read)
-    };
-}
-/** Every deploy input by its action.yml name, defaults filled in, the remote ones left out. */
-function forwardedInputs(read) {
-    const out = {};
-    for (const name of Object.keys(INPUT_DEFAULTS)) {
-        if (REMOTE_INPUT_NAMES.includes(name))
-            continue;
-        out[name] = read(name);
-    }
-    return out;
-}
-
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./src/remote/bundle.ts
 // The action's own bundle, shipped to a host once per content hash (promise 12): the files of
 // dist/main, dist/post, dist/reader and dist/host, named by the sha256 of their list. The host
@@ -47985,14 +47992,567 @@ process.stdin.on('end', () => {
   process.stdout.write('installed ' + m.hash + '\\n')
 })
 `;
+/** The exit code of VERIFIER for a cached bundle that does not match its hash (it removed it). */
+const BUNDLE_DAMAGED_EXIT = 253;
+/**
+ * Run as `node -e VERIFIER <hash> <agent args…>` (fixed code, no input in it) before every run the
+ * runner starts: hashes every file of ~/.cache/pm2-safe-deploy/<hash>/ as the installer did and,
+ * only when the whole matches, runs the agent there with the args. A truncated or altered cache is
+ * removed (the runner installs it again) and never run.
+ */
+const VERIFIER = `
+const fs = require('fs'), path = require('path'), crypto = require('crypto'), url = require('url')
+const sha = (d) => crypto.createHash('sha256').update(d).digest('hex')
+const hash = process.argv[1]
+if (!/^[0-9a-f]{64}$/.test(hash)) { process.stderr.write('bad bundle hash\\n'); process.exit(2) }
+const root = path.join(process.env.HOME, '${CACHE_DIR}', hash)
+const files = []
+const walk = (rel) => {
+  for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
+    const r = rel ? rel + '/' + e.name : e.name
+    if (e.isDirectory()) walk(r)
+    else files.push(r)
+  }
+}
+let ok = false
+try {
+  for (const part of ${JSON.stringify(BUNDLE_PARTS)}) walk(part)
+  const list = files.sort((a, b) => (a < b ? -1 : 1)).map((f) => f + '\\0' + sha(fs.readFileSync(path.join(root, f))) + '\\n').join('')
+  ok = sha(list) === hash
+} catch (e) {
+  ok = false
+}
+if (!ok) {
+  const aside = root + '.damaged-' + process.pid
+  try { fs.renameSync(root, aside); fs.rmSync(aside, { recursive: true, force: true }) } catch (e) {}
+  process.stderr.write('pm2-safe-deploy: the cached bundle ' + hash.slice(0, 12) + ' does not match its sha256 (truncated or altered): removed, not run\\n')
+  process.exit(${253})
+}
+const agent = path.join(root, 'host', 'index.js')
+process.argv = [process.execPath, agent, ...process.argv.slice(2)]
+import(url.pathToFileURL(agent).href)
+`;
+/** `node -e VERIFIER <hash> <args…>`'s arguments after node: the agent of this bundle, verified first. */
+function verifiedAgentArgs(hash, args) {
+    return ['-e', VERIFIER, hash, ...args];
+}
+
+;// CONCATENATED MODULE: ./src/remote/scripts.ts
+// The fixed POSIX sh scripts the runner sends as ssh commands. No input is ever interpolated
+// into them: values arrive as positional arguments (the bundle hash, paths the host reported)
+// or on stdin (an input such as pm2-home), and each is quoted as one word by shellCommand.
+
+
+/**
+ * Finds the node to run the bundle with: the PM2 daemon's (its pid file under pm2-home, read from
+ * stdin's first line; the process must be a PM2 daemon), else a login shell's. Prints key=value
+ * lines; only sh built-ins and that node are used (the session's PATH may have nothing).
+ */
+const PROBE = `
+JS='process.stdout.write(process.execPath + " " + process.version)'
+IFS= read -r h || h=
+case $h in
+  '~/'*) h=$HOME/\${h#??} ;;
+  '') h=\${PM2_HOME:-$HOME/.pm2} ;;
+  /*) ;;
+  *) h=$HOME/$h ;;
+esac
+exe= from=
+if [ -r "$h/pm2.pid" ]; then
+  pid=
+  IFS= read -r pid < "$h/pm2.pid"
+  case $pid in
+    ''|*[!0-9]*) ;;
+    *) title=
+       [ -r "/proc/$pid/cmdline" ] && IFS= read -r title < "/proc/$pid/cmdline" 2>/dev/null
+       case $title in 'PM2 v'*) [ -x "/proc/$pid/exe" ] && exe=/proc/$pid/exe from=daemon ;; esac ;;
+  esac
+fi
+if [ -z "$exe" ]; then
+  out=$("\${SHELL:-/bin/sh}" -lc 'command -v node' </dev/null 2>/dev/null) || out=
+  nl='
+'
+  out=\${out##*"$nl"}
+  case $out in /*) exe=$out from=login ;; esac
+fi
+b=no
+[ -f "$HOME/${CACHE_DIR}/$1/host/index.js" ] && b=yes
+# With "start" and this bundle there, the run starts now (the agent checks its node), reading its inputs from the rest of stdin;
+# $3, the runner's fixed verifier, checks the cached bundle's sha256 first and runs nothing when it does not match.
+if [ "$2" = start ] && [ "$b" = yes ] && [ -n "$exe" ]; then
+  printf 'node=%s\\nfrom=%s\\nhome=%s\\npm2home=%s\\nbundle=yes\\nstarting=yes\\n--\\n' "$exe" "$from" "$HOME" "$h"
+  exec "$exe" -e "$3" "$1" start
+fi
+info=
+[ -n "$exe" ] && info=$("$exe" -e "$JS" 2>/dev/null)
+node=\${info% *} v=\${info##* }
+printf 'node=%s\\nfrom=%s\\nversion=%s\\nhome=%s\\npm2home=%s\\nbundle=%s\\n--\\n' "$node" "$from" "$v" "$HOME" "$h" "$b"
+`;
+function probeCommand(bundleHash, thenStart = false) {
+    return ssh_shellCommand(PROBE, thenStart ? [bundleHash, 'start', VERIFIER] : [bundleHash]);
+}
+/** `node <args…>` on the host: the node path the probe found is data, not code. */
+function nodeCommand(node, args) {
+    return ssh_shellCommand('n=$1; shift; exec "$n" "$@"', [node, ...args]);
+}
+function parseProbe(text) {
+    const kv = {};
+    for (const line of text.split('\n')) {
+        const eq = line.indexOf('=');
+        if (eq > 0)
+            kv[line.slice(0, eq)] = line.slice(eq + 1);
+    }
+    return {
+        node: kv.node ?? '',
+        from: (kv.from ?? ''),
+        version: kv.version ?? '',
+        home: kv.home ?? '',
+        pm2Home: kv.pm2home ?? '',
+        bundlePresent: kv.bundle === 'yes',
+        starting: kv.starting === 'yes'
+    };
+}
+
+;// CONCATENATED MODULE: ./src/remote/ssh.ts
+// The runner's side of the transport: the OpenSSH client with a generated config, a known_hosts
+// file and the key in a 0600 file, all in one 0700 directory under RUNNER_TEMP that the post step
+// removes. Children are spawned with an argument array (never a shell); node's spawn, not
+// @actions/exec, because a remote command streams stdin and stdout and must be bounded.
+
+
+
+
+
+
+
+
+class SshMissingError extends UserError {
+}
+/** The runner's `ssh`, or a clear error naming the fix. */
+function findSsh(env = process.env) {
+    const found = which_findOnPath('ssh', [env.PATH ?? '', '/usr/bin', '/bin', '/usr/local/bin'].join((external_node_path_default()).delimiter));
+    if (!found) {
+        throw new SshMissingError('ssh-host needs the OpenSSH client (`ssh`) on the runner, and this runner has none. Fix: install it before this step ' +
+            '(Debian/Ubuntu image: `apt-get install -y openssh-client`; Alpine: `apk add openssh-client`), or use a runner image that has it (GitHub\'s hosted runners do).');
+    }
+    return found;
+}
+/** What the runner keeps of a command's output: a broken or hostile host, or a shell rc file that prints, cannot fill its memory. */
+const OUTPUT_LIMITS = { stdout: 4 << 20, stderr: 64 * 1024 };
+/** Control sockets need a short path (sun_path is ~104 bytes; ssh adds `/` + %C's 40 hex + a 17-byte temporary suffix): RUNNER_TEMP unless that is too deep. */
+function controlDirFor(dir) {
+    if (Buffer.byteLength(external_node_path_default().join(dir, 'c')) + 1 + 40 + 17 < 100)
+        return external_node_path_default().join(dir, 'c');
+    return external_node_fs_default().mkdtempSync(external_node_path_default().join(external_node_os_default().tmpdir(), 'psd-'));
+}
+/** The runner's ssh files for one job (key, known_hosts, config, control sockets), and the commands over them. */
+class SshTransport {
+    ssh;
+    dir;
+    files;
+    aliases = new Map();
+    constructor(ssh, dir, files) {
+        this.ssh = ssh;
+        this.dir = dir;
+        this.files = files;
+    }
+    /** Writes the files for these hosts under `tempRoot` (RUNNER_TEMP). The key is written with mode 0600 from the start. */
+    static open(ssh, tempRoot, hosts, key, knownHosts, jump) {
+        external_node_fs_default().mkdirSync(tempRoot, { recursive: true });
+        const dir = external_node_fs_default().mkdtempSync(external_node_path_default().join(tempRoot, 'psd-ssh-'));
+        external_node_fs_default().chmodSync(dir, 0o700);
+        const controlDir = controlDirFor(dir);
+        external_node_fs_default().mkdirSync(controlDir, { recursive: true, mode: 0o700 });
+        const files = { config: external_node_path_default().join(dir, 'config'), knownHosts: external_node_path_default().join(dir, 'known_hosts'), key: key ? external_node_path_default().join(dir, 'id') : null, controlDir, jumpErrors: jump ? external_node_path_default().join(dir, 'jump-errors') : undefined };
+        if (key && files.key)
+            external_node_fs_default().writeFileSync(files.key, key.replace(/\r\n/g, '\n').trimEnd() + '\n', { mode: 0o600, flag: 'wx' });
+        external_node_fs_default().writeFileSync(files.knownHosts, knownHosts.join('\n') + '\n', { mode: 0o600 });
+        const t = new SshTransport(ssh, dir, files);
+        const entries = hosts.map((h, i) => {
+            const alias = `psd-host-${i}`;
+            t.aliases.set(h.label, alias);
+            return { alias, address: { user: h.user, host: h.host, port: h.port } };
+        });
+        if (files.jumpErrors)
+            external_node_fs_default().writeFileSync(files.jumpErrors, '', { mode: 0o600 });
+        external_node_fs_default().writeFileSync(files.config, sshConfigText(entries, files, jump, ssh), { mode: 0o600 });
+        return t;
+    }
+    alias(host) {
+        const a = this.aliases.get(host.label);
+        if (!a)
+            throw new Error(`no ssh config entry for ${host.label}`);
+        return a;
+    }
+    /** Runs one remote command on the host's shared connection; never throws (a spawn failure is code 127). */
+    run(host, remoteCommand, opts) {
+        return new Promise((resolve) => {
+            const jumpFrom = this.jumpErrorsSize();
+            const child = (0,external_node_child_process_namespaceObject.spawn)(this.ssh, sshArgv(this.files.config, this.alias(host), remoteCommand), {
+                stdio: ['pipe', 'pipe', 'pipe'],
+                env: sshEnv(process.env, this.files.key !== null)
+            });
+            const out = [];
+            let outBytes = 0;
+            let stderr = '';
+            let timedOut = false;
+            let refused = null;
+            const refuse = (why) => {
+                refused = why;
+                child.kill('SIGKILL');
+            };
+            child.stdout.on('data', (d) => {
+                if (refused !== null)
+                    return;
+                if (!opts.onStdout) {
+                    outBytes += d.length;
+                    if (outBytes > OUTPUT_LIMITS.stdout)
+                        return refuse(`the host sent more than ${OUTPUT_LIMITS.stdout} bytes where the action expects a short answer`);
+                    return void out.push(d);
+                }
+                try {
+                    opts.onStdout(d);
+                }
+                catch (err) {
+                    // The reader refused what the host sent (not the agent's frames): stop reading it.
+                    refuse(err instanceof Error ? err.message : String(err));
+                }
+            });
+            // The last 64 KiB: ssh's own error is its last line.
+            child.stderr.on('data', (d) => (stderr = (stderr + d.toString()).slice(-OUTPUT_LIMITS.stderr)));
+            child.stdin.on('error', () => undefined);
+            const timer = setTimeout(() => {
+                timedOut = true;
+                child.kill('SIGKILL');
+            }, opts.timeoutMs);
+            const onAbort = () => child.kill('SIGKILL');
+            if (opts.signal?.aborted)
+                onAbort();
+            else
+                opts.signal?.addEventListener('abort', onAbort, { once: true });
+            child.on('error', (err) => {
+                clearTimeout(timer);
+                opts.signal?.removeEventListener('abort', onAbort);
+                resolve({ code: 127, stdout: Buffer.alloc(0), stderr: err.message, timedOut: false });
+            });
+            child.on('close', (code, signal) => {
+                clearTimeout(timer);
+                opts.signal?.removeEventListener('abort', onAbort);
+                if (refused !== null)
+                    return resolve({ code: 254, stdout: Buffer.concat(out), stderr: refused, timedOut });
+                resolve({ code: code ?? (signal ? 255 : 1), stdout: Buffer.concat(out), stderr, timedOut, jumpStderr: this.jumpErrorsSince(jumpFrom) });
+            });
+            const input = opts.input;
+            if (input === undefined)
+                child.stdin.end();
+            else if (typeof input === 'string' || Buffer.isBuffer(input))
+                child.stdin.end(input);
+            else
+                input.pipe(child.stdin);
+        });
+    }
+    jumpErrorsSize() {
+        try {
+            return this.files.jumpErrors ? external_node_fs_default().statSync(this.files.jumpErrors).size : 0;
+        }
+        catch {
+            return 0;
+        }
+    }
+    /** The jump host's errors written since `from` (the last 64 KiB). */
+    jumpErrorsSince(from) {
+        if (!this.files.jumpErrors)
+            return '';
+        try {
+            const size = external_node_fs_default().statSync(this.files.jumpErrors).size;
+            const start = Math.max(from, size - OUTPUT_LIMITS.stderr);
+            if (size <= start)
+                return '';
+            const fd = external_node_fs_default().openSync(this.files.jumpErrors, 'r');
+            const buf = Buffer.alloc(size - start);
+            external_node_fs_default().readSync(fd, buf, 0, buf.length, start);
+            external_node_fs_default().closeSync(fd);
+            return buf.toString();
+        }
+        catch {
+            return '';
+        }
+    }
+    /** Closes every shared connection (the masters would otherwise linger for ControlPersist). */
+    async closeAll(hosts) {
+        await Promise.all(hosts.map((h) => new Promise((resolve) => {
+            const child = (0,external_node_child_process_namespaceObject.spawn)(this.ssh, ssh_sshExitArgv(this.files.config, this.alias(h)), { stdio: 'ignore', env: sshEnv(process.env, this.files.key !== null) });
+            const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+            child.on('error', () => resolve());
+            child.on('close', () => {
+                clearTimeout(timer);
+                resolve();
+            });
+        })));
+    }
+    /** Removes the key, known_hosts, config and sockets. */
+    dispose() {
+        ssh_removeSshDir(this.dir, this.files.controlDir);
+    }
+}
+/** A killed main step's shared connections: closed through its config, when it is still there. */
+async function ssh_closeLeftMasters(dir) {
+    const config = path.join(dir, 'config');
+    let aliases = [];
+    try {
+        aliases = [...fs.readFileSync(config, 'utf8').matchAll(/^Host (psd-host-\d+)$/gm)].map((m) => m[1]);
+    }
+    catch {
+        return;
+    }
+    const ssh = findOnPath('ssh', [process.env.PATH ?? '', '/usr/bin', '/bin'].join(path.delimiter));
+    if (!ssh)
+        return;
+    await Promise.all(aliases.map((a) => new Promise((resolve) => {
+        const child = spawn(ssh, sshExitArgv(config, a), { stdio: 'ignore', env: sshEnv(process.env, true) });
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.on('error', () => resolve());
+        child.on('close', () => {
+            clearTimeout(timer);
+            resolve();
+        });
+    })));
+}
+/** Removes a transport's directory (and its control directory when that lives elsewhere); the key first. */
+function ssh_removeSshDir(dir, controlDir) {
+    const key = external_node_path_default().join(dir, 'id');
+    try {
+        // Overwritten before unlinking: the bytes do not stay in a freed block the next job can read.
+        const size = external_node_fs_default().statSync(key).size;
+        external_node_fs_default().writeFileSync(key, external_node_crypto_default().randomBytes(size));
+    }
+    catch {
+        // no key file
+    }
+    external_node_fs_default().rmSync(dir, { recursive: true, force: true });
+    if (controlDir && !controlDir.startsWith(dir + (external_node_path_default()).sep))
+        external_node_fs_default().rmSync(controlDir, { recursive: true, force: true });
+}
+/** The environment for ssh: the runner's, minus every input and state value (a secret), with the agent only when no key is given. */
+function sshEnv(env, haveKey) {
+    const out = {};
+    for (const [k, v] of Object.entries(env)) {
+        if (v === undefined || /^(INPUT_|STATE_)/.test(k))
+            continue;
+        if (haveKey && k === 'SSH_AUTH_SOCK')
+            continue;
+        out[k] = v;
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/remote/upload.ts
+// `upload` (SPEC "Inputs", promise 15): a directory on the runner sent to the host as a tar
+// stream over the host's shared connection. The host unpacks it under a temporary name in its
+// cache (inside no directory a deploy may use) and answers that path; the host's run() makes it
+// `release-dir` only after its checks, never in a dry run. The runner's tar runs with the same
+// clean environment as ssh, and is stopped at once when the host side ends early.
+
+
+
+
+
+
+
+
+
+class UploadError extends UserError {
+}
+const UPLOAD_MS = 30 * 60_000;
+/** `upload-exclude`: one pattern per line or comma separated; empty means nothing is left out. */
+function parseUploadExclude(text) {
+    return text
+        .split(/[\n,]/)
+        .map((s) => s.trim())
+        .filter((s) => s !== '' && !s.startsWith('#'));
+}
+/** tar's argv for the upload: every pattern one `--exclude=` argument (never a shell string). */
+function tarArgv(source, exclude) {
+    return ['-c', '-f', '-', ...exclude.map((p) => `--exclude=${p}`), '-C', source, '.'];
+}
+/** The upload directory on the runner, checked before any host is contacted. */
+function uploadSource(input, workspace) {
+    const dir = external_node_path_default().resolve(workspace, input);
+    let ok = false;
+    try {
+        ok = external_node_fs_default().statSync(dir).isDirectory();
+    }
+    catch {
+        ok = false;
+    }
+    if (!ok)
+        throw new UploadError(`upload: ${dir} does not exist or is not a directory on the runner: build the release into it before this step, or fix \`upload\``);
+    return dir;
+}
+/** Sends the release to the host's staging area; returns its path there (the run's `staged-upload` input). */
+async function uploadRelease(t, host, node, agent, source, opts) {
+    const tar = which_findOnPath('tar', [process.env.PATH ?? '', '/usr/bin', '/bin'].join((external_node_path_default()).delimiter));
+    if (!tar)
+        throw new UploadError('upload needs `tar` on the runner, and this runner has none: install it before this step');
+    const t0 = Date.now();
+    const stream = new external_node_stream_.PassThrough();
+    // The same environment as ssh: no INPUT_* (the key), no STATE_*.
+    const packer = (0,external_node_child_process_namespaceObject.spawn)(tar, tarArgv(source, opts.exclude), { stdio: ['ignore', 'pipe', 'pipe'], env: sshEnv(process.env, true) });
+    let bytes = 0;
+    let tarErr = '';
+    packer.stdout.on('data', (d) => (bytes += d.length));
+    packer.stderr.on('data', (d) => (tarErr = (tarErr + d.toString()).slice(-4000)));
+    packer.stdout.pipe(stream);
+    const packed = new Promise((resolve) => {
+        packer.on('error', (err) => {
+            tarErr = err.message;
+            resolve(127);
+        });
+        packer.on('close', (c, signal) => resolve(c ?? (signal ? 128 : 1)));
+    });
+    const r = await t.run(host, nodeCommand(node, [agent, 'upload']), { input: stream, timeoutMs: UPLOAD_MS, signal: opts.signal });
+    // The host side ended: a packer still writing into the closed pipe would block forever, so it is stopped.
+    if (packer.exitCode === null && packer.signalCode === null) {
+        packer.stdout.unpipe(stream);
+        packer.kill('SIGKILL');
+    }
+    const tarCode = await packed;
+    if (r.code !== 0) {
+        const reason = r.timedOut ? 'no end in 30 min' : r.stderr.trim().split('\n').slice(-3).join(' / ') || `exit ${r.code}`;
+        throw new UploadError(`upload to ${host.label} failed: ${reason}; nothing on the host was changed`);
+    }
+    if (tarCode !== 0)
+        throw new UploadError(`upload: packing ${source} failed (tar exit ${tarCode}): ${tarErr.trim().slice(-300)}; nothing on ${host.label} was changed`);
+    let answer;
+    try {
+        answer = JSON.parse(r.stdout.toString());
+    }
+    catch {
+        throw new UploadError(`upload to ${host.label}: the host's agent gave no answer: nothing on the host was changed`);
+    }
+    const skipped = opts.exclude.length ? `, leaving out ${opts.exclude.join(', ')}` : '';
+    print_printLine(`${host.label}: uploaded ${source} (${bytes} bytes in ${((Date.now() - t0) / 1000).toFixed(1)} s${skipped}); it waits on the host in ${answer.staged} until the deploy checks release-dir`);
+    return answer.staged;
+}
+
+;// CONCATENATED MODULE: ./src/remote/inputs.ts
+// The remote inputs (promise 12), parsed once on the runner. The deploy inputs are NOT checked
+// here: their paths are the host's, so they travel as text and the host's run() parses them.
+
+
+
+
+
+
+/** The inputs that drive the transport: the host never sees them (an empty `ssh-host` there means a local deploy). */
+const REMOTE_INPUT_NAMES = ['ssh-host', 'ssh-user', 'ssh-key', 'ssh-known-hosts', 'ssh-jump', 'upload', 'upload-exclude', 'ssh-env', 'hosts-per-batch', 'rollback-hosts'];
+const readAction = (name) => getInput(name);
+/** Whether this step deploys over SSH. */
+function inputs_remoteRequested(read = readAction) {
+    return read('ssh-host').trim() !== '';
+}
+const lines = (v) => v
+    .split(/\r?\n/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '' && !s.startsWith('#'));
+/** Names `ssh-env` may not carry: the runner's and the action's own (the host sets them itself). */
+const RESERVED_ENV = /^(INPUT_|STATE_|GITHUB_|GITEA_|FORGEJO_|RUNNER_|ACTIONS_)|^(PATH|HOME|PM2_HOME)$/;
+/** `ssh-env`: names one per line or comma separated, each set in the step's environment. */
+function parseSshEnv(text, env, problems) {
+    const out = {};
+    for (const name of text.split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== '' && !s.startsWith('#'))) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+            problems.push(`ssh-env: ${JSON.stringify(name)} is not an environment variable name`);
+        else if (RESERVED_ENV.test(name))
+            problems.push(`ssh-env: ${name} is set by the runner or the action itself and cannot be sent`);
+        else if (env[name] === undefined)
+            problems.push(`ssh-env: ${name} is not set in this step's environment: set it in the step's \`env:\` (e.g. \`${name}: \${{ secrets.${name} }}\`), or remove it from ssh-env`);
+        else
+            out[name] = env[name];
+    }
+    return out;
+}
+function inputs_parseRemoteInputs(read = readAction, runnerUser = () => external_node_os_default().userInfo().username, env = process.env) {
+    const problems = [];
+    const user = read('ssh-user').trim();
+    if (user && !/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(user))
+        problems.push(`ssh-user: ${JSON.stringify(user)} is not a plain user name`);
+    const hosts = [];
+    for (const label of lines(read('ssh-host'))) {
+        const a = parseSshAddress(label);
+        if (typeof a === 'string')
+            problems.push(`ssh-host: ${a}`);
+        else if (hosts.some((h) => h.label === label))
+            problems.push(`ssh-host: ${label} is listed twice`);
+        else
+            hosts.push({ label, user: a.user ?? (user || runnerUser()), host: a.host, port: a.port });
+    }
+    const jumpText = read('ssh-jump').trim();
+    const jump = jumpText ? parseSshAddress(jumpText) : null;
+    if (typeof jump === 'string')
+        problems.push(`ssh-jump: ${jump}`);
+    const known = parseKnownHosts(read('ssh-known-hosts'));
+    problems.push(...known.problems.map((p) => `ssh-known-hosts: ${p}`));
+    if (known.lines.length === 0 && known.problems.length === 0) {
+        problems.push('ssh-known-hosts is required with ssh-host (host keys are always verified): run `ssh-keyscan -p PORT HOST` for each host from a trusted machine, check the fingerprints, and pass the lines (e.g. from a secret or a variable)');
+    }
+    const rollbackHosts = schemas_enum(['true', 'false']).safeParse((read('rollback-hosts').trim() || INPUT_DEFAULTS['rollback-hosts']).toLowerCase());
+    if (!rollbackHosts.success)
+        problems.push('rollback-hosts must be true or false');
+    const upload = read('upload').trim() || null;
+    const stepEnv = parseSshEnv(read('ssh-env'), env, problems);
+    if (upload && read('rollback-to').trim()) {
+        problems.push('upload and rollback-to are both set: rollback-to makes a release already on each host live again, with nothing uploaded. Set `upload` on deploy runs only (leave it empty when rollback-to is set)');
+    }
+    else if (upload && !read('release-dir').trim())
+        problems.push('upload needs release-dir: the directory on each host the upload becomes (e.g. /var/www/app/releases/${{ github.sha }})');
+    if (problems.length > 0)
+        throw new InputError(`Invalid inputs:\n${problems.map((p) => `- ${p}`).join('\n')}`);
+    const key = read('ssh-key');
+    return {
+        hosts,
+        key: key.trim() ? key : null,
+        knownHosts: known.lines,
+        jump: jump,
+        upload,
+        uploadExclude: parseUploadExclude(read('upload-exclude')),
+        stepEnv,
+        rollbackHosts: rollbackHosts.data === 'true',
+        forwarded: forwardedInputs(read)
+    };
+}
+/** Every deploy input by its action.yml name, defaults filled in, the remote ones left out. */
+function forwardedInputs(read) {
+    const out = {};
+    for (const name of Object.keys(INPUT_DEFAULTS)) {
+        if (REMOTE_INPUT_NAMES.includes(name))
+            continue;
+        out[name] = read(name);
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/core/internal-inputs.ts
+// Inputs the action passes to a host's run() itself, never declared in action.yml: a user never sets them.
+/** Over SSH with `upload`: the host path of the complete unpacked upload, staged under a temporary
+ *  name; the host's run() makes it `release-dir` only after the release-dir checks (promise 15),
+ *  never in a dry run, and removes it when the run refuses. */
+const STAGED_UPLOAD_INPUT = 'staged-upload';
+/** On a fleet: set on every host but the first, so `migrate` runs once per deploy (promise 15). */
+const SKIP_MIGRATE_INPUT = 'skip-migrate';
 
 ;// CONCATENATED MODULE: ./src/remote/protocol.ts
 /** Path inputs in which a leading `~/` means the SSH user's home on the host. */
 const HOST_PATH_INPUTS = (/* unused pure expression or super */ null && (['working-directory', 'ecosystem', 'pm2-path', 'pm2-home', 'snapshot-dir', 'audit-log', 'current-link', 'release-dir', 'rollback-to']));
+/** A run directory's name as the runner makes it and the agent accepts it. */
+const RUN_NAME = /^[A-Za-z0-9_.-]{1,160}$/;
+/** The largest frame the runner accepts: a host cannot make it buffer more (L frames are streamed, at most 1 MiB each). */
+const FRAME_LIMITS = { S: 64 * 1024, L: 1 << 20, R: 16 << 20, K: 0 };
 /**
  * The stream of `start` and `follow`: frames of `<kind><byte count>\n<bytes>`. S: the StartAnswer
- * (JSON); L: bytes of the host's log; R: the HostRunResult (JSON), last. A frame cut short by a
- * dropped connection is resumed by `follow <run dir> <log bytes received>`.
+ * (JSON); L: bytes of the host's log; K: a heartbeat (no bytes) while the log is quiet; R: the
+ * HostRunResult (JSON), last. A frame cut short by a dropped connection is resumed by
+ * `follow <run dir> <log bytes received>`.
  */
 class FrameReader {
     on;
@@ -48003,24 +48563,35 @@ class FrameReader {
     constructor(on) {
         this.on = on;
     }
+    /** Whether a frame is cut short: bytes of it are still to come. */
+    get midFrame() {
+        return this.left >= 0 || this.header !== '';
+    }
     feed(chunk) {
         let at = 0;
         while (at < chunk.length) {
             if (this.left < 0) {
                 const nl = chunk.indexOf(10, at);
-                if (nl < 0) {
-                    this.header += chunk.subarray(at).toString('latin1');
+                this.header += chunk.subarray(at, nl < 0 ? chunk.length : nl).toString('latin1');
+                if (this.header.length > 16)
+                    throw new Error(`unexpected data from the host agent: ${JSON.stringify(this.header.slice(0, 100))}`);
+                if (nl < 0)
                     return;
-                }
-                this.header += chunk.subarray(at, nl).toString('latin1');
                 at = nl + 1;
-                const m = this.header.match(/^([SLR])(\d+)$/);
+                const m = this.header.match(/^([SLRK])(\d{1,9})$/);
                 if (!m)
-                    throw new Error(`unexpected data from the host agent: ${JSON.stringify(this.header.slice(0, 500))}`);
+                    throw new Error(`unexpected data from the host agent: ${JSON.stringify(this.header.slice(0, 100))}`);
                 this.kind = m[1];
                 this.left = Number(m[2]);
+                const limit = FRAME_LIMITS[this.kind];
+                if (this.left > limit)
+                    throw new Error(`the host agent announced a ${this.kind} frame of ${this.left} bytes (at most ${limit} accepted)`);
                 this.header = '';
                 this.body = [];
+                if (this.left === 0) {
+                    this.complete();
+                    continue;
+                }
             }
             const piece = chunk.subarray(at, at + this.left);
             at += piece.length;
@@ -48084,6 +48655,7 @@ function relayedCommand(line) {
 class LogRelay {
     pending = Buffer.alloc(0);
     groupOpen = false;
+    paused = false;
     /** The last phase (log group) the host began: how far it got. */
     lastPhase = null;
     /** The host's own annotations, in order. */
@@ -48095,6 +48667,21 @@ class LogRelay {
             data = data.subarray(nl + 1);
         }
         this.pending = Buffer.from(data);
+    }
+    /** The connection dropped: the host's open group is closed, so the runner's own lines stand outside it. */
+    pause() {
+        if (this.groupOpen)
+            endGroup();
+        this.paused = this.groupOpen;
+        this.groupOpen = false;
+    }
+    /** Reconnected: the group the host had open goes on. */
+    resume() {
+        if (!this.paused || this.lastPhase === null)
+            return;
+        this.paused = false;
+        startGroup(`${this.lastPhase} (continued)`);
+        this.groupOpen = true;
     }
     /** The end of the host's log: a last line without its newline, and a group the host left open. */
     end() {
@@ -48111,6 +48698,7 @@ class LogRelay {
             return printUntrusted([line]);
         switch (cmd.kind) {
             case 'group':
+                this.paused = false;
                 if (this.groupOpen)
                     endGroup();
                 startGroup(cmd.title);
@@ -48118,6 +48706,7 @@ class LogRelay {
                 this.lastPhase = cmd.title;
                 return;
             case 'endgroup':
+                this.paused = false;
                 if (this.groupOpen)
                     endGroup();
                 this.groupOpen = false;
@@ -48127,137 +48716,6 @@ class LogRelay {
                 core_namespaceObject[cmd.kind](cmd.message, cmd.properties);
         }
     }
-}
-
-;// CONCATENATED MODULE: ./src/remote/scripts.ts
-// The fixed POSIX sh scripts the runner sends as ssh commands. No input is ever interpolated
-// into them: values arrive as positional arguments (the bundle hash, paths the host reported)
-// or on stdin (an input such as pm2-home), and each is quoted as one word by shellCommand.
-
-
-/**
- * Finds the node to run the bundle with: the PM2 daemon's (its pid file under pm2-home, read from
- * stdin's first line; the process must be a PM2 daemon), else a login shell's. Prints key=value
- * lines; only sh built-ins and that node are used (the session's PATH may have nothing).
- */
-const PROBE = `
-JS='process.stdout.write(process.execPath + " " + process.version)'
-IFS= read -r h || h=
-case $h in
-  '~/'*) h=$HOME/\${h#??} ;;
-  '') h=\${PM2_HOME:-$HOME/.pm2} ;;
-  /*) ;;
-  *) h=$HOME/$h ;;
-esac
-exe= from=
-if [ -r "$h/pm2.pid" ]; then
-  pid=
-  IFS= read -r pid < "$h/pm2.pid"
-  case $pid in
-    ''|*[!0-9]*) ;;
-    *) title=
-       [ -r "/proc/$pid/cmdline" ] && IFS= read -r title < "/proc/$pid/cmdline" 2>/dev/null
-       case $title in 'PM2 v'*) [ -x "/proc/$pid/exe" ] && exe=/proc/$pid/exe from=daemon ;; esac ;;
-  esac
-fi
-if [ -z "$exe" ]; then
-  out=$("\${SHELL:-/bin/sh}" -lc 'command -v node' </dev/null 2>/dev/null) || out=
-  nl='
-'
-  out=\${out##*"$nl"}
-  case $out in /*) exe=$out from=login ;; esac
-fi
-b=no
-[ -f "$HOME/${CACHE_DIR}/$1/host/index.js" ] && b=yes
-# With "start" and this bundle there, the run starts now (the agent checks its node), reading its inputs from the rest of stdin.
-if [ "$2" = start ] && [ "$b" = yes ] && [ -n "$exe" ]; then
-  printf 'from=%s\\nhome=%s\\npm2home=%s\\nbundle=yes\\nstarting=yes\\n--\\n' "$from" "$HOME" "$h"
-  exec "$exe" "$HOME/${CACHE_DIR}/$1/host/index.js" start
-fi
-info=
-[ -n "$exe" ] && info=$("$exe" -e "$JS" 2>/dev/null)
-node=\${info% *} v=\${info##* }
-printf 'node=%s\\nfrom=%s\\nversion=%s\\nhome=%s\\npm2home=%s\\nbundle=%s\\n--\\n' "$node" "$from" "$v" "$HOME" "$h" "$b"
-`;
-function probeCommand(bundleHash, thenStart = false) {
-    return ssh_shellCommand(PROBE, thenStart ? [bundleHash, 'start'] : [bundleHash]);
-}
-/** `node <args…>` on the host: the node path the probe found is data, not code. */
-function nodeCommand(node, args) {
-    return ssh_shellCommand('n=$1; shift; exec "$n" "$@"', [node, ...args]);
-}
-function parseProbe(text) {
-    const kv = {};
-    for (const line of text.split('\n')) {
-        const eq = line.indexOf('=');
-        if (eq > 0)
-            kv[line.slice(0, eq)] = line.slice(eq + 1);
-    }
-    return {
-        node: kv.node ?? '',
-        from: (kv.from ?? ''),
-        version: kv.version ?? '',
-        home: kv.home ?? '',
-        pm2Home: kv.pm2home ?? '',
-        bundlePresent: kv.bundle === 'yes'
-    };
-}
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: ./src/remote/upload.ts
-// `upload` (SPEC "Inputs"): a directory on the runner copied to `release-dir` on the host, as a
-// tar stream over the host's shared connection. The host unpacks it beside release-dir and
-// renames it into place only when the whole stream arrived: a partial copy is never made live.
-
-
-
-
-
-
-
-
-class UploadError extends UserError {
-}
-const UPLOAD_MS = 30 * 60_000;
-/** The upload directory on the runner, checked before any host is contacted. */
-function uploadSource(input, workspace) {
-    const dir = external_node_path_default().resolve(workspace, input);
-    let ok = false;
-    try {
-        ok = external_node_fs_default().statSync(dir).isDirectory();
-    }
-    catch {
-        ok = false;
-    }
-    if (!ok)
-        throw new UploadError(`upload: ${dir} does not exist or is not a directory on the runner: build the release into it before this step, or fix \`upload\``);
-    return dir;
-}
-async function uploadRelease(t, host, node, agent, source, inputs) {
-    const tar = which_findOnPath('tar', [process.env.PATH ?? '', '/usr/bin', '/bin'].join((external_node_path_default()).delimiter));
-    if (!tar)
-        throw new UploadError('upload needs `tar` on the runner, and this runner has none: install it before this step');
-    const header = { releaseDir: inputs['release-dir'] ?? '', currentLink: inputs['current-link'] ?? '' };
-    const stream = new external_node_stream_.PassThrough();
-    stream.write(JSON.stringify(header) + '\n');
-    const packer = (0,external_node_child_process_namespaceObject.spawn)(tar, ['-c', '-f', '-', '-C', source, '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let bytes = 0;
-    let tarErr = '';
-    packer.stdout.on('data', (d) => (bytes += d.length));
-    packer.stderr.on('data', (d) => (tarErr += d.toString()));
-    packer.stdout.pipe(stream);
-    const packed = new Promise((resolve) => packer.on('close', (c) => resolve(c ?? 1)));
-    const r = await t.run(host, nodeCommand(node, [agent, 'upload']), { input: stream, timeoutMs: UPLOAD_MS });
-    const tarCode = await packed;
-    if (tarCode !== 0)
-        throw new UploadError(`upload: packing ${source} failed (tar exit ${tarCode}): ${tarErr.trim().slice(-300)}; nothing was made live on ${host.label}`);
-    if (r.code !== 0)
-        throw new UploadError(`upload to ${host.label} failed (exit ${r.code}): ${r.stderr.trim().slice(-500)}; nothing was made live`);
-    const answer = JSON.parse(r.stdout.toString());
-    print_printLine(`${host.label}: uploaded ${source} to ${answer.releaseDir} (${bytes} bytes${answer.replaced ? ', replacing the directory there' : ''})`);
 }
 
 ;// CONCATENATED MODULE: ./src/remote/deployer.ts
@@ -48275,11 +48733,24 @@ async function uploadRelease(t, host, node, agent, source, inputs) {
 
 
 
+
+
 const SHORT_MS = 60_000;
 /** One follow connection lasts at most this long; the next one continues at the same byte. */
 const FOLLOW_MS = 30 * 60_000;
 const MIN_NODE_MAJOR = 20;
+/** The probe's key=value header: a host (or a shell rc file that prints) cannot make the runner buffer more. */
+const PROBE_HEAD_LIMIT = 16 * 1024;
+/** A cancel forwarded to the host: the agent waits up to 8 s for the signalled run to end. */
+const CANCEL_MS = 15_000;
+/** The run directory's name, chosen here so the runner can find or claim the run when the start's answer is lost. */
+function runName(tag) {
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    return `${stamp}-${tag.replace(/[^\w.-]/g, '_').slice(0, 80)}-${external_node_crypto_default().randomBytes(6).toString('hex')}`;
+}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** The wait before the next reconnect: 0.5 s doubling up to 5 s. */
+const backoff = (attempt) => Math.min(5000, 250 * 2 ** Math.min(attempt, 5));
 /** Thrown for a host that cannot be deployed before anything on it changed: ends `aborted`. */
 class HostRefused extends Error {
     title;
@@ -48295,7 +48766,8 @@ class SshHostDeployer {
     /** The run being followed, and whether a cancel reached it. */
     active = null;
     host = null;
-    cancelled = null;
+    under = null;
+    cancelRequested = false;
     /** Bundle bytes sent to hosts by this job (0 when every host had this version). */
     bundleBytesSent = 0;
     constructor(o) {
@@ -48304,46 +48776,81 @@ class SshHostDeployer {
     async deploy(host, purpose) {
         const t0 = Date.now();
         this.host = host;
+        this.under = { host, connection: null, mayStart: false, waiting: [] };
+        let outcome = null;
         try {
-            if (!knownHostsCover(this.o.knownHosts, host.host, host.port)) {
-                const name = host.port === 22 ? host.host : `[${host.host}]:${host.port}`;
-                throw new HostRefused(`${host.label}: ssh-known-hosts has no line for ${name}, so the action will not connect (host keys are always verified). Fix: run \`ssh-keyscan -p ${host.port} ${host.host}\` from a trusted machine, check the fingerprint, and add the line for ${name} to ssh-known-hosts.`, 'Host key not known', false);
-            }
+            this.checkKnownHosts(host);
             // A fleet rollback (promise 13) deploys the release the host ran before, and its records on the host say why.
-            const inputs = purpose.kind === 'fleet-rollback' ? { ...this.o.inputs, 'release-dir': purpose.release, 'rollback-to': '', [FLEET_ROLLBACK_INPUT]: purpose.reason } : this.o.inputs;
-            const payload = { tag: this.o.tag, inputs, env: this.o.metadata };
+            const inputs = purpose.kind === 'fleet-rollback' ? { ...this.o.inputs, 'release-dir': purpose.release, 'rollback-to': '', [FLEET_ROLLBACK_INPUT]: purpose.reason } : { ...this.o.inputs };
+            const payload = { tag: this.o.tag, run: runName(this.o.tag), inputs, env: this.o.metadata, stepEnv: this.o.stepEnv ?? {} };
             const upload = this.o.upload && purpose.kind === 'deploy' ? this.o.upload : null;
             // Without an upload, the probe starts the run itself when this bundle is there: one connection round less.
             const first = await this.probe(host, upload ? null : payload, t0);
             if ('outcome' in first)
-                return await first.outcome;
+                return (outcome = await first.outcome);
             const probe = first.probe;
             const agent = await this.ensureBundle(host, probe);
             this.checkCancel();
-            if (upload)
-                await uploadRelease(this.o.transport, host, probe.node, agent, upload, this.o.inputs);
-            this.checkCancel();
-            return await this.start(host, probe, agent, payload, t0);
+            if (upload && (inputs['dry-run'] ?? '').trim().toLowerCase() === 'true') {
+                print_printLine(`${host.label}: dry run: the upload is skipped (a dry run uploads nothing)`);
+            }
+            else if (upload) {
+                const opts = { exclude: this.o.uploadExclude ?? ['.git'], signal: this.connection() };
+                payload.inputs[STAGED_UPLOAD_INPUT] = await uploadRelease(this.o.transport, host, probe.node, agent, upload, opts);
+                this.checkCancel();
+            }
+            return (outcome = await this.start(host, probe, agent, payload, t0));
         }
         catch (err) {
             if (!(err instanceof HostRefused) && !isUserError(err))
                 throw err;
-            const refused = err instanceof HostRefused ? err : new HostRefused(err.message, 'Remote deploy refused', true);
+            // A connection a cancel stopped (before any run could start) is the cancel, not a failure.
+            const cancelled = this.cancelRequested && !(err instanceof HostRefused) ? new HostRefused(`${host.label}: the job was cancelled before the deploy started on the host: nothing on it was changed.`, 'Deploy cancelled', true) : null;
+            const refused = cancelled ?? (err instanceof HostRefused ? err : new HostRefused(err.message, 'Remote deploy refused', true));
             error(refused.message, { title: refused.title });
-            return { host, result: 'aborted', reached: refused.reached, switched: false, release: null, previous: null, report: null, message: refused.message, ms: Date.now() - t0, outputs: {}, summary: '' };
+            return (outcome = { host, result: 'aborted', reached: refused.reached, switched: false, release: null, previous: null, report: null, message: refused.message, ms: Date.now() - t0, outputs: {}, summary: '' });
         }
         finally {
+            // A cancel still waiting learns how the host ended.
+            for (const w of this.under?.waiting ?? [])
+                w(outcome ? outcome.message : `${host.label}: the deploy ended without an outcome`);
             this.active = null;
             this.host = null;
+            this.under = null;
         }
     }
+    /** Host keys are always verified: a target or jump host without a line is never connected to. */
+    checkKnownHosts(host) {
+        const missing = (h, port) => !knownHostsCover(this.o.knownHosts, h, port);
+        if (missing(host.host, host.port)) {
+            const name = knownHostsName(host.host, host.port);
+            throw new HostRefused(`${host.label}: ssh-known-hosts has no line for ${name}, so the action will not connect (host keys are always verified). Fix: run \`ssh-keyscan -p ${host.port} ${host.host}\` from a trusted machine, check the fingerprint, and add the line for ${name} to ssh-known-hosts.`, 'Host key not known', false);
+        }
+        const jump = this.o.jump;
+        if (jump && missing(jump.host, jump.port)) {
+            const name = knownHostsName(jump.host, jump.port);
+            throw new HostRefused(`${host.label}: ssh-known-hosts has no line for the jump host ${name} (ssh-jump), so the action will not connect through it (host keys are always verified, the jump host's too). Fix: run \`ssh-keyscan -p ${jump.port} ${jump.host}\` from a trusted machine, check the fingerprint, and add the line for ${name} to ssh-known-hosts.`, 'Jump host key not known', false);
+        }
+    }
+    /** A fresh abort signal for the connection about to start (a cancel before the run is known aborts it). */
+    connection(mayStart = false) {
+        const c = new AbortController();
+        if (this.under) {
+            this.under.connection = c;
+            this.under.mayStart = mayStart;
+        }
+        if (this.cancelRequested)
+            c.abort();
+        return c.signal;
+    }
     checkCancel() {
-        if (this.cancelled)
+        if (this.cancelRequested)
             throw new HostRefused(`${this.host?.label}: the job was cancelled before the deploy started on the host: nothing on it was changed.`, 'Deploy cancelled', true);
     }
     /** A command whose exit 255 is a connection that did not work: before anything changed, so `aborted`. */
     async mustRun(host, command, input) {
-        const r = await this.o.transport.run(host, command, { input, timeoutMs: SHORT_MS });
+        const r = await this.o.transport.run(host, command, { input, timeoutMs: SHORT_MS, signal: this.connection() });
+        this.checkCancel();
         this.refuseTransport(host, r);
         return r;
     }
@@ -48359,15 +48866,22 @@ class SshHostDeployer {
         let head = Buffer.alloc(0);
         let reader = null;
         let probe = null;
+        let candidate = null;
         const onStdout = (c) => {
             if (reader)
                 return reader.feed(c);
             head = Buffer.concat([head, c]);
             const at = head.indexOf('\n--\n');
-            if (at < 0)
+            if (at < 0) {
+                if (head.length > PROBE_HEAD_LIMIT)
+                    throw new Error(`the host sent more than ${PROBE_HEAD_LIMIT} bytes before the probe's answer (does a shell rc file print?)`);
                 return;
+            }
             probe = parseProbe(head.subarray(0, at).toString());
             const p = probe;
+            // From here the host may have started the run: its directory's name is ours, so it can be found if the answer is lost.
+            if (p.starting && payload)
+                candidate = this.runOf(host, p, payload.run);
             reader = this.reader(stream, relay, (answer) => {
                 this.sayProbe(host, { ...p, node: answer.node, version: answer.version });
                 this.started(host, stream, { label: host.label, runDir: answer.runDir, node: answer.node, agent: this.agentPath(p) });
@@ -48375,9 +48889,19 @@ class SshHostDeployer {
             reader.feed(head.subarray(at + 4));
         };
         const input = `${this.o.inputs['pm2-home'] ?? ''}\n${payload ? JSON.stringify(payload) : ''}`;
-        const r = await this.o.transport.run(host, probeCommand(hash, payload !== null), { input, timeoutMs: payload ? FOLLOW_MS : SHORT_MS, onStdout });
+        const signal = this.connection(payload !== null);
+        const r = await this.o.transport.run(host, probeCommand(hash, payload !== null), { input, timeoutMs: payload ? FOLLOW_MS : SHORT_MS, onStdout, signal });
         if (stream.run)
             return { outcome: this.finishFollow(host, stream.run, stream, relay, t0, r) };
+        // The cached bundle failed its sha256 check before anything ran: removed on the host, installed again.
+        if (payload && probe !== null && r.code === BUNDLE_DAMAGED_EXIT) {
+            print_printLine(`${host.label}: ${r.stderr.trim().split('\n').pop() ?? 'the cached bundle did not match its sha256'}; installing it again`);
+            return { probe: { ...probe, bundlePresent: false } };
+        }
+        // The run may have started and its answer been lost: found out on the host, never guessed.
+        if (payload && (candidate || (probe === null && this.mayHaveRun(r))))
+            return { outcome: this.settle(host, payload.run, candidate, t0, this.dropWords(r)) };
+        this.checkCancel();
         this.refuseTransport(host, r);
         if (r.code === 254)
             throw new HostRefused(`${host.label}: the action could not start on the host: ${r.stderr}`, 'Remote deploy not started', true);
@@ -48393,6 +48917,91 @@ class SshHostDeployer {
         }
         return { probe: found };
     }
+    /**
+     * Whether a connection that ended before its answer may have run its command on the host: a
+     * cancel, a timeout or a drop may all come after the session began; only a failure ssh reports
+     * before any session (connect, host key, authentication) proves it did not.
+     */
+    mayHaveRun(r) {
+        if (this.cancelRequested || r.timedOut)
+            return true;
+        if (r.code !== 255)
+            return false;
+        return !/connect to host|banner exchange|kex_exchange_identification|Host key verification failed|HOST IDENTIFICATION HAS CHANGED|host key is not known|Permission denied|Could not resolve|Too many authentication failures/i.test(r.stderr);
+    }
+    runOf(host, p, name) {
+        return { label: host.label, runDir: `${p.home}/${CACHE_DIR}/runs/${name}`, node: p.node, agent: this.agentPath(p) };
+    }
+    /** How a connection ended, in words: a keepalive timeout is named as one. */
+    dropWords(r) {
+        if (this.cancelRequested && r.code !== 0)
+            return 'the job was cancelled';
+        if (r.timedOut)
+            return 'no end within 30 min';
+        if (/Timeout, server .* not responding/i.test(r.stderr))
+            return `keepalive timeout: no answer to ${KEEPALIVE.countMax} keepalives ${KEEPALIVE.intervalSeconds} s apart`;
+        return r.stderr.trim().split('\n').pop() || `connection lost (exit ${r.code})`;
+    }
+    /**
+     * The start's answer was lost (a drop, a timeout, or a cancel after the host may have started the
+     * run): the run's name is claimed on the host. Either the run is there (stopped first when the
+     * job was cancelled, then followed to its result), or it never starts. A host unreachable for
+     * reconnectMs leaves it unknown: said so, and counted as switched (promise 13).
+     */
+    async settle(host, name, candidate, t0, why) {
+        print_warn(`${host.label}: the connection ended (${why}) before the host answered whether the deploy started there; asking the host…`);
+        const since = Date.now();
+        let last = why;
+        for (let attempt = 0;; attempt++) {
+            if (attempt > 0) {
+                if (Date.now() - since > this.o.reconnectMs)
+                    return this.unknownStart(host, name, last, t0);
+                await sleep((this.o.backoff ?? backoff)(attempt));
+            }
+            let run = candidate;
+            if (!run) {
+                const r = await this.o.transport.run(host, probeCommand(this.o.bundle().hash), { input: `${this.o.inputs['pm2-home'] ?? ''}\n`, timeoutMs: SHORT_MS });
+                const p = parseProbe(r.stdout.toString().split('\n--\n')[0] ?? '');
+                if (r.code !== 0 || !p.home) {
+                    last = this.dropWords(r);
+                    continue;
+                }
+                // Without this bundle on the host, the probe could not have started a run.
+                if (!p.bundlePresent || !p.node)
+                    return this.neverStarted(host, name, why);
+                run = this.runOf(host, p, name);
+            }
+            const r = await this.o.transport.run(host, nodeCommand(run.node, [run.agent, 'claim', name]), { timeoutMs: SHORT_MS });
+            if (r.code === 255 || r.timedOut) {
+                last = this.dropWords(r);
+                continue;
+            }
+            let answer;
+            try {
+                answer = JSON.parse(r.stdout.toString());
+            }
+            catch {
+                return this.unknownStart(host, name, `the host's agent did not answer the claim (exit ${r.code}): ${r.stderr.trim().slice(-300)}`, t0);
+            }
+            if (answer.state === 'never-started')
+                return this.neverStarted(host, name, why);
+            const stream = { offset: 0, result: null, run: null };
+            print_printLine(`${host.label}: the deploy had started on the host; following it`);
+            this.started(host, stream, { ...run, runDir: answer.runDir });
+            return this.finishFollow(host, stream.run, stream, new LogRelay(), t0, null);
+        }
+    }
+    neverStarted(host, name, why) {
+        const cause = this.cancelRequested ? 'the job was cancelled before the deploy started on the host' : `the connection ended (${why}) as the deploy was being started`;
+        throw new HostRefused(`${host.label}: ${cause}; the host confirms it never started there (its run ${name} is claimed, so it cannot start later): nothing on it was changed.`, this.cancelRequested ? 'Deploy cancelled' : 'Remote deploy not started', true);
+    }
+    /** Whether the run started is unknown: the job says so, and the host counts as switched (the fleet never takes it as unchanged). */
+    unknownStart(host, name, why, t0) {
+        const message = `${host.label}: the host stayed unreachable for ${Math.round(this.o.reconnectMs / 1000)} s (${why}), so it is NOT known whether the deploy started there: ` +
+            `it is treated as switched. Its run, if it started, is ~/${CACHE_DIR}/runs/${name} on the host, and the host's audit log records its result.`;
+        error(message, { title: 'Remote deploy state unknown' });
+        return { host, result: 'failed', reached: true, switched: true, release: null, previous: null, report: null, message, ms: Date.now() - t0, outputs: {}, summary: '' };
+    }
     sayProbe(host, p) {
         print_printLine(`${host.label}: node ${p.node} ${p.version} (${p.from === 'daemon' ? "the PM2 daemon's" : "a login shell's"}), home ${p.home}`);
         if (p.bundlePresent)
@@ -48405,6 +49014,14 @@ class SshHostDeployer {
     refuseTransport(host, r) {
         if (r.code !== 255 && !r.timedOut)
             return;
+        const jump = this.o.jump;
+        const jumpKind = jump && r.jumpStderr?.trim() ? classifySshFailure(r.jumpStderr) : null;
+        if (jump && jumpKind && jumpKind !== 'other') {
+            // The jump host's own failure, named as its own (not the target's).
+            const name = knownHostsName(jump.host, jump.port);
+            const title = jumpKind.startsWith('host-key') ? 'Jump host key verification failed' : 'SSH jump host failed';
+            throw new HostRefused(sshFailureMessage(jumpKind, `${host.label}: the jump host ${name} (ssh-jump)`, { ...jump, user: jump.user ?? host.user }, r.jumpStderr ?? ''), title, false);
+        }
         const kind = r.timedOut ? 'unreachable' : classifySshFailure(r.stderr);
         const title = kind.startsWith('host-key') ? 'Host key verification failed' : 'SSH connection failed';
         throw new HostRefused(sshFailureMessage(kind, host.label, host, r.timedOut ? 'no answer in time' : r.stderr), title, false);
@@ -48414,6 +49031,14 @@ class SshHostDeployer {
         this.active = run;
         this.o.onStarted?.(run);
         print_printLine(`${host.label}: the deploy runs on the host, detached from this connection (its log and result: ${run.runDir})`);
+        // A cancel that came while the start was under way reaches the run now that it is known.
+        if (this.cancelRequested)
+            void this.forwardCancel(host, run).then((m) => this.resolveWaiting(m));
+    }
+    resolveWaiting(message) {
+        const waiting = this.under?.waiting.splice(0) ?? [];
+        for (const w of waiting)
+            w(message);
     }
     /** The bundle in ~/.cache/pm2-safe-deploy/<sha256>/, shipped once per version and verified on the host. */
     async ensureBundle(host, probe) {
@@ -48435,15 +49060,15 @@ class SshHostDeployer {
         const relay = new LogRelay();
         const stream = { offset: 0, result: null, run: null };
         const reader = this.reader(stream, relay, (answer) => this.started(host, stream, { label: host.label, runDir: answer.runDir, node: probe.node, agent }));
-        const r = await this.o.transport.run(host, nodeCommand(probe.node, [agent, 'start']), { input: JSON.stringify(payload), timeoutMs: FOLLOW_MS, onStdout: (c) => reader.feed(c) });
-        if (!stream.run) {
-            if (r.code === 255 || r.timedOut) {
-                const kind = r.timedOut ? 'unreachable' : classifySshFailure(r.stderr);
-                throw new HostRefused(`${sshFailureMessage(kind, host.label, host, r.stderr)} The connection dropped as the deploy was being started: check the host's audit log before deploying again.`, 'SSH connection failed', true);
-            }
-            throw new HostRefused(`${host.label}: the deploy could not be started on the host (exit ${r.code}): ${r.stderr.trim().slice(-500)}`, 'Remote deploy not started', true);
-        }
-        return this.finishFollow(host, stream.run, stream, relay, t0, r);
+        const signal = this.connection(true);
+        const r = await this.o.transport.run(host, nodeCommand(probe.node, verifiedAgentArgs(this.o.bundle().hash, ['start'])), { input: JSON.stringify(payload), timeoutMs: FOLLOW_MS, onStdout: (c) => reader.feed(c), signal });
+        if (stream.run)
+            return this.finishFollow(host, stream.run, stream, relay, t0, r);
+        if (this.mayHaveRun(r))
+            return this.settle(host, payload.run, this.runOf(host, probe, payload.run), t0, this.dropWords(r));
+        if (r.code === 255)
+            this.refuseTransport(host, r);
+        throw new HostRefused(`${host.label}: the deploy could not be started on the host (exit ${r.code}): ${r.stderr.trim().slice(-500)}`, 'Remote deploy not started', true);
     }
     reader(stream, relay, onStart = () => undefined) {
         return new FrameReader({
@@ -48463,29 +49088,48 @@ class SshHostDeployer {
         const stream = { offset: 0, result: null, run };
         return this.finishFollow(host, run, stream, relay, t0, null);
     }
-    /** After the first stream (or none): follow again from the byte reached until the result frame, or give up after reconnectMs. */
+    /**
+     * After the first stream (or none): follow again from the byte reached until the result frame.
+     * The host is given up on only after reconnectMs without a byte from it: any answer (a heartbeat
+     * included) starts the window again.
+     */
     async finishFollow(host, run, stream, relay, t0, first) {
         let lostSince = null;
-        let why = '';
+        let heard = first !== null;
         let last = first;
         for (let attempt = 0; !stream.result; attempt++) {
-            if (last && last.code !== 255 && !last.timedOut && last.code !== 0)
+            if (last && last.code !== 255 && !last.timedOut && last.code !== 0) {
                 throw new Error(`${host.label}: following the host's run failed (exit ${last.code}): ${last.stderr.trim().slice(-300)}`);
-            if (last && (last.code === 255 || last.timedOut)) {
-                why = last.timedOut ? 'no end within 30 min' : last.stderr.trim().split('\n').pop() || 'connection lost';
-                if (lostSince === null) {
+            }
+            if (last && !(last.timedOut && heard) && (last.code === 255 || last.timedOut)) {
+                const why = this.dropWords(last);
+                if (heard || lostSince === null) {
+                    // The window starts at the last moment the host was heard from.
                     lostSince = Date.now();
+                    relay.pause();
                     print_warn(`${host.label}: the connection dropped (${why}); the deploy on the host goes on (it is detached). Reconnecting…`);
                 }
                 else if (Date.now() - lostSince > this.o.reconnectMs)
                     return this.unreachable(host, run, relay, why, t0);
-                await sleep(Math.min(5000, 250 * 2 ** Math.min(attempt, 5)));
+                await sleep((this.o.backoff ?? backoff)(attempt));
             }
             const reader = this.reader(stream, relay);
             const from = stream.offset;
-            last = await this.o.transport.run(host, nodeCommand(run.node, [run.agent, 'follow', run.runDir, String(from)]), { timeoutMs: FOLLOW_MS, onStdout: (c) => reader.feed(c) });
-            if (lostSince !== null && last.code === 0)
-                print_printLine(`${host.label}: reconnected; the host's log continues from byte ${from}.`);
+            const wasLost = lostSince !== null;
+            heard = false;
+            last = await this.o.transport.run(host, nodeCommand(run.node, [run.agent, 'follow', run.runDir, String(from)]), {
+                timeoutMs: FOLLOW_MS,
+                onStdout: (c) => {
+                    if (!heard && wasLost)
+                        print_printLine(`${host.label}: reconnected; the host's log continues from byte ${from}.`);
+                    if (!heard)
+                        relay.resume();
+                    heard = true;
+                    reader.feed(c);
+                }
+            });
+            if (heard)
+                lostSince = null;
         }
         relay.end();
         return this.outcomeOf(host, stream.result, relay, t0);
@@ -48493,10 +49137,10 @@ class SshHostDeployer {
     unreachable(host, run, relay, why, t0) {
         relay.end();
         const how = relay.lastPhase ? `it had reached the phase "${relay.lastPhase}"` : 'it had not reported a phase yet';
-        const message = `${host.label}: the host stayed unreachable for ${Math.round(this.o.reconnectMs / 1000)} s (${why}); ${how}. The deploy there goes on without this job: ` +
-            `its log, outputs and report are in ${run.runDir} on the host, and its audit log records the result.`;
+        const message = `${host.label}: the host stayed unreachable for ${Math.round(this.o.reconnectMs / 1000)} s (${why}); ${how}. The deploy there goes on without this job, and whether it switches is NOT known: it is treated as switched. ` +
+            `Its log, outputs and report are in ${run.runDir} on the host, and its audit log records the result.`;
         error(message, { title: 'Remote host unreachable' });
-        return { host, result: 'failed', reached: true, switched: false, release: null, previous: null, report: null, message, ms: Date.now() - t0, outputs: {}, summary: '' };
+        return { host, result: 'failed', reached: true, switched: true, release: null, previous: null, report: null, message, ms: Date.now() - t0, outputs: {}, summary: '' };
     }
     outcomeOf(host, res, relay, t0) {
         const RESULTS = ['deployed', 'dry-run', 'aborted', 'failed', 'rolled-back'];
@@ -48525,18 +49169,30 @@ class SshHostDeployer {
             summary: res.summary
         };
     }
-    /** A cancel of the job: before the host's run starts nothing is sent; before its release switch it is stopped; after it, left to finish. */
+    /**
+     * A cancel of the job. Before any connection that may start the host's run: nothing is sent. While
+     * one is under way: it is stopped, and the answer waits until the host says whether the run
+     * started (then it is stopped before its switch, or left to finish after it). A known run: the
+     * cancel goes to the host.
+     */
     async cancel() {
+        this.cancelRequested = true;
         const run = this.active;
         const host = this.host;
-        if (!run || !host) {
-            this.cancelled = 'before-start';
+        const under = this.under;
+        if (run && host)
+            return this.forwardCancel(host, run);
+        if (!host || !under)
             return 'The job was cancelled before the deploy started on the host: nothing there was changed.';
-        }
+        const mayStart = under.mayStart;
+        const answer = mayStart ? new Promise((resolve) => under.waiting.push(resolve)) : null;
+        under.connection?.abort();
+        return answer ?? `${host.label}: the job was cancelled before the deploy started on the host: nothing there was changed.`;
+    }
+    async forwardCancel(host, run) {
         try {
-            const r = await this.o.transport.run(host, nodeCommand(run.node, [run.agent, 'cancel', run.runDir]), { timeoutMs: 5000 });
+            const r = await this.o.transport.run(host, nodeCommand(run.node, [run.agent, 'cancel', run.runDir]), { timeoutMs: CANCEL_MS });
             const answer = JSON.parse(r.stdout.toString());
-            this.cancelled = answer.state;
             if (answer.state === 'stopped')
                 return `${host.label}: cancelled before the release switch: the host's deploy was stopped (it releases its lock and records the attempt).`;
             if (answer.state === 'past-switch') {
@@ -48739,191 +49395,6 @@ async function tellFleet(end) {
         failStep(verdict.message, `pm2-safe-deploy: ${verdict.title}`);
 }
 
-;// CONCATENATED MODULE: ./src/remote/ssh.ts
-// The runner's side of the transport: the OpenSSH client with a generated config, a known_hosts
-// file and the key in a 0600 file, all in one 0700 directory under RUNNER_TEMP that the post step
-// removes. Children are spawned with an argument array (never a shell); node's spawn, not
-// @actions/exec, because a remote command streams stdin and stdout and must be bounded.
-
-
-
-
-
-
-
-
-class SshMissingError extends UserError {
-}
-/** The runner's `ssh`, or a clear error naming the fix. */
-function findSsh(env = process.env) {
-    const found = which_findOnPath('ssh', [env.PATH ?? '', '/usr/bin', '/bin', '/usr/local/bin'].join((external_node_path_default()).delimiter));
-    if (!found) {
-        throw new SshMissingError('ssh-host needs the OpenSSH client (`ssh`) on the runner, and this runner has none. Fix: install it before this step ' +
-            '(Debian/Ubuntu image: `apt-get install -y openssh-client`; Alpine: `apk add openssh-client`), or use a runner image that has it (GitHub\'s hosted runners do).');
-    }
-    return found;
-}
-/** Control sockets need a short path (sun_path is ~104 bytes; ssh adds `/` + %C's 40 hex + a 17-byte temporary suffix): RUNNER_TEMP unless that is too deep. */
-function controlDirFor(dir) {
-    if (Buffer.byteLength(external_node_path_default().join(dir, 'c')) + 1 + 40 + 17 < 100)
-        return external_node_path_default().join(dir, 'c');
-    return external_node_fs_default().mkdtempSync(external_node_path_default().join(external_node_os_default().tmpdir(), 'psd-'));
-}
-/** The runner's ssh files for one job (key, known_hosts, config, control sockets), and the commands over them. */
-class SshTransport {
-    ssh;
-    dir;
-    files;
-    aliases = new Map();
-    constructor(ssh, dir, files) {
-        this.ssh = ssh;
-        this.dir = dir;
-        this.files = files;
-    }
-    /** Writes the files for these hosts under `tempRoot` (RUNNER_TEMP). The key is written with mode 0600 from the start. */
-    static open(ssh, tempRoot, hosts, key, knownHosts, jump) {
-        external_node_fs_default().mkdirSync(tempRoot, { recursive: true });
-        const dir = external_node_fs_default().mkdtempSync(external_node_path_default().join(tempRoot, 'psd-ssh-'));
-        external_node_fs_default().chmodSync(dir, 0o700);
-        const controlDir = controlDirFor(dir);
-        external_node_fs_default().mkdirSync(controlDir, { recursive: true, mode: 0o700 });
-        const files = { config: external_node_path_default().join(dir, 'config'), knownHosts: external_node_path_default().join(dir, 'known_hosts'), key: key ? external_node_path_default().join(dir, 'id') : null, controlDir };
-        if (key && files.key)
-            external_node_fs_default().writeFileSync(files.key, key.replace(/\r\n/g, '\n').trimEnd() + '\n', { mode: 0o600, flag: 'wx' });
-        external_node_fs_default().writeFileSync(files.knownHosts, knownHosts.join('\n') + '\n', { mode: 0o600 });
-        const t = new SshTransport(ssh, dir, files);
-        const entries = hosts.map((h, i) => {
-            const alias = `psd-host-${i}`;
-            t.aliases.set(h.label, alias);
-            return { alias, address: { user: h.user, host: h.host, port: h.port } };
-        });
-        external_node_fs_default().writeFileSync(files.config, sshConfigText(entries, files, jump), { mode: 0o600 });
-        return t;
-    }
-    alias(host) {
-        const a = this.aliases.get(host.label);
-        if (!a)
-            throw new Error(`no ssh config entry for ${host.label}`);
-        return a;
-    }
-    /** Runs one remote command on the host's shared connection; never throws (a spawn failure is code 127). */
-    run(host, remoteCommand, opts) {
-        return new Promise((resolve) => {
-            const child = (0,external_node_child_process_namespaceObject.spawn)(this.ssh, sshArgv(this.files.config, this.alias(host), remoteCommand), {
-                stdio: ['pipe', 'pipe', 'pipe'],
-                env: sshEnv(process.env, this.files.key !== null)
-            });
-            const out = [];
-            let stderr = '';
-            let timedOut = false;
-            let refused = null;
-            child.stdout.on('data', (d) => {
-                if (refused !== null)
-                    return;
-                if (!opts.onStdout)
-                    return void out.push(d);
-                try {
-                    opts.onStdout(d);
-                }
-                catch (err) {
-                    // The reader refused what the host sent (not the agent's frames): stop reading it.
-                    refused = err instanceof Error ? err.message : String(err);
-                    child.kill('SIGKILL');
-                }
-            });
-            child.stderr.on('data', (d) => (stderr += d.toString()));
-            child.stdin.on('error', () => undefined);
-            const timer = setTimeout(() => {
-                timedOut = true;
-                child.kill('SIGKILL');
-            }, opts.timeoutMs);
-            child.on('error', (err) => {
-                clearTimeout(timer);
-                resolve({ code: 127, stdout: Buffer.alloc(0), stderr: err.message, timedOut: false });
-            });
-            child.on('close', (code, signal) => {
-                clearTimeout(timer);
-                if (refused !== null)
-                    return resolve({ code: 254, stdout: Buffer.concat(out), stderr: refused, timedOut });
-                resolve({ code: code ?? (signal ? 255 : 1), stdout: Buffer.concat(out), stderr, timedOut });
-            });
-            const input = opts.input;
-            if (input === undefined)
-                child.stdin.end();
-            else if (typeof input === 'string' || Buffer.isBuffer(input))
-                child.stdin.end(input);
-            else
-                input.pipe(child.stdin);
-        });
-    }
-    /** Closes every shared connection (the masters would otherwise linger for ControlPersist). */
-    async closeAll(hosts) {
-        await Promise.all(hosts.map((h) => new Promise((resolve) => {
-            const child = (0,external_node_child_process_namespaceObject.spawn)(this.ssh, ssh_sshExitArgv(this.files.config, this.alias(h)), { stdio: 'ignore', env: sshEnv(process.env, this.files.key !== null) });
-            const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-            child.on('error', () => resolve());
-            child.on('close', () => {
-                clearTimeout(timer);
-                resolve();
-            });
-        })));
-    }
-    /** Removes the key, known_hosts, config and sockets. */
-    dispose() {
-        ssh_removeSshDir(this.dir, this.files.controlDir);
-    }
-}
-/** A killed main step's shared connections: closed through its config, when it is still there. */
-async function ssh_closeLeftMasters(dir) {
-    const config = path.join(dir, 'config');
-    let aliases = [];
-    try {
-        aliases = [...fs.readFileSync(config, 'utf8').matchAll(/^Host (psd-host-\d+)$/gm)].map((m) => m[1]);
-    }
-    catch {
-        return;
-    }
-    const ssh = findOnPath('ssh', [process.env.PATH ?? '', '/usr/bin', '/bin'].join(path.delimiter));
-    if (!ssh)
-        return;
-    await Promise.all(aliases.map((a) => new Promise((resolve) => {
-        const child = spawn(ssh, sshExitArgv(config, a), { stdio: 'ignore', env: sshEnv(process.env, true) });
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        child.on('error', () => resolve());
-        child.on('close', () => {
-            clearTimeout(timer);
-            resolve();
-        });
-    })));
-}
-/** Removes a transport's directory (and its control directory when that lives elsewhere); the key first. */
-function ssh_removeSshDir(dir, controlDir) {
-    const key = external_node_path_default().join(dir, 'id');
-    try {
-        // Overwritten before unlinking: the bytes do not stay in a freed block the next job can read.
-        const size = external_node_fs_default().statSync(key).size;
-        external_node_fs_default().writeFileSync(key, external_node_crypto_default().randomBytes(size));
-    }
-    catch {
-        // no key file
-    }
-    external_node_fs_default().rmSync(dir, { recursive: true, force: true });
-    if (controlDir && !controlDir.startsWith(dir + (external_node_path_default()).sep))
-        external_node_fs_default().rmSync(controlDir, { recursive: true, force: true });
-}
-/** The environment for ssh: the runner's, minus every input and state value (a secret), with the agent only when no key is given. */
-function sshEnv(env, haveKey) {
-    const out = {};
-    for (const [k, v] of Object.entries(env)) {
-        if (v === undefined || /^(INPUT_|STATE_)/.test(k))
-            continue;
-        if (haveKey && k === 'SSH_AUTH_SOCK')
-            continue;
-        out[k] = v;
-    }
-    return out;
-}
-
 ;// CONCATENATED MODULE: ./src/remote/state.ts
 // What the main step of a remote deploy saves for its post step (STATE_*): the ssh directory to
 // remove, the host runs started, and those whose result the main step collected.
@@ -48976,6 +49447,8 @@ function state_readRemoteState() {
 
 
 
+
+
 /** The host's own outputs that are this step's too (one host); paths in them are the host's. */
 const RELAYED_OUTPUTS = [OUTPUT.result, OUTPUT.ownProcesses, OUTPUT.violations, OUTPUT.snapshotBefore, OUTPUT.snapshotAfter, OUTPUT.report, OUTPUT.release];
 /** How long a host may stay unreachable mid-deploy (PM2SD_RECONNECT_SECONDS: tests shorten it). */
@@ -49003,8 +49476,11 @@ function openJob(remote, bundle) {
         transport,
         knownHosts: remote.knownHosts,
         bundle,
+        jump: remote.jump,
         inputs: remote.forwarded,
         upload: remote.upload,
+        uploadExclude: remote.uploadExclude,
+        stepEnv: remote.stepEnv,
         tag: runTag(process.env),
         metadata: jobMetadata(process.env),
         reconnectMs: reconnectMs(),
@@ -49036,6 +49512,9 @@ async function runRemote() {
         const remote = inputs_parseRemoteInputs();
         findSsh();
         const source = remote.upload ? uploadSource(remote.upload, process.env.GITHUB_WORKSPACE || process.cwd()) : null;
+        if (source && external_node_fs_default().existsSync(external_node_path_default().join(source, '.git')) && !remote.uploadExclude.includes('.git')) {
+            print_warn(`upload: ${source}/.git goes to every host, since upload-exclude does not list .git (its default): actions/checkout leaves the job's token in .git/config. Add .git to upload-exclude unless the hosts need it.`);
+        }
         let bundle = null;
         job = openJob({ ...remote, upload: source }, () => (bundle ??= bundle_readBundle()));
         const cancel = new AbortController();
@@ -49106,9 +49585,12 @@ async function appendSummaries(outcomes) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return;
     for (const o of outcomes) {
-        summary.addRaw(`\n### ${o.host.label}: ${o.result}\n\n`);
+        summary.addRaw(`\n### ${md(o.host.label)}: ${o.result}\n\n`);
+        // A host that produced no summary of its own (refused, unreachable, disk full) still says why.
         if (o.summary)
             summary.addRaw(o.summary);
+        else if (o.message)
+            summary.addRaw(`${md(o.message)}\n\n`);
     }
     await summary.write();
 }

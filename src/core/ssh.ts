@@ -101,7 +101,12 @@ export interface SshFiles {
   key: string | null
   /** The directory of the control sockets (short: a socket path has a ~104-byte limit). */
   controlDir: string
+  /** Where the jump host's ssh writes its errors (ControlPersist would send them to /dev/null). */
+  jumpErrors?: string
 }
+
+/** The config alias of `ssh-jump`. */
+export const JUMP_ALIAS = 'psd-jump'
 
 export interface SshHostEntry {
   alias: string
@@ -117,12 +122,30 @@ function configValue(value: string, tokens: boolean): string {
 /** How long a silent connection lives: ServerAliveInterval × ServerAliveCountMax. */
 export const KEEPALIVE = { intervalSeconds: 5, countMax: 3 } as const
 
-/** The generated `-F` config: one `Host` block per target (by alias), then the fixed options for all. */
-export function sshConfigText(hosts: readonly SshHostEntry[], files: SshFiles, jump: SshAddress | null): string {
+/**
+ * The ProxyCommand that reaches a target through the jump host. Not ProxyJump: OpenSSH turns that
+ * into `sh -c "exec ssh … -F <path> …"` without quoting the path, so a config path with a space or
+ * `$(…)` breaks or runs on the runner. Here every word is quoted (and `%` doubled, as ssh expands
+ * it), and the jump's errors go to a file the runner reads.
+ */
+export function jumpProxyCommand(ssh: string, files: SshFiles, target: SshAddress): string {
+  const hostPort = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`
+  const words = [shQuote(ssh), '-F', shQuote(files.config), '-W', shQuote(hostPort), '--', JUMP_ALIAS]
+  const line = `${words.join(' ')}${files.jumpErrors ? ` 2>>${shQuote(files.jumpErrors)}` : ''}`
+  if (/[\n\r\0]/.test(line)) throw new Error(`an ssh config value cannot hold line breaks: ${JSON.stringify(line)}`)
+  return line.replace(/%/g, '%%')
+}
+
+/** The generated `-F` config: one `Host` block per target (by alias), the jump host's, then the fixed options for all. */
+export function sshConfigText(hosts: readonly SshHostEntry[], files: SshFiles, jump: SshAddress | null, ssh = 'ssh'): string {
   const out: string[] = ['# pm2-safe-deploy: generated for one job, removed by its post step']
   for (const h of hosts) {
     out.push(`Host ${h.alias}`, `  HostName ${h.address.host}`, `  Port ${h.address.port}`, `  User ${h.address.user}`)
-    if (jump) out.push(`  ProxyJump ${jump.user ? `${jump.user}@` : ''}${jump.host.includes(':') ? `[${jump.host}]` : jump.host}:${jump.port}`)
+    if (jump) out.push(`  ProxyCommand ${jumpProxyCommand(ssh, files, h.address)}`)
+  }
+  if (jump) {
+    // Its own connection each time (no master whose errors ControlPersist hides), and no proxy of its own.
+    out.push(`Host ${JUMP_ALIAS}`, `  HostName ${jump.host}`, `  Port ${jump.port}`, ...(jump.user ? [`  User ${jump.user}`] : []), '  ControlMaster no', '  ControlPath none', '  ProxyCommand none')
   }
   out.push(
     'Host *',

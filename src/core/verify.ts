@@ -3,6 +3,7 @@
 // exit code says nothing about this, and a crash-looping app stays "online" between
 // crashes, so only watching tells. Fails at the first sign of trouble.
 import type { ProcessRecord } from './process-record.js'
+import { maskUrl } from './mask-url.js'
 
 export interface VerifyOptions {
   ownNames: readonly string[]
@@ -160,7 +161,9 @@ export async function verifyOwnHealthy(opts: VerifyOptions): Promise<VerifyResul
           healthy[url] = await fetchStatus(url)
         } catch (err) {
           const cause = (err as { cause?: { code?: string } }).cause?.code
-          healthy[url] = cause ? `${(err as Error).message} (${cause})` : (err as Error).message
+          // An error may quote the URL (undici does, with its credentials): only the masked form is kept.
+          const message = (err as Error).message.split(url).join(maskUrl(url))
+          healthy[url] = cause ? `${message} (${cause})` : message
         }
       }
       const unhealthy = opts.healthUrls.filter((u) => !is2xx(healthy[u]))
@@ -171,7 +174,7 @@ export async function verifyOwnHealthy(opts: VerifyOptions): Promise<VerifyResul
       quiet = unhealthy.length === 0
       lastReason =
         unhealthy.length > 0
-          ? `health URL ${unhealthy.map((u) => `${u} → ${healthy[u]}`).join(', ')}`
+          ? `health URL ${unhealthy.map((u) => `${maskUrl(u)} → ${healthy[u]}`).join(', ')}`
           : `stable for ${(stableFor / 1000).toFixed(1)} of ${opts.stableSeconds} s`
     } else {
       lastReason = assessment.reason

@@ -1,7 +1,6 @@
 // The end of every run, whatever stopped it: the after snapshot, the report file, the audit
 // line, the verdict in the log and the job summary, the outputs; then the lock and the
 // connection are let go.
-import fs from 'node:fs'
 import path from 'node:path'
 import * as core from '@actions/core'
 import { messageOf } from '../core/errors.js'
@@ -11,7 +10,7 @@ import type { DeployReport } from '../core/report-schema.js'
 import { resolveAuditTarget, tryAppendAudit } from '../shell/audit.js'
 import { collectMetadata } from '../shell/metadata.js'
 import { failStep, setReleaseOutput, setReportOutputs } from '../shell/outputs.js'
-import { writeSnapshot } from '../shell/snapshot.js'
+import { writePrivateFile, writeSnapshot } from '../shell/snapshot.js'
 import { pruneRuns, runDirTarget, runDirTargetFromRawInputs } from '../shell/runs.js'
 import { ACTION_VERSION } from '../shell/version.js'
 import { auditOf, reportOf, snapshotOf } from './records.js'
@@ -57,7 +56,7 @@ function writeReport(state: DeployState, report: DeployReport): string {
   let file = ''
   try {
     file = path.join(state.runDirectory(target), `pm2-safe-deploy-${state.runTag}-report.json`)
-    fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n', { mode: 0o600 })
+    writePrivateFile(file, JSON.stringify(report, null, 2) + '\n')
   } catch (err) {
     warn(`could not write the report: ${messageOf(err)}`)
     return ''

@@ -12,10 +12,18 @@ import { pathToFileURL } from 'node:url'
 import { parseCommandFile } from '../core/command-file.js'
 import { findOnPath } from '../shell/which.js'
 import { CACHE_DIR } from './bundle.js'
-import { HOST_PATH_INPUTS, type StartPayload, type HostRunResult, type CancelAnswer, type UploadHeader } from './protocol.js'
+import { HOST_PATH_INPUTS, RUN_NAME, type StartPayload, type HostRunResult, type CancelAnswer, type ClaimAnswer, type UploadAnswer } from './protocol.js'
 
 const home = () => process.env.HOME || '/'
 const runsRoot = () => path.join(home(), CACHE_DIR, 'runs')
+/** Uploads wait here, outside every directory a deploy may use, until the run moves one into release-dir (promise 15). */
+const stagingRoot = () => path.join(home(), CACHE_DIR, 'staging')
+/** An upload no run took after a day is left over from a job that ended: removed. */
+const STAGING_MAX_AGE_MS = 24 * 3600_000
+/** How often `follow` says it is alive while the log is quiet: a quiet host is not a lost one. */
+const HEARTBEAT_MS = 10_000
+/** How long `cancel` waits for a signalled main step to end, to answer what it did. */
+const CANCEL_WAIT_MS = 8000
 /** The bundle this agent belongs to: dist/host/index.js → the directory holding main/, post/, reader/. */
 const bundleRoot = () => path.resolve(path.dirname(process.argv[1]!), '..')
 const KEEP_RUNS = 30
@@ -29,7 +37,8 @@ const F = {
   mainPid: 'main.pid',
   mainExit: 'main.exit',
   done: 'done',
-  cancel: 'cancel'
+  cancel: 'cancel',
+  neverStarted: 'never-started'
 } as const
 
 /** A leading `~/` means the SSH user's home (promise 12). */
@@ -94,6 +103,8 @@ function stepEnv(dir: string, payload: StartPayload, inputs: Record<string, stri
   const env: Record<string, string> = {}
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(SSH_|INPUT_|STATE_|GITHUB_|GITEA_|FORGEJO_|RUNNER_|ACTIONS_)/.test(k)) env[k] = v
   Object.assign(env, payload.env)
+  // ssh-env: the step's variables, as a self-hosted runner's step env reaches run() (promise 7 passes them to pm2).
+  Object.assign(env, payload.stepEnv ?? {})
   env.PATH = searchPath
   env.GITHUB_WORKSPACE = home()
   env.RUNNER_TEMP = path.join(dir, 'tmp')
@@ -113,7 +124,15 @@ async function start(): Promise<void> {
   fs.mkdirSync(runsRoot(), { recursive: true, mode: 0o700 })
   pruneRuns()
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')
-  const dir = path.join(runsRoot(), `${stamp}-${payload.tag.replace(/[^\w.-]/g, '_').slice(0, 80)}-${crypto.randomBytes(4).toString('hex')}`)
+  const name = RUN_NAME.test(payload.run ?? '') ? payload.run : `${stamp}-${payload.tag.replace(/[^\w.-]/g, '_').slice(0, 80)}-${crypto.randomBytes(4).toString('hex')}`
+  const dir = path.join(runsRoot(), name)
+  try {
+    // Exclusive: a runner that lost the start's answer may have claimed the name (then this run never starts).
+    fs.mkdirSync(dir, { mode: 0o700 })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') fail(`the run ${name} was claimed before it started (the runner lost the connection): nothing was started`, 5)
+    throw err
+  }
   fs.mkdirSync(path.join(dir, 'tmp'), { recursive: true, mode: 0o700 })
   const searchPath = [path.dirname(process.execPath), process.env.PATH ?? '/usr/bin:/bin'].join(path.delimiter)
   const { inputs, pm2 } = hostInputs(payload.inputs, searchPath)
@@ -129,7 +148,7 @@ async function start(): Promise<void> {
 }
 
 /** One frame of the stream the runner reads: a kind letter and a byte count on a line, then the bytes (FRAME in protocol.ts). */
-function frame(kind: 'S' | 'L' | 'R', data: Buffer): Promise<void> {
+function frame(kind: 'S' | 'L' | 'R' | 'K', data: Buffer): Promise<void> {
   const out = Buffer.concat([Buffer.from(`${kind}${data.length}\n`), data])
   return new Promise<void>((resolve) => (process.stdout.write(out) ? resolve() : process.stdout.once('drain', resolve)))
 }
@@ -182,6 +201,11 @@ async function execMain(dir: string, main: string): Promise<void> {
   Object.assign(process.env, env)
   process.chdir(env.GITHUB_WORKSPACE ?? home())
   fs.writeFileSync(path.join(dir, F.mainPid), String(process.pid))
+  // After main.pid: a cancel that found no pid wrote its marker first, so one of the two sees the other.
+  if (fs.existsSync(path.join(dir, F.cancel))) {
+    process.stdout.write('::error title=Deploy cancelled::The job was cancelled before the deploy started on this host: nothing was changed.\n')
+    process.exit(1)
+  }
   process.argv[1] = main
   await import(/* webpackIgnore: true */ pathToFileURL(main).href)
 }
@@ -201,13 +225,16 @@ async function follow(dir: string, offset: number): Promise<void> {
   const logFile = path.join(dir, F.log)
   let at = offset
   let wake: (() => void) | null = null
+  let sent = Date.now()
   const watcher = fs.watch(dir, () => wake?.())
   process.stdout.on('error', () => process.exit(0))
   try {
     for (;;) {
       const done = fs.existsSync(path.join(dir, F.done))
-      const size = fs.statSync(logFile).size
+      // A run claimed while it was being created has no log yet for a moment.
+      const size = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0
       if (size > at) {
+        sent = Date.now()
         const fd = fs.openSync(logFile, 'r')
         const buf = Buffer.alloc(Math.min(size - at, 1 << 20))
         const n = fs.readSync(fd, buf, 0, buf.length, at)
@@ -217,6 +244,10 @@ async function follow(dir: string, offset: number): Promise<void> {
         continue
       }
       if (done) return await frame('R', Buffer.from(JSON.stringify(resultOf(dir))))
+      if (Date.now() - sent >= HEARTBEAT_MS) {
+        sent = Date.now()
+        await frame('K', Buffer.alloc(0))
+      }
       await Promise.race([sleep(250), new Promise<void>((r) => (wake = r))])
     }
   } finally {
@@ -264,13 +295,22 @@ function resultOf(dir: string): HostRunResult {
   return answer
 }
 
-/** Before the release switch (or the first pm2 command without one) the deploy is stopped; after it, left to finish. */
-function cancel(dir: string): void {
+/** Whether the run had switched the release or sent a pm2 command: past the point a cancel stops. */
+function pastSwitch(dir: string): boolean {
+  const state = parseCommandFile(readText(path.join(dir, F.state)))
+  return Boolean(state['release-switch'] || (state['commands-started'] && state['commands-started'] !== '[]'))
+}
+
+/**
+ * Before the release switch (or the first pm2 command without one) the deploy is stopped; after
+ * it, left to finish. The marker comes first (a main step that has not written its pid yet sees
+ * it); the answer is what the run did, read after the signalled main step ended.
+ */
+async function cancel(dir: string): Promise<void> {
   const say = (a: CancelAnswer): void => void process.stdout.write(JSON.stringify(a) + '\n')
   if (fs.existsSync(path.join(dir, F.done))) return say({ state: 'done' })
-  const state = parseCommandFile(readText(path.join(dir, F.state)))
-  if (state['release-switch'] || (state['commands-started'] && state['commands-started'] !== '[]')) return say({ state: 'past-switch' })
   fs.writeFileSync(path.join(dir, F.cancel), '')
+  if (pastSwitch(dir)) return say({ state: 'past-switch' })
   const pid = Number(readText(path.join(dir, F.mainPid)).trim())
   if (pid > 0) {
     try {
@@ -278,70 +318,90 @@ function cancel(dir: string): void {
     } catch {
       // already gone
     }
+    const until = Date.now() + CANCEL_WAIT_MS
+    while (Date.now() < until && !fs.existsSync(path.join(dir, F.mainExit))) await sleep(100)
   }
-  say({ state: 'stopped' })
+  say({ state: pastSwitch(dir) ? 'past-switch' : 'stopped' })
 }
 
-/** `upload`: a JSON header line, then a tar stream; unpacked beside release-dir, renamed over it only when complete. */
-async function upload(): Promise<void> {
-  const first = await new Promise<{ header: UploadHeader; rest: Buffer }>((resolve, reject) => {
-    let buf = Buffer.alloc(0)
-    const onData = (c: Buffer) => {
-      buf = Buffer.concat([buf, c])
-      const nl = buf.indexOf(10)
-      if (nl < 0) return
-      process.stdin.off('data', onData)
-      process.stdin.pause()
-      resolve({ header: JSON.parse(buf.subarray(0, nl).toString()) as UploadHeader, rest: buf.subarray(nl + 1) })
+/** `claim <name>`: the run of that name, or proof it never starts (its name taken before a late `start` could take it). */
+function claim(name: string): void {
+  if (!RUN_NAME.test(name)) fail(`not a run name: ${name}`)
+  fs.mkdirSync(runsRoot(), { recursive: true, mode: 0o700 })
+  const dir = path.join(runsRoot(), name)
+  const say = (a: ClaimAnswer): void => void process.stdout.write(JSON.stringify(a) + '\n')
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    return say(fs.existsSync(path.join(dir, F.neverStarted)) ? { state: 'never-started' } : { state: 'started', runDir: dir })
+  }
+  fs.writeFileSync(path.join(dir, F.neverStarted), '')
+  fs.writeFileSync(path.join(dir, F.done), 'done\n')
+  say({ state: 'never-started' })
+}
+
+/** Uploads older than a day that no run took (their job ended): removed. */
+function pruneStaging(): void {
+  let names: string[] = []
+  try {
+    names = fs.readdirSync(stagingRoot())
+  } catch {
+    return
+  }
+  for (const name of names) {
+    const p = path.join(stagingRoot(), name)
+    try {
+      if (Date.now() - fs.lstatSync(p).mtimeMs > STAGING_MAX_AGE_MS) fs.rmSync(p, { recursive: true, force: true })
+    } catch {
+      // gone meanwhile
     }
-    process.stdin.on('data', onData)
-    process.stdin.on('error', reject)
-  })
-  const target = path.resolve(home(), expandHome(first.header.releaseDir))
-  const parent = path.dirname(target)
-  fs.mkdirSync(parent, { recursive: true })
-  const live = first.header.currentLink ? realOrNull(path.resolve(home(), expandHome(first.header.currentLink))) : null
-  if (live && live === realOrNull(target)) fail(`release-dir ${target} is the live release (current-link names it): upload each release to a new directory, e.g. releases/<commit sha>`)
+  }
+}
+
+/**
+ * `upload`: a tar stream on stdin, unpacked into a new directory under ~/.cache/pm2-safe-deploy/staging
+ * (inside no directory a deploy may use), with this user's umask and ownership. The run moves it
+ * into release-dir after its checks (promise 15); this never touches release-dir.
+ */
+async function upload(): Promise<void> {
   const tar = findOnPath('tar', [process.env.PATH ?? '', '/usr/bin', '/bin'].join(path.delimiter))
   if (!tar) fail('the host has no `tar`: install it, or copy the release to the host another way and leave upload empty')
-  const tmp = fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.upload-`))
+  let dir: string
+  try {
+    fs.mkdirSync(stagingRoot(), { recursive: true, mode: 0o700 })
+    pruneStaging()
+    dir = fs.mkdtempSync(path.join(stagingRoot(), `${new Date().toISOString().replace(/[:.]/g, '-')}-`))
+  } catch (err) {
+    fail(`cannot make a staging directory for the upload in ${stagingRoot()}: ${(err as Error).message}; nothing was changed`)
+  }
+  let err = ''
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(tar!, ['-x', '-f', '-', '-C', tmp, '--no-same-owner'], { stdio: ['pipe', 'ignore', 'inherit'] })
-    child.stdin.write(first.rest)
-    process.stdin.pipe(child.stdin)
-    process.stdin.resume()
+    // stdin straight to tar; as root too, modes get the umask and files this user (not the archive's).
+    const child = spawn(tar!, ['-x', '-f', '-', '-C', dir, '--no-same-owner', '--no-same-permissions'], { stdio: ['inherit', 'ignore', 'pipe'] })
+    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)))
+    child.on('error', (e) => {
+      err = e.message
+      resolve(127)
+    })
     child.on('close', (c) => resolve(c ?? 1))
   })
   if (code !== 0) {
-    fs.rmSync(tmp, { recursive: true, force: true })
-    fail(`unpacking the upload failed (tar exit ${code}): nothing was made live`)
+    fs.rmSync(dir, { recursive: true, force: true })
+    fail(`unpacking the upload failed (tar exit ${code}): ${err.trim().split('\n').slice(-3).join(' / ')}; nothing was changed`)
   }
-  fs.chmodSync(tmp, 0o755)
-  let old: string | null = null
-  if (fs.existsSync(target)) {
-    old = `${tmp}.old`
-    fs.renameSync(target, old)
-  }
-  fs.renameSync(tmp, target)
-  if (old) fs.rmSync(old, { recursive: true, force: true })
-  process.stdout.write(JSON.stringify({ releaseDir: target, replaced: old !== null }) + '\n')
+  const answer: UploadAnswer = { staged: dir }
+  process.stdout.write(JSON.stringify(answer) + '\n')
 }
 
-function realOrNull(p: string): string | null {
-  try {
-    return fs.realpathSync(p)
-  } catch {
-    return null
-  }
-}
-
-function fail(message: string): never {
+function fail(message: string, code = 3): never {
   process.stderr.write(message + '\n')
-  process.exit(3)
+  process.exit(code)
 }
 
 export async function agent(argv: readonly string[]): Promise<void> {
   const [command, dir, arg] = argv
+  if (command === 'claim') return claim(dir ?? '')
   if (dir !== undefined && (!path.isAbsolute(dir) || !path.resolve(dir).startsWith(runsRoot() + path.sep))) fail(`not a run directory of this user: ${dir}`)
   switch (command) {
     case 'start':
@@ -359,6 +419,6 @@ export async function agent(argv: readonly string[]): Promise<void> {
     case 'upload':
       return upload()
     default:
-      fail(`usage: node dist/host/index.js start|follow|result|cancel|upload …`)
+      fail(`usage: node dist/host/index.js start|follow|result|cancel|claim|upload …`)
   }
 }

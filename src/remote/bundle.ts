@@ -103,3 +103,50 @@ process.stdin.on('end', () => {
   process.stdout.write('installed ' + m.hash + '\\n')
 })
 `
+
+/** The exit code of VERIFIER for a cached bundle that does not match its hash (it removed it). */
+export const BUNDLE_DAMAGED_EXIT = 253
+
+/**
+ * Run as `node -e VERIFIER <hash> <agent args…>` (fixed code, no input in it) before every run the
+ * runner starts: hashes every file of ~/.cache/pm2-safe-deploy/<hash>/ as the installer did and,
+ * only when the whole matches, runs the agent there with the args. A truncated or altered cache is
+ * removed (the runner installs it again) and never run.
+ */
+export const VERIFIER = `
+const fs = require('fs'), path = require('path'), crypto = require('crypto'), url = require('url')
+const sha = (d) => crypto.createHash('sha256').update(d).digest('hex')
+const hash = process.argv[1]
+if (!/^[0-9a-f]{64}$/.test(hash)) { process.stderr.write('bad bundle hash\\n'); process.exit(2) }
+const root = path.join(process.env.HOME, '${CACHE_DIR}', hash)
+const files = []
+const walk = (rel) => {
+  for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
+    const r = rel ? rel + '/' + e.name : e.name
+    if (e.isDirectory()) walk(r)
+    else files.push(r)
+  }
+}
+let ok = false
+try {
+  for (const part of ${JSON.stringify(BUNDLE_PARTS)}) walk(part)
+  const list = files.sort((a, b) => (a < b ? -1 : 1)).map((f) => f + '\\0' + sha(fs.readFileSync(path.join(root, f))) + '\\n').join('')
+  ok = sha(list) === hash
+} catch (e) {
+  ok = false
+}
+if (!ok) {
+  const aside = root + '.damaged-' + process.pid
+  try { fs.renameSync(root, aside); fs.rmSync(aside, { recursive: true, force: true }) } catch (e) {}
+  process.stderr.write('pm2-safe-deploy: the cached bundle ' + hash.slice(0, 12) + ' does not match its sha256 (truncated or altered): removed, not run\\n')
+  process.exit(${253})
+}
+const agent = path.join(root, 'host', 'index.js')
+process.argv = [process.execPath, agent, ...process.argv.slice(2)]
+import(url.pathToFileURL(agent).href)
+`
+
+/** `node -e VERIFIER <hash> <args…>`'s arguments after node: the agent of this bundle, verified first. */
+export function verifiedAgentArgs(hash: string, args: readonly string[]): string[] {
+  return ['-e', VERIFIER, hash, ...args]
+}

@@ -3,8 +3,10 @@
 // one SshHostDeployer, the rollout over the hosts, and the hosts' results as this step's.
 import fs from 'node:fs'
 import os from 'node:os'
+import path from 'node:path'
 import * as core from '@actions/core'
 import { isUserError, messageOf } from '../core/errors.js'
+import { md } from '../core/report/markdown.js'
 import type { DeployResult } from '../core/report-schema.js'
 import { failStep, OUTPUT } from '../shell/outputs.js'
 import { readBundle, type Bundle } from './bundle.js'
@@ -53,8 +55,11 @@ function openJob(remote: RemoteInputs, bundle: () => Bundle): Job {
     transport,
     knownHosts: remote.knownHosts,
     bundle,
+    jump: remote.jump,
     inputs: remote.forwarded,
     upload: remote.upload,
+    uploadExclude: remote.uploadExclude,
+    stepEnv: remote.stepEnv,
     tag: runTag(process.env),
     metadata: jobMetadata(process.env),
     reconnectMs: reconnectMs(),
@@ -86,6 +91,9 @@ export async function runRemote(): Promise<DeployResult> {
     const remote = parseRemoteInputs()
     findSsh()
     const source = remote.upload ? uploadSource(remote.upload, process.env.GITHUB_WORKSPACE || process.cwd()) : null
+    if (source && fs.existsSync(path.join(source, '.git')) && !remote.uploadExclude.includes('.git')) {
+      warn(`upload: ${source}/.git goes to every host, since upload-exclude does not list .git (its default): actions/checkout leaves the job's token in .git/config. Add .git to upload-exclude unless the hosts need it.`)
+    }
     let bundle: Bundle | null = null
     job = openJob({ ...remote, upload: source }, () => (bundle ??= readBundle()))
     const cancel = new AbortController()
@@ -149,8 +157,10 @@ async function publish(outcomes: readonly HostOutcome[], hosts: readonly HostSpe
 async function appendSummaries(outcomes: readonly HostOutcome[]): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
   for (const o of outcomes) {
-    core.summary.addRaw(`\n### ${o.host.label}: ${o.result}\n\n`)
+    core.summary.addRaw(`\n### ${md(o.host.label)}: ${o.result}\n\n`)
+    // A host that produced no summary of its own (refused, unreachable, disk full) still says why.
     if (o.summary) core.summary.addRaw(o.summary)
+    else if (o.message) core.summary.addRaw(`${md(o.message)}\n\n`)
   }
   await core.summary.write()
 }

@@ -6,6 +6,7 @@ import { z } from 'zod'
 import { parseKnownHosts, parseSshAddress, type KnownHostsLine, type SshAddress } from '../core/ssh.js'
 import { InputError, INPUT_DEFAULTS } from '../shell/inputs.js'
 import type { HostSpec } from './host.js'
+import { parseUploadExclude } from './upload.js'
 
 /** The inputs that drive the transport: the host never sees them (an empty `ssh-host` there means a local deploy). */
 export const REMOTE_INPUT_NAMES = ['ssh-host', 'ssh-user', 'ssh-key', 'ssh-known-hosts', 'ssh-jump', 'upload', 'upload-exclude', 'ssh-env', 'hosts-per-batch', 'rollback-hosts'] as const
@@ -18,6 +19,10 @@ export interface RemoteInputs {
   jump: SshAddress | null
   /** A directory on the runner to copy to `release-dir` on each host. */
   upload: string | null
+  /** `upload-exclude`: GNU tar --exclude patterns (default `.git`). */
+  uploadExclude: string[]
+  /** `ssh-env`: the named step variables and their values (secrets: never logged, sent on stdin only). */
+  stepEnv: Record<string, string>
   rollbackHosts: boolean
   /** Every deploy input (not the remote ones) as the workflow gave it, for the host's run(). */
   forwarded: Record<string, string>
@@ -38,7 +43,22 @@ const lines = (v: string) =>
     .map((s) => s.trim())
     .filter((s) => s !== '' && !s.startsWith('#'))
 
-export function parseRemoteInputs(read: Read = readAction, runnerUser: () => string = () => os.userInfo().username): RemoteInputs {
+/** Names `ssh-env` may not carry: the runner's and the action's own (the host sets them itself). */
+const RESERVED_ENV = /^(INPUT_|STATE_|GITHUB_|GITEA_|FORGEJO_|RUNNER_|ACTIONS_)|^(PATH|HOME|PM2_HOME)$/
+
+/** `ssh-env`: names one per line or comma separated, each set in the step's environment. */
+export function parseSshEnv(text: string, env: NodeJS.ProcessEnv, problems: string[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const name of text.split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== '' && !s.startsWith('#'))) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) problems.push(`ssh-env: ${JSON.stringify(name)} is not an environment variable name`)
+    else if (RESERVED_ENV.test(name)) problems.push(`ssh-env: ${name} is set by the runner or the action itself and cannot be sent`)
+    else if (env[name] === undefined) problems.push(`ssh-env: ${name} is not set in this step's environment: set it in the step's \`env:\` (e.g. \`${name}: \${{ secrets.${name} }}\`), or remove it from ssh-env`)
+    else out[name] = env[name]
+  }
+  return out
+}
+
+export function parseRemoteInputs(read: Read = readAction, runnerUser: () => string = () => os.userInfo().username, env: NodeJS.ProcessEnv = process.env): RemoteInputs {
   const problems: string[] = []
   const user = read('ssh-user').trim()
   if (user && !/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(user)) problems.push(`ssh-user: ${JSON.stringify(user)} is not a plain user name`)
@@ -60,6 +80,7 @@ export function parseRemoteInputs(read: Read = readAction, runnerUser: () => str
   const rollbackHosts = z.enum(['true', 'false']).safeParse((read('rollback-hosts').trim() || INPUT_DEFAULTS['rollback-hosts']).toLowerCase())
   if (!rollbackHosts.success) problems.push('rollback-hosts must be true or false')
   const upload = read('upload').trim() || null
+  const stepEnv = parseSshEnv(read('ssh-env'), env, problems)
   if (upload && read('rollback-to').trim()) {
     problems.push('upload and rollback-to are both set: rollback-to makes a release already on each host live again, with nothing uploaded. Set `upload` on deploy runs only (leave it empty when rollback-to is set)')
   } else if (upload && !read('release-dir').trim()) problems.push('upload needs release-dir: the directory on each host the upload becomes (e.g. /var/www/app/releases/${{ github.sha }})')
@@ -71,6 +92,8 @@ export function parseRemoteInputs(read: Read = readAction, runnerUser: () => str
     knownHosts: known.lines,
     jump: jump as SshAddress | null,
     upload,
+    uploadExclude: parseUploadExclude(read('upload-exclude')),
+    stepEnv,
     rollbackHosts: rollbackHosts.data === 'true',
     forwarded: forwardedInputs(read)
   }

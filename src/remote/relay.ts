@@ -8,6 +8,7 @@ import { printUntrusted } from '../shell/print.js'
 export class LogRelay {
   private pending = Buffer.alloc(0)
   private groupOpen = false
+  private paused = false
   /** The last phase (log group) the host began: how far it got. */
   lastPhase: string | null = null
   /** The host's own annotations, in order. */
@@ -20,6 +21,21 @@ export class LogRelay {
       data = data.subarray(nl + 1)
     }
     this.pending = Buffer.from(data)
+  }
+
+  /** The connection dropped: the host's open group is closed, so the runner's own lines stand outside it. */
+  pause(): void {
+    if (this.groupOpen) core.endGroup()
+    this.paused = this.groupOpen
+    this.groupOpen = false
+  }
+
+  /** Reconnected: the group the host had open goes on. */
+  resume(): void {
+    if (!this.paused || this.lastPhase === null) return
+    this.paused = false
+    core.startGroup(`${this.lastPhase} (continued)`)
+    this.groupOpen = true
   }
 
   /** The end of the host's log: a last line without its newline, and a group the host left open. */
@@ -35,12 +51,14 @@ export class LogRelay {
     if (!cmd) return printUntrusted([line])
     switch (cmd.kind) {
       case 'group':
+        this.paused = false
         if (this.groupOpen) core.endGroup()
         core.startGroup(cmd.title)
         this.groupOpen = true
         this.lastPhase = cmd.title
         return
       case 'endgroup':
+        this.paused = false
         if (this.groupOpen) core.endGroup()
         this.groupOpen = false
         return

@@ -2,7 +2,7 @@
 // into them: values arrive as positional arguments (the bundle hash, paths the host reported)
 // or on stdin (an input such as pm2-home), and each is quoted as one word by shellCommand.
 import { shellCommand } from '../core/ssh.js'
-import { CACHE_DIR } from './bundle.js'
+import { CACHE_DIR, VERIFIER } from './bundle.js'
 
 /**
  * Finds the node to run the bundle with: the PM2 daemon's (its pid file under pm2-home, read from
@@ -38,10 +38,11 @@ if [ -z "$exe" ]; then
 fi
 b=no
 [ -f "$HOME/${CACHE_DIR}/$1/host/index.js" ] && b=yes
-# With "start" and this bundle there, the run starts now (the agent checks its node), reading its inputs from the rest of stdin.
+# With "start" and this bundle there, the run starts now (the agent checks its node), reading its inputs from the rest of stdin;
+# $3, the runner's fixed verifier, checks the cached bundle's sha256 first and runs nothing when it does not match.
 if [ "$2" = start ] && [ "$b" = yes ] && [ -n "$exe" ]; then
-  printf 'from=%s\\nhome=%s\\npm2home=%s\\nbundle=yes\\nstarting=yes\\n--\\n' "$from" "$HOME" "$h"
-  exec "$exe" "$HOME/${CACHE_DIR}/$1/host/index.js" start
+  printf 'node=%s\\nfrom=%s\\nhome=%s\\npm2home=%s\\nbundle=yes\\nstarting=yes\\n--\\n' "$exe" "$from" "$HOME" "$h"
+  exec "$exe" -e "$3" "$1" start
 fi
 info=
 [ -n "$exe" ] && info=$("$exe" -e "$JS" 2>/dev/null)
@@ -50,7 +51,7 @@ printf 'node=%s\\nfrom=%s\\nversion=%s\\nhome=%s\\npm2home=%s\\nbundle=%s\\n--\\
 `
 
 export function probeCommand(bundleHash: string, thenStart = false): string {
-  return shellCommand(PROBE, thenStart ? [bundleHash, 'start'] : [bundleHash])
+  return shellCommand(PROBE, thenStart ? [bundleHash, 'start', VERIFIER] : [bundleHash])
 }
 
 /** `node <args…>` on the host: the node path the probe found is data, not code. */
@@ -65,6 +66,8 @@ export interface Probe {
   home: string
   pm2Home: string
   bundlePresent: boolean
+  /** The host is starting the run on this connection (its answer follows the header). */
+  starting: boolean
 }
 
 export function parseProbe(text: string): Probe {
@@ -79,6 +82,7 @@ export function parseProbe(text: string): Probe {
     version: kv.version ?? '',
     home: kv.home ?? '',
     pm2Home: kv.pm2home ?? '',
-    bundlePresent: kv.bundle === 'yes'
+    bundlePresent: kv.bundle === 'yes',
+    starting: kv.starting === 'yes'
   }
 }

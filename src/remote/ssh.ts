@@ -32,6 +32,8 @@ export interface SshResult {
   stdout: Buffer
   stderr: string
   timedOut: boolean
+  /** What the jump host's ssh said while this command ran (its key or login refused, …); empty without ssh-jump. */
+  jumpStderr?: string
 }
 
 export interface RunOptions {
@@ -40,7 +42,12 @@ export interface RunOptions {
   timeoutMs: number
   /** Each stdout chunk as it arrives (it is then not collected). */
   onStdout?: (chunk: Buffer) => void
+  /** Aborting it kills the command's ssh (a cancelled job). */
+  signal?: AbortSignal
 }
+
+/** What the runner keeps of a command's output: a broken or hostile host, or a shell rc file that prints, cannot fill its memory. */
+export const OUTPUT_LIMITS = { stdout: 4 << 20, stderr: 64 * 1024 } as const
 
 /** Control sockets need a short path (sun_path is ~104 bytes; ssh adds `/` + %C's 40 hex + a 17-byte temporary suffix): RUNNER_TEMP unless that is too deep. */
 function controlDirFor(dir: string): string {
@@ -65,7 +72,7 @@ export class SshTransport {
     fs.chmodSync(dir, 0o700)
     const controlDir = controlDirFor(dir)
     fs.mkdirSync(controlDir, { recursive: true, mode: 0o700 })
-    const files: SshFiles = { config: path.join(dir, 'config'), knownHosts: path.join(dir, 'known_hosts'), key: key ? path.join(dir, 'id') : null, controlDir }
+    const files: SshFiles = { config: path.join(dir, 'config'), knownHosts: path.join(dir, 'known_hosts'), key: key ? path.join(dir, 'id') : null, controlDir, jumpErrors: jump ? path.join(dir, 'jump-errors') : undefined }
     if (key && files.key) fs.writeFileSync(files.key, key.replace(/\r\n/g, '\n').trimEnd() + '\n', { mode: 0o600, flag: 'wx' })
     fs.writeFileSync(files.knownHosts, knownHosts.join('\n') + '\n', { mode: 0o600 })
     const t = new SshTransport(ssh, dir, files)
@@ -74,7 +81,8 @@ export class SshTransport {
       t.aliases.set(h.label, alias)
       return { alias, address: { user: h.user, host: h.host, port: h.port } }
     })
-    fs.writeFileSync(files.config, sshConfigText(entries, files, jump), { mode: 0o600 })
+    if (files.jumpErrors) fs.writeFileSync(files.jumpErrors, '', { mode: 0o600 })
+    fs.writeFileSync(files.config, sshConfigText(entries, files, jump, ssh), { mode: 0o600 })
     return t
   }
 
@@ -87,45 +95,85 @@ export class SshTransport {
   /** Runs one remote command on the host's shared connection; never throws (a spawn failure is code 127). */
   run(host: HostSpec, remoteCommand: string, opts: RunOptions): Promise<SshResult> {
     return new Promise((resolve) => {
+      const jumpFrom = this.jumpErrorsSize()
       const child = spawn(this.ssh, sshArgv(this.files.config, this.alias(host), remoteCommand), {
         stdio: ['pipe', 'pipe', 'pipe'],
         env: sshEnv(process.env, this.files.key !== null)
       })
       const out: Buffer[] = []
+      let outBytes = 0
       let stderr = ''
       let timedOut = false
       let refused: string | null = null
+      const refuse = (why: string) => {
+        refused = why
+        child.kill('SIGKILL')
+      }
       child.stdout.on('data', (d: Buffer) => {
         if (refused !== null) return
-        if (!opts.onStdout) return void out.push(d)
+        if (!opts.onStdout) {
+          outBytes += d.length
+          if (outBytes > OUTPUT_LIMITS.stdout) return refuse(`the host sent more than ${OUTPUT_LIMITS.stdout} bytes where the action expects a short answer`)
+          return void out.push(d)
+        }
         try {
           opts.onStdout(d)
         } catch (err) {
           // The reader refused what the host sent (not the agent's frames): stop reading it.
-          refused = err instanceof Error ? err.message : String(err)
-          child.kill('SIGKILL')
+          refuse(err instanceof Error ? err.message : String(err))
         }
       })
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+      // The last 64 KiB: ssh's own error is its last line.
+      child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-OUTPUT_LIMITS.stderr)))
       child.stdin.on('error', () => undefined)
       const timer = setTimeout(() => {
         timedOut = true
         child.kill('SIGKILL')
       }, opts.timeoutMs)
+      const onAbort = () => child.kill('SIGKILL')
+      if (opts.signal?.aborted) onAbort()
+      else opts.signal?.addEventListener('abort', onAbort, { once: true })
       child.on('error', (err) => {
         clearTimeout(timer)
+        opts.signal?.removeEventListener('abort', onAbort)
         resolve({ code: 127, stdout: Buffer.alloc(0), stderr: err.message, timedOut: false })
       })
       child.on('close', (code, signal) => {
         clearTimeout(timer)
+        opts.signal?.removeEventListener('abort', onAbort)
         if (refused !== null) return resolve({ code: 254, stdout: Buffer.concat(out), stderr: refused, timedOut })
-        resolve({ code: code ?? (signal ? 255 : 1), stdout: Buffer.concat(out), stderr, timedOut })
+        resolve({ code: code ?? (signal ? 255 : 1), stdout: Buffer.concat(out), stderr, timedOut, jumpStderr: this.jumpErrorsSince(jumpFrom) })
       })
       const input = opts.input
       if (input === undefined) child.stdin.end()
       else if (typeof input === 'string' || Buffer.isBuffer(input)) child.stdin.end(input)
       else input.pipe(child.stdin)
     })
+  }
+
+  private jumpErrorsSize(): number {
+    try {
+      return this.files.jumpErrors ? fs.statSync(this.files.jumpErrors).size : 0
+    } catch {
+      return 0
+    }
+  }
+
+  /** The jump host's errors written since `from` (the last 64 KiB). */
+  private jumpErrorsSince(from: number): string {
+    if (!this.files.jumpErrors) return ''
+    try {
+      const size = fs.statSync(this.files.jumpErrors).size
+      const start = Math.max(from, size - OUTPUT_LIMITS.stderr)
+      if (size <= start) return ''
+      const fd = fs.openSync(this.files.jumpErrors, 'r')
+      const buf = Buffer.alloc(size - start)
+      fs.readSync(fd, buf, 0, buf.length, start)
+      fs.closeSync(fd)
+      return buf.toString()
+    } catch {
+      return ''
+    }
   }
 
   /** Closes every shared connection (the masters would otherwise linger for ControlPersist). */

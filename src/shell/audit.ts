@@ -186,10 +186,13 @@ export function resolveAuditTarget(env: NodeJS.ProcessEnv, read: InputReader = e
 /** Appends one record as one line with one write. */
 export function appendAudit(target: Pick<AuditTarget, 'file' | 'explicit'> | string, record: AuditRecord): void {
   const { file, explicit } = typeof target === 'string' ? { file: target, explicit: true } : target
-  if (explicit) fs.mkdirSync(path.dirname(file), { recursive: true })
+  if (explicit) fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
   const line = Buffer.from(JSON.stringify(AuditRecordSchema.parse(record)) + '\n', 'utf8')
-  const fd = fs.openSync(file, 'a', 0o640)
+  // Only the daemon's owner reads the record (SECURITY.md); a symlink planted at the name is not followed.
+  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600)
   try {
+    // A log an older version made 0640 becomes the owner's alone.
+    if ((fs.fstatSync(fd).mode & 0o077) !== 0) fs.fchmodSync(fd, 0o600)
     let written = fs.writeSync(fd, line, 0, line.length)
     // A short write (disk full, signal) is finished rather than left as half a line.
     while (written < line.length) written += fs.writeSync(fd, line, written, line.length - written)

@@ -2,7 +2,15 @@
 
 /** The status a URL answers with (redirects not followed), within 5 s; throws when it does not answer. */
 export async function fetchStatus(url: string): Promise<number> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5000), redirect: 'manual' })
+  // fetch refuses a URL with credentials: `user:pass@` becomes a Basic Authorization header.
+  const u = new URL(url)
+  const headers: Record<string, string> = {}
+  if (u.username || u.password) {
+    headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`
+    u.username = ''
+    u.password = ''
+  }
+  const res = await fetch(u, { signal: AbortSignal.timeout(5000), redirect: 'manual', headers })
   await res.body?.cancel()
   return res.status
 }

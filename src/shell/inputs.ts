@@ -1,5 +1,6 @@
 // Every input is read and validated here, once (SPEC "Inputs").
 import fs from 'node:fs'
+import { maskUrl } from '../core/mask-url.js'
 import { UserError } from '../core/errors.js'
 import os from 'node:os'
 import path from 'node:path'
@@ -39,7 +40,7 @@ function healthUrlProblem(u: string, ctx: z.RefinementCtx): void {
       why = 'it is not a valid URL (check the host, the port (1-65535) and any %-escapes)'
     }
   }
-  if (why) ctx.addIssue({ code: 'custom', message: `each health-url must be an http:// or https:// URL: ${JSON.stringify(u)} is not: ${why}` })
+  if (why) ctx.addIssue({ code: 'custom', message: `each health-url must be an http:// or https:// URL: ${JSON.stringify(maskUrl(u))} is not: ${why}` })
 }
 
 const list = z.string().transform((v) =>

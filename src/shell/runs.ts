@@ -41,7 +41,8 @@ export class RunDirError extends UserError {}
 
 function makeRunDir(target: RunDirTarget, startedAt: Date, runTag: string): string {
   if (!target.isDefault) {
-    fs.mkdirSync(target.snapshotDir, { recursive: true })
+    // Records only their owner reads: a directory this run makes is 0700.
+    fs.mkdirSync(target.snapshotDir, { recursive: true, mode: 0o700 })
     return target.snapshotDir
   }
   if (!fs.existsSync(target.pm2Home)) {
