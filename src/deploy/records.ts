@@ -72,6 +72,8 @@ export function reportOf(state: DeployState, after: readonly ProcessRecord[] | n
       daemonGone: state.daemonGone
     }),
     release: state.release,
+    ...(state.prepare ? { prepare: state.prepare } : {}),
+    ...(state.migrate ? { migrate: state.migrate } : {}),
     timings: { ...state.timings, total: Date.now() - state.startedAt },
     startedAt: new Date(state.startedAt).toISOString(),
     finishedAt: new Date().toISOString()

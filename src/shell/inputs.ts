@@ -6,6 +6,8 @@ import path from 'node:path'
 import * as core from '@actions/core'
 import { z } from 'zod'
 import { MAX_LINK_NAME_BYTES } from './release.js'
+import { realPathOfMaybeMissing } from './stage.js'
+import { STAGED_UPLOAD_INPUT } from '../core/internal-inputs.js'
 
 export class InputError extends UserError {}
 
@@ -251,7 +253,9 @@ export function parseInputs(env: NodeJS.ProcessEnv = process.env, read: InputRea
   }
   const v = parsed.data
   const workspace = env.GITHUB_WORKSPACE || process.cwd()
-  const release = resolveReleaseInputs(v['current-link'], v['release-dir'], v['working-directory'], workspace, v['keep-releases'])
+  // With a staged upload (promise 15) release-dir is made only inside the guarded run: it need not exist yet.
+  const staged = Boolean(env[`INPUT_${STAGED_UPLOAD_INPUT.toUpperCase()}`]?.trim())
+  const release = resolveReleaseInputs(v['current-link'], v['release-dir'], v['working-directory'], workspace, v['keep-releases'], staged)
   // A relative working-directory is taken inside the release being deployed.
   const workingDirectory = path.resolve(release && release.relativeWorkingDirectory !== null ? release.releaseDir : workspace, v['working-directory'])
   const home = homeDir(env)
@@ -306,7 +310,9 @@ export function resolveReleaseInputs(
   releaseInput: string,
   workingDirectoryInput: string,
   workspace: string,
-  keepReleases: number
+  keepReleases: number,
+  /** A staged upload becomes release-dir later in the run: a missing release-dir is not an error. */
+  staged = false
 ): ReleaseInputs | null {
   const fail = (msg: string): never => {
     throw new InputError(`Invalid inputs:\n- ${msg}`)
@@ -345,8 +351,10 @@ export function resolveReleaseInputs(
       live = null
     }
   }
-  if (!isDirectory(releaseAbs)) fail(`release-dir: ${releaseAbs} does not exist or is not a directory: build the release into it before the deploy step`)
-  const releaseDir = fs.realpathSync(releaseAbs)
+  if (!isDirectory(releaseAbs) && !(staged && !pathExists(releaseAbs))) {
+    fail(`release-dir: ${releaseAbs} does not exist or is not a directory: build the release into it before the deploy step`)
+  }
+  const releaseDir = realPathOfMaybeMissing(releaseAbs)
   if (releaseAbs === currentLink || releaseAbs.startsWith(currentLink + path.sep)) {
     fail(`release-dir: ${releaseAbs} goes through current-link ${currentLink}: set it to the release directory itself (e.g. ${releaseDir} or releases/<sha>)`)
   }
@@ -360,6 +368,15 @@ export function resolveReleaseInputs(
     live,
     redeploy: live === releaseDir,
     relativeWorkingDirectory: path.isAbsolute(workingDirectoryInput) ? null : workingDirectoryInput
+  }
+}
+
+function pathExists(p: string): boolean {
+  try {
+    fs.lstatSync(p)
+    return true
+  } catch {
+    return false
   }
 }
 
