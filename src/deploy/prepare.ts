@@ -91,7 +91,8 @@ export function sharedDirOf(inputs: Inputs, r: ReleaseInputs): string {
   const base = process.env.GITHUB_WORKSPACE || process.cwd()
   const home = process.env.HOME || os.homedir()
   const given = inputs.sharedDir.trim().replace(/^~(?=$|\/)/, home)
-  return realPathOfMaybeMissing(given ? path.resolve(base, given) : defaultSharedDir(r.releaseDir))
+  // The releases' directory is the live release's when there is one: a mistaken release-dir must not move shared-dir.
+  return realPathOfMaybeMissing(given ? path.resolve(base, given) : defaultSharedDir(r.live ?? r.releaseDir))
 }
 
 /** release-dir checked against everything a write there could hurt (core/release-guard.ts); refused → aborted, nothing written. */
