@@ -146,6 +146,7 @@ test('a fork-mode app whose release changes under `restart` ends running r2 (rec
 
 test('keep-releases removes old releases this app deployed, but never the live, the previous, or one a neighbour runs from', async () => {
   const d = newDaemon('release-keep')
+  d.ping()
   const root = fs.realpathSync(d.dir)
   const port = await freePort()
   const dirs = ['r1', 'r2', 'r3', 'r4'].map((r) => writeRelease(root, r, { port, mode: 'fork' }))
