@@ -282,6 +282,32 @@ describe('a Node app on one daemon: npm ci in prepare, failures, timeouts, no da
     expect(fs.realpathSync(link())).toBe(path.join(base, 'releases', 'v2'))
   })
 
+  test('migrate runs under the lock, after the preflight and before the switch; a failing one aborts with the link untouched; skip-migrate skips it', async () => {
+    const seen = path.join(d.dir, 'migrate-saw')
+    const migrate = `echo "$(readlink ${link()}) $RELEASE_DIR $PREVIOUS_RELEASE_DIR" >> ${seen}`
+    const live = fs.realpathSync(link())
+    npmRelease(base, 'm1', port, pack)
+    const bad = await deploy(d, inputs('m1', { migrate: 'echo "Error: relation users already exists" >&2\nexit 1' }))
+    expect(bad.outputs.result, bad.stdout).toBe('aborted')
+    expect(report(bad).title).toBe('Migrate failed')
+    expect(report(bad).message).toMatch(/What the migration itself changed is its own: nothing undoes it/)
+    expect(report(bad).commands).toEqual([])
+    expect(fs.realpathSync(link())).toBe(live)
+    const run = await deploy(d, inputs('m1', { migrate }))
+    expect(run.outputs.result, run.stdout).toBe('deployed')
+    // It saw the link still on the previous release: it ran before the switch.
+    expect(fs.readFileSync(seen, 'utf8').trim()).toBe(`${live} ${path.join(base, 'releases', 'm1')} ${live}`)
+    const order = Object.keys(report(run).timings)
+    expect(order.indexOf('Plan and preflight')).toBeLessThan(order.indexOf('Migrate'))
+    expect(order.indexOf('Migrate')).toBeLessThan(order.indexOf('Release switch'))
+    expect(report(run).migrate).toMatchObject({ skipped: null, exitCode: 0 })
+    npmRelease(base, 'm2', port, pack)
+    const other = await deploy(d, inputs('m2', { migrate }), { 'INPUT_SKIP-MIGRATE': 'true' })
+    expect(other.outputs.result, other.stdout).toBe('deployed')
+    expect(other.stdout).toMatch(/migrate not run: the fleet runs it on its first host only/)
+    expect(fs.readFileSync(seen, 'utf8').trim().split('\n')).toHaveLength(1)
+  })
+
   test('a staged upload becomes release-dir (across file systems too); refused or in a dry run it is removed and release-dir is never made', async () => {
     const stageRoot = fs.existsSync('/dev/shm') && fs.statSync('/dev/shm').isDirectory() ? fs.mkdtempSync('/dev/shm/pm2sd-stage-') : fs.mkdtempSync(path.join(os.tmpdir(), 'pm2sd-stage-'))
     try {
