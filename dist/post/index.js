@@ -44446,6 +44446,8 @@ async function hook_runHook(h) {
     try {
         const child = spawn('/bin/sh', ['-e', file], { cwd: h.cwd, env: h.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
         const pgid = child.pid;
+        // Set up now: 'close' may come before the exit is handled.
+        const closed = new Promise((r) => child.once('close', r));
         const lineReader = (stream) => {
             let rest = '';
             stream.setEncoding('utf8');
@@ -44489,7 +44491,9 @@ async function hook_runHook(h) {
         if (pgid)
             await hook_endGroup(pgid, h.graceMs ?? 3000);
         // Its output pipes close once every writer is gone; a writer that left the group is not waited for.
-        await Promise.race([new Promise((r) => child.once('close', r)), new Promise((r) => setTimeout(r, 1000))]);
+        let waited;
+        await Promise.race([closed, new Promise((r) => (waited = setTimeout(r, 1000)))]);
+        clearTimeout(waited);
         child.stdout.destroy();
         child.stderr.destroy();
         flushOut();

@@ -65,6 +65,8 @@ export async function runHook(h: HookRun): Promise<HookResult> {
   try {
     const child = spawn('/bin/sh', ['-e', file], { cwd: h.cwd, env: h.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     const pgid = child.pid
+    // Set up now: 'close' may come before the exit is handled.
+    const closed = new Promise((r) => child.once('close', r))
     const lineReader = (stream: NodeJS.ReadableStream) => {
       let rest = ''
       stream.setEncoding('utf8')
@@ -105,7 +107,9 @@ export async function runHook(h: HookRun): Promise<HookResult> {
     // Whatever it left behind in its group (a background job, a daemon that kept the group) goes too.
     if (pgid) await endGroup(pgid, h.graceMs ?? 3000)
     // Its output pipes close once every writer is gone; a writer that left the group is not waited for.
-    await Promise.race([new Promise((r) => child.once('close', r)), new Promise((r) => setTimeout(r, 1000))])
+    let waited: NodeJS.Timeout | undefined
+    await Promise.race([closed, new Promise((r) => (waited = setTimeout(r, 1000)))])
+    clearTimeout(waited)
     child.stdout.destroy()
     child.stderr.destroy()
     flushOut()
