@@ -45051,9 +45051,30 @@ function killGroup(pgid, signal) {
         return false;
     }
 }
-/** Whether any process of group `pgid` still exists (signal 0 checks without sending). */
+/**
+ * Whether any live process of group `pgid` is left: from /proc, where a zombie (dead, waiting
+ * for a parent that may never reap it) does not count; else by signal 0.
+ */
 function groupAlive(pgid) {
-    return killGroup(pgid, 0);
+    if (!killGroup(pgid, 0))
+        return false;
+    let pids;
+    try {
+        pids = external_node_fs_default().readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+    }
+    catch {
+        return true;
+    }
+    return pids.some((pid) => {
+        try {
+            const stat = external_node_fs_default().readFileSync(`/proc/${pid}/stat`, 'utf8');
+            const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+            return Number(pgrp) === pgid && state !== 'Z';
+        }
+        catch {
+            return false;
+        }
+    });
 }
 /** Runs the text with `sh -e` (stdin closed), streaming its output; resolves when it and its group are gone. */
 async function runHook(h) {

@@ -45,9 +45,27 @@ function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** Whether any process of group `pgid` still exists (signal 0 checks without sending). */
+/**
+ * Whether any live process of group `pgid` is left: from /proc, where a zombie (dead, waiting
+ * for a parent that may never reap it) does not count; else by signal 0.
+ */
 export function groupAlive(pgid: number): boolean {
-  return killGroup(pgid, 0 as unknown as NodeJS.Signals)
+  if (!killGroup(pgid, 0 as unknown as NodeJS.Signals)) return false
+  let pids: string[]
+  try {
+    pids = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))
+  } catch {
+    return true
+  }
+  return pids.some((pid) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      return Number(pgrp) === pgid && state !== 'Z'
+    } catch {
+      return false
+    }
+  })
 }
 
 /** Runs the text with `sh -e` (stdin closed), streaming its output; resolves when it and its group are gone. */
