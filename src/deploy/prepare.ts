@@ -74,15 +74,26 @@ export async function prepareRelease(ctx: DeployContext, pm2: Pm2Port): Promise<
   if (liveRelease(r.currentLink) === r.releaseDir) {
     throw new DeployStop('aborted', `Another deploy made release-dir ${r.releaseDir} live while this one waited for it. Nothing was changed: run the deploy again.`, 'release-dir went live meanwhile')
   }
-  if (state.staged) installUpload(state, state.staged, r.releaseDir)
+  const staged = state.staged
+  if (staged) stageStep(`could not make the upload ${r.releaseDir}`, () => installUpload(state, staged, r.releaseDir))
   if (!exists(r.releaseDir)) throw new UserError(`release-dir: ${r.releaseDir} does not exist: build the release into it before the deploy step, or set \`upload\``)
   for (const p of paths) {
-    const done = linkShared(r.releaseDir, sharedDir, p)
+    const done = stageStep(`shared: could not link ${p.rel} into ${sharedDir}`, () => linkShared(r.releaseDir, sharedDir, p))
     const what = { seeded: `seeded ${path.join(sharedDir, p.rel)} from the release's copy`, replaced: "the release's copy was removed and replaced by the link", created: `created the directory ${path.join(sharedDir, p.rel)}`, linked: 'linked' }[done.action]
     printLine(`shared ${p.rel} → ${path.join(sharedDir, p.rel)}: ${what}`)
   }
   if (inputs.prepare !== null) state.prepare = await runStep(ctx, 'prepare', inputs.prepare, r, sharedDir)
   ctx.startReading()
+}
+
+/** A file-system step of the stage: its failure ends `aborted` with what it was doing (nothing sent to PM2 yet). */
+function stageStep<T>(doing: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    if (err instanceof UserError) throw new DeployStop('aborted', `${err.message}\nNothing was sent to PM2 and current-link is untouched.`, 'Prepare failed')
+    throw new DeployStop('aborted', `${doing}: ${(err as Error).message}. Nothing was sent to PM2 and current-link is untouched.`, 'Prepare failed')
+  }
 }
 
 /** shared-dir as given, or `shared` beside the directory that holds the releases; real path of its existing part. */

@@ -83,12 +83,13 @@ export function linkShared(releaseDir: string, sharedDir: string, p: SharedPath)
   const inRelease = path.join(releaseDir, p.rel)
   const inShared = path.join(sharedDir, p.rel)
   // A parent inside the release that is a symlink could lead the link out of the release.
+  // Checked before any directory is made: one made through such a symlink would be outside the release.
   const parent = path.dirname(inRelease)
-  fs.mkdirSync(parent, { recursive: true })
-  const realParent = fs.realpathSync(parent)
+  const realParent = realPathOfMaybeMissing(parent)
   if (realParent !== releaseDir && !realParent.startsWith(releaseDir + path.sep)) {
     throw new StageError(`shared: ${p.rel} leads out of the release through a symlink (${parent} → ${realParent}): a shared path must be a path inside the release`)
   }
+  fs.mkdirSync(parent, { recursive: true })
   fs.mkdirSync(path.dirname(inShared), { recursive: true })
   let action: LinkedPath['action'] = 'linked'
   const releaseHas = exists(inRelease)
