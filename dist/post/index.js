@@ -41448,12 +41448,13 @@ function stage_linkShared(releaseDir, sharedDir, p) {
     const inRelease = path.join(releaseDir, p.rel);
     const inShared = path.join(sharedDir, p.rel);
     // A parent inside the release that is a symlink could lead the link out of the release.
+    // Checked before any directory is made: one made through such a symlink would be outside the release.
     const parent = path.dirname(inRelease);
-    fs.mkdirSync(parent, { recursive: true });
-    const realParent = fs.realpathSync(parent);
+    const realParent = stage_realPathOfMaybeMissing(parent);
     if (realParent !== releaseDir && !realParent.startsWith(releaseDir + path.sep)) {
         throw new StageError(`shared: ${p.rel} leads out of the release through a symlink (${parent} → ${realParent}): a shared path must be a path inside the release`);
     }
+    fs.mkdirSync(parent, { recursive: true });
     fs.mkdirSync(path.dirname(inShared), { recursive: true });
     let action = 'linked';
     const releaseHas = stage_exists(inRelease);
@@ -45024,18 +45025,30 @@ async function prepare_prepareRelease(ctx, pm2) {
     if (liveRelease(r.currentLink) === r.releaseDir) {
         throw new DeployStop('aborted', `Another deploy made release-dir ${r.releaseDir} live while this one waited for it. Nothing was changed: run the deploy again.`, 'release-dir went live meanwhile');
     }
-    if (state.staged)
-        installUpload(state, state.staged, r.releaseDir);
+    const staged = state.staged;
+    if (staged)
+        stageStep(`could not make the upload ${r.releaseDir}`, () => installUpload(state, staged, r.releaseDir));
     if (!exists(r.releaseDir))
         throw new UserError(`release-dir: ${r.releaseDir} does not exist: build the release into it before the deploy step, or set \`upload\``);
     for (const p of paths) {
-        const done = linkShared(r.releaseDir, sharedDir, p);
+        const done = stageStep(`shared: could not link ${p.rel} into ${sharedDir}`, () => linkShared(r.releaseDir, sharedDir, p));
         const what = { seeded: `seeded ${path.join(sharedDir, p.rel)} from the release's copy`, replaced: "the release's copy was removed and replaced by the link", created: `created the directory ${path.join(sharedDir, p.rel)}`, linked: 'linked' }[done.action];
         printLine(`shared ${p.rel} → ${path.join(sharedDir, p.rel)}: ${what}`);
     }
     if (inputs.prepare !== null)
         state.prepare = await runStep(ctx, 'prepare', inputs.prepare, r, sharedDir);
     ctx.startReading();
+}
+/** A file-system step of the stage: its failure ends `aborted` with what it was doing (nothing sent to PM2 yet). */
+function stageStep(doing, fn) {
+    try {
+        return fn();
+    }
+    catch (err) {
+        if (err instanceof UserError)
+            throw new DeployStop('aborted', `${err.message}\nNothing was sent to PM2 and current-link is untouched.`, 'Prepare failed');
+        throw new DeployStop('aborted', `${doing}: ${err.message}. Nothing was sent to PM2 and current-link is untouched.`, 'Prepare failed');
+    }
 }
 /** shared-dir as given, or `shared` beside the directory that holds the releases; real path of its existing part. */
 function prepare_sharedDirOf(inputs, r) {
