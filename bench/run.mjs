@@ -14,6 +14,7 @@
 //      9b. the same release uploaded twice: bytes and time of each (`--only upload`)
 //  10. a fleet of 3 vs three single-host remote deploys; a fleet rollback's time to every switched host back (bench/fleet.mjs)
 //  11. `rollback-to: previous` against a deploy of the same release on one host, side by side (`--only rollback-to`)
+//  12. the prepare stage's own cost: `shared` (3 paths) and `prepare: true` against the same release deploy without them (`--only prepare`)
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
@@ -523,6 +524,54 @@ async function benchStartup() {
   )
 }
 
+/** releases/<name>: a tiny fork app (`cwd: __dirname`), with the files the shared paths name. */
+function writePrepareRelease(host, name) {
+  const dir = path.join(host.dir, 'releases', name)
+  fs.mkdirSync(path.join(dir, 'config'), { recursive: true })
+  fs.writeFileSync(path.join(dir, 'tiny.js'), 'setInterval(() => {}, 1 << 30)\n')
+  fs.writeFileSync(path.join(dir, '.env'), 'A=1\n')
+  fs.writeFileSync(path.join(dir, 'config', 'app.json'), '{}\n')
+  fs.writeFileSync(path.join(dir, 'ecosystem.config.js'), `module.exports = { apps: [{ name: 'bench-prep', script: 'tiny.js', cwd: __dirname }] }\n`)
+}
+
+async function benchPrepare() {
+  console.log('11. the prepare stage: `shared` (3 paths) + `prepare: true` vs the same release deploy without them, alternating')
+  const plain = newHost('prepare-plain')
+  const staged = newHost('prepare-stage')
+  const inputs = (host, release, extra = {}) => ({ app: 'bench', ecosystem: 'ecosystem.config.js', 'current-link': path.join(host.dir, 'current'), 'release-dir': path.join(host.dir, 'releases', release), 'stable-seconds': 1, expect: 'deployed', ...extra })
+  const stage = { shared: '.env, uploads/, config/app.json', prepare: 'true' }
+  for (const host of [plain, staged]) {
+    pm2(host, ['-s', 'ping'])
+    writePrepareRelease(host, 'r0')
+    await runAction(host, inputs(host, 'r0', host === staged ? stage : {}))
+  }
+  const times = { plain: [], staged: [], prepare: [] }
+  const phases = { plain: {}, staged: {} }
+  for (let i = 1; i <= ROUNDS * 2; i++) {
+    // Alternating which goes first: a drift of the machine weighs on both the same.
+    const order = i % 2 === 0 ? [plain, staged] : [staged, plain]
+    for (const host of order) {
+      writePrepareRelease(host, `r${i}`)
+      const r = await runAction(host, inputs(host, `r${i}`, host === staged ? stage : {}))
+      for (const [k, v] of Object.entries(r.report.timings)) (phases[host === staged ? 'staged' : 'plain'][k] ??= []).push(v)
+      if (host === staged) {
+        times.staged.push(r.ms)
+        times.prepare.push(r.report.timings['Prepare release'])
+      } else times.plain.push(r.ms)
+    }
+  }
+  const ratio = median(times.staged) / median(times.plain)
+  for (const k of Object.keys(phases.staged)) console.log(`    ${k}: ${median(phases.staged[k])} ms with the stage, ${phases.plain[k] ? median(phases.plain[k]) : '-'} ms without`)
+  row(
+    'Prepare stage: a release deploy with `shared` (3 paths) and `prepare: true` / the same deploy without them (wall time of the step)',
+    `**${ratio.toFixed(3)}** (${(median(times.staged) / 1000).toFixed(2)} s vs ${(median(times.plain) / 1000).toFixed(2)} s; the Prepare release phase ${median(times.prepare)} ms)`,
+    '≤ 1.05',
+    ratio <= 1.05 ? 'met' : 'missed'
+  )
+  destroyHost(plain)
+  destroyHost(staged)
+}
+
 async function main() {
   if (!fs.existsSync(MAIN)) throw new Error('dist/main/index.js is missing: run `npm run bundle` first')
   const started = new Date()
@@ -538,6 +587,7 @@ async function main() {
     if (want('remote') || want('upload')) await benchUpload({ ROOT, MAIN, row })
     if (want('fleet')) await benchFleet({ ROOT, MAIN, APPS, ROUNDS, row, median })
     if (want('rollback-to')) await benchRollbackTo()
+    if (want('prepare')) await benchPrepare()
   } finally {
     cleanup()
   }

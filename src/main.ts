@@ -13,6 +13,7 @@ import { verifyOwn } from './deploy/verify.js'
 import { SHELL, type DeployPorts, type Pm2Port } from './deploy/ports.js'
 import { noRollbackReason, pruneReleases, rollBack, rollbackApplies, rollbackToNote, switchRelease, unswitch } from './deploy/release.js'
 import { DeployState } from './deploy/state.js'
+import { hasPrepareStage, migrateRelease, prepareRelease } from './deploy/prepare.js'
 
 export async function run(ports: DeployPorts = SHELL): Promise<DeployResult> {
   const state = new DeployState(process.env)
@@ -32,10 +33,12 @@ export async function run(ports: DeployPorts = SHELL): Promise<DeployResult> {
 async function deploy(state: DeployState, ports: DeployPorts): Promise<void> {
   const ctx = await state.phase('Inputs and ownership', () => start(state, ports))
   const pm2 = await state.phase('Workflow metadata', () => connect(ctx))
+  if (hasPrepareStage(ctx)) await state.phase('Prepare release', () => prepareRelease(ctx, pm2))
   await state.phase('Host lock', () => takeHostLock(ctx))
   await state.phase('PM2 state before', () => recordBefore(ctx, pm2))
   await state.phase('Plan and preflight', () => planAndPreflight(ctx, pm2))
   if (ctx.inputs.dryRun) return state.conclude('dry-run', `dry run: ${state.plan.length + (state.retire.length > 0 ? 1 : 0)} command(s) planned and checked, nothing sent`)
+  if (ctx.inputs.migrate !== null) await state.phase('Migrate', () => migrateRelease(ctx))
   await changeAndVerify(ctx, pm2).catch((err: unknown) => recover(ctx, pm2, err))
   await state.phase('Isolation check', () => isolationAtEnd(ctx, pm2))
   if (ctx.inputs.save) await state.phase('Save', () => save(ctx, pm2))

@@ -108,8 +108,17 @@ const WELL_FORMED: Record<string, readonly string[]> = {
   'current-link': ['', '', 'current', `${ROOT_TOKEN}/ws/a/b/c/d/e/current`, 'a-file.txt', 'releases/r1', 'missing/current', 'new-current'],
   'release-dir': ['', '', 'releases/r2', 'releases/r1', 'current', 'current/sub', 'releases/missing', 'a-file.txt', '.'],
   rollback: ['true', 'false'],
-  'keep-releases': ['0', '1', '2', '-1']
+  'keep-releases': ['0', '1', '2', '-1'],
+  shared: ['', 'uploads/', 'logs/, tmp/', '../outside', '.env'],
+  'shared-dir': ['', 'shared', `${ROOT_TOKEN}/shared`, 'releases'],
+  'prepare-timeout-seconds': ['900', '60', '0', 'soon'],
+  // Shell text is run by `sh -e` on the host (promise 15): only these, never hostile or random text.
+  prepare: ['', 'true', 'echo prepared', 'exit 3'],
+  migrate: ['', 'true', 'exit 4']
 }
+
+/** Inputs whose value is run as shell commands: the fuzz never feeds them hostile or random text. */
+const SHELL_TEXT = new Set(['prepare', 'migrate'])
 
 /** Random text without NUL (an environment variable cannot hold one). */
 const randomText = fc.string({
@@ -123,6 +132,7 @@ export const INPUT_NAMES: readonly string[] = Object.keys(actionYmlDefaults())
 /** One arbitrary value for `name`: mostly well-formed, often hostile, sometimes random. */
 export function inputValue(name: string): fc.Arbitrary<string> {
   const good = WELL_FORMED[name] ?? []
+  if (SHELL_TEXT.has(name)) return fc.constantFrom(...good)
   return fc.oneof(
     ...(good.length ? [{ weight: 6, arbitrary: fc.constantFrom(...good) }] : []),
     { weight: 2, arbitrary: fc.constantFrom(...HOSTILE) },

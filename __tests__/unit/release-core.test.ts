@@ -33,30 +33,35 @@ describe('paths through the link after the switch', () => {
 })
 
 describe('keep-releases prune', () => {
-  const rel = (n: number) => ({ path: `/var/www/app/releases/r${n}`, mtimeMs: n * 1000 })
-  const releases = [1, 2, 3, 4, 5, 6].map(rel)
+  const rel = (n: number) => `/var/www/app/releases/r${n}`
+  // Newest deploy first, as the audit log orders them.
+  const releases = [6, 5, 4, 3, 2, 1].map(rel)
+  const SHARED = '/var/www/app/shared'
 
-  test('keeps the N newest, the live and previous ones, and any directory a process runs from', () => {
+  test('keeps the N most recently deployed, the live and previous ones, and any directory a process runs from', () => {
     const out = planPrune({
       releases,
       keep: 2,
-      live: rel(6).path,
-      previous: rel(3).path,
-      inUse: [{ name: 'other-app', pmId: 7, path: `${rel(1).path}/bin/server.js` }]
+      live: rel(6),
+      previous: rel(3),
+      protect: [SHARED],
+      inUse: [{ name: 'other-app', pmId: 7, path: `${rel(1)}/bin/server.js` }]
     })
     const removed = out.filter((d) => d.remove).map((d) => d.path)
-    expect(removed).toEqual([rel(4).path, rel(2).path])
-    expect(out.find((d) => d.path === rel(1).path)?.reason).toMatch(/other-app \(pm_id 7\) runs from it/)
-    expect(out.find((d) => d.path === rel(3).path)?.reason).toMatch(/previous release/)
+    expect(removed).toEqual([rel(4), rel(2)])
+    expect(out.find((d) => d.path === rel(1))?.reason).toMatch(/other-app \(pm_id 7\) runs from it/)
+    expect(out.find((d) => d.path === rel(3))?.reason).toMatch(/previous release/)
   })
 
-  test('keep 0 removes nothing; r1 is not "within" r10', () => {
-    expect(planPrune({ releases, keep: 0, live: rel(6).path, previous: null, inUse: [] }).some((d) => d.remove)).toBe(false)
-    const out = planPrune({ releases: [rel(1), rel(10), rel(11)], keep: 1, live: rel(11).path, previous: null, inUse: [{ name: 'x', pmId: 0, path: rel(10).path }] })
-    expect(out.filter((d) => d.remove).map((d) => d.path)).toEqual([rel(1).path])
+  test('keep 0 removes nothing; r1 is not "within" r10; shared-dir and what holds it are never removed', () => {
+    expect(planPrune({ releases, keep: 0, live: rel(6), previous: null, protect: [], inUse: [] }).some((d) => d.remove)).toBe(false)
+    const out = planPrune({ releases: [rel(11), rel(10), rel(1)], keep: 1, live: rel(11), previous: null, protect: [], inUse: [{ name: 'x', pmId: 0, path: rel(10) }] })
+    expect(out.filter((d) => d.remove).map((d) => d.path)).toEqual([rel(1)])
+    const odd = planPrune({ releases: [rel(9), SHARED, '/var/www/app', `${SHARED}/x`], keep: 1, live: rel(9), previous: null, protect: [SHARED], inUse: [] })
+    expect(odd.filter((d) => d.remove)).toEqual([])
   })
 
-  test('property: never removes the live, the previous, a used directory, or one of the N newest', () => {
+  test('property: never removes the live, the previous, shared-dir, a used directory, or one of the N newest', () => {
     fc.assert(
       fc.property(
         fc.uniqueArray(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 12 }),
@@ -64,16 +69,19 @@ describe('keep-releases prune', () => {
         fc.nat(11),
         fc.option(fc.nat(11)),
         fc.array(fc.tuple(fc.nat(11), fc.boolean()), { maxLength: 4 }),
-        (ns, keep, liveIdx, prevIdx, used) => {
-          const rs = ns.map((n) => ({ path: `/r/${n}`, mtimeMs: (n * 7919) % 31 }))
-          const live = rs[liveIdx % rs.length]!.path
-          const previous = prevIdx === null ? null : rs[prevIdx % rs.length]!.path
-          const inUse = used.map(([i, deep], k) => ({ name: `p${k}`, pmId: k, path: rs[i % rs.length]!.path + (deep ? '/sub/x.js' : '') }))
-          const out = planPrune({ releases: rs, keep, live, previous, inUse })
-          const newest = [...rs].sort((a, b) => b.mtimeMs - a.mtimeMs || b.path.localeCompare(a.path)).slice(0, keep).map((r) => r.path)
+        fc.nat(11),
+        (ns, keep, liveIdx, prevIdx, used, sharedIdx) => {
+          const rs = ns.map((n) => `/r/${n}`)
+          const live = rs[liveIdx % rs.length]!
+          const previous = prevIdx === null ? null : rs[prevIdx % rs.length]!
+          const shared = rs[sharedIdx % rs.length]!
+          const inUse = used.map(([i, deep], k) => ({ name: `p${k}`, pmId: k, path: rs[i % rs.length]! + (deep ? '/sub/x.js' : '') }))
+          const out = planPrune({ releases: rs, keep, live, previous, protect: [shared], inUse })
+          const newest = rs.slice(0, keep)
           for (const d of out.filter((x) => x.remove)) {
             expect(d.path).not.toBe(live)
             expect(d.path).not.toBe(previous)
+            expect(d.path).not.toBe(shared)
             expect(inUse.some((u) => isWithin(u.path, d.path))).toBe(false)
             expect(newest).not.toContain(d.path)
           }

@@ -10,7 +10,7 @@ import { throughLinkAfterSwitch } from '../../src/core/release.js'
 import { parseInputs } from '../../src/shell/inputs.js'
 import { preflightApps } from '../../src/shell/preflight.js'
 import { processCwd, runningFacts } from '../../src/shell/proc.js'
-import { listReleases, liveRelease, removeRelease, restoreLink, switchLink } from '../../src/shell/release.js'
+import { existingReleases, liveRelease, removeRelease, restoreLink, switchLink } from '../../src/shell/release.js'
 import { processRecord } from '../helpers/process-record.js'
 
 const roots: string[] = []
@@ -126,12 +126,12 @@ describe('the release link', () => {
     expect(() => switchLink('/proc/no-such-dir/current', r2)).toThrowError(/could not point \/proc\/no-such-dir\/current at/)
   })
 
-  test('sibling releases: directories only, not the link, not hidden ones; removal', () => {
+  test('recorded releases: existing real directories only, not a link or a file; removal', () => {
     const { root, r1, r2 } = layout()
     fs.symlinkSync(r1, path.join(root, 'releases', 'current'))
-    fs.mkdirSync(path.join(root, 'releases', '.tmp'))
     fs.writeFileSync(path.join(root, 'releases', 'notes.txt'), '')
-    expect(listReleases(r2).map((r) => r.path).sort()).toEqual([r1, r2])
+    const recorded = [r2, path.join(root, 'releases', 'current'), path.join(root, 'releases', 'notes.txt'), path.join(root, 'releases', 'gone'), r1]
+    expect(existingReleases(recorded)).toEqual([r2, r1])
     expect(removeRelease(r1)).toBeNull()
     expect(fs.existsSync(r1)).toBe(false)
   })

@@ -41305,7 +41305,7 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 ;// CONCATENATED MODULE: ./src/shell/release.ts
 // The release link on disk (promise 10): read which release is live, switch the link
 // atomically (a new symlink renamed over the old one: readers never find it missing),
-// list and remove sibling release directories.
+// and remove the release directories keep-releases prunes.
 
 
 
@@ -41362,25 +41362,16 @@ function restoreLink(link, previous) {
         // already gone
     }
 }
-/**
- * The release directories beside `releaseDir` (its parent's subdirectories, real
- * paths): no symlinks (the link itself may live there), no hidden entries.
- */
-function listReleases(releaseDir) {
-    const parent = external_node_path_default().dirname(external_node_fs_default().realpathSync(releaseDir));
-    const out = [];
-    for (const entry of external_node_fs_default().readdirSync(parent, { withFileTypes: true })) {
-        if (!entry.isDirectory() || entry.name.startsWith('.'))
-            continue;
-        const full = external_node_path_default().join(parent, entry.name);
+/** Of recorded release paths, those that still are real directories (no symlink, nothing else), in order. */
+function existingReleases(paths) {
+    return paths.filter((p) => {
         try {
-            out.push({ path: full, mtimeMs: external_node_fs_default().statSync(full).mtimeMs });
+            return external_node_fs_default().lstatSync(p).isDirectory() && external_node_fs_default().realpathSync(p) === p;
         }
         catch {
-            // removed meanwhile
+            return false;
         }
-    }
-    return out;
+    });
 }
 /** Removes one release directory; the error, if any, as text (a prune failure never fails a deploy). */
 function removeRelease(dir) {
@@ -41393,8 +41384,162 @@ function removeRelease(dir) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/shell/stage.ts
+// The release made complete on disk (promise 15): a staged upload made `release-dir` (a
+// complete directory renamed in, never a partial one), and each `shared` path linked from the
+// release into shared-dir. Callers check every path first (core/release-guard.ts).
+
+
+
+class StageError extends UserError {
+}
+const suffix = () => `${process.pid}-${Date.now().toString(36)}`;
+/** Whether `p` exists (without following a final symlink). */
+function stage_exists(p) {
+    try {
+        external_node_fs_default().lstatSync(p);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/**
+ * Makes the complete directory `staged` the release `releaseDir`: its parent is created; an
+ * existing releaseDir (not live: the caller checked) is moved aside, the new one renamed in,
+ * the old one removed. Across file systems (EXDEV) it is first copied into a temporary sibling.
+ */
+function installStaged(staged, releaseDir) {
+    const st = external_node_fs_default().lstatSync(staged);
+    if (!st.isDirectory())
+        throw new StageError(`the staged upload ${staged} is not a directory`);
+    external_node_fs_default().mkdirSync(external_node_path_default().dirname(releaseDir), { recursive: true });
+    let source = staged;
+    let copied = false;
+    const probe = `${releaseDir}.pm2-safe-deploy-new-${suffix()}`;
+    try {
+        external_node_fs_default().renameSync(staged, probe);
+    }
+    catch (err) {
+        if (err.code !== 'EXDEV')
+            throw err;
+        external_node_fs_default().cpSync(staged, probe, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+        external_node_fs_default().rmSync(staged, { recursive: true, force: true });
+        copied = true;
+    }
+    source = probe;
+    const replaced = stage_exists(releaseDir);
+    const old = `${releaseDir}.pm2-safe-deploy-old-${suffix()}`;
+    if (replaced)
+        external_node_fs_default().renameSync(releaseDir, old);
+    try {
+        external_node_fs_default().renameSync(source, releaseDir);
+    }
+    catch (err) {
+        if (replaced)
+            external_node_fs_default().renameSync(old, releaseDir);
+        external_node_fs_default().rmSync(source, { recursive: true, force: true });
+        throw err;
+    }
+    if (replaced)
+        external_node_fs_default().rmSync(old, { recursive: true, force: true });
+    return { replaced, copied };
+}
+/** Removes a staged upload the run will not make live (refused, aborted, dry run, live release). */
+function discardStaged(staged) {
+    try {
+        const st = external_node_fs_default().lstatSync(staged);
+        if (!st.isDirectory())
+            return `${staged} is not a directory: left as it is`;
+        external_node_fs_default().rmSync(staged, { recursive: true, force: true });
+        return null;
+    }
+    catch (err) {
+        const code = err.code;
+        return code === 'ENOENT' ? null : err.message;
+    }
+}
+/**
+ * Links `releaseDir/<rel>` to `sharedDir/<rel>` (SPEC `shared`): the shared path seeded from
+ * the release's copy when missing, a missing directory created, a file missing in both an error.
+ */
+function linkShared(releaseDir, sharedDir, p) {
+    const inRelease = external_node_path_default().join(releaseDir, p.rel);
+    const inShared = external_node_path_default().join(sharedDir, p.rel);
+    // A parent inside the release that is a symlink could lead the link out of the release.
+    // Checked before any directory is made: one made through such a symlink would be outside the release.
+    const parent = external_node_path_default().dirname(inRelease);
+    const realParent = realPathOfMaybeMissing(parent);
+    if (realParent !== releaseDir && !realParent.startsWith(releaseDir + (external_node_path_default()).sep)) {
+        throw new StageError(`shared: ${p.rel} leads out of the release through a symlink (${parent} → ${realParent}): a shared path must be a path inside the release`);
+    }
+    external_node_fs_default().mkdirSync(parent, { recursive: true });
+    external_node_fs_default().mkdirSync(external_node_path_default().dirname(inShared), { recursive: true });
+    let action = 'linked';
+    const releaseHas = stage_exists(inRelease);
+    if (releaseHas && external_node_fs_default().lstatSync(inRelease).isSymbolicLink() && external_node_fs_default().readlinkSync(inRelease) === inShared)
+        return { rel: p.rel, action };
+    if (!stage_exists(inShared)) {
+        if (releaseHas) {
+            moveInto(inRelease, inShared);
+            action = 'seeded';
+        }
+        else if (p.dir) {
+            external_node_fs_default().mkdirSync(inShared, { recursive: true });
+            action = 'created';
+        }
+        else {
+            throw new StageError(`shared: ${p.rel} is in neither the release nor shared-dir: create ${inShared} on the host (e.g. the app's .env), ` +
+                `or ship it in the release so the first deploy seeds it, or mark a directory with a trailing / (\`${p.rel}/\`) to have it created`);
+        }
+    }
+    else if (releaseHas) {
+        external_node_fs_default().rmSync(inRelease, { recursive: true, force: true });
+        action = 'replaced';
+    }
+    external_node_fs_default().symlinkSync(inShared, inRelease);
+    return { rel: p.rel, action };
+}
+/** Moves a path, copying across file systems. */
+function moveInto(from, to) {
+    try {
+        external_node_fs_default().renameSync(from, to);
+    }
+    catch (err) {
+        if (err.code !== 'EXDEV')
+            throw err;
+        external_node_fs_default().cpSync(from, to, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+        external_node_fs_default().rmSync(from, { recursive: true, force: true });
+    }
+}
+/** The real path of `p` where it exists, its existing ancestor's real path joined with the rest where not. */
+function realPathOfMaybeMissing(p) {
+    const missing = [];
+    for (let cur = external_node_path_default().resolve(p);; cur = external_node_path_default().dirname(cur)) {
+        try {
+            return external_node_path_default().join(external_node_fs_default().realpathSync(cur), ...missing.reverse());
+        }
+        catch {
+            if (external_node_path_default().dirname(cur) === cur)
+                return external_node_path_default().resolve(p);
+            missing.push(external_node_path_default().basename(cur));
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/internal-inputs.ts
+// Inputs the action passes to a host's run() itself, never declared in action.yml: a user never sets them.
+/** Over SSH with `upload`: the host path of the complete unpacked upload, staged under a temporary
+ *  name; the host's run() makes it `release-dir` only after the release-dir checks (promise 15),
+ *  never in a dry run, and removes it when the run refuses. */
+const STAGED_UPLOAD_INPUT = 'staged-upload';
+/** On a fleet: set on every host but the first, so `migrate` runs once per deploy (promise 15). */
+const SKIP_MIGRATE_INPUT = 'skip-migrate';
+
 ;// CONCATENATED MODULE: ./src/shell/inputs.ts
 // Every input is read and validated here, once (SPEC "Inputs").
+
+
 
 
 
@@ -41571,6 +41716,8 @@ function parseInputs(env = process.env, read = envInputs(env), resolvePrevious =
     }
     const v = parsed.data;
     const workspace = env.GITHUB_WORKSPACE || process.cwd();
+    // With a staged upload (promise 15) release-dir is made only inside the guarded run: it need not exist yet.
+    const staged = Boolean(env[`INPUT_${STAGED_UPLOAD_INPUT.toUpperCase()}`]?.trim());
     const home = homeDir(env);
     const pm2Home = resolvePm2Home(v['pm2-home'], env);
     const auditLog = resolveAuditLog(v['audit-log'], pm2Home, env);
@@ -41578,7 +41725,7 @@ function parseInputs(env = process.env, read = envInputs(env), resolvePrevious =
     const releaseInput = rollbackTo
         ? rollbackToRelease(rollbackTo, { link: v['current-link'], releaseDir: v['release-dir'], workspace, home, auditLog, app: v.app, suffix: v['environment-suffix'] }, resolvePrevious)
         : v['release-dir'];
-    const release = resolveReleaseInputs(v['current-link'], releaseInput, v['working-directory'], workspace, v['keep-releases'], rollbackTo ? 'rollback-to' : 'release-dir');
+    const release = resolveReleaseInputs(v['current-link'], releaseInput, v['working-directory'], workspace, v['keep-releases'], rollbackTo ? 'rollback-to' : 'release-dir', staged && !rollbackTo);
     if (rollbackTo && release?.redeploy)
         fail(`rollback-to: ${release.releaseDir} is the live release already (current-link names it): name an earlier release, or \`previous\``);
     // A relative working-directory is taken inside the release being deployed.
@@ -41655,7 +41802,9 @@ function rollbackToRelease(value, o, resolvePrevious) {
  */
 function resolveReleaseInputs(linkInput, releaseInput, workingDirectoryInput, workspace, keepReleases, 
 /** Which input named the release: `release-dir`, or `rollback-to` (promise 16). */
-releaseName = 'release-dir') {
+releaseName = 'release-dir', 
+/** A staged upload becomes release-dir later in the run: a missing release-dir is not an error. */
+staged = false) {
     // keep-releases (default 5) applies only with a release switch: without one it has nothing to prune.
     void keepReleases;
     if (!linkInput && !releaseInput)
@@ -41695,9 +41844,10 @@ releaseName = 'release-dir') {
             live = null;
         }
     }
-    if (!inputs_isDirectory(releaseAbs))
+    if (!inputs_isDirectory(releaseAbs) && !(staged && !pathExists(releaseAbs))) {
         fail(releaseName === 'rollback-to' ? `rollback-to: ${releaseAbs} does not exist or is not a directory: name a release directory that is on the host (see the releases table of the last run), or \`previous\`` : `release-dir: ${releaseAbs} does not exist or is not a directory: build the release into it before the deploy step`);
-    const releaseDir = external_node_fs_default().realpathSync(releaseAbs);
+    }
+    const releaseDir = realPathOfMaybeMissing(releaseAbs);
     if (releaseAbs === currentLink || releaseAbs.startsWith(currentLink + (external_node_path_default()).sep)) {
         fail(`${releaseName}: ${releaseAbs} goes through current-link ${currentLink}: set it to the release directory itself (e.g. ${releaseDir} or releases/<sha>)`);
     }
@@ -41712,6 +41862,15 @@ releaseName = 'release-dir') {
         redeploy: live === releaseDir,
         relativeWorkingDirectory: external_node_path_default().isAbsolute(workingDirectoryInput) ? null : workingDirectoryInput
     };
+}
+function pathExists(p) {
+    try {
+        external_node_fs_default().lstatSync(p);
+        return true;
+    }
+    catch {
+        return false;
+    }
 }
 function inputs_isDirectory(p) {
     try {
@@ -42207,7 +42366,7 @@ const ReleaseRecordSchema = strictObject({
     downtime: array(str).describe('own apps that were deleted and started fresh (fork mode with changed paths): they had downtime'),
     swapped: array(str).describe('own cluster apps switched with new instances beside the old (no downtime)'),
     pruned: array(strictObject({ path: str, remove: schemas_boolean(), reason: str, error: report_schema_nstr }))
-        .describe('keep-releases: every sibling release directory, kept or removed, and why')
+        .describe("keep-releases: every release directory this app's deploys recorded, kept or removed, and why")
 })
     .describe('the release switch (with `current-link` and `release-dir`)');
 const KeptReleaseSchema = strictObject({
@@ -42221,8 +42380,18 @@ const KeptReleaseSchema = strictObject({
     runUrl: report_schema_nstr.describe('the link to that run')
 })
     .describe('a release directory kept on the host (promise 16)');
+const HookRecordSchema = strictObject({
+    sha256: str.describe('sha256 of the input as given (its text is never recorded: a workflow may inline a secret in it)'),
+    skipped: report_schema_nstr.describe('why it did not run (a redeploy of the live release, a rollback, a dry run, another host of the fleet runs it); null when it ran'),
+    exitCode: schemas_number().int().nullable().describe('its exit code; null when it did not run, was killed or could not start'),
+    signal: report_schema_nstr.describe('the signal that ended it, if one did'),
+    timedOut: schemas_boolean().describe('whether it ran past `prepare-timeout-seconds` (its whole process group was then killed)'),
+    durationMs: schemas_number().describe('how long it ran, in milliseconds'),
+    lastLines: array(str).describe('its last `log-lines` output lines (escape sequences removed, URL passwords masked)')
+})
+    .describe('a `prepare` or `migrate` run on the host (promise 15)');
 const FailingSchema = strictObject({
-    name: str.describe('own process name'),
+    name: str.describe('own process name, or `prepare` / `migrate` when that failed'),
     cause: report_schema_nstr.describe("the last line of its error log (else its out log) that reads like an error, bounded; null when none"),
     logs: array(strictObject({
         stream: schemas_enum(['error', 'out']).describe('which log'),
@@ -42263,7 +42432,9 @@ const DeployReportSchema = strictObject({
     release: ReleaseRecordSchema.nullable().describe('the release switch; null without `current-link`'),
     releases: array(KeptReleaseSchema)
         .optional()
-        .describe('with `current-link`: the release directories kept beside the live one, newest first (absent without `current-link`)'),
+        .describe('with `current-link`: the release directories the deploys of this app recorded that are still on disk, newest first (absent without `current-link`)'),
+    prepare: HookRecordSchema.nullable().optional().describe('the `prepare` input run in the new release before the lock (absent or null when not set)'),
+    migrate: HookRecordSchema.nullable().optional().describe('the `migrate` input run after the preflight and before the switch (absent or null when not set)'),
     timings: record(schemas_string(), schemas_number()).describe('milliseconds per phase (log group name), and `total`'),
     startedAt: iso_datetime().describe('ISO 8601 time the action started'),
     finishedAt: iso_datetime().describe('ISO 8601 time the report was written')
@@ -43722,7 +43893,7 @@ function fleetMessage(input, record, hosts, result) {
 
 ;// CONCATENATED MODULE: ./src/core/release.ts
 // Release switches as data (promises 4 and 10): where a path through the link will
-// lead after the switch, which old releases a prune may remove, and which own
+// lead after the switch, which recorded releases a prune may remove, and which own
 // processes still run something other than what the ecosystem file says. Pure.
 
 /**
@@ -43753,25 +43924,29 @@ function isWithin(p, dir) {
     return p === dir || p.startsWith(dir.endsWith((external_node_path_default()).sep) ? dir : dir + (external_node_path_default()).sep);
 }
 /**
- * keep-releases: the `keep` newest release directories (by mtime, ties by name) stay;
- * the live and previous releases, and any directory a PM2 process runs from or below,
- * stay whatever their age. `keep` 0 removes nothing.
+ * keep-releases: of the releases this app's deploys recorded, the `keep` most recently deployed
+ * stay; the live and previous releases, shared-dir, and any directory a PM2 process runs from or
+ * below stay whatever their age. `keep` 0 removes nothing. Nothing else beside them is considered.
  */
 function planPrune(input) {
-    const sorted = [...input.releases].sort((a, b) => b.mtimeMs - a.mtimeMs || b.path.localeCompare(a.path));
-    return sorted.map((r, i) => {
-        if (r.path === input.live)
-            return { path: r.path, remove: false, reason: 'the live release' };
-        if (r.path === input.previous)
-            return { path: r.path, remove: false, reason: 'the previous release (rollback target)' };
-        const user = input.inUse.find((u) => isWithin(u.path, r.path));
+    return [...new Set(input.releases)].map((r, i) => {
+        if (r === input.live)
+            return { path: r, remove: false, reason: 'the live release' };
+        if (r === input.previous)
+            return { path: r, remove: false, reason: 'the previous release (rollback target)' };
+        const kept = input.protect.find((p) => isWithin(p, r) || isWithin(r, p));
+        if (kept)
+            return { path: r, remove: false, reason: `it is, holds or lies inside ${kept} (shared-dir or the live release)` };
+        if (isWithin(input.live, r) || (input.previous !== null && isWithin(input.previous, r)))
+            return { path: r, remove: false, reason: 'it holds the live or previous release' };
+        const user = input.inUse.find((u) => isWithin(u.path, r));
         if (user)
-            return { path: r.path, remove: false, reason: `PM2 process ${user.name} (pm_id ${user.pmId}) runs from it` };
+            return { path: r, remove: false, reason: `PM2 process ${user.name} (pm_id ${user.pmId}) runs from it` };
         if (input.keep === 0)
-            return { path: r.path, remove: false, reason: 'keep-releases is 0: every release is kept' };
+            return { path: r, remove: false, reason: 'keep-releases is 0: every release is kept' };
         if (i < input.keep)
-            return { path: r.path, remove: false, reason: `one of the ${input.keep} newest` };
-        return { path: r.path, remove: true, reason: `older than the ${input.keep} newest` };
+            return { path: r, remove: false, reason: `one of the ${input.keep} most recently deployed` };
+        return { path: r, remove: true, reason: `deployed before the ${input.keep} most recent` };
     });
 }
 /** PM2 records node as `node`; a configured path to a node binary is the same choice only by that path. */
@@ -44467,9 +44642,10 @@ function keptReleases(events, live, onDisk) {
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/releases-table.ts
-// The releases table (promise 16): the release directories beside the live one, with what the
+// The releases table (promise 16): the release directories this app's deploys recorded, with what the
 // audit log says of each and of this run (its line is written after the report). Read at the end
 // of every run with `current-link`, also one refused for its inputs: from the raw input then.
+
 
 
 
@@ -44512,12 +44688,21 @@ function keptReleasesOf(state) {
         const run = thisRun(state);
         const events = eventsOfLink([...releaseEvents(audit?.file ?? null, app, suffix), ...(run ? [run] : [])], link);
         const live = release_liveRelease(link);
-        const anchor = live ?? state.release?.target ?? null;
-        return keptReleases(events, live, anchor ? listReleases(anchor) : []);
+        // The releases are the directories this app's deploys recorded (never shared/ or logs/ beside them), as they are on disk.
+        const recorded = existingReleases([...new Set([...(live ? [live] : []), ...events.flatMap((e) => [e.target, ...(e.previous ? [e.previous] : [])])])]);
+        return keptReleases(events, live, recorded.map((p) => ({ path: p, mtimeMs: mtimeOf(p) })));
     }
     catch (err) {
         state.warnings.push(`could not list the releases kept beside ${linkInput}: ${errors_messageOf(err)}`);
         return undefined;
+    }
+}
+function mtimeOf(p) {
+    try {
+        return external_node_fs_default().statSync(p).mtimeMs;
+    }
+    catch {
+        return 0;
     }
 }
 
@@ -44589,6 +44774,8 @@ function reportOf(state, after) {
         }),
         release: state.release,
         ...withReleases(keptReleasesOf(state)),
+        ...(state.prepare ? { prepare: state.prepare } : {}),
+        ...(state.migrate ? { migrate: state.migrate } : {}),
         timings: { ...state.timings, total: Date.now() - state.startedAt },
         startedAt: new Date(state.startedAt).toISOString(),
         finishedAt: new Date().toISOString()
@@ -44961,6 +45148,922 @@ function runDirTargetFromRawInputs(env, read = envInputs(env)) {
 // The action's version, recorded in metadata and reports. Kept in step with package.json by a test.
 const ACTION_VERSION = '0.1.0';
 
+;// CONCATENATED MODULE: ./src/core/cause.ts
+// The cause first (issue 17): of a failing own process's last log lines, the one that reads
+// like its error, so the annotation and the summary name it. Pure: lines in, one line out.
+/** Words and codes an error line carries (Node, Python, Go, the libc errno names). */
+const ERROR_LIKE = /error|exception|fatal|traceback|panic|\bE(?:CONN\w*|ADDRINUSE|NOENT|ACCES|PERM|TIMEDOUT|HOSTUNREACH)\b/i;
+/** A stack frame (`    at f (file:1:2)`, `  File "x.py", line 3`) or Python's header: they name no cause. */
+const NOT_THE_CAUSE = /^\s+(at\s|File\s")|^Traceback \(most recent call last\)/;
+/** Terminal escape sequences and other control characters: not part of what a person reads. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007|[\u0000-\u0008\u000b-\u001f\u007f]/g;
+/** The longest cause shown, in characters. */
+const MAX_CAUSE_CHARS = 240;
+/** A URL's password (`postgres://user:secret@host`) is replaced: a log line may carry one. */
+function redactUrlPasswords(line) {
+    return line.replace(/(\b[a-z][\w+.-]*:\/\/[^\s:/@]*:)[^\s@/]+@/gi, '$1***@');
+}
+/** A log line as shown: no escapes or control characters, no URL password. */
+function cleanLogLine(line) {
+    return redactUrlPasswords(line.replace(CONTROL, ''));
+}
+/**
+ * The cause of a failing process from its last log lines: the last line of its error log
+ * that reads like an error (the most recent crash), else of its out log; null when none.
+ * Bounded to MAX_CAUSE_CHARS; the caller prints it as untrusted text.
+ */
+function causeLine(errLines, outLines) {
+    for (const lines of [errLines, outLines]) {
+        const found = [...lines].reverse().map(cleanLogLine).find((l) => ERROR_LIKE.test(l) && !NOT_THE_CAUSE.test(l));
+        if (found) {
+            const line = found.trim();
+            return line.length > MAX_CAUSE_CHARS ? `${line.slice(0, MAX_CAUSE_CHARS - 1)}…` : line;
+        }
+    }
+    return null;
+}
+
+;// CONCATENATED MODULE: ./src/core/release-guard.ts
+// Promise 15: `release-dir` must be a release of its own. Before a byte is uploaded, linked or
+// prepared into it, it is checked against everything a write there could hurt: the link, the
+// live and previous releases, shared-dir, the directory that holds the releases, and every
+// directory a PM2 process runs from. Pure: real paths in, the problems (each with its fix) out.
+
+
+/** How a path relates to release-dir, in words; null when they do not overlap. */
+function overlap(releaseDir, other) {
+    if (releaseDir === other)
+        return 'is';
+    if (isWithin(other, releaseDir))
+        return 'contains';
+    if (isWithin(releaseDir, other))
+        return 'lies inside';
+    return null;
+}
+/** The hint for a release-dir that ends in a parent directory: a version variable that was empty. */
+function emptyVariableHint(releaseDir) {
+    return `release-dir must name one new directory per release, e.g. ${external_node_path_default().join(releaseDir, '<commit sha>')}; if it ends in a variable (\`releases/\${{ env.VERSION }}\`), that variable was empty`;
+}
+/**
+ * Every reason `release-dir` cannot be written into, each naming the path and the fix; empty
+ * when it is a release of its own. release-dir equal to the live release is not checked here
+ * (a redeploy: nothing is written), the caller skips the stage instead.
+ */
+function releaseDirProblems(g) {
+    const out = [];
+    const dir = g.releaseDir;
+    if (external_node_path_default().dirname(dir) === dir)
+        return [`release-dir: ${dir} is the root directory. ${emptyVariableHint(dir)}`];
+    for (const link of new Set([g.currentLink, g.realLink])) {
+        const how = overlap(dir, link);
+        if (how)
+            out.push(`release-dir: ${dir} ${how} current-link ${g.currentLink}: ${how === 'lies inside' ? 'set release-dir to the release directory itself, not a path through the link' : emptyVariableHint(dir)}`);
+    }
+    for (const [what, p] of [['the live release', g.live], ['the previous release (the rollback target)', g.previous]]) {
+        if (!p)
+            continue;
+        const how = overlap(dir, p);
+        if (how === 'is' && what === 'the previous release (the rollback target)') {
+            out.push(`release-dir: ${dir} is the previous release, kept as the rollback target: use \`rollback-to: previous\` to make it live again, or deploy into a new directory`);
+        }
+        else if (how && how !== 'is') {
+            out.push(`release-dir: ${dir} ${how} ${what} ${p}: ${how === 'contains' ? emptyVariableHint(dir) : 'deploy into a new directory beside it, e.g. ' + external_node_path_default().join(external_node_path_default().dirname(p), '<commit sha>')}`);
+        }
+    }
+    const shared = overlap(dir, g.sharedDir);
+    if (shared)
+        out.push(`release-dir: ${dir} ${shared} shared-dir ${g.sharedDir}: the files that outlive releases cannot be a release. Set release-dir to a directory of its own (e.g. releases/<commit sha>) or move \`shared-dir\``);
+    for (const holder of new Set(g.releaseHolders)) {
+        if (dir === holder || isWithin(holder, dir))
+            out.push(`release-dir: ${dir} ${dir === holder ? 'is' : 'contains'} the directory that holds the releases (${holder}). ${emptyVariableHint(dir)}`);
+        else if (isWithin(dir, holder) && external_node_path_default().dirname(dir) !== holder) {
+            out.push(`release-dir: ${dir} lies deeper inside the directory that holds the releases (${holder}): a release is a direct child of it, e.g. ${external_node_path_default().join(holder, '<commit sha>')}`);
+        }
+    }
+    // A process runs from release-dir or below it: replacing or writing there changes what it runs.
+    // (release-dir inside a process's directory is not refused: a process run from / or $HOME would refuse every release.)
+    const seen = new Set();
+    for (const p of g.processDirs) {
+        const how = overlap(dir, p.path);
+        if ((how === 'is' || how === 'contains') && !seen.has(p.path)) {
+            seen.add(p.path);
+            out.push(`release-dir: ${dir} ${how} ${p.path}, where PM2 process ${p.name} (pm_id ${p.pmId}) runs from: deploy into a new directory no process runs from, e.g. ${external_node_path_default().join(external_node_path_default().dirname(dir), '<commit sha>')}`);
+        }
+    }
+    return out;
+}
+/**
+ * The release before the live one, as the audit log tells it: the `previous` of the newest
+ * run that left `live` live after switching to it; null when none recorded it.
+ */
+function previousOfLive(events, live) {
+    if (!live)
+        return null;
+    for (let i = events.length - 1; i >= 0; i--) {
+        const e = events[i];
+        if (e.live === live && e.target === live && e.switched && !e.rolledBack && e.previous !== live)
+            return e.previous;
+    }
+    return null;
+}
+/** shared-dir's default (SPEC): `shared` beside the directory that holds the releases. */
+function defaultSharedDir(releaseDir) {
+    return external_node_path_default().join(external_node_path_default().dirname(external_node_path_default().dirname(releaseDir)), 'shared');
+}
+
+;// CONCATENATED MODULE: ./src/core/shared-paths.ts
+// `shared` (promise 15): the paths inside a release that live in shared-dir instead, as data.
+// Pure: the input's entries in, each as a relative path and whether it is a directory.
+
+/** The entries of `shared` as paths, or the problems (a path that leaves the release, or is the release itself). */
+function parseSharedPaths(entries) {
+    const paths = [];
+    const problems = [];
+    for (const raw of entries) {
+        const entry = raw.trim();
+        if (!entry)
+            continue;
+        const dir = entry.endsWith('/');
+        const rel = external_node_path_default().posix.normalize(entry.replace(/\/+$/, ''));
+        if (external_node_path_default().posix.isAbsolute(entry) || rel === '..' || rel.startsWith('../')) {
+            problems.push(`shared: ${entry} leaves the release: give a path inside it, such as \`.env\` or \`uploads/\``);
+        }
+        else if (rel === '.' || rel === '') {
+            problems.push(`shared: ${entry} is the release itself: name the files and directories inside it that outlive releases (\`.env\`, \`uploads/\`)`);
+        }
+        else if (paths.some((p) => p.rel === rel)) {
+            continue;
+        }
+        else if (paths.some((p) => rel.startsWith(p.rel + '/') || p.rel.startsWith(rel + '/'))) {
+            problems.push(`shared: ${entry} overlaps another shared path: list a directory or the paths inside it, not both`);
+        }
+        else {
+            paths.push({ rel, dir });
+        }
+    }
+    return { paths, problems };
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/shell/hook.ts
+// `prepare` and `migrate` (promise 15): the user's shell text run with `sh -e` in the release.
+// The text may carry an inlined secret, so it reaches sh in a 0600 file in a 0700 directory
+// (never on a command line, which any user on the host can read) and is recorded only as its
+// sha256. It runs in its own process group: on a timeout, and after it exits, the whole group
+// is killed, so nothing it started is left running. Its output is shown live, as text.
+
+
+
+
+
+
+
+const sha256Of = (text) => (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
+/** Sends `signal` to the process group `pgid`; false once no process of it is left. */
+function killGroup(pgid, signal) {
+    try {
+        process.kill(-pgid, signal);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/**
+ * Whether any live process of group `pgid` is left: from /proc, where a zombie (dead, waiting
+ * for a parent that may never reap it) does not count; else by signal 0.
+ */
+function groupAlive(pgid) {
+    if (!killGroup(pgid, 0))
+        return false;
+    let pids;
+    try {
+        pids = external_node_fs_default().readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+    }
+    catch {
+        return true;
+    }
+    return pids.some((pid) => {
+        try {
+            const stat = external_node_fs_default().readFileSync(`/proc/${pid}/stat`, 'utf8');
+            const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+            return Number(pgrp) === pgid && state !== 'Z';
+        }
+        catch {
+            return false;
+        }
+    });
+}
+/** Runs the text with `sh -e` (stdin closed), streaming its output; resolves when it and its group are gone. */
+async function runHook(h) {
+    const t0 = Date.now();
+    const dir = external_node_fs_default().mkdtempSync(external_node_path_default().join(external_node_os_default().tmpdir(), `pm2-safe-deploy-${h.label}-`));
+    external_node_fs_default().chmodSync(dir, 0o700);
+    const file = external_node_path_default().join(dir, `${h.label}.sh`);
+    external_node_fs_default().writeFileSync(file, h.text, { mode: 0o600 });
+    const last = [];
+    const keep = (line) => {
+        last.push(cleanLogLine(line));
+        if (last.length > h.keepLines)
+            last.shift();
+    };
+    try {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('/bin/sh', ['-e', file], { cwd: h.cwd, env: h.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+        const pgid = child.pid;
+        // Set up now: 'close' may come before the exit is handled.
+        const closed = new Promise((r) => child.once('close', r));
+        const lineReader = (stream) => {
+            let rest = '';
+            stream.setEncoding('utf8');
+            stream.on('data', (chunk) => {
+                const parts = (rest + chunk).split(/\r?\n/);
+                rest = parts.pop() ?? '';
+                for (const line of parts) {
+                    keep(line);
+                    printUntrusted([line], `${h.label}| `);
+                }
+            });
+            return () => {
+                if (rest) {
+                    keep(rest);
+                    printUntrusted([rest], `${h.label}| `);
+                    rest = '';
+                }
+            };
+        };
+        const flushOut = lineReader(child.stdout);
+        const flushErr = lineReader(child.stderr);
+        let timedOut = false;
+        let killer = null;
+        const timer = setTimeout(() => {
+            timedOut = true;
+            if (pgid)
+                killGroup(pgid, 'SIGTERM');
+            killer = setTimeout(() => pgid && killGroup(pgid, 'SIGKILL'), h.graceMs ?? 3000);
+        }, h.timeoutSeconds * 1000);
+        const exit = await new Promise((resolve) => {
+            child.on('error', (err) => {
+                keep(`could not start /bin/sh: ${err.message}`);
+                resolve({ code: null, signal: null });
+            });
+            child.on('exit', (code, signal) => resolve({ code, signal }));
+        });
+        clearTimeout(timer);
+        if (killer)
+            clearTimeout(killer);
+        // Whatever it left behind in its group (a background job, a daemon that kept the group) goes too.
+        if (pgid)
+            await hook_endGroup(pgid, h.graceMs ?? 3000);
+        // Its output pipes close once every writer is gone; a writer that left the group is not waited for.
+        let waited;
+        await Promise.race([closed, new Promise((r) => (waited = setTimeout(r, 1000)))]);
+        clearTimeout(waited);
+        child.stdout.destroy();
+        child.stderr.destroy();
+        flushOut();
+        flushErr();
+        return { sha256: sha256Of(h.text), exitCode: exit.code, signal: exit.signal, timedOut, durationMs: Date.now() - t0, lastLines: last };
+    }
+    finally {
+        external_node_fs_default().rmSync(dir, { recursive: true, force: true });
+    }
+}
+/** SIGTERM to the group, then SIGKILL after `graceMs` if any of it is left; resolves when none is. */
+async function hook_endGroup(pgid, graceMs) {
+    if (!killGroup(pgid, 'SIGTERM'))
+        return;
+    const deadline = Date.now() + graceMs;
+    while (groupAlive(pgid) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+    if (!groupAlive(pgid))
+        return;
+    killGroup(pgid, 'SIGKILL');
+    const hard = Date.now() + 2000;
+    while (groupAlive(pgid) && Date.now() < hard)
+        await new Promise((r) => setTimeout(r, 50));
+}
+
+;// CONCATENATED MODULE: ./src/shell/lock.ts
+// Promise 6: one deploy at a time per PM2 daemon. The lock lives beside the daemon,
+// in PM2_HOME, so it serialises deploys from any repository, workflow or matrix job.
+//
+// How the file is handled, and why:
+// - Taking the lock is one atomic step: the record is written in full to a private
+//   temp file, then hard-linked to the lock name (link(2) fails if the name exists).
+//   A reader never sees a half-written lock from this code. Where hard links are not
+//   supported it falls back to an exclusive create (O_EXCL) followed by the write.
+// - Only the holder removes a live lock. A lock whose holder process is gone (same
+//   host, pid not running, or the pid now belongs to a younger process) is stale and
+//   is removed by whoever *claims* it: a claim is an exclusive file named after that
+//   lock's identity (its token), so exactly one waiter removes one stale lock and no
+//   one can remove a fresh lock taken after it (a fresh lock has another identity). The
+//   post step releasing a dead main step's lock goes through the same claim.
+// - A claim whose claimant died is passed over by claiming the next generation.
+// - A lock file that is not JSON (empty or cut short: its writer was killed between
+//   create and write, or a disk filled up) is stale once older than a grace period;
+//   its identity is its inode and change time. A lock that is JSON but not one this
+//   code understands (another version?) is never broken: the error names the file.
+
+
+
+
+
+
+const LOCK_FILE_NAME = 'pm2-safe-deploy.lock';
+/** An unreadable lock file younger than this may still be being written. */
+const UNREADABLE_GRACE_MS = 10_000;
+/** Leftover temp and claim files older than this are removed. */
+const LEFTOVER_MAX_AGE_MS = 10 * 60_000;
+const MAX_CLAIM_GENERATIONS = 16;
+const nullableString = schemas_string().nullable().catch(null);
+/** The lock file's record. token, pid and host are required to judge it; the rest is for people. */
+const LockHolderSchema = object({
+    token: schemas_string().min(1),
+    pid: schemas_number().int().positive(),
+    host: schemas_string().min(1),
+    /** Start time of the holder process (Linux: clock ticks after boot), to tell a reused pid. */
+    procStart: nullableString,
+    repository: nullableString,
+    workflow: nullableString,
+    runId: nullableString,
+    runUrl: nullableString,
+    job: nullableString,
+    app: schemas_string().catch(''),
+    suffix: schemas_string().catch(''),
+    since: schemas_string().catch('')
+});
+class LockError extends UserError {
+}
+class LockTimeoutError extends LockError {
+}
+function newLockToken() {
+    return external_node_crypto_default().randomUUID();
+}
+function lockFilePath(pm2Home) {
+    return external_node_path_default().join(pm2Home, LOCK_FILE_NAME);
+}
+/** Linux: the start time of `pid` in clock ticks after boot (field 22 of /proc/<pid>/stat). */
+function processStart(pid) {
+    try {
+        const stat = external_node_fs_default().readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return fields[19] ?? null;
+    }
+    catch {
+        return null;
+    }
+}
+/** Reads the lock file once, through one descriptor so content and identity agree. */
+function readLock(file, now = Date.now()) {
+    let fd;
+    try {
+        fd = external_node_fs_default().openSync(file, 'r');
+    }
+    catch (err) {
+        if (err.code === 'ENOENT')
+            return { kind: 'absent' };
+        throw err;
+    }
+    try {
+        const st = external_node_fs_default().fstatSync(fd, { bigint: true });
+        const text = external_node_fs_default().readFileSync(fd, 'utf8');
+        const ageMs = Math.max(0, now - Number(st.mtimeMs));
+        const fileId = `i${st.ino}-c${st.ctimeNs}`;
+        let json;
+        try {
+            json = JSON.parse(text);
+        }
+        catch {
+            return { kind: 'unreadable', id: fileId, ageMs };
+        }
+        const parsed = LockHolderSchema.safeParse(json);
+        if (!parsed.success)
+            return { kind: 'foreign', id: fileId, ageMs, text: text.slice(0, 300) };
+        return { kind: 'held', id: `t${parsed.data.token}`, holder: parsed.data, ageMs };
+    }
+    finally {
+        external_node_fs_default().closeSync(fd);
+    }
+}
+/** The holder, when the lock file holds a record this code understands. */
+function readLockHolder(file) {
+    const state = readLock(file);
+    return state.kind === 'held' ? state.holder : null;
+}
+/**
+ * A holder is alive while its process exists on this host and is the same process
+ * (not a later one that got the pid). On another host it cannot be told: alive.
+ */
+function holderAlive(holder, host = external_node_os_default().hostname()) {
+    if (holder.host !== host)
+        return true;
+    try {
+        process.kill(holder.pid, 0);
+    }
+    catch (err) {
+        if (err.code !== 'EPERM')
+            return false;
+    }
+    if (holder.procStart) {
+        const start = processStart(holder.pid);
+        if (start !== null && start !== holder.procStart)
+            return false;
+    }
+    return true;
+}
+function lock_describeHolder(h) {
+    const who = [h.repository, h.workflow, h.job].filter(Boolean).join(' / ') || 'a deploy';
+    return `${who} (app ${h.app}${h.suffix}, run ${h.runId ?? '?'}${h.runUrl ? ` ${h.runUrl}` : ''}, pid ${h.pid} on ${h.host}, since ${h.since})`;
+}
+/** Why the lock in `state` may be removed by someone other than its holder; null: it may not. */
+function staleReason(state, host, graceMs = UNREADABLE_GRACE_MS) {
+    if (state.kind === 'held') {
+        return holderAlive(state.holder, host) ? null : `its holder is gone: ${lock_describeHolder(state.holder)}`;
+    }
+    if (state.kind === 'unreadable' && state.ageMs >= graceMs) {
+        return `it is empty or cut short and ${Math.round(state.ageMs / 1000)} s old (its writer died while taking it)`;
+    }
+    return null;
+}
+/**
+ * Creates `file` with `content`, all at once, only if it does not exist. False if it
+ * exists. Other errors are thrown.
+ */
+function createExclusive(file, content) {
+    const tmp = `${file}.${external_node_crypto_default().randomUUID()}.tmp`;
+    external_node_fs_default().writeFileSync(tmp, content, { flag: 'wx', mode: 0o644 });
+    try {
+        external_node_fs_default().linkSync(tmp, file);
+        return true;
+    }
+    catch (err) {
+        const code = err.code;
+        if (code === 'EEXIST')
+            return false;
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS')
+            throw err;
+    }
+    finally {
+        external_node_fs_default().rmSync(tmp, { force: true });
+    }
+    // No hard links here: exclusive create, then write (a reader may see it empty for an instant).
+    let fd;
+    try {
+        fd = external_node_fs_default().openSync(file, 'wx', 0o644);
+    }
+    catch (err) {
+        if (err.code === 'EEXIST')
+            return false;
+        throw err;
+    }
+    try {
+        external_node_fs_default().writeSync(fd, content);
+    }
+    finally {
+        external_node_fs_default().closeSync(fd);
+    }
+    return true;
+}
+const ClaimSchema = object({ pid: schemas_number().int().positive(), host: schemas_string(), procStart: nullableString });
+function claimPrefix(file, id) {
+    return `${file}.claim-${id.replace(/[^\w-]/g, '_')}.`;
+}
+/**
+ * Removes the lock `observed` if it is still the lock file, as the one claimant of
+ * that lock. Returns true if it removed it; false if it is gone already, was replaced,
+ * or another live claimant is removing it.
+ */
+function removeStaleLock(file, observed, host = external_node_os_default().hostname()) {
+    const prefix = claimPrefix(file, observed.id);
+    const me = JSON.stringify({ pid: process.pid, host, procStart: processStart(process.pid) }) + '\n';
+    let claim = null;
+    for (let gen = 0; gen < MAX_CLAIM_GENERATIONS && !claim; gen++) {
+        const candidate = `${prefix}${gen}`;
+        if (createExclusive(candidate, me)) {
+            claim = candidate;
+            break;
+        }
+        // Someone claimed this generation: wait for them unless they are dead.
+        let other = null;
+        let ageMs = 0;
+        try {
+            ageMs = Date.now() - external_node_fs_default().statSync(candidate).mtimeMs;
+            other = ClaimSchema.parse(JSON.parse(external_node_fs_default().readFileSync(candidate, 'utf8')));
+        }
+        catch (err) {
+            if (err.code === 'ENOENT')
+                return false; // finished meanwhile
+            if (ageMs < UNREADABLE_GRACE_MS)
+                return false;
+        }
+        if (other && holderAlive(other, host))
+            return false;
+    }
+    if (!claim)
+        return false;
+    try {
+        const now = readLock(file);
+        if (now.kind === 'absent' || now.id !== observed.id)
+            return false;
+        external_node_fs_default().unlinkSync(file);
+        return true;
+    }
+    finally {
+        // The lock `observed` is gone for good (identities never repeat): every claim on it is moot.
+        removeClaims(file, observed.id);
+    }
+}
+function removeClaims(file, id) {
+    const dir = external_node_path_default().dirname(file);
+    const prefix = external_node_path_default().basename(claimPrefix(file, id));
+    let names = [];
+    try {
+        names = external_node_fs_default().readdirSync(dir);
+    }
+    catch {
+        return;
+    }
+    for (const name of names)
+        if (name.startsWith(prefix))
+            external_node_fs_default().rmSync(external_node_path_default().join(dir, name), { force: true });
+}
+/** Removes temp files of killed writers and claims on locks that no longer exist. */
+function sweepLeftovers(file, current, now = Date.now()) {
+    const dir = external_node_path_default().dirname(file);
+    const base = external_node_path_default().basename(file);
+    const currentClaims = current.kind === 'absent' ? null : external_node_path_default().basename(claimPrefix(file, current.id));
+    let names = [];
+    try {
+        names = external_node_fs_default().readdirSync(dir);
+    }
+    catch {
+        return;
+    }
+    for (const name of names) {
+        if (!name.startsWith(`${base}.`) || name === base)
+            continue;
+        const isTmp = name.endsWith('.tmp');
+        const isClaim = name.startsWith(`${base}.claim-`) && (currentClaims === null || !name.startsWith(currentClaims));
+        if (!isTmp && !isClaim)
+            continue;
+        try {
+            const full = external_node_path_default().join(dir, name);
+            if (now - external_node_fs_default().statSync(full).mtimeMs > LEFTOVER_MAX_AGE_MS)
+                external_node_fs_default().rmSync(full, { force: true });
+        }
+        catch {
+            // gone already
+        }
+    }
+}
+/** Releases `file` if it still names `token`; for the holder itself, while it runs. */
+function releaseIfHeld(file, token) {
+    let state;
+    try {
+        state = readLock(file);
+    }
+    catch {
+        return false;
+    }
+    if (state.kind !== 'held' || state.holder.token !== token)
+        return false;
+    try {
+        external_node_fs_default().unlinkSync(file);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/**
+ * For the post step: releases the lock `token` names if that holder's process is gone.
+ * Never touches another deploy's lock, nor one whose holder still runs.
+ */
+function lock_releaseAfterMainStep(file, token, host = os.hostname()) {
+    const state = readLock(file);
+    if (state.kind === 'absent')
+        return { outcome: 'not-held', holder: null, detail: 'the host lock was already released' };
+    if (state.kind !== 'held')
+        return { outcome: 'not-held', holder: null, detail: 'the lock file is not this job’s' };
+    if (state.holder.token !== token)
+        return { outcome: 'not-held', holder: state.holder, detail: 'the host lock belongs to another deploy' };
+    if (holderAlive(state.holder, host))
+        return { outcome: 'holder-running', holder: state.holder };
+    return removeStaleLock(file, state, host)
+        ? { outcome: 'released', holder: state.holder }
+        : { outcome: 'not-held', holder: null, detail: 'another deploy is taking the stale lock over, or it was released meanwhile' };
+}
+/**
+ * Takes the lock, waiting up to `timeoutSeconds` for a live holder; a stale lock is
+ * taken over with a warning. The lock is also released when the process exits
+ * (uncaught error, process.exit in a signal handler); only SIGKILL leaves it behind.
+ */
+async function acquireHostLock(opts) {
+    const file = opts.file ?? lockFilePath(opts.pm2Home);
+    const subject = opts.subject ?? 'this PM2 daemon';
+    const holder = {
+        ...opts.holder,
+        host: opts.holder.host || external_node_os_default().hostname(),
+        token: opts.holder.token ?? newLockToken(),
+        pid: process.pid,
+        procStart: processStart(process.pid),
+        since: ''
+    };
+    const startedAt = Date.now();
+    const deadline = startedAt + opts.timeoutSeconds * 1000;
+    const pollMs = opts.pollMs ?? 250;
+    const remindMs = opts.remindMs ?? 30_000;
+    let announced = '';
+    let lastReminder = startedAt;
+    let swept = false;
+    for (;;) {
+        holder.since = new Date().toISOString();
+        let created;
+        try {
+            created = createExclusive(file, JSON.stringify(holder) + '\n');
+        }
+        catch (err) {
+            throw new LockError(`Cannot create the host lock ${file}: ${err.message}. ` +
+                'The action must run as the user who owns the PM2 daemon, with write access to its PM2_HOME (`pm2-home`).');
+        }
+        if (created)
+            return heldLock(file, holder);
+        let state;
+        try {
+            state = readLock(file);
+        }
+        catch (err) {
+            throw new LockError(`Cannot read the host lock ${file}: ${err.message}. Check the owner and permissions of PM2_HOME.`);
+        }
+        if (state.kind === 'absent')
+            continue; // released just now: try again at once
+        if (!swept) {
+            sweepLeftovers(file, state);
+            swept = true;
+        }
+        const stale = staleReason(state, holder.host, opts.graceMs);
+        if (stale) {
+            if (removeStaleLock(file, state, holder.host)) {
+                opts.log.warning(`Took over a stale deploy lock ${file}: ${stale}.`);
+                continue;
+            }
+        }
+        else if (state.id !== announced) {
+            if (announced === '' && opts.beforeWaiting)
+                await opts.beforeWaiting();
+            opts.log.info(`Waiting for another deploy on ${subject} to finish: ${lock_describeState(state)}`);
+            announced = state.id;
+            lastReminder = Date.now();
+        }
+        else if (Date.now() - lastReminder >= remindMs) {
+            opts.log.info(`Still waiting (${Math.round((Date.now() - startedAt) / 1000)} s of ${opts.timeoutSeconds} s) for ${lock_describeState(state)}`);
+            lastReminder = Date.now();
+        }
+        if (Date.now() >= deadline)
+            throw timeoutError(file, state, opts.timeoutSeconds, subject);
+        await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(1, deadline - Date.now()))));
+    }
+}
+function lock_describeState(state) {
+    switch (state.kind) {
+        case 'held':
+            return lock_describeHolder(state.holder);
+        case 'unreadable':
+            return 'a deploy that is writing the lock file right now';
+        case 'foreign':
+            return `an unrecognised lock record (${JSON.stringify(state.text)})`;
+    }
+}
+function timeoutError(file, state, timeoutSeconds, subject) {
+    const fix = state.kind === 'foreign'
+        ? `It was not written by this version of pm2-safe-deploy. If no deploy is running on this daemon, delete ${file}.`
+        : 'Wait for it to finish or raise `lock-timeout-seconds`; never delete the lock file while that deploy runs ' +
+            '(a lock whose holder process is gone is taken over automatically).';
+    return new LockTimeoutError(`Another deploy holds the lock on ${subject} (${file}): ${lock_describeState(state)}. ` +
+        `Gave up after lock-timeout-seconds (${timeoutSeconds} s); nothing was changed. ${fix}`);
+}
+function heldLock(file, holder) {
+    let released = false;
+    const release = () => {
+        if (released)
+            return false;
+        released = true;
+        process.removeListener('exit', release);
+        return releaseIfHeld(file, holder.token);
+    };
+    process.on('exit', release);
+    return { file, holder, release };
+}
+
+;// CONCATENATED MODULE: ./src/deploy/prepare.ts
+// Promise 15: a release is prepared before it can go live, and never while it is live.
+// "Prepare release" (after the workflow metadata, before the host lock): release-dir checked
+// (core/release-guard.ts), the per-release-directory lock taken, a staged upload made
+// release-dir, `shared` linked, `prepare` run. "Migrate" (under the lock, before the switch).
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Whether the run has a prepare stage at all: a release, or a stage input that needs one. */
+function hasPrepareStage(ctx) {
+    const i = ctx.inputs;
+    return i.release !== null || ctx.state.staged !== null || i.prepare !== null || i.migrate !== null || i.shared.length > 0;
+}
+/** Whether the stage will write into the release before its ecosystem file can be read (the reading waits for it). */
+function stageWritesRelease(state, inputs) {
+    if (!inputs.release || inputs.release.redeploy || inputs.dryRun || isRollback(state, inputs))
+        return false;
+    return state.staged !== null || inputs.prepare !== null || inputs.shared.length > 0;
+}
+/** A rollback (a fleet switching this host back, or `rollback-to`) returns to a release that was live before. */
+function isRollback(state, inputs) {
+    return inputs.rollbackTo !== null || releaseKindOf(state) !== 'deploy';
+}
+const skipped = (text, why) => text === null ? null : { sha256: sha256Of(text), skipped: why, exitCode: null, signal: null, timedOut: false, durationMs: 0, lastLines: [] };
+/** Prepare release: the whole stage, or the reason it is skipped; the ecosystem file is read once the release is complete. */
+async function prepareRelease(ctx, pm2) {
+    const { state, inputs } = ctx;
+    const skip = (why) => {
+        print_printLine(`${why}: nothing is uploaded, linked or prepared`);
+        state.prepare = skipped(inputs.prepare, why);
+        dropStaged(state);
+        ctx.startReading();
+    };
+    if (isRollback(state, inputs))
+        return skip('a rollback returns to a release that was live before');
+    const r = inputs.release;
+    if (!r)
+        throw new UserError('prepare, migrate, shared and an upload need a release: set `release-dir` (the new release, e.g. /var/www/app/releases/<sha>) and `current-link`');
+    const { paths, problems } = parseSharedPaths(inputs.shared);
+    if (problems.length > 0)
+        throw new UserError(`Invalid inputs:\n${problems.map((p) => `- ${p}`).join('\n')}`);
+    const sharedDir = sharedDirOf(inputs, r);
+    if (r.live === r.releaseDir)
+        return skip(`release-dir ${r.releaseDir} is the live release (${r.currentLink} names it): a redeploy`);
+    await guardReleaseDir(ctx, pm2, r, sharedDir);
+    if (inputs.dryRun) {
+        print_printLine(`dry run: would ${state.staged ? 'make the upload release-dir, ' : ''}link ${paths.length} shared path(s) into ${sharedDir}${inputs.prepare ? ' and run prepare' : ''}`);
+        state.prepare = skipped(inputs.prepare, 'a dry run');
+        dropStaged(state);
+        if (!stage_exists(r.releaseDir))
+            throw new DeployStop('dry-run', `dry run: release-dir ${r.releaseDir} checked; the upload is not made live in a dry run, so its plan cannot be read. Nothing was changed.`, '');
+        return ctx.startReading();
+    }
+    await takeReleaseLock(ctx, r.releaseDir);
+    if (release_liveRelease(r.currentLink) === r.releaseDir) {
+        throw new DeployStop('aborted', `Another deploy made release-dir ${r.releaseDir} live while this one waited for it. Nothing was changed: run the deploy again.`, 'release-dir went live meanwhile');
+    }
+    const staged = state.staged;
+    if (staged)
+        stageStep(`could not make the upload ${r.releaseDir}`, () => installUpload(state, staged, r.releaseDir));
+    if (!stage_exists(r.releaseDir))
+        throw new UserError(`release-dir: ${r.releaseDir} does not exist: build the release into it before the deploy step, or set \`upload\``);
+    for (const p of paths) {
+        const done = stageStep(`shared: could not link ${p.rel} into ${sharedDir}`, () => linkShared(r.releaseDir, sharedDir, p));
+        const what = { seeded: `seeded ${external_node_path_default().join(sharedDir, p.rel)} from the release's copy`, replaced: "the release's copy was removed and replaced by the link", created: `created the directory ${external_node_path_default().join(sharedDir, p.rel)}`, linked: 'linked' }[done.action];
+        print_printLine(`shared ${p.rel} → ${external_node_path_default().join(sharedDir, p.rel)}: ${what}`);
+    }
+    if (inputs.prepare !== null)
+        state.prepare = await runStep(ctx, 'prepare', inputs.prepare, r, sharedDir);
+    ctx.startReading();
+}
+/** A file-system step of the stage: its failure ends `aborted` with what it was doing (nothing sent to PM2 yet). */
+function stageStep(doing, fn) {
+    try {
+        return fn();
+    }
+    catch (err) {
+        if (err instanceof UserError)
+            throw new DeployStop('aborted', `${err.message}\nNothing was sent to PM2 and current-link is untouched.`, 'Prepare failed');
+        throw new DeployStop('aborted', `${doing}: ${err.message}. Nothing was sent to PM2 and current-link is untouched.`, 'Prepare failed');
+    }
+}
+/** shared-dir as given, or `shared` beside the directory that holds the releases; real path of its existing part. */
+function sharedDirOf(inputs, r) {
+    // Relative like release-dir: to the workspace.
+    const base = process.env.GITHUB_WORKSPACE || process.cwd();
+    const home = process.env.HOME || external_node_os_default().homedir();
+    const given = inputs.sharedDir.trim().replace(/^~(?=$|\/)/, home);
+    // The releases' directory is the live release's when there is one: a mistaken release-dir must not move shared-dir.
+    return realPathOfMaybeMissing(given ? external_node_path_default().resolve(base, given) : defaultSharedDir(r.live ?? r.releaseDir));
+}
+/** release-dir checked against everything a write there could hurt (core/release-guard.ts); refused → aborted, nothing written. */
+async function guardReleaseDir(ctx, pm2, r, sharedDir) {
+    const { state, inputs } = ctx;
+    const events = releaseEvents(inputs.auditLog, inputs.app, inputs.suffix);
+    const previous = previousOfLive(events, r.live);
+    const recorded = knownReleases(events).map((k) => k.path);
+    const holders = [r.live, previous, ...recorded].flatMap((p) => (p && p !== r.releaseDir ? [external_node_path_default().dirname(p)] : []));
+    const processDirs = runningFacts(await pm2.list()).flatMap((f) => [f.procCwd ?? f.realPmCwd, f.realScript && external_node_path_default().dirname(f.realScript)].flatMap((p) => (p ? [{ name: f.name, pmId: f.pmId, path: p }] : [])));
+    const realLink = external_node_path_default().join(realOrSelf(external_node_path_default().dirname(r.currentLink)), external_node_path_default().basename(r.currentLink));
+    const problems = releaseDirProblems({ releaseDir: r.releaseDir, currentLink: r.currentLink, realLink, live: r.live, previous, sharedDir, releaseHolders: holders, processDirs });
+    if (problems.length > 0) {
+        state.checks.push({ name: 'release-dir', ok: false, detail: problems.join('; ') });
+        throw new DeployStop('aborted', `release-dir refused: nothing was uploaded, linked, prepared or changed.\n${problems.map((p) => `- ${p}`).join('\n')}`, 'release-dir refused');
+    }
+    state.checks.push({ name: 'release-dir', ok: true, detail: 'a release of its own: not the link, the live or previous release, shared-dir, the releases directory or a PM2 process directory' });
+}
+/** The per-release-directory lock: two runs never prepare one directory at once; held to the end of the run. */
+async function takeReleaseLock(ctx, releaseDir) {
+    const { state, inputs } = ctx;
+    const m = state.metadata;
+    const file = external_node_path_default().join(external_node_path_default().dirname(releaseDir), `.${external_node_path_default().basename(releaseDir)}.pm2-safe-deploy.lock`);
+    external_node_fs_default().mkdirSync(external_node_path_default().dirname(releaseDir), { recursive: true });
+    state.releaseLock = await acquireHostLock({
+        pm2Home: inputs.pm2Home,
+        file,
+        subject: `release-dir ${releaseDir}`,
+        holder: { repository: m?.repository ?? null, workflow: m?.workflow ?? null, runId: m?.runId ?? null, runUrl: m?.runUrl ?? null, job: m?.job ?? null, app: inputs.app, suffix: inputs.suffix, host: m?.host ?? external_node_os_default().hostname(), token: newLockToken() },
+        timeoutSeconds: inputs.lockTimeoutSeconds + inputs.prepareTimeoutSeconds,
+        log: { info: print_printLine, warning: print_warn }
+    });
+}
+function installUpload(state, staged, releaseDir) {
+    const done = installStaged(staged, releaseDir);
+    state.staged = null;
+    print_printLine(`the upload is now ${releaseDir}${done.replaced ? ' (an earlier copy of it, never live, was replaced)' : ''}${done.copied ? ' (copied across file systems)' : ''}`);
+}
+/** A staged upload this run does not make live is removed, unless it is a path the run must never remove. */
+function dropStaged(state) {
+    const staged = state.staged;
+    if (!staged)
+        return;
+    state.staged = null;
+    const r = state.inputs?.release;
+    const keep = [r?.currentLink, r?.live, r?.releaseDir, ...state.before.map((p) => p.cwd)].some((p) => p && (p === staged || p.startsWith(staged + (external_node_path_default()).sep)));
+    if (keep || external_node_path_default().dirname(staged) === staged)
+        return void state.warnings.push(`the staged upload ${staged} was left in place: it is or holds a path the deploy never removes`);
+    const problem = discardStaged(staged);
+    if (problem)
+        state.warnings.push(`could not remove the staged upload ${staged}: ${problem}`);
+    else
+        print_printLine(`the staged upload ${staged} was removed`);
+}
+/** Runs `prepare` or `migrate` in the release; a failure ends `aborted` with its cause and last lines. */
+async function runStep(ctx, label, text, r, sharedDir) {
+    const { state, inputs } = ctx;
+    const env = { ...ctx.cleanEnv, RELEASE_DIR: r.releaseDir, SHARED_DIR: sharedDir, PREVIOUS_RELEASE_DIR: r.live ?? '' };
+    print_printLine(`${label}: sh -e in ${r.releaseDir} (sha256 ${sha256Of(text)}), at most ${inputs.prepareTimeoutSeconds} s`);
+    const res = await runHook({ label, text, cwd: r.releaseDir, env, timeoutSeconds: inputs.prepareTimeoutSeconds, keepLines: inputs.logLines });
+    const record = { sha256: res.sha256, skipped: null, exitCode: res.exitCode, signal: res.signal, timedOut: res.timedOut, durationMs: res.durationMs, lastLines: res.lastLines };
+    state.checks.push({ name: label, ok: res.exitCode === 0 && !res.timedOut, detail: describeEnd(label, res, inputs.prepareTimeoutSeconds) });
+    if (res.exitCode === 0 && !res.timedOut) {
+        print_printLine(`${label} done in ${(res.durationMs / 1000).toFixed(1)} s`);
+        return record;
+    }
+    state[label] = record;
+    state.failing.push({ name: label, cause: causeLine(res.lastLines, []) ?? res.lastLines.at(-1)?.trim() ?? null, logs: [{ stream: 'out', file: `${label} output`, lines: res.lastLines }] });
+    const untouched = `nothing was sent to PM2 and ${r.currentLink} is untouched`;
+    const own = label === 'migrate' ? ' What the migration itself changed is its own: nothing undoes it (migrations must work with the previous release too).' : '';
+    throw new DeployStop('aborted', `${describeEnd(label, res, inputs.prepareTimeoutSeconds)} in ${r.releaseDir}: ${untouched}.${own}`, `${label === 'prepare' ? 'Prepare' : 'Migrate'} failed`);
+}
+function describeEnd(label, res, timeoutSeconds) {
+    if (res.timedOut)
+        return `${label} ran past prepare-timeout-seconds (${timeoutSeconds} s); its whole process group was killed`;
+    if (res.exitCode === 0)
+        return `${label} exited 0 after ${(res.durationMs / 1000).toFixed(1)} s`;
+    if (res.exitCode === null)
+        return `${label} ${res.signal ? `was killed by ${res.signal}` : 'could not start'}`;
+    return `${label} exited with ${res.exitCode}`;
+}
+/** Migrate: once per deploy of a new release, under the lock, after the preflight and before the switch. */
+async function migrateRelease(ctx) {
+    const { state, inputs } = ctx;
+    const text = inputs.migrate;
+    if (text === null)
+        return;
+    const r = inputs.release;
+    const skip = (why) => {
+        print_printLine(`migrate not run: ${why}`);
+        state.migrate = skipped(text, why);
+    };
+    if (isRollback(state, inputs))
+        return skip('a rollback never migrates');
+    if (!r)
+        throw new UserError('migrate needs a release: set `release-dir` and `current-link`');
+    if (r.live === r.releaseDir || state.release?.previous === r.releaseDir)
+        return skip(`release-dir ${r.releaseDir} is the live release: a redeploy`);
+    if (state.env[`INPUT_${SKIP_MIGRATE_INPUT.toUpperCase()}`]?.trim() === 'true')
+        return skip('the fleet runs it on its first host only');
+    state.migrate = await runStep(ctx, 'migrate', text, r, sharedDirOf(inputs, r));
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/finish.ts
 // The end of every run, whatever stopped it: the after snapshot, the report file, the audit
 // line, the verdict in the log and the job summary, the outputs; then the lock and the
@@ -44977,8 +46080,11 @@ const ACTION_VERSION = '0.1.0';
 
 
 
+
 async function finish(state) {
     try {
+        // A staged upload this run did not make release-dir (refused, aborted, dry run) is not left behind.
+        dropStaged(state);
         const after = await recordAfter(state);
         const report = reportOf(state, after);
         const reportFile = writeReport(state, report);
@@ -44987,6 +46093,7 @@ async function finish(state) {
     }
     finally {
         state.lock?.release();
+        state.releaseLock?.release();
         await closeConnection(state);
     }
 }
@@ -45411,42 +46518,6 @@ function wantedPaths(names, apps, workingDirectory) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/core/cause.ts
-// The cause first (issue 17): of a failing own process's last log lines, the one that reads
-// like its error, so the annotation and the summary name it. Pure: lines in, one line out.
-/** Words and codes an error line carries (Node, Python, Go, the libc errno names). */
-const ERROR_LIKE = /error|exception|fatal|traceback|panic|\bE(?:CONN\w*|ADDRINUSE|NOENT|ACCES|PERM|TIMEDOUT|HOSTUNREACH)\b/i;
-/** A stack frame (`    at f (file:1:2)`, `  File "x.py", line 3`) or Python's header: they name no cause. */
-const NOT_THE_CAUSE = /^\s+(at\s|File\s")|^Traceback \(most recent call last\)/;
-/** Terminal escape sequences and other control characters: not part of what a person reads. */
-// eslint-disable-next-line no-control-regex
-const CONTROL = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007|[\u0000-\u0008\u000b-\u001f\u007f]/g;
-/** The longest cause shown, in characters. */
-const MAX_CAUSE_CHARS = 240;
-/** A URL's password (`postgres://user:secret@host`) is replaced: a log line may carry one. */
-function redactUrlPasswords(line) {
-    return line.replace(/(\b[a-z][\w+.-]*:\/\/[^\s:/@]*:)[^\s@/]+@/gi, '$1***@');
-}
-/** A log line as shown: no escapes or control characters, no URL password. */
-function cleanLogLine(line) {
-    return redactUrlPasswords(line.replace(CONTROL, ''));
-}
-/**
- * The cause of a failing process from its last log lines: the last line of its error log
- * that reads like an error (the most recent crash), else of its out log; null when none.
- * Bounded to MAX_CAUSE_CHARS; the caller prints it as untrusted text.
- */
-function causeLine(errLines, outLines) {
-    for (const lines of [errLines, outLines]) {
-        const found = [...lines].reverse().map(cleanLogLine).find((l) => ERROR_LIKE.test(l) && !NOT_THE_CAUSE.test(l));
-        if (found) {
-            const line = found.trim();
-            return line.length > MAX_CAUSE_CHARS ? `${line.slice(0, MAX_CAUSE_CHARS - 1)}…` : line;
-        }
-    }
-    return null;
-}
-
 ;// CONCATENATED MODULE: ./src/shell/logs.ts
 // The last lines of a process's log files, read straight from disk (no pm2 call).
 
@@ -45825,6 +46896,9 @@ function planCommands(ctx, apps, source, processes, names = ctx.state.ownNames) 
 
 
 
+
+
+
 /** The release record of this deploy, before anything is switched; null without `current-link`. */
 function releaseRecord(inputs, planned, own, kind = 'deploy') {
     const r = inputs.release;
@@ -45962,10 +47036,16 @@ async function redeployPrevious(ctx, pm2, release, forwardSwitch) {
         throw new Error(`own processes still run the failed release: ${stale.map((s) => s.message).join('; ')}`);
     print_printLine(`previous release verified: ${verdict.reason}`);
 }
-/** Keep releases: the newest `keep-releases` siblings stay, and every one in use, live or previous; each decision reported. */
+/** Keep releases: of the releases this app's deploys recorded, the `keep-releases` newest stay, and every one in use, live or previous; each decision reported. */
 async function pruneReleases(ctx, pm2, release) {
+    const { inputs } = ctx;
     const inUse = runningFacts(await pm2.list()).flatMap((f) => [f.procCwd ?? f.realPmCwd, f.realScript].flatMap((p) => (p === null ? [] : [{ name: f.name, pmId: f.pmId, path: p }])));
-    const decisions = planPrune({ releases: listReleases(release.target), keep: ctx.inputs.keepReleases, live: release.live ?? release.target, previous: release.previous, inUse });
+    if (!inputs.auditLog)
+        return void print_printLine('keep-releases: the audit log is off, so no release is known to be this app\'s: nothing removed');
+    // This run's line is not written yet: its release is the newest.
+    const recorded = [release.target, ...knownReleases(releaseEvents(inputs.auditLog, inputs.app, inputs.suffix)).map((k) => k.path)];
+    const protect = [sharedDirOf(inputs, inputs.release), release.link];
+    const decisions = planPrune({ releases: existingReleases(recorded), keep: inputs.keepReleases, live: release.live ?? release.target, previous: release.previous, protect, inUse });
     release.pruned = decisions.map((d) => ({ ...d, error: d.remove ? removeRelease(d.path) : null }));
     for (const d of release.pruned) {
         print_printLine(`${d.remove ? (d.error ? 'could not remove' : 'removed') : 'kept'} ${d.path}: ${d.reason}${d.error ? ` (${d.error})` : ''}`);
@@ -46121,417 +47201,6 @@ function previousFromAuditLog(q) {
     throw new DeployStop('aborted', `rollback-to: previous: ${choice.refused} (read from ${where}).`, choice.title);
 }
 
-;// CONCATENATED MODULE: ./src/shell/lock.ts
-// Promise 6: one deploy at a time per PM2 daemon. The lock lives beside the daemon,
-// in PM2_HOME, so it serialises deploys from any repository, workflow or matrix job.
-//
-// How the file is handled, and why:
-// - Taking the lock is one atomic step: the record is written in full to a private
-//   temp file, then hard-linked to the lock name (link(2) fails if the name exists).
-//   A reader never sees a half-written lock from this code. Where hard links are not
-//   supported it falls back to an exclusive create (O_EXCL) followed by the write.
-// - Only the holder removes a live lock. A lock whose holder process is gone (same
-//   host, pid not running, or the pid now belongs to a younger process) is stale and
-//   is removed by whoever *claims* it: a claim is an exclusive file named after that
-//   lock's identity (its token), so exactly one waiter removes one stale lock and no
-//   one can remove a fresh lock taken after it (a fresh lock has another identity). The
-//   post step releasing a dead main step's lock goes through the same claim.
-// - A claim whose claimant died is passed over by claiming the next generation.
-// - A lock file that is not JSON (empty or cut short: its writer was killed between
-//   create and write, or a disk filled up) is stale once older than a grace period;
-//   its identity is its inode and change time. A lock that is JSON but not one this
-//   code understands (another version?) is never broken: the error names the file.
-
-
-
-
-
-
-const LOCK_FILE_NAME = 'pm2-safe-deploy.lock';
-/** An unreadable lock file younger than this may still be being written. */
-const UNREADABLE_GRACE_MS = 10_000;
-/** Leftover temp and claim files older than this are removed. */
-const LEFTOVER_MAX_AGE_MS = 10 * 60_000;
-const MAX_CLAIM_GENERATIONS = 16;
-const nullableString = schemas_string().nullable().catch(null);
-/** The lock file's record. token, pid and host are required to judge it; the rest is for people. */
-const LockHolderSchema = object({
-    token: schemas_string().min(1),
-    pid: schemas_number().int().positive(),
-    host: schemas_string().min(1),
-    /** Start time of the holder process (Linux: clock ticks after boot), to tell a reused pid. */
-    procStart: nullableString,
-    repository: nullableString,
-    workflow: nullableString,
-    runId: nullableString,
-    runUrl: nullableString,
-    job: nullableString,
-    app: schemas_string().catch(''),
-    suffix: schemas_string().catch(''),
-    since: schemas_string().catch('')
-});
-class LockError extends UserError {
-}
-class LockTimeoutError extends LockError {
-}
-function newLockToken() {
-    return external_node_crypto_default().randomUUID();
-}
-function lockFilePath(pm2Home) {
-    return external_node_path_default().join(pm2Home, LOCK_FILE_NAME);
-}
-/** Linux: the start time of `pid` in clock ticks after boot (field 22 of /proc/<pid>/stat). */
-function processStart(pid) {
-    try {
-        const stat = external_node_fs_default().readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return fields[19] ?? null;
-    }
-    catch {
-        return null;
-    }
-}
-/** Reads the lock file once, through one descriptor so content and identity agree. */
-function readLock(file, now = Date.now()) {
-    let fd;
-    try {
-        fd = external_node_fs_default().openSync(file, 'r');
-    }
-    catch (err) {
-        if (err.code === 'ENOENT')
-            return { kind: 'absent' };
-        throw err;
-    }
-    try {
-        const st = external_node_fs_default().fstatSync(fd, { bigint: true });
-        const text = external_node_fs_default().readFileSync(fd, 'utf8');
-        const ageMs = Math.max(0, now - Number(st.mtimeMs));
-        const fileId = `i${st.ino}-c${st.ctimeNs}`;
-        let json;
-        try {
-            json = JSON.parse(text);
-        }
-        catch {
-            return { kind: 'unreadable', id: fileId, ageMs };
-        }
-        const parsed = LockHolderSchema.safeParse(json);
-        if (!parsed.success)
-            return { kind: 'foreign', id: fileId, ageMs, text: text.slice(0, 300) };
-        return { kind: 'held', id: `t${parsed.data.token}`, holder: parsed.data, ageMs };
-    }
-    finally {
-        external_node_fs_default().closeSync(fd);
-    }
-}
-/** The holder, when the lock file holds a record this code understands. */
-function readLockHolder(file) {
-    const state = readLock(file);
-    return state.kind === 'held' ? state.holder : null;
-}
-/**
- * A holder is alive while its process exists on this host and is the same process
- * (not a later one that got the pid). On another host it cannot be told: alive.
- */
-function holderAlive(holder, host = external_node_os_default().hostname()) {
-    if (holder.host !== host)
-        return true;
-    try {
-        process.kill(holder.pid, 0);
-    }
-    catch (err) {
-        if (err.code !== 'EPERM')
-            return false;
-    }
-    if (holder.procStart) {
-        const start = processStart(holder.pid);
-        if (start !== null && start !== holder.procStart)
-            return false;
-    }
-    return true;
-}
-function lock_describeHolder(h) {
-    const who = [h.repository, h.workflow, h.job].filter(Boolean).join(' / ') || 'a deploy';
-    return `${who} (app ${h.app}${h.suffix}, run ${h.runId ?? '?'}${h.runUrl ? ` ${h.runUrl}` : ''}, pid ${h.pid} on ${h.host}, since ${h.since})`;
-}
-/** Why the lock in `state` may be removed by someone other than its holder; null: it may not. */
-function staleReason(state, host, graceMs = UNREADABLE_GRACE_MS) {
-    if (state.kind === 'held') {
-        return holderAlive(state.holder, host) ? null : `its holder is gone: ${lock_describeHolder(state.holder)}`;
-    }
-    if (state.kind === 'unreadable' && state.ageMs >= graceMs) {
-        return `it is empty or cut short and ${Math.round(state.ageMs / 1000)} s old (its writer died while taking it)`;
-    }
-    return null;
-}
-/**
- * Creates `file` with `content`, all at once, only if it does not exist. False if it
- * exists. Other errors are thrown.
- */
-function createExclusive(file, content) {
-    const tmp = `${file}.${external_node_crypto_default().randomUUID()}.tmp`;
-    external_node_fs_default().writeFileSync(tmp, content, { flag: 'wx', mode: 0o644 });
-    try {
-        external_node_fs_default().linkSync(tmp, file);
-        return true;
-    }
-    catch (err) {
-        const code = err.code;
-        if (code === 'EEXIST')
-            return false;
-        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS')
-            throw err;
-    }
-    finally {
-        external_node_fs_default().rmSync(tmp, { force: true });
-    }
-    // No hard links here: exclusive create, then write (a reader may see it empty for an instant).
-    let fd;
-    try {
-        fd = external_node_fs_default().openSync(file, 'wx', 0o644);
-    }
-    catch (err) {
-        if (err.code === 'EEXIST')
-            return false;
-        throw err;
-    }
-    try {
-        external_node_fs_default().writeSync(fd, content);
-    }
-    finally {
-        external_node_fs_default().closeSync(fd);
-    }
-    return true;
-}
-const ClaimSchema = object({ pid: schemas_number().int().positive(), host: schemas_string(), procStart: nullableString });
-function claimPrefix(file, id) {
-    return `${file}.claim-${id.replace(/[^\w-]/g, '_')}.`;
-}
-/**
- * Removes the lock `observed` if it is still the lock file, as the one claimant of
- * that lock. Returns true if it removed it; false if it is gone already, was replaced,
- * or another live claimant is removing it.
- */
-function removeStaleLock(file, observed, host = external_node_os_default().hostname()) {
-    const prefix = claimPrefix(file, observed.id);
-    const me = JSON.stringify({ pid: process.pid, host, procStart: processStart(process.pid) }) + '\n';
-    let claim = null;
-    for (let gen = 0; gen < MAX_CLAIM_GENERATIONS && !claim; gen++) {
-        const candidate = `${prefix}${gen}`;
-        if (createExclusive(candidate, me)) {
-            claim = candidate;
-            break;
-        }
-        // Someone claimed this generation: wait for them unless they are dead.
-        let other = null;
-        let ageMs = 0;
-        try {
-            ageMs = Date.now() - external_node_fs_default().statSync(candidate).mtimeMs;
-            other = ClaimSchema.parse(JSON.parse(external_node_fs_default().readFileSync(candidate, 'utf8')));
-        }
-        catch (err) {
-            if (err.code === 'ENOENT')
-                return false; // finished meanwhile
-            if (ageMs < UNREADABLE_GRACE_MS)
-                return false;
-        }
-        if (other && holderAlive(other, host))
-            return false;
-    }
-    if (!claim)
-        return false;
-    try {
-        const now = readLock(file);
-        if (now.kind === 'absent' || now.id !== observed.id)
-            return false;
-        external_node_fs_default().unlinkSync(file);
-        return true;
-    }
-    finally {
-        // The lock `observed` is gone for good (identities never repeat): every claim on it is moot.
-        removeClaims(file, observed.id);
-    }
-}
-function removeClaims(file, id) {
-    const dir = external_node_path_default().dirname(file);
-    const prefix = external_node_path_default().basename(claimPrefix(file, id));
-    let names = [];
-    try {
-        names = external_node_fs_default().readdirSync(dir);
-    }
-    catch {
-        return;
-    }
-    for (const name of names)
-        if (name.startsWith(prefix))
-            external_node_fs_default().rmSync(external_node_path_default().join(dir, name), { force: true });
-}
-/** Removes temp files of killed writers and claims on locks that no longer exist. */
-function sweepLeftovers(file, current, now = Date.now()) {
-    const dir = external_node_path_default().dirname(file);
-    const base = external_node_path_default().basename(file);
-    const currentClaims = current.kind === 'absent' ? null : external_node_path_default().basename(claimPrefix(file, current.id));
-    let names = [];
-    try {
-        names = external_node_fs_default().readdirSync(dir);
-    }
-    catch {
-        return;
-    }
-    for (const name of names) {
-        if (!name.startsWith(`${base}.`) || name === base)
-            continue;
-        const isTmp = name.endsWith('.tmp');
-        const isClaim = name.startsWith(`${base}.claim-`) && (currentClaims === null || !name.startsWith(currentClaims));
-        if (!isTmp && !isClaim)
-            continue;
-        try {
-            const full = external_node_path_default().join(dir, name);
-            if (now - external_node_fs_default().statSync(full).mtimeMs > LEFTOVER_MAX_AGE_MS)
-                external_node_fs_default().rmSync(full, { force: true });
-        }
-        catch {
-            // gone already
-        }
-    }
-}
-/** Releases `file` if it still names `token`; for the holder itself, while it runs. */
-function releaseIfHeld(file, token) {
-    let state;
-    try {
-        state = readLock(file);
-    }
-    catch {
-        return false;
-    }
-    if (state.kind !== 'held' || state.holder.token !== token)
-        return false;
-    try {
-        external_node_fs_default().unlinkSync(file);
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
-/**
- * For the post step: releases the lock `token` names if that holder's process is gone.
- * Never touches another deploy's lock, nor one whose holder still runs.
- */
-function lock_releaseAfterMainStep(file, token, host = os.hostname()) {
-    const state = readLock(file);
-    if (state.kind === 'absent')
-        return { outcome: 'not-held', holder: null, detail: 'the host lock was already released' };
-    if (state.kind !== 'held')
-        return { outcome: 'not-held', holder: null, detail: 'the lock file is not this job’s' };
-    if (state.holder.token !== token)
-        return { outcome: 'not-held', holder: state.holder, detail: 'the host lock belongs to another deploy' };
-    if (holderAlive(state.holder, host))
-        return { outcome: 'holder-running', holder: state.holder };
-    return removeStaleLock(file, state, host)
-        ? { outcome: 'released', holder: state.holder }
-        : { outcome: 'not-held', holder: null, detail: 'another deploy is taking the stale lock over, or it was released meanwhile' };
-}
-/**
- * Takes the lock, waiting up to `timeoutSeconds` for a live holder; a stale lock is
- * taken over with a warning. The lock is also released when the process exits
- * (uncaught error, process.exit in a signal handler); only SIGKILL leaves it behind.
- */
-async function acquireHostLock(opts) {
-    const file = lockFilePath(opts.pm2Home);
-    const holder = {
-        ...opts.holder,
-        host: opts.holder.host || external_node_os_default().hostname(),
-        token: opts.holder.token ?? newLockToken(),
-        pid: process.pid,
-        procStart: processStart(process.pid),
-        since: ''
-    };
-    const startedAt = Date.now();
-    const deadline = startedAt + opts.timeoutSeconds * 1000;
-    const pollMs = opts.pollMs ?? 250;
-    const remindMs = opts.remindMs ?? 30_000;
-    let announced = '';
-    let lastReminder = startedAt;
-    let swept = false;
-    for (;;) {
-        holder.since = new Date().toISOString();
-        let created;
-        try {
-            created = createExclusive(file, JSON.stringify(holder) + '\n');
-        }
-        catch (err) {
-            throw new LockError(`Cannot create the host lock ${file}: ${err.message}. ` +
-                'The action must run as the user who owns the PM2 daemon, with write access to its PM2_HOME (`pm2-home`).');
-        }
-        if (created)
-            return heldLock(file, holder);
-        let state;
-        try {
-            state = readLock(file);
-        }
-        catch (err) {
-            throw new LockError(`Cannot read the host lock ${file}: ${err.message}. Check the owner and permissions of PM2_HOME.`);
-        }
-        if (state.kind === 'absent')
-            continue; // released just now: try again at once
-        if (!swept) {
-            sweepLeftovers(file, state);
-            swept = true;
-        }
-        const stale = staleReason(state, holder.host, opts.graceMs);
-        if (stale) {
-            if (removeStaleLock(file, state, holder.host)) {
-                opts.log.warning(`Took over a stale deploy lock ${file}: ${stale}.`);
-                continue;
-            }
-        }
-        else if (state.id !== announced) {
-            if (announced === '' && opts.beforeWaiting)
-                await opts.beforeWaiting();
-            opts.log.info(`Waiting for another deploy on this PM2 daemon to finish: ${lock_describeState(state)}`);
-            announced = state.id;
-            lastReminder = Date.now();
-        }
-        else if (Date.now() - lastReminder >= remindMs) {
-            opts.log.info(`Still waiting (${Math.round((Date.now() - startedAt) / 1000)} s of ${opts.timeoutSeconds} s) for ${lock_describeState(state)}`);
-            lastReminder = Date.now();
-        }
-        if (Date.now() >= deadline)
-            throw timeoutError(file, state, opts.timeoutSeconds);
-        await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(1, deadline - Date.now()))));
-    }
-}
-function lock_describeState(state) {
-    switch (state.kind) {
-        case 'held':
-            return lock_describeHolder(state.holder);
-        case 'unreadable':
-            return 'a deploy that is writing the lock file right now';
-        case 'foreign':
-            return `an unrecognised lock record (${JSON.stringify(state.text)})`;
-    }
-}
-function timeoutError(file, state, timeoutSeconds) {
-    const fix = state.kind === 'foreign'
-        ? `It was not written by this version of pm2-safe-deploy. If no deploy is running on this daemon, delete ${file}.`
-        : 'Wait for it to finish or raise `lock-timeout-seconds`; never delete the lock file while that deploy runs ' +
-            '(a lock whose holder process is gone is taken over automatically).';
-    return new LockTimeoutError(`Another deploy holds the lock on this PM2 daemon (${file}): ${lock_describeState(state)}. ` +
-        `Gave up after lock-timeout-seconds (${timeoutSeconds} s); nothing was changed. ${fix}`);
-}
-function heldLock(file, holder) {
-    let released = false;
-    const release = () => {
-        if (released)
-            return false;
-        released = true;
-        process.removeListener('exit', release);
-        return releaseIfHeld(file, holder.token);
-    };
-    process.on('exit', release);
-    return { file, holder, release };
-}
-
 ;// CONCATENATED MODULE: ./src/deploy/ownership.ts
 // Own names, resolved once: from the whitelist at once, or from the ecosystem file, which
 // is read in a child process while the daemon connection, the lock and the first list are
@@ -46598,6 +47267,7 @@ class Ownership {
 
 
 
+
 /** Inputs and ownership: parse the inputs, start connecting and reading the file meanwhile. */
 async function start(state, ports) {
     const inputs = getInputs(previousFromAuditLog);
@@ -46609,7 +47279,10 @@ async function start(state, ports) {
     const opening = ports.openPm2({ pm2Path: inputs.pm2Path, pm2Home: inputs.pm2Home, env: state.env, workingDirectory: inputs.workingDirectory });
     opening.catch(() => undefined);
     state.opening = opening;
-    const reading = inputs.ecosystem ? ports.readEcosystem(inputs.ecosystem, cleanEnv, inputs.workingDirectory) : Promise.resolve([]);
+    // A release the prepare stage completes first (an upload, shared links, `npm ci`) is read once it is complete.
+    const read = () => (inputs.ecosystem ? ports.readEcosystem(inputs.ecosystem, cleanEnv, inputs.workingDirectory) : Promise.resolve([]));
+    let startReading = () => undefined;
+    const reading = inputs.ecosystem && stageWritesRelease(state, inputs) ? new Promise((go) => (startReading = go)).then(read) : read();
     const ownership = new Ownership(state, inputs, reading);
     print_printLine(`app: ${inputs.app}  suffix: ${JSON.stringify(inputs.suffix)}  strategy: ${inputs.strategy}${inputs.dryRun ? '  (dry run)' : ''}`);
     print_printLine(`PM2_HOME: ${inputs.pm2Home}`);
@@ -46617,7 +47290,7 @@ async function start(state, ports) {
         print_printLine(`own processes: the apps of ${inputs.ecosystem} (being read)`);
     else
         await ownership.resolve();
-    return { state, inputs, ownership, cleanEnv, ports, opening };
+    return { state, inputs, ownership, cleanEnv, ports, opening, startReading };
 }
 /** A rollback on demand (promise 16) says what it goes back to, and that it neither prepares nor migrates. */
 function noteRollbackTo(inputs) {
@@ -47505,6 +48178,7 @@ const SHELL = {
 // report tells it. Phases fill it; finish() turns it into the snapshot, report and audit record.
 
 
+
 class DeployState {
     env;
     startedAt = Date.now();
@@ -47533,6 +48207,13 @@ class DeployState {
     opening = null;
     session = null;
     lock = null;
+    /** The per-release-directory lock (promise 15): held from the prepare stage to the end of the run. */
+    releaseLock = null;
+    /** A staged upload not (yet) made release-dir: removed at the end unless the prepare stage installed it. */
+    staged;
+    /** `prepare` and `migrate` as they ran or why they did not (promise 15). */
+    prepare = null;
+    migrate = null;
     outcome = { result: 'deployed', message: '', title: '' };
     /** This run's directory for snapshots and the report (promise 11): made on first use. */
     runDir = null;
@@ -47544,6 +48225,7 @@ class DeployState {
     failing = [];
     constructor(env) {
         this.env = env;
+        this.staged = env[`INPUT_${STAGED_UPLOAD_INPUT.toUpperCase()}`]?.trim() || null;
         this.runTag = `${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${env.GITHUB_JOB ?? 'job'}-${process.pid}-${this.startedAt}`.replace(/[^\w.-]/g, '_');
     }
     get own() {
@@ -47588,6 +48270,7 @@ class DeployState {
 
 
 
+
 async function run(ports = SHELL) {
     const state = new DeployState(process.env);
     const cancel = handleCancel(state);
@@ -47607,11 +48290,15 @@ async function run(ports = SHELL) {
 async function deploy(state, ports) {
     const ctx = await state.phase('Inputs and ownership', () => start(state, ports));
     const pm2 = await state.phase('Workflow metadata', () => connect(ctx));
+    if (hasPrepareStage(ctx))
+        await state.phase('Prepare release', () => prepareRelease(ctx, pm2));
     await state.phase('Host lock', () => takeHostLock(ctx));
     await state.phase('PM2 state before', () => recordBefore(ctx, pm2));
     await state.phase('Plan and preflight', () => planAndPreflight(ctx, pm2));
     if (ctx.inputs.dryRun)
         return state.conclude('dry-run', `dry run: ${state.plan.length + (state.retire.length > 0 ? 1 : 0)} command(s) planned and checked, nothing sent`);
+    if (ctx.inputs.migrate !== null)
+        await state.phase('Migrate', () => migrateRelease(ctx));
     await changeAndVerify(ctx, pm2).catch((err) => recover(ctx, pm2, err));
     await state.phase('Isolation check', () => isolationAtEnd(ctx, pm2));
     if (ctx.inputs.save)
@@ -47899,8 +48586,6 @@ function sshFailureMessage(kind, label, address, stderr) {
     }
 }
 
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./src/remote/bundle.ts
@@ -48531,15 +49216,6 @@ function forwardedInputs(read) {
     }
     return out;
 }
-
-;// CONCATENATED MODULE: ./src/core/internal-inputs.ts
-// Inputs the action passes to a host's run() itself, never declared in action.yml: a user never sets them.
-/** Over SSH with `upload`: the host path of the complete unpacked upload, staged under a temporary
- *  name; the host's run() makes it `release-dir` only after the release-dir checks (promise 15),
- *  never in a dry run, and removes it when the run refuses. */
-const STAGED_UPLOAD_INPUT = 'staged-upload';
-/** On a fleet: set on every host but the first, so `migrate` runs once per deploy (promise 15). */
-const SKIP_MIGRATE_INPUT = 'skip-migrate';
 
 ;// CONCATENATED MODULE: ./src/remote/protocol.ts
 /** Path inputs in which a leading `~/` means the SSH user's home on the host. */

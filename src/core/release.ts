@@ -1,5 +1,5 @@
 // Release switches as data (promises 4 and 10): where a path through the link will
-// lead after the switch, which old releases a prune may remove, and which own
+// lead after the switch, which recorded releases a prune may remove, and which own
 // processes still run something other than what the ecosystem file says. Pure.
 import path from 'node:path'
 
@@ -29,18 +29,15 @@ export function isWithin(p: string, dir: string): boolean {
   return p === dir || p.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep)
 }
 
-export interface ReleaseDirInfo {
-  /** Real path of the release directory. */
-  path: string
-  mtimeMs: number
-}
-
 export interface PruneInput {
-  releases: readonly ReleaseDirInfo[]
+  /** The release directories this app's deploys recorded (its audit log) that still exist, newest deploy first. */
+  releases: readonly string[]
   keep: number
   /** Real path live after the deploy, and the one before it (null on a first deploy). */
   live: string
   previous: string | null
+  /** shared-dir and any other directory never removed, nor one inside or holding it. */
+  protect: readonly string[]
   /** Real cwd and script paths of every PM2 process, own or not. */
   inUse: readonly { name: string; pmId: number; path: string }[]
 }
@@ -52,20 +49,22 @@ export interface PruneDecision {
 }
 
 /**
- * keep-releases: the `keep` newest release directories (by mtime, ties by name) stay;
- * the live and previous releases, and any directory a PM2 process runs from or below,
- * stay whatever their age. `keep` 0 removes nothing.
+ * keep-releases: of the releases this app's deploys recorded, the `keep` most recently deployed
+ * stay; the live and previous releases, shared-dir, and any directory a PM2 process runs from or
+ * below stay whatever their age. `keep` 0 removes nothing. Nothing else beside them is considered.
  */
 export function planPrune(input: PruneInput): PruneDecision[] {
-  const sorted = [...input.releases].sort((a, b) => b.mtimeMs - a.mtimeMs || b.path.localeCompare(a.path))
-  return sorted.map((r, i): PruneDecision => {
-    if (r.path === input.live) return { path: r.path, remove: false, reason: 'the live release' }
-    if (r.path === input.previous) return { path: r.path, remove: false, reason: 'the previous release (rollback target)' }
-    const user = input.inUse.find((u) => isWithin(u.path, r.path))
-    if (user) return { path: r.path, remove: false, reason: `PM2 process ${user.name} (pm_id ${user.pmId}) runs from it` }
-    if (input.keep === 0) return { path: r.path, remove: false, reason: 'keep-releases is 0: every release is kept' }
-    if (i < input.keep) return { path: r.path, remove: false, reason: `one of the ${input.keep} newest` }
-    return { path: r.path, remove: true, reason: `older than the ${input.keep} newest` }
+  return [...new Set(input.releases)].map((r, i): PruneDecision => {
+    if (r === input.live) return { path: r, remove: false, reason: 'the live release' }
+    if (r === input.previous) return { path: r, remove: false, reason: 'the previous release (rollback target)' }
+    const kept = input.protect.find((p) => isWithin(p, r) || isWithin(r, p))
+    if (kept) return { path: r, remove: false, reason: `it is, holds or lies inside ${kept} (shared-dir or the live release)` }
+    if (isWithin(input.live, r) || (input.previous !== null && isWithin(input.previous, r))) return { path: r, remove: false, reason: 'it holds the live or previous release' }
+    const user = input.inUse.find((u) => isWithin(u.path, r))
+    if (user) return { path: r, remove: false, reason: `PM2 process ${user.name} (pm_id ${user.pmId}) runs from it` }
+    if (input.keep === 0) return { path: r, remove: false, reason: 'keep-releases is 0: every release is kept' }
+    if (i < input.keep) return { path: r, remove: false, reason: `one of the ${input.keep} most recently deployed` }
+    return { path: r, remove: true, reason: `deployed before the ${input.keep} most recent` }
   })
 }
 

@@ -136,7 +136,7 @@ export const ReleaseRecordSchema = z
     swapped: z.array(str).describe('own cluster apps switched with new instances beside the old (no downtime)'),
     pruned: z
       .array(z.strictObject({ path: str, remove: z.boolean(), reason: str, error: nstr }))
-      .describe('keep-releases: every sibling release directory, kept or removed, and why')
+      .describe("keep-releases: every release directory this app's deploys recorded, kept or removed, and why")
   })
   .describe('the release switch (with `current-link` and `release-dir`)')
 
@@ -154,9 +154,21 @@ export const KeptReleaseSchema = z
   })
   .describe('a release directory kept on the host (promise 16)')
 
+export const HookRecordSchema = z
+  .strictObject({
+    sha256: str.describe('sha256 of the input as given (its text is never recorded: a workflow may inline a secret in it)'),
+    skipped: nstr.describe('why it did not run (a redeploy of the live release, a rollback, a dry run, another host of the fleet runs it); null when it ran'),
+    exitCode: z.number().int().nullable().describe('its exit code; null when it did not run, was killed or could not start'),
+    signal: nstr.describe('the signal that ended it, if one did'),
+    timedOut: z.boolean().describe('whether it ran past `prepare-timeout-seconds` (its whole process group was then killed)'),
+    durationMs: z.number().describe('how long it ran, in milliseconds'),
+    lastLines: z.array(str).describe('its last `log-lines` output lines (escape sequences removed, URL passwords masked)')
+  })
+  .describe('a `prepare` or `migrate` run on the host (promise 15)')
+
 const FailingSchema = z
   .strictObject({
-    name: str.describe('own process name'),
+    name: str.describe('own process name, or `prepare` / `migrate` when that failed'),
     cause: nstr.describe("the last line of its error log (else its out log) that reads like an error, bounded; null when none"),
     logs: z
       .array(
@@ -205,7 +217,10 @@ export const DeployReportSchema = z
     releases: z
       .array(KeptReleaseSchema)
       .optional()
-      .describe('with `current-link`: the release directories kept beside the live one, newest first (absent without `current-link`)'),
+      .describe('with `current-link`: the release directories the deploys of this app recorded that are still on disk, newest first (absent without `current-link`)'),
+
+    prepare: HookRecordSchema.nullable().optional().describe('the `prepare` input run in the new release before the lock (absent or null when not set)'),
+    migrate: HookRecordSchema.nullable().optional().describe('the `migrate` input run after the preflight and before the switch (absent or null when not set)'),
     timings: z.record(z.string(), z.number()).describe('milliseconds per phase (log group name), and `total`'),
     startedAt: z.iso.datetime().describe('ISO 8601 time the action started'),
     finishedAt: z.iso.datetime().describe('ISO 8601 time the report was written')
@@ -219,6 +234,7 @@ export type ReleaseRecord = z.infer<typeof ReleaseRecordSchema>
 export type CheckRecord = z.infer<typeof CheckSchema>
 export type CommandRecord = z.infer<typeof CommandSchema>
 export type FailingRecord = z.infer<typeof FailingSchema>
+export type HookRecord = z.infer<typeof HookRecordSchema>
 
 // The schema restates types that other modules own. If one of them changes, these fail
 // to compile: update the schema (and the README's field tables) in the same change.

@@ -14,6 +14,8 @@ export interface DeployContext {
   ports: DeployPorts
   /** The daemon connection being opened (it is also on the state, for finish() to close). */
   opening: Promise<Pm2Port>
+  /** Starts reading the ecosystem file when it waits for the prepare stage (promise 15); a no-op otherwise. */
+  startReading: () => void
 }
 
 /** Where the ecosystem file of a release is: the new one, or the previous one on rollback. */

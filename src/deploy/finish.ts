@@ -15,10 +15,13 @@ import { pruneRuns, runDirTarget, runDirTargetFromRawInputs } from '../shell/run
 import { ACTION_VERSION } from '../shell/version.js'
 import { auditOf, reportOf, snapshotOf } from './records.js'
 import type { DeployState } from './state.js'
+import { dropStaged } from './prepare.js'
 import { printLine, warn } from '../shell/print.js'
 
 export async function finish(state: DeployState): Promise<void> {
   try {
+    // A staged upload this run did not make release-dir (refused, aborted, dry run) is not left behind.
+    dropStaged(state)
     const after = await recordAfter(state)
     const report = reportOf(state, after)
     const reportFile = writeReport(state, report)
@@ -26,6 +29,7 @@ export async function finish(state: DeployState): Promise<void> {
     await tell(report, reportFile)
   } finally {
     state.lock?.release()
+    state.releaseLock?.release()
     await closeConnection(state)
   }
 }

@@ -76,6 +76,8 @@ export function reportOf(state: DeployState, after: readonly ProcessRecord[] | n
     }),
     release: state.release,
     ...withReleases(keptReleasesOf(state)),
+    ...(state.prepare ? { prepare: state.prepare } : {}),
+    ...(state.migrate ? { migrate: state.migrate } : {}),
     timings: { ...state.timings, total: Date.now() - state.startedAt },
     startedAt: new Date(state.startedAt).toISOString(),
     finishedAt: new Date().toISOString()

@@ -10,7 +10,10 @@ import { intoRelease, planPrune, staleProcesses, throughLinkAfterSwitch } from '
 import type { ReleaseRecord } from '../core/report-schema.js'
 import type { Inputs } from '../shell/inputs.js'
 import { processCwd, realOrSelf, runningFacts } from '../shell/proc.js'
-import { listReleases, liveRelease, removeRelease, restoreLink, switchLink } from '../shell/release.js'
+import { existingReleases, liveRelease, removeRelease, restoreLink, switchLink } from '../shell/release.js'
+import { knownReleases } from '../core/release-history.js'
+import { releaseEvents } from '../shell/audit.js'
+import { sharedDirOf } from './prepare.js'
 import { saveReleaseSwitch } from '../shell/state.js'
 import { wantedPaths } from './app-targets.js'
 import { completeSwaps, isolation, newInstancesOfSwaps, sendAll } from './change.js'
@@ -160,12 +163,17 @@ async function redeployPrevious(ctx: DeployContext, pm2: Pm2Port, release: Relea
   printLine(`previous release verified: ${verdict.reason}`)
 }
 
-/** Keep releases: the newest `keep-releases` siblings stay, and every one in use, live or previous; each decision reported. */
+/** Keep releases: of the releases this app's deploys recorded, the `keep-releases` newest stay, and every one in use, live or previous; each decision reported. */
 export async function pruneReleases(ctx: DeployContext, pm2: Pm2Port, release: ReleaseRecord): Promise<void> {
+  const { inputs } = ctx
   const inUse = runningFacts(await pm2.list()).flatMap((f) =>
     [f.procCwd ?? f.realPmCwd, f.realScript].flatMap((p) => (p === null ? [] : [{ name: f.name, pmId: f.pmId, path: p }]))
   )
-  const decisions = planPrune({ releases: listReleases(release.target), keep: ctx.inputs.keepReleases, live: release.live ?? release.target, previous: release.previous, inUse })
+  if (!inputs.auditLog) return void printLine('keep-releases: the audit log is off, so no release is known to be this app\'s: nothing removed')
+  // This run's line is not written yet: its release is the newest.
+  const recorded = [release.target, ...knownReleases(releaseEvents(inputs.auditLog, inputs.app, inputs.suffix)).map((k) => k.path)]
+  const protect = [sharedDirOf(inputs, inputs.release!), release.link]
+  const decisions = planPrune({ releases: existingReleases(recorded), keep: inputs.keepReleases, live: release.live ?? release.target, previous: release.previous, protect, inUse })
   release.pruned = decisions.map((d) => ({ ...d, error: d.remove ? removeRelease(d.path) : null }))
   for (const d of release.pruned) {
     printLine(`${d.remove ? (d.error ? 'could not remove' : 'removed') : 'kept'} ${d.path}: ${d.reason}${d.error ? ` (${d.error})` : ''}`)

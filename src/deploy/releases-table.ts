@@ -1,12 +1,13 @@
-// The releases table (promise 16): the release directories beside the live one, with what the
+// The releases table (promise 16): the release directories this app's deploys recorded, with what the
 // audit log says of each and of this run (its line is written after the report). Read at the end
 // of every run with `current-link`, also one refused for its inputs: from the raw input then.
+import fs from 'node:fs'
 import path from 'node:path'
 import * as core from '@actions/core'
 import { messageOf } from '../core/errors.js'
 import { eventsOfLink, keptReleases, type KeptRelease, type ReleaseEvent } from '../core/release-history.js'
 import { releaseEvents, resolveAuditTarget } from '../shell/audit.js'
-import { listReleases, liveRelease } from '../shell/release.js'
+import { existingReleases, liveRelease } from '../shell/release.js'
 import { releaseKindOf } from './records.js'
 import type { DeployState } from './state.js'
 
@@ -44,10 +45,19 @@ export function keptReleasesOf(state: DeployState): KeptRelease[] | undefined {
     const run = thisRun(state)
     const events = eventsOfLink([...releaseEvents(audit?.file ?? null, app, suffix), ...(run ? [run] : [])], link)
     const live = liveRelease(link)
-    const anchor = live ?? state.release?.target ?? null
-    return keptReleases(events, live, anchor ? listReleases(anchor) : [])
+    // The releases are the directories this app's deploys recorded (never shared/ or logs/ beside them), as they are on disk.
+    const recorded = existingReleases([...new Set([...(live ? [live] : []), ...events.flatMap((e) => [e.target, ...(e.previous ? [e.previous] : [])])])])
+    return keptReleases(events, live, recorded.map((p) => ({ path: p, mtimeMs: mtimeOf(p) })))
   } catch (err) {
     state.warnings.push(`could not list the releases kept beside ${linkInput}: ${messageOf(err)}`)
     return undefined
+  }
+}
+
+function mtimeOf(p: string): number {
+  try {
+    return fs.statSync(p).mtimeMs
+  } catch {
+    return 0
   }
 }

@@ -14,6 +14,7 @@ import { runDirTarget } from '../shell/runs.js'
 import { saveLockState, saveSnapshotBefore } from '../shell/state.js'
 import { ACTION_VERSION } from '../shell/version.js'
 import { Ownership } from './ownership.js'
+import { stageWritesRelease } from './prepare.js'
 import type { DeployPorts, Pm2Port } from './ports.js'
 import { snapshotOf } from './records.js'
 import type { DeployState } from './state.js'
@@ -30,13 +31,16 @@ export async function start(state: DeployState, ports: DeployPorts): Promise<Dep
   const opening = ports.openPm2({ pm2Path: inputs.pm2Path, pm2Home: inputs.pm2Home, env: state.env, workingDirectory: inputs.workingDirectory })
   opening.catch(() => undefined)
   state.opening = opening
-  const reading = inputs.ecosystem ? ports.readEcosystem(inputs.ecosystem, cleanEnv, inputs.workingDirectory) : Promise.resolve([])
+  // A release the prepare stage completes first (an upload, shared links, `npm ci`) is read once it is complete.
+  const read = () => (inputs.ecosystem ? ports.readEcosystem(inputs.ecosystem, cleanEnv, inputs.workingDirectory) : Promise.resolve([]))
+  let startReading = (): void => undefined
+  const reading = inputs.ecosystem && stageWritesRelease(state, inputs) ? new Promise<void>((go) => (startReading = go)).then(read) : read()
   const ownership = new Ownership(state, inputs, reading)
   printLine(`app: ${inputs.app}  suffix: ${JSON.stringify(inputs.suffix)}  strategy: ${inputs.strategy}${inputs.dryRun ? '  (dry run)' : ''}`)
   printLine(`PM2_HOME: ${inputs.pm2Home}`)
   if (ownership.fromFile) printLine(`own processes: the apps of ${inputs.ecosystem} (being read)`)
   else await ownership.resolve()
-  return { state, inputs, ownership, cleanEnv, ports, opening }
+  return { state, inputs, ownership, cleanEnv, ports, opening, startReading }
 }
 
 /** A rollback on demand (promise 16) says what it goes back to, and that it neither prepares nor migrates. */

@@ -5,7 +5,8 @@ import type { Violation } from '../core/isolation.js'
 import type { PlannedCommand } from '../core/plan.js'
 import type { OldInstance } from '../core/swap.js'
 import type { ProcessRecord } from '../core/process-record.js'
-import type { CheckRecord, DeployResult, FailingRecord, ReleaseRecord } from '../core/report-schema.js'
+import type { CheckRecord, DeployResult, FailingRecord, HookRecord, ReleaseRecord } from '../core/report-schema.js'
+import { STAGED_UPLOAD_INPUT } from '../core/internal-inputs.js'
 import type { WorkflowMetadata } from '../core/workflow-metadata.js'
 import type { Inputs } from '../shell/inputs.js'
 import type { HostLock } from '../shell/lock.js'
@@ -47,6 +48,13 @@ export class DeployState {
   opening: Promise<Pm2Port> | null = null
   session: Pm2Port | null = null
   lock: HostLock | null = null
+  /** The per-release-directory lock (promise 15): held from the prepare stage to the end of the run. */
+  releaseLock: HostLock | null = null
+  /** A staged upload not (yet) made release-dir: removed at the end unless the prepare stage installed it. */
+  staged: string | null
+  /** `prepare` and `migrate` as they ran or why they did not (promise 15). */
+  prepare: HookRecord | null = null
+  migrate: HookRecord | null = null
   outcome: Outcome = { result: 'deployed', message: '', title: '' }
   /** This run's directory for snapshots and the report (promise 11): made on first use. */
   runDir: string | null = null
@@ -58,6 +66,7 @@ export class DeployState {
   readonly failing: FailingRecord[] = []
 
   constructor(readonly env: NodeJS.ProcessEnv) {
+    this.staged = env[`INPUT_${STAGED_UPLOAD_INPUT.toUpperCase()}`]?.trim() || null
     this.runTag = `${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${env.GITHUB_JOB ?? 'job'}-${process.pid}-${this.startedAt}`.replace(/[^\w.-]/g, '_')
   }
 

@@ -7,6 +7,8 @@ import path from 'node:path'
 import * as core from '@actions/core'
 import { z } from 'zod'
 import { MAX_LINK_NAME_BYTES } from './release.js'
+import { realPathOfMaybeMissing } from './stage.js'
+import { STAGED_UPLOAD_INPUT } from '../core/internal-inputs.js'
 
 export class InputError extends UserError {}
 
@@ -252,6 +254,8 @@ export function parseInputs(env: NodeJS.ProcessEnv = process.env, read: InputRea
   }
   const v = parsed.data
   const workspace = env.GITHUB_WORKSPACE || process.cwd()
+  // With a staged upload (promise 15) release-dir is made only inside the guarded run: it need not exist yet.
+  const staged = Boolean(env[`INPUT_${STAGED_UPLOAD_INPUT.toUpperCase()}`]?.trim())
   const home = homeDir(env)
   const pm2Home = resolvePm2Home(v['pm2-home'], env)
   const auditLog = resolveAuditLog(v['audit-log'], pm2Home, env)
@@ -259,7 +263,7 @@ export function parseInputs(env: NodeJS.ProcessEnv = process.env, read: InputRea
   const releaseInput = rollbackTo
     ? rollbackToRelease(rollbackTo, { link: v['current-link'], releaseDir: v['release-dir'], workspace, home, auditLog, app: v.app, suffix: v['environment-suffix'] }, resolvePrevious)
     : v['release-dir']
-  const release = resolveReleaseInputs(v['current-link'], releaseInput, v['working-directory'], workspace, v['keep-releases'], rollbackTo ? 'rollback-to' : 'release-dir')
+  const release = resolveReleaseInputs(v['current-link'], releaseInput, v['working-directory'], workspace, v['keep-releases'], rollbackTo ? 'rollback-to' : 'release-dir', staged && !rollbackTo)
   if (rollbackTo && release?.redeploy) fail(`rollback-to: ${release.releaseDir} is the live release already (current-link names it): name an earlier release, or \`previous\``)
   // A relative working-directory is taken inside the release being deployed.
   const workingDirectory = path.resolve(release && release.relativeWorkingDirectory !== null ? release.releaseDir : workspace, v['working-directory'])
@@ -357,7 +361,9 @@ export function resolveReleaseInputs(
   workspace: string,
   keepReleases: number,
   /** Which input named the release: `release-dir`, or `rollback-to` (promise 16). */
-  releaseName: 'release-dir' | 'rollback-to' = 'release-dir'
+  releaseName: 'release-dir' | 'rollback-to' = 'release-dir',
+  /** A staged upload becomes release-dir later in the run: a missing release-dir is not an error. */
+  staged = false
 ): ReleaseInputs | null {
   // keep-releases (default 5) applies only with a release switch: without one it has nothing to prune.
   void keepReleases
@@ -393,8 +399,10 @@ export function resolveReleaseInputs(
       live = null
     }
   }
-  if (!isDirectory(releaseAbs)) fail(releaseName === 'rollback-to' ? `rollback-to: ${releaseAbs} does not exist or is not a directory: name a release directory that is on the host (see the releases table of the last run), or \`previous\`` : `release-dir: ${releaseAbs} does not exist or is not a directory: build the release into it before the deploy step`)
-  const releaseDir = fs.realpathSync(releaseAbs)
+  if (!isDirectory(releaseAbs) && !(staged && !pathExists(releaseAbs))) {
+    fail(releaseName === 'rollback-to' ? `rollback-to: ${releaseAbs} does not exist or is not a directory: name a release directory that is on the host (see the releases table of the last run), or \`previous\`` : `release-dir: ${releaseAbs} does not exist or is not a directory: build the release into it before the deploy step`)
+  }
+  const releaseDir = realPathOfMaybeMissing(releaseAbs)
   if (releaseAbs === currentLink || releaseAbs.startsWith(currentLink + path.sep)) {
     fail(`${releaseName}: ${releaseAbs} goes through current-link ${currentLink}: set it to the release directory itself (e.g. ${releaseDir} or releases/<sha>)`)
   }
@@ -408,6 +416,15 @@ export function resolveReleaseInputs(
     live,
     redeploy: live === releaseDir,
     relativeWorkingDirectory: path.isAbsolute(workingDirectoryInput) ? null : workingDirectoryInput
+  }
+}
+
+function pathExists(p: string): boolean {
+  try {
+    fs.lstatSync(p)
+    return true
+  } catch {
+    return false
   }
 }
 

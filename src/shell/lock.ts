@@ -316,6 +316,10 @@ export function releaseAfterMainStep(file: string, token: string, host: string =
 
 export interface AcquireOptions {
   pm2Home: string
+  /** Another lock file than the daemon's (the per-release-directory lock of promise 15). */
+  file?: string
+  /** What the lock guards, for the waiting lines: `this PM2 daemon` unless given. */
+  subject?: string
   holder: Omit<LockHolder, 'since' | 'pid' | 'token' | 'procStart'> & { token?: string }
   timeoutSeconds: number
   log: LockLog
@@ -336,7 +340,8 @@ export interface AcquireOptions {
  * (uncaught error, process.exit in a signal handler); only SIGKILL leaves it behind.
  */
 export async function acquireHostLock(opts: AcquireOptions): Promise<HostLock> {
-  const file = lockFilePath(opts.pm2Home)
+  const file = opts.file ?? lockFilePath(opts.pm2Home)
+  const subject = opts.subject ?? 'this PM2 daemon'
   const holder: LockHolder = {
     ...opts.holder,
     host: opts.holder.host || os.hostname(),
@@ -384,14 +389,14 @@ export async function acquireHostLock(opts: AcquireOptions): Promise<HostLock> {
       }
     } else if (state.id !== announced) {
       if (announced === '' && opts.beforeWaiting) await opts.beforeWaiting()
-      opts.log.info(`Waiting for another deploy on this PM2 daemon to finish: ${describeState(state)}`)
+      opts.log.info(`Waiting for another deploy on ${subject} to finish: ${describeState(state)}`)
       announced = state.id
       lastReminder = Date.now()
     } else if (Date.now() - lastReminder >= remindMs) {
       opts.log.info(`Still waiting (${Math.round((Date.now() - startedAt) / 1000)} s of ${opts.timeoutSeconds} s) for ${describeState(state)}`)
       lastReminder = Date.now()
     }
-    if (Date.now() >= deadline) throw timeoutError(file, state, opts.timeoutSeconds)
+    if (Date.now() >= deadline) throw timeoutError(file, state, opts.timeoutSeconds, subject)
     await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(1, deadline - Date.now()))))
   }
 }
@@ -407,14 +412,14 @@ function describeState(state: Exclude<LockState, { kind: 'absent' }>): string {
   }
 }
 
-function timeoutError(file: string, state: Exclude<LockState, { kind: 'absent' }>, timeoutSeconds: number): LockTimeoutError {
+function timeoutError(file: string, state: Exclude<LockState, { kind: 'absent' }>, timeoutSeconds: number, subject: string): LockTimeoutError {
   const fix =
     state.kind === 'foreign'
       ? `It was not written by this version of pm2-safe-deploy. If no deploy is running on this daemon, delete ${file}.`
       : 'Wait for it to finish or raise `lock-timeout-seconds`; never delete the lock file while that deploy runs ' +
         '(a lock whose holder process is gone is taken over automatically).'
   return new LockTimeoutError(
-    `Another deploy holds the lock on this PM2 daemon (${file}): ${describeState(state)}. ` +
+    `Another deploy holds the lock on ${subject} (${file}): ${describeState(state)}. ` +
       `Gave up after lock-timeout-seconds (${timeoutSeconds} s); nothing was changed. ${fix}`
   )
 }

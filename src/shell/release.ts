@@ -1,10 +1,9 @@
 // The release link on disk (promise 10): read which release is live, switch the link
 // atomically (a new symlink renamed over the old one: readers never find it missing),
-// list and remove sibling release directories.
+// and remove the release directories keep-releases prunes.
 import fs from 'node:fs'
 import { UserError } from '../core/errors.js'
 import path from 'node:path'
-import type { ReleaseDirInfo } from '../core/release.js'
 
 export class ReleaseError extends UserError {}
 
@@ -57,23 +56,15 @@ export function restoreLink(link: string, previous: string | null): void {
   }
 }
 
-/**
- * The release directories beside `releaseDir` (its parent's subdirectories, real
- * paths): no symlinks (the link itself may live there), no hidden entries.
- */
-export function listReleases(releaseDir: string): ReleaseDirInfo[] {
-  const parent = path.dirname(fs.realpathSync(releaseDir))
-  const out: ReleaseDirInfo[] = []
-  for (const entry of fs.readdirSync(parent, { withFileTypes: true })) {
-    if (!entry.isDirectory() || entry.name.startsWith('.')) continue
-    const full = path.join(parent, entry.name)
+/** Of recorded release paths, those that still are real directories (no symlink, nothing else), in order. */
+export function existingReleases(paths: readonly string[]): string[] {
+  return paths.filter((p) => {
     try {
-      out.push({ path: full, mtimeMs: fs.statSync(full).mtimeMs })
+      return fs.lstatSync(p).isDirectory() && fs.realpathSync(p) === p
     } catch {
-      // removed meanwhile
+      return false
     }
-  }
-  return out
+  })
 }
 
 /** Removes one release directory; the error, if any, as text (a prune failure never fails a deploy). */
