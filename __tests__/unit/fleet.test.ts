@@ -48,7 +48,7 @@ async function fleet(script: Script, opts: { rollbackAcross?: boolean; onDeploy?
   const end = await rollOut({
     hosts: HOSTS,
     rollbackAcross: opts.rollbackAcross ?? true,
-    deployer,
+    deployerFor: () => deployer,
     cancel: (opts.cancel ?? new AbortController()).signal,
     say: (l) => said.push(l),
     now: () => (clock += 1000)
@@ -109,7 +109,7 @@ describe('a fleet over a HostDeployer', () => {
     expect(end.verdict.result).toBe('failed')
     expect(end.verdict.title).toBe('Fleet deploy cancelled')
     expect(end.verdict.message).toMatch(/^Cancelled during deploy@web-2:22/)
-    expect(said.at(-1)).toMatch(/Cancelled during deploy@web-2:22: that host finished its own run; 1 host\(s\) after it not contacted/)
+    expect(said.at(-1)).toMatch(/Cancelled during deploy@web-2:22: the batch under way finished or stopped before its switch; 1 host\(s\) after it not contacted/)
   })
 
   test('cancelled before the first host ends with it aborted: nothing changed', async () => {
@@ -128,7 +128,7 @@ describe('a fleet over a HostDeployer', () => {
   test('a deployer that throws still leaves every host named', async () => {
     const { deployer } = fakeDeployer(deployAll)
     const throwing: HostDeployer = { deploy: (h, p) => (h.host === 'web-2' ? Promise.reject(new Error('boom')) : deployer.deploy(h, p)) }
-    const end = await rollOut({ hosts: HOSTS, rollbackAcross: true, deployer: throwing, cancel: new AbortController().signal, say: () => {} })
+    const end = await rollOut({ hosts: HOSTS, rollbackAcross: true, deployerFor: () => throwing, cancel: new AbortController().signal, say: () => {} })
     expect(end.verdict.hosts.map((h) => h.state)).toEqual(['previous', 'failed', 'not-contacted'])
     expect(end.verdict.result).toBe('failed')
     expect(end.verdict.message).toMatch(/unexpected error while deploying to deploy@web-2:22: boom/)

@@ -3,6 +3,7 @@
 import os from 'node:os'
 import * as core from '@actions/core'
 import { z } from 'zod'
+import { batchesOf, parseHostsPerBatch } from '../core/batches.js'
 import { parseKnownHosts, parseSshAddress, type KnownHostsLine, type SshAddress } from '../core/ssh.js'
 import { InputError, INPUT_DEFAULTS } from '../shell/inputs.js'
 import type { HostSpec } from './host.js'
@@ -19,6 +20,8 @@ export interface RemoteInputs {
   /** A directory on the runner to copy to `release-dir` on each host. */
   upload: string | null
   rollbackHosts: boolean
+  /** The hosts in their batches (`hosts-per-batch`; the default `1`: one host at a time). */
+  batches: HostSpec[][]
   /** Every deploy input (not the remote ones) as the workflow gave it, for the host's run(). */
   forwarded: Record<string, string>
 }
@@ -59,6 +62,8 @@ export function parseRemoteInputs(read: Read = readAction, runnerUser: () => str
   }
   const rollbackHosts = z.enum(['true', 'false']).safeParse((read('rollback-hosts').trim() || INPUT_DEFAULTS['rollback-hosts']).toLowerCase())
   if (!rollbackHosts.success) problems.push('rollback-hosts must be true or false')
+  const perBatch = parseHostsPerBatch(read('hosts-per-batch') || INPUT_DEFAULTS['hosts-per-batch'])
+  if ('problem' in perBatch) problems.push(perBatch.problem)
   const upload = read('upload').trim() || null
   if (upload && !read('release-dir').trim()) problems.push('upload needs release-dir: the directory on each host the upload becomes (e.g. /var/www/app/releases/${{ github.sha }})')
   if (problems.length > 0) throw new InputError(`Invalid inputs:\n${problems.map((p) => `- ${p}`).join('\n')}`)
@@ -70,6 +75,7 @@ export function parseRemoteInputs(read: Read = readAction, runnerUser: () => str
     jump: jump as SshAddress | null,
     upload,
     rollbackHosts: rollbackHosts.data === 'true',
+    batches: 'sizes' in perBatch ? batchesOf(hosts, perBatch.sizes) : [],
     forwarded: forwardedInputs(read)
   }
 }
