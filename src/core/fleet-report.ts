@@ -77,8 +77,11 @@ function nowCell(h: HostLine): string {
 
 /** One table row per host: its batch, what it ran before, what this run tried, what it runs now, its time, and why it ended so. */
 export function hostRows(verdict: FleetVerdict): string[][] {
-  return verdict.hosts.map((h) => [h.label, String(h.batch ?? '–'), h.result, nameOf(h.previous), h.state === 'not-contacted' ? '–' : nameOf(h.tried), nowCell(h), h.state === 'not-contacted' ? '–' : fmtMs(h.ms), h.why])
+  return verdict.hosts.map((h) => [h.label, String(h.batch ?? '–'), resultWord(h), nameOf(h.previous), h.state === 'not-contacted' ? '–' : nameOf(h.tried), nowCell(h), h.state === 'not-contacted' ? '–' : fmtMs(h.ms), h.why])
 }
+
+/** A host never contacted is not `aborted` to a reader (the `hosts` output keeps `aborted`). */
+const resultWord = (h: HostLine): string => (h.state === 'not-contacted' ? 'not contacted' : h.result)
 
 const HEADER = ['host', 'batch', 'result', 'ran before', 'tried', 'runs now', 'time', 'why']
 
@@ -100,7 +103,7 @@ export function renderFleetSummary(verdict: FleetVerdict, hostSummaries: Readonl
   if (dirs.length > 0) out.push(`Releases by their name under ${dirs.map((d) => `${mdCode(d.dir)}${dirs.length > 1 ? ` (${d.hosts.map(md).join(', ')})` : ''}`).join('; ')}`, '')
   out.push(...mdTable(HEADER, hostRows(verdict).map(([label, ...rest]) => [mdCode(label!), ...rest.map((c) => md(c))])))
   for (const h of verdict.hosts) {
-    out.push('', `### Host ${mdCode(h.label)}: ${h.result}`, '', md(h.why))
+    out.push('', `### Host ${mdCode(h.label)}: ${resultWord(h)}`, '', md(h.why))
     if (h.state === 'not-contacted') {
       out.push('', 'No connection, no lock, no audit line on this host.')
       continue
@@ -128,7 +131,7 @@ export function renderFleetLogVerdict(verdict: FleetVerdict): string[] {
       out.push(`${h.label}: ${h.why}`)
       continue
     }
-    out.push(`${h.label}: ${h.result}: ${h.why}`)
+    out.push(`${h.label}: ${resultWord(h)}: ${h.why}`)
     if (h.result !== 'deployed' && h.state !== 'previous') out.push(`  its own verdict: ${h.message.split(/\r?\n/, 1)[0]}`)
     const back = rollbackWords(h)
     if (back) out.push(`  ${back}`)
