@@ -208,6 +208,11 @@ function whyOf(line: BareLine, deploy: HostEnd | undefined, stop: HostEnd | null
     return `never contacted: the rollout stopped${stopBatch !== null ? ` in batch ${stopBatch}` : ''}${stop ? `, when ${stop.host.label} failed` : ''}`
   }
   const halted = (record.halted ?? []).includes(line.label)
+  if (record.cancelled) {
+    const during = (record.cancelled.during ?? '').split(', ').includes(line.label)
+    if (during && !changed(deploy)) return 'stopped before its switch: the job was cancelled'
+    if (succeeded(deploy)) return during ? 'finished its run after the cancel (it was past its switch); nothing is sent back after a cancel' : 'deployed before the cancel; nothing is sent back after a cancel'
+  }
   if (deploy === stop) return `failed here: ${cause(deploy)}`
   if (line.rollback) {
     const sent = `sent back because ${stop?.host.label ?? 'another host'} failed`
@@ -222,6 +227,11 @@ function whyOf(line: BareLine, deploy: HostEnd | undefined, stop: HostEnd | null
   if (stop) return 'deployed, and not sent back (rollback-hosts is off, or there is no current-link)'
   if (record.cancelled) return 'deployed before the cancel'
   return 'deployed and verified'
+}
+
+/** The host that stopped the rollout only ended so because the job was cancelled while it ran (not a failure of its own). */
+function stoppedByCancel(record: RolloutRecord, stop: HostEnd): boolean {
+  return record.cancelled !== null && !changed(stop) && (record.cancelled.during ?? '').split(', ').includes(stop.host.label)
 }
 
 /** A host's cause line: the line its failing app logged (`<name> logged: …`) when there is one, else its verdict. */
@@ -243,7 +253,7 @@ export function rolloutVerdict(input: RolloutInput<{ label: string }>, record: R
     return { ...bare, batch: batchOf(input, h.label), tried, why: whyOf(bare, deploy, stop, record, stopBatch) }
   })
   const result = combinedResult(hosts)
-  return { result, hosts, message: fleetMessage(input, record, hosts, result), title: titleOf(result, record), cause: stop && result !== 'deployed' ? { host: stop.host.label, line: firstLine(causeOf(stop)) } : null }
+  return { result, hosts, message: fleetMessage(input, record, hosts, result), title: titleOf(result, record), cause: stop && result !== 'deployed' && !stoppedByCancel(record, stop) ? { host: stop.host.label, line: firstLine(causeOf(stop)) } : null }
 }
 
 /** `deployed` only if every host is; `aborted` if none changed; `rolled-back` if every changed host is back; else `failed`. */

@@ -197,6 +197,8 @@ export class SshHostDeployer implements HostDeployer {
     stream.run = run
     this.active = run
     this.o.onStarted?.(run)
+    // A cancel that came while the probe was starting this run: stop it now, before its switch.
+    if (this.cancelled === 'before-start') void this.cancel().then((m) => printLine(m))
     printLine(`${host.label}: the deploy runs on the host, detached from this connection (its log and result: ${run.runDir})`)
   }
 
