@@ -12,6 +12,7 @@
 //   8. a swap's cost at 2, 8 and 32 instances: pm2 calls and the Swap phase (`--only swap`)
 //   9. a one-host remote deploy over loopback sshd vs the same deploy on the host; bundle bytes on a second deploy (bench/remote.mjs)
 //  10. a fleet of 3 vs three single-host remote deploys; a fleet rollback's time to every switched host back (bench/fleet.mjs)
+//  11. a fleet of 4 in batches `1, 100%` vs one at a time; a failure in batch 2 to every switched host back (`--only batches`)
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
@@ -20,7 +21,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { benchRemote } from './remote.mjs'
-import { benchFleet } from './fleet.mjs'
+import { benchBatches, benchFleet } from './fleet.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const PM2_BIN = path.join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2')
@@ -499,6 +500,7 @@ async function main() {
     if (want('swap')) await benchSwap()
     if (want('remote')) await benchRemote({ ROOT, MAIN, APPS, ROUNDS, row, median })
     if (want('fleet')) await benchFleet({ ROOT, MAIN, APPS, ROUNDS, row, median })
+    if (want('batches')) await benchBatches({ ROOT, MAIN, APPS, ROUNDS, row, median })
   } finally {
     cleanup()
   }

@@ -48500,11 +48500,14 @@ class HeldHostLog {
 
 
 
+
 async function rollOut(run) {
     const now = run.now ?? Date.now;
     const input = { hosts: run.hosts, rollbackAcross: run.rollbackAcross, batches: run.batches, migrate: run.migrate, release: run.release ?? null };
     const record = { deploys: [], rollbacks: [], cancelled: null, halted: [] };
     const clock = { stoppedAt: null, rolledBackAt: null };
+    if (run.batches?.some((b) => b.length > 1))
+        run.say(asText(`Fleet of ${run.hosts.length} hosts in ${describeBatches(run.batches)} (hosts-per-batch); each batch starts only when every host of the one before ended deployed.`));
     for (;;) {
         if (run.cancel.aborted && !record.cancelled)
             record.cancelled = { during: null };

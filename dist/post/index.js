@@ -46790,7 +46790,7 @@ function batches_wavesOf(batches, migrate) {
     return waves;
 }
 /** The sizes in words, for the log: `1, then 3 at a time`. */
-function describeBatches(batches) {
+function batches_describeBatches(batches) {
     const sizes = batches.map((b) => b.length);
     if (sizes.every((s) => s === 1))
         return 'one host at a time';
@@ -48007,11 +48007,14 @@ class host_log_HeldHostLog {
 
 
 
+
 async function fleet_rollOut(run) {
     const now = run.now ?? Date.now;
     const input = { hosts: run.hosts, rollbackAcross: run.rollbackAcross, batches: run.batches, migrate: run.migrate, release: run.release ?? null };
     const record = { deploys: [], rollbacks: [], cancelled: null, halted: [] };
     const clock = { stoppedAt: null, rolledBackAt: null };
+    if (run.batches?.some((b) => b.length > 1))
+        run.say(asText(`Fleet of ${run.hosts.length} hosts in ${describeBatches(run.batches)} (hosts-per-batch); each batch starts only when every host of the one before ended deployed.`));
     for (;;) {
         if (run.cancel.aborted && !record.cancelled)
             record.cancelled = { during: null };

@@ -4,6 +4,7 @@
 // deploy). When a host of a batch fails, the others of that batch are cancelled before their
 // switch. A fleet rollback of a host is that host deployed again, to the release it ran
 // before, with purpose `fleet-rollback`; a batch's hosts go back at once.
+import { describeBatches } from '../core/batches.js'
 import { nextStep, rolloutVerdict, succeeded, type FleetVerdict, type RolloutInput, type RolloutRecord, type RolloutStep } from '../core/rollout.js'
 import { asText } from '../core/untrusted.js'
 import type { HostDeployer, HostOutcome, HostPurpose, HostSpec } from './host.js'
@@ -48,6 +49,7 @@ export async function rollOut(run: FleetRun): Promise<FleetEnd> {
   const input: RolloutInput<HostSpec> = { hosts: run.hosts, rollbackAcross: run.rollbackAcross, batches: run.batches, migrate: run.migrate, release: run.release ?? null }
   const record: RolloutRecord<HostOutcome> = { deploys: [], rollbacks: [], cancelled: null, halted: [] }
   const clock = { stoppedAt: null as number | null, rolledBackAt: null as number | null }
+  if (run.batches?.some((b) => b.length > 1)) run.say(asText(`Fleet of ${run.hosts.length} hosts in ${describeBatches(run.batches)} (hosts-per-batch); each batch starts only when every host of the one before ended deployed.`))
   for (;;) {
     if (run.cancel.aborted && !record.cancelled) record.cancelled = { during: null }
     const step = nextStep(input, record)
