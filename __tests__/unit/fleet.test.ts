@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest'
 import type { DeployResult } from '../../src/core/report-schema.js'
 import { rollOut } from '../../src/remote/fleet.js'
 import type { HostDeployer, HostOutcome, HostPurpose, HostSpec } from '../../src/remote/host.js'
+import type { HostLog } from '../../src/remote/relay.js'
 
 const spec = (i: number): HostSpec => ({ label: `deploy@web-${i}:22`, user: 'deploy', host: `web-${i}`, port: 22 })
 const HOSTS = [1, 2, 3].map(spec)
@@ -140,14 +141,15 @@ describe('a fleet in batches over fake deployers', () => {
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
   /** One fake deployer per host's run: each run takes `ms`; cancel() before `switchAt` stops it (aborted). */
-  function fakeFleet(outcome: (h: HostSpec, p: HostPurpose) => DeployResult, timing: (h: HostSpec) => number = () => 20) {
+  function fakeFleet(outcome: (h: HostSpec, p: HostPurpose) => DeployResult, timing: (h: HostSpec) => number = () => 20, phases: (h: HostSpec, log: HostLog) => void = () => {}) {
     const events: string[] = []
     const cancelled: string[] = []
-    const deployerFor = (host: HostSpec): HostDeployer => {
+    const deployerFor = (host: HostSpec, log: HostLog | null = null): HostDeployer => {
       let stop: (() => void) | null = null
       return {
         async deploy(h, purpose) {
           events.push(`start ${h.host} ${purpose.kind}${purpose.kind === 'deploy' && purpose.skipMigrate ? ' skip-migrate' : ''}`)
+          if (log) phases(h, log)
           const halted = await Promise.race([sleep(timing(h)).then(() => false), new Promise<boolean>((r) => (stop = () => r(true)))])
           const result: DeployResult = halted ? 'aborted' : outcome(h, purpose)
           events.push(`end ${h.host} ${purpose.kind} ${result}`)
@@ -168,7 +170,7 @@ describe('a fleet in batches over fake deployers', () => {
     const said: string[] = []
     let at = 0
     const batches = sizes.map((n) => FOUR.slice((at += n) - n, at))
-    return rollOut({ hosts: FOUR, batches, migrate, rollbackAcross: true, deployerFor: (h) => f.deployerFor(h), cancel: cancel.signal, say: (l) => said.push(l) }).then((end) => ({ end, said }))
+    return rollOut({ hosts: FOUR, batches, migrate, rollbackAcross: true, deployerFor: (h, log) => f.deployerFor(h, log), cancel: cancel.signal, say: (l) => said.push(l) }).then((end) => ({ end, said }))
   }
 
   test('1, 100%: the canary ends before the others start, and the others run at once', async () => {
@@ -195,6 +197,21 @@ describe('a fleet in batches over fake deployers', () => {
     expect(why['deploy@web-2:22']).toMatch(/^failed here/)
     expect(why['deploy@web-3:22']).toBe('stopped before its switch because deploy@web-2:22 of its batch failed')
     expect(why['deploy@web-4:22']).toMatch(/^never contacted: the rollout stopped in batch 2/)
+  })
+
+  test("a host beginning its own rollback stops the others of its batch at once, before its own outcome", async () => {
+    // web-2 fails its verification at once, then takes 150 ms to roll itself back; web-3 would switch after 100 ms.
+    const f = fakeFleet(
+      (h, p) => (h.host === 'web-2' && p.kind === 'deploy' ? 'rolled-back' : 'deployed'),
+      (h) => (h.host === 'web-2' ? 150 : h.host === 'web-3' ? 100 : 5),
+      (h, log) => h.host === 'web-2' && setTimeout(() => log.group('Rollback'), 10)
+    )
+    const { end, said } = await run(f, [1, 2, 1])
+    expect(f.cancelled).toEqual(['web-3'])
+    expect(f.events.indexOf('end web-3 deploy aborted')).toBeLessThan(f.events.indexOf('end web-2 deploy rolled-back'))
+    expect(said).toContain('deploy@web-2:22: Rollback')
+    expect(said.some((l) => l.startsWith('deploy@web-2:22 failed its verification and began its own rollback, so the other hosts of batch 2 stop before their switch'))).toBe(true)
+    expect(end.verdict.hosts.map((h) => h.state)).toEqual(['previous', 'previous', 'unchanged', 'not-contacted'])
   })
 
   test('the switched hosts of a batch go back at once', async () => {

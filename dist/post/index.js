@@ -48008,6 +48008,8 @@ class host_log_HeldHostLog {
 
 
 
+/** The phase a host's run begins when its own verification failed and it switches itself back (src/main.ts). */
+const ROLLBACK_PHASE = 'Rollback';
 async function fleet_rollOut(run) {
     const now = run.now ?? Date.now;
     const input = { hosts: run.hosts, rollbackAcross: run.rollbackAcross, batches: run.batches, migrate: run.migrate, release: run.release ?? null };
@@ -48040,6 +48042,14 @@ async function runStep(run, step, record, clock, now) {
             void d.cancel?.().then((m) => run.say(asText(`${because}: ${m}`)));
         }
     };
+    /** A host of the batch failed (its outcome, or its own rollback beginning): the others not yet switched stop now. */
+    const failing = (label, how) => {
+        if (!together || halting || run.cancel.aborted || step.kind !== 'deploy')
+            return;
+        halting = true;
+        running.delete(label);
+        stopOthers(`${label} ${how}, so the other hosts of batch ${step.batch} stop before their switch`);
+    };
     const onCancel = () => {
         record.cancelled ??= { during: [...running.keys()].join(', ') || null };
         for (const d of running.values())
@@ -48049,7 +48059,14 @@ async function runStep(run, step, record, clock, now) {
     try {
         await Promise.all(step.hosts.map(async (item) => {
             const host = item.host;
-            const log = together ? new HeldHostLog((phase) => run.say(asText(`${host.label}: ${phase}`))) : null;
+            const log = together
+                ? new HeldHostLog((phase) => {
+                    run.say(asText(`${host.label}: ${phase}`));
+                    // The host's own rollback begins when its verification failed: the earliest sign of a failure.
+                    if (phase === ROLLBACK_PHASE)
+                        failing(host.label, 'failed its verification and began its own rollback');
+                })
+                : null;
             const deployer = run.deployerFor(host, log);
             running.set(host.label, deployer);
             const purpose = 'release' in item ? { kind: 'fleet-rollback', release: item.release, reason: step.kind === 'rollback' ? step.reason : '' } : { kind: 'deploy', skipMigrate: item.skipMigrate };
@@ -48068,10 +48085,7 @@ async function runStep(run, step, record, clock, now) {
             if (succeeded(outcome))
                 return;
             clock.stoppedAt ??= now();
-            if (together && !halting && !run.cancel.aborted) {
-                halting = true;
-                stopOthers(`${host.label} ended ${outcome.result}, so the other hosts of batch ${step.batch} stop before their switch`);
-            }
+            failing(host.label, `ended ${outcome.result}`);
         }));
     }
     finally {
