@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest'
 import { batchesOf, hostsOf, parseHostsPerBatch, wavesOf, type BatchSize } from '../../src/core/batches.js'
 import type { DeployResult } from '../../src/core/report-schema.js'
 import { nextStep, rolloutVerdict, type HostEnd, type RolloutInput, type RolloutRecord } from '../../src/core/rollout.js'
+import { parseRemoteInputs } from '../../src/remote/inputs.js'
 
 type Host = { label: string }
 const hosts = (n: number): Host[] => Array.from({ length: n }, (_, i) => ({ label: `web-${i + 1}` }))
@@ -231,5 +232,20 @@ describe('the plan in batches, properties', () => {
         }
       })
     )
+  })
+})
+
+describe('hosts-per-batch as a remote input', () => {
+  const KEY = 'AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyFakeKeyFakeKeyFakeKeyFakeKeyFake'
+  const read = (over: Record<string, string>) => (name: string) => over[name] ?? ''
+  const base = { 'ssh-host': 'h1\nh2\nh3\nh4', 'ssh-known-hosts': `h1,h2,h3,h4 ssh-ed25519 ${KEY}` }
+  test('parsed into the batches of the hosts; the default is one at a time; never forwarded to a host', () => {
+    expect(parseRemoteInputs(read(base), () => 'runner').batches.map((b) => b.map((h) => h.label))).toEqual([['h1'], ['h2'], ['h3'], ['h4']])
+    const r = parseRemoteInputs(read({ ...base, 'hosts-per-batch': '1, 100%' }), () => 'runner')
+    expect(r.batches.map((b) => b.map((h) => h.label))).toEqual([['h1'], ['h2', 'h3', 'h4']])
+    expect(r.forwarded['hosts-per-batch']).toBeUndefined()
+  })
+  test('a malformed list is an input error naming the item', () => {
+    expect(() => parseRemoteInputs(read({ ...base, 'hosts-per-batch': '1, 0%' }), () => 'runner')).toThrow(/Invalid inputs:\n- hosts-per-batch: "0%" is not a batch size/)
   })
 })
