@@ -47352,9 +47352,10 @@ function fleetMessage(input, record, hosts, result) {
     const cause = stop ? `${stop.host.label} ended ${stop.result}: ${firstLine(hostWords(stop.host.label, stop.message))}.` : '';
     if (result === 'aborted')
         return `${cause} Nothing changed on any host.${after}`.trim();
-    const back = hosts.filter((h) => record.rollbacks.some((r) => r.host.label === h.label) && h.state === 'previous').map((h) => h.label);
+    // In the order they went back: the latest batch first.
+    const back = record.rollbacks.filter((r) => hosts.some((h) => h.label === r.host.label && h.state === 'previous')).map((r) => r.host.label);
     if (result === 'rolled-back') {
-        const went = back.length > 0 ? ` Switched back and verified, last first: ${back.join(', ')}.` : '';
+        const went = back.length > 0 ? ` Switched back and verified, latest first: ${back.join(', ')}.` : '';
         return `${cause}${went}${after} Every host this run changed is back on its previous release.`;
     }
     const why = input.rollbackAcross ? '' : ' No host was switched back (rollback-hosts is off, or there is no current-link).';
