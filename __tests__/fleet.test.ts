@@ -134,9 +134,9 @@ describe.skipIf(unavailable)('a fleet of three hosts over SSH', () => {
     const starts = hosts.map((x) => run.stdout.indexOf(`── host ${hosts.indexOf(x) + 1} of 3: ${x.label} ──`))
     expect(starts.every((s, i) => s >= 0 && (i === 0 || s > starts[i - 1]!))).toBe(true)
     expect(run.summary.split('\n')[0]).toMatch(/^## ✅ Deployed to 3 hosts, one at a time/)
-    expect(run.summary).toMatch(/\| host \| result \| release before → after \| time \| now \|/)
+    expect(run.summary).toMatch(/\| host \| batch \| result \| ran before \| tried \| runs now \| time \| why \|/)
     for (const x of hosts) expect(run.summary).toContain(`### Host \`${x.label}\`: deployed`)
-    expect(run.stdout).toMatch(/==== pm2-safe-deploy: ✅ Deployed to 3 hosts.*\[deployed\] ====\n.*\nHosts, in rollout order:\n\s+host\s+result/)
+    expect(run.stdout).toMatch(/==== pm2-safe-deploy: ✅ Deployed to 3 hosts.*\[deployed\] ====\n.*\nHosts, in rollout order \(Releases by their name under [^\n]*\):\n\s+host\s+batch\s+result/)
   }, 180_000)
 
   test("the second host's release crash-loops: the first goes back to its previous release and is verified, the third is never contacted", async () => {

@@ -187,7 +187,7 @@ describe.skipIf(unavailable)('upload, upload-exclude and ssh-env over SSH', () =
 // its staging directory; the host's run() refuses release-dir before it would move the staged
 // copy into place, and removes the refused copy (the run() side of promise 15).
 /** Whether this branch's run() takes the `staged-upload` input (moves it into place, removes it when refused). */
-const RUN_TAKES_STAGED_UPLOAD = false
+const RUN_TAKES_STAGED_UPLOAD = true
 describe.skipIf(unavailable)('release-dir refused before a byte is written into it (promise 15)', () => {
   let h: SshHosts
   let host: TestHost

@@ -166,3 +166,96 @@ export async function benchFleet({ ROOT, MAIN, APPS, ROUNDS, row, median }) {
     for (const h of hosts) h.destroy()
   }
 }
+
+const BATCH_STABLE_SECONDS = 5
+
+/**
+ * Bench 11 (issue 25): four hosts, stable-seconds 5: `hosts-per-batch: 1, 100%` against the
+ * default one at a time, alternating rounds; and the same fleet with the third host's release
+ * crash-looping (batch 2): from that host detecting it (the end of its verification, from its
+ * report) to every switched host back and verified (the latest end of a fleet rollback's
+ * isolation check, from the hosts' reports).
+ */
+export async function benchBatches({ ROOT, MAIN, APPS, ROUNDS, row, median }) {
+  console.log('11. a fleet of 4 hosts in batches (1, 100%) vs one at a time, over loopback sshd')
+  if (process.getuid?.() !== 0 || !fs.existsSync(SSHD)) {
+    row('Fleet of 4 in batches `1, 100%` vs one at a time', 'not run: needs root (throwaway users) and /usr/sbin/sshd', '≤ 0.65×', 'not run')
+    return
+  }
+  const hosts = []
+  try {
+    for (let i = 0; i < 4; i++) hosts.push(await newSshHost(ROOT))
+    for (const h of hosts) h.pm2(['ping'])
+    for (const h of hosts.slice(1)) fs.copyFileSync(path.join(hosts[0].dir, 'client.pub'), path.join(h.dir, 'auth', h.user))
+    const common = {
+      app: 'bench',
+      ecosystem: 'ecosystem.config.js',
+      'current-link': '~/app/current',
+      'stable-seconds': BATCH_STABLE_SECONDS,
+      'pm2-path': path.join(ROOT, 'node_modules', '.bin', 'pm2'),
+      'audit-log': 'off',
+      'ssh-key': hosts[0].clientKey,
+      'ssh-known-hosts': hosts.map((h) => h.knownHosts).join(''),
+      'ssh-host': hosts.map((h) => h.label).join('\n')
+    }
+    const fleetOf = (release, perBatch) => ({ ...common, 'release-dir': `~/app/releases/${release}`, 'hosts-per-batch': perBatch })
+    for (const h of hosts) for (const r of ['base', 'good']) writeRelease(h, APPS, r, false)
+    await must(runStep(MAIN, hosts[0].dir, fleetOf('base', '1, 100%')), 'deployed')
+    await must(runStep(MAIN, hosts[0].dir, fleetOf('good', '1, 100%')), 'deployed')
+
+    // 1. Same work both ways: a redeploy of the live release on each host, alternating.
+    const rounds = Math.min(ROUNDS, 3)
+    const batchedMs = []
+    const serialMs = []
+    for (let i = 0; i < rounds; i++) {
+      batchedMs.push((await must(runStep(MAIN, hosts[0].dir, fleetOf('good', '1, 100%')), 'deployed')).ms)
+      serialMs.push((await must(runStep(MAIN, hosts[0].dir, fleetOf('good', '1')), 'deployed')).ms)
+    }
+    const ratio = median(batchedMs) / median(serialMs)
+    row(
+      `Fleet of 4 over loopback SSH, \`hosts-per-batch: 1, 100%\` vs the default one at a time (2-process app, stable-seconds ${BATCH_STABLE_SECONDS}; median of ${rounds} alternating rounds)`,
+      `${Math.round(median(batchedMs))} ms vs ${Math.round(median(serialMs))} ms = **${ratio.toFixed(2)}×**`,
+      '≤ 0.65×',
+      ratio <= 0.65 ? 'met' : 'missed'
+    )
+
+    // 2. The third host (batch 2) crash-loops: detected → every switched host back and verified.
+    const backMs = []
+    const ownMs = []
+    const batchBackMs = { 1: [], 2: [] }
+    for (let i = 0; i < rounds; i++) {
+      const [good, bad] = [`good-b${i}`, `bad-b${i}`]
+      hosts.forEach((h, k) => {
+        writeRelease(h, APPS, good, false)
+        writeRelease(h, APPS, bad, k === 2)
+      })
+      await must(runStep(MAIN, hosts[0].dir, fleetOf(good, '1, 100%')), 'deployed')
+      const r = await must(runStep(MAIN, hosts[0].dir, fleetOf(bad, '1, 100%')), 'rolled-back')
+      const out = JSON.parse(r.outputs.hosts)
+      const failing = readReport(out[hosts[2].label].report)
+      const detected = phaseEndAt(failing, 'Verify own processes')
+      ownMs.push(Date.parse(failing.finishedAt) - detected)
+      let verified = 0
+      for (const [k, h] of hosts.entries()) {
+        if (k === 2) continue
+        const rep = readReport(out[h.label].report)
+        // A host of batch 2 stopped before its switch has no fleet rollback: nothing to wait for there.
+        if (!/^fleet rollback:/.test(rep.message)) continue
+        if (rep.result !== 'deployed') throw new Error(`${h.label}: its fleet rollback ended ${rep.result}`)
+        const end = phaseEndAt(rep, 'Isolation check')
+        batchBackMs[k === 0 ? 1 : 2].push(end - detected)
+        verified = Math.max(verified, end)
+      }
+      backMs.push(Math.max(0, verified - detected))
+    }
+    const back = median(backMs)
+    row(
+      `Fleet of 4 in batches \`1, 100%\`, the third host's release crash-looping: from its detection to every switched host back on its previous release and verified, a batch at once (stable-seconds ${BATCH_STABLE_SECONDS}; median of ${rounds})`,
+      `**${(back / 1000).toFixed(1)} s** (${((back - BATCH_STABLE_SECONDS * 1000) / 1000).toFixed(1)} s beyond one stable-seconds; after detection: the failing host's own rollback verified at ${(median(ownMs) / 1000).toFixed(1)} s, batch 2 back and verified at ${(median(batchBackMs[2]) / 1000).toFixed(1)} s, batch 1 at ${(median(batchBackMs[1]) / 1000).toFixed(1)} s)`,
+      `≤ 5 s + ${BATCH_STABLE_SECONDS} s`,
+      back <= 5000 + BATCH_STABLE_SECONDS * 1000 ? 'met' : 'missed'
+    )
+  } finally {
+    for (const h of hosts) h.destroy()
+  }
+}

@@ -15,6 +15,7 @@
 //  10. a fleet of 3 vs three single-host remote deploys; a fleet rollback's time to every switched host back (bench/fleet.mjs)
 //  11. `rollback-to: previous` against a deploy of the same release on one host, side by side (`--only rollback-to`)
 //  12. the prepare stage's own cost: `shared` (3 paths) and `prepare: true` against the same release deploy without them (`--only prepare`)
+//  13. a fleet of 4 in batches `1, 100%` vs one at a time; a failure in batch 2 to every switched host back (`--only batches`)
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
@@ -23,7 +24,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { benchRemote, benchUpload } from './remote.mjs'
-import { benchFleet } from './fleet.mjs'
+import { benchBatches, benchFleet } from './fleet.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const PM2_BIN = path.join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2')
@@ -588,6 +589,7 @@ async function main() {
     if (want('fleet')) await benchFleet({ ROOT, MAIN, APPS, ROUNDS, row, median })
     if (want('rollback-to')) await benchRollbackTo()
     if (want('prepare')) await benchPrepare()
+    if (want('batches')) await benchBatches({ ROOT, MAIN, APPS, ROUNDS, row, median })
   } finally {
     cleanup()
   }

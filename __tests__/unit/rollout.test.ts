@@ -42,12 +42,16 @@ function drive(
     const step = nextStep(input, record)
     if (step.kind === 'done') break
     if (step.kind === 'deploy') {
-      contacted.push(step.host.label)
-      record.deploys.push(deployOf(step.host))
-      if (record.deploys.length - 1 === cancelAt) record.cancelled = { during: step.host.label }
+      for (const { host } of step.hosts) {
+        contacted.push(host.label)
+        record.deploys.push(deployOf(host))
+      }
+      if (cancelAt >= 0 && record.deploys.length - 1 >= cancelAt) record.cancelled = { during: step.hosts.map((x) => x.host.label).join(', ') }
     } else {
-      rolledBack.push(step.host.label)
-      record.rollbacks.push(rollbackOf(step.host, step.release))
+      for (const { host, release } of step.hosts) {
+        rolledBack.push(host.label)
+        record.rollbacks.push(rollbackOf(host, release))
+      }
     }
   }
   return { record, contacted, rolledBack }
@@ -81,7 +85,7 @@ describe('the rollout plan', () => {
     const input = { hosts: hosts(4), rollbackAcross: true }
     const record: RolloutRecord = { deploys: [end(hosts(4)[0]!, 'deployed'), end(hosts(4)[1]!, 'deployed'), end(hosts(4)[2]!, 'failed')], rollbacks: [], cancelled: null }
     const step = nextStep(input, record)
-    expect(step).toMatchObject({ kind: 'rollback', host: { label: 'web-2' }, release: OLD('web-2') })
+    expect(step).toMatchObject({ kind: 'rollback', hosts: [{ host: { label: 'web-2' }, release: OLD('web-2') }] })
     expect(step.kind === 'rollback' && step.reason).toMatch(/fleet rollback: host web-3 ended failed/)
   })
 
@@ -265,17 +269,18 @@ describe('reporting a fleet', () => {
     expect(lines[0]).toMatch(/^## ↩️ Rolled back/)
     const table = lines.findIndex((l) => l.startsWith('| host |'))
     expect(table).toBeGreaterThan(0)
-    expect(lines[table + 2]).toContain(`\`web-1\` | rolled-back | ${OLD('web-1')} → ${OLD('web-1')} | 2.0 s`)
-    expect(lines[table + 4]).toContain('not contacted')
+    expect(lines[table + 2]).toContain('| `web-1` | 1 | rolled-back | old-web-1 | – | old-web-1 | 2.0 s | sent back because web-2 failed |')
+    expect(lines[table + 4]).toContain('unchanged (not contacted)')
+    expect(md).toContain('Releases by their name under `/srv/app/releases/`')
     expect(md.indexOf('### Host `web-1`')).toBeGreaterThan(table)
     expect(md).toContain('## ✅ Deployed app')
-    expect(md).toContain('Not contacted: no connection, no lock, no audit line on this host.')
+    expect(md).toContain('No connection, no lock, no audit line on this host.')
   })
 
   test('the log verdict: same table, and no remote line can act as a workflow command', () => {
     const log = renderFleetLogVerdict(verdict)
     expect(log[0]).toMatch(/^==== pm2-safe-deploy: ↩️ Rolled back.*\[rolled-back\] ====$/)
-    expect(log.some((l) => /^\s*host\s+result\s+release before → after\s+time/.test(l))).toBe(true)
+    expect(log.some((l) => /^\s*host\s+batch\s+result\s+ran before\s+tried\s+runs now\s+time\s+why/.test(l))).toBe(true)
     for (const l of log) expect(l).not.toMatch(/^\s*::/)
     expect(log.join('\n')).toContain('web-2: rolled-back: ')
   })

@@ -43738,7 +43738,85 @@ function planReleaseDeploy(input, moves, swaps) {
     return { commands, retire: [...swapped].flatMap((n) => swaps.get(n).old), downtime: recreated };
 }
 
+;// CONCATENATED MODULE: ./src/core/batches.ts
+// Promise 13: `hosts-per-batch`, the sizes of a fleet's batches (`1, 100%`: a canary, then the
+// rest), and the waves a fleet deploys in. Pure: parsed once on the runner, planned from the host list.
+/** The list as given, parsed; or the problem, naming the item. The empty list is the default `1`. */
+function parseHostsPerBatch(text) {
+    const items = text
+        .split(/[,\n]/)
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+    if (items.length === 0)
+        return { sizes: [{ kind: 'count', n: 1 }] };
+    const sizes = [];
+    for (const item of items) {
+        const size = parseItem(item);
+        if (!size)
+            return { problem: `hosts-per-batch: ${JSON.stringify(item)} is not a batch size: give a whole number of hosts (at least 1, e.g. \`2\`) or a percentage of all the hosts (more than 0%, at most 100%, e.g. \`25%\`), separated by commas, e.g. \`1, 100%\`` };
+        sizes.push(size);
+    }
+    return { sizes };
+}
+function parseItem(item) {
+    const count = /^\d+$/.exec(item);
+    if (count) {
+        const n = Number(item);
+        return Number.isSafeInteger(n) && n >= 1 ? { kind: 'count', n } : null;
+    }
+    const pct = /^(\d+(?:\.\d+)?)\s*%$/.exec(item);
+    if (!pct)
+        return null;
+    const p = Number(pct[1]);
+    return p > 0 && p <= 100 ? { kind: 'percent', p } : null;
+}
+/** How many hosts one size is on a fleet of `total`: a percentage rounded up, at least 1. */
+function hostsOf(size, total) {
+    // A tiny epsilon: 1/3 as a percentage must not round 33.333…% of 3 hosts up to 2.
+    const n = size.kind === 'count' ? size.n : Math.ceil((size.p * total) / 100 - 1e-9);
+    return Math.max(1, n);
+}
+/** The batches, in order: the sizes applied one after another, the last one repeating. */
+function batchesOf(hosts, sizes) {
+    const out = [];
+    for (let at = 0, i = 0; at < hosts.length; i++) {
+        const n = hostsOf(sizes[Math.min(i, sizes.length - 1)], hosts.length);
+        out.push(hosts.slice(at, at + n));
+        at += n;
+    }
+    return out;
+}
+/**
+ * The waves a fleet deploys in: one per batch, except that with `migrate` a first batch of
+ * several hosts starts with its first host alone (promise 15: `migrate` runs on the first
+ * host only, before any host switches), then the rest of that batch.
+ */
+function wavesOf(batches, migrate) {
+    const waves = [];
+    batches.forEach((hosts, i) => {
+        if (i === 0 && migrate && hosts.length > 1) {
+            const note = `${hosts[0].label} deploys alone first: \`migrate\` runs on the first host only, and before any host switches; then the other ${hosts.length - 1} host(s) of batch 1`;
+            waves.push({ batch: 1, hosts: [hosts[0]], note }, { batch: 1, hosts: hosts.slice(1) });
+        }
+        else
+            waves.push({ batch: i + 1, hosts: [...hosts] });
+    });
+    return waves;
+}
+/** The sizes in words, for the log: `1, then 3 at a time`. */
+function describeBatches(batches) {
+    const sizes = batches.map((b) => b.length);
+    if (sizes.every((s) => s === 1))
+        return 'one host at a time';
+    return `${batches.length} batch(es) of ${sizes.join(', ')} host(s)`;
+}
+
 ;// CONCATENATED MODULE: ./src/core/rollout.ts
+// Promise 13: a fleet deploys in batches (one host at a time by default), stops at the first
+// batch with a host that does not end deployed, and switches back the hosts it already
+// switched, latest batch first, a batch's hosts at once. Pure: the plan is decided from the
+// host list and the outcomes as they arrive; src/remote/fleet.ts does the I/O.
+
 /**
  * The input the runner adds for a host's fleet rollback (never set by a workflow): its value, the
  * reason, opens the message of that run's report and audit line on the host, so the host's own
@@ -43753,29 +43831,52 @@ function succeeded(o) {
 function changed(o) {
     return o.result !== 'aborted' && o.result !== 'dry-run';
 }
-/** The host whose outcome stopped the rollout, if any. */
+/** The waves of the rollout: the batches, the first split when `migrate` needs its first host alone. */
+function rolloutWaves(input) {
+    return wavesOf(input.batches ?? input.hosts.map((h) => [h]), input.migrate ?? false);
+}
+/** The batch (1-based) each host belongs to. */
+function batchOf(input, label) {
+    return rolloutWaves(input).find((w) => w.hosts.some((h) => h.label === label))?.batch ?? null;
+}
+/** The host whose outcome stopped the rollout (the first to end not deployed), if any. */
 function stoppedBy(record) {
     return record.deploys.find((o) => !succeeded(o)) ?? null;
 }
-/** The hosts that go back when the rollout stops: each switched host that deployed, last first, once. */
-function rollbackOrder(input, record) {
+/** The hosts that go back when the rollout stops: each switched host that deployed, once, grouped by batch, latest batch first. */
+function rollbackWaves(input, record) {
     if (!input.rollbackAcross || record.cancelled || !stoppedBy(record))
         return [];
-    return record.deploys.filter((o) => o.result === 'deployed' && o.switched && o.previous !== null).reverse();
+    const back = record.deploys.filter((o) => o.result === 'deployed' && o.switched && o.previous !== null);
+    const byBatch = new Map();
+    for (const o of back) {
+        const b = batchOf(input, o.host.label) ?? 0;
+        byBatch.set(b, [...(byBatch.get(b) ?? []), o]);
+    }
+    return [...byBatch.entries()].sort((a, b) => b[0] - a[0]).map(([batch, hosts]) => ({ batch, hosts }));
 }
-/** The next thing to do: deploy the next host, roll a switched host back, or stop. */
+/** The hosts that go back, in order (latest batch first; one host at a time: last first). */
+function rollbackOrder(input, record) {
+    return rollbackWaves(input, record).flatMap((w) => w.hosts);
+}
+/** The next thing to do: deploy the next batch, send a batch of switched hosts back, or stop. */
 function nextStep(input, record) {
     const stop = stoppedBy(record);
-    if (!stop && !record.cancelled && record.deploys.length < input.hosts.length) {
-        return { kind: 'deploy', host: input.hosts[record.deploys.length] };
+    const contacted = (h) => record.deploys.some((o) => o.host.label === h.label);
+    const wave = rolloutWaves(input).find((w) => !w.hosts.every(contacted));
+    if (!stop && !record.cancelled && wave) {
+        const first = input.hosts[0]?.label;
+        const hosts = wave.hosts.filter((h) => !contacted(h)).map((host) => ({ host, skipMigrate: host.label !== first }));
+        return { kind: 'deploy', batch: wave.batch, ...(wave.note ? { note: wave.note } : {}), hosts };
     }
-    if (record.cancelled)
+    if (record.cancelled || !stop)
         return { kind: 'done' };
-    const pending = rollbackOrder(input, record).find((o) => !record.rollbacks.some((r) => r.host.label === o.host.label));
-    if (!pending || !stop)
+    const gone = (o) => record.rollbacks.some((r) => r.host.label === o.host.label);
+    const next = rollbackWaves(input, record).find((w) => w.hosts.some((o) => !gone(o)));
+    if (!next)
         return { kind: 'done' };
-    const host = input.hosts.find((h) => h.label === pending.host.label);
-    return { kind: 'rollback', host, release: pending.previous, reason: rollbackReason(stop) };
+    const hosts = next.hosts.filter((o) => !gone(o)).map((o) => ({ host: input.hosts.find((h) => h.label === o.host.label), release: o.previous }));
+    return { kind: 'rollback', batch: next.batch, hosts, reason: rollbackReason(stop) };
 }
 /** Why a host goes back, for its own audit line and report. */
 function rollbackReason(stop) {
@@ -43813,13 +43914,69 @@ function lineOf(label, deploy, rollback, wentBack) {
     const onPrevious = wentBack && !deploy.switched && deploy.release !== null && deploy.release === deploy.previous;
     return { ...base, state: onPrevious ? 'previous' : 'new', result: 'deployed', release: deploy.release };
 }
+/** Why a host ended so, in a few words: the column the person on call reads first. */
+function whyOf(line, deploy, stop, record, stopBatch) {
+    const cause = (o) => firstLine(causeOf(o));
+    if (!deploy) {
+        if (record.cancelled)
+            return 'never contacted: the job was cancelled before its batch';
+        return `never contacted: the rollout stopped${stopBatch !== null ? ` in batch ${stopBatch}` : ''}${stop ? `, when ${stop.host.label} failed` : ''}`;
+    }
+    const halted = (record.halted ?? []).includes(line.label);
+    if (record.cancelled) {
+        const during = (record.cancelled.during ?? '').split(', ').includes(line.label);
+        if (during && !changed(deploy))
+            return 'stopped before its switch: the job was cancelled';
+        if (succeeded(deploy))
+            return during ? 'finished its run after the cancel (it was past its switch); nothing is sent back after a cancel' : 'deployed before the cancel; nothing is sent back after a cancel';
+    }
+    if (deploy === stop)
+        return `failed here: ${cause(deploy)}`;
+    if (line.rollback) {
+        const sent = `sent back because ${stop?.host.label ?? 'another host'} failed`;
+        if (line.state === 'previous')
+            return sent;
+        return line.rollback.reached ? `${sent}, and its rollback ended ${line.rollback.result}: ${firstLine(line.rollback.message)}` : `${sent}, but it was unreachable for its rollback`;
+    }
+    if (halted && !changed(deploy))
+        return `stopped before its switch because ${stop?.host.label ?? 'another host'} of its batch failed`;
+    if (!succeeded(deploy))
+        return `failed here: ${cause(deploy)}`;
+    if (deploy.result === 'dry-run')
+        return 'dry run: nothing changed';
+    if (line.state === 'previous')
+        return `back on its previous release${stop ? ` because ${stop.host.label} failed` : ''}`;
+    if (stop && deploy.switched && deploy.previous === null)
+        return 'deployed; it had no previous release to go back to';
+    if (stop)
+        return 'deployed, and not sent back (rollback-hosts is off, or there is no current-link)';
+    if (record.cancelled)
+        return 'deployed before the cancel';
+    return 'deployed and verified';
+}
+/** The host that stopped the rollout only ended so because the job was cancelled while it ran (not a failure of its own). */
+function stoppedByCancel(record, stop) {
+    return record.cancelled !== null && !changed(stop) && (record.cancelled.during ?? '').split(', ').includes(stop.host.label);
+}
+/** A host's cause line: the line its failing app logged (`<name> logged: …`) when there is one, else its verdict. */
+function causeOf(o) {
+    const words = hostWords(o.host.label, o.message);
+    const logged = words.split(/\r?\n/).find((l) => / logged: /.test(l));
+    return logged?.trim() ?? words;
+}
 /** Every host's end and the fleet's result (SPEC promise 13). */
 function rolloutVerdict(input, record) {
     const stop = stoppedBy(record);
     const wentBack = input.rollbackAcross && stop !== null && !record.cancelled;
-    const hosts = input.hosts.map((h) => lineOf(h.label, record.deploys.find((o) => o.host.label === h.label), record.rollbacks.find((o) => o.host.label === h.label), wentBack));
+    const stopBatch = stop ? batchOf(input, stop.host.label) : null;
+    const hosts = input.hosts.map((h) => {
+        const deploy = record.deploys.find((o) => o.host.label === h.label);
+        const bare = lineOf(h.label, deploy, record.rollbacks.find((o) => o.host.label === h.label), wentBack);
+        const tried = deploy ? (input.release ?? null) : null;
+        return { ...bare, batch: batchOf(input, h.label), tried, why: whyOf(bare, deploy, stop, record, stopBatch) };
+    });
     const result = combinedResult(hosts);
-    return { result, hosts, message: fleetMessage(input, record, hosts, result), title: titleOf(result, record) };
+    return { result, hosts, message: fleetMessage(input, record, hosts, result), title: titleOf(result, record), cause: stop && result !== 'deployed' && !stoppedByCancel(record, stop) ? { host: stop.host.label, line: firstLine(causeOf(stop)) } : null };
 }
 /** `deployed` only if every host is; `aborted` if none changed; `rolled-back` if every changed host is back; else `failed`. */
 function combinedResult(hosts) {
@@ -43873,22 +44030,30 @@ function fleetMessage(input, record, hosts, result) {
     const after = notContacted.length > 0 ? ` Not contacted: ${notContacted.join(', ')}.` : '';
     if (record.cancelled) {
         const during = record.cancelled.during ? ` during ${record.cancelled.during}` : '';
-        return `Cancelled${during}: the rollout stopped after that host, and no host was switched back.${after} Hosts: ${states}.`;
+        return `Cancelled${during}: the rollout stopped after the batch under way, and no host was switched back.${after} Hosts: ${states}.`;
     }
     if (result === 'deployed')
-        return `${n} host(s) deployed, one at a time, each verified before the next.`;
+        return `${n} host(s) deployed, ${pace(input)}.`;
     if (result === 'dry-run')
         return `Dry run on ${n} host(s): nothing changed on any.`;
     const cause = stop ? `${stop.host.label} ended ${stop.result}: ${firstLine(hostWords(stop.host.label, stop.message))}.` : '';
     if (result === 'aborted')
         return `${cause} Nothing changed on any host.${after}`.trim();
-    const back = hosts.filter((h) => record.rollbacks.some((r) => r.host.label === h.label) && h.state === 'previous').map((h) => h.label);
+    // In the order they went back: the latest batch first.
+    const back = record.rollbacks.filter((r) => hosts.some((h) => h.label === r.host.label && h.state === 'previous')).map((r) => r.host.label);
     if (result === 'rolled-back') {
-        const went = back.length > 0 ? ` Switched back and verified, last first: ${back.join(', ')}.` : '';
+        const went = back.length > 0 ? ` Switched back and verified, latest first: ${back.join(', ')}.` : '';
         return `${cause}${went}${after} Every host this run changed is back on its previous release.`;
     }
     const why = input.rollbackAcross ? '' : ' No host was switched back (rollback-hosts is off, or there is no current-link).';
     return `${cause}${why} The fleet is on mixed releases. Hosts: ${states}.${after}`;
+}
+/** How the fleet went, in words: one at a time, or in batches. */
+function pace(input) {
+    const waves = rolloutWaves(input);
+    if (waves.every((w) => w.hosts.length === 1))
+        return 'one at a time, each verified before the next';
+    return `in ${waves.length} batch(es) of ${waves.map((w) => w.hosts.length).join(', ')} host(s), each batch verified before the next`;
 }
 
 ;// CONCATENATED MODULE: ./src/core/release.ts
@@ -49129,6 +49294,7 @@ async function uploadRelease(t, host, node, agent, source, opts) {
 
 
 
+
 /** The inputs that drive the transport: the host never sees them (an empty `ssh-host` there means a local deploy). */
 const REMOTE_INPUT_NAMES = ['ssh-host', 'ssh-user', 'ssh-key', 'ssh-known-hosts', 'ssh-jump', 'upload', 'upload-exclude', 'ssh-env', 'hosts-per-batch', 'rollback-hosts'];
 const readAction = (name) => getInput(name);
@@ -49184,6 +49350,9 @@ function inputs_parseRemoteInputs(read = readAction, runnerUser = () => external
     const rollbackHosts = schemas_enum(['true', 'false']).safeParse((read('rollback-hosts').trim() || INPUT_DEFAULTS['rollback-hosts']).toLowerCase());
     if (!rollbackHosts.success)
         problems.push('rollback-hosts must be true or false');
+    const perBatch = parseHostsPerBatch(read('hosts-per-batch') || INPUT_DEFAULTS['hosts-per-batch']);
+    if ('problem' in perBatch)
+        problems.push(perBatch.problem);
     const upload = read('upload').trim() || null;
     const stepEnv = parseSshEnv(read('ssh-env'), env, problems);
     if (upload && read('rollback-to').trim()) {
@@ -49203,6 +49372,7 @@ function inputs_parseRemoteInputs(read = readAction, runnerUser = () => external
         uploadExclude: parseUploadExclude(read('upload-exclude')),
         stepEnv,
         rollbackHosts: rollbackHosts.data === 'true',
+        batches: 'sizes' in perBatch ? batchesOf(hosts, perBatch.sizes) : [],
         forwarded: forwardedInputs(read)
     };
 }
@@ -49324,11 +49494,20 @@ function relayedCommand(line) {
 ;// CONCATENATED MODULE: ./src/remote/relay.ts
 // The host's log, relayed to the job as it arrives (promise 14): annotations and groups through
 // @actions/core, every other line through printUntrusted. Bytes come in chunks of any size: a
-// line is handled once it is complete.
+// line is handled once it is complete. A fleet's batch gives each host its own HostLog instead
+// (src/remote/host-log.ts: held until the host ends, then printed as one group).
 
 
 
+/** The job log, as the host's lines arrive. */
+const LIVE_LOG = {
+    text: (line) => printUntrusted([line]),
+    group: (title) => startGroup(title),
+    endGroup: () => endGroup(),
+    annotate: (a) => core_namespaceObject[a.kind](a.message, a.properties)
+};
 class LogRelay {
+    out;
     pending = Buffer.alloc(0);
     groupOpen = false;
     paused = false;
@@ -49336,6 +49515,9 @@ class LogRelay {
     lastPhase = null;
     /** The host's own annotations, in order. */
     annotations = [];
+    constructor(out = LIVE_LOG) {
+        this.out = out;
+    }
     feed(chunk) {
         let data = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
         for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10)) {
@@ -49347,7 +49529,7 @@ class LogRelay {
     /** The connection dropped: the host's open group is closed, so the runner's own lines stand outside it. */
     pause() {
         if (this.groupOpen)
-            endGroup();
+            this.out.endGroup();
         this.paused = this.groupOpen;
         this.groupOpen = false;
     }
@@ -49356,7 +49538,7 @@ class LogRelay {
         if (!this.paused || this.lastPhase === null)
             return;
         this.paused = false;
-        startGroup(`${this.lastPhase} (continued)`);
+        this.out.group(`${this.lastPhase} (continued)`);
         this.groupOpen = true;
     }
     /** The end of the host's log: a last line without its newline, and a group the host left open. */
@@ -49365,31 +49547,31 @@ class LogRelay {
             this.line(this.pending.toString('utf8'));
         this.pending = Buffer.alloc(0);
         if (this.groupOpen)
-            endGroup();
+            this.out.endGroup();
         this.groupOpen = false;
     }
     line(line) {
         const cmd = relayedCommand(line);
         if (!cmd)
-            return printUntrusted([line]);
+            return this.out.text(line);
         switch (cmd.kind) {
             case 'group':
                 this.paused = false;
                 if (this.groupOpen)
-                    endGroup();
-                startGroup(cmd.title);
+                    this.out.endGroup();
+                this.out.group(cmd.title);
                 this.groupOpen = true;
                 this.lastPhase = cmd.title;
                 return;
             case 'endgroup':
                 this.paused = false;
                 if (this.groupOpen)
-                    endGroup();
+                    this.out.endGroup();
                 this.groupOpen = false;
                 return;
             default:
                 this.annotations.push({ kind: cmd.kind, message: cmd.message });
-                core_namespaceObject[cmd.kind](cmd.message, cmd.properties);
+                this.out.annotate(cmd);
         }
     }
 }
@@ -49457,7 +49639,12 @@ class SshHostDeployer {
         try {
             this.checkKnownHosts(host);
             // A fleet rollback (promise 13) deploys the release the host ran before, and its records on the host say why.
-            const inputs = purpose.kind === 'fleet-rollback' ? { ...this.o.inputs, 'release-dir': purpose.release, 'rollback-to': '', [FLEET_ROLLBACK_INPUT]: purpose.reason } : { ...this.o.inputs };
+            // On a fleet, `migrate` runs on the first host only (promise 15): the others are told to skip it.
+            const inputs = purpose.kind === 'fleet-rollback'
+                ? { ...this.o.inputs, 'release-dir': purpose.release, 'rollback-to': '', [FLEET_ROLLBACK_INPUT]: purpose.reason }
+                : purpose.skipMigrate
+                    ? { ...this.o.inputs, [SKIP_MIGRATE_INPUT]: 'true' }
+                    : { ...this.o.inputs };
             const payload = { tag: this.o.tag, run: runName(this.o.tag), inputs, env: this.o.metadata, stepEnv: this.o.stepEnv ?? {} };
             const upload = this.o.upload && purpose.kind === 'deploy' ? this.o.upload : null;
             // Without an upload, the probe starts the run itself when this bundle is there: one connection round less.
@@ -49537,7 +49724,7 @@ class SshHostDeployer {
      */
     async probe(host, payload, t0) {
         const hash = this.o.bundle().hash;
-        const relay = new LogRelay();
+        const relay = new LogRelay(this.o.log);
         const stream = { offset: 0, result: null, run: null };
         let head = Buffer.alloc(0);
         let reader = null;
@@ -49733,7 +49920,7 @@ class SshHostDeployer {
     }
     /** Starts the detached run and follows it on the same connection (start answers, then streams the log and the result). */
     async start(host, probe, agent, payload, t0) {
-        const relay = new LogRelay();
+        const relay = new LogRelay(this.o.log);
         const stream = { offset: 0, result: null, run: null };
         const reader = this.reader(stream, relay, (answer) => this.started(host, stream, { label: host.label, runDir: answer.runDir, node: probe.node, agent }));
         const signal = this.connection(true);
@@ -49760,7 +49947,7 @@ class SshHostDeployer {
     async collect(host, run, t0 = Date.now()) {
         this.active = run;
         this.host = host;
-        const relay = new LogRelay();
+        const relay = new LogRelay(this.o.log);
         const stream = { offset: 0, result: null, run };
         return this.finishFollow(host, run, stream, relay, t0, null);
     }
@@ -49882,19 +50069,70 @@ class SshHostDeployer {
     }
 }
 
+;// CONCATENATED MODULE: ./src/remote/host-log.ts
+// A host's log while its batch deploys at once (promise 13): held until the host ends, then
+// printed as one group, so each host reads as one block; meanwhile one line per phase change,
+// with the host's label, says which host is where. Promise 14: every held line is printed as text.
+
+
+class HeldHostLog {
+    onPhase;
+    held = [];
+    /** `onPhase` gets each phase (log group) the host begins, as it begins. */
+    constructor(onPhase) {
+        this.onPhase = onPhase;
+    }
+    text(line) {
+        this.held.push({ kind: 'text', line });
+    }
+    group(title) {
+        this.held.push({ kind: 'group', title });
+        this.onPhase(title);
+    }
+    endGroup() { }
+    annotate(a) {
+        this.held.push({ kind: 'annotation', a });
+    }
+    /** The host's whole log as one group (a group cannot nest: its phases become heading lines). */
+    flush(heading) {
+        startGroup(heading);
+        try {
+            for (const h of this.held) {
+                if (h.kind === 'text')
+                    printUntrusted([h.line], '  ');
+                else if (h.kind === 'group')
+                    print_printLine(`── ${h.title} ──`);
+                else
+                    core_namespaceObject[h.a.kind](h.a.message, h.a.properties);
+            }
+        }
+        finally {
+            endGroup();
+        }
+        this.held.length = 0;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/remote/fleet.ts
-// Promise 13: several `ssh-host` lines, one host at a time. The pure planner (core/rollout.ts)
-// decides each step from the outcomes so far; this loop carries the steps out over a
-// HostDeployer (the one-host remote deploy), and a fleet rollback of a host is that host
-// deployed again, to the release it ran before, with purpose `fleet-rollback`.
+// Promise 13: several `ssh-host` lines, in batches (one host at a time by default). The pure
+// planner (core/rollout.ts) decides each step from the outcomes so far; this loop carries the
+// steps out: a batch's hosts at once, each over its own HostDeployer (the one-host remote
+// deploy). When a host of a batch fails, the others of that batch are cancelled before their
+// switch. A fleet rollback of a host is that host deployed again, to the release it ran
+// before, with purpose `fleet-rollback`; a batch's hosts go back at once.
 
 
+
+
+/** The phase a host's run begins when its own verification failed and it switches itself back (src/main.ts). */
+const ROLLBACK_PHASE = 'Rollback';
 async function rollOut(run) {
     const now = run.now ?? Date.now;
-    const input = { hosts: run.hosts, rollbackAcross: run.rollbackAcross };
-    const record = { deploys: [], rollbacks: [], cancelled: null };
-    let stoppedAt = null;
-    let rolledBackAt = null;
+    const input = { hosts: run.hosts, rollbackAcross: run.rollbackAcross, batches: run.batches, migrate: run.migrate, release: run.release ?? null };
+    const record = { deploys: [], rollbacks: [], cancelled: null, halted: [] };
+    const clock = { stoppedAt: null, rolledBackAt: null };
+    if (run.batches?.some((b) => b.length > 1))
+        run.say(asText(`Fleet of ${run.hosts.length} hosts in ${describeBatches(run.batches)} (hosts-per-batch); each batch starts only when every host of the one before ended deployed.`));
     for (;;) {
         if (run.cancel.aborted && !record.cancelled)
             record.cancelled = { during: null };
@@ -49902,40 +50140,96 @@ async function rollOut(run) {
         if (step.kind === 'done')
             break;
         announce(run, step, record);
-        const outcome = await deployOne(run.deployer, step.host, purposeOf(step), now);
-        run.onOutcome?.(outcome);
-        if (step.kind === 'deploy') {
-            record.deploys.push(outcome);
-            if (run.cancel.aborted && !record.cancelled)
-                record.cancelled = { during: step.host.label };
-            if (outcome.result !== 'deployed' && outcome.result !== 'dry-run')
-                stoppedAt = now();
-        }
-        else {
-            record.rollbacks.push(outcome);
-            rolledBackAt = now();
-        }
-        run.say(asText(`${step.host.label}: ${step.kind === 'rollback' ? 'fleet rollback ' : ''}${outcome.result}${outcome.reached ? '' : ' (not reached)'}`));
+        await fleet_runStep(run, step, record, clock, now);
     }
     if (record.cancelled)
         run.say(cancelNote(record, run.hosts.length));
     const verdict = rolloutVerdict(input, record);
-    return { verdict, record, rollbackMs: stoppedAt !== null && rolledBackAt !== null ? rolledBackAt - stoppedAt : null };
+    return { verdict, record, rollbackMs: clock.stoppedAt !== null && clock.rolledBackAt !== null ? clock.rolledBackAt - clock.stoppedAt : null };
 }
-function purposeOf(step) {
-    return step.kind === 'deploy' ? { kind: 'deploy' } : { kind: 'fleet-rollback', release: step.release, reason: step.reason };
+/** One batch (or a batch of rollbacks): its hosts at once, each over its own deployer. */
+async function fleet_runStep(run, step, record, clock, now) {
+    const together = step.hosts.length > 1;
+    const running = new Map();
+    let halting = false;
+    const stopOthers = (because) => {
+        for (const [label, d] of running) {
+            record.halted.push(label);
+            void d.cancel?.().then((m) => run.say(asText(`${because}: ${m}`)));
+        }
+    };
+    /** A host of the batch failed (its outcome, or its own rollback beginning): the others not yet switched stop now. */
+    const failing = (label, how) => {
+        if (!together || halting || run.cancel.aborted || step.kind !== 'deploy')
+            return;
+        halting = true;
+        running.delete(label);
+        stopOthers(`${label} ${how}, so the other hosts of batch ${step.batch} stop before their switch`);
+    };
+    const onCancel = () => {
+        record.cancelled ??= { during: [...running.keys()].join(', ') || null };
+        for (const d of running.values())
+            void d.cancel?.().then((m) => (run.warn ?? run.say)(m));
+    };
+    run.cancel.addEventListener('abort', onCancel);
+    try {
+        await Promise.all(step.hosts.map(async (item) => {
+            const host = item.host;
+            const log = together
+                ? new HeldHostLog((phase) => {
+                    run.say(asText(`${host.label}: ${phase}`));
+                    // The host's own rollback begins when its verification failed: the earliest sign of a failure.
+                    if (phase === ROLLBACK_PHASE)
+                        failing(host.label, 'failed its verification and began its own rollback');
+                })
+                : null;
+            const deployer = run.deployerFor(host, log);
+            running.set(host.label, deployer);
+            const purpose = 'release' in item ? { kind: 'fleet-rollback', release: item.release, reason: step.kind === 'rollback' ? step.reason : '' } : { kind: 'deploy', skipMigrate: item.skipMigrate };
+            const outcome = await deployOne(deployer, host, purpose, now);
+            running.delete(host.label);
+            run.onOutcome?.(outcome);
+            const verb = step.kind === 'rollback' ? 'fleet rollback ' : '';
+            log?.flush(asText(`${host.label}: ${verb}${outcome.result} — its log`));
+            run.say(asText(`${host.label}: ${verb}${outcome.result}${outcome.reached ? '' : ' (not reached)'}`));
+            if (step.kind === 'rollback') {
+                record.rollbacks.push(outcome);
+                clock.rolledBackAt = now();
+                return;
+            }
+            record.deploys.push(outcome);
+            if (succeeded(outcome))
+                return;
+            clock.stoppedAt ??= now();
+            failing(host.label, `ended ${outcome.result}`);
+        }));
+    }
+    finally {
+        run.cancel.removeEventListener('abort', onCancel);
+    }
+    if (run.cancel.aborted && step.kind === 'deploy')
+        record.cancelled ??= { during: step.hosts.map((h) => h.host.label).join(', ') };
 }
 function announce(run, step, record) {
     const n = run.hosts.length;
-    if (step.kind === 'deploy')
-        run.say(asText(`── host ${record.deploys.length + 1} of ${n}: ${step.host.label} ──`));
+    const labels = step.hosts.map((h) => h.host.label).join(', ');
+    if (step.kind === 'deploy') {
+        if (step.note)
+            run.say(asText(step.note));
+        if (step.hosts.length === 1 && !run.batches?.some((b) => b.length > 1))
+            run.say(asText(`── host ${record.deploys.length + 1} of ${n}: ${labels} ──`));
+        else
+            run.say(asText(`── batch ${step.batch}: ${labels} (${step.hosts.length} of ${n} host(s), at once; ${record.deploys.length} done before) ──`));
+    }
+    else if (step.hosts.length === 1)
+        run.say(asText(`── fleet rollback of ${labels}: back to ${step.hosts[0].release} (${step.reason}) ──`));
     else
-        run.say(asText(`── fleet rollback of ${step.host.label}: back to ${step.release} (${step.reason}) ──`));
+        run.say(asText(`── fleet rollback of batch ${step.batch}: ${labels}, at once, each back to the release it ran before (${step.reason}) ──`));
 }
 function cancelNote(record, n) {
     const left = n - record.deploys.length;
     const during = record.cancelled?.during;
-    return asText(`Cancelled${during ? ` during ${during}: that host finished its own run` : ''}; ${left} host(s) after it not contacted, and no host is switched back (the runner is ending the job).`);
+    return asText(`Cancelled${during ? ` during ${during}: the batch under way finished or stopped before its switch` : ''}; ${left} host(s) after it not contacted, and no host is switched back (the runner is ending the job).`);
 }
 /** One host's run; a deployer that throws still yields an outcome, so the fleet can say where every host is. */
 async function deployOne(deployer, host, purpose, now) {
@@ -49957,7 +50251,6 @@ async function deployOne(deployer, host, purpose, now) {
 
 
 
-
 /** The `hosts` output: host label → `{ result, release, previous, report }` (the report's path on that host). */
 function hostsOutput(verdict) {
     const out = {};
@@ -49966,11 +50259,15 @@ function hostsOutput(verdict) {
     return JSON.stringify(out);
 }
 const ICON = { deployed: '✅', 'dry-run': '🔍', aborted: '⛔', failed: '❌', 'rolled-back': '↩️' };
+function batchWords(verdict) {
+    const batches = new Set(verdict.hosts.map((h) => h.batch));
+    return batches.size === verdict.hosts.length ? ', one at a time' : `, in ${batches.size} batches`;
+}
 function fleetHeadline(verdict) {
     const n = verdict.hosts.length;
     switch (verdict.result) {
         case 'deployed':
-            return `${ICON.deployed} Deployed to ${n} host${n === 1 ? '' : 's'}, one at a time`;
+            return `${ICON.deployed} Deployed to ${n} host${n === 1 ? '' : 's'}${batchWords(verdict)}`;
         case 'dry-run':
             return `${ICON['dry-run']} Dry run on ${n} hosts: nothing changed`;
         case 'aborted':
@@ -49981,32 +50278,87 @@ function fleetHeadline(verdict) {
             return `${ICON.failed} Failed: ${verdict.title}`;
     }
 }
-/** One table row per host: result, release before → after, time, and what it runs now. */
-function hostRows(verdict) {
-    return verdict.hosts.map((h) => [h.label, h.result, releaseCell(h), h.state === 'not-contacted' ? '–' : fmtMs(h.ms), describeState(h)]);
+/** A release path split into its directory and its name (`/srv/app/releases/v3` → `/srv/app/releases/`, `v3`). */
+function splitRelease(path) {
+    const trimmed = path.replace(/\/+$/, '');
+    const at = trimmed.lastIndexOf('/');
+    return at < 0 ? { dir: '', name: trimmed } : { dir: trimmed.slice(0, at + 1), name: trimmed.slice(at + 1) };
 }
-function releaseCell(h) {
+const nameOf = (path) => (path ? splitRelease(path).name || path : '–');
+/** The directories the releases live in, each with the hosts whose releases are there: said once, above the table. */
+function releaseDirs(verdict) {
+    const out = [];
+    for (const h of verdict.hosts) {
+        for (const p of [h.previous, h.release]) {
+            if (!p)
+                continue;
+            const { dir } = splitRelease(p);
+            if (!dir)
+                continue;
+            const entry = out.find((e) => e.dir === dir) ?? out[out.push({ dir, hosts: [] }) - 1];
+            if (!entry.hosts.includes(h.label))
+                entry.hosts.push(h.label);
+        }
+    }
+    return out;
+}
+function releasesLine(verdict) {
+    const dirs = releaseDirs(verdict);
+    if (dirs.length === 0)
+        return null;
+    if (dirs.length === 1)
+        return `Releases by their name under ${dirs[0].dir}`;
+    return `Releases by their name under ${dirs.map((d) => `${d.dir} (${d.hosts.join(', ')})`).join('; ')}`;
+}
+/** What a host runs now, by release name. */
+function nowCell(h) {
     if (h.state === 'not-contacted')
-        return 'not contacted';
-    return `${h.previous ?? '–'} → ${h.release ?? '–'}`;
+        return 'unchanged (not contacted)';
+    if (h.state === 'unchanged')
+        return h.release ? `${nameOf(h.release)} (unchanged)` : 'unchanged';
+    return nameOf(h.release);
 }
-const fleet_report_HEADER = ['host', 'result', 'release before → after', 'time', 'now'];
-/** The job summary: the verdict, the table of hosts, then each host's own summary (as the host wrote it). */
+/** One table row per host: its batch, what it ran before, what this run tried, what it runs now, its time, and why it ended so. */
+function hostRows(verdict) {
+    return verdict.hosts.map((h) => [h.label, String(h.batch ?? '–'), resultWord(h), nameOf(h.previous), h.state === 'not-contacted' ? '–' : nameOf(h.tried), nowCell(h), h.state === 'not-contacted' ? '–' : fmtMs(h.ms), h.why]);
+}
+/** A host never contacted is not `aborted` to a reader (the `hosts` output keeps `aborted`). */
+const resultWord = (h) => (h.state === 'not-contacted' ? 'not contacted' : h.result);
+const fleet_report_HEADER = ['host', 'batch', 'result', 'ran before', 'tried', 'runs now', 'time', 'why'];
+/** What the fleet rollback of a host did, in words that cannot read as a contradiction. */
+function rollbackWords(h) {
+    if (!h.rollback)
+        return null;
+    if (!h.rollback.reached)
+        return 'Sent back by the fleet: the host was unreachable for its rollback, so it still runs what its deploy left.';
+    if (h.rollback.result === 'deployed')
+        return `Sent back by the fleet to ${nameOf(h.release)}, its previous release, and verified there.`;
+    return `Sent back by the fleet, but that rollback ended ${h.rollback.result}: ${h.rollback.message.split(/\r?\n/, 1)[0]}`;
+}
+/** The job summary: the verdict and the failing host's cause, the table of hosts, then each host's own summary (as the host wrote it). */
 function renderFleetSummary(verdict, hostSummaries) {
     const out = [`## ${md(fleetHeadline(verdict))}`, ''];
+    if (verdict.cause)
+        out.push(`**Cause**, on ${mdCode(verdict.cause.host)}: ${mdCode(verdict.cause.line)}`, '');
     for (const l of verdict.message.split(/\r?\n/))
         out.push(l.trim() === '' ? '>' : `> ${md(l)}`);
     out.push('', '### Hosts, in rollout order', '');
-    out.push(...mdTable(fleet_report_HEADER, hostRows(verdict).map(([label, result, release, time, now]) => [mdCode(label), result, md(release), time, md(now)])));
+    const dirs = releaseDirs(verdict);
+    if (dirs.length > 0)
+        out.push(`Releases by their name under ${dirs.map((d) => `${mdCode(d.dir)}${dirs.length > 1 ? ` (${d.hosts.map(md).join(', ')})` : ''}`).join('; ')}`, '');
+    out.push(...mdTable(fleet_report_HEADER, hostRows(verdict).map(([label, ...rest]) => [mdCode(label), ...rest.map((c) => md(c))])));
     for (const h of verdict.hosts) {
-        out.push('', `### Host ${mdCode(h.label)}: ${h.result}`, '');
+        out.push('', `### Host ${mdCode(h.label)}: ${resultWord(h)}`, '', md(h.why));
         if (h.state === 'not-contacted') {
-            out.push('Not contacted: no connection, no lock, no audit line on this host.');
+            out.push('', 'No connection, no lock, no audit line on this host.');
             continue;
         }
-        out.push(`Report on the host: ${h.reports.length > 0 ? h.reports.map(mdCode).join(', then ') : 'none written'}`);
-        if (h.rollback)
-            out.push('', `Fleet rollback: ${h.rollback.reached ? h.rollback.result : 'host unreachable'} — ${md(h.rollback.message)}`);
+        if (h.result !== 'deployed' && h.state !== 'previous')
+            out.push('', `> ${md(h.message.split(/\r?\n/, 1)[0])}`);
+        out.push('', `Report on the host: ${h.reports.length > 0 ? h.reports.map(mdCode).join(', then ') : 'none written'}`);
+        const back = rollbackWords(h);
+        if (back)
+            out.push('', md(back));
         const summary = hostSummaries.get(h.label);
         if (summary)
             out.push('', '<details><summary>The host\'s job summary</summary>', '', summary, '', '</details>');
@@ -50017,17 +50369,23 @@ function renderFleetSummary(verdict, hostSummaries) {
 /** The same for the log (Gitea before 1.27 shows no summary): every line printed as text. */
 function renderFleetLogVerdict(verdict) {
     const out = [`==== pm2-safe-deploy: ${fleetHeadline(verdict)} [${verdict.result}] ====`];
+    if (verdict.cause)
+        out.push(`  Cause, on ${verdict.cause.host}: ${verdict.cause.line}`);
     for (const l of verdict.message.split(/\r?\n/))
         out.push(`  ${l}`);
-    out.push('Hosts, in rollout order:', ...pad([fleet_report_HEADER, ...hostRows(verdict)]).map((l) => `  ${l}`));
+    const rel = releasesLine(verdict);
+    out.push(`Hosts, in rollout order${rel ? ` (${rel})` : ''}:`, ...pad([fleet_report_HEADER, ...hostRows(verdict)]).map((l) => `  ${l}`));
     for (const h of verdict.hosts) {
         if (h.state === 'not-contacted') {
-            out.push(`${h.label}: not contacted`);
+            out.push(`${h.label}: ${h.why}`);
             continue;
         }
-        out.push(`${h.label}: ${h.result}: ${h.message.split(/\r?\n/, 1)[0]}`);
-        if (h.rollback)
-            out.push(`  fleet rollback: ${h.rollback.reached ? h.rollback.result : 'host unreachable'}: ${h.rollback.message.split(/\r?\n/, 1)[0]}`);
+        out.push(`${h.label}: ${resultWord(h)}: ${h.why}`);
+        if (h.result !== 'deployed' && h.state !== 'previous')
+            out.push(`  its own verdict: ${h.message.split(/\r?\n/, 1)[0]}`);
+        const back = rollbackWords(h);
+        if (back)
+            out.push(`  ${back}`);
         out.push(`  report on the host: ${h.reports.join(', then ') || 'none written'}`);
     }
     return out.flatMap(linesAsText);
@@ -50108,7 +50466,7 @@ function state_readRemoteState() {
 ;// CONCATENATED MODULE: ./src/remote/driver.ts
 // The runner's side of a remote deploy (promise 12): the main step with `ssh-host` runs this
 // instead of the local run(), the post step runs remotePost. One transport for the job's hosts,
-// one SshHostDeployer, the rollout over the hosts, and the hosts' results as this step's.
+// one SshHostDeployer per host's run, the rollout over the hosts, and the hosts' results as this step's.
 
 
 
@@ -50148,7 +50506,7 @@ function openJob(remote, bundle) {
     const transport = SshTransport.open(findSsh(), process.env.RUNNER_TEMP || external_node_os_default().tmpdir(), remote.hosts, remote.key, remote.knownHosts.map((l) => l.text), remote.jump);
     saveSshDir(transport.dir, transport.files.controlDir);
     const runs = [];
-    const deployer = new SshHostDeployer({
+    const options = {
         transport,
         knownHosts: remote.knownHosts,
         bundle,
@@ -50164,18 +50522,17 @@ function openJob(remote, bundle) {
             runs.push(run);
             saveRuns(runs);
         }
-    });
-    return { remote, transport, deployer, runs };
+    };
+    return { remote, transport, runs, deployerFor: (_host, log) => new SshHostDeployer(log ? { ...options, log } : options) };
 }
-/** SIGINT/SIGTERM (a cancelled job): the deployer stops the host's run before its switch, else lets it finish and says so; a fleet starts no other host. */
-function driver_handleCancel(deployer, fleet) {
+/** SIGINT/SIGTERM (a cancelled job): the fleet stops each host's run under way before its switch, else lets it finish and says so; no other batch starts. */
+function driver_handleCancel(fleet) {
     let seen = null;
     const on = (signal) => {
         if (seen)
-            return print_printLine(`${signal} after ${seen}: still following the host's deploy`);
+            return print_printLine(`${signal} after ${seen}: still following the hosts' deploys`);
         seen = signal;
         fleet.abort();
-        void deployer.cancel().then((m) => print_warn(m, { title: 'Deploy cancelled' }));
     };
     for (const s of ['SIGINT', 'SIGTERM'])
         process.on(s, on);
@@ -50194,16 +50551,20 @@ async function runRemote() {
         let bundle = null;
         job = openJob({ ...remote, upload: source }, () => (bundle ??= bundle_readBundle()));
         const cancel = new AbortController();
-        const dispose = driver_handleCancel(job.deployer, cancel);
+        const dispose = driver_handleCancel(cancel);
         try {
             const runs = job.runs;
-            // Promise 13: one host at a time; with current-link and rollback-hosts, switched hosts go back when one fails.
+            // Promise 13: in batches; with current-link and rollback-hosts, switched hosts go back when one fails.
             const end = await rollOut({
                 hosts: remote.hosts,
+                batches: remote.batches,
+                migrate: (remote.forwarded.migrate ?? '').trim() !== '',
+                release: (remote.forwarded['release-dir'] ?? '').trim() || null,
                 rollbackAcross: remote.rollbackHosts && (remote.forwarded['current-link'] ?? '').trim() !== '',
-                deployer: job.deployer,
+                deployerFor: (host, log) => job.deployerFor(host, log),
                 cancel: cancel.signal,
                 say: (line) => print_printLine(line),
+                warn: (message) => print_warn(message, { title: 'Deploy cancelled' }),
                 onOutcome: () => saveCollected(runs.map((r) => r.runDir))
             });
             collected = true;
@@ -50299,7 +50660,7 @@ async function collectMissed(missed) {
             if (!host)
                 continue;
             printLine(`${host.label}: the main step ended before the host's result was collected: collecting it now`);
-            const o = await job.deployer.collect(host, run);
+            const o = await job.deployerFor(host, null).collect(host, run);
             await appendSummaries([o]);
             const done = o.result === 'deployed' || o.result === 'dry-run';
             if (done)

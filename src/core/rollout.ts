@@ -1,6 +1,8 @@
-// Promise 13: a fleet deploys one host at a time, stops at the first host that does not end
-// deployed, and switches back the hosts it already switched, last first. Pure: the plan is
-// decided from the host list and the outcomes as they arrive; src/remote/fleet.ts does the I/O.
+// Promise 13: a fleet deploys in batches (one host at a time by default), stops at the first
+// batch with a host that does not end deployed, and switches back the hosts it already
+// switched, latest batch first, a batch's hosts at once. Pure: the plan is decided from the
+// host list and the outcomes as they arrive; src/remote/fleet.ts does the I/O.
+import { wavesOf, type Wave } from './batches.js'
 import type { DeployResult } from './report-schema.js'
 
 /** What the planner needs of one host's guarded deploy (src/remote/host.ts HostOutcome extends it). */
@@ -30,23 +32,31 @@ export interface RolloutInput<H extends { label: string }> {
   hosts: readonly H[]
   /** `current-link` set and `rollback-hosts: true`: switched hosts go back when one fails. */
   rollbackAcross: boolean
+  /** The batches (core/batches.ts batchesOf); absent: one host at a time. */
+  batches?: readonly (readonly H[])[]
+  /** `migrate` is set: the first host deploys alone first (core/batches.ts wavesOf). */
+  migrate?: boolean
+  /** `release-dir` as the workflow gave it: the release this run tried on every host. */
+  release?: string | null
 }
 
-/** What happened so far: the deploy of each contacted host in order, then each fleet rollback in order. */
+/** What happened so far: the deploy of each contacted host as it ended, then each fleet rollback. */
 export interface RolloutRecord<O extends HostEnd = HostEnd> {
   deploys: O[]
   rollbacks: O[]
-  /** Set when the runner cancelled the job: the host that was running then (null: between hosts). */
+  /** Set when the runner cancelled the job: the hosts that were running then (null: between batches). */
   cancelled: { during: string | null } | null
+  /** Hosts the fleet asked to stop before their switch because another host of their batch failed. */
+  halted?: string[]
 }
 
 export type RolloutStep<H> =
-  | { kind: 'deploy'; host: H }
-  | { kind: 'rollback'; host: H; release: string; reason: string }
+  | { kind: 'deploy'; batch: number; note?: string; hosts: { host: H; skipMigrate: boolean }[] }
+  | { kind: 'rollback'; batch: number; hosts: { host: H; release: string }[]; reason: string }
   | { kind: 'done' }
 
 /** A host ended well: deployed, or (with `dry-run`) planned and checked. */
-function succeeded(o: HostEnd): boolean {
+export function succeeded(o: HostEnd): boolean {
   return o.result === 'deployed' || o.result === 'dry-run'
 }
 
@@ -55,28 +65,54 @@ function changed(o: HostEnd): boolean {
   return o.result !== 'aborted' && o.result !== 'dry-run'
 }
 
-/** The host whose outcome stopped the rollout, if any. */
+/** The waves of the rollout: the batches, the first split when `migrate` needs its first host alone. */
+export function rolloutWaves<H extends { label: string }>(input: RolloutInput<H>): Wave<H>[] {
+  return wavesOf(input.batches ?? input.hosts.map((h) => [h]), input.migrate ?? false)
+}
+
+/** The batch (1-based) each host belongs to. */
+export function batchOf(input: RolloutInput<{ label: string }>, label: string): number | null {
+  return rolloutWaves(input).find((w) => w.hosts.some((h) => h.label === label))?.batch ?? null
+}
+
+/** The host whose outcome stopped the rollout (the first to end not deployed), if any. */
 export function stoppedBy<O extends HostEnd>(record: RolloutRecord<O>): O | null {
   return record.deploys.find((o) => !succeeded(o)) ?? null
 }
 
-/** The hosts that go back when the rollout stops: each switched host that deployed, last first, once. */
-export function rollbackOrder<O extends HostEnd>(input: RolloutInput<{ label: string }>, record: RolloutRecord<O>): O[] {
+/** The hosts that go back when the rollout stops: each switched host that deployed, once, grouped by batch, latest batch first. */
+export function rollbackWaves<O extends HostEnd>(input: RolloutInput<{ label: string }>, record: RolloutRecord<O>): { batch: number; hosts: O[] }[] {
   if (!input.rollbackAcross || record.cancelled || !stoppedBy(record)) return []
-  return record.deploys.filter((o) => o.result === 'deployed' && o.switched && o.previous !== null).reverse()
+  const back = record.deploys.filter((o) => o.result === 'deployed' && o.switched && o.previous !== null)
+  const byBatch = new Map<number, O[]>()
+  for (const o of back) {
+    const b = batchOf(input, o.host.label) ?? 0
+    byBatch.set(b, [...(byBatch.get(b) ?? []), o])
+  }
+  return [...byBatch.entries()].sort((a, b) => b[0] - a[0]).map(([batch, hosts]) => ({ batch, hosts }))
 }
 
-/** The next thing to do: deploy the next host, roll a switched host back, or stop. */
+/** The hosts that go back, in order (latest batch first; one host at a time: last first). */
+export function rollbackOrder<O extends HostEnd>(input: RolloutInput<{ label: string }>, record: RolloutRecord<O>): O[] {
+  return rollbackWaves(input, record).flatMap((w) => w.hosts)
+}
+
+/** The next thing to do: deploy the next batch, send a batch of switched hosts back, or stop. */
 export function nextStep<H extends { label: string }>(input: RolloutInput<H>, record: RolloutRecord): RolloutStep<H> {
   const stop = stoppedBy(record)
-  if (!stop && !record.cancelled && record.deploys.length < input.hosts.length) {
-    return { kind: 'deploy', host: input.hosts[record.deploys.length]! }
+  const contacted = (h: H) => record.deploys.some((o) => o.host.label === h.label)
+  const wave = rolloutWaves(input).find((w) => !w.hosts.every(contacted))
+  if (!stop && !record.cancelled && wave) {
+    const first = input.hosts[0]?.label
+    const hosts = wave.hosts.filter((h) => !contacted(h)).map((host) => ({ host, skipMigrate: host.label !== first }))
+    return { kind: 'deploy', batch: wave.batch, ...(wave.note ? { note: wave.note } : {}), hosts }
   }
-  if (record.cancelled) return { kind: 'done' }
-  const pending = rollbackOrder(input, record).find((o) => !record.rollbacks.some((r) => r.host.label === o.host.label))
-  if (!pending || !stop) return { kind: 'done' }
-  const host = input.hosts.find((h) => h.label === pending.host.label)!
-  return { kind: 'rollback', host, release: pending.previous!, reason: rollbackReason(stop) }
+  if (record.cancelled || !stop) return { kind: 'done' }
+  const gone = (o: HostEnd) => record.rollbacks.some((r) => r.host.label === o.host.label)
+  const next = rollbackWaves(input, record).find((w) => w.hosts.some((o) => !gone(o)))
+  if (!next) return { kind: 'done' }
+  const hosts = next.hosts.filter((o) => !gone(o)).map((o) => ({ host: input.hosts.find((h) => h.label === o.host.label)!, release: o.previous! }))
+  return { kind: 'rollback', batch: next.batch, hosts, reason: rollbackReason(stop) }
 }
 
 /** Why a host goes back, for its own audit line and report. */
@@ -124,6 +160,12 @@ export interface HostLine {
   message: string
   /** The fleet rollback of this host, when there was one. */
   rollback: { result: DeployResult; reached: boolean; message: string } | null
+  /** Its batch (1-based). */
+  batch: number | null
+  /** The release this run tried on it (`release-dir` as given); null when not contacted or none. */
+  tried: string | null
+  /** Why it ended so, for the person on call: failed here, sent back because another host failed, never contacted, … */
+  why: string
 }
 
 export interface FleetVerdict {
@@ -132,9 +174,13 @@ export interface FleetVerdict {
   /** An annotation title for a result that fails the job; empty when deployed. */
   title: string
   hosts: HostLine[]
+  /** The host that stopped the rollout and its cause line (what its app logged, else its verdict). */
+  cause: { host: string; line: string } | null
 }
 
-function lineOf(label: string, deploy: HostEnd | undefined, rollback: HostEnd | undefined, wentBack: boolean): HostLine {
+type BareLine = Omit<HostLine, 'batch' | 'tried' | 'why'>
+
+function lineOf(label: string, deploy: HostEnd | undefined, rollback: HostEnd | undefined, wentBack: boolean): BareLine {
   if (!deploy) {
     return { label, state: 'not-contacted', result: 'aborted', release: null, previous: null, report: null, reports: [], ms: 0, message: 'not contacted: the rollout stopped before this host', rollback: null }
   }
@@ -154,20 +200,60 @@ function lineOf(label: string, deploy: HostEnd | undefined, rollback: HostEnd | 
   return { ...base, state: onPrevious ? 'previous' : 'new', result: 'deployed', release: deploy.release }
 }
 
+/** Why a host ended so, in a few words: the column the person on call reads first. */
+function whyOf(line: BareLine, deploy: HostEnd | undefined, stop: HostEnd | null, record: RolloutRecord, stopBatch: number | null): string {
+  const cause = (o: HostEnd) => firstLine(causeOf(o))
+  if (!deploy) {
+    if (record.cancelled) return 'never contacted: the job was cancelled before its batch'
+    return `never contacted: the rollout stopped${stopBatch !== null ? ` in batch ${stopBatch}` : ''}${stop ? `, when ${stop.host.label} failed` : ''}`
+  }
+  const halted = (record.halted ?? []).includes(line.label)
+  if (record.cancelled) {
+    const during = (record.cancelled.during ?? '').split(', ').includes(line.label)
+    if (during && !changed(deploy)) return 'stopped before its switch: the job was cancelled'
+    if (succeeded(deploy)) return during ? 'finished its run after the cancel (it was past its switch); nothing is sent back after a cancel' : 'deployed before the cancel; nothing is sent back after a cancel'
+  }
+  if (deploy === stop) return `failed here: ${cause(deploy)}`
+  if (line.rollback) {
+    const sent = `sent back because ${stop?.host.label ?? 'another host'} failed`
+    if (line.state === 'previous') return sent
+    return line.rollback.reached ? `${sent}, and its rollback ended ${line.rollback.result}: ${firstLine(line.rollback.message)}` : `${sent}, but it was unreachable for its rollback`
+  }
+  if (halted && !changed(deploy)) return `stopped before its switch because ${stop?.host.label ?? 'another host'} of its batch failed`
+  if (!succeeded(deploy)) return `failed here: ${cause(deploy)}`
+  if (deploy.result === 'dry-run') return 'dry run: nothing changed'
+  if (line.state === 'previous') return `back on its previous release${stop ? ` because ${stop.host.label} failed` : ''}`
+  if (stop && deploy.switched && deploy.previous === null) return 'deployed; it had no previous release to go back to'
+  if (stop) return 'deployed, and not sent back (rollback-hosts is off, or there is no current-link)'
+  if (record.cancelled) return 'deployed before the cancel'
+  return 'deployed and verified'
+}
+
+/** The host that stopped the rollout only ended so because the job was cancelled while it ran (not a failure of its own). */
+function stoppedByCancel(record: RolloutRecord, stop: HostEnd): boolean {
+  return record.cancelled !== null && !changed(stop) && (record.cancelled.during ?? '').split(', ').includes(stop.host.label)
+}
+
+/** A host's cause line: the line its failing app logged (`<name> logged: …`) when there is one, else its verdict. */
+export function causeOf(o: HostEnd): string {
+  const words = hostWords(o.host.label, o.message)
+  const logged = words.split(/\r?\n/).find((l) => / logged: /.test(l))
+  return logged?.trim() ?? words
+}
+
 /** Every host's end and the fleet's result (SPEC promise 13). */
 export function rolloutVerdict(input: RolloutInput<{ label: string }>, record: RolloutRecord): FleetVerdict {
   const stop = stoppedBy(record)
   const wentBack = input.rollbackAcross && stop !== null && !record.cancelled
-  const hosts = input.hosts.map((h) =>
-    lineOf(
-      h.label,
-      record.deploys.find((o) => o.host.label === h.label),
-      record.rollbacks.find((o) => o.host.label === h.label),
-      wentBack
-    )
-  )
+  const stopBatch = stop ? batchOf(input, stop.host.label) : null
+  const hosts = input.hosts.map((h): HostLine => {
+    const deploy = record.deploys.find((o) => o.host.label === h.label)
+    const bare = lineOf(h.label, deploy, record.rollbacks.find((o) => o.host.label === h.label), wentBack)
+    const tried = deploy ? (input.release ?? null) : null
+    return { ...bare, batch: batchOf(input, h.label), tried, why: whyOf(bare, deploy, stop, record, stopBatch) }
+  })
   const result = combinedResult(hosts)
-  return { result, hosts, message: fleetMessage(input, record, hosts, result), title: titleOf(result, record) }
+  return { result, hosts, message: fleetMessage(input, record, hosts, result), title: titleOf(result, record), cause: stop && result !== 'deployed' && !stoppedByCancel(record, stop) ? { host: stop.host.label, line: firstLine(causeOf(stop)) } : null }
 }
 
 /** `deployed` only if every host is; `aborted` if none changed; `rolled-back` if every changed host is back; else `failed`. */
@@ -216,17 +302,25 @@ function fleetMessage(input: RolloutInput<{ label: string }>, record: RolloutRec
   const after = notContacted.length > 0 ? ` Not contacted: ${notContacted.join(', ')}.` : ''
   if (record.cancelled) {
     const during = record.cancelled.during ? ` during ${record.cancelled.during}` : ''
-    return `Cancelled${during}: the rollout stopped after that host, and no host was switched back.${after} Hosts: ${states}.`
+    return `Cancelled${during}: the rollout stopped after the batch under way, and no host was switched back.${after} Hosts: ${states}.`
   }
-  if (result === 'deployed') return `${n} host(s) deployed, one at a time, each verified before the next.`
+  if (result === 'deployed') return `${n} host(s) deployed, ${pace(input)}.`
   if (result === 'dry-run') return `Dry run on ${n} host(s): nothing changed on any.`
   const cause = stop ? `${stop.host.label} ended ${stop.result}: ${firstLine(hostWords(stop.host.label, stop.message))}.` : ''
   if (result === 'aborted') return `${cause} Nothing changed on any host.${after}`.trim()
-  const back = hosts.filter((h) => record.rollbacks.some((r) => r.host.label === h.label) && h.state === 'previous').map((h) => h.label)
+  // In the order they went back: the latest batch first.
+  const back = record.rollbacks.filter((r) => hosts.some((h) => h.label === r.host.label && h.state === 'previous')).map((r) => r.host.label)
   if (result === 'rolled-back') {
-    const went = back.length > 0 ? ` Switched back and verified, last first: ${back.join(', ')}.` : ''
+    const went = back.length > 0 ? ` Switched back and verified, latest first: ${back.join(', ')}.` : ''
     return `${cause}${went}${after} Every host this run changed is back on its previous release.`
   }
   const why = input.rollbackAcross ? '' : ' No host was switched back (rollback-hosts is off, or there is no current-link).'
   return `${cause}${why} The fleet is on mixed releases. Hosts: ${states}.${after}`
+}
+
+/** How the fleet went, in words: one at a time, or in batches. */
+function pace(input: RolloutInput<{ label: string }>): string {
+  const waves = rolloutWaves(input)
+  if (waves.every((w) => w.hosts.length === 1)) return 'one at a time, each verified before the next'
+  return `in ${waves.length} batch(es) of ${waves.map((w) => w.hosts.length).join(', ')} host(s), each batch verified before the next`
 }

@@ -5,14 +5,14 @@
 import crypto from 'node:crypto'
 import * as core from '@actions/core'
 import { isUserError, messageOf } from '../core/errors.js'
-import { STAGED_UPLOAD_INPUT } from '../core/internal-inputs.js'
+import { SKIP_MIGRATE_INPUT, STAGED_UPLOAD_INPUT } from '../core/internal-inputs.js'
 import type { DeployResult } from '../core/report-schema.js'
 import { FLEET_ROLLBACK_INPUT } from '../core/rollout.js'
 import { classifySshFailure, KEEPALIVE, knownHostsCover, knownHostsName, sshFailureMessage, type KnownHostsLine, type SshAddress } from '../core/ssh.js'
 import { BUNDLE_DAMAGED_EXIT, CACHE_DIR, INSTALLER, packBundle, verifiedAgentArgs, type Bundle } from './bundle.js'
 import type { HostDeployer, HostOutcome, HostPurpose, HostSpec } from './host.js'
 import { FrameReader, type CancelAnswer, type ClaimAnswer, type HostRunResult, type StartAnswer, type StartPayload } from './protocol.js'
-import { LogRelay } from './relay.js'
+import { LogRelay, type HostLog } from './relay.js'
 import { nodeCommand, parseProbe, probeCommand, type Probe } from './scripts.js'
 import type { RunOptions, SshResult } from './ssh.js'
 import { uploadRelease, type UploadOptions } from './upload.js'
@@ -59,6 +59,8 @@ export interface DeployerOptions {
   reconnectMs: number
   /** The wait before reconnect attempt n (tests shorten it); by default 0.5 s doubling to 5 s. */
   backoff?: (attempt: number) => number
+  /** Where the host's log goes (default: the job log as it arrives; a fleet's batch holds it per host). */
+  log?: HostLog
 }
 
 const SHORT_MS = 60_000
@@ -121,7 +123,13 @@ export class SshHostDeployer implements HostDeployer {
     try {
       this.checkKnownHosts(host)
       // A fleet rollback (promise 13) deploys the release the host ran before, and its records on the host say why.
-      const inputs: Record<string, string> = purpose.kind === 'fleet-rollback' ? { ...this.o.inputs, 'release-dir': purpose.release, 'rollback-to': '', [FLEET_ROLLBACK_INPUT]: purpose.reason } : { ...this.o.inputs }
+      // On a fleet, `migrate` runs on the first host only (promise 15): the others are told to skip it.
+      const inputs: Record<string, string> =
+        purpose.kind === 'fleet-rollback'
+          ? { ...this.o.inputs, 'release-dir': purpose.release, 'rollback-to': '', [FLEET_ROLLBACK_INPUT]: purpose.reason }
+          : purpose.skipMigrate
+            ? { ...this.o.inputs, [SKIP_MIGRATE_INPUT]: 'true' }
+            : { ...this.o.inputs }
       const payload: StartPayload = { tag: this.o.tag, run: runName(this.o.tag), inputs, env: this.o.metadata, stepEnv: this.o.stepEnv ?? {} }
       const upload = this.o.upload && purpose.kind === 'deploy' ? this.o.upload : null
       // Without an upload, the probe starts the run itself when this bundle is there: one connection round less.
@@ -206,7 +214,7 @@ export class SshHostDeployer implements HostDeployer {
    */
   private async probe(host: HostSpec, payload: StartPayload | null, t0: number): Promise<{ probe: Probe } | { outcome: Promise<HostOutcome> | HostOutcome }> {
     const hash = this.o.bundle().hash
-    const relay = new LogRelay()
+    const relay = new LogRelay(this.o.log)
     const stream: Stream = { offset: 0, result: null, run: null }
     let head = Buffer.alloc(0)
     let reader: FrameReader | null = null
@@ -398,7 +406,7 @@ export class SshHostDeployer implements HostDeployer {
 
   /** Starts the detached run and follows it on the same connection (start answers, then streams the log and the result). */
   private async start(host: HostSpec, probe: Probe, agent: string, payload: StartPayload, t0: number): Promise<HostOutcome> {
-    const relay = new LogRelay()
+    const relay = new LogRelay(this.o.log)
     const stream: Stream = { offset: 0, result: null, run: null }
     const reader = this.reader(stream, relay, (answer) => this.started(host, stream, { label: host.label, runDir: answer.runDir, node: probe.node, agent }))
     const signal = this.connection(true)
@@ -424,7 +432,7 @@ export class SshHostDeployer implements HostDeployer {
   async collect(host: HostSpec, run: HostRun, t0 = Date.now()): Promise<HostOutcome> {
     this.active = run
     this.host = host
-    const relay = new LogRelay()
+    const relay = new LogRelay(this.o.log)
     const stream: Stream = { offset: 0, result: null, run }
     return this.finishFollow(host, run, stream, relay, t0, null)
   }

@@ -1,6 +1,6 @@
 // The runner's side of a remote deploy (promise 12): the main step with `ssh-host` runs this
 // instead of the local run(), the post step runs remotePost. One transport for the job's hosts,
-// one SshHostDeployer, the rollout over the hosts, and the hosts' results as this step's.
+// one SshHostDeployer per host's run, the rollout over the hosts, and the hosts' results as this step's.
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -11,6 +11,7 @@ import type { DeployResult } from '../core/report-schema.js'
 import { failStep, OUTPUT } from '../shell/outputs.js'
 import { readBundle, type Bundle } from './bundle.js'
 import { SshHostDeployer, type HostRun } from './deployer.js'
+import type { HostLog } from './relay.js'
 import type { HostOutcome, HostSpec } from './host.js'
 import { parseRemoteInputs, type RemoteInputs } from './inputs.js'
 import { rollOut } from './fleet.js'
@@ -43,7 +44,8 @@ export function runTag(env: NodeJS.ProcessEnv): string {
 interface Job {
   remote: RemoteInputs
   transport: SshTransport
-  deployer: SshHostDeployer
+  /** One deployer per host's run (each keeps its own run's state), all over the one transport. */
+  deployerFor(host: HostSpec | null, log: HostLog | null): SshHostDeployer
   runs: HostRun[]
 }
 
@@ -51,7 +53,7 @@ function openJob(remote: RemoteInputs, bundle: () => Bundle): Job {
   const transport = SshTransport.open(findSsh(), process.env.RUNNER_TEMP || os.tmpdir(), remote.hosts, remote.key, remote.knownHosts.map((l) => l.text), remote.jump)
   saveSshDir(transport.dir, transport.files.controlDir)
   const runs: HostRun[] = []
-  const deployer = new SshHostDeployer({
+  const options = {
     transport,
     knownHosts: remote.knownHosts,
     bundle,
@@ -63,22 +65,21 @@ function openJob(remote: RemoteInputs, bundle: () => Bundle): Job {
     tag: runTag(process.env),
     metadata: jobMetadata(process.env),
     reconnectMs: reconnectMs(),
-    onStarted: (run) => {
+    onStarted: (run: HostRun) => {
       runs.push(run)
       saveRuns(runs)
     }
-  })
-  return { remote, transport, deployer, runs }
+  }
+  return { remote, transport, runs, deployerFor: (_host, log) => new SshHostDeployer(log ? { ...options, log } : options) }
 }
 
-/** SIGINT/SIGTERM (a cancelled job): the deployer stops the host's run before its switch, else lets it finish and says so; a fleet starts no other host. */
-function handleCancel(deployer: SshHostDeployer, fleet: AbortController): () => void {
+/** SIGINT/SIGTERM (a cancelled job): the fleet stops each host's run under way before its switch, else lets it finish and says so; no other batch starts. */
+function handleCancel(fleet: AbortController): () => void {
   let seen: NodeJS.Signals | null = null
   const on = (signal: NodeJS.Signals) => {
-    if (seen) return printLine(`${signal} after ${seen}: still following the host's deploy`)
+    if (seen) return printLine(`${signal} after ${seen}: still following the hosts' deploys`)
     seen = signal
     fleet.abort()
-    void deployer.cancel().then((m) => warn(m, { title: 'Deploy cancelled' }))
   }
   for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, on)
   return () => ['SIGINT', 'SIGTERM'].forEach((s) => process.removeListener(s, on))
@@ -97,16 +98,20 @@ export async function runRemote(): Promise<DeployResult> {
     let bundle: Bundle | null = null
     job = openJob({ ...remote, upload: source }, () => (bundle ??= readBundle()))
     const cancel = new AbortController()
-    const dispose = handleCancel(job.deployer, cancel)
+    const dispose = handleCancel(cancel)
     try {
       const runs = job.runs
-      // Promise 13: one host at a time; with current-link and rollback-hosts, switched hosts go back when one fails.
+      // Promise 13: in batches; with current-link and rollback-hosts, switched hosts go back when one fails.
       const end = await rollOut({
         hosts: remote.hosts,
+        batches: remote.batches,
+        migrate: (remote.forwarded.migrate ?? '').trim() !== '',
+        release: (remote.forwarded['release-dir'] ?? '').trim() || null,
         rollbackAcross: remote.rollbackHosts && (remote.forwarded['current-link'] ?? '').trim() !== '',
-        deployer: job.deployer,
+        deployerFor: (host, log) => job!.deployerFor(host, log),
         cancel: cancel.signal,
         say: (line) => printLine(line),
+        warn: (message) => warn(message, { title: 'Deploy cancelled' }),
         onOutcome: () => saveCollected(runs.map((r) => r.runDir))
       })
       collected = true
@@ -191,7 +196,7 @@ async function collectMissed(missed: readonly HostRun[]): Promise<void> {
       const host = remote.hosts.find((h) => h.label === run.label)
       if (!host) continue
       printLine(`${host.label}: the main step ended before the host's result was collected: collecting it now`)
-      const o = await job.deployer.collect(host, run)
+      const o = await job.deployerFor(host, null).collect(host, run)
       await appendSummaries([o])
       const done = o.result === 'deployed' || o.result === 'dry-run'
       if (done) core.notice(`${host.label}: the deploy on the host ended ${o.result} after the main step stopped.`, { title: `Remote deploy ${o.result}` })

@@ -12,7 +12,7 @@ export interface HostSpec {
 }
 
 /** Why a host is deployed: the run's release, or this run's rollback of a host it already switched (promise 13). */
-export type HostPurpose = { kind: 'deploy' } | { kind: 'fleet-rollback'; release: string; reason: string }
+export type HostPurpose = { kind: 'deploy'; skipMigrate?: boolean } | { kind: 'fleet-rollback'; release: string; reason: string }
 
 /** How one host's guarded deploy ended, as the runner saw it: what the planner reads (core/rollout.ts HostEnd), and more. */
 export interface HostOutcome extends HostEnd {
@@ -25,4 +25,6 @@ export interface HostOutcome extends HostEnd {
 
 export interface HostDeployer {
   deploy(host: HostSpec, purpose: HostPurpose): Promise<HostOutcome>
+  /** Stops the run under way before its release switch, else lets it finish; says which (a fleet's batch and a cancelled job use it). */
+  cancel?(): Promise<string>
 }

@@ -3,6 +3,7 @@
 import os from 'node:os'
 import * as core from '@actions/core'
 import { z } from 'zod'
+import { batchesOf, parseHostsPerBatch } from '../core/batches.js'
 import { parseKnownHosts, parseSshAddress, type KnownHostsLine, type SshAddress } from '../core/ssh.js'
 import { InputError, INPUT_DEFAULTS } from '../shell/inputs.js'
 import type { HostSpec } from './host.js'
@@ -24,6 +25,8 @@ export interface RemoteInputs {
   /** `ssh-env`: the named step variables and their values (secrets: never logged, sent on stdin only). */
   stepEnv: Record<string, string>
   rollbackHosts: boolean
+  /** The hosts in their batches (`hosts-per-batch`; the default `1`: one host at a time). */
+  batches: HostSpec[][]
   /** Every deploy input (not the remote ones) as the workflow gave it, for the host's run(). */
   forwarded: Record<string, string>
 }
@@ -79,6 +82,8 @@ export function parseRemoteInputs(read: Read = readAction, runnerUser: () => str
   }
   const rollbackHosts = z.enum(['true', 'false']).safeParse((read('rollback-hosts').trim() || INPUT_DEFAULTS['rollback-hosts']).toLowerCase())
   if (!rollbackHosts.success) problems.push('rollback-hosts must be true or false')
+  const perBatch = parseHostsPerBatch(read('hosts-per-batch') || INPUT_DEFAULTS['hosts-per-batch'])
+  if ('problem' in perBatch) problems.push(perBatch.problem)
   const upload = read('upload').trim() || null
   const stepEnv = parseSshEnv(read('ssh-env'), env, problems)
   if (upload && read('rollback-to').trim()) {
@@ -95,6 +100,7 @@ export function parseRemoteInputs(read: Read = readAction, runnerUser: () => str
     uploadExclude: parseUploadExclude(read('upload-exclude')),
     stepEnv,
     rollbackHosts: rollbackHosts.data === 'true',
+    batches: 'sizes' in perBatch ? batchesOf(hosts, perBatch.sizes) : [],
     forwarded: forwardedInputs(read)
   }
 }
