@@ -81,7 +81,7 @@ describe.skipIf(unavailable)('a fleet of four hosts in batches over SSH', () => 
     hosts = h.hosts
     ports = [await freePort(), await freePort(), await freePort(), await freePort()]
     hosts.forEach((host, i) => {
-      for (const r of ['v1', 'v2', 'v5']) writeRelease(host, r, ports[i]!)
+      for (const r of ['v1', 'v2', 'v5', 'v6']) writeRelease(host, r, ports[i]!)
       writeRelease(host, 'v3', ports[i]!, i === 2) // crash-loops on the third host only (batch 2)
       writeRelease(host, 'v4', ports[i]!, i === 0) // crash-loops on the canary only
     })
@@ -136,6 +136,27 @@ describe.skipIf(unavailable)('a fleet of four hosts in batches over SSH', () => 
     const out = JSON.parse(run.outputs.hosts!) as HostsOutput
     for (const x of hosts.slice(1)) expect(out[x.label]).toEqual({ result: 'aborted', release: null, previous: null, report: null })
     expect(run.summary).toContain('never contacted: the rollout stopped in batch 1')
+  }, 180_000)
+
+  test('migrate on a fleet (promise 15): on the first host only, alone, before any other host started; the others say they skip it', async () => {
+    // Each host's migrate would leave a line in its own HOME: only the first host's may exist.
+    const marker = (x: TestHost) => path.join(x.home, 'migrated.txt')
+    const run = await fleet('v6', { 'hosts-per-batch': '2', migrate: 'echo "$RELEASE_DIR $(date +%s%3N)" >> "$HOME/migrated.txt"' })
+    expect(run.outputs.result, run.stdout + run.stderr).toBe('deployed')
+    const [first, ...rest] = hosts
+    const lines = fs.readFileSync(marker(first!), 'utf8').trim().split('\n')
+    expect(lines).toHaveLength(1)
+    const [dir, at] = lines[0]!.split(' ')
+    expect(dir).toBe(releaseOn(first!, 'v6'))
+    for (const x of rest) expect(fs.existsSync(marker(x)), x.label).toBe(false)
+    // Before any other host's run began (so before any switch), though the first batch holds two hosts.
+    const out = JSON.parse(run.outputs.hosts!) as HostsOutput
+    for (const x of rest) expect(Number(at)).toBeLessThan(span(out[x.label]!.report!).start)
+    for (const x of rest) {
+      const report = JSON.parse(fs.readFileSync(out[x.label]!.report!, 'utf8')) as { migrate?: { skipped: string | null } }
+      expect(report.migrate?.skipped).toMatch(/first host only/)
+      expect(live(x)).toBe(releaseOn(x, 'v6'))
+    }
   }, 180_000)
 
   test('a cancel during the second batch: no host is sent back, each host of that batch stopped before its switch or finished', async () => {

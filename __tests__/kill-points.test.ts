@@ -10,6 +10,7 @@ import path from 'node:path'
 import { afterEach, beforeAll, describe, expect, test } from 'vitest'
 import type { DeployReport } from '../src/core/report-schema.js'
 import { DEFAULT_AUDIT_FILE_NAME, type AuditRecord } from '../src/shell/audit.js'
+import { shellQuote } from '../src/core/report/shell-quote.js'
 import { LOCK_FILE_NAME, readLock } from '../src/shell/lock.js'
 import { APPS, daemonsForThisFile, ROOT, type TestDaemon } from './helpers/daemon.js'
 import { readAudit, startAction, stopStarted, waitFor, type StartedAction } from './helpers/lock-scenarios.js'
@@ -175,7 +176,7 @@ describe('the main step SIGKILLed right after a release switch', () => {
     const half = `A release switch was half done: ${link} names ${r2} (was ${r1}), but the processes may still run the previous release.`
     expect(record.message).toContain('It had sent no pm2 command.')
     expect(record.message).toContain(half)
-    expect(record.message).toContain(`to go back by hand: ln -sfn ${r1} ${link}`)
+    expect(record.message).toContain(`to go back by hand: ln -sfn -- ${shellQuote(r1)} ${shellQuote(link)}`)
     expect(stdout).toContain(half)
 
     // A fresh deploy of the same release: the link is there already, the app still on r1 (kept as the rollback target); it deploys and runs r2.

@@ -271,6 +271,19 @@ describe('lock logic, no daemon', () => {
     expect(fs.existsSync(file)).toBe(true)
   })
 
+  test('taking over a stale lock leaves another claimant\'s claim in flight (its .tmp) alone: that claimant links it, then finds the lock gone', () => {
+    const home = tmpDir('inflight')
+    const file = writeLock(home, holder({ pid: deadPid(), procStart: null }))
+    const seen = readLock(file)
+    if (seen.kind === 'absent') throw new Error('no lock written')
+    // Another process has written its claim's temporary file and is about to link it (createExclusive).
+    const inflight = path.join(home, `${LOCK_FILE_NAME}.claim-${seen.id.replace(/[^\w-]/g, '_')}.1.0f0e.tmp`)
+    fs.writeFileSync(inflight, '{}\n')
+    expect(removeStaleLock(file, seen, HOST)).toBe(true)
+    expect(fs.existsSync(inflight)).toBe(true)
+    expect(fs.readdirSync(home).filter((n) => n.includes('.claim-') && !n.endsWith('.tmp'))).toEqual([])
+  })
+
   test('leftover temp files and claims on locks that are gone are swept; current ones are kept', () => {
     const home = tmpDir('sweep')
     const file = writeLock(home, holder({ token: 'current' }))

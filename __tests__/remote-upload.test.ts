@@ -104,6 +104,8 @@ describe.skipIf(unavailable)('upload, upload-exclude and ssh-env over SSH', () =
     const before = tree(path.join(host.home, 'apps'))
     const run = await deploy(h, host, '~/apps/web/releases/dry', { upload: src, 'dry-run': 'true' })
     expect(run.stdout).toMatch(/dry run: the upload is skipped \(a dry run uploads nothing\)/)
+    // The host checks release-dir as the upload would have made it, and says the plan cannot be read.
+    expect(run.outputs.result, run.stdout).toBe('dry-run')
     expect(run.stdout).not.toMatch(/uploaded /)
     expect(stagedEntries(host)).toEqual([])
     expect(fs.existsSync(path.join(host.home, 'apps/web/releases/dry'))).toBe(false)

@@ -41533,6 +41533,9 @@ function realPathOfMaybeMissing(p) {
  *  name; the host's run() makes it `release-dir` only after the release-dir checks (promise 15),
  *  never in a dry run, and removes it when the run refuses. */
 const STAGED_UPLOAD_INPUT = 'staged-upload';
+/** Over SSH with `upload` in a dry run: `true` when the upload was skipped (a dry run uploads
+ *  nothing), so a release-dir that does not exist yet is what the upload would have made. */
+const UPLOAD_SKIPPED_INPUT = 'upload-skipped';
 /** On a fleet: set on every host but the first, so `migrate` runs once per deploy (promise 15). */
 const SKIP_MIGRATE_INPUT = 'skip-migrate';
 
@@ -41716,8 +41719,8 @@ function parseInputs(env = process.env, read = envInputs(env), resolvePrevious =
     }
     const v = parsed.data;
     const workspace = env.GITHUB_WORKSPACE || process.cwd();
-    // With a staged upload (promise 15) release-dir is made only inside the guarded run: it need not exist yet.
-    const staged = Boolean(env[`INPUT_${STAGED_UPLOAD_INPUT.toUpperCase()}`]?.trim());
+    // With a staged upload (promise 15) release-dir is made only inside the guarded run, and a dry run skips the upload: it need not exist yet.
+    const staged = Boolean(env[`INPUT_${STAGED_UPLOAD_INPUT.toUpperCase()}`]?.trim()) || env[`INPUT_${UPLOAD_SKIPPED_INPUT.toUpperCase()}`]?.trim() === 'true';
     const home = homeDir(env);
     const pm2Home = resolvePm2Home(v['pm2-home'], env);
     const auditLog = resolveAuditLog(v['audit-log'], pm2Home, env);
@@ -45850,8 +45853,9 @@ function removeClaims(file, id) {
     catch {
         return;
     }
+    // A `.tmp` is another claimant's write in flight (createExclusive links it next): its writer removes it, or the sweep does.
     for (const name of names)
-        if (name.startsWith(prefix))
+        if (name.startsWith(prefix) && !name.endsWith('.tmp'))
             external_node_fs_default().rmSync(external_node_path_default().join(dir, name), { force: true });
 }
 /** Removes temp files of killed writers and claims on locks that no longer exist. */
@@ -49656,6 +49660,7 @@ class SshHostDeployer {
             this.checkCancel();
             if (upload && (inputs['dry-run'] ?? '').trim().toLowerCase() === 'true') {
                 print_printLine(`${host.label}: dry run: the upload is skipped (a dry run uploads nothing)`);
+                payload.inputs[UPLOAD_SKIPPED_INPUT] = 'true';
             }
             else if (upload) {
                 const opts = { exclude: this.o.uploadExclude ?? ['.git'], signal: this.connection() };

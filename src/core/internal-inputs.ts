@@ -5,5 +5,9 @@
  *  never in a dry run, and removes it when the run refuses. */
 export const STAGED_UPLOAD_INPUT = 'staged-upload'
 
+/** Over SSH with `upload` in a dry run: `true` when the upload was skipped (a dry run uploads
+ *  nothing), so a release-dir that does not exist yet is what the upload would have made. */
+export const UPLOAD_SKIPPED_INPUT = 'upload-skipped'
+
 /** On a fleet: set on every host but the first, so `migrate` runs once per deploy (promise 15). */
 export const SKIP_MIGRATE_INPUT = 'skip-migrate'

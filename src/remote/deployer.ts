@@ -5,7 +5,7 @@
 import crypto from 'node:crypto'
 import * as core from '@actions/core'
 import { isUserError, messageOf } from '../core/errors.js'
-import { SKIP_MIGRATE_INPUT, STAGED_UPLOAD_INPUT } from '../core/internal-inputs.js'
+import { SKIP_MIGRATE_INPUT, STAGED_UPLOAD_INPUT, UPLOAD_SKIPPED_INPUT } from '../core/internal-inputs.js'
 import type { DeployResult } from '../core/report-schema.js'
 import { FLEET_ROLLBACK_INPUT } from '../core/rollout.js'
 import { classifySshFailure, KEEPALIVE, knownHostsCover, knownHostsName, sshFailureMessage, type KnownHostsLine, type SshAddress } from '../core/ssh.js'
@@ -140,6 +140,7 @@ export class SshHostDeployer implements HostDeployer {
       this.checkCancel()
       if (upload && (inputs['dry-run'] ?? '').trim().toLowerCase() === 'true') {
         printLine(`${host.label}: dry run: the upload is skipped (a dry run uploads nothing)`)
+        payload.inputs[UPLOAD_SKIPPED_INPUT] = 'true'
       } else if (upload) {
         const opts: UploadOptions = { exclude: this.o.uploadExclude ?? ['.git'], signal: this.connection() }
         payload.inputs[STAGED_UPLOAD_INPUT] = await uploadRelease(this.o.transport, host, probe.node, agent, upload, opts)

@@ -8,7 +8,7 @@ import * as core from '@actions/core'
 import { z } from 'zod'
 import { MAX_LINK_NAME_BYTES } from './release.js'
 import { realPathOfMaybeMissing } from './stage.js'
-import { STAGED_UPLOAD_INPUT } from '../core/internal-inputs.js'
+import { STAGED_UPLOAD_INPUT, UPLOAD_SKIPPED_INPUT } from '../core/internal-inputs.js'
 
 export class InputError extends UserError {}
 
@@ -254,8 +254,8 @@ export function parseInputs(env: NodeJS.ProcessEnv = process.env, read: InputRea
   }
   const v = parsed.data
   const workspace = env.GITHUB_WORKSPACE || process.cwd()
-  // With a staged upload (promise 15) release-dir is made only inside the guarded run: it need not exist yet.
-  const staged = Boolean(env[`INPUT_${STAGED_UPLOAD_INPUT.toUpperCase()}`]?.trim())
+  // With a staged upload (promise 15) release-dir is made only inside the guarded run, and a dry run skips the upload: it need not exist yet.
+  const staged = Boolean(env[`INPUT_${STAGED_UPLOAD_INPUT.toUpperCase()}`]?.trim()) || env[`INPUT_${UPLOAD_SKIPPED_INPUT.toUpperCase()}`]?.trim() === 'true'
   const home = homeDir(env)
   const pm2Home = resolvePm2Home(v['pm2-home'], env)
   const auditLog = resolveAuditLog(v['audit-log'], pm2Home, env)

@@ -249,7 +249,8 @@ function removeClaims(file: string, id: string): void {
   } catch {
     return
   }
-  for (const name of names) if (name.startsWith(prefix)) fs.rmSync(path.join(dir, name), { force: true })
+  // A `.tmp` is another claimant's write in flight (createExclusive links it next): its writer removes it, or the sweep does.
+  for (const name of names) if (name.startsWith(prefix) && !name.endsWith('.tmp')) fs.rmSync(path.join(dir, name), { force: true })
 }
 
 /** Removes temp files of killed writers and claims on locks that no longer exist. */
