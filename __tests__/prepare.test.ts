@@ -259,6 +259,9 @@ describe('a Node app on one daemon: npm ci in prepare, failures, timeouts, no da
     fs.mkdirSync(path.join(legacy, 'bin'), { recursive: true })
     fs.copyFileSync(path.join(APPS, 'idle.cjs'), path.join(legacy, 'bin', 'idle.cjs'))
     d.start({ name: 'legacy-report', script: path.join(legacy, 'bin', 'idle.cjs'), cwd: path.join(legacy, 'bin') })
+    // The neighbour's own data, inside the directory it runs from: an upload must never replace it.
+    fs.mkdirSync(path.join(legacy, 'bin', 'data'))
+    fs.writeFileSync(path.join(legacy, 'bin', 'data', 'orders.db'), 'precious\n')
     const cases: [string, RegExp, Record<string, string>?][] = [
       [base, /contains current-link/],
       [path.join(base, 'releases') + '/', /is the directory that holds the releases .*env\.VERSION.* was empty/],
@@ -267,6 +270,7 @@ describe('a Node app on one daemon: npm ci in prepare, failures, timeouts, no da
       [path.join(base, 'releases', 'v1'), /is the previous release, kept as the rollback target: use `rollback-to: previous`/],
       [path.join(base, 'shared'), /is shared-dir/],
       [legacy, /contains .*legacy\/bin, where PM2 process legacy-report \(pm_id \d+\) runs from/],
+      [path.join(legacy, 'bin', 'data'), /exists inside .*legacy\/bin, where PM2 process legacy-report \(pm_id \d+\) runs from, and no deploy of this app recorded it as a release/],
       [path.join(base, 'releases', 'v1'), /is the previous release/, { 'dry-run': 'true' }],
       [path.join(base, 'shared', 'v3'), /lies inside shared-dir/, { 'dry-run': 'true' }]
     ]

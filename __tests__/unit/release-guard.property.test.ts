@@ -46,6 +46,16 @@ describe('release-dir refusals, each naming the path and the fix', () => {
     expect(releaseDirProblems(base('/opt/legacy', { processDirs, releaseHolders: [] })).join('\n')).toMatch(/contains \/opt\/legacy\/bin, where PM2 process legacy \(pm_id 3\) runs from/)
     expect(releaseDirProblems(base('/home/deploy/app/releases/v2', { processDirs, live: null, previous: null, releaseHolders: [], currentLink: '/home/deploy/app/current', realLink: '/home/deploy/app/current', sharedDir: '/home/deploy/app/shared' }))).toEqual([])
   })
+  test('an upload never replaces an existing directory inside a process\'s directory that this app did not record as a release', () => {
+    const processDirs = [{ name: 'other-api', pmId: 5, path: '/srv/other' }]
+    const at = (over: Partial<ReleaseGuardInput>) => releaseDirProblems(base('/srv/other/node_modules', { processDirs, releaseHolders: [], ...over })).join('\n')
+    expect(at({ replacesExisting: true })).toMatch(/exists inside \/srv\/other, where PM2 process other-api \(pm_id 5\) runs from, and no deploy of this app recorded it as a release/)
+    // A new directory there, or a release this app recorded, is a release of its own.
+    expect(at({ replacesExisting: false })).toBe('')
+    expect(at({ replacesExisting: true, recorded: ['/srv/other/node_modules'] })).toBe('')
+    // A process run from / never refuses a release.
+    expect(releaseDirProblems(base(`${APP}/releases/v2`, { replacesExisting: true, processDirs: [{ name: 'rooted', pmId: 6, path: '/' }] }))).toEqual([])
+  })
   test('the previous release is the one the newest run left live came from', () => {
     const ev = (target: string, previous: string | null, over = {}) => ({ target, previous, live: target, switched: true, rolledBack: false, ...over })
     expect(previousOfLive([ev('/r/1', null), ev('/r/2', '/r/1'), ev('/r/3', '/r/2', { rolledBack: true, live: '/r/2' })], '/r/2')).toBe('/r/1')

@@ -45409,15 +45409,28 @@ function releaseDirProblems(g) {
             out.push(`release-dir: ${dir} lies deeper inside the directory that holds the releases (${holder}): a release is a direct child of it, e.g. ${external_node_path_default().join(holder, '<commit sha>')}`);
         }
     }
-    // A process runs from release-dir or below it: replacing or writing there changes what it runs.
-    // (release-dir inside a process's directory is not refused: a process run from / or $HOME would refuse every release.)
+    out.push(...processDirProblems(g));
+    return out;
+}
+/**
+ * A process runs from release-dir or below it: replacing or writing there changes what it runs.
+ * A new release-dir inside a process's directory is allowed (a process run from / or $HOME would
+ * refuse every release), but an upload never replaces an existing directory there that this app's
+ * deploys did not record as a release: it may be that app's own data (`/srv/other/node_modules`).
+ */
+function processDirProblems(g) {
+    const out = [];
+    const dir = g.releaseDir;
     const seen = new Set();
+    const ours = g.recorded?.includes(dir) ?? false;
     for (const p of g.processDirs) {
         const how = overlap(dir, p.path);
-        if ((how === 'is' || how === 'contains') && !seen.has(p.path)) {
-            seen.add(p.path);
-            out.push(`release-dir: ${dir} ${how} ${p.path}, where PM2 process ${p.name} (pm_id ${p.pmId}) runs from: deploy into a new directory no process runs from, e.g. ${external_node_path_default().join(external_node_path_default().dirname(dir), '<commit sha>')}`);
-        }
+        if (seen.has(p.path) || !how || (how === 'lies inside' && (!g.replacesExisting || ours || external_node_path_default().dirname(p.path) === p.path)))
+            continue;
+        seen.add(p.path);
+        out.push(how === 'lies inside'
+            ? `release-dir: ${dir} exists inside ${p.path}, where PM2 process ${p.name} (pm_id ${p.pmId}) runs from, and no deploy of this app recorded it as a release: the upload would replace it. Deploy into a new directory, e.g. ${external_node_path_default().join(external_node_path_default().dirname(dir), '<commit sha>')}`
+            : `release-dir: ${dir} ${how} ${p.path}, where PM2 process ${p.name} (pm_id ${p.pmId}) runs from: deploy into a new directory no process runs from, e.g. ${external_node_path_default().join(external_node_path_default().dirname(dir), '<commit sha>')}`);
     }
     return out;
 }
@@ -46141,7 +46154,8 @@ async function guardReleaseDir(ctx, pm2, r, sharedDir) {
     const holders = [r.live, previous, ...recorded].flatMap((p) => (p && p !== r.releaseDir ? [external_node_path_default().dirname(p)] : []));
     const processDirs = runningFacts(await pm2.list()).flatMap((f) => [f.procCwd ?? f.realPmCwd, f.realScript && external_node_path_default().dirname(f.realScript)].flatMap((p) => (p ? [{ name: f.name, pmId: f.pmId, path: p }] : [])));
     const realLink = external_node_path_default().join(realOrSelf(external_node_path_default().dirname(r.currentLink)), external_node_path_default().basename(r.currentLink));
-    const problems = releaseDirProblems({ releaseDir: r.releaseDir, currentLink: r.currentLink, realLink, live: r.live, previous, sharedDir, releaseHolders: holders, processDirs });
+    const replacesExisting = state.staged !== null && external_node_fs_default().existsSync(r.releaseDir);
+    const problems = releaseDirProblems({ releaseDir: r.releaseDir, currentLink: r.currentLink, realLink, live: r.live, previous, sharedDir, releaseHolders: holders, processDirs, replacesExisting, recorded });
     if (problems.length > 0) {
         state.checks.push({ name: 'release-dir', ok: false, detail: problems.join('; ') });
         throw new DeployStop('aborted', `release-dir refused: nothing was uploaded, linked, prepared or changed.\n${problems.map((p) => `- ${p}`).join('\n')}`, 'release-dir refused');

@@ -21,6 +21,10 @@ export interface ReleaseGuardInput {
   releaseHolders: readonly string[]
   /** The real cwd and script directory of every PM2 process, own or not. */
   processDirs: readonly { name: string; pmId: number; path: string }[]
+  /** An upload is about to replace a release-dir that exists already. */
+  replacesExisting?: boolean
+  /** The releases this app's deploys recorded (the audit log): a replaced one of these is this app's own. */
+  recorded?: readonly string[]
 }
 
 /** How a path relates to release-dir, in words; null when they do not overlap. */
@@ -66,15 +70,30 @@ export function releaseDirProblems(g: ReleaseGuardInput): string[] {
       out.push(`release-dir: ${dir} lies deeper inside the directory that holds the releases (${holder}): a release is a direct child of it, e.g. ${path.join(holder, '<commit sha>')}`)
     }
   }
-  // A process runs from release-dir or below it: replacing or writing there changes what it runs.
-  // (release-dir inside a process's directory is not refused: a process run from / or $HOME would refuse every release.)
+  out.push(...processDirProblems(g))
+  return out
+}
+
+/**
+ * A process runs from release-dir or below it: replacing or writing there changes what it runs.
+ * A new release-dir inside a process's directory is allowed (a process run from / or $HOME would
+ * refuse every release), but an upload never replaces an existing directory there that this app's
+ * deploys did not record as a release: it may be that app's own data (`/srv/other/node_modules`).
+ */
+function processDirProblems(g: ReleaseGuardInput): string[] {
+  const out: string[] = []
+  const dir = g.releaseDir
   const seen = new Set<string>()
+  const ours = g.recorded?.includes(dir) ?? false
   for (const p of g.processDirs) {
     const how = overlap(dir, p.path)
-    if ((how === 'is' || how === 'contains') && !seen.has(p.path)) {
-      seen.add(p.path)
-      out.push(`release-dir: ${dir} ${how} ${p.path}, where PM2 process ${p.name} (pm_id ${p.pmId}) runs from: deploy into a new directory no process runs from, e.g. ${path.join(path.dirname(dir), '<commit sha>')}`)
-    }
+    if (seen.has(p.path) || !how || (how === 'lies inside' && (!g.replacesExisting || ours || path.dirname(p.path) === p.path))) continue
+    seen.add(p.path)
+    out.push(
+      how === 'lies inside'
+        ? `release-dir: ${dir} exists inside ${p.path}, where PM2 process ${p.name} (pm_id ${p.pmId}) runs from, and no deploy of this app recorded it as a release: the upload would replace it. Deploy into a new directory, e.g. ${path.join(path.dirname(dir), '<commit sha>')}`
+        : `release-dir: ${dir} ${how} ${p.path}, where PM2 process ${p.name} (pm_id ${p.pmId}) runs from: deploy into a new directory no process runs from, e.g. ${path.join(path.dirname(dir), '<commit sha>')}`
+    )
   }
   return out
 }

@@ -117,7 +117,8 @@ async function guardReleaseDir(ctx: DeployContext, pm2: Pm2Port, r: ReleaseInput
     [f.procCwd ?? f.realPmCwd, f.realScript && path.dirname(f.realScript)].flatMap((p) => (p ? [{ name: f.name, pmId: f.pmId, path: p }] : []))
   )
   const realLink = path.join(realOrSelf(path.dirname(r.currentLink)), path.basename(r.currentLink))
-  const problems = releaseDirProblems({ releaseDir: r.releaseDir, currentLink: r.currentLink, realLink, live: r.live, previous, sharedDir, releaseHolders: holders, processDirs })
+  const replacesExisting = state.staged !== null && fs.existsSync(r.releaseDir)
+  const problems = releaseDirProblems({ releaseDir: r.releaseDir, currentLink: r.currentLink, realLink, live: r.live, previous, sharedDir, releaseHolders: holders, processDirs, replacesExisting, recorded })
   if (problems.length > 0) {
     state.checks.push({ name: 'release-dir', ok: false, detail: problems.join('; ') })
     throw new DeployStop('aborted', `release-dir refused: nothing was uploaded, linked, prepared or changed.\n${problems.map((p) => `- ${p}`).join('\n')}`, 'release-dir refused')
