@@ -8,7 +8,7 @@ import { APPS } from './helpers/daemon.js'
 import { freePort, probe, until } from './helpers/load.js'
 import { startAction } from './helpers/lock-scenarios.js'
 import { endJob, runAction, runPost, type ActionRun } from './helpers/run-action.js'
-import { sshHostsForThisFile, sshHostsUnavailable, type SshHosts, type TestHost } from './helpers/sshd.js'
+import { sshHostsForThisFile, sshHostsUnavailable, webInputs, type SshHosts, type TestHost } from './helpers/sshd.js'
 
 const unavailable = sshHostsUnavailable()
 if (unavailable && process.env.CI === 'true') throw new Error(`Under CI the fleet tests must run, but: ${unavailable}`)
@@ -56,22 +56,8 @@ describe.skipIf(unavailable)('a fleet of four hosts in batches over SSH', () => 
   let hosts: TestHost[]
   let ports: number[]
 
-  const inputs = (release: string, extra: Record<string, string> = {}): Record<string, string> => ({
-    app: 'web',
-    'environment-suffix': '-test',
-    ecosystem: 'ecosystem.config.js',
-    'current-link': '~/apps/web/current',
-    'release-dir': `~/apps/web/releases/${release}`,
-    'stable-seconds': '1',
-    'timeout-seconds': '60',
-    'pm2-home': '',
-    'pm2-path': path.join(h.nodeModules, '.bin', 'pm2'),
-    'ssh-host': hosts.map((x) => x.label).join('\n'),
-    'ssh-key': h.clientKey,
-    'ssh-known-hosts': h.knownHosts,
-    'hosts-per-batch': '1, 100%',
-    ...extra
-  })
+  const inputs = (release: string, extra: Record<string, string> = {}): Record<string, string> =>
+    webInputs(h, hosts.map((x) => x.label).join('\n'), `~/apps/web/releases/${release}`, { 'stable-seconds': '1', 'hosts-per-batch': '1, 100%', ...extra })
   const fleet = (release: string, extra: Record<string, string> = {}): Promise<ActionRun> =>
     runAction({ inputs: inputs(release, extra), pm2Home: path.join(h.dir, 'runner-pm2'), baseDir: path.join(h.dir, 'runner'), timeoutMs: 170_000, post: true })
   const answers = (i: number) => until(`host ${i + 1} answers`, async () => probe(ports[i]!))

@@ -9,7 +9,7 @@ import { APPS } from './helpers/daemon.js'
 import { freePort, probe, until } from './helpers/load.js'
 import { startAction, type StartedAction } from './helpers/lock-scenarios.js'
 import { endJob, runAction, runPost, type ActionRun } from './helpers/run-action.js'
-import { sshHostsForThisFile, sshHostsUnavailable, type SshHosts, type TestHost } from './helpers/sshd.js'
+import { sshHostsForThisFile, sshHostsUnavailable, webInputs, type SshHosts, type TestHost } from './helpers/sshd.js'
 
 const unavailable = sshHostsUnavailable()
 if (unavailable && process.env.CI === 'true') throw new Error(`Under CI the fleet tests must run, but: ${unavailable}`)
@@ -72,21 +72,7 @@ describe.skipIf(unavailable)('a fleet of three hosts over SSH', () => {
   let ports: number[]
 
   function inputs(release: string, lines = hosts.map((x) => x.label), extra: Record<string, string> = {}): Record<string, string> {
-    return {
-      app: 'web',
-      'environment-suffix': '-test',
-      ecosystem: 'ecosystem.config.js',
-      'current-link': '~/apps/web/current',
-      'release-dir': `~/apps/web/releases/${release}`,
-      'stable-seconds': '2',
-      'timeout-seconds': '60',
-      'pm2-home': '',
-      'pm2-path': path.join(h.nodeModules, '.bin', 'pm2'),
-      'ssh-host': lines.join('\n'),
-      'ssh-key': h.clientKey,
-      'ssh-known-hosts': h.knownHosts,
-      ...extra
-    }
+    return webInputs(h, lines.join('\n'), `~/apps/web/releases/${release}`, extra)
   }
 
   const fleet = (release: string, lines?: string[], extra: Record<string, string> = {}): Promise<ActionRun> =>

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, test } from 'vitest'
 import { APPS } from './helpers/daemon.js'
 import { freePort, until } from './helpers/load.js'
 import { jobEnv, MAIN, parseCommandFile, runAction, stepEnv, type ActionRun } from './helpers/run-action.js'
-import { sshHostsForThisFile, sshHostsUnavailable, type SshHosts, type TestHost } from './helpers/sshd.js'
+import { sshHostsForThisFile, sshHostsUnavailable, webInputs, type SshHosts, type TestHost } from './helpers/sshd.js'
 
 const unavailable = sshHostsUnavailable()
 if (unavailable && process.env.CI === 'true') throw new Error(`Under CI the remote-deploy tests must run, but: ${unavailable}`)
@@ -28,21 +28,7 @@ function writeRelease(host: TestHost, name: string, port: number, slowLoadMs = 0
 }
 
 function inputsFor(h: SshHosts, host: TestHost, release: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    app: 'web',
-    'environment-suffix': '-test',
-    ecosystem: 'ecosystem.config.js',
-    'current-link': '~/apps/web/current',
-    'release-dir': `~/apps/web/releases/${release}`,
-    'stable-seconds': '2',
-    'timeout-seconds': '60',
-    'pm2-home': '',
-    'pm2-path': path.join(h.nodeModules, '.bin', 'pm2'),
-    'ssh-host': host.label,
-    'ssh-key': h.clientKey,
-    'ssh-known-hosts': h.knownHosts,
-    ...extra
-  }
+  return webInputs(h, host.label, `~/apps/web/releases/${release}`, extra)
 }
 
 const live = (host: TestHost) => {

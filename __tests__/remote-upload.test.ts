@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, test } from 'vitest'
 import { APPS } from './helpers/daemon.js'
 import { freePort, probe, until } from './helpers/load.js'
 import { readAllFiles, runAction, type ActionRun } from './helpers/run-action.js'
-import { sshHostsForThisFile, sshHostsUnavailable, type SshHosts, type TestHost } from './helpers/sshd.js'
+import { sshHostsForThisFile, sshHostsUnavailable, webInputs, type SshHosts, type TestHost } from './helpers/sshd.js'
 
 const unavailable = sshHostsUnavailable()
 if (unavailable && process.env.CI === 'true') throw new Error(`Under CI the remote-deploy tests must run, but: ${unavailable}`)
@@ -41,21 +41,7 @@ function buildOnRunner(h: SshHosts, files: Record<string, string>): string {
 }
 
 function inputsFor(h: SshHosts, host: TestHost, releaseDir: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    app: 'web',
-    'environment-suffix': '-test',
-    ecosystem: 'ecosystem.config.js',
-    'current-link': '~/apps/web/current',
-    'release-dir': releaseDir,
-    'stable-seconds': '2',
-    'timeout-seconds': '60',
-    'pm2-home': '',
-    'pm2-path': path.join(h.nodeModules, '.bin', 'pm2'),
-    'ssh-host': host.label,
-    'ssh-key': h.clientKey,
-    'ssh-known-hosts': h.knownHosts,
-    ...extra
-  }
+  return webInputs(h, host.label, releaseDir, extra)
 }
 
 function deploy(h: SshHosts, host: TestHost, releaseDir: string, extra: Record<string, string> = {}, env: Record<string, string> = {}, timeoutMs = 110_000): Promise<ActionRun> {

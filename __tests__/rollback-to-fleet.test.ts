@@ -7,7 +7,7 @@ import { expect, test } from 'vitest'
 import { APPS } from './helpers/daemon.js'
 import { freePort, probe, until } from './helpers/load.js'
 import { runAction, type ActionRun } from './helpers/run-action.js'
-import { sshHostsForThisFile, sshHostsUnavailable, type TestHost } from './helpers/sshd.js'
+import { sshHostsForThisFile, sshHostsUnavailable, webInputs, type TestHost } from './helpers/sshd.js'
 
 const unavailable = sshHostsUnavailable()
 if (unavailable && process.env.CI === 'true') throw new Error(`Under CI the fleet tests must run, but: ${unavailable}`)
@@ -31,20 +31,7 @@ test.skipIf(unavailable)('a fleet of three rolls back together, each host to the
   hosts.forEach((host, i) => ['v1', 'v2', 'v3'].forEach((r) => writeRelease(host, r, ports[i]!)))
   const fleet = (lines: string[], extra: Record<string, string>): Promise<ActionRun> =>
     runAction({
-      inputs: {
-        app: 'web',
-        'environment-suffix': '-test',
-        ecosystem: 'ecosystem.config.js',
-        'current-link': '~/apps/web/current',
-        'stable-seconds': '2',
-        'timeout-seconds': '60',
-        'pm2-home': '',
-        'pm2-path': path.join(h.nodeModules, '.bin', 'pm2'),
-        'ssh-host': lines.join('\n'),
-        'ssh-key': h.clientKey,
-        'ssh-known-hosts': h.knownHosts,
-        ...extra
-      },
+      inputs: webInputs(h, lines.join('\n'), null, extra),
       pm2Home: path.join(h.dir, 'runner-pm2'),
       baseDir: path.join(h.dir, 'runner'),
       timeoutMs: 170_000,

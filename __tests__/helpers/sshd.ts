@@ -244,3 +244,25 @@ export function sshHostsForThisFile(): (n: number, opts?: HostOptions[]) => Prom
     return h
   }
 }
+
+/**
+ * The inputs of a deploy of the test app `web` (`web-test`, ~/apps/web on each host) over SSH to
+ * `sshHost` (one label, or several lines), through the hosts' own pm2; `extra` adds or overrides.
+ */
+export function webInputs(h: SshHosts, sshHost: string, releaseDir: string | null, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    app: 'web',
+    'environment-suffix': '-test',
+    ecosystem: 'ecosystem.config.js',
+    'current-link': '~/apps/web/current',
+    ...(releaseDir === null ? {} : { 'release-dir': releaseDir }),
+    'stable-seconds': '2',
+    'timeout-seconds': '60',
+    'pm2-home': '',
+    'pm2-path': path.join(h.nodeModules, '.bin', 'pm2'),
+    'ssh-host': sshHost,
+    'ssh-key': h.clientKey,
+    'ssh-known-hosts': h.knownHosts,
+    ...extra
+  }
+}
