@@ -41956,6 +41956,15 @@ const AUDIT_SCHEMA_VERSION = 1;
 /** Messages are cut to this length: a record stays one short line. */
 const MAX_MESSAGE = 2000;
 const nstr = schemas_string().nullable();
+/** A run's release as its audit line keeps it (the written schema and the read-back share these). */
+const RELEASE_FIELDS = {
+    link: schemas_string(),
+    target: schemas_string(),
+    previous: nstr,
+    live: nstr,
+    switched: schemas_boolean(),
+    rolledBack: schemas_boolean()
+};
 /** The workflow metadata an audit record keeps: who, what, from where. */
 const AuditMetadataSchema = strictObject({
     platform: schemas_enum(['gitea', 'github', 'local']),
@@ -42005,16 +42014,7 @@ const AuditRecordSchema = strictObject({
      * live, what was live before and at the end, and why it ran. keep-releases (promise 15) and
      * `rollback-to: previous` (promise 16) read the releases of an app from these.
      */
-    release: strictObject({
-        link: schemas_string(),
-        target: schemas_string(),
-        previous: nstr,
-        live: nstr,
-        switched: schemas_boolean(),
-        rolledBack: schemas_boolean(),
-        kind: schemas_enum(['deploy', 'rollback-to', 'fleet-rollback'])
-    })
-        .optional()
+    release: strictObject({ ...RELEASE_FIELDS, kind: schemas_enum(['deploy', 'rollback-to', 'fleet-rollback']) }).optional()
 });
 /** Picks the fixed fields: whatever else a caller's objects carry never reaches the log. */
 function audit_buildAuditRecord(r) {
@@ -42198,15 +42198,8 @@ const ReleaseEventSchema = object({
     dryRun: schemas_boolean().optional(),
     app: schemas_string(),
     environmentSuffix: schemas_string(),
-    release: object({
-        link: schemas_string(),
-        target: schemas_string(),
-        previous: nstr,
-        live: nstr,
-        switched: schemas_boolean(),
-        rolledBack: schemas_boolean(),
-        kind: schemas_string()
-    }),
+    // Loose: a kind a newer version adds is still a release event.
+    release: object({ ...RELEASE_FIELDS, kind: schemas_string() }),
     metadata: object({ sha: nstr.optional(), runId: nstr.optional(), runNumber: nstr.optional(), runUrl: nstr.optional(), repository: nstr.optional() })
         .nullable()
         .optional()

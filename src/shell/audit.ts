@@ -18,6 +18,16 @@ const MAX_MESSAGE = 2000
 
 const nstr = z.string().nullable()
 
+/** A run's release as its audit line keeps it (the written schema and the read-back share these). */
+const RELEASE_FIELDS = {
+  link: z.string(),
+  target: z.string(),
+  previous: nstr,
+  live: nstr,
+  switched: z.boolean(),
+  rolledBack: z.boolean()
+}
+
 /** The workflow metadata an audit record keeps: who, what, from where. */
 export const AuditMetadataSchema = z.strictObject({
   platform: z.enum(['gitea', 'github', 'local']),
@@ -69,17 +79,7 @@ export const AuditRecordSchema = z.strictObject({
    * live, what was live before and at the end, and why it ran. keep-releases (promise 15) and
    * `rollback-to: previous` (promise 16) read the releases of an app from these.
    */
-  release: z
-    .strictObject({
-      link: z.string(),
-      target: z.string(),
-      previous: nstr,
-      live: nstr,
-      switched: z.boolean(),
-      rolledBack: z.boolean(),
-      kind: z.enum(['deploy', 'rollback-to', 'fleet-rollback'])
-    })
-    .optional()
+  release: z.strictObject({ ...RELEASE_FIELDS, kind: z.enum(['deploy', 'rollback-to', 'fleet-rollback']) }).optional()
 })
 export type AuditRecord = z.infer<typeof AuditRecordSchema>
 
@@ -289,15 +289,8 @@ const ReleaseEventSchema = z.object({
   dryRun: z.boolean().optional(),
   app: z.string(),
   environmentSuffix: z.string(),
-  release: z.object({
-    link: z.string(),
-    target: z.string(),
-    previous: nstr,
-    live: nstr,
-    switched: z.boolean(),
-    rolledBack: z.boolean(),
-    kind: z.string()
-  }),
+  // Loose: a kind a newer version adds is still a release event.
+  release: z.object({ ...RELEASE_FIELDS, kind: z.string() }),
   metadata: z
     .object({ sha: nstr.optional(), runId: nstr.optional(), runNumber: nstr.optional(), runUrl: nstr.optional(), repository: nstr.optional() })
     .nullable()
