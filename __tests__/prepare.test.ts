@@ -42,6 +42,13 @@ function get(port: number): Promise<string | null> {
   })
 }
 
+/** The agent's staging area under `root` (…/pm2-safe-deploy/staging): the only place a run takes a staged upload from. */
+function stagingArea(root: string): string {
+  const dir = path.join(root, 'pm2-safe-deploy', 'staging')
+  fs.mkdirSync(dir, { recursive: true })
+  return dir
+}
+
 function deploy(d: TestDaemon, inputs: Record<string, string>, env: Record<string, string> = {}): Promise<ActionRun> {
   return runAction({ inputs: { 'environment-suffix': '-test', whitelist: '', ecosystem: 'ecosystem.config.js', 'stable-seconds': '2', 'timeout-seconds': '60', ...inputs }, env, pm2Home: d.home, baseDir: d.dir, timeoutMs: 120_000 })
 }
@@ -279,7 +286,7 @@ describe('a Node app on one daemon: npm ci in prepare, failures, timeouts, no da
     const processes = d.fingerprint()
     for (const [dir, why, over] of cases) {
       // As over SSH: the upload staged under a temporary name, made release-dir only after the check.
-      const staged = fs.mkdtempSync(path.join(os.tmpdir(), 'pm2sd-staged-'))
+      const staged = fs.mkdtempSync(path.join(stagingArea(d.dir), 'x-'))
       fs.writeFileSync(path.join(staged, 'server.js'), 'overwritten\n')
       const run = await deploy(d, { ...inputs('x'), 'release-dir': dir, prepare: 'touch PREPARED', ...over }, { 'INPUT_STAGED-UPLOAD': staged })
       expect(fs.existsSync(staged), `${dir}: the staged upload is removed`).toBe(false)
@@ -322,11 +329,22 @@ describe('a Node app on one daemon: npm ci in prepare, failures, timeouts, no da
     expect(fs.readFileSync(seen, 'utf8').trim().split('\n')).toHaveLength(1)
   })
 
+  test('a staged-upload set by hand outside the staging area is refused and never touched', async () => {
+    const data = path.join(d.dir, 'not-an-upload')
+    fs.mkdirSync(data)
+    fs.writeFileSync(path.join(data, 'orders.db'), 'precious\n')
+    const run = await deploy(d, inputs('v3'), { 'INPUT_STAGED-UPLOAD': data })
+    expect(run.outputs.result, run.stdout).toBe('aborted')
+    expect(run.stdout).toMatch(/staged-upload: .*not-an-upload is not in the staging area/)
+    expect(fs.readFileSync(path.join(data, 'orders.db'), 'utf8')).toBe('precious\n')
+    expect(fs.existsSync(path.join(base, 'releases', 'v3'))).toBe(false)
+  })
+
   test('a staged upload becomes release-dir (across file systems too); refused or in a dry run it is removed and release-dir is never made', async () => {
     const stageRoot = fs.existsSync('/dev/shm') && fs.statSync('/dev/shm').isDirectory() ? fs.mkdtempSync('/dev/shm/pm2sd-stage-') : fs.mkdtempSync(path.join(os.tmpdir(), 'pm2sd-stage-'))
     try {
       const staged = (name: string) => {
-        const dir = path.join(stageRoot, name)
+        const dir = path.join(stagingArea(stageRoot), name)
         const made = npmRelease(path.join(stageRoot, 'src'), name, port, pack)
         fs.renameSync(made, dir)
         return dir

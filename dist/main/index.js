@@ -41533,6 +41533,15 @@ function realPathOfMaybeMissing(p) {
  *  name; the host's run() makes it `release-dir` only after the release-dir checks (promise 15),
  *  never in a dry run, and removes it when the run refuses. */
 const STAGED_UPLOAD_INPUT = 'staged-upload';
+/**
+ * Whether `p` is where the host agent stages an upload: one directory right under
+ * `…/pm2-safe-deploy/staging/`. The run moves and removes a staged upload, so any other path
+ * (a `staged-upload:` a workflow set by hand) is refused, never touched.
+ */
+function isStagingPath(p) {
+    const parts = p.split('/');
+    return p.startsWith('/') && parts.length >= 4 && parts.at(-1) !== '' && !parts.includes('..') && !parts.includes('.') && parts.at(-2) === 'staging' && parts.at(-3) === 'pm2-safe-deploy';
+}
 /** Over SSH with `upload` in a dry run: `true` when the upload was skipped (a dry run uploads
  *  nothing), so a release-dir that does not exist yet is what the upload would have made. */
 const UPLOAD_SKIPPED_INPUT = 'upload-skipped';
@@ -41720,7 +41729,11 @@ function parseInputs(env = process.env, read = envInputs(env), resolvePrevious =
     const v = parsed.data;
     const workspace = env.GITHUB_WORKSPACE || process.cwd();
     // With a staged upload (promise 15) release-dir is made only inside the guarded run, and a dry run skips the upload: it need not exist yet.
-    const staged = Boolean(env[`INPUT_${STAGED_UPLOAD_INPUT.toUpperCase()}`]?.trim()) || env[`INPUT_${UPLOAD_SKIPPED_INPUT.toUpperCase()}`]?.trim() === 'true';
+    const stagedPath = env[`INPUT_${STAGED_UPLOAD_INPUT.toUpperCase()}`]?.trim() ?? '';
+    if (stagedPath && !isStagingPath(stagedPath)) {
+        fail(`${STAGED_UPLOAD_INPUT}: ${shortPath(stagedPath)} is not in the staging area of an upload (~/.cache/pm2-safe-deploy/staging/). The action sets this input itself on a host over SSH: remove \`${STAGED_UPLOAD_INPUT}\` from the step's \`with:\`, and use \`upload\` with \`ssh-host\``);
+    }
+    const staged = stagedPath !== '' || env[`INPUT_${UPLOAD_SKIPPED_INPUT.toUpperCase()}`]?.trim() === 'true';
     const home = homeDir(env);
     const pm2Home = resolvePm2Home(v['pm2-home'], env);
     const auditLog = resolveAuditLog(v['audit-log'], pm2Home, env);
@@ -48401,7 +48414,9 @@ class DeployState {
     failing = [];
     constructor(env) {
         this.env = env;
-        this.staged = env[`INPUT_${STAGED_UPLOAD_INPUT.toUpperCase()}`]?.trim() || null;
+        // Only a path in the agent's staging area is ever moved or removed (parseInputs refuses any other).
+        const staged = env[`INPUT_${STAGED_UPLOAD_INPUT.toUpperCase()}`]?.trim() || null;
+        this.staged = staged && isStagingPath(staged) ? staged : null;
         this.runTag = `${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${env.GITHUB_JOB ?? 'job'}-${process.pid}-${this.startedAt}`.replace(/[^\w.-]/g, '_');
     }
     get own() {

@@ -6,7 +6,7 @@ import type { PlannedCommand } from '../core/plan.js'
 import type { OldInstance } from '../core/swap.js'
 import type { ProcessRecord } from '../core/process-record.js'
 import type { CheckRecord, DeployResult, FailingRecord, HookRecord, ReleaseRecord } from '../core/report-schema.js'
-import { STAGED_UPLOAD_INPUT } from '../core/internal-inputs.js'
+import { isStagingPath, STAGED_UPLOAD_INPUT } from '../core/internal-inputs.js'
 import type { WorkflowMetadata } from '../core/workflow-metadata.js'
 import type { Inputs } from '../shell/inputs.js'
 import type { HostLock } from '../shell/lock.js'
@@ -66,7 +66,9 @@ export class DeployState {
   readonly failing: FailingRecord[] = []
 
   constructor(readonly env: NodeJS.ProcessEnv) {
-    this.staged = env[`INPUT_${STAGED_UPLOAD_INPUT.toUpperCase()}`]?.trim() || null
+    // Only a path in the agent's staging area is ever moved or removed (parseInputs refuses any other).
+    const staged = env[`INPUT_${STAGED_UPLOAD_INPUT.toUpperCase()}`]?.trim() || null
+    this.staged = staged && isStagingPath(staged) ? staged : null
     this.runTag = `${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${env.GITHUB_JOB ?? 'job'}-${process.pid}-${this.startedAt}`.replace(/[^\w.-]/g, '_')
   }
 

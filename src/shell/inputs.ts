@@ -8,7 +8,7 @@ import * as core from '@actions/core'
 import { z } from 'zod'
 import { MAX_LINK_NAME_BYTES } from './release.js'
 import { realPathOfMaybeMissing } from './stage.js'
-import { STAGED_UPLOAD_INPUT, UPLOAD_SKIPPED_INPUT } from '../core/internal-inputs.js'
+import { isStagingPath, STAGED_UPLOAD_INPUT, UPLOAD_SKIPPED_INPUT } from '../core/internal-inputs.js'
 
 export class InputError extends UserError {}
 
@@ -255,7 +255,11 @@ export function parseInputs(env: NodeJS.ProcessEnv = process.env, read: InputRea
   const v = parsed.data
   const workspace = env.GITHUB_WORKSPACE || process.cwd()
   // With a staged upload (promise 15) release-dir is made only inside the guarded run, and a dry run skips the upload: it need not exist yet.
-  const staged = Boolean(env[`INPUT_${STAGED_UPLOAD_INPUT.toUpperCase()}`]?.trim()) || env[`INPUT_${UPLOAD_SKIPPED_INPUT.toUpperCase()}`]?.trim() === 'true'
+  const stagedPath = env[`INPUT_${STAGED_UPLOAD_INPUT.toUpperCase()}`]?.trim() ?? ''
+  if (stagedPath && !isStagingPath(stagedPath)) {
+    fail(`${STAGED_UPLOAD_INPUT}: ${shortPath(stagedPath)} is not in the staging area of an upload (~/.cache/pm2-safe-deploy/staging/). The action sets this input itself on a host over SSH: remove \`${STAGED_UPLOAD_INPUT}\` from the step's \`with:\`, and use \`upload\` with \`ssh-host\``)
+  }
+  const staged = stagedPath !== '' || env[`INPUT_${UPLOAD_SKIPPED_INPUT.toUpperCase()}`]?.trim() === 'true'
   const home = homeDir(env)
   const pm2Home = resolvePm2Home(v['pm2-home'], env)
   const auditLog = resolveAuditLog(v['audit-log'], pm2Home, env)
