@@ -41729,11 +41729,7 @@ function parseInputs(env = process.env, read = envInputs(env), resolvePrevious =
     const v = parsed.data;
     const workspace = env.GITHUB_WORKSPACE || process.cwd();
     // With a staged upload (promise 15) release-dir is made only inside the guarded run, and a dry run skips the upload: it need not exist yet.
-    const stagedPath = env[`INPUT_${STAGED_UPLOAD_INPUT.toUpperCase()}`]?.trim() ?? '';
-    if (stagedPath && !isStagingPath(stagedPath)) {
-        fail(`${STAGED_UPLOAD_INPUT}: ${shortPath(stagedPath)} is not in the staging area of an upload (~/.cache/pm2-safe-deploy/staging/). The action sets this input itself on a host over SSH: remove \`${STAGED_UPLOAD_INPUT}\` from the step's \`with:\`, and use \`upload\` with \`ssh-host\``);
-    }
-    const staged = stagedPath !== '' || env[`INPUT_${UPLOAD_SKIPPED_INPUT.toUpperCase()}`]?.trim() === 'true';
+    const staged = releaseComesLater(env, v['dry-run']);
     const home = homeDir(env);
     const pm2Home = resolvePm2Home(v['pm2-home'], env);
     const auditLog = resolveAuditLog(v['audit-log'], pm2Home, env);
@@ -41810,6 +41806,14 @@ function rollbackToRelease(value, o, resolvePrevious) {
         // missing or dangling: nothing is live, the resolver says so
     }
     return resolvePrevious({ link, live, auditLog: o.auditLog, app: o.app, suffix: o.suffix });
+}
+/** Whether release-dir may be missing: a staged upload (only from the agent's staging area) makes it, or a dry run skipped the upload. */
+function releaseComesLater(env, dryRun) {
+    const stagedPath = env[`INPUT_${STAGED_UPLOAD_INPUT.toUpperCase()}`]?.trim() ?? '';
+    if (stagedPath && !isStagingPath(stagedPath)) {
+        fail(`${STAGED_UPLOAD_INPUT}: ${shortPath(stagedPath)} is not in the staging area of an upload (~/.cache/pm2-safe-deploy/staging/). The action sets this input itself on a host over SSH: remove \`${STAGED_UPLOAD_INPUT}\` from the step's \`with:\`, and use \`upload\` with \`ssh-host\``);
+    }
+    return stagedPath !== '' || (dryRun && env[`INPUT_${UPLOAD_SKIPPED_INPUT.toUpperCase()}`]?.trim() === 'true');
 }
 /**
  * Checks `current-link` and `release-dir` on disk before anything else runs: both or

@@ -41708,11 +41708,7 @@ function parseInputs(env = process.env, read = inputs_envInputs(env), resolvePre
     const v = parsed.data;
     const workspace = env.GITHUB_WORKSPACE || process.cwd();
     // With a staged upload (promise 15) release-dir is made only inside the guarded run, and a dry run skips the upload: it need not exist yet.
-    const stagedPath = env[`INPUT_${STAGED_UPLOAD_INPUT.toUpperCase()}`]?.trim() ?? '';
-    if (stagedPath && !isStagingPath(stagedPath)) {
-        fail(`${STAGED_UPLOAD_INPUT}: ${inputs_shortPath(stagedPath)} is not in the staging area of an upload (~/.cache/pm2-safe-deploy/staging/). The action sets this input itself on a host over SSH: remove \`${STAGED_UPLOAD_INPUT}\` from the step's \`with:\`, and use \`upload\` with \`ssh-host\``);
-    }
-    const staged = stagedPath !== '' || env[`INPUT_${UPLOAD_SKIPPED_INPUT.toUpperCase()}`]?.trim() === 'true';
+    const staged = releaseComesLater(env, v['dry-run']);
     const home = homeDir(env);
     const pm2Home = inputs_resolvePm2Home(v['pm2-home'], env);
     const auditLog = resolveAuditLog(v['audit-log'], pm2Home, env);
@@ -41789,6 +41785,14 @@ function rollbackToRelease(value, o, resolvePrevious) {
         // missing or dangling: nothing is live, the resolver says so
     }
     return resolvePrevious({ link, live, auditLog: o.auditLog, app: o.app, suffix: o.suffix });
+}
+/** Whether release-dir may be missing: a staged upload (only from the agent's staging area) makes it, or a dry run skipped the upload. */
+function releaseComesLater(env, dryRun) {
+    const stagedPath = env[`INPUT_${STAGED_UPLOAD_INPUT.toUpperCase()}`]?.trim() ?? '';
+    if (stagedPath && !isStagingPath(stagedPath)) {
+        fail(`${STAGED_UPLOAD_INPUT}: ${inputs_shortPath(stagedPath)} is not in the staging area of an upload (~/.cache/pm2-safe-deploy/staging/). The action sets this input itself on a host over SSH: remove \`${STAGED_UPLOAD_INPUT}\` from the step's \`with:\`, and use \`upload\` with \`ssh-host\``);
+    }
+    return stagedPath !== '' || (dryRun && env[`INPUT_${UPLOAD_SKIPPED_INPUT.toUpperCase()}`]?.trim() === 'true');
 }
 /**
  * Checks `current-link` and `release-dir` on disk before anything else runs: both or

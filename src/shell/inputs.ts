@@ -255,11 +255,7 @@ export function parseInputs(env: NodeJS.ProcessEnv = process.env, read: InputRea
   const v = parsed.data
   const workspace = env.GITHUB_WORKSPACE || process.cwd()
   // With a staged upload (promise 15) release-dir is made only inside the guarded run, and a dry run skips the upload: it need not exist yet.
-  const stagedPath = env[`INPUT_${STAGED_UPLOAD_INPUT.toUpperCase()}`]?.trim() ?? ''
-  if (stagedPath && !isStagingPath(stagedPath)) {
-    fail(`${STAGED_UPLOAD_INPUT}: ${shortPath(stagedPath)} is not in the staging area of an upload (~/.cache/pm2-safe-deploy/staging/). The action sets this input itself on a host over SSH: remove \`${STAGED_UPLOAD_INPUT}\` from the step's \`with:\`, and use \`upload\` with \`ssh-host\``)
-  }
-  const staged = stagedPath !== '' || env[`INPUT_${UPLOAD_SKIPPED_INPUT.toUpperCase()}`]?.trim() === 'true'
+  const staged = releaseComesLater(env, v['dry-run'])
   const home = homeDir(env)
   const pm2Home = resolvePm2Home(v['pm2-home'], env)
   const auditLog = resolveAuditLog(v['audit-log'], pm2Home, env)
@@ -351,6 +347,15 @@ function rollbackToRelease(
     // missing or dangling: nothing is live, the resolver says so
   }
   return resolvePrevious({ link, live, auditLog: o.auditLog, app: o.app, suffix: o.suffix })
+}
+
+/** Whether release-dir may be missing: a staged upload (only from the agent's staging area) makes it, or a dry run skipped the upload. */
+function releaseComesLater(env: NodeJS.ProcessEnv, dryRun: boolean): boolean {
+  const stagedPath = env[`INPUT_${STAGED_UPLOAD_INPUT.toUpperCase()}`]?.trim() ?? ''
+  if (stagedPath && !isStagingPath(stagedPath)) {
+    fail(`${STAGED_UPLOAD_INPUT}: ${shortPath(stagedPath)} is not in the staging area of an upload (~/.cache/pm2-safe-deploy/staging/). The action sets this input itself on a host over SSH: remove \`${STAGED_UPLOAD_INPUT}\` from the step's \`with:\`, and use \`upload\` with \`ssh-host\``)
+  }
+  return stagedPath !== '' || (dryRun && env[`INPUT_${UPLOAD_SKIPPED_INPUT.toUpperCase()}`]?.trim() === 'true')
 }
 
 /**
