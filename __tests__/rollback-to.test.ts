@@ -79,6 +79,7 @@ describe('rollback on demand behind `current`', () => {
     expect(await answers('r2')).toBe('r2')
     expect(r.stdout).toContain('`prepare` and `migrate` not run: rollback-to returns to a release that was live before')
     expect(fs.existsSync(path.join(rel(2), 'prepared'))).toBe(false)
+    expect(r.stdout).toContain('keep-releases: nothing removed on a rollback on demand')
     expect(d.fingerprint((n) => n === 'neighbour-api')).toEqual(neighbour)
     const rep = report(r)
     expect(rep.release).toMatchObject({ kind: 'rollback-to', previous: rel(3), target: rel(2), live: rel(2), switched: true, rolledBack: false })

@@ -47232,6 +47232,9 @@ async function redeployPrevious(ctx, pm2, release, forwardSwitch) {
 /** Keep releases: of the releases this app's deploys recorded, the `keep-releases` newest stay, and every one in use, live or previous; each decision reported. */
 async function pruneReleases(ctx, pm2, release) {
     const { inputs } = ctx;
+    // A rollback on demand keeps history: the releases `previous` walks back to must still be there.
+    if (inputs.rollbackTo)
+        return void print_printLine('keep-releases: nothing removed on a rollback on demand (the releases you may walk back to stay)');
     const inUse = runningFacts(await pm2.list()).flatMap((f) => [f.procCwd ?? f.realPmCwd, f.realScript].flatMap((p) => (p === null ? [] : [{ name: f.name, pmId: f.pmId, path: p }])));
     if (!inputs.auditLog)
         return void print_printLine('keep-releases: the audit log is off, so no release is known to be this app\'s: nothing removed');

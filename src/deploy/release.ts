@@ -166,6 +166,8 @@ async function redeployPrevious(ctx: DeployContext, pm2: Pm2Port, release: Relea
 /** Keep releases: of the releases this app's deploys recorded, the `keep-releases` newest stay, and every one in use, live or previous; each decision reported. */
 export async function pruneReleases(ctx: DeployContext, pm2: Pm2Port, release: ReleaseRecord): Promise<void> {
   const { inputs } = ctx
+  // A rollback on demand keeps history: the releases `previous` walks back to must still be there.
+  if (inputs.rollbackTo) return void printLine('keep-releases: nothing removed on a rollback on demand (the releases you may walk back to stay)')
   const inUse = runningFacts(await pm2.list()).flatMap((f) =>
     [f.procCwd ?? f.realPmCwd, f.realScript].flatMap((p) => (p === null ? [] : [{ name: f.name, pmId: f.pmId, path: p }]))
   )
