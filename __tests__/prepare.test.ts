@@ -387,6 +387,9 @@ test('keep-releases removes only releases this app deployed: shared/, logs/ and 
   fs.mkdirSync(path.join(base, 'logs'), { recursive: true })
   fs.writeFileSync(path.join(base, 'logs', 'app.log'), 'kept\n')
   fs.mkdirSync(path.join(base, 'manual-backup'))
+  // The app's directory before its first deploy here: live once, never made live by this app, never pruned.
+  fs.mkdirSync(path.join(base, 'legacy'))
+  fs.symlinkSync(path.join(base, 'legacy'), path.join(base, 'current'))
   const release = (name: string) => {
     const dir = path.join(base, name)
     fs.mkdirSync(dir, { recursive: true })
@@ -408,8 +411,9 @@ test('keep-releases removes only releases this app deployed: shared/, logs/ and 
       ])
     }
   }
-  expect(fs.readdirSync(base).sort()).toEqual(['.v1.pm2-safe-deploy.lock', '.v2.pm2-safe-deploy.lock', '.v3.pm2-safe-deploy.lock', 'current', 'logs', 'manual-backup', 'shared', 'v2', 'v3'].filter((n) => fs.existsSync(path.join(base, n))).sort())
+  expect(fs.readdirSync(base).sort()).toEqual(['.v1.pm2-safe-deploy.lock', '.v2.pm2-safe-deploy.lock', '.v3.pm2-safe-deploy.lock', 'current', 'legacy', 'logs', 'manual-backup', 'shared', 'v2', 'v3'].filter((n) => fs.existsSync(path.join(base, n))).sort())
   expect(fs.existsSync(path.join(base, 'v1'))).toBe(false)
+  expect(fs.existsSync(path.join(base, 'legacy'))).toBe(true)
   expect(fs.readFileSync(path.join(base, 'logs', 'app.log'), 'utf8')).toBe('kept\n')
   // The first deploy seeded shared/.env from v1's copy; it outlives v1.
   expect(fs.readFileSync(path.join(base, 'shared', '.env'), 'utf8')).toBe('RELEASE=v1\n')

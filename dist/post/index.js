@@ -42228,13 +42228,8 @@ function audit_releaseEvents(file, app, suffix) {
         out.push({
             time: r.time,
             result: r.result,
-            link: r.release.link,
-            target: r.release.target,
-            previous: r.release.previous,
-            live: r.release.live,
-            switched: r.release.switched,
-            rolledBack: r.release.rolledBack,
-            kind: r.release.kind,
+            // zod's object() keeps only the fields it names: nothing else of the line gets in.
+            ...r.release,
             sha: m?.sha ?? null,
             runId: m?.runId ?? null,
             runUrl: m?.runUrl ?? null
@@ -46248,11 +46243,14 @@ async function release_pruneReleases(ctx, pm2, release) {
     // A rollback on demand keeps history: the releases `previous` walks back to must still be there.
     if (inputs.rollbackTo)
         return void printLine('keep-releases: nothing removed on a rollback on demand (the releases you may walk back to stay)');
-    const inUse = runningFacts(await pm2.list()).flatMap((f) => [f.procCwd ?? f.realPmCwd, f.realScript].flatMap((p) => (p === null ? [] : [{ name: f.name, pmId: f.pmId, path: p }])));
     if (!inputs.auditLog)
         return void printLine('keep-releases: the audit log is off, so no release is known to be this app\'s: nothing removed');
+    const inUse = runningFacts(await pm2.list()).flatMap((f) => [f.procCwd ?? f.realPmCwd, f.realScript].flatMap((p) => (p === null ? [] : [{ name: f.name, pmId: f.pmId, path: p }])));
+    // Only what this app's runs made live (a target), newest first: never a directory that was merely live before its first deploy.
+    const events = releaseEvents(inputs.auditLog, inputs.app, inputs.suffix);
+    const targets = new Set(events.map((e) => e.target));
     // This run's line is not written yet: its release is the newest.
-    const recorded = [release.target, ...knownReleases(releaseEvents(inputs.auditLog, inputs.app, inputs.suffix)).map((k) => k.path)];
+    const recorded = [release.target, ...knownReleases(events).flatMap((k) => (targets.has(k.path) ? [k.path] : []))];
     const protect = [sharedDirOf(inputs, inputs.release), release.link];
     const decisions = planPrune({ releases: existingReleases(recorded), keep: inputs.keepReleases, live: release.live ?? release.target, previous: release.previous, protect, inUse });
     release.pruned = decisions.map((d) => ({ ...d, error: d.remove ? removeRelease(d.path) : null }));

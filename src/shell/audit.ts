@@ -311,13 +311,8 @@ export function releaseEvents(file: string | null, app: string, suffix: string):
     out.push({
       time: r.time,
       result: r.result,
-      link: r.release.link,
-      target: r.release.target,
-      previous: r.release.previous,
-      live: r.release.live,
-      switched: r.release.switched,
-      rolledBack: r.release.rolledBack,
-      kind: r.release.kind,
+      // zod's object() keeps only the fields it names: nothing else of the line gets in.
+      ...r.release,
       sha: m?.sha ?? null,
       runId: m?.runId ?? null,
       runUrl: m?.runUrl ?? null
